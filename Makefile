@@ -1,0 +1,41 @@
+# Two commands set WAVE up from nothing on Debian: `make demo` and `make test`.
+# Each step installs only what is missing.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+TORCH  ?= torch==2.13.0
+EXTRAS ?= models,test
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml scripts/system-packages.txt | sha1sum | cut -c1-12)
+
+.PHONY: setup system venv demo test lint bench clean
+
+setup: system venv
+
+system:
+	@bash scripts/setup-system.sh
+
+venv: $(STAMP)
+
+$(STAMP):
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@# CPU torch first: later requirements are then met and no CUDA build is pulled.
+	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)"
+	@$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+demo: setup
+	$(VENV)/bin/wave demo
+
+test: setup
+	$(VENV)/bin/ruff check server tests bench midi
+	$(VENV)/bin/python -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check server tests bench midi
+
+bench: setup
+	$(VENV)/bin/python -m bench
+
+clean:
+	rm -rf out .pytest_cache
