@@ -40,8 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        if importlib.util.find_spec(name) is None:
-            continue  # stage not part of this build
+        try:
+            if importlib.util.find_spec(name) is None:
+                continue  # stage not part of this build
+        except ModuleNotFoundError:
+            continue
         importlib.import_module(name).register(sub)
     return parser
 

@@ -1,0 +1,117 @@
+"""``wave render``, ``wave inspect`` and ``wave demo``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ConfigError
+
+ROLE_HELP = "drums, bass, guitar, keyboard or other"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "render",
+        help="render a MIDI file to WAV with soundfonts and image-made instruments",
+        description="Render a Standard MIDI File to WAV through FluidSynth (block by block, sample-accurate "
+        "events), then a master chain (gentle limiter, optional reverb) and peak normalisation.",
+    )
+    p.add_argument("midi", type=Path, help="the .mid file")
+    p.add_argument("-o", "--output", type=Path, help="output WAV (default: out/<song>.wav)")
+    p.add_argument("--soundfont", type=Path, help="General MIDI soundfont (.sf2/.sf3) every channel starts on "
+                   "(default: $WAVE_SOUNDFONT or the system GM font)")
+    p.add_argument("--set", dest="instrument_set", metavar="NAME|FILE.sf2",
+                   help="image-made instrument set (instruments/NAME.sf2) layered over the GM font")
+    p.add_argument("--instrument", action="append", default=[], metavar="ROLE=FILE.sf2",
+                   help=f"play every track of ROLE ({ROLE_HELP}) with this soundfont; repeatable")
+    p.add_argument("--map", action="append", default=[], metavar="TRACK=ROLE",
+                   help="override a track's detected role (TRACK is its index or name); repeatable")
+    p.add_argument("-r", "--sample-rate", type=int, default=48000, help="sample rate in Hz (default 48000)")
+    p.add_argument("--tail", type=float, default=2.0, help="seconds rendered after the last event (default 2)")
+    p.add_argument("--gain", type=float, default=0.0, metavar="DB", help="gain before the master limiter, dB")
+    p.add_argument("--normalize", choices=("peak", "none"), default="peak",
+                   help="peak-normalise the result (default) or leave its level")
+    p.add_argument("--target", type=float, default=-1.0, metavar="DBFS", help="peak level after normalising")
+    p.add_argument("--reverb", type=float, default=0.0, metavar="WET",
+                   help="master reverb wet level 0-1 (default 0: FluidSynth's own reverb only)")
+    p.add_argument("--format", choices=("24", "16", "float"), default="24", help="WAV sample format")
+    p.add_argument("--raw", action="store_true",
+                   help="the engine's output as it is: no master chain, no normalisation")
+    p.add_argument("--block", type=int, default=1024, help="processing block in frames (default 1024)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_render)
+
+    q = sub.add_parser("inspect", help="list a MIDI file's tracks with program, range, polyphony and role")
+    q.add_argument("midi", type=Path)
+    q.set_defaults(func=cmd_inspect)
+
+    d = sub.add_parser("demo", help="the main job on a fresh machine: render the demo songs to out/")
+    d.add_argument("-o", "--out-dir", type=Path, default=Path("out"))
+    d.set_defaults(func=cmd_demo)
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, val = item.partition("=")
+        if not sep or not key or not val:
+            raise ConfigError(f"{what} expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = val.strip()
+    return out
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from ..audio.io import write_audio
+    from ..midi.song import load_song
+    from ..paths import atomic_path
+    from .render import RenderSettings, apply_track_roles, render_song
+
+    out = args.output or Path("out") / f"{args.midi.stem}.wav"
+    with atomic_path(out, suffix=".wav"):  # fail before rendering if OUT can't be written
+        pass
+    out.unlink(missing_ok=True)
+    song = load_song(args.midi)
+    if args.map:
+        apply_track_roles(song, _pairs(args.map, "--map"))
+    instruments = {role: Path(f) for role, f in _pairs(args.instrument, "--instrument").items()}
+    st = RenderSettings(sample_rate=args.sample_rate, tail=args.tail, block=args.block, raw=args.raw,
+                        reverb=args.reverb, gain_db=args.gain, normalize=args.normalize, target_db=args.target,
+                        progress=False if args.no_progress else None)
+    audio = render_song(song, soundfont=args.soundfont, instrument_set=args.instrument_set,
+                        instruments=instruments, settings=st)
+    write_audio(out, audio, args.sample_rate, fmt=args.format)
+    print(f"{out}: {audio.shape[1] / args.sample_rate:.1f} s, {args.sample_rate} Hz, {args.format}")
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from ..midi.song import bpm_at, load_song
+
+    song = load_song(args.midi, require_notes=False)
+    tempos = ", ".join(f"{bpm:.1f} BPM at {t:.2f} s" for t, bpm in song.tempo_changes)
+    print(f"{args.midi}: {song.duration:.1f} s, {len(song.tracks)} tracks, {song.ticks_per_beat} ticks/beat; "
+          f"tempo {tempos} (ends at {bpm_at(song, song.duration):.1f} BPM)")
+    print(f"{'#':>2}  {'name':<14} {'ch':<6} {'program':>7} {'notes':>5} {'range':<9} {'poly':>4}  role")
+    for t in song.tracks:
+        chans = ",".join(str(c + 1) for c in t.channels) or "-"
+        prog = "-" if t.program is None else str(t.program)
+        print(f"{t.index:>2}  {t.name[:14]:<14} {chans:<6} {prog:>7} {t.note_count:>5} {t.range_names:<9} "
+              f"{t.polyphony:>4}  {t.role}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..audio.io import write_audio
+    from ..paths import MIDI_DIR
+    from .render import render_midi_file
+
+    songs = sorted(MIDI_DIR.glob("*.mid"))
+    if not songs:
+        raise ConfigError(f"no demo songs in {MIDI_DIR}; run python midi/make_demo_songs.py")
+    for song in songs:
+        out = args.out_dir / f"{song.stem}.wav"
+        audio = render_midi_file(song, reverb=0.2)
+        write_audio(out, audio, 48000)
+        print(f"{out}: {audio.shape[1] / 48000:.1f} s")
+    return 0
