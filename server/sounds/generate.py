@@ -1,0 +1,183 @@
+"""Scene -> sound effects: one mono WAV per source, the stereo scene, and a manifest, written atomically.
+
+Layout of the output folder ``DIR``::
+
+    DIR/sources/NN_<slug>.wav   mono, one per sound source (NN from 01, in scene order)
+    DIR/scene.wav               stereo mix placed by the sources' boxes
+    DIR/manifest.json           backend, seed, prompts, candidate scores, timings, placements
+
+The folder is built beside ``DIR`` and renamed into place only when everything succeeded, so an
+interrupted run leaves no half-written results (and an older ``DIR`` stays intact until then).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..audio.io import write_audio
+from ..errors import ConfigError, InputError
+from ..paths import atomic_dir
+from . import mix as mixmod
+from .prompt import NEGATIVE_PROMPT, source_prompt
+from .synth import SourceDescription, check_seconds, source_seed, synthesize
+
+log = logging.getLogger(__name__)
+
+BACKEND_NAMES = ("builtin", "audioldm2", "audioldm")
+MANIFEST_VERSION = 1
+MAX_SOURCES = 64
+
+
+def slugify(name: str, max_len: int = 40) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    return (slug[:max_len].rstrip("_")) or "source"
+
+
+def _resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    if sr_in == sr_out:
+        return audio
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(sr_in, sr_out)
+    return resample_poly(audio, sr_out // g, sr_in // g).astype(np.float32)
+
+
+def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = "builtin",
+                  candidates: int | None = None, seed: int = 0, seconds: float = 5.0,
+                  sample_rate: int = 48000, pan_law: str = "equal-power", generator: Any = None,
+                  progress: bool | None = None, source_label: str | None = None) -> dict:
+    """Render every sound source of ``spec`` (a :class:`server.scene.SceneSpec`) into ``out_dir``.
+
+    ``generator`` is a ready :class:`server.sounds.diffusion.DiffusionGenerator` for the model backends
+    (one is built with its defaults when omitted). Returns the manifest (also written to disk).
+    """
+    if backend not in BACKEND_NAMES:
+        raise ConfigError(f"unknown sounds backend {backend!r}; use one of: {', '.join(BACKEND_NAMES)}")
+    seconds = check_seconds(seconds)
+    if pan_law not in mixmod.PAN_LAWS:
+        raise ConfigError(f"unknown pan law {pan_law!r}; use one of: {', '.join(mixmod.PAN_LAWS)}")
+    sources = list(spec.sound_sources)
+    if not sources:
+        raise InputError(
+            "the scene has no sound sources, so there is nothing to render; add at least one entry to "
+            "'sound_sources' (name, material, variants)"
+        )
+    if len(sources) > MAX_SOURCES:
+        raise InputError(f"the scene has {len(sources)} sound sources; at most {MAX_SOURCES} are rendered at once")
+    if candidates is not None and not 1 <= int(candidates) <= 16:
+        raise ConfigError(f"candidates={candidates!r} is out of range; use 1 to 16")
+    if backend != "builtin" and generator is None:
+        from .diffusion import DiffusionGenerator
+
+        generator = DiffusionGenerator(backend)
+    if progress is None:
+        progress = sys.stderr.isatty()
+
+    from tqdm import tqdm
+
+    mono: list[np.ndarray] = []
+    entries: list[dict] = []
+    t_all = time.perf_counter()
+    for i, src in enumerate(tqdm(sources, desc="sounds", unit="source", disable=not progress, file=sys.stderr)):
+        desc = SourceDescription.from_source(src)
+        prompt = source_prompt(spec, src)
+        sseed = source_seed(seed, desc)
+        t0 = time.perf_counter()
+        entry: dict[str, Any] = {
+            "index": i + 1, "name": src.name, "material": src.material,
+            "play_method": desc.play_method, "timbre": list(desc.timbre),
+            "role": src.variants[0].mapping_to_music_instrument if src.variants else None,
+            "seed": sseed, "prompt": prompt,
+        }
+        if backend == "builtin":
+            audio, choice = synthesize(desc, seconds, seed=seed, sample_rate=sample_rate)
+            entry["synth"] = {"model": choice.model, "material": choice.material,
+                              "material_known": choice.material_known, "model_scores": choice.scores,
+                              "timbre_words": list(choice.timbre_used),
+                              "params": {k: round(v, 4) for k, v in vars(choice.params).items()}}
+            entry["candidates"] = [{"rank": 0, "clap_score": None}]
+        else:
+            entry["negative_prompt"] = NEGATIVE_PROMPT
+            audio, sr, cands = generator.generate(prompt, NEGATIVE_PROMPT, seconds, candidates=candidates, seed=sseed)
+            audio = _resample(np.asarray(audio, np.float32), sr, sample_rate)
+            entry["model_id"] = generator.model_id
+            entry["model_sample_rate"] = sr
+            entry["candidates"] = cands
+        audio = np.nan_to_num(np.asarray(audio, np.float32).reshape(-1))
+        peak = float(np.abs(audio).max()) if audio.size else 0.0
+        if peak > 10 ** (-1 / 20):
+            audio = audio * (10 ** (-1 / 20) / peak)
+        entry["seconds_taken"] = round(time.perf_counter() - t0, 4)
+        entry["file"] = f"sources/{i + 1:02d}_{slugify(src.name)}.wav"
+        entry["loudness_lufs"] = round(mixmod.integrated_loudness(audio, sample_rate), 2) if peak > 0 else None
+        mono.append(audio)
+        entries.append(entry)
+    placements = mixmod.place_sources(sources, pan_law)
+    scene, summary = mixmod.mix_scene(mono, placements, sample_rate)
+    for e, pl in zip(entries, placements, strict=True):
+        e["placement"] = pl.to_dict()
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "input": source_label,
+        "backend": backend,
+        "seed": int(seed),
+        "seconds": seconds,
+        "sample_rate": int(sample_rate),
+        "pan_law": pan_law,
+        "scene_description": spec.scene_description,
+        "mood_description": spec.mood_description,
+        "scene_file": "scene.wav",
+        "mix": summary,
+        "seconds_taken": round(time.perf_counter() - t_all, 3),
+        "sources": entries,
+    }
+    if backend != "builtin":
+        manifest["model"] = {"id": generator.model_id, "steps": generator.steps, "guidance": generator.guidance,
+                             "scheduler": generator.scheduler}
+    with atomic_dir(out_dir) as tmp:
+        (tmp / "sources").mkdir()
+        for e, audio in zip(entries, mono, strict=True):
+            write_audio(tmp / e["file"], audio[None, :], sample_rate, fmt="24")
+        write_audio(tmp / "scene.wav", scene, sample_rate, fmt="24")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        _umask_modes(tmp)
+    log.info("wrote %d sources and scene.wav to %s in %.2f s", len(entries), out_dir, manifest["seconds_taken"])
+    return manifest
+
+
+def _umask_modes(folder: Path) -> None:
+    """Temporary files are created private (0600/0700); give the results the usual umask modes."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in [folder, *folder.rglob("*")]:
+        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
+
+
+def load_scene(path: str | os.PathLike[str], scene_backend: str = "builtin") -> Any:
+    """A SceneSpec from a ``.json`` scene file, or read from an image with the scene stage."""
+    p = Path(path)
+    from ..scene import SceneSpec
+
+    if p.suffix.lower() == ".json":
+        return SceneSpec.load(p)
+    if not p.exists():
+        raise InputError(f"{p}: no such scene file or image; give a scene .json or a photograph")
+    try:
+        from ..scene import read_scene  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise InputError(
+            f"{p}: reading a scene from an image needs server.scene.read_scene, which this build lacks; "
+            "run `wave scene IMAGE -o scene.json` first and pass scene.json"
+        ) from exc
+    return read_scene(p, backend=scene_backend)
