@@ -1,0 +1,120 @@
+"""``wave serve`` (the live server) and ``wave devices`` (what audio and MIDI it can use)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "serve",
+        help="live server: OSC + MIDI in, instruments, timbre and effects out in real time",
+        description="Run the live engine. Stop with Ctrl-C or SIGTERM (all notes off, session saved). "
+        "OSC addresses: docs/osc.md.",
+    )
+    p.add_argument("--audio", default="jack", metavar="DRIVER",
+                   help="jack[:SERVER] | portaudio[:DEVICE] | wav:PATH | null (default: jack)")
+    p.add_argument("--sample-rate", type=int, default=48000, help="Hz (JACK imposes its own)")
+    p.add_argument("--block", type=int, default=512, help="frames per block (JACK imposes its own)")
+    p.add_argument("--osc-host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--osc-port", type=int, default=9000, help="UDP port (0 picks a free one)")
+    p.add_argument("--midi-in", metavar="NAME|virtual", help="MIDI input port (substring of its name) or virtual")
+    p.add_argument("--soundfont", help="General MIDI .sf2 played before a set is loaded (default: system GM)")
+    p.add_argument("--sets-dir", type=Path, help="instrument sets (*.sf2); default instruments/")
+    p.add_argument("--models-dir", type=Path, help="timbre models (*.ts); default instruments/builtin/")
+    p.add_argument("--midi-dir", type=Path, help="MIDI files for /wave/midi/play; default midi/")
+    p.add_argument("--record-dir", type=Path, help="where /wave/record writes; default recordings/")
+    p.add_argument("--images-dir", type=Path, help="images for /wave/generate; default images/")
+    p.add_argument("--session", type=Path, help="session file, restored at start and saved on change")
+    p.add_argument("--jack-connect", action="store_true", help="connect the outputs to JACK's playback ports")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (headless runs)")
+    p.set_defaults(func=cmd_serve)
+
+    d = subparsers.add_parser("devices", help="list audio outputs, JACK servers and MIDI inputs")
+    d.add_argument("--jack-server", help="JACK server name to probe (default: $JACK_DEFAULT_SERVER or default)")
+    d.set_defaults(func=cmd_devices)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ..errors import ConfigError
+    from .drivers import make_driver
+    from .server import Folders, LiveServer
+
+    if not 8000 <= args.sample_rate <= 192000:
+        raise ConfigError(f"--sample-rate {args.sample_rate}: use 8000-192000 (48000 is usual)")
+    if not 16 <= args.block <= 8192:
+        raise ConfigError(f"--block {args.block}: use 16-8192 frames (256, 512, 1024 are usual)")
+    if not 0 <= args.osc_port <= 65535:
+        raise ConfigError(f"--osc-port {args.osc_port}: use 0-65535")
+    folders = Folders()
+    for attr, opt in (("sets", "sets_dir"), ("models", "models_dir"), ("midi", "midi_dir"),
+                      ("recordings", "record_dir"), ("images", "images_dir")):
+        if getattr(args, opt):
+            setattr(folders, attr, getattr(args, opt))
+    driver = make_driver(args.audio, jack_connect=args.jack_connect)
+    server = LiveServer(driver, sample_rate=args.sample_rate, block=args.block, folders=folders,
+                        session_path=args.session, soundfont=args.soundfont)
+    try:
+        if args.midi_in:
+            server.open_midi(args.midi_in)
+    except BaseException:
+        server.shutdown()
+        raise
+
+    def ready(s) -> None:
+        host, port = s.osc_address
+        extra = ""
+        if hasattr(driver, "port_names"):
+            extra = " ports=" + ",".join(driver.port_names)
+        if s.midi_input is not None:
+            extra += f" midi={s.midi_input.port_name}"
+        print(f"wave serve: ready osc=udp:{host}:{port} audio={driver.name} sr={s.sample_rate} "
+              f"block={s.block} latency={s.engine.latency_samples + driver.latency_samples}{extra}", flush=True)
+
+    asyncio.run(server.serve(args.osc_host, args.osc_port, duration=args.duration, ready=ready))
+    st = server.engine.stats
+    print(f"wave serve: stopped after {st.frames / server.sample_rate:.1f} s, {st.blocks} blocks, "
+          f"{st.late_blocks} late, mean callback load {st.mean_load():.3f}", file=sys.stderr)
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    print("audio drivers: null, wav:PATH, jack[:SERVER], portaudio[:DEVICE]")
+    try:
+        import sounddevice as sd
+
+        devs = [d for d in sd.query_devices() if d["max_output_channels"] >= 2]
+        print(f"portaudio outputs ({len(devs)}):")
+        for d in devs:
+            print(f"  {d['index']}: {d['name']} ({d['max_output_channels']} ch, {d['default_samplerate']:.0f} Hz)")
+    except (ImportError, OSError) as exc:
+        print(f"portaudio: unavailable ({exc})")
+    try:
+        import jack
+
+        try:
+            c = jack.Client("wave-devices", servername=args.jack_server, no_start_server=True)
+            print(f"jack: server {args.jack_server or 'default'} running at {c.samplerate} Hz, {c.blocksize} frames")
+            for port in c.get_ports(is_input=True, is_audio=True):
+                print(f"  input port {port.name}")
+            c.close()
+        except jack.JackOpenError:
+            print(f"jack: no server {args.jack_server or '(default)'} running")
+    except (ImportError, OSError) as exc:
+        print(f"jack: unavailable ({exc})")
+    from .midi_in import list_ports
+
+    for api in ("alsa", "jack") if sys.platform.startswith("linux") else ("default",):
+        try:
+            ports = list_ports(api)
+            print(f"midi inputs ({api}): {', '.join(ports) or 'none'}")
+        except Exception as exc:
+            print(f"midi inputs ({api}): unavailable ({exc})")
+    return 0

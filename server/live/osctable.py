@@ -1,0 +1,218 @@
+"""The OSC address table: one declaration per address drives dispatch, validation and ``docs/osc.md``.
+
+Each :class:`Address` names its arguments (OSC type tag, range or choices, optional default) and the
+replies it may send. Replies carry only ``i``, ``f``, ``s`` and ``b`` (Max and Pd read nothing else).
+The table is pure data; :mod:`server.live.oscproto` parses datagrams and validates against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+REPLY_TYPES = frozenset("ifsb")
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    type: str  # "i", "f" or "s"
+    lo: float | None = None
+    hi: float | None = None
+    doc: str = ""
+    default: object = None  # not None: the argument may be left out
+    choices: tuple[str, ...] = ()
+
+    @property
+    def optional(self) -> bool:
+        return self.default is not None
+
+    def describe_range(self) -> str:
+        if self.choices:
+            return " \\| ".join(self.choices)
+        if self.lo is None and self.hi is None:
+            return "any"
+        lo = "" if self.lo is None else _fmt(self.lo)
+        hi = "" if self.hi is None else _fmt(self.hi)
+        return f"{lo} … {hi}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    address: str
+    types: str
+    doc: str
+
+    def __post_init__(self) -> None:
+        bad = set(self.types) - REPLY_TYPES
+        if bad:
+            raise ValueError(f"reply {self.address} uses OSC types {sorted(bad)}; only i, f, s, b are allowed")
+
+
+@dataclass(frozen=True)
+class Address:
+    address: str
+    handler: str  # name of the LiveServer method that handles it
+    doc: str
+    args: tuple[Arg, ...] = ()
+    replies: tuple[Reply, ...] = field(default_factory=tuple)
+    group: str = "control"
+
+    @property
+    def min_args(self) -> int:
+        return sum(1 for a in self.args if not a.optional)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+CH = Arg("channel", "i", 0, 15, "MIDI channel, 0-based (0 = MIDI channel 1; 9 = drums)")
+CH_OR_ALL = Arg("channel", "i", -1, 15, "MIDI channel 0-15, or -1 for every channel", default=-1)
+FX_TARGET = Arg("channel", "i", -1, 15, "MIDI channel 0-15, or -1 for the master chain")
+
+OK = Reply("/wave/ok", "s", "the address that succeeded")
+ERROR = Reply("/wave/error", "ss", "the address (or `?`) and a message naming the bad value")
+JOB = Reply("/wave/job", "issf", "job id, kind, state (`queued`/`running`/`done`/`error`), progress 0-1; "
+                                 "then a message `/wave/job/message i s` with details")
+
+TABLE: tuple[Address, ...] = (
+    # -- session and health -------------------------------------------------------------------
+    Address("/wave/ping", "osc_ping", "Liveness check; the token comes back unchanged.",
+            (Arg("token", "s", doc="any text", default=""),),
+            (Reply("/wave/pong", "s", "the token"),), "session"),
+    Address("/wave/reply_to", "osc_reply_to",
+            "Send replies and job reports for this host to PORT (Max `udpreceive`, Pd `netreceive -u -b`, "
+            "`oscdump`) instead of the sending socket. 0 clears.",
+            (Arg("port", "i", 0, 65535, "UDP port on the sender's host"),), (OK,), "session"),
+    Address("/wave/status", "osc_status", "Engine health.", (),
+            (Reply("/wave/status", "iiffiiiii",
+                   "sample rate, block, callback CPU load (fraction of the block's duration, mean of the "
+                   "last second), worst callback load, late blocks, latency in samples, active voices, "
+                   "malformed OSC messages, MIDI messages received"),), "session"),
+    Address("/wave/session/save", "osc_session_save", "Save the session now (it is also saved on change).",
+            (), (OK,), "session"),
+    # -- performance --------------------------------------------------------------------------
+    Address("/wave/note", "osc_note", "Note on (velocity 0 = note off).",
+            (CH, Arg("pitch", "i", 0, 127, "MIDI key"), Arg("velocity", "i", 0, 127, "0 releases")),
+            (), "play"),
+    Address("/wave/note_off", "osc_note_off", "Note off.",
+            (CH, Arg("pitch", "i", 0, 127, "MIDI key")), (), "play"),
+    Address("/wave/cc", "osc_cc", "Control change (64 = sustain). Learned CCs also drive their parameter.",
+            (CH, Arg("controller", "i", 0, 127), Arg("value", "i", 0, 127)), (), "play"),
+    Address("/wave/bend", "osc_bend", "Pitch bend (±2 semitones by default).",
+            (CH, Arg("value", "i", -8192, 8191, "0 = centre")), (), "play"),
+    Address("/wave/program", "osc_program", "Program change (General MIDI numbering, 0-based).",
+            (CH, Arg("program", "i", 0, 127)), (), "play"),
+    Address("/wave/panic", "osc_panic", "All notes off and sustain released on every channel.", (), (OK,),
+            "play"),
+    # -- instrument sets ----------------------------------------------------------------------
+    Address("/wave/set/list", "osc_set_list", "List the instrument sets (SF2 files in the sets folder).", (),
+            (Reply("/wave/set/item", "ss", "set name and file"),
+             Reply("/wave/set/count", "i", "how many sets were listed")), "sets"),
+    Address("/wave/set/load", "osc_set_load",
+            "Load a set (loader thread) and route channels to it; notes keep sounding until the swap.",
+            (Arg("name", "s", doc="set name from `/wave/set/list`, `gm` for General MIDI"), CH_OR_ALL),
+            (Reply("/wave/set/loaded", "si", "set name, channel (-1 = all)"), ERROR), "sets"),
+    # -- timbre -------------------------------------------------------------------------------
+    Address("/wave/timbre/model", "osc_timbre_model",
+            "Put a streaming timbre model (`.ts`, from the models folder) on a channel; `none` removes it.",
+            (CH, Arg("model", "s", doc="model name or `none`")),
+            (Reply("/wave/timbre/loaded", "isi", "channel, model, latency in samples"), ERROR), "timbre"),
+    Address("/wave/timbre/bias", "osc_timbre_bias", "Add to one latent dimension.",
+            (CH, Arg("dim", "i", 0, 127), Arg("value", "f", -8.0, 8.0)), (), "timbre"),
+    Address("/wave/timbre/scale", "osc_timbre_scale", "Scale one latent dimension.",
+            (CH, Arg("dim", "i", 0, 127), Arg("value", "f", -8.0, 8.0)), (), "timbre"),
+    Address("/wave/timbre/mix", "osc_timbre_mix", "Dry/wet of the timbre model.",
+            (CH, Arg("wet", "f", 0.0, 1.0, "0 = dry sampler, 1 = model only")), (), "timbre"),
+    # -- effects ------------------------------------------------------------------------------
+    Address("/wave/fx/set", "osc_fx_set", "Set one effect parameter (see the effect table below).",
+            (FX_TARGET, Arg("effect", "s"), Arg("param", "s"), Arg("value", "f")), (), "effects"),
+    Address("/wave/fx/bypass", "osc_fx_bypass", "Switch an effect on (1) or off (0).",
+            (FX_TARGET, Arg("effect", "s"), Arg("on", "i", 0, 1)), (), "effects"),
+    Address("/wave/fx/list", "osc_fx_list", "List every effect parameter with its range and current value.",
+            (FX_TARGET,),
+            (Reply("/wave/fx/param", "issffff", "channel, effect, parameter, min, max, value, on (1/0)"),),
+            "effects"),
+    Address("/wave/master/gain", "osc_master_gain", "Master gain before the limiter.",
+            (Arg("db", "f", -60.0, 12.0),), (), "effects"),
+    # -- MIDI learn ---------------------------------------------------------------------------
+    Address("/wave/learn", "osc_learn",
+            "MIDI learn: the next CC received (MIDI or `/wave/cc`) drives this effect parameter over its "
+            "range. The map is saved with the session.",
+            (FX_TARGET, Arg("effect", "s"), Arg("param", "s")),
+            (Reply("/wave/learned", "iiiss", "MIDI channel, CC, target channel, effect, parameter"),), "learn"),
+    Address("/wave/learn/clear", "osc_learn_clear", "Forget every learned CC.", (), (OK,), "learn"),
+    # -- transport ----------------------------------------------------------------------------
+    Address("/wave/midi/play", "osc_midi_play", "Play a MIDI file (from the MIDI folder) through the engine.",
+            (Arg("file", "s"),), (OK, ERROR), "transport"),
+    Address("/wave/midi/stop", "osc_midi_stop", "Stop MIDI file playback (all notes off).", (), (OK,),
+            "transport"),
+    Address("/wave/record/start", "osc_record_start", "Record the master output to a WAV in the recordings "
+            "folder.", (Arg("file", "s", doc="file name, e.g. take1.wav"),), (OK, ERROR), "transport"),
+    Address("/wave/record/stop", "osc_record_stop", "Stop recording; the file is finished atomically.", (),
+            (Reply("/wave/record/done", "sf", "file, seconds recorded"),), "transport"),
+    # -- jobs ---------------------------------------------------------------------------------
+    Address("/wave/generate", "osc_generate",
+            "Make a new instrument set from an image (from the images folder) in a worker process; "
+            "progress comes as `/wave/job`, then the set appears in `/wave/set/list`.",
+            (Arg("image", "s"), Arg("name", "s", doc="set name; default: the image's stem", default="")),
+            (JOB, Reply("/wave/job/message", "is", "job id, text")), "jobs"),
+)
+
+# Replies not tied to one address.
+GLOBAL_REPLIES: tuple[Reply, ...] = (
+    ERROR,
+    Reply("/wave/error", "ss", "also sent for unknown addresses and malformed datagrams (address `?`)"),
+)
+
+BY_ADDRESS: dict[str, Address] = {a.address: a for a in TABLE}
+
+
+def markdown() -> str:
+    """``docs/osc.md``: generated from :data:`TABLE` (``python -m server.live.osctable > docs/osc.md``)."""
+    out = [
+        "# WAVE OSC reference",
+        "",
+        "<!-- generated by `python -m server.live.osctable` from server/live/osctable.py; do not edit -->",
+        "",
+        "UDP, default `127.0.0.1:9000` (`wave serve --osc-port N --osc-host H`). Arguments are checked "
+        "against the table: an `i` argument also accepts an integral `f`, an `f` accepts `i`. Unknown "
+        "addresses, wrong types, out-of-range values and malformed datagrams are counted "
+        "(`/wave/status`) and answered with `/wave/error s:address s:message`. Replies go to the "
+        "sender's socket, or to the port set with `/wave/reply_to`, and use only the types "
+        "`i`, `f`, `s`, `b`. File names are confined to the server's folders (sets, models, MIDI, "
+        "recordings, images); `..` and absolute paths outside them are refused.",
+        "",
+    ]
+    groups: list[str] = []
+    for a in TABLE:
+        if a.group not in groups:
+            groups.append(a.group)
+    for g in groups:
+        out += [f"## {g}", ""]
+        for a in (x for x in TABLE if x.group == g):
+            sig = " ".join(f"{x.type}:{x.name}" + ("?" if x.optional else "") for x in a.args)
+            out += [f"### `{a.address}` {sig}".rstrip(), "", a.doc, ""]
+            if a.args:
+                out += ["| argument | type | range | default | meaning |", "|---|---|---|---|---|"]
+                for x in a.args:
+                    d = "" if x.default is None else repr(x.default)
+                    out.append(f"| {x.name} | {x.type} | {x.describe_range()} | {d} | {x.doc} |")
+                out.append("")
+            if a.replies:
+                out.append("Replies: " + "; ".join(f"`{r.address}` ({r.types}) — {r.doc}" for r in a.replies))
+                out.append("")
+    out += ["## Effects", "", "Every channel strip and the master carry the same chain, in this order "
+            "(off until a parameter is set or `/wave/fx/bypass … 1`):", ""]
+    from .effects import EFFECTS
+
+    out += ["| effect | parameter | min | max | default |", "|---|---|---|---|---|"]
+    for spec in EFFECTS:
+        for p in spec.params:
+            out.append(f"| {spec.name} | {p.name} | {_fmt(p.lo)} | {_fmt(p.hi)} | {_fmt(p.default)} |")
+    out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown(), end="")

@@ -1,0 +1,578 @@
+"""``wave serve``: OSC + MIDI in, the live engine out, loaders and jobs beside it.
+
+Threads (see DESIGN.md): the driver's audio thread runs :meth:`Engine.process`; the asyncio loop
+(main thread) receives OSC, runs the handlers and saves the session; one loader thread loads and
+warms up soundfonts and timbre models and publishes new snapshots; rtmidi's thread decodes MIDI and
+posts events; job threads supervise worker processes (image → instrument set).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError, InputError, MissingDependencyError, WaveError
+from ..midi.song import CONTROL, NOTE_OFF, NOTE_ON, PITCHWHEEL, PROGRAM, Event
+from ..paths import INSTRUMENTS_DIR, MIDI_DIR, REPO_ROOT, default_soundfont
+from .drivers import WavWriter
+from .effects import EffectChain, effect_spec
+from .engine import DryWet, Engine, Snapshot, Strip
+from .oscproto import OscDispatcher, encode
+from .session import Learned, Session
+
+log = logging.getLogger(__name__)
+
+GM = "gm"
+
+
+@dataclass
+class Folders:
+    """Where names in OSC messages are looked up; nothing outside these folders is reachable."""
+
+    sets: Path = INSTRUMENTS_DIR
+    models: Path = INSTRUMENTS_DIR / "builtin"
+    midi: Path = MIDI_DIR
+    recordings: Path = REPO_ROOT / "recordings"
+    images: Path = REPO_ROOT / "images"
+
+
+def confine(name: str, root: Path, suffixes: tuple[str, ...], what: str) -> Path:
+    """``root/name`` if it stays inside ``root`` and has one of ``suffixes``; InputError otherwise."""
+    if not name or "\x00" in name:
+        raise InputError(f"empty {what} name")
+    root = Path(root).resolve()
+    p = Path(name)
+    p = (p if p.is_absolute() else root / p).resolve()
+    if not p.is_relative_to(root):
+        raise InputError(f"{what} {name!r} is outside the {what} folder {root}; give a name inside it")
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise InputError(f"{what} {name!r} must end with {' or '.join(suffixes)}")
+    return p
+
+
+def load_timbre_model(path: Path):
+    """A streaming timbre Processor for a ``.ts`` model (server.timbre, issue 6)."""
+    try:
+        from ..timbre import streaming  # type: ignore[attr-defined]
+
+        cls = streaming.StreamingTimbre
+    except (ImportError, AttributeError) as exc:
+        raise MissingDependencyError(f"streaming timbre models are not available in this build ({exc})") from exc
+    return cls(path)
+
+
+@dataclass
+class Job:
+    id: int
+    kind: str
+    state: str = "queued"
+    progress: float = 0.0
+    message: str = ""
+    dest: tuple | None = None
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+
+
+class LiveServer:
+    def __init__(
+        self,
+        driver,
+        *,
+        sample_rate: int = 48000,
+        block: int = 512,
+        folders: Folders | None = None,
+        session_path: str | os.PathLike[str] | None = None,
+        soundfont: str | os.PathLike[str] | None = None,
+        generate_command: list[str] | None = None,
+    ) -> None:
+        self.folders = folders or Folders()
+        self.driver = driver
+        self.sample_rate, self.block = driver.open(sample_rate, block)
+        self.gm_soundfont = Path(soundfont) if soundfont else default_soundfont()
+        self.session_path = Path(session_path) if session_path else None
+        self.session = Session.load(self.session_path) if self.session_path else Session()
+        self.generate_command = generate_command or [
+            sys.executable, "-m", "server", "make", "{image}", "--set-name", "{name}", "--sets-dir", "{sets}",
+        ]
+        self.dispatcher = OscDispatcher(self)
+        self.reply_ports: dict[str, int] = {}
+        self.midi_received = 0
+        self.midi_input = None
+        self._loader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="wave-loader")
+        self._publish_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._transport = None
+        self._dirty = False
+        self._learn_pending: tuple | None = None  # (target, effect, param, dest)
+        self._learn: dict[tuple[int, int], Learned] = {(x.midi_channel, x.cc): x for x in self.session.learn}
+        self._recorder: WavWriter | None = None
+        self._record_started = 0.0
+        self._jobs: dict[int, Job] = {}
+        self._job_ids = itertools.count(1)
+        self.engine = Engine(self._initial_snapshot(), sample_rate=self.sample_rate, block=self.block,
+                             master_gain_db=self.session.master_gain_db)
+        self._started = False
+
+    # -- graph building (loader thread or start-up) -----------------------------------------------
+    def _set_path(self, name: str) -> Path:
+        if name == GM:
+            return self.gm_soundfont
+        return confine(name if name.endswith((".sf2", ".sf3")) else f"{name}.sf2", self.folders.sets,
+                       (".sf2", ".sf3"), "set")
+
+    def _new_source(self, set_name: str, channel: int):
+        from ..engine.fluid import FluidSynthSource
+
+        src = FluidSynthSource([self._set_path(set_name)], sample_rate=self.sample_rate, reverb=False, chorus=False)
+        src.route_channel(channel, src.soundfonts[0][0])
+        src.prepare(self.sample_rate, self.block, 2)
+        return src
+
+    def _initial_snapshot(self) -> Snapshot:
+        strips = []
+        for ch in range(16):
+            name = self.session.sets.get(ch, GM)
+            try:
+                src = self._new_source(name, ch)
+            except WaveError as exc:
+                log.warning("channel %d: set %r from the session cannot be loaded (%s); playing General MIDI",
+                            ch + 1, name, exc)
+                name, src = GM, self._new_source(GM, ch)
+            fx = EffectChain()
+            fx.restore(self.session.fx.get(ch, {}))
+            strips.append(Strip(ch, src, name, fx))
+        master = EffectChain()
+        master.restore(self.session.fx.get(-1, {}))
+        snap = Snapshot(tuple(strips), master)
+        for ch, t in self.session.timbre.items():
+            try:
+                snap = self._with_timbre(snap, ch, t.get("model", ""), float(t.get("wet", 1.0)))
+            except WaveError as exc:
+                log.warning("channel %d: timbre model %r from the session cannot be loaded: %s", ch + 1, t, exc)
+        return snap
+
+    def _with_timbre(self, snap: Snapshot, ch: int, model: str, wet: float = 1.0) -> Snapshot:
+        strips = list(snap.strips)
+        if model in ("", "none"):
+            strips[ch] = replace(strips[ch], timbre=None, timbre_name="")
+        else:
+            path = confine(model if model.endswith(".ts") else f"{model}.ts", self.folders.models, (".ts",), "model")
+            if not path.is_file():
+                raise InputError(f"model {model!r} not found in {self.folders.models}")
+            proc = DryWet(load_timbre_model(path), wet)
+            proc.prepare(self.sample_rate, self.block, 2)
+            warm = np.zeros((2, self.block), dtype=np.float32)
+            for _ in range(2):  # the first TorchScript calls are slow: make them here, not live
+                proc.process(warm)
+            proc.reset()
+            strips[ch] = replace(strips[ch], timbre=proc, timbre_name=model)
+        return replace(snap, strips=tuple(strips))
+
+    def _publish(self, edit) -> None:
+        """Apply ``edit(snapshot) -> snapshot`` and swap it in (any non-audio thread)."""
+        with self._publish_lock:
+            self.engine.publish(edit(self.engine.snapshot))
+
+    def _set_timbre_now(self, ch: int, model: str, wet: float = 1.0) -> None:
+        """Install a ready timbre processor (or none) on channel ``ch``; loader thread."""
+        self._publish(lambda s: self._with_timbre(s, ch, model, wet))
+
+    # -- replies and notifications ----------------------------------------------------------------
+    def reply_dest(self, sender):
+        if sender is None:
+            return None
+        port = self.reply_ports.get(sender[0])
+        return (sender[0], port) if port else sender
+
+    def notify(self, dest, address: str, args: list) -> None:
+        """Send a message from any thread (no-op without a transport, e.g. in unit tests)."""
+        if dest is None or self._loop is None or self._transport is None:
+            log.info("notify %s %s", address, args)
+            return
+        data = encode(address, args)
+        self._loop.call_soon_threadsafe(self._sendto, data, dest)
+
+    def _sendto(self, data: bytes, dest) -> None:
+        if self._transport is not None:
+            self._transport.sendto(data, dest)
+
+    def mark_dirty(self) -> None:
+        self._dirty = True
+
+    def flush_session(self) -> None:
+        if self._dirty and self.session_path is not None:
+            self._dirty = False
+            try:
+                self.session.save(self.session_path)
+            except WaveError as exc:
+                log.error("session not saved: %s", exc)
+
+    # -- MIDI (rtmidi thread or OSC) ---------------------------------------------------------------
+    def on_midi(self, e: Event) -> None:
+        self.midi_received += 1
+        if e.kind == CONTROL:
+            self._on_cc(e.channel, e.a, e.b)
+        self.engine.send(e)
+
+    def _on_cc(self, ch: int, cc: int, value: int) -> None:
+        pending = self._learn_pending
+        if pending is not None:
+            self._learn_pending = None
+            target, effect, param, dest = pending
+            m = Learned(ch, cc, target, effect, param)
+            self._learn[(ch, cc)] = m
+            self.session.learn = list(self._learn.values())
+            self.mark_dirty()
+            self.notify(dest, "/wave/learned", [ch, cc, target, effect, param])
+        m = self._learn.get((ch, cc))
+        if m is not None:
+            p = effect_spec(m.effect).param(m.param)
+            self._fx(m.target).post_set(m.effect, m.param, p.scale(value / 127.0))
+            self._save_fx(m.target)
+
+    def _fx(self, target: int) -> EffectChain:
+        snap = self.engine.snapshot
+        return snap.master_fx if target < 0 else snap.strips[target].fx
+
+    def _save_fx(self, target: int) -> None:
+        self.session.fx[target] = self._fx(target).state()
+        self.mark_dirty()
+
+    # -- OSC handlers: (sender, *validated args) -> replies ---------------------------------------
+    def osc_ping(self, sender, token):
+        return [("/wave/pong", [token])]
+
+    def osc_reply_to(self, sender, port):
+        if sender is None:
+            raise InputError("/wave/reply_to needs a network sender")
+        if port:
+            self.reply_ports[sender[0]] = port
+        else:
+            self.reply_ports.pop(sender[0], None)
+        return [("/wave/ok", ["/wave/reply_to"])]
+
+    def status(self) -> list:
+        st = self.engine.stats
+        return [self.sample_rate, self.block, float(st.mean_load()), float(st.max_load), int(st.late_blocks),
+                int(self.engine.latency_samples + self.driver.latency_samples), self.engine.active_voices(),
+                self.dispatcher.malformed, self.midi_received]
+
+    def osc_status(self, sender):
+        return [("/wave/status", self.status())]
+
+    def osc_session_save(self, sender):
+        if self.session_path is None:
+            raise ConfigError("this server runs without a session file (start it with --session PATH)")
+        self._dirty = True
+        self.flush_session()
+        return [("/wave/ok", ["/wave/session/save"])]
+
+    def osc_note(self, sender, ch, pitch, vel):
+        self.engine.send(Event(0.0, NOTE_ON if vel else NOTE_OFF, ch, pitch, vel))
+
+    def osc_note_off(self, sender, ch, pitch):
+        self.engine.send(Event(0.0, NOTE_OFF, ch, pitch, 0))
+
+    def osc_cc(self, sender, ch, cc, value):
+        self._on_cc(ch, cc, value)
+        self.engine.send(Event(0.0, CONTROL, ch, cc, value))
+
+    def osc_bend(self, sender, ch, value):
+        self.engine.send(Event(0.0, PITCHWHEEL, ch, value))
+
+    def osc_program(self, sender, ch, program):
+        self.engine.send(Event(0.0, PROGRAM, ch, program))
+
+    def osc_panic(self, sender):
+        self.engine.all_notes_off()
+        return [("/wave/ok", ["/wave/panic"])]
+
+    def list_sets(self) -> list[tuple[str, str]]:
+        out = [(GM, str(self.gm_soundfont))]
+        root = Path(self.folders.sets)
+        if root.is_dir():
+            out += [(p.stem, p.name) for p in sorted(root.glob("*.sf2")) + sorted(root.glob("*.sf3"))]
+        return out
+
+    def osc_set_list(self, sender):
+        sets = self.list_sets()
+        return [("/wave/set/item", [n, f]) for n, f in sets] + [("/wave/set/count", [len(sets)])]
+
+    def osc_set_load(self, sender, name, ch):
+        path = self._set_path(name)  # validate now: a bad name is answered at once
+        if not path.is_file():
+            raise InputError(f"set {name!r} not found ({path.name} is not in {self.folders.sets})")
+        dest = self.reply_dest(sender)
+        channels = range(16) if ch < 0 else (ch,)
+
+        def work():
+            try:
+                sources = {c: self._new_source(name, c) for c in channels}  # slow part, off the audio thread
+
+                def edit(snap: Snapshot) -> Snapshot:
+                    strips = list(snap.strips)
+                    for c, src in sources.items():
+                        strips[c] = replace(strips[c], source=src, set_name=name)
+                    return replace(snap, strips=tuple(strips))
+
+                self._publish(edit)
+                for c in channels:
+                    self.session.sets[c] = name
+                self.mark_dirty()
+                self.notify(dest, "/wave/set/loaded", [name, ch])
+            except WaveError as exc:
+                self.notify(dest, "/wave/error", ["/wave/set/load", str(exc)])
+            except Exception as exc:  # pragma: no cover - keep the loader alive
+                log.exception("set load failed")
+                self.notify(dest, "/wave/error", ["/wave/set/load", f"{type(exc).__name__}: {exc}"])
+
+        self._loader.submit(work)
+
+    def osc_timbre_model(self, sender, ch, model):
+        dest = self.reply_dest(sender)
+
+        def work():
+            try:
+                self._set_timbre_now(ch, model)
+                strip = self.engine.snapshot.strips[ch]
+                if strip.timbre_name:
+                    self.session.timbre[ch] = {"model": strip.timbre_name, "wet": strip.timbre.wet}
+                else:
+                    self.session.timbre.pop(ch, None)
+                self.mark_dirty()
+                self.notify(dest, "/wave/timbre/loaded", [ch, model, strip.latency_samples])
+            except WaveError as exc:
+                self.notify(dest, "/wave/error", ["/wave/timbre/model", str(exc)])
+            except Exception as exc:  # a corrupt model may raise anything from torch
+                self.notify(dest, "/wave/error", ["/wave/timbre/model", f"{model}: {type(exc).__name__}: {exc}"])
+
+        self._loader.submit(work)
+
+    def _timbre(self, ch: int) -> DryWet:
+        t = self.engine.snapshot.strips[ch].timbre
+        if t is None:
+            raise InputError(f"channel {ch} has no timbre model; load one with /wave/timbre/model {ch} NAME")
+        return t
+
+    def _latent(self, ch: int, what: str, dim: int, value: float) -> None:
+        model = self._timbre(ch).model
+        setter = getattr(model, f"set_latent_{what}", None)
+        if setter is None:
+            raise InputError(f"the model on channel {ch} has no latent {what} control")
+        setter(dim, value)
+
+    def osc_timbre_bias(self, sender, ch, dim, value):
+        self._latent(ch, "bias", dim, value)
+
+    def osc_timbre_scale(self, sender, ch, dim, value):
+        self._latent(ch, "scale", dim, value)
+
+    def osc_timbre_mix(self, sender, ch, wet):
+        self._timbre(ch).wet = wet
+        self.session.timbre.setdefault(ch, {})["wet"] = wet
+        self.mark_dirty()
+
+    def osc_fx_set(self, sender, target, effect, param, value):
+        self._fx(target).post_set(effect, param, value)
+        self._save_fx(target)
+
+    def osc_fx_bypass(self, sender, target, effect, on):
+        self._fx(target).post_enable(effect, bool(on))
+        self._save_fx(target)
+
+    def osc_fx_list(self, sender, target):
+        from .effects import EFFECTS
+
+        fx = self._fx(target)
+        return [("/wave/fx/param", [target, s.name, p.name, float(p.lo), float(p.hi),
+                                    float(fx.values[s.name][p.name]), float(fx.on[s.name])])
+                for s in EFFECTS for p in s.params]
+
+    def osc_master_gain(self, sender, db):
+        self.engine.master_gain = float(10 ** (db / 20))
+        self.session.master_gain_db = db
+        self.mark_dirty()
+
+    def osc_learn(self, sender, target, effect, param):
+        effect_spec(effect).param(param)
+        self._learn_pending = (target, effect, param, self.reply_dest(sender))
+
+    def osc_learn_clear(self, sender):
+        self._learn.clear()
+        self.session.learn = []
+        self.mark_dirty()
+        return [("/wave/ok", ["/wave/learn/clear"])]
+
+    def osc_midi_play(self, sender, file):
+        from ..midi.song import load_song
+
+        path = confine(file, self.folders.midi, (".mid", ".midi"), "MIDI file")
+        song = load_song(path)
+        self.engine.play(song.events_at(self.sample_rate))
+        return [("/wave/ok", ["/wave/midi/play"])]
+
+    def osc_midi_stop(self, sender):
+        self.engine.play(None)
+        return [("/wave/ok", ["/wave/midi/stop"])]
+
+    def osc_record_start(self, sender, file):
+        if self._recorder is not None:
+            raise InputError("already recording; send /wave/record/stop first")
+        path = confine(file, self.folders.recordings, (".wav",), "recording")
+        self._recorder = WavWriter(path, self.sample_rate)
+        self._record_started = time.monotonic()
+        self.engine.add_tap(self._recorder.put)
+        return [("/wave/ok", ["/wave/record/start"])]
+
+    def osc_record_stop(self, sender):
+        rec = self._recorder
+        if rec is None:
+            raise InputError("not recording; send /wave/record/start FILE first")
+        self._recorder = None
+        self.engine.remove_tap(rec.put)
+        path = rec.close()
+        return [("/wave/record/done", [path.name, rec.frames / self.sample_rate])]
+
+    # -- jobs -------------------------------------------------------------------------------------
+    def osc_generate(self, sender, image, name):
+        img = confine(image, self.folders.images, (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"),
+                      "image")
+        if not img.is_file():
+            raise InputError(f"image {image!r} not found in {self.folders.images}")
+        name = name or img.stem
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name) or name == GM:
+            raise InputError(f"set name {name!r}: use 1-64 letters, digits, '_', '-', '.' (not 'gm')")
+        job = Job(next(self._job_ids), "generate", dest=self.reply_dest(sender))
+        self._jobs[job.id] = job
+        threading.Thread(target=self._run_job, args=(job, img, name), name=f"job-{job.id}", daemon=True).start()
+        return [("/wave/job", [job.id, job.kind, job.state, 0.0])]
+
+    def _job_report(self, job: Job) -> None:
+        self.notify(job.dest, "/wave/job", [job.id, job.kind, job.state, float(job.progress)])
+        if job.message:
+            self.notify(job.dest, "/wave/job/message", [job.id, job.message])
+
+    def _run_job(self, job: Job, image: Path, name: str) -> None:
+        subst = {"image": str(image), "name": name, "sets": str(self.folders.sets)}
+        cmd = [part.format(**subst) for part in self.generate_command]
+        job.state = "running"
+        self._job_report(job)
+        tail: list[str] = []
+        try:
+            job.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                        cwd=REPO_ROOT, start_new_session=True)
+            for line in job.proc.stderr:  # tqdm / log lines: report percentages as progress
+                tail = (tail + [line.strip()])[-5:]
+                m = re.search(r"(\d{1,3})%", line)
+                if m:
+                    p = min(1.0, int(m.group(1)) / 100)
+                    if p > job.progress + 0.049:
+                        job.progress = p
+                        self._job_report(job)
+            rc = job.proc.wait()
+        except OSError as exc:
+            rc, tail = -1, [str(exc)]
+        out = Path(self.folders.sets) / f"{name}.sf2"
+        if rc == 0 and out.is_file():
+            job.state, job.progress, job.message = "done", 1.0, f"set {name} is ready: /wave/set/load {name}"
+        else:
+            job.state = "error"
+            job.message = (f"exit {rc}: " + " | ".join(t for t in tail if t))[-400:] if rc else \
+                f"the job finished but wrote no {out.name}"
+        self._job_report(job)
+
+    # -- life cycle -------------------------------------------------------------------------------
+    def open_midi(self, port: str) -> None:
+        from .drivers import JackDriver
+        from .midi_in import MidiInput
+
+        api = "jack" if isinstance(self.driver, JackDriver) else "default"
+        self.midi_input = MidiInput(port, self.on_midi, api=api, client_name="wave-midi")
+
+    def start(self) -> None:
+        self.driver.start(self.engine)
+        self._started = True
+
+    def shutdown(self) -> None:
+        """All notes off (processed by the audio thread), stop audio, MIDI, recorder; save the session."""
+        if self.midi_input is not None:
+            self.midi_input.close()
+            self.midi_input = None
+        self.engine.play(None)
+        self.engine.all_notes_off()
+        if self._started:
+            time.sleep(3 * self.block / self.sample_rate + 0.05)  # let the callback apply them
+            self.driver.stop()
+            self._started = False
+        if self._recorder is not None:
+            self._recorder.close()
+            self._recorder = None
+        for job in self._jobs.values():
+            if job.proc is not None and job.proc.poll() is None:
+                job.proc.terminate()
+        self._loader.shutdown(wait=True, cancel_futures=True)
+        self._dirty = True
+        self.flush_session()
+
+    async def serve(self, host: str = "127.0.0.1", port: int = 9000, *, duration: float | None = None,
+                    ready=None) -> None:
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        server = self
+
+        class Proto(asyncio.DatagramProtocol):
+            def connection_made(self, transport) -> None:
+                server._transport = transport
+
+            def datagram_received(self, data: bytes, addr) -> None:
+                replies = server.dispatcher.handle_datagram(data, addr)
+                dest = server.reply_dest(addr)
+                for address, args in replies:
+                    try:
+                        server._transport.sendto(encode(address, args), dest)
+                    except (OSError, ValueError) as exc:
+                        log.warning("reply %s to %s failed: %s", address, dest, exc)
+
+            def error_received(self, exc) -> None:  # e.g. ICMP port unreachable from a gone client
+                log.debug("OSC socket: %s", exc)
+
+        try:
+            transport, _ = await loop.create_datagram_endpoint(Proto, local_addr=(host, port))
+        except OSError as exc:
+            raise ConfigError(f"cannot listen for OSC on udp {host}:{port}: {exc.strerror}; "
+                              "pick another --osc-port") from exc
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        self.osc_address = transport.get_extra_info("sockname")[:2]
+        self.start()
+        if ready is not None:
+            ready(self)
+        t_end = None if duration is None else loop.time() + duration
+        try:
+            while not stop.is_set():
+                try:
+                    await asyncio.wait_for(stop.wait(), 0.5)
+                except TimeoutError:
+                    pass
+                self.flush_session()
+                if t_end is not None and loop.time() >= t_end:
+                    break
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            transport.close()
+            self._transport = None
+            self.shutdown()
