@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, MissingDependencyError
-from .spec import SceneSpec
+from .spec import ROLES, SceneSpec, normalise_role
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +163,9 @@ def _coerce(data: Any) -> Any:
                 for alt in ("role", "instrument", "mapping"):
                     if alt in v and "mapping_to_music_instrument" not in v:
                         v["mapping_to_music_instrument"] = v.pop(alt)
+                role = normalise_role(v.get("mapping_to_music_instrument"))
+                if "mapping_to_music_instrument" in v:
+                    v["mapping_to_music_instrument"] = role if role in ROLES else None  # truncated or unknown
                 if isinstance(v.get("timbre"), str):
                     v["timbre"] = [w.strip() for w in re.split(r"[,;/]", v["timbre"]) if w.strip()]
                 v.setdefault("timbre", [])
@@ -233,13 +236,49 @@ def load_qwen(model: str | Path = DEFAULT_VLM, *, device: str | None = None, dty
     dev, tdtype = auto_device_dtype(device, dtype)
     try:
         net = Qwen2_5_VLForConditionalGeneration.from_pretrained(str(model), dtype=tdtype)
-        proc = AutoProcessor.from_pretrained(str(model))
+        try:
+            proc = AutoProcessor.from_pretrained(str(model))
+        except (ImportError, AttributeError, ValueError) as exc:  # no torchvision: no video processor
+            log.info("AutoProcessor failed (%s); using the PIL image processor without video support", exc)
+            proc = qwen_processor_pil(str(model))
     except OSError as exc:
         raise MissingDependencyError(
             f"cannot load VLM {model!r}: {exc}. Download it once (huggingface-cli download {DEFAULT_VLM}) "
             "and pass its folder with --model, or use --backend builtin"
         ) from None
     return net.to(dev).eval(), proc
+
+
+def qwen_processor_pil(model: str | Path | None = None, *, tokenizer: Any = None, image_processor: Any = None,
+                       chat_template: str | None = None) -> Any:
+    """A Qwen2.5-VL processor built on ``Qwen2VLImageProcessorPil``, for installs without torchvision.
+
+    transformers' processor insists on a video processor class (which needs torchvision); images
+    alone need none, so the class check is skipped for that one attribute.
+    """
+    from transformers import AutoTokenizer, Qwen2_5_VLProcessor, Qwen2VLImageProcessorPil
+    from transformers.processing_utils import ProcessorMixin
+
+    if tokenizer is None:
+        tokenizer = AutoTokenizer.from_pretrained(str(model))
+    if image_processor is None:
+        image_processor = (Qwen2VLImageProcessorPil.from_pretrained(str(model)) if model is not None
+                           else Qwen2VLImageProcessorPil())
+    if chat_template is None:
+        chat_template = getattr(tokenizer, "chat_template", None)
+    original = ProcessorMixin.check_argument_for_proper_class
+
+    def check(self, name, arg):
+        if name == "video_processor" and arg is None:
+            return None
+        return original(self, name, arg)
+
+    ProcessorMixin.check_argument_for_proper_class = check
+    try:
+        return Qwen2_5_VLProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=None,
+                                   chat_template=chat_template)
+    finally:
+        ProcessorMixin.check_argument_for_proper_class = original
 
 
 def qwen_generate(rgb: np.ndarray, net: Any, processor: Any, *, prompt: str = PROMPT, max_new_tokens: int = 768,
