@@ -12,7 +12,7 @@ from server.scene import SceneSpec, assign_roles
 from server.scene.roles import role_table
 from server.scene.spec import json_schema
 
-SEEDS = sorted(Path("/work/shared/seed_examples").glob("*.json")) or sorted(Path("tests/data").glob("*_sound_source.json"))
+SEEDS = sorted((Path(__file__).parent / "data" / "seed_examples").glob("*.json"))
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -159,12 +159,23 @@ class FluidSynthSource:
         self._buf = np.zeros((2, max_block), dtype=np.float32)
 
     def reset(self) -> None:
-        """Silence every voice and reset controllers (system reset); routes are re-applied."""
+        """Back to the state after construction: a new synth with the same fonts and routes.
+
+        FluidSynth's system reset leaves its reverb and chorus lines ringing, so the instance is
+        rebuilt (soundfonts reloaded, which blocks): call from the control thread, never live.
+        """
         self._inbox.clear()
-        self._system_reset(self._s)
-        self._bank = [0] * 16
-        for ch in self._routes:
-            self._select_routed(ch, 0)
+        fonts = [path for _, path, _ in self._fonts]
+        routes = {ch: self._font_index(sfid) for ch, (sfid, _) in self._routes.items()}
+        self.close()
+        self._fonts, self._routes, self._bank = [], {}, [0] * 16
+        self._create_synth()
+        ids = [self.load_soundfont(p) for p in fonts]
+        for ch, idx in routes.items():
+            self.route_channel(ch, ids[idx])
+
+    def _font_index(self, sfid: int) -> int:
+        return [fid for fid, _, _ in self._fonts].index(sfid)
 
     def close(self) -> None:
         if self._synth is not None:
