@@ -1,0 +1,298 @@
+"""The live engine driven block by block from the test (the test thread plays the audio thread):
+pitch in cents, onset latency in samples, effect changes in dB, snapshot swaps, session restore."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import mido
+import numpy as np
+import pytest
+import soundfile as sf
+
+from server.live.drivers import PacedDriver
+from server.live.engine import DryWet
+from server.live.midi_in import decode
+from server.live.oscproto import encode
+from server.live.server import Folders, LiveServer
+from server.live.session import Session
+from server.midi.song import CONTROL, NOTE_OFF, NOTE_ON, PITCHWHEEL, Event
+
+SR, BLOCK = 48000, 512
+
+
+def midi_hz(key: float) -> float:
+    return 440.0 * 2 ** ((key - 69) / 12)
+
+
+def f0_cents(x: np.ndarray, expected_hz: float) -> float:
+    """Cents between ``expected_hz`` and the strongest spectral peak below 1.5 × expected."""
+    x = x * np.hanning(len(x))
+    n = 1 << (len(x) * 4 - 1).bit_length()
+    mag = np.abs(np.fft.rfft(x, n))
+    freqs = np.fft.rfftfreq(n, 1 / SR)
+    band = (freqs > 40) & (freqs < expected_hz * 1.5)
+    i = int(np.flatnonzero(band)[np.argmax(mag[band])])
+    a, b, c = np.log(mag[i - 1 : i + 2] + 1e-12)
+    k = i + 0.5 * (a - c) / (a - 2 * b + c)
+    return float(1200 * np.log2(k * SR / n / expected_hz))
+
+
+def db(x: np.ndarray) -> float:
+    return float(20 * np.log10(np.sqrt(np.mean(np.square(x))) + 1e-12))
+
+
+def band_db(x: np.ndarray, lo: float, hi: float) -> float:
+    spec = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / SR)
+    return float(10 * np.log10(spec[(f >= lo) & (f < hi)].sum() + 1e-20))
+
+
+def render(server: LiveServer, seconds: float) -> np.ndarray:
+    n = int(round(seconds * SR / BLOCK))
+    return np.concatenate([server.engine.process(BLOCK).copy() for _ in range(n)], axis=1)
+
+
+def wait_loader(server: LiveServer) -> None:
+    server._loader.submit(lambda: None).result(timeout=30)
+
+
+def make_server(tmp: Path, session: Path | None = None) -> LiveServer:
+    folders = Folders(sets=tmp / "sets", models=tmp / "models", midi=tmp / "midi", recordings=tmp / "rec",
+                      images=tmp / "img")
+    for p in (folders.sets, folders.models, folders.midi, folders.images):
+        p.mkdir(exist_ok=True)
+    return LiveServer(PacedDriver(), sample_rate=SR, block=BLOCK, folders=folders,
+                      session_path=session or tmp / "session.json")
+
+
+@pytest.fixture()
+def server(tmp_path):
+    s = make_server(tmp_path)
+    s.sent = []
+    s.notify = lambda dest, address, args: s.sent.append((address, args))
+    yield s
+    s.shutdown()
+
+
+def osc(server, address, *args):
+    return server.dispatcher.handle_datagram(encode(address, list(args)), ("127.0.0.1", 1))
+
+
+def test_note_pitch_and_onset_latency(server):
+    render(server, 0.05)
+    ref = server.engine.watch_onset()
+    osc(server, "/wave/note", 0, 69, 110)
+    y = render(server, 0.8)
+    onset = server.engine.first_sound_frame - ref
+    assert 0 <= onset <= BLOCK + server.engine.latency_samples, onset
+    assert abs(f0_cents(y[0, 4800:4800 + 16384], 440.0)) < 10
+    osc(server, "/wave/note", 0, 69, 0)
+    # a different channel and key: C5 on channel 3
+    osc(server, "/wave/note", 3, 72, 110)
+    y = render(server, 0.6)
+    assert abs(f0_cents(y[0, 4800:4800 + 16384], midi_hz(72))) < 10
+    assert server.engine.stats.late_blocks == 0
+
+
+def test_pitch_bend_moves_pitch(server):
+    osc(server, "/wave/bend", 0, 4096)  # +1 semitone with the default ±2 range
+    osc(server, "/wave/note", 0, 69, 110)
+    y = render(server, 0.6)
+    assert abs(f0_cents(y[0, 4800:4800 + 16384], midi_hz(70))) < 12
+
+
+def test_all_notes_off_silences(server):
+    osc(server, "/wave/cc", 0, 64, 127)  # sustain held
+    for k in (60, 64, 67):
+        osc(server, "/wave/note", 0, k, 100)
+    render(server, 0.3)
+    for k in (60, 64, 67):
+        osc(server, "/wave/note_off", 0, k)
+    y = render(server, 0.3)
+    assert db(y[:, -4800:]) > -45  # the pedal holds them
+    osc(server, "/wave/panic")
+    y = render(server, 1.5)
+    assert db(y[:, -4800:]) < -80
+    assert server.engine.active_voices() == 0
+
+
+def test_effect_change_is_audible(server):
+    osc(server, "/wave/program", 0, 80)  # square lead: plenty of harmonics
+    osc(server, "/wave/note", 0, 57, 110)
+    dry = render(server, 0.5)[0, -16384:]
+    osc(server, "/wave/fx/set", 0, "lowpass", "cutoff_frequency_hz", 400.0)
+    wet = render(server, 0.5)[0, -16384:]
+    drop_hi = band_db(dry, 2500, 3500) - band_db(wet, 2500, 3500)
+    drop_fund = band_db(dry, 180, 260) - band_db(wet, 180, 260)
+    # pedalboard's LowpassFilter is one-pole: 1/sqrt(1 + (3000/400)^2) = -17.6 dB around 3 kHz
+    assert 14 < drop_hi < 22, drop_hi
+    assert drop_fund < 3, drop_fund  # and the 220 Hz fundamental stays
+    osc(server, "/wave/fx/bypass", 0, "lowpass", 0)
+    back = render(server, 0.5)[0, -16384:]
+    assert abs(band_db(back, 2000, 8000) - band_db(dry, 2000, 8000)) < 6
+
+
+def test_master_gain(server):
+    osc(server, "/wave/note", 0, 60, 100)
+    a = render(server, 0.4)[:, -4800:]
+    osc(server, "/wave/master/gain", -12.0)
+    b = render(server, 0.2)[:, -4800:]
+    assert -14.5 < db(b) - db(a) < -9.5  # 12 dB less (the piano decays a little meanwhile)
+
+
+def test_midi_learn_drives_a_parameter(server):
+    osc(server, "/wave/learn", -1, "reverb", "room_size")
+    server.on_midi(Event(0.0, CONTROL, 5, 21, 127))  # the CC that is learned
+    assert ("/wave/learned", [5, 21, -1, "reverb", "room_size"]) in server.sent
+    server.on_midi(Event(0.0, CONTROL, 5, 21, 64))
+    assert server.engine.snapshot.master_fx.values["reverb"]["room_size"] == pytest.approx(64 / 127)
+    assert server.engine.snapshot.master_fx.on["reverb"]
+    assert [(m.midi_channel, m.cc) for m in server.session.learn] == [(5, 21)]
+
+
+def test_set_swap_keeps_playing_and_corrupt_set_is_refused(server, tmp_path):
+    # a second set: a copy of the GM font (a symlink would point outside the sets folder and be refused)
+    shutil.copyfile(server.gm_soundfont, server.folders.sets / "fluid.sf2")
+    (server.folders.sets / "bad.sf2").write_bytes(b"RIFF\x10\x00\x00\x00sfbkLIST" + bytes(200))
+    assert [n for n, _ in server.list_sets()] == ["gm", "bad", "fluid"]
+    osc(server, "/wave/note", 1, 64, 100)
+    v0 = server.engine.snapshot.version
+    assert osc(server, "/wave/set/load", "bad", 1) == []
+    assert osc(server, "/wave/set/load", "fluid", 2) == []
+    # keep the audio going while the loader works
+    t0 = time.monotonic()
+    while server.engine.snapshot.version == v0 and time.monotonic() - t0 < 20:
+        render(server, 0.05)
+    wait_loader(server)
+    assert any(a == "/wave/error" and args[0] == "/wave/set/load" for a, args in server.sent), server.sent
+    assert ("/wave/set/loaded", ["fluid", 2]) in server.sent
+    assert server.engine.snapshot.strips[1].set_name == "gm"
+    assert server.engine.snapshot.strips[2].set_name == "fluid"
+    osc(server, "/wave/note", 2, 69, 110)
+    y = render(server, 0.6)
+    assert abs(f0_cents(y[0, 4800:4800 + 16384], 440.0)) < 10
+    assert server.session.sets == {2: "fluid"}
+
+
+class DelayModel:
+    """A stand-in timbre Processor with a known latency: its output is its input delayed by L samples."""
+
+    def __init__(self, latency: int) -> None:
+        self.latency_samples = latency
+        self._buf = np.zeros((2, 0), dtype=np.float32)
+
+    def prepare(self, sample_rate, max_block, channels=2):
+        self._buf = np.zeros((channels, self.latency_samples + max_block), dtype=np.float32)
+
+    def process(self, block):
+        n, lat = block.shape[1], self.latency_samples
+        self._buf[:, lat : lat + n] = block
+        out = self._buf[:, :n].copy()
+        self._buf[:, :lat] = self._buf[:, n : n + lat]
+        return out
+
+    def reset(self):
+        self._buf[:] = 0
+
+
+def test_timbre_slot_aligns_dry_and_wet(server):
+    lat = 300
+    proc = DryWet(DelayModel(lat), wet=0.5)
+    proc.prepare(SR, BLOCK, 2)
+    server._publish(lambda s: replace(s, strips=tuple(
+        replace(st, timbre=proc, timbre_name="delay") if st.channel == 0 else st for st in s.strips)))
+    assert server.engine.latency_samples == lat
+    (_, status), = osc(server, "/wave/status")
+    assert status[5] == lat + BLOCK  # engine latency + the driver's block
+    ref = server.engine.watch_onset()
+    osc(server, "/wave/note", 0, 69, 110)
+    y = render(server, 0.5)
+    onset = server.engine.first_sound_frame - ref
+    assert lat <= onset <= BLOCK + lat
+    # dry delayed by the model's latency + wet (the delayed input) = no comb filtering: pure pitch, full level
+    assert abs(f0_cents(y[0, 4800:4800 + 16384], 440.0)) < 10
+    osc(server, "/wave/timbre/mix", 0, 0.0)
+    assert proc.wet == 0.0
+
+
+def test_midi_file_plays_through_engine(server):
+    mf = mido.MidiFile(ticks_per_beat=480)
+    tr = mido.MidiTrack()
+    mf.tracks.append(tr)
+    tr += [mido.Message("program_change", program=0, channel=0),
+           mido.Message("note_on", note=76, velocity=110, time=0),
+           mido.Message("note_off", note=76, velocity=0, time=480)]
+    mf.save(server.folders.midi / "one.mid")
+    assert osc(server, "/wave/midi/play", "one.mid") == [("/wave/ok", ["/wave/midi/play"])]
+    y = render(server, 0.45)
+    assert server.engine.playing
+    assert abs(f0_cents(y[0, 2400:2400 + 16384], midi_hz(76))) < 10
+    render(server, 0.2)
+    assert not server.engine.playing
+
+
+def test_record_start_stop(server):
+    assert osc(server, "/wave/record/start", "take.wav") == [("/wave/ok", ["/wave/record/start"])]
+    osc(server, "/wave/note", 0, 69, 100)
+    y = render(server, 0.5)
+    (addr, (name, secs)), = osc(server, "/wave/record/stop")
+    assert addr == "/wave/record/done" and name == "take.wav"
+    x, sr = sf.read(server.folders.recordings / "take.wav", dtype="float32")
+    assert sr == SR and x.shape[0] == y.shape[1] and secs == pytest.approx(0.5, abs=0.02)
+    np.testing.assert_allclose(x.T, y, atol=1e-7)
+
+
+def test_session_is_saved_and_restored(tmp_path):
+    a = make_server(tmp_path)
+    try:
+        osc(a, "/wave/fx/set", 4, "delay", "feedback", 0.5)
+        osc(a, "/wave/fx/set", -1, "reverb", "wet_level", 0.2)
+        osc(a, "/wave/master/gain", -6.0)
+        osc(a, "/wave/learn", 4, "delay", "mix")
+        a.on_midi(Event(0.0, CONTROL, 0, 7, 10))
+        a.flush_session()
+    finally:
+        a.shutdown()
+    s = Session.load(tmp_path / "session.json")
+    assert s.fx[4]["delay"]["feedback"] == 0.5 and s.fx[4]["delay"]["on"]
+    b = make_server(tmp_path)
+    try:
+        assert b.engine.snapshot.strips[4].fx.values["delay"]["feedback"] == 0.5
+        assert b.engine.snapshot.strips[4].fx.on["delay"]
+        assert b.engine.snapshot.master_fx.values["reverb"]["wet_level"] == pytest.approx(0.2)
+        assert b.engine.master_gain == pytest.approx(10 ** (-6 / 20))
+        assert (0, 7) in b._learn
+    finally:
+        b.shutdown()
+
+
+def test_wav_driver_is_paced_by_the_wall_clock(tmp_path):
+    out = tmp_path / "paced.wav"
+    s = make_server(tmp_path)
+    s.driver = PacedDriver(str(out))
+    s.driver.open(SR, BLOCK)
+    t0 = time.monotonic()
+    s.start()
+    s.osc_note(None, 0, 69, 100)
+    time.sleep(1.0)
+    s.shutdown()
+    wall = time.monotonic() - t0
+    x, sr = sf.read(out, dtype="float32")
+    assert abs(x.shape[0] / SR - wall) < 0.15, (x.shape[0] / SR, wall)
+    assert db(x[: SR // 2]) > -50
+    assert db(x[-BLOCK:]) < db(x[: SR // 2]) - 20  # all notes off at stop
+
+
+def test_decode_midi_bytes():
+    assert decode([0x90, 60, 100]) == Event(0.0, NOTE_ON, 0, 60, 100)
+    assert decode([0x93, 60, 0]) == Event(0.0, NOTE_OFF, 3, 60, 0)  # running-status style note off
+    assert decode([0x85, 60, 64]) == Event(0.0, NOTE_OFF, 5, 60, 64)
+    assert decode([0xB0, 64, 127]) == Event(0.0, CONTROL, 0, 64, 127)
+    assert decode([0xE0, 0x00, 0x40]) == Event(0.0, PITCHWHEEL, 0, 0)
+    assert decode([0xE0, 0x7F, 0x7F]) == Event(0.0, PITCHWHEEL, 0, 8191)
+    assert decode([0xE0, 0, 0]) == Event(0.0, PITCHWHEEL, 0, -8192)
+    assert decode([0xF8]) is None and decode([]) is None and decode([0x90, 60]) is None
