@@ -1,0 +1,303 @@
+"""Streaming timbre transfer: an nn~ model as a ``prepare / process / reset`` Processor.
+
+The audio thread never runs the model. ``process()`` copies the incoming block into a
+preallocated chunk; every full chunk (``M`` samples, a multiple of the model's ratio) is handed to
+a persistent worker thread through a slot ring and a ``SimpleQueue.put_nowait`` (never blocks). The
+worker (one torch thread, ``torch.inference_mode()``) runs the model and publishes the result by
+writing the chunk's sequence number after its samples. ``process()`` outputs the chunk that was due
+``D`` samples ago; if it is not published yet, it outputs silence (or repeats the last block) and
+counts a late block. ``D = M`` when the host block is ``M`` (double buffering: the worker has one
+block period), ``2M - max_block`` for smaller host blocks.
+
+In ``freewheel`` mode (offline rendering) ``process()`` waits for the worker instead, so the output
+is deterministic and equals :func:`server.timbre.transfer.transfer` (``align=False``) delayed by
+``D`` samples — sample for sample.
+
+Threads: ``__init__``, ``prepare``, ``reset``, ``close`` on the control / loader thread;
+``process`` on the audio thread only; ``set_controls`` from any thread (one reference store).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import queue
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+from .model import NNModel
+from .transfer import LatentControls, ModelRunner, _match_channels, measure_latency
+
+log = logging.getLogger(__name__)
+
+
+def _load(model: str | Path | NNModel) -> NNModel:
+    if isinstance(model, NNModel):
+        return model
+    from .builtin import resolve_model
+
+    return NNModel.load(resolve_model(model))
+
+
+def _warm_up(runner: ModelRunner, block: int, n: int) -> None:
+    """Run ``n`` silent blocks (TorchScript profiles and optimises its first calls), then restore state."""
+    import torch
+
+    mod = runner.model.module
+    has_reset = hasattr(mod, "reset_state")
+    saved = [] if has_reset else [(name, buf.clone()) for name, buf in mod.named_buffers()]
+    x = np.zeros((runner.in_channels, block), np.float32)
+    rng = torch.get_rng_state()
+    with torch.inference_mode():
+        for _ in range(n):
+            runner.run_block(x)
+    torch.set_rng_state(rng)
+    if has_reset:
+        mod.reset_state()
+        return
+    for name, buf in saved:
+        owner = mod
+        *path, leaf = name.split(".")
+        for p in path:
+            owner = getattr(owner, p)
+        setattr(owner, leaf, buf)
+
+
+class StreamingTimbre:
+    """Run an nn~ / RAVE model on a live stream (see the module docstring).
+
+    ``model``: an :class:`NNModel`, a ``.ts`` path, ``builtin:<role>`` or a role name.
+    ``method``: ``forward`` (default), ``latent`` (encode → controls → decode) or any audio→audio
+    method. ``controls``: latent bias/scale, temperature, dry/wet (swap with :meth:`set_controls`).
+    ``fallback``: ``"silence"`` or ``"last"`` when a block is late.
+    """
+
+    def __init__(
+        self,
+        model: str | Path | NNModel,
+        method: str = "forward",
+        *,
+        controls: LatentControls | None = None,
+        freewheel: bool = False,
+        warmup_blocks: int = 3,
+        fallback: str = "silence",
+        slots: int = 8,
+        seed: int = 0,
+    ) -> None:
+        if fallback not in ("silence", "last"):
+            raise ConfigError(f"fallback {fallback!r} must be 'silence' or 'last'")
+        self.model = _load(model)
+        self.method = method
+        self.controls = controls or LatentControls()
+        self.freewheel = freewheel
+        self.warmup_blocks = int(warmup_blocks)
+        self.fallback = fallback
+        self.n_slots = max(3, int(slots))
+        self.seed = int(seed)
+        ModelRunner(self.model, method, self.controls)  # validates method and controls now
+        self.latency_samples = 0
+        self.model_latency = 0
+        self.buffer_latency = 0
+        self._thread: threading.Thread | None = None
+        self._queue: queue.SimpleQueue | None = None
+        self.sample_rate = 0
+        self.max_block = 0
+        self.channels = 0
+        self._reset_counters()
+
+    # -- control thread ------------------------------------------------------------------------
+    def set_controls(self, **changes) -> None:
+        """Replace the latent controls (``bias``, ``scale``, ``temperature``, ``dry_wet``); any thread."""
+        self.controls = dataclasses.replace(self.controls, **changes)
+
+    def prepare(self, sample_rate: int, max_block: int, channels: int) -> None:
+        if int(sample_rate) != self.model.sr:
+            raise ConfigError(
+                f"model {self.model.name} runs at {self.model.sr} Hz but the stream is {sample_rate} Hz; "
+                f"run the engine at {self.model.sr} Hz or use offline `wave timbre` (it resamples)"
+            )
+        if max_block < 1 or channels < 1:
+            raise ConfigError(f"max_block {max_block} and channels {channels} must be >= 1")
+        self.close()
+        self.sample_rate, self.max_block, self.channels = int(sample_rate), int(max_block), int(channels)
+        probe = ModelRunner(self.model, self.method, self.controls)
+        mult = probe.multiple
+        self.chunk = mult * int(math.ceil(max_block / mult))
+        self.buffer_latency = self.chunk if max_block == self.chunk else 2 * self.chunk - max_block
+        path = "latent" if probe._use_latent(self.controls) else self.method
+        self.model_latency = measure_latency(self.model, path, block=self.chunk)
+        self.latency_samples = self.buffer_latency + self.model_latency
+        self._start()
+
+    def reset(self) -> None:
+        """Clean state (fresh model copies, counters, buffers); control thread, stream stopped."""
+        if self.sample_rate:
+            self.close()
+            self._start()
+
+    def close(self) -> None:
+        """Stop the worker thread (waits for it); control thread."""
+        q, t = self._queue, self._thread
+        self._queue, self._thread = None, None
+        if q is not None:
+            q.put(None)
+        if t is not None:
+            t.join(timeout=10)
+
+    def __del__(self) -> None:  # pragma: no cover - best effort
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def _reset_counters(self) -> None:
+        self.blocks = 0
+        self.late_blocks = 0
+        self.overruns = 0
+        self.compute_s = 0.0
+        self.compute_max_s = 0.0
+        self.chunks_done = 0
+
+    def _start(self) -> None:
+        import torch
+
+        self._reset_counters()
+        ch, M, S = self.channels, self.chunk, self.n_slots
+        probe = ModelRunner(self.model, self.method, self.controls)
+        groups = ch if probe.in_channels == 1 else 1
+        self._runners = [ModelRunner(self.model.fresh(), self.method, self.controls) for _ in range(groups)]
+        for r in self._runners:
+            _warm_up(r, M, self.warmup_blocks)
+        torch.manual_seed(self.seed)
+        self._acc = np.zeros((ch, M), np.float32)
+        self._fill = 0
+        self._in_slots = np.zeros((S, ch, M), np.float32)
+        self._out_slots = np.zeros((S, ch, M), np.float32)
+        self._out_seq = np.full(S, -1, np.int64)
+        self._submitted = 0
+        self._done = 0
+        self._pos = 0  # input samples received
+        self._last = np.zeros((ch, self.max_block), np.float32)
+        self._dry = np.zeros((ch, self.model_latency + M), np.float32)
+        self._wake = threading.Event()
+        self._queue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._work, args=(self._queue,), name="timbre-worker", daemon=True)
+        self._thread.start()
+
+    # -- worker thread ---------------------------------------------------------------------------
+    def _work(self, q: queue.SimpleQueue) -> None:
+        import torch
+
+        torch.set_num_threads(1)
+        ch, M, S, L = self.channels, self.chunk, self.n_slots, self.model_latency
+        with torch.inference_mode():
+            while True:
+                k = q.get()
+                if k is None:
+                    return
+                slot = k % S
+                if k < self._submitted - (S - 1):  # overwritten before we got to it
+                    self._done = k + 1
+                    self._wake.set()
+                    continue
+                t0 = time.perf_counter()
+                c = self.controls
+                x = self._in_slots[slot].copy()
+                if len(self._runners) == 1:
+                    y = _match_channels(self._runners[0].run_block(
+                        _match_channels(x, self._runners[0].in_channels), c), ch)
+                else:
+                    y = np.concatenate([r.run_block(x[i : i + 1], c) for i, r in enumerate(self._runners)], axis=0)
+                    if y.shape[0] != ch:
+                        y = y[:ch]
+                # dry delay line: [last L samples, this chunk] -> the chunk delayed by the model latency
+                self._dry[:, L:] = x
+                if c.dry_wet < 1.0:
+                    y = c.dry_wet * y + (1.0 - c.dry_wet) * self._dry[:, :M]
+                if L:
+                    self._dry[:, :L] = self._dry[:, M : M + L].copy()
+                self._out_seq[slot] = -1
+                self._out_slots[slot] = y
+                self._out_seq[slot] = k  # publish after the samples
+                dt = time.perf_counter() - t0
+                self.compute_s += dt
+                self.compute_max_s = max(self.compute_max_s, dt)
+                self.chunks_done += 1
+                self._done = k + 1
+                self._wake.set()
+
+    # -- audio thread ----------------------------------------------------------------------------
+    def process(self, block: np.ndarray) -> np.ndarray:
+        ch, n = block.shape
+        if ch != self.channels or n > self.max_block:
+            raise ConfigError(f"block {block.shape} does not fit prepare({self.channels} channels, "
+                              f"max_block {self.max_block})")
+        M = self.chunk
+        # 1. input: accumulate into the current chunk, hand full chunks to the worker
+        i = 0
+        while i < n:
+            k = min(M - self._fill, n - i)
+            self._acc[:, self._fill : self._fill + k] = block[:, i : i + k]
+            self._fill += k
+            i += k
+            if self._fill == M:
+                seq = self._submitted
+                self._in_slots[seq % self.n_slots] = self._acc
+                self._submitted = seq + 1
+                self._fill = 0
+                if self._queue is not None:
+                    self._queue.put_nowait(seq)
+        # 2. output: stream samples [start, start + n) of the model output, D samples behind input
+        start = self._pos - self.buffer_latency
+        self._pos += n
+        out = np.zeros((ch, n), np.float32)
+        late = False
+        j = 0
+        while j < n:
+            s = start + j
+            if s < 0:
+                j = min(n, j - s)
+                continue
+            chunk, off = divmod(s, M)
+            k = min(M - off, n - j)
+            slot = chunk % self.n_slots
+            if self.freewheel:
+                while self._out_seq[slot] != chunk and self._thread is not None and self._thread.is_alive():
+                    self._wake.wait(0.01)
+                    self._wake.clear()
+            if self._out_seq[slot] == chunk:
+                out[:, j : j + k] = self._out_slots[slot, :, off : off + k]
+            else:
+                late = True
+                if self.fallback == "last":
+                    out[:, j : j + k] = self._last[:, :k]
+            j += k
+        self.blocks += 1
+        if late:
+            self.late_blocks += 1
+        if self.fallback == "last":
+            self._last[:, :n] = out
+        return out
+
+    # -- reporting --------------------------------------------------------------------------------
+    def stats(self) -> dict:
+        done = max(1, self.chunks_done)
+        chunk_s = self.chunk / self.sample_rate if self.sample_rate else 0.0
+        mean = self.compute_s / done
+        return {
+            "blocks": self.blocks,
+            "late_blocks": self.late_blocks,
+            "chunk": self.chunk,
+            "latency_samples": self.latency_samples,
+            "latency_ms": 1000.0 * self.latency_samples / self.sample_rate if self.sample_rate else 0.0,
+            "model_latency": self.model_latency,
+            "buffer_latency": self.buffer_latency,
+            "compute_mean_ms": 1000.0 * mean,
+            "compute_max_ms": 1000.0 * self.compute_max_s,
+            "real_time_factor": (mean / chunk_s) if chunk_s else 0.0,
+        }
