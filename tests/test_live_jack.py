@@ -1,0 +1,258 @@
+"""`wave serve` end to end on a real JACK server (dummy driver, started and stopped by the test):
+MIDI from a JACK MIDI client, OSC from `oscsend`, replies read by `oscdump`, the output recorded by a
+JACK client and measured (pitch in cents, level in dB); SIGTERM stops it cleanly."""
+
+from __future__ import annotations
+
+import collections
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+jack = pytest.importorskip("jack")
+
+pytestmark = [pytest.mark.jack, pytest.mark.peer, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parent.parent
+SR, PERIOD = 48000, 1024
+
+needs = [shutil.which(p) for p in ("jackd", "oscsend", "oscdump")]
+if not all(needs):
+    pytest.skip("needs jackd and liblo-tools (oscsend, oscdump)", allow_module_level=True)
+
+
+def f0_cents(x: np.ndarray, expected_hz: float) -> float:
+    x = x * np.hanning(len(x))
+    n = 1 << (len(x) * 4 - 1).bit_length()
+    mag = np.abs(np.fft.rfft(x, n))
+    freqs = np.fft.rfftfreq(n, 1 / SR)
+    band = (freqs > 40) & (freqs < expected_hz * 1.5)
+    i = int(np.flatnonzero(band)[np.argmax(mag[band])])
+    a, b, c = np.log(mag[i - 1 : i + 2] + 1e-12)
+    k = i + 0.5 * (a - c) / (a - 2 * b + c)
+    return float(1200 * np.log2(k * SR / n / expected_hz))
+
+
+def band_db(x: np.ndarray, lo: float, hi: float) -> float:
+    spec = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / SR)
+    return float(10 * np.log10(spec[(f >= lo) & (f < hi)].sum() + 1e-20))
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Recorder:
+    """A JACK client: two audio inputs recorded into memory, one MIDI output sending queued bytes."""
+
+    def __init__(self, server: str) -> None:
+        self.client = jack.Client("wave-test-rec", servername=server, no_start_server=True)
+        self.ins = [self.client.inports.register("in_L"), self.client.inports.register("in_R")]
+        self.midi = self.client.midi_outports.register("midi_out")
+        self.buf = np.zeros((2, SR * 30), dtype=np.float32)
+        self.pos = 0
+        self.recording = False
+        self.outbox: collections.deque[bytes] = collections.deque()
+        self.client.set_process_callback(self._process)
+        self.client.activate()
+
+    def _process(self, frames: int) -> None:
+        self.midi.clear_buffer()
+        while self.outbox:
+            self.midi.write_midi_event(0, self.outbox.popleft())
+        if self.recording and self.pos + frames <= self.buf.shape[1]:
+            self.buf[0, self.pos : self.pos + frames] = self.ins[0].get_array()
+            self.buf[1, self.pos : self.pos + frames] = self.ins[1].get_array()
+            self.pos += frames
+
+    def record(self, seconds: float) -> np.ndarray:
+        start = self.pos
+        self.recording = True
+        time.sleep(seconds)
+        self.recording = False
+        return self.buf[:, start : self.pos].copy()
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()
+
+
+@pytest.fixture(scope="module")
+def jack_server():
+    name = f"wave-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    proc = subprocess.Popen(["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(SR), "-p", str(PERIOD)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        t0 = time.monotonic()
+        while True:
+            try:
+                jack.Client("probe", servername=name, no_start_server=True).close()
+                break
+            except jack.JackOpenError:
+                if time.monotonic() - t0 > 15 or proc.poll() is not None:
+                    pytest.fail(f"jackd {name} did not start")
+                time.sleep(0.2)
+        yield name
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def live(jack_server, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("live_jack")
+    env = dict(os.environ, JACK_DEFAULT_SERVER=jack_server, PYTHONUNBUFFERED="1")
+    cmd = [sys.executable, "-m", "server", "serve", "--audio", f"jack:{jack_server}", "--midi-in", "virtual",
+           "--osc-port", "0", "--session", str(tmp / "session.json"), "--sets-dir", str(tmp),
+           "--record-dir", str(tmp / "rec")]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    ready = None
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 60:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("wave serve: ready"):
+            ready = line
+            break
+    if ready is None:
+        proc.kill()
+        pytest.fail("wave serve did not start: " + "".join(lines) + proc.stderr.read())
+    stderr_lines: list[str] = []
+    threading.Thread(target=lambda: stderr_lines.extend(proc.stderr), daemon=True).start()
+    port = int(re.search(r"osc=udp:[\d.]+:(\d+)", ready).group(1))
+    rec = None
+    try:
+        rec = Recorder(jack_server)
+        rec.client.connect("wave:out_L", "wave-test-rec:in_L")
+        rec.client.connect("wave:out_R", "wave-test-rec:in_R")
+        rec.client.connect("wave-test-rec:midi_out", "wave-midi:midi_in")
+        yield {"proc": proc, "port": port, "rec": rec, "ready": ready, "tmp": tmp, "stderr": stderr_lines}
+    finally:
+        if rec is not None:
+            rec.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def oscsend(port: int, address: str, types: str = "", *args) -> None:
+    subprocess.run(["oscsend", "localhost", str(port), address, types, *map(str, args)], check=True, timeout=10)
+
+
+def query(port: int, address: str, *args, timeout: float = 3.0):
+    from pythonosc.osc_message import OscMessage
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    b = OscMessageBuilder(address)
+    for a in args:
+        b.add_arg(a)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(b.build().dgram, ("127.0.0.1", port))
+        m = OscMessage(s.recv(65536))
+    return m.address, m.params
+
+
+def test_ready_line_reports_jack(live):
+    assert f"sr={SR} block={PERIOD}" in live["ready"]
+    assert "ports=wave:out_L,wave:out_R" in live["ready"] and "midi=wave-midi:midi_in" in live["ready"]
+
+
+def test_jack_midi_note_sounds_at_its_pitch(live):
+    rec = live["rec"]
+    rec.outbox.append(bytes([0x90, 69, 110]))
+    y = rec.record(0.8)
+    rec.outbox.append(bytes([0x80, 69, 0]))
+    assert y.shape[1] > SR // 2
+    assert np.abs(y).max() > 0.01
+    assert abs(f0_cents(y[0, 4096 : 4096 + 16384], 440.0)) < 10
+    time.sleep(0.5)
+    addr, st = query(live["port"], "/wave/status")
+    assert addr == "/wave/status" and st[8] >= 2  # MIDI messages received
+
+
+def test_oscsend_note_and_effect_change_are_audible(live):
+    rec, port = live["rec"], live["port"]
+    oscsend(port, "/wave/program", "ii", 1, 80)
+    oscsend(port, "/wave/note", "iii", 1, 57, 110)
+    time.sleep(0.2)
+    dry = rec.record(0.6)[0, -16384:]
+    assert abs(f0_cents(dry, 220.0)) < 10
+    oscsend(port, "/wave/fx/set", "issf", 1, "lowpass", "cutoff_frequency_hz", 400.0)
+    time.sleep(0.1)
+    wet = rec.record(0.6)[0, -16384:]
+    oscsend(port, "/wave/note", "iii", 1, 57, 0)
+    drop = band_db(dry, 2500, 3500) - band_db(wet, 2500, 3500)
+    assert 12 < drop < 24, drop  # one-pole low-pass at 400 Hz: about -17.6 dB at 3 kHz
+    assert band_db(dry, 180, 260) - band_db(wet, 180, 260) < 3
+
+
+def test_oscdump_receives_replies(live):
+    port, dump_port = live["port"], free_udp_port()
+    dump = subprocess.Popen(["oscdump", "-L", str(dump_port)], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        oscsend(port, "/wave/reply_to", "i", dump_port)
+        oscsend(port, "/wave/ping", "s", "hello")
+        oscsend(port, "/wave/nope", "")
+        oscsend(port, "/wave/status", "")
+        lines = []
+        t0 = time.monotonic()
+        while len(lines) < 4 and time.monotonic() - t0 < 5:
+            line = dump.stdout.readline()
+            if line:
+                lines.append(line.strip())
+    finally:
+        dump.terminate()
+        dump.wait()
+        oscsend(port, "/wave/reply_to", "i", 0)
+    text = "\n".join(lines)
+    assert '/wave/ok s "/wave/reply_to"' in text, text
+    assert '/wave/pong s "hello"' in text, text
+    assert '/wave/error ss "/wave/nope"' in text, text
+    assert re.search(r"/wave/status iiffiiiii 48000 1024", text), text
+
+
+def test_sigterm_stops_cleanly_and_saves_the_session(live):
+    proc, port = live["proc"], live["port"]
+    oscsend(port, "/wave/fx/set", "issf", 3, "reverb", "room_size", 0.75)
+    oscsend(port, "/wave/note", "iii", 0, 60, 100)  # left hanging on purpose
+    time.sleep(0.3)
+    _, st = query(port, "/wave/status")
+    assert st[6] >= 1  # voices
+    rec = live["rec"]
+    rec.recording = True
+    proc.send_signal(signal.SIGTERM)
+    rc = proc.wait(20)
+    rec.recording = False
+    assert rc == 0, "".join(live["stderr"])
+    assert any("stopped after" in s for s in live["stderr"])
+    # all notes off before the client left: the last recorded blocks are silent
+    y = rec.buf[:, : rec.pos]
+    tail = y[:, -PERIOD:]
+    assert np.abs(tail).max() < 1e-3
+    import json
+
+    s = json.loads((live["tmp"] / "session.json").read_text())
+    assert s["fx"]["3"]["reverb"]["room_size"] == pytest.approx(0.75)
