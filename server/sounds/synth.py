@@ -335,12 +335,12 @@ def _event_times(ctx: Ctx, rate: float, *, regular: float | None = None, start: 
     rate = max(rate, 1e-3)
     reg = 1.0 - ctx.p.roughness if regular is None else regular
     dur = ctx.seconds
-    times, t = [], start + ctx.rng.uniform(0, 0.5 / rate)
+    times, t = [], start + ctx.rng.uniform(0, min(0.5 / rate, 0.3 * dur))
     while t < dur - 0.02 and len(times) < 20000:
         times.append(t)
         period = 1.0 / rate
         t += reg * period * (1 + 0.08 * ctx.rng.standard_normal()) + (1 - reg) * ctx.rng.exponential(period)
-    return np.asarray(times)
+    return np.asarray(times or [min(start, 0.5 * dur)])
 
 
 def _impulses(ctx: Ctx, times: np.ndarray, amps: np.ndarray) -> np.ndarray:
@@ -863,3 +863,18 @@ def synthesize(desc: SourceDescription, seconds: float = 5.0, *, seed: int = 0, 
         log.warning("%s: model %s produced silence", desc.name, choice.model)
         return np.zeros(n, np.float32), choice
     return (x * (10 ** (-1 / 20) / peak)).astype(np.float32), choice
+
+
+def single_strike(material: str, *, f0: float | None = None, seconds: float = 3.0, sample_rate: int = 48000,
+                  seed: int = 0, brightness: float = 0.5) -> np.ndarray:
+    """One strike of a material (modal synthesis), unnormalised ``(frames,)``: for tests and instruments."""
+    if material not in MATERIALS:
+        raise ConfigError(f"unknown material {material!r}; known: {', '.join(MATERIALS)}")
+    seconds = check_seconds(seconds)
+    mat = MATERIALS[material]
+    ctx = Ctx(int(sample_rate), int(round(seconds * sample_rate)), np.random.default_rng(seed),
+              Params(brightness=brightness), mat)
+    ir = _strike_ir(ctx, mat, f0 or mat.base_hz, detune=0.0)
+    out = np.zeros(ctx.n)
+    _place(ctx, out, ir, 0.01, 1.0)
+    return out.astype(np.float32)

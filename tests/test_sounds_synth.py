@@ -1,0 +1,175 @@
+"""The builtin synthesiser checked by its physics: decay times, partial ratios, spectra, stationarity."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from server.errors import ConfigError
+from server.scene import SceneSpec
+from server.sounds.synth import (
+    MATERIALS,
+    SOUND_MODELS,
+    Ctx,
+    Params,
+    SourceDescription,
+    _bubble,
+    apply_timbre,
+    describe,
+    single_strike,
+    synthesize,
+)
+
+SR = 48000
+SEED_111 = "/work/shared/seed_examples/111_sound_source.json"
+
+
+def t60_schroeder(x: np.ndarray, sr: int) -> float:
+    """Decay time from Schroeder backward integration: T60 = 2 x (time from -5 dB to -35 dB)."""
+    e = np.cumsum((x.astype(np.float64) ** 2)[::-1])[::-1]
+    edc = 10 * np.log10(e / e[0] + 1e-30)
+    i5 = int(np.argmax(edc <= -5))
+    i35 = int(np.argmax(edc <= -35))
+    return 2.0 * (i35 - i5) / sr
+
+
+def spectral_peaks(x: np.ndarray, sr: int, k: int, fmin: float = 50.0) -> np.ndarray:
+    """Frequencies of the ``k`` strongest spectral peaks (parabolic interpolation), ascending."""
+    n = len(x)
+    spec = np.abs(np.fft.rfft(x * np.hanning(n)))
+    freqs = np.fft.rfftfreq(n, 1 / sr)
+    peaks, _ = signal.find_peaks(spec, distance=max(1, int(30 / (sr / n))))
+    peaks = peaks[freqs[peaks] > fmin]
+    top = peaks[np.argsort(spec[peaks])[::-1][:k]]
+    out = []
+    for p in top:
+        a, b, c = np.log(spec[p - 1 : p + 2] + 1e-30)
+        out.append((p + 0.5 * (a - c) / (a - 2 * b + c)) * sr / n)
+    return np.sort(np.asarray(out))
+
+
+def test_metal_rings_long_and_inharmonic_wood_is_short():
+    metal = single_strike("metal", f0=500.0, seconds=4.0)
+    wood = single_strike("wood", f0=500.0, seconds=1.0)
+    t_metal, t_wood = t60_schroeder(metal, SR), t60_schroeder(wood, SR)
+    assert t_metal > 1.0, t_metal
+    assert t_wood < 0.25, t_wood
+    assert t_metal / t_wood > 8
+    # the strongest partials of the metal strike sit at the table's inharmonic ratios, not at integers
+    peaks = spectral_peaks(metal, SR, 4)
+    ratios = peaks / peaks[0]
+    assert peaks[0] == pytest.approx(500.0, rel=0.01)
+    assert any(abs(r - round(r)) > 0.15 for r in ratios[1:]), ratios
+    table = np.asarray(MATERIALS["metal"].ratios)
+    for r in ratios:
+        assert np.min(np.abs(table - r) / table) < 0.01, (r, table)
+
+
+def test_glass_clink_is_higher_and_brighter_than_a_wooden_knock():
+    glass = single_strike("glass", seconds=1.0)
+    wood = single_strike("wood", seconds=1.0)
+
+    def centroid(x):
+        s = np.abs(np.fft.rfft(x))
+        f = np.fft.rfftfreq(len(x), 1 / SR)
+        return float((s * f).sum() / s.sum())
+
+    assert centroid(glass) > 2.5 * centroid(wood)
+    assert t60_schroeder(glass, SR) > 3 * t60_schroeder(wood, SR)
+
+
+def test_minnaert_bubble_pitch():
+    """van den Doel's bubble: f0 = 3 / r Hz (r in metres), rising by ~10 % per decay time constant."""
+    ctx = Ctx(SR, SR, np.random.default_rng(0), Params(), MATERIALS["wood"])
+    b = _bubble(ctx, 0.003)
+
+    def zc_freq(x):
+        return (np.diff(np.signbit(x)) != 0).sum() / 2 / (len(x) / SR)
+
+    start = zc_freq(b[: int(0.01 * SR)])
+    later = zc_freq(b[int(0.03 * SR) : int(0.05 * SR)])
+    assert start == pytest.approx(1000.0 * (1 + 0.1 * 87.1 * 0.005), rel=0.05)
+    assert later > 1.2 * start
+
+
+def _frame_db(x: np.ndarray, frame: int) -> np.ndarray:
+    n = len(x) // frame
+    return 10 * np.log10((x[: n * frame].reshape(n, frame) ** 2).mean(axis=1) + 1e-20)
+
+
+def test_rain_is_broadband_and_stationary():
+    rain, choice = synthesize(SourceDescription("rain", "water", "rain falling on the street"), 4.0, seed=3)
+    assert choice.model == "rain"
+    # broadband: every octave band from 250 Hz to 8 kHz within 15 dB of the loudest
+    f, pxx = signal.welch(rain, SR, nperseg=4096)
+    bands = [pxx[(f >= lo) & (f < 2 * lo)].sum() for lo in (250, 500, 1000, 2000, 4000, 8000)]
+    db = 10 * np.log10(bands)
+    assert db.max() - db.min() < 15, db
+    # stationary: 100 ms levels vary by less than 1.5 dB (std), unlike a struck object
+    levels = _frame_db(rain[SR // 10 : -SR // 10], SR // 10)
+    assert levels.std() < 1.5, levels.std()
+    knock, _ = synthesize(SourceDescription("door", "wood", "knock"), 4.0, seed=3)
+    assert _frame_db(knock, SR // 10).std() > 5
+
+
+def test_same_seed_same_sound_other_seed_differs():
+    d = SourceDescription("palm trees", "leafy fronds", "breeze rustling fronds", ("airy", "soft"))
+    a, _ = synthesize(d, 2.0, seed=11)
+    b, _ = synthesize(d, 2.0, seed=11)
+    c, _ = synthesize(d, 2.0, seed=12)
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - c).max() > 0.05
+
+
+def test_tables_choose_models_for_the_seed_sources():
+    spec = SceneSpec.load(SEED_111)
+    chosen = {s.name: describe(SourceDescription.from_source(s)) for s in spec.sound_sources}
+    assert chosen["cathedral bell tower"].model == "bell"
+    assert chosen["palm trees"].model == "rustle"
+    assert chosen["metal barricades"].model == "rattle" and chosen["metal barricades"].material == "metal"
+    assert chosen["stroller"].model == "rolling"
+    assert chosen["plastic shopping bag"].model == "crinkle"
+    assert set(SOUND_MODELS) >= {c.model for c in chosen.values()}
+
+
+def test_unknown_material_gets_the_default_and_still_sounds():
+    x, choice = synthesize(SourceDescription("thing", "unobtainium", "zap"), 1.0)
+    assert not choice.material_known and choice.material == "wood" and choice.model == "strike"
+    assert np.isfinite(x).all() and np.abs(x).max() > 0.5
+
+
+def test_timbre_words_move_the_spectrum():
+    def centroid(words):
+        x, _ = synthesize(SourceDescription("pan", "metal", "struck with a spoon", words), 2.0, seed=4)
+        f, p = signal.welch(x, SR, nperseg=4096)
+        return float((f * p).sum() / p.sum())
+
+    assert centroid(("bright",)) > 1.3 * centroid(("dull",))
+    low, used = apply_timbre(["low rumble"])
+    assert used == ("low rumble",) and low.pitch == pytest.approx(0.5) and low.brightness < 0.5
+
+
+def test_every_model_renders_finite_normalised_audio_quickly():
+    t0 = time.perf_counter()
+    for model in SOUND_MODELS:
+        x, choice = synthesize(SourceDescription("thing", "wood", "x"), 1.0, model=model, seed=1)
+        assert choice.model == model
+        assert x.dtype == np.float32 and len(x) == SR and np.isfinite(x).all()
+        assert np.abs(x).max() == pytest.approx(10 ** (-1 / 20), rel=1e-3), model
+    assert time.perf_counter() - t0 < 20
+
+
+@pytest.mark.parametrize("seconds", [0, -1, 1e6, float("nan"), "long"])
+def test_absurd_durations_are_refused(seconds):
+    with pytest.raises(ConfigError, match="seconds"):
+        synthesize(SourceDescription("rain"), seconds)
+
+
+def test_unknown_model_or_material_override_is_refused():
+    with pytest.raises(ConfigError, match="known"):
+        synthesize(SourceDescription("x"), 1.0, model="theremin")
+    with pytest.raises(ConfigError, match="known"):
+        single_strike("cheese")
