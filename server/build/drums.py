@@ -1,0 +1,348 @@
+"""Drum kits: slice a sound into hits, describe each hit, map hits to General MIDI drum keys, and
+derive the kit pieces the sound lacks from the hits it has (filtering, retuning, envelope shaping).
+
+Every key of ``server.midi.roles.GM_DRUM_KEYS`` gets a one-shot sample, so a standard drum track
+never hits a silent key.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+
+import numpy as np
+from scipy import signal
+
+from ..errors import InputError
+from ..midi.roles import GM_DRUM_KEYS
+from .model import ONE_SHOT, Envelope, Instrument, Zone
+from .prep import fade, normalize, trim_silence
+
+log = logging.getLogger(__name__)
+
+MAX_HIT_SECONDS = 2.0
+MIN_HIT_SECONDS = 0.01
+HAT_GROUP = 1  # closed, pedal and open hat choke each other
+
+
+@dataclass(frozen=True)
+class HitFeatures:
+    """What the classifier looks at, measured on the first 150 ms of a hit."""
+
+    start_s: float
+    seconds: float
+    peak_db: float
+    low_ratio: float  # energy below 150 Hz / total
+    centroid_hz: float
+    noisiness: float  # spectral flatness 0 (tonal) - 1 (white noise)
+    decay_s: float  # from the peak to 30 dB below it
+
+
+def slice_hits(x: np.ndarray, sr: int, *, max_hits: int = 32) -> list[tuple[int, np.ndarray]]:
+    """Onsets (librosa, backtracked to the preceding energy minimum) → list of (start, hit audio)."""
+    import librosa
+
+    onsets = librosa.onset.onset_detect(
+        y=x.astype(np.float32), sr=sr, hop_length=256, backtrack=True, units="samples", delta=0.1
+    )
+    bounds = sorted({0, *[int(o) for o in onsets]})
+    bounds.append(len(x))
+    hits = []
+    peak_all = np.max(np.abs(x))
+    for a, b in zip(bounds[:-1], bounds[1:], strict=False):
+        seg = x[a : min(b, a + int(MAX_HIT_SECONDS * sr))]
+        if len(seg) == 0 or np.max(np.abs(seg)) < peak_all * 10 ** (-40 / 20):
+            continue
+        s, e = trim_silence(seg, sr, -50.0)
+        seg = seg[s:e]
+        if len(seg) < MIN_HIT_SECONDS * sr:
+            continue
+        hits.append((a + s, fade(seg, sr, 0.0005, min(0.01, 0.2 * len(seg) / sr))))
+    if not hits:
+        raise InputError(
+            f"no drum hit of at least {1000 * MIN_HIT_SECONDS:.0f} ms found; give a sound with clear, "
+            "separate hits"
+        )
+    if len(hits) > max_hits:  # keep the loudest
+        hits = sorted(hits, key=lambda h: -np.max(np.abs(h[1])))[:max_hits]
+        hits.sort(key=lambda h: h[0])
+    return hits
+
+
+def describe(hit: np.ndarray, sr: int, start: int = 0) -> HitFeatures:
+    head = hit[: int(0.15 * sr)]
+    n = max(len(head), 2048)
+    spec = np.abs(np.fft.rfft(head * np.hanning(len(head)), n)) ** 2
+    freqs = np.fft.rfftfreq(n, 1 / sr)
+    total = spec.sum() + 1e-20
+    band = (freqs > 30) & (freqs < min(16000, 0.45 * sr))
+    p = spec[band] + 1e-20
+    env = np.abs(signal.hilbert(hit)) if len(hit) < 4 * sr else np.abs(hit)
+    env = signal.sosfiltfilt(signal.butter(1, 50, fs=sr, output="sos"), env) if len(env) > 32 else env
+    ipk = int(np.argmax(env))
+    below = np.nonzero(env[ipk:] < env[ipk] * 10 ** (-30 / 20))[0]
+    decay = (below[0] if len(below) else len(env) - ipk) / sr
+    return HitFeatures(
+        start_s=round(start / sr, 4),
+        seconds=round(len(hit) / sr, 4),
+        peak_db=round(float(20 * np.log10(np.max(np.abs(hit)) + 1e-20)), 2),
+        low_ratio=round(float(spec[freqs < 150].sum() / total), 4),
+        centroid_hz=round(float((freqs * spec).sum() / total), 1),
+        noisiness=round(float(np.exp(np.mean(np.log(p))) / np.mean(p)), 4),
+        decay_s=round(float(decay), 4),
+    )
+
+
+def classify(f: HitFeatures) -> str:
+    """Kit piece a hit sounds most like: kick, snare, tom, closed_hat, open_hat or crash."""
+    if f.low_ratio > 0.4 and f.centroid_hz < 600:
+        return "kick"
+    if f.centroid_hz > 4500:
+        if f.decay_s > 0.6:
+            return "crash"
+        return "open_hat" if f.decay_s > 0.2 else "closed_hat"
+    if f.noisiness < 0.02 and f.centroid_hz < 1500:
+        return "tom"
+    return "snare"
+
+
+# ---- shaping ---------------------------------------------------------------------------------
+
+
+def retune(x: np.ndarray, semitones: float) -> np.ndarray:
+    """Drum-machine tuning: resample so the hit plays ``semitones`` higher (and shorter)."""
+    if abs(semitones) < 1e-3:
+        return x
+    r = Fraction(2 ** (-semitones / 12)).limit_denominator(64)
+    return signal.resample_poly(x, r.numerator, r.denominator)
+
+
+def bandpass(x: np.ndarray, sr: int, lo: float | None, hi: float | None, order: int = 2) -> np.ndarray:
+    nyq = 0.45 * sr
+    if lo and hi and hi < nyq:
+        sos = signal.butter(order, [lo, hi], btype="bandpass", fs=sr, output="sos")
+    elif lo:
+        sos = signal.butter(order, min(lo, nyq), btype="highpass", fs=sr, output="sos")
+    elif hi and hi < nyq:
+        sos = signal.butter(order, hi, btype="lowpass", fs=sr, output="sos")
+    else:
+        return x
+    return signal.sosfilt(sos, x)
+
+
+def extend(x: np.ndarray, sr: int, seconds: float) -> np.ndarray:
+    """Lengthen a short hit to ``seconds`` with Rubber Band time stretching (pitch kept)."""
+    if len(x) >= seconds * sr:
+        return x
+    from pedalboard import time_stretch
+
+    factor = max(len(x) / (seconds * sr), 0.05)
+    return time_stretch(x.astype(np.float32)[None], float(sr), factor, 0.0)[0].astype(np.float64)
+
+
+def shape(x: np.ndarray, sr: int, decay_s: float, *, flatten: bool = False) -> np.ndarray:
+    """Impose an exponential decay reaching -60 dB at ``decay_s`` (optionally after removing the hit's
+    own decay), trimmed there and faded."""
+    y = np.array(x, dtype=np.float64)
+    if flatten:
+        env = np.abs(signal.hilbert(y))
+        env = signal.sosfiltfilt(signal.butter(1, 20, fs=sr, output="sos"), env)
+        y = y / np.maximum(env, env.max() * 1e-3)
+    n = min(len(y), int(decay_s * sr))
+    y = y[:n] * np.exp(-6.9 * np.arange(n) / max(1, decay_s * sr))
+    return fade(y, sr, 0.0005, min(0.01, 0.2 * n / sr))
+
+
+def taps(x: np.ndarray, sr: int, delays_s: tuple[float, ...]) -> np.ndarray:
+    """Several copies of a hit a few ms apart (claps, tambourine shakes)."""
+    n = len(x) + int(max(delays_s) * sr)
+    y = np.zeros(n)
+    for i, d in enumerate(delays_s):
+        k = int(d * sr)
+        y[k : k + len(x)] += x * (0.8**i)
+    return y
+
+
+# Kit pieces: key name -> (source class, how to make it from a hit of that class, level dB).
+# The first recipe of each class is used as-is when the sound has that class; the rest are derived.
+def _recipes(sr: int):
+    return {
+        "kick": (
+            "kick",
+            lambda h, own: h if own else shape(retune(bandpass(h, sr, None, 250, 4), -12), sr, 0.4),
+            0,
+        ),
+        "acoustic_bass_drum": (
+            "kick",
+            lambda h, own: shape(retune(bandpass(h, sr, None, 300), -3), sr, 0.5),
+            0,
+        ),
+        "snare": ("snare", lambda h, own: h if own else shape(bandpass(h, sr, 150, 8000), sr, 0.25), 0),
+        "electric_snare": (
+            "snare",
+            lambda h, own: shape(retune(bandpass(h, sr, 300, None), 1), sr, 0.18),
+            -1,
+        ),
+        "side_stick": ("snare", lambda h, own: shape(bandpass(h, sr, 1000, 4000), sr, 0.06), -4),
+        "hand_clap": (
+            "snare",
+            lambda h, own: shape(taps(bandpass(h, sr, 800, 3000), sr, (0, 0.011, 0.023)), sr, 0.2),
+            -2,
+        ),
+        "closed_hat": (
+            "closed_hat",
+            lambda h, own: h if own else shape(bandpass(h, sr, 6000, None, 4), sr, 0.07),
+            -3,
+        ),
+        "pedal_hat": ("closed_hat", lambda h, own: shape(bandpass(h, sr, 5000, None), sr, 0.05), -7),
+        "open_hat": (
+            "open_hat",
+            lambda h, own: (
+                h if own else shape(extend(bandpass(h, sr, 5000, None, 4), sr, 0.5), sr, 0.5, flatten=True)
+            ),
+            -4,
+        ),
+        "crash": (
+            "crash",
+            lambda h, own: (
+                h if own else shape(extend(bandpass(h, sr, 3000, None), sr, 1.6), sr, 1.6, flatten=True)
+            ),
+            -3,
+        ),
+        "crash_2": (
+            "crash",
+            lambda h, own: shape(
+                retune(extend(bandpass(h, sr, 3000, None), sr, 1.6), 2), sr, 1.4, flatten=True
+            ),
+            -3,
+        ),
+        "splash": (
+            "crash",
+            lambda h, own: shape(
+                retune(extend(bandpass(h, sr, 4000, None), sr, 0.7), 4), sr, 0.6, flatten=True
+            ),
+            -5,
+        ),
+        "chinese_cymbal": (
+            "crash",
+            lambda h, own: shape(
+                retune(extend(bandpass(h, sr, 1500, 9000), sr, 1.2), -3), sr, 1.0, flatten=True
+            ),
+            -5,
+        ),
+        "ride": (
+            "crash",
+            lambda h, own: shape(extend(bandpass(h, sr, 4000, None), sr, 1.2), sr, 1.2, flatten=True),
+            -8,
+        ),
+        "ride_2": (
+            "crash",
+            lambda h, own: shape(
+                retune(extend(bandpass(h, sr, 4000, None), sr, 1.2), 1.5), sr, 1.1, flatten=True
+            ),
+            -8,
+        ),
+        "ride_bell": ("snare", lambda h, own: shape(retune(bandpass(h, sr, 2000, 6000), 12), sr, 0.6), -8),
+        "tambourine": (
+            "closed_hat",
+            lambda h, own: shape(taps(bandpass(h, sr, 4000, 12000), sr, (0, 0.03, 0.06)), sr, 0.3),
+            -6,
+        ),
+        "cowbell": ("snare", lambda h, own: shape(bandpass(h, sr, 540, 1600, 4), sr, 0.3), -6),
+    }
+
+
+TOM_LADDER = {
+    "low_floor_tom": -5,
+    "high_floor_tom": -3,
+    "low_tom": 0,
+    "low_mid_tom": 2,
+    "hi_mid_tom": 4,
+    "high_tom": 7,
+}
+# Where a class is missing, the classes to borrow a hit from (best first) by feature distance.
+FALLBACK = {
+    "kick": ("tom", "snare", "open_hat", "closed_hat", "crash"),
+    "tom": ("kick", "snare", "crash", "open_hat", "closed_hat"),
+    "snare": ("tom", "closed_hat", "open_hat", "kick", "crash"),
+    "closed_hat": ("open_hat", "crash", "snare", "tom", "kick"),
+    "open_hat": ("closed_hat", "crash", "snare", "tom", "kick"),
+    "crash": ("open_hat", "closed_hat", "snare", "tom", "kick"),
+}
+
+
+def _representatives(hits, feats) -> dict[str, int]:
+    """Loudest hit of each class present."""
+    best: dict[str, int] = {}
+    for i, f in enumerate(feats):
+        c = classify(f)
+        if c not in best or f.peak_db > feats[best[c]].peak_db:
+            best[c] = i
+    return best
+
+
+def build_drums(x: np.ndarray, sr: int, *, name: str) -> Instrument:
+    """Make a one-shot kit covering every GM drum key from the hits of ``x`` (cleaned mono)."""
+    hits = slice_hits(x, sr)
+    feats = [describe(h, sr, start) for start, h in hits]
+    reps = _representatives(hits, feats)
+    recipes = _recipes(sr)
+
+    def source(cls: str) -> tuple[np.ndarray, bool, int]:
+        if cls in reps:
+            return hits[reps[cls]][1], True, reps[cls]
+        for alt in FALLBACK[cls]:
+            if alt in reps:
+                return hits[reps[alt]][1], False, reps[alt]
+        raise AssertionError("unreachable: at least one hit exists")  # pragma: no cover
+
+    zones, mapping = [], {}
+    pieces = list(recipes.items()) + [(k, ("tom", None, -2)) for k in TOM_LADDER]
+    for piece, (cls, make, level_db) in pieces:
+        key = GM_DRUM_KEYS[piece]
+        hit, own, idx = source(cls)
+        if piece in TOM_LADDER:
+            base = (
+                hit
+                if own
+                else shape(
+                    retune(bandpass(hit, sr, 60, 1200), 7 if classify(feats[idx]) == "kick" else 0), sr, 0.45
+                )
+            )
+            audio = (
+                shape(retune(base, TOM_LADDER[piece]), sr, 0.6) if own else retune(base, TOM_LADDER[piece])
+            )
+            own_piece = own and piece == "low_tom"
+        else:
+            audio = make(hit, own)
+            own_piece = own and audio is hit
+        audio = normalize(np.asarray(audio, dtype=np.float64), -1.0 + level_db)
+        s, e = trim_silence(audio, sr, -60.0)
+        audio = audio[s:e] if e - s >= MIN_HIT_SECONDS * sr else audio
+        seconds = len(audio) / sr
+        group = HAT_GROUP if piece in ("closed_hat", "pedal_hat", "open_hat") else 0
+        zones.append(
+            Zone(
+                name=f"{name}_{key:03d}_{piece}",
+                audio=audio,
+                sample_rate=sr,
+                root_key=key,
+                lokey=key,
+                hikey=key,
+                loop_mode=ONE_SHOT,
+                envelope=Envelope(attack=0.0005, release=float(np.clip(3 * seconds, 1.0, 8.0))),
+                exclusive_group=group,
+                pitch_tracking=False,
+            )
+        )
+        mapping[piece] = {"key": key, "hit": idx, "from": classify(feats[idx]), "derived": not own_piece}
+    zones.sort(key=lambda z: z.root_key)
+    info = {
+        "hits": [asdict(f) | {"class": classify(f)} for f in feats],
+        "kit": mapping,
+    }
+    log.info(
+        "drum kit from %d hits: %s", len(hits), ", ".join(f"{c}@{feats[i].start_s}s" for c, i in reps.items())
+    )
+    return Instrument(name=name, role="drums", zones=zones, sample_rate=sr, info=info)

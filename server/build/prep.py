@@ -1,0 +1,138 @@
+"""Clean-up of a source sound before it becomes an instrument.
+
+Mono mix, resampling to the build rate, DC removal, silence trimming, edge fades and peak
+normalisation, with refusal of sounds that cannot make an instrument (silence, too short, NaN).
+"""
+
+from __future__ import annotations
+
+import logging
+from math import gcd
+
+import numpy as np
+from scipy import signal
+
+from ..errors import InputError
+
+log = logging.getLogger(__name__)
+
+SILENCE_DB = -60.0  # below the peak: what counts as silence when trimming
+CLIP_LEVEL = 0.999
+
+
+def to_mono(audio: np.ndarray) -> np.ndarray:
+    a = np.asarray(audio, dtype=np.float64)
+    if a.ndim == 2:
+        a = a.mean(axis=0)
+    return a.reshape(-1)
+
+
+def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """Polyphase resampling (Kaiser window) from ``sr_in`` to ``sr_out``."""
+    if sr_in == sr_out:
+        return np.asarray(x, dtype=np.float64)
+    g = gcd(int(sr_in), int(sr_out))
+    return signal.resample_poly(
+        np.asarray(x, dtype=np.float64), sr_out // g, sr_in // g, window=("kaiser", 8.6)
+    )
+
+
+def remove_dc(x: np.ndarray, sr: int, cutoff: float = 10.0) -> np.ndarray:
+    """High-pass at ``cutoff`` Hz (zero phase) after subtracting the mean."""
+    x = x - np.mean(x)
+    if len(x) > 64:
+        sos = signal.butter(2, cutoff, btype="highpass", fs=sr, output="sos")
+        x = signal.sosfiltfilt(sos, x, padlen=min(len(x) - 1, 3 * sr // int(cutoff) if cutoff else 0))
+    return x
+
+
+def envelope_db(x: np.ndarray, sr: int, win_s: float = 0.005) -> np.ndarray:
+    """Peak envelope in dB (max over ``win_s`` windows, one value per sample)."""
+    hop = max(1, int(win_s * sr))
+    n = int(np.ceil(len(x) / hop))
+    pad = np.zeros(n * hop)
+    pad[: len(x)] = np.abs(x)
+    frames = pad.reshape(n, hop).max(axis=1)
+    db = 20 * np.log10(np.maximum(frames, 1e-12))
+    return np.repeat(db, hop)[: len(x)]
+
+
+def trim_silence(x: np.ndarray, sr: int, threshold_db: float = SILENCE_DB) -> tuple[int, int]:
+    """Start and end indices of the part louder than ``threshold_db`` below the peak."""
+    peak = np.max(np.abs(x)) if len(x) else 0.0
+    if peak <= 0:
+        return 0, 0
+    env = envelope_db(x / peak, sr, 0.002)
+    loud = np.nonzero(env > threshold_db)[0]
+    if len(loud) == 0:
+        return 0, 0
+    start = max(0, int(loud[0]) - int(0.001 * sr))
+    return start, int(loud[-1]) + 1
+
+
+def fade(x: np.ndarray, sr: int, fade_in_s: float = 0.001, fade_out_s: float = 0.01) -> np.ndarray:
+    """Raised-cosine fades at both edges, so no sample starts or stops with a step."""
+    x = np.array(x, dtype=np.float64)
+    n_in = min(len(x) // 4, max(1, int(fade_in_s * sr)))
+    n_out = min(len(x) // 4, max(1, int(fade_out_s * sr)))
+    if n_in > 0:
+        x[:n_in] *= 0.5 - 0.5 * np.cos(np.pi * np.arange(n_in) / n_in)
+    if n_out > 0:
+        x[-n_out:] *= 0.5 + 0.5 * np.cos(np.pi * (np.arange(n_out) + 1) / n_out)
+    return x
+
+
+def normalize(x: np.ndarray, peak_db: float = -1.0) -> np.ndarray:
+    peak = np.max(np.abs(x))
+    return x * (10 ** (peak_db / 20) / peak) if peak > 0 else x
+
+
+def prepare(
+    audio: np.ndarray,
+    sr: int,
+    *,
+    target_sr: int,
+    min_seconds: float,
+    max_seconds: float | None = None,
+    what: str = "sound",
+) -> tuple[np.ndarray, dict]:
+    """Clean a source sound: returns mono float64 at ``target_sr`` and facts about it.
+
+    Raises :class:`InputError` for NaN/inf, digital silence, or a sound shorter than ``min_seconds``
+    once silence is trimmed. A sound longer than ``max_seconds`` is cut (logged, recorded in the facts).
+    """
+    a = np.asarray(audio, dtype=np.float64)
+    if not np.all(np.isfinite(a)):
+        raise InputError(f"{what}: the audio contains NaN or infinite samples; re-export it as plain PCM")
+    x = to_mono(a)
+    facts: dict = {"source_sample_rate": int(sr), "source_seconds": round(len(x) / sr, 4)}
+    clipped = float(np.mean(np.abs(x) >= CLIP_LEVEL)) if len(x) else 0.0
+    facts["clipped_fraction"] = round(clipped, 5)
+    if clipped > 0.001:
+        log.warning(
+            "%s: %.1f%% of samples are clipped; the instrument keeps the distortion", what, 100 * clipped
+        )
+    peak = float(np.max(np.abs(x))) if len(x) else 0.0
+    if peak < 10 ** (-90 / 20):
+        raise InputError(
+            f"{what}: the sound is silent (peak below -90 dBFS); give a sound with audible content"
+        )
+    # Trim before resampling so long silences cost nothing; cut overly long sounds early.
+    s, e = trim_silence(x - np.mean(x), sr)
+    x = x[s:e]
+    if max_seconds is not None and len(x) > max_seconds * sr:
+        log.info("%s: using the first %.1f s of %.1f s", what, max_seconds, len(x) / sr)
+        facts["cut_to_seconds"] = max_seconds
+        x = x[: int(max_seconds * sr)]
+    x = resample(x, sr, target_sr)
+    x = remove_dc(x, target_sr)
+    s, e = trim_silence(x, target_sr)
+    x = x[s:e]
+    if len(x) < min_seconds * target_sr:
+        raise InputError(
+            f"{what}: only {1000 * len(x) / target_sr:.1f} ms of sound above {SILENCE_DB:.0f} dB once silence "
+            f"is trimmed; at least {1000 * min_seconds:.0f} ms is needed to build an instrument"
+        )
+    x = normalize(fade(x, target_sr))
+    facts["seconds"] = round(len(x) / target_sr, 4)
+    return x, facts

@@ -1,0 +1,287 @@
+"""A small SoundFont 2.01 writer (and a reader of what it writes, for round-trip checks).
+
+No maintained Python library writes SF2 files, so this follows the SoundFont 2.01 specification
+directly: a RIFF ``sfbk`` with ``INFO`` (ifil 2.01, isng, INAM), ``sdta/smpl`` (16-bit mono samples,
+each followed by 46 zero points) and the nine ``pdta`` records (phdr, pbag, pmod, pgen, inst, ibag,
+imod, igen, shdr), each list closed by its terminal record. Instrument zones list ``keyRange``
+first, ``velRange`` second and ``sampleID`` last, as the spec requires.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .model import LOOP_CONTINUOUS, Envelope, Instrument, Zone
+
+# Generator operators (SF2 2.01 section 8.1.2).
+GEN = {
+    "initialFilterFc": 8,
+    "pan": 17,
+    "attackVolEnv": 34,
+    "holdVolEnv": 35,
+    "decayVolEnv": 36,
+    "sustainVolEnv": 37,
+    "releaseVolEnv": 38,
+    "instrument": 41,
+    "keyRange": 43,
+    "velRange": 44,
+    "initialAttenuation": 48,
+    "coarseTune": 51,
+    "fineTune": 52,
+    "sampleID": 53,
+    "sampleModes": 54,
+    "scaleTuning": 56,
+    "exclusiveClass": 57,
+    "overridingRootKey": 58,
+}
+SAMPLE_PAD = 46  # zero points after each sample (spec minimum)
+MONO_SAMPLE = 1
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    bank: int  # 0 melodic, 128 percussion
+    program: int
+    instrument: int  # index into the instrument list
+
+
+def timecents(seconds: float) -> int:
+    if seconds <= 0.001:
+        return -12000
+    return int(np.clip(round(1200 * np.log2(seconds)), -12000, 8000))
+
+
+def sustain_cb(level: float) -> int:
+    if level <= 0:
+        return 1440
+    return int(np.clip(round(-200 * np.log10(level)), 0, 1440))
+
+
+def _name(s: str, n: int = 20) -> bytes:
+    return s.encode("ascii", "replace")[: n - 1].ljust(n, b"\0")
+
+
+def _chunk(cid: bytes, data: bytes) -> bytes:
+    pad = b"\0" if len(data) % 2 else b""
+    return cid + struct.pack("<I", len(data)) + data + pad
+
+
+def _list(kind: bytes, chunks: list[bytes]) -> bytes:
+    return _chunk(b"LIST", kind + b"".join(chunks))
+
+
+def _zstr(s: str) -> bytes:
+    b = s.encode("ascii", "replace")[:255] + b"\0"
+    return b + (b"\0" if len(b) % 2 else b"")
+
+
+def _gen(op: str, amount: int) -> bytes:
+    return struct.pack("<Hh", GEN[op], int(amount))
+
+
+def _range_gen(op: str, lo: int, hi: int) -> bytes:
+    return struct.pack("<HBB", GEN[op], lo, hi)
+
+
+def _envelope_gens(env: Envelope) -> list[bytes]:
+    return [
+        _gen("attackVolEnv", timecents(env.attack)),
+        _gen("holdVolEnv", timecents(env.hold)),
+        _gen("decayVolEnv", timecents(env.decay)),
+        _gen("sustainVolEnv", sustain_cb(env.sustain)),
+        _gen("releaseVolEnv", timecents(env.release)),
+    ]
+
+
+def zone_generators(zone: Zone, sample_id: int) -> list[bytes]:
+    gens = [_range_gen("keyRange", zone.lokey, zone.hikey), _range_gen("velRange", zone.lovel, zone.hivel)]
+    gens += _envelope_gens(zone.envelope)
+    if zone.volume_db:
+        gens.append(_gen("initialAttenuation", int(np.clip(round(-10 * zone.volume_db), 0, 1440))))
+    cents = int(round(zone.tune_cents))
+    if cents:
+        gens.append(_gen("fineTune", cents))
+    if not zone.pitch_tracking:
+        gens.append(_gen("scaleTuning", 0))
+    if zone.exclusive_group:
+        gens.append(_gen("exclusiveClass", zone.exclusive_group))
+    gens.append(_gen("sampleModes", 1 if zone.loop_mode == LOOP_CONTINUOUS else 0))
+    gens.append(_gen("overridingRootKey", zone.root_key))
+    gens.append(_gen("sampleID", sample_id))
+    return gens
+
+
+def to_int16(audio: np.ndarray) -> np.ndarray:
+    """Float to 16-bit with TPDF dither."""
+    rng = np.random.default_rng(0)
+    dither = (rng.random(len(audio)) - rng.random(len(audio))) / 32768.0
+    return np.clip(np.round((audio + dither) * 32767.0), -32768, 32767).astype("<i2")
+
+
+def sf2_bytes(name: str, instruments: list[Instrument], presets: list[Preset]) -> bytes:
+    """Serialise instruments and the presets that point at them to SF2 2.01 bytes."""
+    if not presets:
+        raise ValueError("an SF2 needs at least one preset")
+    smpl, shdr = [], []
+    offset = 0
+    inst_recs, ibag, igen = [], [], []
+    sample_id = 0
+    for ii, inst in enumerate(instruments):
+        inst_recs.append(_name(inst.name) + struct.pack("<H", len(ibag)))
+        for zone in inst.zones:
+            data = to_int16(zone.audio)
+            start, end = offset, offset + len(data)
+            if zone.loop_mode == LOOP_CONTINUOUS:
+                ls, le = start + zone.loop_start, start + zone.loop_end
+            else:  # spec: loop points still inside the sample
+                ls, le = start, max(start, end - 1)
+            smpl.append(data.tobytes() + b"\0\0" * SAMPLE_PAD)
+            offset = end + SAMPLE_PAD
+            shdr.append(
+                _name(f"{ii}_{zone.name}"[-19:])
+                + struct.pack("<IIIII", start, end, ls, le, zone.sample_rate)
+                + struct.pack("<BbHH", zone.root_key, 0, 0, MONO_SAMPLE)
+            )
+            ibag.append(struct.pack("<HH", len(igen), 0))
+            igen.extend(zone_generators(zone, sample_id))
+            sample_id += 1
+    inst_recs.append(_name("EOI") + struct.pack("<H", len(ibag)))
+    ibag.append(struct.pack("<HH", len(igen), 0))
+    igen.append(struct.pack("<HH", 0, 0))
+    shdr.append(_name("EOS") + b"\0" * 26)
+
+    phdr, pbag, pgen = [], [], []
+    for p in sorted(presets, key=lambda p: (p.bank, p.program)):
+        phdr.append(_name(p.name) + struct.pack("<HHHIII", p.program, p.bank, len(pbag), 0, 0, 0))
+        pbag.append(struct.pack("<HH", len(pgen), 0))
+        pgen.append(_gen("instrument", p.instrument))
+    phdr.append(_name("EOP") + struct.pack("<HHHIII", 0, 0, len(pbag), 0, 0, 0))
+    pbag.append(struct.pack("<HH", len(pgen), 0))
+    pgen.append(struct.pack("<HH", 0, 0))
+    terminal_mod = b"\0" * 10
+
+    info = _list(
+        b"INFO",
+        [
+            _chunk(b"ifil", struct.pack("<HH", 2, 1)),
+            _chunk(b"isng", _zstr("EMU8000")),
+            _chunk(b"INAM", _zstr(name)),
+            _chunk(b"ISFT", _zstr("WAVE instrument builder")),
+        ],
+    )
+    sdta = _list(b"sdta", [_chunk(b"smpl", b"".join(smpl))])
+    pdta = _list(
+        b"pdta",
+        [
+            _chunk(b"phdr", b"".join(phdr)),
+            _chunk(b"pbag", b"".join(pbag)),
+            _chunk(b"pmod", terminal_mod),
+            _chunk(b"pgen", b"".join(pgen)),
+            _chunk(b"inst", b"".join(inst_recs)),
+            _chunk(b"ibag", b"".join(ibag)),
+            _chunk(b"imod", terminal_mod),
+            _chunk(b"igen", b"".join(igen)),
+            _chunk(b"shdr", b"".join(shdr)),
+        ],
+    )
+    return _chunk(b"RIFF", b"sfbk" + info + sdta + pdta)
+
+
+def write_sf2(path: Path, name: str, instruments: list[Instrument], presets: list[Preset]) -> Path:
+    """Write an SF2 to ``path`` (the caller wraps this in an atomic write)."""
+    Path(path).write_bytes(sf2_bytes(name, instruments, presets))
+    return Path(path)
+
+
+# ---- reading back (for tests and `wave build --check`) -------------------------------------------
+
+
+def _iter_chunks(data: bytes, pos: int, end: int):
+    while pos + 8 <= end:
+        cid = data[pos : pos + 4]
+        size = struct.unpack_from("<I", data, pos + 4)[0]
+        yield cid, pos + 8, size
+        pos += 8 + size + (size & 1)
+
+
+def read_sf2(path: Path) -> dict:
+    """Parse an SF2 into plain dicts: info, presets, instruments (zones with generators), samples."""
+    data = Path(path).read_bytes()
+    if data[:4] != b"RIFF" or data[8:12] != b"sfbk":
+        raise ValueError(f"{path}: not a RIFF sfbk file")
+    chunks: dict[bytes, bytes] = {}
+    for cid, off, size in _iter_chunks(data, 12, len(data)):
+        if cid == b"LIST":
+            for sub, soff, ssize in _iter_chunks(data, off + 4, off + size):
+                chunks[sub] = data[soff : soff + ssize]
+    ifil = struct.unpack("<HH", chunks[b"ifil"])
+    names = {v: k for k, v in GEN.items()}
+
+    def recs(cid: bytes, size: int) -> list[bytes]:
+        raw = chunks[cid]
+        if len(raw) % size:
+            raise ValueError(f"{path}: {cid.decode()} size {len(raw)} is not a multiple of {size}")
+        return [raw[i : i + size] for i in range(0, len(raw), size)]
+
+    def gens(cid: bytes) -> list[tuple[str, int, bytes]]:
+        out = []
+        for r in recs(cid, 4):
+            op = struct.unpack_from("<H", r)[0]
+            out.append((names.get(op, str(op)), struct.unpack_from("<h", r, 2)[0], r[2:]))
+        return out
+
+    samples = []
+    for r in recs(b"shdr", 46)[:-1]:
+        start, end, ls, le, sr = struct.unpack_from("<IIIII", r, 20)
+        pitch, corr, link, typ = struct.unpack_from("<BbHH", r, 40)
+        samples.append(
+            {
+                "name": r[:20].split(b"\0")[0].decode(),
+                "start": start,
+                "end": end,
+                "loop_start": ls,
+                "loop_end": le,
+                "sample_rate": sr,
+                "root": pitch,
+                "correction": corr,
+                "type": typ,
+            }
+        )
+
+    def zones(hdr_cid, hdr_size, bag_cid, gen_cid, idx_at):
+        hdrs = recs(hdr_cid, hdr_size)
+        bags = [struct.unpack("<HH", b)[0] for b in recs(bag_cid, 4)]
+        gl = gens(gen_cid)
+        out = []
+        for h, nxt in zip(hdrs[:-1], hdrs[1:], strict=False):
+            b0 = struct.unpack_from("<H", h, idx_at)[0]
+            b1 = struct.unpack_from("<H", nxt, idx_at)[0]
+            zs = []
+            for b in range(b0, b1):
+                z = {}
+                for op, amount, raw in gl[bags[b] : bags[b + 1]]:
+                    z[op] = (raw[0], raw[1]) if op in ("keyRange", "velRange") else amount
+                zs.append(z)
+            out.append((h, zs))
+        return out
+
+    presets = [
+        {
+            "name": h[:20].split(b"\0")[0].decode(),
+            "program": struct.unpack_from("<H", h, 20)[0],
+            "bank": struct.unpack_from("<H", h, 22)[0],
+            "zones": zs,
+        }
+        for h, zs in zones(b"phdr", 38, b"pbag", b"pgen", 24)
+    ]
+    instruments = [
+        {"name": h[:20].split(b"\0")[0].decode(), "zones": zs}
+        for h, zs in zones(b"inst", 22, b"ibag", b"igen", 20)
+    ]
+    smpl = np.frombuffer(chunks[b"smpl"], dtype="<i2")
+    return {"version": ifil, "presets": presets, "instruments": instruments, "samples": samples, "smpl": smpl}
