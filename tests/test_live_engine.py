@@ -296,3 +296,25 @@ def test_decode_midi_bytes():
     assert decode([0xE0, 0x7F, 0x7F]) == Event(0.0, PITCHWHEEL, 0, 8191)
     assert decode([0xE0, 0, 0]) == Event(0.0, PITCHWHEEL, 0, -8192)
     assert decode([0xF8]) is None and decode([]) is None and decode([0x90, 60]) is None
+
+
+def test_idle_effect_chain_sleeps_but_keeps_its_echoes(server):
+    osc(server, "/wave/program", 5, 80)
+    osc(server, "/wave/fx/set", 5, "delay", "delay_seconds", 1.5)
+    osc(server, "/wave/fx/set", 5, "delay", "feedback", 0.6)
+    osc(server, "/wave/fx/set", 5, "delay", "mix", 0.5)
+    render(server, 3.0)  # nothing played: the chain falls asleep
+    fx = server.engine.snapshot.strips[5].fx
+    assert fx.quiet_frames >= fx.sleep_after
+    osc(server, "/wave/note", 5, 69, 110)
+    render(server, 0.1)
+    osc(server, "/wave/note", 5, 69, 0)
+    y = render(server, 3.6)[0]
+    t = np.arange(y.size) / SR
+
+    def level(t0: float) -> float:
+        return db(y[(t >= t0) & (t < t0 + 0.1)])
+
+    gap = level(1.0)  # between the note's release and the first echo
+    # echoes at 1.5 s and 3.0 s after the note: the second comes after 1.4 s of silence in the input
+    assert level(1.4) > gap + 20 and level(2.9) > gap + 15, (gap, level(1.4), level(2.9))

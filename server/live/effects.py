@@ -95,6 +95,8 @@ class EffectChain:
         self._on_audio = dict(self.on)  # the audio thread's copy
         self._inbox: collections.deque = collections.deque()
         self.sample_rate = 48000
+        self.quiet_frames = 0  # audio thread: frames of silence in and out (see Engine.process)
+        self.sleep_after = int(2.5 * self.sample_rate)
 
     # -- control thread ---------------------------------------------------------------------------
     def post_set(self, effect: str, param: str, value: float, *, switch_on: bool = True) -> float:
@@ -113,7 +115,8 @@ class EffectChain:
 
     @property
     def any_on(self) -> bool:
-        return any(self.on.values())
+        """Audio thread's view: is any effect switched on?"""
+        return bool(self._active)
 
     def state(self) -> dict:
         return {name: {"on": self.on[name], **self.values[name]} for name in self.on}
@@ -129,9 +132,15 @@ class EffectChain:
     # -- audio thread -----------------------------------------------------------------------------
     def prepare(self, sample_rate: int, max_block: int, channels: int = 2) -> None:
         self.sample_rate = int(sample_rate)
-        self._apply_posted()
+        self.sleep_after = int(2.5 * self.sample_rate)  # longer than the longest delay (2 s)
+        self.apply_posted()
 
-    def _apply_posted(self) -> None:
+    @property
+    def pending(self) -> bool:
+        return bool(self._inbox)
+
+    def apply_posted(self) -> None:
+        """Audio thread: apply posted parameter changes and switches."""
         changed = False
         inbox = self._inbox
         while inbox:
@@ -146,7 +155,7 @@ class EffectChain:
 
     def process(self, block: np.ndarray) -> np.ndarray:
         if self._inbox:
-            self._apply_posted()
+            self.apply_posted()
         for plug in self._active:
             block = plug.process(block, self.sample_rate, reset=False)
         return block

@@ -236,7 +236,20 @@ class Engine:
             y = strip.source.process(silence)
             if strip.timbre is not None:
                 y = strip.timbre.process(y)
-            y = strip.fx.process(y)
+            fx = strip.fx
+            if fx.pending:
+                fx.apply_posted()
+            if fx.any_on:
+                # an effect chain fed silence whose output has been silent longer than any tail
+                # (2 s delay line, reverb) sleeps until sound arrives again
+                if not y.any():
+                    if fx.quiet_frames >= fx.sleep_after:
+                        continue
+                    y = fx.process(y)
+                    fx.quiet_frames = 0 if np.abs(y).max() > 1e-7 else fx.quiet_frames + n
+                else:
+                    fx.quiet_frames = 0
+                    y = fx.process(y)
             out += y
         if self.master_gain != 1.0:
             out *= self.master_gain

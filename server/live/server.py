@@ -124,6 +124,7 @@ class LiveServer:
         self.engine = Engine(self._initial_snapshot(), sample_rate=self.sample_rate, block=self.block,
                              master_gain_db=self.session.master_gain_db)
         self._started = False
+        self._stop_event: asyncio.Event | None = None
 
     # -- graph building (loader thread or start-up) -----------------------------------------------
     def _set_path(self, name: str) -> Path:
@@ -526,6 +527,11 @@ class LiveServer:
         self._dirty = True
         self.flush_session()
 
+    def request_stop(self) -> None:
+        """Stop :meth:`serve` from any thread (what SIGINT/SIGTERM do)."""
+        if self._loop is not None and self._stop_event is not None:
+            self._loop.call_soon_threadsafe(self._stop_event.set)
+
     async def serve(self, host: str = "127.0.0.1", port: int = 9000, *, duration: float | None = None,
                     ready=None) -> None:
         loop = asyncio.get_running_loop()
@@ -553,9 +559,11 @@ class LiveServer:
         except OSError as exc:
             raise ConfigError(f"cannot listen for OSC on udp {host}:{port}: {exc.strerror}; "
                               "pick another --osc-port") from exc
-        stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = self._stop_event = asyncio.Event()
+        on_main = threading.current_thread() is threading.main_thread()
+        if on_main:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
         self.osc_address = transport.get_extra_info("sockname")[:2]
         self.start()
         if ready is not None:
@@ -571,8 +579,9 @@ class LiveServer:
                 if t_end is not None and loop.time() >= t_end:
                     break
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+            if on_main:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
             transport.close()
             self._transport = None
             self.shutdown()
