@@ -195,13 +195,14 @@ SOUND_MODELS: dict[str, tuple[str, ...]] = {
                "gurgl", "trickl"),
     "surf": ("wave", "surf", "sea", "ocean", "shore", "beach", "tide", "lake"),
     "rain": ("rain", "drizzl", "shower", "downpour", "storm", "patter"),
-    "wind": ("wind", "breez", "gust", "blow", "whoosh", "air", "howl", "flag", "flutter", "draft", "sky"),
+    "wind": ("wind", "breez", "gust", "blow", "whoosh", "air", "howl", "flag", "flutter", "draft", "sky", "outdoor"),
     "engine": ("engin", "motor", "car", "truck", "bus", "vehicl", "traffic", "idl", "rev", "scooter", "train",
                "tram", "generator", "boat", "van", "taxi", "tractor", "plane", "aircraft", "helicopter"),
     "hum": ("hum", "buzz", "electr", "fan", "conditioner", "transformer", "fridge", "refrigerator", "machin",
             "neon", "lamp", "light", "computer", "drone", "appliance", "ventilat", "monitor", "screen"),
-    "chirp": ("chirp", "bird", "tweet", "sparrow", "pigeon", "cricket", "insect", "whistl", "song", "warbl",
-              "seagull", "gull", "cicada", "frog"),
+    "chirp": ("chirp", "bird", "tweet", "sparrow", "pigeon", "whistl", "song", "warbl", "seagull", "gull"),
+    "insects": ("cricket", "insect", "cicada", "grasshopper", "katydid", "frog", "night insect"),
+    "room": ("room", "ambience", "ambient", "tone", "still", "quiet", "indoor", "hall", "interior", "silence"),
     "footsteps": ("footstep", "step", "walk", "stride", "march", "run", "heel", "shoe", "boot", "pedestrian",
                   "officer", "person", "man", "woman", "stair", "jog"),
     "rolling": ("roll", "wheel", "cart", "stroller", "trolley", "skateboard", "luggage", "suitcase", "pram",
@@ -713,6 +714,40 @@ def m_chirp(ctx: Ctx) -> np.ndarray:
     return out
 
 
+def m_insects(ctx: Ctx) -> np.ndarray:
+    """Crickets: several insects, each a carrier (~4.5 kHz) gated into pulses (~30/s) grouped in chirps."""
+    p = ctx.p
+    t = np.arange(ctx.n) / ctx.sr
+    out = np.zeros(ctx.n)
+    for k in range(int(np.clip(3 * p.density, 1, 8))):
+        fc = ctx.rng.uniform(3800, 5200) * p.pitch
+        pulse_rate = ctx.rng.uniform(25, 40)
+        chirp_period = ctx.rng.uniform(0.4, 0.9)
+        pulses_per_chirp = int(ctx.rng.integers(3, 6))
+        phase = (t + ctx.rng.uniform(0, chirp_period)) % chirp_period
+        pulse_idx = phase * pulse_rate
+        gate = (pulse_idx < pulses_per_chirp) * np.sin(np.pi * (pulse_idx % 1.0)) ** 2
+        carrier = np.sin(2 * np.pi * fc * t + ctx.rng.uniform(0, 6)) + 0.2 * np.sin(4 * np.pi * fc * t)
+        out += carrier * gate * ctx.rng.uniform(0.3, 1.0) / (1 + k * 0.3)
+    return out
+
+
+def m_room(ctx: Ctx) -> np.ndarray:
+    """Room tone: steady low, brownish air noise, a faint ventilation hum and a trace of high air."""
+    p = ctx.p
+
+    def env(freqs: np.ndarray, times: np.ndarray) -> np.ndarray:
+        f = np.maximum(freqs, 20.0)
+        shape = (f / 100.0) ** -0.9 / (1 + (f / (300 + 1500 * p.brightness)) ** 2) * (freqs > 25)
+        return shape[:, None] * np.ones(times.size)[None, :]
+
+    air = _shaped_noise(ctx, env, nfft=4096)
+    t = np.arange(ctx.n) / ctx.sr
+    hum = sum(np.sin(2 * np.pi * 50.0 * k * t) / k for k in (1, 2, 3))
+    air = air / (np.std(air) + 1e-12)
+    return air + 0.03 * hum + 0.05 * _highpass(ctx.rng.standard_normal(ctx.n), 4000, ctx.sr)
+
+
 def m_footsteps(ctx: Ctx) -> np.ndarray:
     """Heel then toe: low thud (filtered noise burst) plus a short ring of the floor's material."""
     mat, p = ctx.material, ctx.p
@@ -804,7 +839,7 @@ MODEL_FUNCS: dict[str, Callable[[Ctx], np.ndarray]] = {
     "strike": m_strike, "bell": m_bell, "rattle": m_rattle, "scrape": m_scrape, "rustle": m_rustle,
     "crinkle": m_crinkle, "drops": m_drops, "stream": m_stream, "surf": m_surf, "rain": m_rain, "wind": m_wind,
     "engine": m_engine, "hum": m_hum, "chirp": m_chirp, "footsteps": m_footsteps, "rolling": m_rolling,
-    "murmur": m_murmur, "fire": m_fire,
+    "murmur": m_murmur, "fire": m_fire, "insects": m_insects, "room": m_room,
 }
 if set(MODEL_FUNCS) != set(SOUND_MODELS):  # pragma: no cover - a table edit without its function
     raise RuntimeError(f"SOUND_MODELS and MODEL_FUNCS differ: {set(MODEL_FUNCS) ^ set(SOUND_MODELS)}")
