@@ -58,7 +58,7 @@ class RoleSpec:
 
 
 ROLE_SPECS: dict[str, RoleSpec] = {
-    "keyboard": RoleSpec(note=60, n_partials=32, inharmonicity=4e-4, tau1=1.2, tau_exp=0.7, amp_exp=1.0,
+    "keyboard": RoleSpec(note=60, n_partials=32, inharmonicity=1.5e-4, tau1=1.2, tau_exp=0.7, amp_exp=1.0,
                          pluck=0.12, ir_seconds=1.5),
     "bass": RoleSpec(note=40, n_partials=20, inharmonicity=1e-4, tau1=1.0, tau_exp=0.6, amp_exp=1.4,
                      pluck=0.2, ir_seconds=1.5),

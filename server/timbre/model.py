@@ -106,8 +106,18 @@ class NNModel:
         return cls(module, data, path, label)
 
     def fresh(self) -> NNModel:
-        """An independent copy of this model with clean streaming state (reloads the bytes)."""
-        return NNModel.from_bytes(self._data, path=self.path, name=self.name)
+        """An independent copy with clean streaming state (reloads the bytes) and the same attributes."""
+        twin = NNModel.from_bytes(self._data, path=self.path, name=self.name)
+        for attr in self.attributes:
+            try:
+                values = self.get_attribute(attr)
+                if not isinstance(values, tuple):
+                    values = (values,)
+                if values != twin.get_attribute(attr):
+                    twin.set_attribute(attr, *values)
+            except Exception as exc:  # an attribute that cannot be copied keeps its default
+                log.debug("attribute %s not copied: %s", attr, exc)
+        return twin
 
     # -- contract ------------------------------------------------------------------------------
     @property
