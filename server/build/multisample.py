@@ -39,7 +39,7 @@ ROLE_SPECS = {
 }
 # Velocity layers, softest first: (level in dB, low-pass cutoff as a multiple of the root frequency
 # or None for the full spectrum). Soft notes are quieter and darker, as struck strings are.
-VELOCITY_LAYERS = ((-10.0, 4.0), (0.0, None))
+VELOCITY_LAYERS = ((-10.0, 2.0), (0.0, None))
 
 
 def root_keys(lokey: int, hikey: int, step: int) -> list[tuple[int, int, int]]:
