@@ -44,7 +44,13 @@ def slice_hits(x: np.ndarray, sr: int, *, max_hits: int = 32) -> list[tuple[int,
     import librosa
 
     onsets = librosa.onset.onset_detect(
-        y=x.astype(np.float32), sr=sr, hop_length=256, backtrack=True, units="samples", delta=0.1
+        y=x.astype(np.float32),
+        sr=sr,
+        hop_length=256,
+        backtrack=True,
+        units="samples",
+        delta=0.2,
+        wait=int(0.05 * sr / 256),  # hits at least 50 ms apart: a rattle or rustle is one hit
     )
     bounds = sorted({0, *[int(o) for o in onsets]})
     bounds.append(len(x))
@@ -52,7 +58,7 @@ def slice_hits(x: np.ndarray, sr: int, *, max_hits: int = 32) -> list[tuple[int,
     peak_all = np.max(np.abs(x))
     for a, b in zip(bounds[:-1], bounds[1:], strict=False):
         seg = x[a : min(b, a + int(MAX_HIT_SECONDS * sr))]
-        if len(seg) == 0 or np.max(np.abs(seg)) < peak_all * 10 ** (-40 / 20):
+        if len(seg) == 0 or np.max(np.abs(seg)) < peak_all * 10 ** (-24 / 20):
             continue
         s, e = trim_silence(seg, sr, -50.0)
         seg = seg[s:e]
