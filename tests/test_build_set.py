@@ -101,7 +101,17 @@ def test_gm_song_renders_with_the_set_every_role_audible(built_set, tmp_path):
     assert abs(1200 * np.log2(note_f0(slots[2], SR, 45) / 110.0)) < 5
 
 
-def test_a_demo_song_from_midi_renders_with_the_set(built_set):
+def _track_role(track) -> str | None:
+    for msg in track:
+        if msg.type == "note_on" and msg.channel == DRUM_CHANNEL:
+            return "drums"
+        if msg.type == "program_change":
+            return gm_program_role(msg.program)
+    return "keyboard" if any(m.type == "note_on" for m in track) else None  # GM default program 0
+
+
+def test_a_demo_song_from_midi_renders_with_the_set_every_role_audible(built_set, tmp_path):
+    """A demo song from midi/, played by the set alone (no GM font), one render per role."""
     from server.paths import MIDI_DIR
     from server.render import render_midi_file
 
@@ -109,6 +119,18 @@ def test_a_demo_song_from_midi_renders_with_the_set(built_set):
     if not songs:
         pytest.skip("no demo song in midi/")
     res, _ = built_set
-    audio = render_midi_file(songs[0], instrument_set=res.sf2, tail=0.5, progress=False)
-    assert audio.shape[0] == 2 and np.all(np.isfinite(audio))
-    assert rms_db(audio.mean(axis=0)) > -40
+    song = mido.MidiFile(str(songs[0]))
+    roles = {i: _track_role(t) for i, t in enumerate(song.tracks)}
+    heard = {}
+    for role in sorted({r for r in roles.values() if r}):
+        part = mido.MidiFile(ticks_per_beat=song.ticks_per_beat)
+        part.tracks.extend(t for i, t in enumerate(song.tracks) if roles[i] in (None, role))
+        part.save(str(tmp_path / f"{role}.mid"))
+        audio = render_midi_file(
+            tmp_path / f"{role}.mid", soundfont=res.sf2, tail=0.5, normalize="none", progress=False
+        )
+        assert np.all(np.isfinite(audio))
+        heard[role] = rms_db(audio.mean(axis=0))
+    assert set(heard) >= {"drums", "bass"}, heard
+    # audible: every role's part is well above the noise floor and within 20 dB of the loudest part
+    assert all(level > -60 and level > max(heard.values()) - 20 for level in heard.values()), heard
