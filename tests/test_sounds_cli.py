@@ -10,7 +10,6 @@ import pytest
 import soundfile as sf
 
 from server.cli import main
-from server.errors import InputError
 from server.scene import SceneSpec
 from server.sounds import generate as gen_mod
 from server.sounds.generate import render_sounds
@@ -113,12 +112,19 @@ def test_interrupted_run_leaves_no_half_written_files(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temp folders left beside it
 
 
-def test_image_input_without_scene_reader_is_explained(tmp_path, monkeypatch):
-    img = tmp_path / "photo.png"
-    img.write_bytes(b"\x89PNG\r\n\x1a\n")
+@pytest.mark.slow
+def test_image_input_goes_through_the_scene_reader(tmp_path):
     import server.scene as scene_pkg
 
-    if hasattr(scene_pkg, "read_scene"):
-        pytest.skip("the scene stage can read images in this build")
-    with pytest.raises(InputError, match="wave scene"):
-        gen_mod.load_scene(img)
+    if not hasattr(scene_pkg, "read_scene"):
+        pytest.skip("this build has no scene reader")
+    skdata = pytest.importorskip("skimage.data")
+    from PIL import Image
+
+    img = tmp_path / "coffee.png"
+    Image.fromarray(skdata.coffee()).save(img)
+    out = tmp_path / "out"
+    assert main(["sounds", str(img), "-o", str(out), "--seconds", "1"]) == 0
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["input"] == str(img) and len(m["sources"]) >= 1
+    assert all((out / s["file"]).is_file() for s in m["sources"])

@@ -75,7 +75,7 @@ MATERIALS: dict[str, Material] = {
     ),
     # Free-free wooden bar series, quickly damped.
     "wood": Material(
-        (1.0, 2.756, 5.404, 8.933), 360.0, 0.11, 1.0, 1.2, 0.25,
+        (1.0, 2.756, 5.404, 8.933), 240.0, 0.12, 0.9, 0.9, 0.45,
         ("wood", "timber", "oak", "pine", "bamboo", "trunk", "plank", "log", "board", "table", "door",
          "chair", "bench", "crate"),
     ),
@@ -517,12 +517,12 @@ def _friction_source(ctx: Ctx, strokes: np.ndarray, stroke_len: float) -> np.nda
         m = min(m, ctx.n - i)
         if m > 8:
             env[i:i + m] += np.sin(np.pi * np.arange(m) / m) ** 0.7
-    slip_rate = (60 + 200 * p.roughness) * p.pitch
+    slip_rate = (250 + 600 * p.roughness) * p.pitch
     inst = slip_rate * (1 + 0.4 * (ctx.rng.random(ctx.n) - 0.5))
     phase = np.cumsum(inst) / ctx.sr
     pulses = np.diff(np.floor(phase), prepend=0.0) * ctx.rng.uniform(0.3, 1.0, ctx.n)
-    noise = ctx.rng.standard_normal(ctx.n) * (0.3 + 0.5 * p.roughness)
-    return env * (pulses * 8 + noise)
+    noise = ctx.rng.standard_normal(ctx.n) * (1.0 + p.roughness)
+    return env * (pulses * 4 + noise)
 
 
 def m_scrape(ctx: Ctx) -> np.ndarray:
@@ -531,7 +531,9 @@ def m_scrape(ctx: Ctx) -> np.ndarray:
     exc = _friction_source(ctx, strokes, 0.6)
     freqs, t60, amps = _material_modes(ctx, mat, mat.base_hz * p.pitch, 0.5, 0.01)
     ir = _modal_ir(ctx, freqs, np.minimum(t60, 0.3), amps, length=0.3)
-    out = signal.fftconvolve(exc, ir)[: ctx.n] + 0.15 * _highpass(exc, 1500 + 3000 * p.brightness, ctx.sr)
+    body = signal.fftconvolve(exc, ir)[: ctx.n]
+    hiss = _highpass(exc, 1500 + 3000 * p.brightness, ctx.sr)
+    out = body / (np.std(body) + 1e-12) + 0.8 * hiss / (np.std(hiss) + 1e-12)
     if p.squeak > 0:
         out = out / max(np.abs(out).max(), 1e-9) + p.squeak * _squeaks(ctx, strokes)
     return out
@@ -601,12 +603,13 @@ def m_drops(ctx: Ctx) -> np.ndarray:
 def m_stream(ctx: Ctx) -> np.ndarray:
     p = ctx.p
     out = np.zeros(ctx.n)
-    times = ctx.rng.uniform(0, ctx.seconds, int(140 * p.density * ctx.seconds))
+    times = ctx.rng.uniform(0, ctx.seconds, int(400 * p.density * ctx.seconds))
     for t in times:
-        r = np.exp(ctx.rng.uniform(np.log(0.0015), np.log(0.008))) / p.pitch
+        r = np.exp(ctx.rng.uniform(np.log(0.0008), np.log(0.005))) / p.pitch
         _place(ctx, out, _bubble(ctx, r), t, ctx.rng.uniform(0.05, 0.4))
-    bed = _lowpass(ctx.rng.standard_normal(ctx.n), 900 + 1500 * p.brightness, ctx.sr)
-    return out + 0.25 * bed
+    bed = _bandpass(ctx.rng.standard_normal(ctx.n), 300, 6000 + 4000 * p.brightness, ctx.sr)
+    bed *= np.clip(_slow_curve(ctx, np.arange(ctx.n) / ctx.sr, 3.0, 0.4), 0.2, None)
+    return out / (np.std(out) + 1e-12) + 0.6 * bed / (np.std(bed) + 1e-12)
 
 
 def m_surf(ctx: Ctx) -> np.ndarray:
@@ -667,7 +670,7 @@ def m_engine(ctx: Ctx) -> np.ndarray:
     """Combustion engine: firing pulses (rpm wandering) through an exhaust resonance, plus rumble."""
     p = ctx.p
     t = np.arange(ctx.n) / ctx.sr
-    fire = 38.0 * p.pitch * _slow_curve(ctx, t[:: 512], 0.25, 0.15).repeat(512)[: ctx.n]
+    fire = 28.0 * p.pitch * _slow_curve(ctx, t[:: 512], 0.25, 0.15).repeat(512)[: ctx.n]
     pulses = _pulse_train(ctx, fire, 0.25 + 0.3 * p.roughness)
     pulses *= ctx.rng.uniform(0.6, 1.0, ctx.n)
     ir_n = int(0.025 * ctx.sr)
@@ -675,8 +678,12 @@ def m_engine(ctx: Ctx) -> np.ndarray:
     ir = np.exp(-tt / 0.006) * (np.sin(2 * np.pi * 180 * p.pitch * tt) + 0.5 * ctx.rng.standard_normal(ir_n))
     x = signal.fftconvolve(pulses, ir)[: ctx.n]
     x = _lowpass(x, 1200 + 2500 * p.brightness, ctx.sr)
+    # combustion and mechanical noise, amplitude-modulated by the firing pulses
+    mech = _bandpass(ctx.rng.standard_normal(ctx.n), 300, 3000 + 3000 * p.brightness, ctx.sr)
+    mech *= 0.4 + np.abs(_lowpass(pulses, 60 * p.pitch, ctx.sr)) * 20
     rumble = _lowpass(ctx.rng.standard_normal(ctx.n), 150 * p.pitch, ctx.sr, order=4)
-    return x / (np.std(x) + 1e-12) + 0.4 * rumble / (np.std(rumble) + 1e-12)
+    return (x / (np.std(x) + 1e-12) + 0.3 * mech / (np.std(mech) + 1e-12)
+            + 0.5 * rumble / (np.std(rumble) + 1e-12))
 
 
 def m_hum(ctx: Ctx) -> np.ndarray:
@@ -691,7 +698,7 @@ def m_hum(ctx: Ctx) -> np.ndarray:
         x += a * np.sin(2 * np.pi * f0 * k * wander * t + ctx.rng.uniform(0, 2 * np.pi))
     x *= 1 + 0.05 * np.sin(2 * np.pi * 0.7 * t)
     air = _bandpass(ctx.rng.standard_normal(ctx.n), 200, 2500 + 3000 * p.brightness, ctx.sr)
-    return x / np.std(x) + 0.3 * air / np.std(air)
+    return x / np.std(x) + 0.08 * air / np.std(air)
 
 
 def m_chirp(ctx: Ctx) -> np.ndarray:
@@ -826,13 +833,13 @@ def m_fire(ctx: Ctx) -> np.ndarray:
     p = ctx.p
     roar = _lowpass(ctx.rng.standard_normal(ctx.n), 300 + 600 * p.brightness, ctx.sr, order=3)
     roar *= np.clip(_slow_curve(ctx, np.arange(ctx.n) / ctx.sr, 2.0, 0.5), 0.1, None)
-    times = ctx.rng.uniform(0, ctx.seconds, int(25 * p.density * ctx.seconds))
+    times = ctx.rng.uniform(0, ctx.seconds, int(60 * p.density * ctx.seconds))
     amps = np.minimum(ctx.rng.pareto(1.2, times.size) + 0.1, 10) * ctx.rng.choice([-1, 1], times.size)
     pops = _impulses(ctx, times, amps)
     k = int(0.004 * ctx.sr)
     pops = _highpass(signal.fftconvolve(pops, ctx.rng.standard_normal(k) * np.exp(-np.arange(k) / (k / 5)))[: ctx.n],
                      1000, ctx.sr)
-    return roar / (np.std(roar) + 1e-12) * 0.5 + pops / (np.std(pops) + 1e-12)
+    return roar / (np.std(roar) + 1e-12) * 0.25 + pops / (np.std(pops) + 1e-12)
 
 
 MODEL_FUNCS: dict[str, Callable[[Ctx], np.ndarray]] = {
