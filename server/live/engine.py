@@ -29,13 +29,28 @@ CC_SUSTAIN, CC_ALL_NOTES_OFF = 64, 123
 
 class DryWet:
     """Dry/wet around a timbre Processor, with the dry path delayed by the model's latency so the two
-    line up. ``wet`` is set from the control thread (a float store is atomic in CPython)."""
+    line up. A model with its own aligned dry/wet (``set_controls(dry_wet=...)``, like
+    :class:`server.timbre.stream.StreamingTimbre`) does the mixing itself. ``wet`` is set from the
+    control thread (a float store is atomic in CPython)."""
 
     def __init__(self, model, wet: float = 1.0) -> None:
         self.model = model
-        self.wet = float(wet)
+        self._own_mix = hasattr(model, "set_controls")
+        self._wet = 1.0
         self.latency_samples = int(getattr(model, "latency_samples", 0))
         self._delay = np.zeros((2, 0), dtype=np.float32)
+        self.wet = wet
+
+    @property
+    def wet(self) -> float:
+        return float(self.model.controls.dry_wet) if self._own_mix else self._wet
+
+    @wet.setter
+    def wet(self, value: float) -> None:
+        if self._own_mix:
+            self.model.set_controls(dry_wet=float(value))
+        else:
+            self._wet = float(value)
 
     def prepare(self, sample_rate: int, max_block: int, channels: int = 2) -> None:
         self.model.prepare(sample_rate, max_block, channels)
@@ -43,12 +58,10 @@ class DryWet:
         self._delay = np.zeros((channels, self.latency_samples + max_block), dtype=np.float32)
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        wet = self.wet
-        if wet <= 0.0:
-            # keep the model's state moving so switching back is seamless
-            self.model.process(block)
-            return block
-        y = self.model.process(block)
+        if self._own_mix:
+            return self.model.process(block)
+        wet = self._wet
+        y = self.model.process(block)  # always run: the model's state keeps moving
         if wet >= 1.0:
             return y
         n, lat = block.shape[1], self.latency_samples
@@ -56,7 +69,7 @@ class DryWet:
             d = self._delay
             d[:, lat : lat + n] = block
             dry = d[:, :n].copy()
-            d[:, : lat] = d[:, n : n + lat]
+            d[:, :lat] = d[:, n : n + lat]
         else:
             dry = block
         return (dry * (1.0 - wet) + y * wet).astype(np.float32, copy=False)
@@ -64,6 +77,11 @@ class DryWet:
     def reset(self) -> None:
         self.model.reset()
         self._delay[:] = 0
+
+    def close(self) -> None:
+        close = getattr(self.model, "close", None)
+        if close is not None:
+            close()
 
 
 @dataclass(frozen=True)

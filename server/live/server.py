@@ -22,8 +22,6 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import ConfigError, InputError, MissingDependencyError, WaveError
 from ..midi.song import CONTROL, NOTE_OFF, NOTE_ON, PITCHWHEEL, PROGRAM, Event
 from ..paths import INSTRUMENTS_DIR, MIDI_DIR, REPO_ROOT, default_soundfont
@@ -64,14 +62,12 @@ def confine(name: str, root: Path, suffixes: tuple[str, ...], what: str) -> Path
 
 
 def load_timbre_model(path: Path):
-    """A streaming timbre Processor for a ``.ts`` model (server.timbre, issue 6)."""
+    """A streaming timbre Processor for a ``.ts`` model (:class:`server.timbre.stream.StreamingTimbre`)."""
     try:
-        from ..timbre import streaming  # type: ignore[attr-defined]
-
-        cls = streaming.StreamingTimbre
-    except (ImportError, AttributeError) as exc:
-        raise MissingDependencyError(f"streaming timbre models are not available in this build ({exc})") from exc
-    return cls(path)
+        from ..timbre.stream import StreamingTimbre
+    except ImportError as exc:
+        raise MissingDependencyError(f"streaming timbre models need torch and server.timbre ({exc})") from exc
+    return StreamingTimbre(path)
 
 
 @dataclass
@@ -173,11 +169,7 @@ class LiveServer:
             if not path.is_file():
                 raise InputError(f"model {model!r} not found in {self.folders.models}")
             proc = DryWet(load_timbre_model(path), wet)
-            proc.prepare(self.sample_rate, self.block, 2)
-            warm = np.zeros((2, self.block), dtype=np.float32)
-            for _ in range(2):  # the first TorchScript calls are slow: make them here, not live
-                proc.process(warm)
-            proc.reset()
+            proc.prepare(self.sample_rate, self.block, 2)  # measures latency and warms the model up
             strips[ch] = replace(strips[ch], timbre=proc, timbre_name=model)
         return replace(snap, strips=tuple(strips))
 
@@ -188,7 +180,11 @@ class LiveServer:
 
     def _set_timbre_now(self, ch: int, model: str, wet: float = 1.0) -> None:
         """Install a ready timbre processor (or none) on channel ``ch``; loader thread."""
+        old = self.engine.snapshot.strips[ch].timbre
         self._publish(lambda s: self._with_timbre(s, ch, model, wet))
+        if old is not None:
+            time.sleep(2 * self.block / self.sample_rate)  # the callback may still hold the old snapshot
+            old.close()
 
     # -- replies and notifications ----------------------------------------------------------------
     def reply_dest(self, sender):
@@ -369,10 +365,22 @@ class LiveServer:
 
     def _latent(self, ch: int, what: str, dim: int, value: float) -> None:
         model = self._timbre(ch).model
-        setter = getattr(model, f"set_latent_{what}", None)
-        if setter is None:
-            raise InputError(f"the model on channel {ch} has no latent {what} control")
-        setter(dim, value)
+        controls = getattr(model, "controls", None)
+        if controls is None or not hasattr(model, "set_controls"):
+            raise InputError(f"the model on channel {ch} has no latent controls")
+        neutral = 0.0 if what == "bias" else 1.0
+        vals = list(getattr(controls, what))
+        if len(vals) == 1:
+            vals = vals * (dim + 1)
+        vals += [neutral] * (dim + 1 - len(vals))
+        vals[dim] = value
+        try:
+            model.set_controls(**{what: tuple(vals)})
+        except WaveError as exc:
+            raise InputError(f"/wave/timbre/{what}: {exc}") from exc
+        t = self.session.timbre.setdefault(ch, {})
+        t[what] = vals
+        self.mark_dirty()
 
     def osc_timbre_bias(self, sender, ch, dim, value):
         self._latent(ch, "bias", dim, value)
@@ -457,8 +465,9 @@ class LiveServer:
             raise InputError(f"set name {name!r}: use 1-64 letters, digits, '_', '-', '.' (not 'gm')")
         job = Job(next(self._job_ids), "generate", dest=self.reply_dest(sender))
         self._jobs[job.id] = job
+        reply = [("/wave/job", [job.id, job.kind, job.state, 0.0])]
         threading.Thread(target=self._run_job, args=(job, img, name), name=f"job-{job.id}", daemon=True).start()
-        return [("/wave/job", [job.id, job.kind, job.state, 0.0])]
+        return reply
 
     def _job_report(self, job: Job) -> None:
         self.notify(job.dest, "/wave/job", [job.id, job.kind, job.state, float(job.progress)])
