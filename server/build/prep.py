@@ -106,7 +106,7 @@ def prepare(
         raise InputError(f"{what}: the audio contains NaN or infinite samples; re-export it as plain PCM")
     x = to_mono(a)
     facts: dict = {"source_sample_rate": int(sr), "source_seconds": round(len(x) / sr, 4)}
-    clipped = float(np.mean(np.abs(x) >= CLIP_LEVEL)) if len(x) else 0.0
+    clipped = float(np.mean(np.abs(a) >= CLIP_LEVEL)) if a.size else 0.0  # on the channels, before mixing
     facts["clipped_fraction"] = round(clipped, 5)
     if clipped > 0.001:
         log.warning(

@@ -1,0 +1,206 @@
+"""The SF2 2.01 writer and SFZ writer on their own, bad inputs, the CLI, and atomic output."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from server.build import build_instrument, make_instrument
+from server.build.model import LOOP_CONTINUOUS, ONE_SHOT, Envelope, Instrument, Zone
+from server.build.sf2 import SAMPLE_PAD, Preset, read_sf2, sf2_bytes, sustain_cb, timecents
+from server.build.sfz import region_opcodes
+from server.cli import main
+from server.errors import ConfigError, InputError
+from tests.test_build_players import harmonic_tone
+
+
+def _inst(sr=44100):
+    t = np.arange(sr // 2) / sr
+    a = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    zones = [
+        Zone(
+            "a4",
+            a,
+            sr,
+            69,
+            60,
+            80,
+            1,
+            64,
+            LOOP_CONTINUOUS,
+            1000,
+            1100,
+            tune_cents=-7,
+            envelope=Envelope(0.01, 0.0, 2.0, 0.5, 0.25),
+        ),
+        Zone("hat", a[:2000], sr, 42, 42, 42, 65, 127, ONE_SHOT, exclusive_group=1, pitch_tracking=False),
+    ]
+    return Instrument("test", "keyboard", zones, sr)
+
+
+def test_sf2_structure_round_trips():
+    inst = _inst()
+    data = sf2_bytes("demo", [inst], [Preset("demo", 0, 5, 0), Preset("kit", 128, 0, 0)])
+    assert data[:4] == b"RIFF" and data[8:12] == b"sfbk"
+    assert struct.unpack_from("<I", data, 4)[0] == len(data) - 8
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "x.sf2"
+        p.write_bytes(data)
+        sf2 = read_sf2(p)
+    assert sf2["version"] == (2, 1)
+    assert [(p["bank"], p["program"]) for p in sf2["presets"]] == [(0, 5), (128, 0)]
+    s0, s1 = sf2["samples"]
+    assert (s0["root"], s0["sample_rate"], s0["type"]) == (69, 44100, 1)
+    assert (s0["loop_start"] - s0["start"], s0["loop_end"] - s0["start"]) == (1000, 1100)
+    assert s1["start"] == s0["end"] + SAMPLE_PAD  # 46 zero points between samples
+    assert np.all(sf2["smpl"][s0["end"] : s1["start"]] == 0)
+    # samples survive 16-bit conversion to within dither
+    got = sf2["smpl"][s0["start"] : s0["end"]] / 32767.0
+    assert np.max(np.abs(got - inst.zones[0].audio)) < 2.5 / 32767
+    z0, z1 = sf2["instruments"][0]["zones"]
+    keys0 = list(z0)
+    assert keys0[0] == "keyRange" and keys0[1] == "velRange" and keys0[-1] == "sampleID"
+    assert z0["keyRange"] == (60, 80) and z0["velRange"] == (1, 64)
+    assert z0["sampleModes"] == 1 and z0["overridingRootKey"] == 69 and z0["fineTune"] == -7
+    assert z0["attackVolEnv"] == timecents(0.01) == -7973
+    assert z0["sustainVolEnv"] == sustain_cb(0.5) == 60
+    assert z1["sampleModes"] == 0 and z1["scaleTuning"] == 0 and z1["exclusiveClass"] == 1
+
+
+def test_sfz_opcodes():
+    inst = _inst()
+    a = " ".join(region_opcodes(inst.zones[0], "a.wav"))
+    for op in (
+        "lokey=60",
+        "hikey=80",
+        "pitch_keycenter=69",
+        "lovel=1",
+        "hivel=64",
+        "tune=-7",
+        "loop_mode=loop_continuous",
+        "loop_start=1000",
+        "loop_end=1099",
+        "ampeg_sustain=50",
+        "ampeg_release=0.25",
+    ):
+        assert op in a, op
+    h = " ".join(region_opcodes(inst.zones[1], "h.wav"))
+    for op in ("key=42", "pitch_keytrack=0", "loop_mode=one_shot", "group=1", "off_by=1"):
+        assert op in h, op
+
+
+def test_zone_validation():
+    with pytest.raises(ValueError, match="loop"):
+        Zone("x", np.zeros(100), 48000, 60, 60, 60, loop_mode=LOOP_CONTINUOUS, loop_start=50, loop_end=200)
+    with pytest.raises(ValueError, match="key range"):
+        Zone("x", np.zeros(100), 48000, 60, 70, 60)
+
+
+# ---- bad input ---------------------------------------------------------------------------------
+
+
+def _wav(tmp_path, name, audio, sr=48000, subtype="PCM_16"):
+    p = tmp_path / name
+    sf.write(str(p), audio, sr, subtype=subtype)
+    return p
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda p: _wav(p, "silence.wav", np.zeros(48000)), "silent"),
+        (
+            lambda p: _wav(p, "click.wav", np.r_[np.zeros(1000), np.hanning(240), np.zeros(1000)]),
+            "ms of sound",
+        ),
+        (
+            lambda p: _wav(p, "nan.wav", np.r_[np.ones(100) * 0.1, np.nan, np.zeros(100)], subtype="FLOAT"),
+            "NaN",
+        ),
+        (lambda p: (p / "notes.txt").write_text("not audio") and p / "notes.txt", "WAV"),
+        (lambda p: (p / "fake.wav").write_bytes(b"RIFF0000WAVEjunk") and p / "fake.wav", "not a readable"),
+    ],
+)
+def test_bad_inputs_are_refused_and_leave_nothing(tmp_path, make, match):
+    src = make(tmp_path)
+    out_sfz, out_sf2 = tmp_path / "sfz", tmp_path / "sf2"
+    with pytest.raises(InputError, match=match):
+        build_instrument(src, "keyboard", name="bad", sfz_dir=out_sfz, sf2_dir=out_sf2)
+    leftovers = [p for d in (out_sfz, out_sf2) if d.exists() for p in d.iterdir()]
+    assert leftovers == []
+
+
+def test_bad_options():
+    x = harmonic_tone(440, 0.5, 48000)
+    with pytest.raises(ConfigError, match="role"):
+        make_instrument(x, 48000, "flute", name="x")
+    with pytest.raises(ConfigError, match="step"):
+        make_instrument(x, 48000, "keyboard", name="x", step=0)
+    with pytest.raises(ConfigError, match="name"):
+        build_instrument("x.wav", "keyboard", name="../evil")
+
+
+def test_clipped_stereo_odd_rate_long_file_still_builds_in_tune(tmp_path):
+    sr = 22050
+    tone = np.clip(3 * harmonic_tone(196.0 * 2 ** (-40 / 1200), 2.0, sr, decay=0.3), -1, 1)  # clipped
+    long = np.concatenate([tone, np.tile(tone[-sr:], 60)])  # a minute-long file: only the start is used
+    stereo = np.stack([long, 0.5 * long], axis=1)
+    p = _wav(tmp_path, "clipped.wav", stereo, sr)
+    res = build_instrument(
+        p, "guitar", name="clip", sfz_dir=tmp_path / "sfz", sf2_dir=tmp_path / "sf2", key_range=(52, 58)
+    )
+    info = res.instruments["guitar"].info
+    assert info["source"]["clipped_fraction"] > 0.01
+    assert info["source"]["cut_to_seconds"] == 10.0
+    assert abs(info["pitch"]["midi"] - (55 - 0.40)) < 0.02
+    assert res.sf2.is_file() and res.sfz["guitar"].is_file()
+
+
+def test_ten_minute_file_is_handled(tmp_path):
+    sr = 8000
+    x = np.zeros(sr * 600, dtype=np.float32)
+    x[: 2 * sr] = harmonic_tone(220.0, 2.0, sr)
+    x[sr * 300 : sr * 301] = harmonic_tone(330.0, 1.0, sr)  # later content is ignored
+    p = _wav(tmp_path, "long.wav", x, sr)
+    inst = make_instrument(*sf.read(str(p), dtype="float32"), "bass", name="long", key_range=(40, 46))
+    assert abs(inst.info["pitch"]["midi"] - 57.0) < 0.02
+
+
+# ---- CLI and atomic output ---------------------------------------------------------------------
+
+
+def test_cli_builds_and_replaces_atomically(tmp_path, capsys):
+    p = _wav(tmp_path, "tone.wav", harmonic_tone(261.63, 1.0, 48000))
+    args = [
+        "build",
+        str(p),
+        "--role",
+        "keyboard",
+        "--name",
+        "tone",
+        "--sfz-dir",
+        str(tmp_path / "sfz"),
+        "--sf2-dir",
+        str(tmp_path / "sf2"),
+        "--step",
+        "12",
+    ]
+    assert main(args) == 0
+    sfz = tmp_path / "sfz" / "tone" / "tone.sfz"
+    assert sfz.is_file() and (tmp_path / "sf2" / "tone.sf2").is_file()
+    n_samples = len(list((tmp_path / "sfz" / "tone" / "samples").glob("*.wav")))
+    assert n_samples == 2 * 8  # 8 roots (A0-C8 every 12 semitones) x 2 velocity layers
+    # a failing rebuild keeps the old instrument untouched
+    _wav(tmp_path, "tone.wav", np.zeros(4800))
+    before = sfz.read_text()
+    assert main(args) == 1
+    assert "silent" in capsys.readouterr().err
+    assert sfz.read_text() == before
+    assert not [q for q in (tmp_path / "sfz").iterdir() if q.name != "tone"]
+    assert main(["build", str(p)]) == 1  # --role missing
