@@ -85,10 +85,12 @@ TABLE: tuple[Address, ...] = (
             "`oscdump`) instead of the sending socket. 0 clears.",
             (Arg("port", "i", 0, 65535, "UDP port on the sender's host"),), (OK,), "session"),
     Address("/wave/status", "osc_status", "Engine health.", (),
-            (Reply("/wave/status", "iiffiiiii",
+            (Reply("/wave/status", "iiffiiiiii",
                    "sample rate, block, callback CPU load (fraction of the block's duration, mean of the "
-                   "last second), worst callback load, late blocks, latency in samples, active voices, "
-                   "malformed OSC messages, MIDI messages received"),), "session"),
+                   "last 128 blocks), worst callback load, late blocks (all causes), latency in samples "
+                   "(model + driver buffering), active voices, malformed OSC messages, MIDI messages "
+                   "received, late blocks reported by the audio host (JACK xruns, PortAudio underflows, "
+                   "paced driver behind)"),), "session"),
     Address("/wave/session/save", "osc_session_save", "Save the session now (it is also saved on change).",
             (), (OK,), "session"),
     # -- performance --------------------------------------------------------------------------

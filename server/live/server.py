@@ -264,7 +264,7 @@ class LiveServer:
         st = self.engine.stats
         return [self.sample_rate, self.block, float(st.mean_load()), float(st.max_load), int(st.late_blocks),
                 int(self.engine.latency_samples + self.driver.latency_samples), self.engine.active_voices(),
-                self.dispatcher.malformed, self.midi_received]
+                self.dispatcher.malformed, self.midi_received, int(st.driver_late)]
 
     def osc_status(self, sender):
         return [("/wave/status", self.status())]
