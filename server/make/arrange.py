@@ -1,0 +1,205 @@
+"""Mood-fitted arrangement: pick a song by valence, set its tempo by arousal, transpose it, and pan
+each role to where its source sits in the picture. Pure functions on ``mido.MidiFile`` objects.
+
+The rules live in one table (:data:`MOOD_RULES`) so the report and the docs can state them:
+
+* valence >= 0 -> a major-key demo song, valence < 0 -> a minor-key one (``--song`` overrides);
+* arousal 0..1 -> tempo ``60 + 80 * arousal`` BPM (60-140), applied by scaling every tempo event of
+  the song by one factor (its tempo changes keep their proportions), limited to 0.6-1.6x the song's own;
+* valence -> transposition ``round(3 * valence)`` semitones (brighter images play in a higher key);
+* each role's MIDI pan (CC 10) = the horizontal centre of its source's box (0 left .. 1 right),
+  widened by :data:`PAN_WIDTH`; sources without a box (ambience) sit in the centre.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import mido
+import numpy as np
+
+from ..errors import ConfigError
+from ..midi.roles import DRUM_CHANNEL, ROLES
+from ..midi.song import Song, song_from_midifile
+from ..paths import REPO_ROOT
+
+log = logging.getLogger(__name__)
+
+MIDI_DIR = REPO_ROOT / "midi"
+# mode -> demo song used when the mood asks for that mode
+DEMO_SONGS = {"major": MIDI_DIR / "sunday_market.mid", "minor": MIDI_DIR / "harbour_lights.mid"}
+MOOD_RULES = {
+    "bpm_min": 60.0, "bpm_max": 140.0,  # arousal 0 -> bpm_min, 1 -> bpm_max
+    "factor_min": 0.6, "factor_max": 1.6,  # tempo scale limits relative to the song's own tempo
+    "transpose_per_valence": 3.0,  # semitones at valence +-1
+}
+PAN_WIDTH = 1.0  # 1: the picture's edges are hard left / right
+
+NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+# Krumhansl-Kessler key profiles (major, minor), tonic first.
+_KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+@dataclass
+class Key:
+    tonic: int  # pitch class 0 = C
+    mode: str  # "major" | "minor"
+    score: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"{NOTE_NAMES[self.tonic % 12]} {self.mode}"
+
+
+def estimate_key(pitch_weights: np.ndarray) -> Key:
+    """Krumhansl-Schmuckler: the key whose profile correlates best with 12 pitch-class weights."""
+    w = np.asarray(pitch_weights, dtype=float).reshape(12)
+    if not np.any(w > 0):
+        raise ConfigError("no pitched notes to estimate a key from")
+    best = Key(0, "major", -2.0)
+    for mode, prof in (("major", _KK_MAJOR), ("minor", _KK_MINOR)):
+        for t in range(12):
+            r = float(np.corrcoef(w, np.roll(prof, t))[0, 1])
+            if r > best.score:
+                best = Key(t, mode, r)
+    return best
+
+
+def song_pitch_weights(song: Song) -> np.ndarray:
+    """Duration-weighted pitch-class histogram of a song's pitched (non-drum) notes."""
+    from ..midi.song import NOTE_OFF, NOTE_ON
+
+    w = np.zeros(12)
+    start: dict[tuple[int, int], float] = {}
+    for e in song.events:
+        if e.channel == DRUM_CHANNEL:
+            continue
+        if e.kind == NOTE_ON and e.b > 0:
+            start[(e.channel, e.a)] = e.time
+        elif e.kind in (NOTE_ON, NOTE_OFF) and (e.channel, e.a) in start:
+            w[e.a % 12] += e.time - start.pop((e.channel, e.a))
+    return w
+
+
+@dataclass
+class Arrangement:
+    """What the mood decided; stored in make.json and shown in the report."""
+
+    song: str  # path of the source MIDI file
+    source_key: str
+    source_bpm: float
+    valence: float
+    arousal: float
+    mode: str
+    bpm: float  # first tempo of the arranged song
+    tempo_factor: float
+    transpose: int
+    key: str
+    pans: dict[str, float] = field(default_factory=dict)  # role -> -1 (left) .. 1 (right)
+    chosen_by: str = "mood"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def role_pans(spec, table: dict[str, tuple[int, int]]) -> dict[str, float]:
+    """role -> pan -1..1 from the horizontal centre of the box of the source playing it."""
+    pans = {}
+    for role in ROLES:
+        if role not in table:
+            continue
+        src = spec.sound_sources[table[role][0]]
+        if src.box is None:
+            pans[role] = 0.0
+        else:
+            cx = 0.5 * (src.box[0] + src.box[2])
+            pans[role] = float(np.clip((2.0 * cx - 1.0) * PAN_WIDTH, -1.0, 1.0))
+    return pans
+
+
+def plan(mood, pans: dict[str, float], song_path: str | Path | None = None) -> tuple[Arrangement, mido.MidiFile]:
+    """Decide the arrangement for a mood (a :class:`server.scene.Mood` or None = neutral)."""
+    valence = float(mood.valence) if mood is not None else 0.0
+    arousal = float(mood.arousal) if mood is not None else 0.5
+    mode = "major" if valence >= 0 else "minor"
+    chosen_by = "mood"
+    if song_path is None:
+        song_path = DEMO_SONGS[mode]
+    else:
+        chosen_by = "--song"
+    song_path = Path(song_path)
+    from ..midi.song import load_song
+
+    song = load_song(song_path)
+    mf = mido.MidiFile(str(song_path), clip=True)
+    src_key = estimate_key(song_pitch_weights(song))
+    src_bpm = float(song.tempo_changes[0][1])
+    target = MOOD_RULES["bpm_min"] + (MOOD_RULES["bpm_max"] - MOOD_RULES["bpm_min"]) * arousal
+    factor = float(np.clip(target / src_bpm, MOOD_RULES["factor_min"], MOOD_RULES["factor_max"]))
+    shift = int(round(MOOD_RULES["transpose_per_valence"] * valence))
+    key = Key((src_key.tonic + shift) % 12, src_key.mode)
+    arr = Arrangement(song=str(song_path), source_key=src_key.name, source_bpm=round(src_bpm, 3),
+                      valence=round(valence, 4), arousal=round(arousal, 4), mode=src_key.mode,
+                      bpm=round(src_bpm * factor, 3), tempo_factor=round(factor, 6), transpose=shift,
+                      key=key.name, pans={r: round(p, 4) for r, p in pans.items()}, chosen_by=chosen_by)
+    return arr, apply(mf, arr, song)
+
+
+def apply(mf: mido.MidiFile, arr: Arrangement, song: Song | None = None) -> mido.MidiFile:
+    """A new MidiFile: tempos scaled, pitched notes transposed, pan CCs set per role."""
+    song = song or song_from_midifile(mf)
+    chan_role = song.channel_roles()
+    out = mido.MidiFile(type=mf.type, ticks_per_beat=mf.ticks_per_beat)
+    placed: set[int] = set()
+    for track in mf.tracks:
+        new = mido.MidiTrack()
+        pending = 0  # delta ticks of dropped messages, carried to the next one kept
+        for msg in track:
+            m = msg.copy()
+            m.time += pending
+            pending = 0
+            if m.is_meta and m.type == "set_tempo":
+                m.tempo = int(round(m.tempo / arr.tempo_factor))
+            elif m.is_meta and m.type == "key_signature":
+                pending = m.time
+                continue
+            elif not m.is_meta and hasattr(m, "channel"):
+                ch = m.channel
+                if m.type in ("note_on", "note_off", "polytouch") and ch != DRUM_CHANNEL:
+                    m.note = int(np.clip(m.note + arr.transpose, 0, 127))
+                if m.type == "control_change" and m.control == 10 and chan_role.get(ch) in arr.pans:
+                    pending = m.time  # our pan replaces the song's
+                    continue
+                role = chan_role.get(ch)
+                if role in arr.pans and ch not in placed:
+                    placed.add(ch)
+                    new.append(mido.Message("control_change", channel=ch, control=10,
+                                            value=pan_cc(arr.pans[role]), time=m.time))
+                    m.time = 0
+            new.append(m)
+        out.tracks.append(new)
+    return out
+
+
+def pan_cc(pan: float) -> int:
+    """-1..1 -> MIDI CC 10 value 0..127 (64 = centre)."""
+    return int(np.clip(round(64 + 63.5 * pan), 0, 127))
+
+
+def solo(mf: mido.MidiFile, role: str) -> mido.MidiFile:
+    """A copy playing only the notes of the channels whose role is ``role`` (others keep their CCs)."""
+    chan_role = song_from_midifile(mf).channel_roles()
+    out = copy.deepcopy(mf)
+    for track in out.tracks:
+        for i, m in enumerate(track):
+            if m.type == "note_on" and chan_role.get(m.channel) != role:
+                track[i] = m.copy(velocity=0)
+    return out
+
+
+def to_song(mf: mido.MidiFile, path: Path | None = None) -> Song:
+    return song_from_midifile(mf, path=path, require_notes=False)
