@@ -92,6 +92,9 @@ CASES = [
                                                                           "Environmental noise", "Mechanical fan"}),
 ]
 MUSIC_WORDS = ("music", "Musical instrument", "Song", "Singing")
+# Accepted above for rain, wind, rustle and room tone, but they say little: the strict figure leaves them out.
+GENERIC = {"White noise", "Pink noise", "Noise", "Static", "Environmental noise", "Silence", "Inside, small room",
+           "Inside, large room or hall", "Inside, public space", "Sound effect"}
 
 
 class YamNet:
@@ -182,10 +185,14 @@ def bench_recognition(seeds: tuple[int, ...] = (0, 1, 2), seconds: float = 5.0) 
             rows.append({"case": name, "seed": seed, "model": choice.model, "material": choice.material,
                          "top5": [f"{n} {s:.2f}" for n, s in top],
                          "top1_ok": labels[0] in ok, "top5_ok": any(n in ok for n in labels),
+                         "top1_strict": labels[0] in ok - GENERIC,
+                         "top5_strict": any(n in ok - GENERIC for n in labels),
                          "music_top1": any(w.lower() in labels[0].lower() for w in MUSIC_WORDS)})
     n = len(rows)
     return {"cases": len(CASES), "clips": n, "top1_rate": round(sum(r["top1_ok"] for r in rows) / n, 3),
             "top5_rate": round(sum(r["top5_ok"] for r in rows) / n, 3),
+            "top1_strict_rate": round(sum(r["top1_strict"] for r in rows) / n, 3),
+            "top5_strict_rate": round(sum(r["top5_strict"] for r in rows) / n, 3),
             "music_top1_rate": round(sum(r["music_top1"] for r in rows) / n, 3), "rows": rows}
 
 
@@ -205,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             mark = "T1" if r["top1_ok"] else ("T5" if r["top5_ok"] else "--")
             print(f"  {mark} {r['case']:22s} seed {r['seed']} {r['model']:9s} | {', '.join(r['top5'][:3])}")
         print(f"recognition: top-1 {rec['top1_rate']:.0%}, top-5 {rec['top5_rate']:.0%} of {rec['clips']} clips "
-              f"({rec['cases']} cases x 3 seeds); music as top-1: {rec['music_top1_rate']:.0%}")
+              f"({rec['cases']} cases x 3 seeds); without generic noise classes: top-1 {rec['top1_strict_rate']:.0%}, "
+              f"top-5 {rec['top5_strict_rate']:.0%}; music as top-1: {rec['music_top1_rate']:.0%}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

@@ -24,8 +24,8 @@ from server.sounds.generate import render_sounds  # noqa: E402
 
 
 def _roberta_tokenizer():
-    from transformers import RobertaTokenizer
     from tokenizers.pre_tokenizers import ByteLevel
+    from transformers import RobertaTokenizer
 
     vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": 4}
     for ch in sorted(ByteLevel.alphabet()):
@@ -73,7 +73,12 @@ def _tiny_clap():
 
 @pytest.fixture(scope="module")
 def tiny_audioldm2():
-    from diffusers import AudioLDM2Pipeline, AudioLDM2ProjectionModel, AudioLDM2UNet2DConditionModel, DDIMScheduler
+    from diffusers import (
+        AudioLDM2Pipeline,
+        AudioLDM2ProjectionModel,
+        AudioLDM2UNet2DConditionModel,
+        DDIMScheduler,
+    )
     from transformers import GPT2Config, GPT2LMHeadModel, T5Config, T5EncoderModel
 
     torch.manual_seed(0)

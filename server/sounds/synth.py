@@ -61,7 +61,7 @@ MATERIALS: dict[str, Material] = {
     ),
     # Church-bell partials (hum, prime, tierce, quint, nominal ...): very long ring.
     "bell": Material(
-        (0.5, 1.0, 1.183, 1.506, 2.0, 2.514, 2.662, 3.011, 4.166), 330.0, 5.0, 0.35, 0.4, 0.02,
+        (0.5, 1.0, 1.183, 1.506, 2.0, 2.514, 2.662, 3.011, 4.166), 520.0, 6.0, 0.35, 0.3, 0.08,
         ("bell", "gong", "chime"),
     ),
     # Glass: few bright inharmonic modes, medium ring.
@@ -494,17 +494,18 @@ def m_bell(ctx: Ctx) -> np.ndarray:
 
 
 def m_rattle(ctx: Ctx) -> np.ndarray:
+    """Loose parts knocking together: bursts of short, noisy, differently pitched impacts."""
     mat, p = ctx.material, ctx.p
     out = np.zeros(ctx.n)
-    f0 = mat.base_hz * p.pitch * 1.5
-    bursts = _event_times(ctx, 0.6 * p.density, regular=0.3)
-    irs = [_strike_ir(ctx, replace(mat, t60=min(mat.t60, 0.5) * 0.25), f0 * ctx.rng.uniform(0.7, 1.6), detune=0.05)
-           for _ in range(6)]
-    for b in bursts:
+    f0 = mat.base_hz * p.pitch
+    parts = replace(mat, t60=min(mat.t60, 0.5) * 0.12, noise=min(1.0, mat.noise + 0.5), contact_ms=mat.contact_ms * 2)
+    irs = [_strike_ir(ctx, parts, f0 * np.exp(ctx.rng.uniform(np.log(0.5), np.log(3.0))), detune=0.08)
+           for _ in range(12)]
+    for b in _event_times(ctx, 0.6 * p.density, regular=0.3):
         length = ctx.rng.uniform(0.3, 0.9)
-        n_hits = int(length * ctx.rng.uniform(14, 28) * (0.7 + p.roughness))
+        n_hits = int(length * ctx.rng.uniform(8, 18) * (0.7 + p.roughness))
         for t in b + np.sort(ctx.rng.uniform(0, length, n_hits)):
-            _place(ctx, out, irs[ctx.rng.integers(len(irs))], t, ctx.rng.uniform(0.2, 1.0))
+            _place(ctx, out, irs[ctx.rng.integers(len(irs))], t, ctx.rng.uniform(0.1, 1.0) ** 2)
     return out
 
 
@@ -690,15 +691,17 @@ def m_hum(ctx: Ctx) -> np.ndarray:
     """Electrical hum and fan: mains harmonics (odd-heavy buzz) with slight wander, plus airflow."""
     p = ctx.p
     t = np.arange(ctx.n) / ctx.sr
-    f0 = 50.0 * (2.0 if p.pitch >= 1.0 else 1.0) * max(p.pitch, 0.5)
+    f0 = 100.0 * float(np.clip(p.pitch, 0.5, 2.0))  # twice the mains frequency: magnetostriction
     wander = 1 + 0.002 * np.sin(2 * np.pi * 0.3 * t)
     x = np.zeros(ctx.n)
-    for k in range(1, 16):
-        a = (1.0 / k) * (1.6 if k % 2 else 0.6) * (0.3 + p.brightness) ** (0.1 * k)
+    for k in range(1, 41):
+        if f0 * k > 0.45 * ctx.sr:
+            break
+        a = (1.0 / k**0.7) * (1.5 if k % 2 else 0.7) * np.exp(-k * (0.25 - 0.2 * p.brightness))
         x += a * np.sin(2 * np.pi * f0 * k * wander * t + ctx.rng.uniform(0, 2 * np.pi))
     x *= 1 + 0.05 * np.sin(2 * np.pi * 0.7 * t)
     air = _bandpass(ctx.rng.standard_normal(ctx.n), 200, 2500 + 3000 * p.brightness, ctx.sr)
-    return x / np.std(x) + 0.08 * air / np.std(air)
+    return x / np.std(x) + 0.25 * air / np.std(air)
 
 
 def m_chirp(ctx: Ctx) -> np.ndarray:
