@@ -69,6 +69,30 @@ def estimate_key(pitch_weights: np.ndarray) -> Key:
     return best
 
 
+def audio_pitch_weights(audio: np.ndarray, sr: int, fmin: float = 55.0, fmax: float = 2000.0) -> np.ndarray:
+    """Pitch-class energy of a recording (a chromagram summed over time), for :func:`estimate_key`.
+
+    STFT magnitude of 8192-sample frames, each bin from ``fmin`` to ``fmax`` given to its nearest
+    pitch class; frames are normalised so loud drum hits do not dominate.
+    """
+    x = np.asarray(audio, dtype=np.float64)
+    x = x.mean(axis=0) if x.ndim == 2 else x
+    n = 8192
+    hop = n // 2
+    if x.size < n:
+        x = np.pad(x, (0, n - x.size))
+    frames = np.lib.stride_tricks.sliding_window_view(x, n)[::hop] * np.hanning(n)
+    mag = np.abs(np.fft.rfft(frames, axis=1))
+    freqs = np.fft.rfftfreq(n, 1 / sr)
+    sel = (freqs >= fmin) & (freqs <= fmax)
+    pc = np.round(12 * np.log2(freqs[sel] / 440.0) + 69).astype(int) % 12
+    m = mag[:, sel]
+    m = m / np.maximum(m.sum(axis=1, keepdims=True), 1e-12)
+    w = np.zeros(12)
+    np.add.at(w, pc, m.sum(axis=0))
+    return w
+
+
 def song_pitch_weights(song: Song) -> np.ndarray:
     """Duration-weighted pitch-class histogram of a song's pitched (non-drum) notes."""
     from ..midi.song import NOTE_OFF, NOTE_ON

@@ -46,13 +46,19 @@ def photo_with_boxes(image_path: Path, spec) -> str:
     ax = fig.add_axes((0, 0, 1, 1))
     ax.imshow(arr)
     ax.set_axis_off()
-    for i, src in enumerate(spec.sound_sources, 1):
+    from ..scene.roles import role_table
+
+    plays: dict[int, list[str]] = {}
+    for role, (i, _k) in role_table(spec).items():
+        plays.setdefault(i, []).append(role)
+    for i, src in enumerate(spec.sound_sources):
         if src.box is None:
             continue
         x0, y0, x1, y1 = src.box
-        col = ROLE_COLOURS.get(src.role, "#7f7f7f")
+        roles = plays.get(i, [])
+        col = ROLE_COLOURS.get(roles[0] if roles else None, "#7f7f7f")
         ax.add_patch(Rectangle((x0 * w, y0 * h), (x1 - x0) * w, (y1 - y0) * h, fill=False, lw=3, ec=col))
-        label = f"{i}. {src.name}" + (f" → {src.role}" if src.role else "")
+        label = f"{i + 1}. {src.name}" + (f" → {', '.join(roles)}" if roles else "")
         ax.text(x0 * w + 4, y0 * h + 4, label, color="white", fontsize=11, va="top",
                 bbox={"facecolor": col, "alpha": 0.85, "pad": 2, "edgecolor": "none"})
     return _png(fig)
@@ -110,6 +116,7 @@ h1{margin-bottom:.2em} h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margi
 .card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.8em 1em;margin:.8em 0}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:1em} img{max-width:100%}
 table{border-collapse:collapse} td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
+audio{display:block;margin:.4em 0}
 pre{background:#f3f3f3;padding:.6em;overflow:auto;max-height:24em;font-size:12px}
 .role{display:inline-block;color:#fff;border-radius:3px;padding:0 .4em;font-size:.9em}
 .fail{color:#b00}
