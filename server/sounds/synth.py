@@ -566,11 +566,17 @@ def _granular(ctx: Ctx, rate: float, grain_ms: tuple[float, float], band: tuple[
 
 
 def m_rustle(ctx: Ctx) -> np.ndarray:
+    """Leaves: broadband hiss flickering at 5-30 Hz (many leaves touching) and swelling with the gusts,
+    with a sprinkle of fine grains on top."""
     p = ctx.p
-    lo = 1200 + 1800 * p.brightness
-    x = _granular(ctx, 180 * p.density, (6, 25), (lo, lo * 4.5), 0.8)
-    x += 0.4 * _granular(ctx, 60 * p.density, (20, 60), (lo * 0.5, lo * 1.5), 0.8)
-    return x
+    lo = 900 + 1500 * p.brightness
+    t = np.arange(ctx.n) / ctx.sr
+    flicker = np.abs(_bandpass(ctx.rng.standard_normal(ctx.n), 4.0, 30.0, ctx.sr))
+    flicker = flicker / (flicker.mean() + 1e-12)
+    gust = np.clip(_slow_curve(ctx, t[::256], 0.3, 0.6), 0.1, None).repeat(256)[: ctx.n]
+    hiss = _bandpass(ctx.rng.standard_normal(ctx.n), lo, min(lo * 8, 16000), ctx.sr) * flicker * gust
+    grains = _granular(ctx, 120 * p.density, (3, 10), (lo * 1.5, lo * 6), 0.6, amp_sigma=0.5)
+    return hiss / (np.std(hiss) + 1e-12) + 0.3 * grains / (np.std(grains) + 1e-12)
 
 
 def m_crinkle(ctx: Ctx) -> np.ndarray:
@@ -832,17 +838,18 @@ def m_murmur(ctx: Ctx) -> np.ndarray:
 
 
 def m_fire(ctx: Ctx) -> np.ndarray:
-    """Fire: low roaring noise with crackles (sharp pops with power-law sizes)."""
+    """Fire: a low roar under crackles (sharp grains with heavy-tailed sizes) and a few loud pops."""
     p = ctx.p
     roar = _lowpass(ctx.rng.standard_normal(ctx.n), 300 + 600 * p.brightness, ctx.sr, order=3)
     roar *= np.clip(_slow_curve(ctx, np.arange(ctx.n) / ctx.sr, 2.0, 0.5), 0.1, None)
-    times = ctx.rng.uniform(0, ctx.seconds, int(60 * p.density * ctx.seconds))
-    amps = np.minimum(ctx.rng.pareto(1.2, times.size) + 0.1, 10) * ctx.rng.choice([-1, 1], times.size)
-    pops = _impulses(ctx, times, amps)
+    crackle = _granular(ctx, 150 * p.density, (2, 6), (1500, 9000), 0.6, amp_sigma=1.2)
+    times = ctx.rng.uniform(0, ctx.seconds, int(4 * p.density * ctx.seconds))
+    pops = _impulses(ctx, times, ctx.rng.uniform(0.5, 1.0, times.size) * ctx.rng.choice([-1, 1], times.size))
     k = int(0.004 * ctx.sr)
     pops = _highpass(signal.fftconvolve(pops, ctx.rng.standard_normal(k) * np.exp(-np.arange(k) / (k / 5)))[: ctx.n],
-                     1000, ctx.sr)
-    return roar / (np.std(roar) + 1e-12) * 0.25 + pops / (np.std(pops) + 1e-12)
+                     800, ctx.sr)
+    return (0.3 * roar / (np.std(roar) + 1e-12) + crackle / (np.std(crackle) + 1e-12)
+            + 0.5 * pops / (np.std(pops) + 1e-12))
 
 
 MODEL_FUNCS: dict[str, Callable[[Ctx], np.ndarray]] = {
