@@ -396,6 +396,14 @@ def test_builtin_timbre_model_streams_live(server):
     assert model.controls.bias[0] == pytest.approx(0.5)
     st = model.stats()
     assert st["late_blocks"] <= st["blocks"] * 0.1, st
+    server.flush_session()
+    restored = make_server(server.folders.sets.parent)  # same folders and session file
+    try:
+        t = restored.engine.snapshot.strips[0].timbre
+        assert restored.engine.snapshot.strips[0].timbre_name == "keyboard"
+        assert t.model.controls.bias[0] == pytest.approx(0.5) and t.latency_samples == latency
+    finally:
+        restored.shutdown()
     assert osc(server, "/wave/timbre/model", 0, "none") == []
     wait_loader(server)
     assert server.engine.snapshot.strips[0].timbre is None and server.engine.latency_samples == 0

@@ -78,6 +78,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"wave serve: ready osc=udp:{host}:{port} audio={driver.name} sr={s.sample_rate} "
               f"block={s.block} latency={s.engine.latency_samples + driver.latency_samples}{extra}", flush=True)
 
+    # The audio callback is Python: let it take the GIL from the OSC/MIDI threads within 1 ms, not 5.
+    sys.setswitchinterval(0.001)
     asyncio.run(server.serve(args.osc_host, args.osc_port, duration=args.duration, ready=ready))
     st = server.engine.stats
     print(f"wave serve: stopped after {st.frames / server.sample_rate:.1f} s, {st.blocks} blocks, "

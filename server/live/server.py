@@ -156,6 +156,10 @@ class LiveServer:
         for ch, t in self.session.timbre.items():
             try:
                 snap = self._with_timbre(snap, ch, t.get("model", ""), float(t.get("wet", 1.0)))
+                model = snap.strips[ch].timbre.model if snap.strips[ch].timbre is not None else None
+                edits = {k: tuple(t[k]) for k in ("bias", "scale") if t.get(k)}
+                if model is not None and edits and hasattr(model, "set_controls"):
+                    model.set_controls(**edits)
             except WaveError as exc:
                 log.warning("channel %d: timbre model %r from the session cannot be loaded: %s", ch + 1, t, exc)
         return snap
@@ -346,6 +350,10 @@ class LiveServer:
                 strip = self.engine.snapshot.strips[ch]
                 if strip.timbre_name:
                     self.session.timbre[ch] = {"model": strip.timbre_name, "wet": strip.timbre.wet}
+                    controls = getattr(strip.timbre.model, "controls", None)
+                    for k in ("bias", "scale"):
+                        if controls is not None and getattr(controls, k):
+                            self.session.timbre[ch][k] = list(getattr(controls, k))
                 else:
                     self.session.timbre.pop(ch, None)
                 self.mark_dirty()
@@ -533,6 +541,9 @@ class LiveServer:
             if job.proc is not None and job.proc.poll() is None:
                 job.proc.terminate()
         self._loader.shutdown(wait=True, cancel_futures=True)
+        for strip in self.engine.snapshot.strips:
+            if strip.timbre is not None:
+                strip.timbre.close()
         self._dirty = True
         self.flush_session()
 
