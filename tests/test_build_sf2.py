@@ -204,3 +204,31 @@ def test_cli_builds_and_replaces_atomically(tmp_path, capsys):
     assert sfz.read_text() == before
     assert not [q for q in (tmp_path / "sfz").iterdir() if q.name != "tone"]
     assert main(["build", str(p)]) == 1  # --role missing
+
+
+def test_unpitched_sound_uses_strongest_stable_peak_and_says_so():
+    from scipy import signal
+
+    from server.build.loop import Loop, seam_jump
+
+    sr = 48000
+    rng = np.random.default_rng(0)
+    n = rng.standard_normal(2 * sr)
+    b, a = signal.iirpeak(800, 8, fs=sr)  # wind whistling through a gap: a resonance in noise
+    x = signal.lfilter(b, a, n) * 0.3 + 0.05 * n
+    inst = make_instrument(x, sr, "keyboard", name="wind", key_range=(60, 84), step=6)
+    pitch = inst.info["pitch"]
+    assert pitch["method"] == "spectral_peak" and not pitch["pitched"]
+    assert 750 < pitch["freq"] < 850  # within the resonance (-3 dB bandwidth 100 Hz)
+    for z in inst.zones:  # noise loops are crossfaded at equal power: no step at the seam
+        assert seam_jump(z.audio, Loop(z.loop_start, z.loop_end, 0, 0)) < 1.5
+
+
+def test_a_5_ms_click_is_refused_for_drums_too_and_one_full_scale_peak_is_no_clipping(tmp_path):
+    p = _wav(tmp_path, "click.wav", np.r_[np.zeros(1000), np.hanning(240), np.zeros(1000)], subtype="FLOAT")
+    with pytest.raises(InputError, match=r"only [5-8]\.\d ms"):
+        build_instrument(p, "drums", name="click", sfz_dir=tmp_path / "sfz", sf2_dir=tmp_path / "sf2")
+    from server.build.prep import clipped_fraction
+
+    assert clipped_fraction(np.hanning(240)[None, :]) == 0.0
+    assert clipped_fraction(np.array([[0.5, 1.0, 1.0, 1.0, 0.5]])) == pytest.approx(0.2)

@@ -17,7 +17,7 @@ from ..errors import InputError
 log = logging.getLogger(__name__)
 
 SILENCE_DB = -60.0  # below the peak: what counts as silence when trimming
-CLIP_LEVEL = 0.999
+CLIP_LEVEL = 0.9999  # 16-bit full scale is 0.99997
 
 
 def to_mono(audio: np.ndarray) -> np.ndarray:
@@ -87,6 +87,23 @@ def normalize(x: np.ndarray, peak_db: float = -1.0) -> np.ndarray:
     return x * (10 ** (peak_db / 20) / peak) if peak > 0 else x
 
 
+def clipped_fraction(a: np.ndarray) -> float:
+    """Fraction of samples in runs of 3+ consecutive samples at full scale (one peak at 1.0 is no clip)."""
+    if a.size == 0:
+        return 0.0
+    full = np.abs(a) >= CLIP_LEVEL
+    run = full[:, 2:] & full[:, 1:-1] & full[:, :-2]
+    return float(run.sum() / a.size)
+
+
+def _check_length(seconds: float, min_seconds: float, what: str) -> None:
+    if seconds < min_seconds:
+        raise InputError(
+            f"{what}: only {1000 * seconds:.1f} ms of sound above {SILENCE_DB:.0f} dB once silence is trimmed; "
+            f"at least {1000 * min_seconds:.0f} ms is needed to build an instrument"
+        )
+
+
 def prepare(
     audio: np.ndarray,
     sr: int,
@@ -106,7 +123,7 @@ def prepare(
         raise InputError(f"{what}: the audio contains NaN or infinite samples; re-export it as plain PCM")
     x = to_mono(a)
     facts: dict = {"source_sample_rate": int(sr), "source_seconds": round(len(x) / sr, 4)}
-    clipped = float(np.mean(np.abs(a) >= CLIP_LEVEL)) if a.size else 0.0  # on the channels, before mixing
+    clipped = clipped_fraction(a.reshape(-1, a.shape[-1]) if a.ndim > 1 else a[None, :])
     facts["clipped_fraction"] = round(clipped, 5)
     if clipped > 0.001:
         log.warning(
@@ -118,8 +135,9 @@ def prepare(
             f"{what}: the sound is silent (peak below -90 dBFS); give a sound with audible content"
         )
     # Trim before resampling so long silences cost nothing; cut overly long sounds early.
-    s, e = trim_silence(x - np.mean(x), sr)
+    s, e = trim_silence(x - np.median(x), sr)  # median: a DC estimate that a short click does not move
     x = x[s:e]
+    _check_length(len(x) / sr, min_seconds, what)
     if max_seconds is not None and len(x) > max_seconds * sr:
         log.info("%s: using the first %.1f s of %.1f s", what, max_seconds, len(x) / sr)
         facts["cut_to_seconds"] = max_seconds
@@ -128,11 +146,7 @@ def prepare(
     x = remove_dc(x, target_sr)
     s, e = trim_silence(x, target_sr)
     x = x[s:e]
-    if len(x) < min_seconds * target_sr:
-        raise InputError(
-            f"{what}: only {1000 * len(x) / target_sr:.1f} ms of sound above {SILENCE_DB:.0f} dB once silence "
-            f"is trimmed; at least {1000 * min_seconds:.0f} ms is needed to build an instrument"
-        )
+    _check_length(len(x) / target_sr, min_seconds, what)
     x = normalize(fade(x, target_sr))
     facts["seconds"] = round(len(x) / target_sr, 4)
     return x, facts
