@@ -4,6 +4,7 @@ pitch in cents, onset latency in samples, effect changes in dB, snapshot swaps, 
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -407,3 +408,24 @@ def test_builtin_timbre_model_streams_live(server):
     assert osc(server, "/wave/timbre/model", 0, "none") == []
     wait_loader(server)
     assert server.engine.snapshot.strips[0].timbre is None and server.engine.latency_samples == 0
+
+
+def test_generation_job_publishes_its_set(server):
+    """The job machinery with a small real worker process standing in for `wave make` (which takes
+    minutes): it reports progress on stderr like tqdm and writes OUT/instruments/NAME.sf2."""
+    (server.folders.images / "beach.jpg").write_bytes(b"\xff\xd8\xff" + bytes(32))
+    script = ("import shutil, sys, time, pathlib; out = pathlib.Path(sys.argv[1]) / 'instruments'; "
+              "out.mkdir(parents=True); print(' 50%|#####', file=sys.stderr, flush=True); time.sleep(0.2); "
+              f"shutil.copyfile({str(server.gm_soundfont)!r}, out / (sys.argv[2] + '.sf2'))")
+    server.generate_command = [sys.executable, "-c", script, "{out}", "{name}"]
+    (_, (job_id, *_)), = osc(server, "/wave/generate", "beach.jpg", "beachset")
+    t0 = time.monotonic()
+    while not any(a == "/wave/job" and args[2] in ("done", "error") for a, args in server.sent):
+        render(server, 0.05)
+        assert time.monotonic() - t0 < 60
+    reports = [(args[2], args[3]) for a, args in server.sent if a == "/wave/job" and args[0] == job_id]
+    assert reports[0] == ("running", 0.0) and ("running", 0.5) in reports and reports[-1] == ("done", 1.0)
+    assert "beachset" in [n for n, _ in server.list_sets()]
+    assert osc(server, "/wave/set/load", "beachset", 0) == []
+    wait_loader(server)
+    assert server.engine.snapshot.strips[0].set_name == "beachset"

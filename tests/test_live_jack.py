@@ -234,6 +234,27 @@ def test_oscdump_receives_replies(live):
     assert re.search(r"/wave/status iiffiiiiii 48000 1024", text), text
 
 
+def test_midi_input_by_port_name(live, jack_server, monkeypatch):
+    from server.live.midi_in import MidiInput, list_ports
+    from server.midi.song import NOTE_OFF, NOTE_ON, PITCHWHEEL, Event
+
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", jack_server)  # rtmidi's JACK backend opens the default server
+    assert any("wave-test-rec:midi_out" in p for p in list_ports("jack"))
+    got: list[Event] = []
+    m = MidiInput("test-rec:midi", got.append, api="jack", client_name="wave-test-in")
+    try:
+        assert m.port_name.endswith("wave-test-rec:midi_out")
+        rec = live["rec"]
+        rec.outbox.extend([bytes([0x92, 64, 90]), bytes([0xE2, 0x00, 0x60]), bytes([0x92, 64, 0])])
+        t0 = time.monotonic()
+        while len(got) < 3 and time.monotonic() - t0 < 5:
+            time.sleep(0.05)
+    finally:
+        m.close()
+    assert [(e.kind, e.channel, e.a, e.b) for e in got] == [(NOTE_ON, 2, 64, 90), (PITCHWHEEL, 2, 4096, 0),
+                                                            (NOTE_OFF, 2, 64, 0)]
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

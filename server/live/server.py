@@ -99,8 +99,9 @@ class LiveServer:
         self.gm_soundfont = Path(soundfont) if soundfont else default_soundfont()
         self.session_path = Path(session_path) if session_path else None
         self.session = Session.load(self.session_path) if self.session_path else Session()
+        # `wave make IMAGE -o OUT --name NAME` writes OUT/instruments/NAME.sf2 (and its report, SFZ...)
         self.generate_command = generate_command or [
-            sys.executable, "-m", "server", "make", "{image}", "--set-name", "{name}", "--sets-dir", "{sets}",
+            sys.executable, "-m", "server", "make", "{image}", "-o", "{out}", "--name", "{name}",
         ]
         self.dispatcher = OscDispatcher(self)
         self.reply_ports: dict[str, int] = {}
@@ -483,7 +484,8 @@ class LiveServer:
             self.notify(job.dest, "/wave/job/message", [job.id, job.message])
 
     def _run_job(self, job: Job, image: Path, name: str) -> None:
-        subst = {"image": str(image), "name": name, "sets": str(self.folders.sets)}
+        work = Path(self.folders.sets) / ".jobs" / f"{name}-{job.id}"  # beside the sets: same file system
+        subst = {"image": str(image), "name": name, "out": str(work)}
         cmd = [part.format(**subst) for part in self.generate_command]
         job.state = "running"
         self._job_report(job)
@@ -502,13 +504,15 @@ class LiveServer:
             rc = job.proc.wait()
         except OSError as exc:
             rc, tail = -1, [str(exc)]
+        made = work / "instruments" / f"{name}.sf2"
         out = Path(self.folders.sets) / f"{name}.sf2"
-        if rc == 0 and out.is_file():
+        if rc == 0 and made.is_file():
+            os.replace(made, out)  # the finished set appears atomically; the rest stays in .jobs/
             job.state, job.progress, job.message = "done", 1.0, f"set {name} is ready: /wave/set/load {name}"
         else:
             job.state = "error"
             job.message = (f"exit {rc}: " + " | ".join(t for t in tail if t))[-400:] if rc else \
-                f"the job finished but wrote no {out.name}"
+                f"the job finished but wrote no {made.relative_to(work)}"
         self._job_report(job)
 
     # -- life cycle -------------------------------------------------------------------------------
