@@ -429,3 +429,22 @@ def test_generation_job_publishes_its_set(server):
     assert osc(server, "/wave/set/load", "beachset", 0) == []
     wait_loader(server)
     assert server.engine.snapshot.strips[0].set_name == "beachset"
+
+
+def test_driver_specs_and_unavailable_hosts_give_clear_errors():
+    from server.errors import ConfigError
+    from server.live.drivers import JackDriver, PacedDriver, PortAudioDriver, make_driver
+
+    assert isinstance(make_driver("null"), PacedDriver) and make_driver("wav:x.wav").wav_path == "x.wav"
+    assert isinstance(make_driver("jack:studio"), JackDriver) and make_driver("jack:studio").server == "studio"
+    assert isinstance(make_driver("portaudio:3"), PortAudioDriver) and make_driver("portaudio:3").device == 3
+    for bad in ("alsa", "wav", "wav:", "null:x", ""):
+        with pytest.raises(ConfigError, match="--audio"):
+            make_driver(bad)
+    with pytest.raises(ConfigError, match="no JACK server"):
+        JackDriver(f"no-such-server-{time.monotonic_ns()}").open(SR, BLOCK)
+    import sounddevice as sd
+
+    if not any(d["max_output_channels"] >= 2 for d in sd.query_devices()):
+        with pytest.raises(ConfigError, match="wave devices"):
+            PortAudioDriver().open(SR, BLOCK)
