@@ -232,3 +232,18 @@ def test_a_5_ms_click_is_refused_for_drums_too_and_one_full_scale_peak_is_no_cli
 
     assert clipped_fraction(np.hanning(240)[None, :]) == 0.0
     assert clipped_fraction(np.array([[0.5, 1.0, 1.0, 1.0, 0.5]])) == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("stiffness", [0.0, 0.0004])
+def test_root_of_a_stiff_string_is_its_fundamental(stiffness):
+    """Piano-like partials run sharp (k * f0 * (1 + B k^2)); the root is the fundamental, to 0.5 cent."""
+    from server.build.pitch import estimate_root
+
+    sr, f0 = 48000, 233.0
+    t = np.arange(2 * sr) / sr
+    x = sum(np.sin(2 * np.pi * k * f0 * t * (1 + stiffness * k * k)) / k for k in range(1, 12)) * np.exp(
+        -0.4 * t
+    )
+    est = estimate_root(x, sr)
+    assert est.method == "pyin"
+    assert abs(1200 * np.log2(est.freq / (f0 * (1 + stiffness)))) < 0.5

@@ -34,6 +34,7 @@ class HitFeatures:
     seconds: float
     peak_db: float
     low_ratio: float  # energy below 150 Hz / total
+    body_ratio: float  # energy 150-1000 Hz / total: a snare's shell, absent from hats and cymbals
     centroid_hz: float
     noisiness: float  # spectral flatness 0 (tonal) - 1 (white noise)
     decay_s: float  # from the peak to 30 dB below it
@@ -94,6 +95,7 @@ def describe(hit: np.ndarray, sr: int, start: int = 0) -> HitFeatures:
         seconds=round(len(hit) / sr, 4),
         peak_db=round(float(20 * np.log10(np.max(np.abs(hit)) + 1e-20)), 2),
         low_ratio=round(float(spec[freqs < 150].sum() / total), 4),
+        body_ratio=round(float(spec[(freqs >= 150) & (freqs < 1000)].sum() / total), 4),
         centroid_hz=round(float((freqs * spec).sum() / total), 1),
         noisiness=round(float(np.exp(np.mean(np.log(p))) / np.mean(p)), 4),
         decay_s=round(float(decay), 4),
@@ -104,7 +106,7 @@ def classify(f: HitFeatures) -> str:
     """Kit piece a hit sounds most like: kick, snare, tom, closed_hat, open_hat or crash."""
     if f.low_ratio > 0.4 and f.centroid_hz < 600:
         return "kick"
-    if f.centroid_hz > 4500:
+    if f.centroid_hz > 4500 and f.body_ratio < 0.1:
         if f.decay_s > 0.6:
             return "crash"
         return "open_hat" if f.decay_s > 0.2 else "closed_hat"

@@ -95,8 +95,12 @@ def refine_f0(x: np.ndarray, sr: int, f0: float, harmonics: int = 6) -> float:
     if not found:
         return f0
     top = max(m for _, _, m in found)
+    if found[0][0] == 1 and found[0][2] >= 0.1 * top:
+        # A clear fundamental: its own peak. Fitting upper partials would bias stiff-string
+        # (piano-like) sounds sharp, whose partials run above k * f0.
+        return found[0][1]
     good = [(k, f, m) for k, f, m in found if m > top * 0.01]
-    w = np.array([m * k for k, _, m in good])  # higher partials have finer relative resolution
+    w = np.array([m for _, _, m in good])
     est = np.array([f / k for k, f, _ in good])
     return float(np.sum(w * est) / np.sum(w))
 
