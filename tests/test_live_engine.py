@@ -448,3 +448,30 @@ def test_driver_specs_and_unavailable_hosts_give_clear_errors():
     if not any(d["max_output_channels"] >= 2 for d in sd.query_devices()):
         with pytest.raises(ConfigError, match="wave devices"):
             PortAudioDriver().open(SR, BLOCK)
+
+
+class Broken:
+    """A Processor that fails on the audio thread."""
+
+    latency_samples = 0
+
+    def prepare(self, sample_rate, max_block, channels=2):
+        pass
+
+    def process(self, block):
+        raise RuntimeError("model exploded")
+
+    def reset(self):
+        pass
+
+
+def test_a_failing_strip_is_silenced_and_counted_while_others_play(server):
+    proc = DryWet(Broken())
+    server._publish(lambda s: replace(s, strips=tuple(
+        replace(st, timbre=proc, timbre_name="broken") if st.channel == 1 else st for st in s.strips)))
+    osc(server, "/wave/note", 1, 60, 110)
+    osc(server, "/wave/note", 0, 69, 110)
+    y = render(server, 0.6)
+    assert abs(f0_cents(y[0, 4800:4800 + 16384], 440.0)) < 10
+    assert server.engine.stats.strip_errors == int(0.6 * SR / BLOCK)
+    assert "model exploded" in server.engine.last_error

@@ -125,6 +125,7 @@ class Stats:
     max_load: float = 0.0
     loads: collections.deque = field(default_factory=lambda: collections.deque(maxlen=128))
     frames: int = 0
+    strip_errors: int = 0
 
     def mean_load(self) -> float:
         return float(np.mean(self.loads)) if self.loads else 0.0
@@ -168,6 +169,7 @@ class Engine:
         self.first_sound_frame: int | None = None  # for latency measurement (set by watch_onset)
         self._watch_from: int | None = None
         self._onset_event = threading.Event()
+        self.last_error = ""  # first strip error seen by the callback (reported by the control side)
         self._prepare(snapshot)
 
     # -- control side -----------------------------------------------------------------------------
@@ -251,24 +253,29 @@ class Engine:
             player.frame = end
 
         for strip in snap.strips:
-            y = strip.source.process(silence)
-            if strip.timbre is not None:
-                y = strip.timbre.process(y)
-            fx = strip.fx
-            if fx.pending:
-                fx.apply_posted()
-            if fx.any_on:
-                # an effect chain fed silence whose output has been silent longer than any tail
-                # (2 s delay line, reverb) sleeps until sound arrives again
-                if not y.any():
-                    if fx.quiet_frames >= fx.sleep_after:
-                        continue
-                    y = fx.process(y)
-                    fx.quiet_frames = 0 if np.abs(y).max() > 1e-7 else fx.quiet_frames + n
-                else:
-                    fx.quiet_frames = 0
-                    y = fx.process(y)
-            out += y
+            try:
+                y = strip.source.process(silence)
+                if strip.timbre is not None:
+                    y = strip.timbre.process(y)
+                fx = strip.fx
+                if fx.pending:
+                    fx.apply_posted()
+                if fx.any_on:
+                    # an effect chain fed silence whose output has been silent longer than any tail
+                    # (2 s delay line, reverb) sleeps until sound arrives again
+                    if not y.any():
+                        if fx.quiet_frames >= fx.sleep_after:
+                            continue
+                        y = fx.process(y)
+                        fx.quiet_frames = 0 if np.abs(y).max() > 1e-7 else fx.quiet_frames + n
+                    else:
+                        fx.quiet_frames = 0
+                        y = fx.process(y)
+                out += y
+            except Exception as exc:  # a broken strip goes silent; the others play on
+                self.stats.strip_errors += 1
+                if self.stats.strip_errors == 1:
+                    self.last_error = f"channel {strip.channel}: {type(exc).__name__}: {exc}"
         if self.master_gain != 1.0:
             out *= self.master_gain
         y = snap.master_fx.process(out)

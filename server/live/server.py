@@ -122,6 +122,7 @@ class LiveServer:
                              master_gain_db=self.session.master_gain_db)
         self._started = False
         self._stop_event: asyncio.Event | None = None
+        self._errors_reported = 0
 
     # -- graph building (loader thread or start-up) -----------------------------------------------
     def _set_path(self, name: str) -> Path:
@@ -551,6 +552,13 @@ class LiveServer:
         self._dirty = True
         self.flush_session()
 
+    def _report_audio_errors(self) -> None:
+        n = self.engine.stats.strip_errors
+        if n > self._errors_reported:
+            log.error("audio: %d block(s) of a channel strip failed and were silenced; first: %s",
+                      n - self._errors_reported, self.engine.last_error)
+            self._errors_reported = n
+
     def request_stop(self) -> None:
         """Stop :meth:`serve` from any thread (what SIGINT/SIGTERM do)."""
         if self._loop is not None and self._stop_event is not None:
@@ -600,6 +608,7 @@ class LiveServer:
                 except TimeoutError:
                     pass
                 self.flush_session()
+                self._report_audio_errors()
                 if t_end is not None and loop.time() >= t_end:
                     break
         finally:
