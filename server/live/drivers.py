@@ -125,6 +125,15 @@ class PacedDriver:
                 engine.driver_late(behind)
                 t_next = time.monotonic()
 
+    def abort(self) -> None:
+        """Stop without finishing the WAV (a failed start leaves no file behind)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = None
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:

@@ -118,8 +118,13 @@ class LiveServer:
         self._record_started = 0.0
         self._jobs: dict[int, Job] = {}
         self._job_ids = itertools.count(1)
-        self.engine = Engine(self._initial_snapshot(), sample_rate=self.sample_rate, block=self.block,
-                             master_gain_db=self.session.master_gain_db)
+        try:
+            self.engine = Engine(self._initial_snapshot(), sample_rate=self.sample_rate, block=self.block,
+                                 master_gain_db=self.session.master_gain_db)
+        except BaseException:
+            getattr(driver, "abort", driver.stop)()  # close the JACK client / drop the WAV opened above
+            self._loader.shutdown(wait=False)
+            raise
         self._started = False
         self._stop_event: asyncio.Event | None = None
         self._errors_reported = 0
@@ -146,6 +151,8 @@ class LiveServer:
             try:
                 src = self._new_source(name, ch)
             except WaveError as exc:
+                if name == GM:
+                    raise
                 log.warning("channel %d: set %r from the session cannot be loaded (%s); playing General MIDI",
                             ch + 1, name, exc)
                 name, src = GM, self._new_source(GM, ch)
