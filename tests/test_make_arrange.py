@@ -139,8 +139,10 @@ def test_layer_intro_outro_levels():
 
 
 def test_scale_demo_notes():
-    mf = scale_demo("keyboard", transpose=2)
+    mf = scale_demo("keyboard", tonic=2)  # D major from D4
     notes = [m.note for m in mf.tracks[0] if m.type == "note_on"]
     assert notes[:8] == [62, 64, 66, 67, 69, 71, 73, 74] and notes[-1] == 62
+    notes = [m.note for m in scale_demo("bass", tonic=7, mode="minor").tracks[0] if m.type == "note_on"]
+    assert notes[:8] == [31, 33, 34, 36, 38, 39, 41, 43]  # G minor from G1 (nearest G to C2)
     drums = scale_demo("drums")
     assert {m.channel for m in drums.tracks[0] if m.type == "note_on"} == {9}

@@ -341,7 +341,8 @@ def _sounds(ctx: dict) -> tuple[list[str], dict]:
             rel = entry["file"].replace(".wav", f"_v{k}.wav")
             os.replace(tmp / m["sources"][0]["file"], out / rel)
             role_sounds[role] = rel
-            entry.setdefault("variants", {})[str(k)] = {"file": rel, "prompt": m["sources"][0]["prompt"]}
+            entry.setdefault("variants", {})[str(k)] = {"file": rel, "role": role,
+                                                          "prompt": m["sources"][0]["prompt"]}
         except Exception as exc:
             ctx["failures"].append({"stage": "sounds", "what": f"{role} variant of '{src.name}'",
                                     "error": f"{type(exc).__name__}: {exc}"})
@@ -461,7 +462,7 @@ def _song(ctx: dict) -> tuple[list[str], dict]:
         (out / "demos").mkdir(exist_ok=True)
         for role in ctx["build"]["instruments"]:
             rel = f"demos/scale_{role}.wav"
-            d = render_song(arrange.to_song(scale_demo(role, arr.transpose)), instrument_set=ctx["sf2"],
+            d = render_song(arrange.to_song(scale_demo(role, arrange.NOTE_NAMES.index(arr.key.split()[0]), arr.mode)), instrument_set=ctx["sf2"],
                             settings=RenderSettings(sample_rate=st.sample_rate, tail=1.0, progress=False))
             write_audio(out / rel, d, st.sample_rate, fmt="16")
             demos[role] = rel
@@ -494,9 +495,12 @@ SCALE_PROGRAMS = {"keyboard": 0, "guitar": 25, "bass": 33}
 SCALE_ROOTS = {"keyboard": 60, "guitar": 52, "bass": 36}
 
 
-def scale_demo(role: str, transpose: int = 0):
-    """A ``mido.MidiFile``: a one-octave major scale up and down on the role's GM program, or a
-    short drum pattern on channel 10."""
+SCALE_STEPS = {"major": (0, 2, 4, 5, 7, 9, 11, 12), "minor": (0, 2, 3, 5, 7, 8, 10, 12)}
+
+
+def scale_demo(role: str, tonic: int = 0, mode: str = "major"):
+    """A ``mido.MidiFile``: a one-octave scale (``tonic`` pitch class, ``mode``) up and down on the role's
+    GM program, starting on the tonic nearest the role's usual register; or a drum pattern on channel 10."""
     import mido
 
     from ..midi.roles import DRUM_CHANNEL, GM_DRUM_KEYS
@@ -512,8 +516,9 @@ def scale_demo(role: str, transpose: int = 0):
     else:
         ch = 0
         tr.append(mido.Message("program_change", channel=0, program=SCALE_PROGRAMS[role]))
-        root = SCALE_ROOTS[role] + transpose
-        up = [root + s for s in (0, 2, 4, 5, 7, 9, 11, 12)]
+        base = SCALE_ROOTS[role]
+        root = base + ((tonic - base + 6) % 12) - 6
+        up = [root + s for s in SCALE_STEPS[mode]]
         keys = up + up[-2::-1]
     for k in keys:
         tr.append(mido.Message("note_on", channel=ch, note=k, velocity=100, time=0))

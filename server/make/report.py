@@ -177,7 +177,7 @@ def build_html(ctx: dict[str, Any]) -> str:
             parts.append(_audio(s["file"]))
             parts.append(f"<img alt='{e(s['name'])}' src='{wave_and_spectrogram(wav, s['file'])}'>")
         for k, v in s.get("variants", {}).items():
-            parts.append(f"<p>variant {e(k)}: {e(v['prompt'])}</p>" + _audio(v["file"]))
+            parts.append(f"<p>variant {e(k)} {_role_badge(v.get('role'))}: {e(v['prompt'])}</p>" + _audio(v["file"]))
         parts.append("</div>")
     # instruments
     build = ctx.get("build") or {}
