@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 
 import numpy as np
@@ -196,6 +197,9 @@ def test_cli_builds_and_replaces_atomically(tmp_path, capsys):
     assert sfz.is_file() and (tmp_path / "sf2" / "tone.sf2").is_file()
     n_samples = len(list((tmp_path / "sfz" / "tone" / "samples").glob("*.wav")))
     assert n_samples == 2 * 8  # 8 roots (A0-C8 every 12 semitones) x 2 velocity layers
+    # readable by other users (the temporary files were private)
+    assert (tmp_path / "sf2" / "tone.sf2").stat().st_mode & 0o044 == 0o044 or os.umask(os.umask(0)) & 0o044
+    assert (tmp_path / "sfz" / "tone").stat().st_mode & 0o055 == 0o055 or os.umask(os.umask(0)) & 0o055
     # a failing rebuild keeps the old instrument untouched
     _wav(tmp_path, "tone.wav", np.zeros(4800))
     before = sfz.read_text()
