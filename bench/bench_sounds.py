@@ -170,6 +170,19 @@ def bench_speed(seconds: float = 5.0, repeats: int = 3) -> dict:
             "per_source_s": {s["name"]: s["seconds_taken"] for s in m["sources"]}}
 
 
+def bench_models(seconds: float = 5.0) -> dict:
+    """Time of every model for one source of ``seconds``; the six slowest give the worst 6-source scene."""
+    from server.sounds.synth import SOUND_MODELS
+
+    times = {}
+    for model in SOUND_MODELS:
+        t0 = time.perf_counter()
+        synthesize(SourceDescription("thing", "wood", "x"), seconds, model=model, seed=0)
+        times[model] = round(time.perf_counter() - t0, 3)
+    worst6 = sum(sorted(times.values())[-6:])
+    return {"seconds_each": seconds, "per_model_s": times, "worst_six_s": round(worst6, 3)}
+
+
 def bench_recognition(seeds: tuple[int, ...] = (0, 1, 2), seconds: float = 5.0) -> dict:
     tagger = YamNet()
     rows = []
@@ -204,7 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     speed = bench_speed()
     print(f"speed: {speed['sources']} sources x {speed['seconds_each']} s -> best {speed['best_s']} s, "
           f"median {speed['median_s']} s (target < 10 s)")
-    result = {"speed": speed}
+    models = bench_models()
+    slow = sorted(models["per_model_s"].items(), key=lambda kv: -kv[1])[:6]
+    print(f"worst case: the 6 slowest models x 5 s -> {models['worst_six_s']} s "
+          f"({', '.join(f'{k} {v}' for k, v in slow)})")
+    result = {"speed": speed, "models": models}
     if not args.skip_tagger:
         rec = bench_recognition()
         result["recognition"] = rec

@@ -427,12 +427,18 @@ def _shaped_noise(ctx: Ctx, envelope: Callable[[np.ndarray, np.ndarray], np.ndar
 
 
 def _slow_curve(ctx: Ctx, times: np.ndarray, rate_hz: float, depth: float) -> np.ndarray:
-    """A smooth random curve around 1 (gusts, swells, rpm wander), values in [1-depth, 1+depth]."""
+    """A smooth random curve around 1 (gusts, swells, rpm wander), values in [1-depth, 1+depth].
+
+    Computed on a coarse grid (at most 2048 points) and interpolated, so its cost does not grow with the
+    number of samples asked for.
+    """
     k = max(int(ctx.seconds * rate_hz) + 3, 3)
     knots = ctx.rng.uniform(-1, 1, k)
-    curve = np.interp(times, np.linspace(0, ctx.seconds, k), knots)
-    win = max(int(len(times) / k), 1)
+    grid = np.linspace(0, ctx.seconds, min(max(len(times), 2), 2048))
+    curve = np.interp(grid, np.linspace(0, ctx.seconds, k), knots)
+    win = max(int(len(grid) / k), 1)
     curve = np.convolve(curve, np.ones(win) / win, mode="same")
+    curve = np.interp(times, grid, curve)
     return 1.0 + depth * curve / max(np.abs(curve).max(), 1e-9)
 
 
@@ -649,8 +655,14 @@ def m_rain(ctx: Ctx) -> np.ndarray:
     tap_ir = ctx.rng.standard_normal(int(0.0015 * ctx.sr)) * np.hanning(int(0.0015 * ctx.sr))
     taps = signal.fftconvolve(taps, tap_ir)[: ctx.n]
     bed = bed / (np.std(bed) + 1e-12)
+    taps = _highpass(taps, 400, ctx.sr)
     taps = taps / (np.std(taps) + 1e-12)
-    return bed + 0.5 * _highpass(taps, 800, ctx.sr)
+    # nearby drops hitting puddles: audible bubbles
+    drops = np.zeros(ctx.n)
+    for t in ctx.rng.uniform(0, ctx.seconds, int(25 * p.density * ctx.seconds)):
+        _place(ctx, drops, _bubble(ctx, ctx.rng.uniform(0.001, 0.003) / p.pitch), t, ctx.rng.uniform(0.2, 1.0))
+    drops = drops / (np.std(drops) + 1e-12)
+    return 0.9 * bed + taps + 0.35 * drops
 
 
 def m_wind(ctx: Ctx) -> np.ndarray:
