@@ -306,3 +306,19 @@ def test_polyphone_converts_sf2_to_sfz_and_back(built, tmp_path):
 
     parsed = read_sf2(back[0])
     assert len(parsed["samples"]) == len(built["bass"].instruments["bass"].zones)
+
+
+def test_roots_every_3_semitones_cover_each_range_with_at_most_1_semitone_of_stretch(built):
+    from server.build.multisample import ROLE_SPECS
+
+    for name, role in (("keyboard", "keyboard"), ("bell", "guitar"), ("bass", "bass")):
+        zones = built[name].instruments[role].zones
+        keys = {k for z in zones for k in range(z.lokey, z.hikey + 1)}
+        spec = ROLE_SPECS[role]
+        assert keys == set(range(spec.lokey, spec.hikey + 1))
+        assert max(max(z.root_key - z.lokey, z.hikey - z.root_key) for z in zones) <= 1
+        for k in keys:  # every key has both velocity layers
+            assert sorted((z.lovel, z.hivel) for z in zones if z.lokey <= k <= z.hikey) == [
+                (1, 64),
+                (65, 127),
+            ]
