@@ -313,7 +313,10 @@ def _sounds(ctx: dict) -> tuple[list[str], dict]:
                 shutil.rmtree(work / f"probe_{i}", ignore_errors=True)
         if not good:
             raise InputError("every sound source failed in the sounds stage; see the messages above") from exc
-        spec = spec.model_copy(update={"sound_sources": [spec.sound_sources[i] for i in good]})
+        from ..scene import assign_roles
+
+        # the survivors take over the lost sources' roles (none left empty where a source can serve)
+        spec = assign_roles(spec.model_copy(update={"sound_sources": [spec.sound_sources[i] for i in good]}))
         ctx["spec"] = spec
         spec.save(out / "scene.json")
         manifest = render_sounds(spec, work / "sounds", **kw)
@@ -538,6 +541,9 @@ def _settings_for(*fields: str) -> Callable[[MakeSettings, str], dict]:
         d = {f: getattr(st, f) for f in fields}
         if "song" in d and d["song"]:
             d["song_hash"] = _file_hash(Path(d["song"]))
+        for role, model in d.get("timbre_models", {}).items():  # a retrained model file changes the key
+            if Path(model).is_file():
+                d.setdefault("model_hashes", {})[role] = _file_hash(Path(model))
         d["name"] = name
         return d
 
