@@ -118,3 +118,50 @@ def test_headless_pd_patch_drives_the_server(tmp_path):
     a, b, c = np.log(mag[i - 1 : i + 2] + 1e-12)
     k = i + 0.5 * (a - c) / (a - 2 * b + c)
     assert abs(1200 * np.log2(k * SR / n / 440.0)) < 10
+
+
+@pytest.mark.peer
+@pytest.mark.skipif(shutil.which("oscsend") is None, reason="liblo-tools (oscsend) not installed")
+def test_osc_over_tcp_with_liblo_framing(tmp_path):
+    from pythonosc.osc_message import OscMessage
+
+    from server.live.oscproto import encode
+
+    folders = Folders(sets=tmp_path, models=tmp_path, midi=tmp_path, recordings=tmp_path, images=tmp_path)
+    server = LiveServer(PacedDriver(), sample_rate=SR, block=512, folders=folders)
+    ready = threading.Event()
+    th = threading.Thread(target=lambda: asyncio.run(server.serve(
+        "127.0.0.1", 0, duration=60, tcp_port=0, ready=lambda _s: ready.set())), daemon=True)
+    th.start()
+    try:
+        assert ready.wait(60)
+        port = server.osc_tcp_address[1]
+
+        def read_frame(sock) -> bytes:
+            head = b""
+            while len(head) < 4:
+                head += sock.recv(4 - len(head))
+            size, data = int.from_bytes(head, "big"), b""
+            while len(data) < size:
+                data += sock.recv(size - len(data))
+            return data
+
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            for msg in (encode("/wave/ping", ["tcp"]), b"\x00\x00\x00\x08garbage!"[4:]):
+                sock.sendall(len(msg).to_bytes(4, "big") + msg)
+            pong, err = OscMessage(read_frame(sock)), OscMessage(read_frame(sock))
+        assert (pong.address, pong.params) == ("/wave/pong", ["tcp"])
+        assert err.address == "/wave/error" and err.params[0] == "?"
+        # liblo's own TCP transport (oscsend osc.tcp://...) is understood
+        subprocess.run(["oscsend", f"osc.tcp://127.0.0.1:{port}", "/wave/program", "ii", "0", "19"], check=True,
+                       timeout=10)
+        subprocess.run(["oscsend", f"osc.tcp://127.0.0.1:{port}", "/wave/note", "iii", "0", "60", "100"],
+                       check=True, timeout=10)
+        t0 = time.monotonic()
+        while server.engine.active_voices() == 0 and time.monotonic() - t0 < 5:
+            time.sleep(0.05)
+        assert server.engine.active_voices() > 0
+        assert server.dispatcher.malformed == 1
+    finally:
+        server.request_stop()
+        th.join(20)

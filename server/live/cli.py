@@ -23,6 +23,7 @@ def register(subparsers) -> None:
     p.add_argument("--block", type=int, default=512, help="frames per block (JACK imposes its own)")
     p.add_argument("--osc-host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--osc-port", type=int, default=9000, help="UDP port (0 picks a free one)")
+    p.add_argument("--osc-tcp-port", type=int, help="also accept OSC over TCP (liblo osc.tcp framing) on this port")
     p.add_argument("--midi-in", metavar="NAME|virtual", help="MIDI input port (substring of its name) or virtual")
     p.add_argument("--soundfont", help="General MIDI .sf2 played before a set is loaded (default: system GM)")
     p.add_argument("--sets-dir", type=Path, help="instrument sets (*.sf2); default instruments/")
@@ -75,12 +76,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             extra = " ports=" + ",".join(driver.port_names)
         if s.midi_input is not None:
             extra += f" midi={s.midi_input.port_name}"
+        if getattr(s, "osc_tcp_address", None):
+            extra += " tcp={}:{}".format(*s.osc_tcp_address)
         print(f"wave serve: ready osc=udp:{host}:{port} audio={driver.name} sr={s.sample_rate} "
               f"block={s.block} latency={s.engine.latency_samples + driver.latency_samples}{extra}", flush=True)
 
     # The audio callback is Python: let it take the GIL from the OSC/MIDI threads within 1 ms, not 5.
     sys.setswitchinterval(0.001)
-    asyncio.run(server.serve(args.osc_host, args.osc_port, duration=args.duration, ready=ready))
+    asyncio.run(server.serve(args.osc_host, args.osc_port, duration=args.duration, ready=ready,
+                             tcp_port=args.osc_tcp_port))
     st = server.engine.stats
     print(f"wave serve: stopped after {st.frames / server.sample_rate:.1f} s, {st.blocks} blocks, "
           f"{st.late_blocks} late, mean callback load {st.mean_load():.3f}", file=sys.stderr)

@@ -70,6 +70,25 @@ def load_timbre_model(path: Path):
     return StreamingTimbre(path)
 
 
+class TcpPeer(tuple):
+    """A TCP client's (host, port), carrying its stream so replies and notifications go back on it."""
+
+    writer: asyncio.StreamWriter
+
+    def __new__(cls, host: str, port: int, writer: asyncio.StreamWriter) -> TcpPeer:
+        self = super().__new__(cls, (host, port))
+        self.writer = writer
+        return self
+
+
+def frame(packet: bytes) -> bytes:
+    """OSC 1.0 stream framing (liblo's ``osc.tcp``): a big-endian int32 size, then the packet."""
+    return len(packet).to_bytes(4, "big") + packet
+
+
+MAX_TCP_PACKET = 1 << 20
+
+
 @dataclass
 class Job:
     id: int
@@ -201,8 +220,8 @@ class LiveServer:
 
     # -- replies and notifications ----------------------------------------------------------------
     def reply_dest(self, sender):
-        if sender is None:
-            return None
+        if sender is None or isinstance(sender, TcpPeer):
+            return sender
         port = self.reply_ports.get(sender[0])
         return (sender[0], port) if port else sender
 
@@ -215,7 +234,10 @@ class LiveServer:
         self._loop.call_soon_threadsafe(self._sendto, data, dest)
 
     def _sendto(self, data: bytes, dest) -> None:
-        if self._transport is not None:
+        if isinstance(dest, TcpPeer):
+            if not dest.writer.is_closing():
+                dest.writer.write(frame(data))
+        elif self._transport is not None:
             self._transport.sendto(data, dest)
 
     def mark_dirty(self) -> None:
@@ -571,8 +593,28 @@ class LiveServer:
         if self._loop is not None and self._stop_event is not None:
             self._loop.call_soon_threadsafe(self._stop_event.set)
 
+    async def _tcp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        host, port = writer.get_extra_info("peername")[:2]
+        peer = TcpPeer(host, port, writer)
+        try:
+            while True:
+                size = int.from_bytes(await reader.readexactly(4), "big")
+                if size > MAX_TCP_PACKET:
+                    self.dispatcher.malformed += 1
+                    writer.write(frame(encode("/wave/error", ["?", f"OSC packet of {size} bytes is too large "
+                                                             f"(limit {MAX_TCP_PACKET}); closing"])))
+                    break
+                data = await reader.readexactly(size)
+                for address, args in self.dispatcher.handle_datagram(data, peer):
+                    writer.write(frame(encode(address, args)))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
     async def serve(self, host: str = "127.0.0.1", port: int = 9000, *, duration: float | None = None,
-                    ready=None) -> None:
+                    ready=None, tcp_port: int | None = None) -> None:
         loop = asyncio.get_running_loop()
         self._loop = loop
         server = self
@@ -598,6 +640,15 @@ class LiveServer:
         except OSError as exc:
             raise ConfigError(f"cannot listen for OSC on udp {host}:{port}: {exc.strerror}; "
                               "pick another --osc-port") from exc
+        tcp = None
+        if tcp_port is not None:
+            try:
+                tcp = await asyncio.start_server(self._tcp_client, host, tcp_port)
+            except OSError as exc:
+                transport.close()
+                raise ConfigError(f"cannot listen for OSC on tcp {host}:{tcp_port}: {exc.strerror}; "
+                                  "pick another --osc-tcp-port") from exc
+            self.osc_tcp_address = tcp.sockets[0].getsockname()[:2]
         stop = self._stop_event = asyncio.Event()
         on_main = threading.current_thread() is threading.main_thread()
         if on_main:
@@ -623,5 +674,7 @@ class LiveServer:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
             transport.close()
+            if tcp is not None:
+                tcp.close()
             self._transport = None
             self.shutdown()
