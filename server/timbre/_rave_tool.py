@@ -13,6 +13,10 @@ import os
 import sys
 from pathlib import Path
 
+# Run as a script, this file's folder is sys.path[0]; WAVE's own rave.py there must not shadow acids-rave.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != _HERE]
+
 
 def random_run(config: str, run_dir: Path, sr: int | None, seed: int) -> None:
     import gin

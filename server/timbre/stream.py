@@ -45,27 +45,16 @@ def _load(model: str | Path | NNModel) -> NNModel:
 
 
 def _warm_up(runner: ModelRunner, block: int, n: int) -> None:
-    """Run ``n`` silent blocks (TorchScript profiles and optimises its first calls), then restore state."""
+    """Run ``n`` silent blocks (TorchScript profiles and optimises its first calls), then reset state."""
     import torch
 
-    mod = runner.model.module
-    has_reset = hasattr(mod, "reset_state")
-    saved = [] if has_reset else [(name, buf.clone()) for name, buf in mod.named_buffers()]
     x = np.zeros((runner.in_channels, block), np.float32)
     rng = torch.get_rng_state()
     with torch.inference_mode():
         for _ in range(n):
             runner.run_block(x)
     torch.set_rng_state(rng)
-    if has_reset:
-        mod.reset_state()
-        return
-    for name, buf in saved:
-        owner = mod
-        *path, leaf = name.split(".")
-        for p in path:
-            owner = getattr(owner, p)
-        setattr(owner, leaf, buf)
+    runner.model.reset_state()
 
 
 class StreamingTimbre:

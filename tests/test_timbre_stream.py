@@ -1,0 +1,91 @@
+"""Streaming processor: never blocks the audio thread, counts late blocks, control swaps, Processor contract."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from server.engine.processor import Processor, render_offline
+from server.timbre.builtin import BUILTIN_DIR
+from server.timbre.model import NNModel
+from server.timbre.stream import StreamingTimbre
+from server.timbre.transfer import transfer
+
+SR = 48000
+
+
+def _burst(seconds=1.0):
+    x = np.zeros((2, int(seconds * SR)), np.float32)
+    x[:, 500:3000] = np.random.default_rng(3).standard_normal((2, 2500)) * 0.3
+    return x
+
+
+def test_is_a_processor_and_renders_offline_stereo():
+    st = StreamingTimbre("builtin:guitar", freewheel=True)
+    assert isinstance(st, Processor)
+    x = _burst()
+    y = render_offline(st, x.shape[1], sample_rate=SR, channels=2, block=1024, source=x)
+    st.close()
+    ref = transfer(x, SR, NNModel.load(BUILTIN_DIR / "guitar.ts"), align=False)
+    D = st.buffer_latency
+    np.testing.assert_allclose(y[:, D:], ref[:, : x.shape[1] - D], atol=1e-6, rtol=0)
+
+
+def test_slow_model_never_blocks_and_counts_late_blocks(monkeypatch):
+    """A model 3x slower than real time: process() still returns at once, with silence, counted."""
+    st = StreamingTimbre("builtin:keyboard", fallback="silence")
+    st.prepare(SR, 1024, 1)
+    block_s = 1024 / SR
+    for r in st._runners:
+        orig = r.run_block
+
+        def slow(x, c=None, _orig=orig):
+            time.sleep(3 * block_s)
+            return _orig(x, c)
+
+        r.run_block = slow
+    worst = 0.0
+    outs = []
+    x = _burst(0.5)[:1]
+    for i in range(0, x.shape[1] - 1024, 1024):
+        t0 = time.perf_counter()
+        outs.append(st.process(x[:, i : i + 1024]))
+        worst = max(worst, time.perf_counter() - t0)
+        time.sleep(block_s)
+    st.close()
+    assert worst < 0.005  # 5 ms, while the model takes 64 ms per block
+    assert st.late_blocks >= len(outs) // 2
+    assert all(np.isfinite(o).all() for o in outs)
+
+
+def test_real_time_pacing_has_no_late_blocks_and_reports_latency():
+    st = StreamingTimbre("builtin:bass")
+    st.prepare(SR, 2048, 1)
+    x = _burst(0.6)[:1]
+    outs = []
+    for i in range(0, x.shape[1] - 2048, 2048):
+        outs.append(st.process(x[:, i : i + 2048]))
+        time.sleep(2048 / SR)
+    stats = st.stats()
+    st.close()
+    assert stats["late_blocks"] == 0
+    assert stats["latency_samples"] == 2048 + st.model_latency
+    assert 40 < stats["latency_ms"] < 55
+    assert stats["real_time_factor"] < 0.5
+    y = np.concatenate(outs, axis=1)[0]
+    onset = int(np.argmax(np.abs(y) > 1e-4))
+    assert abs(onset - (500 + stats["latency_samples"])) <= 2  # first non-zero sample = latency
+
+
+def test_dry_wet_swap_from_control_thread():
+    st = StreamingTimbre("builtin:keyboard", freewheel=True)
+    st.prepare(SR, 512, 1)
+    st.set_controls(dry_wet=0.0)
+    x = _burst(0.3)[:1]
+    outs = [st.process(x[:, i : i + 512]) for i in range(0, x.shape[1] - 512, 512)]
+    st.close()
+    y = np.concatenate(outs, axis=1)
+    lat = st.latency_samples
+    # fully dry: the input, delayed by the reported latency
+    np.testing.assert_allclose(y[:, lat:], x[:, : y.shape[1] - lat], atol=1e-6)
