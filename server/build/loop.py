@@ -78,7 +78,18 @@ def find_loop(x: np.ndarray, sr: int, *, period: float | None, target: float = 0
     cands_end = rising_zero_crossings(x, end_hi - int(0.02 * sr), end_hi)
     if len(cands_end) == 0:
         cands_end = np.array([end_hi])
-    end = int(cands_end[-1])
+    best = (-2.0, 0, 0)
+    for end in (int(e) for e in cands_end[-8:]):  # the last few zero crossings: keep the best pair
+        start, corr = _best_start(x, end, length, period, w)
+        if corr > best[0]:
+            best = (corr, start, end)
+    corr, start, end = best
+    xfade = int(min(0.1 * sr, 0.5 * (end - start), start))
+    return Loop(start, end, corr, xfade)
+
+
+def _best_start(x: np.ndarray, end: int, length: int, period: float | None, w: int) -> tuple[int, float]:
+    n = len(x)
     span = max(int(0.15 * length), int(2 * (period or 0)), 16)
     lo = max(w + 1, end - length - span)
     hi = max(lo + 1, min(end - length + span, end - max(16, length // 2)))
@@ -87,13 +98,10 @@ def find_loop(x: np.ndarray, sr: int, *, period: float | None, target: float = 0
         cands = np.arange(lo, hi, max(1, (hi - lo) // 64))
     cands = cands[(cands - w >= 0) & (cands + w <= n)]
     if len(cands) == 0:
-        start, corr = max(w, end - length), 0.0
-    else:
-        scores = _ncc(x, cands, end, w)
-        best = int(np.argmax(scores))
-        start, corr = int(cands[best]), float(scores[best])
-    xfade = int(min(0.1 * sr, 0.5 * (end - start), start))
-    return Loop(start, end, corr, xfade)
+        return max(w, end - length), 0.0
+    scores = _ncc(x, cands, end, w)
+    i = int(np.argmax(scores))
+    return int(cands[i]), float(scores[i])
 
 
 def crossfade_loop(x: np.ndarray, loop: Loop) -> np.ndarray:
