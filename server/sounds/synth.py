@@ -184,8 +184,8 @@ SOUND_MODELS: dict[str, tuple[str, ...]] = {
                "ding", "tick", "clack", "bump", "thud", "drum", "beat", "pound", "clap", "toll", "click"),
     "bell": ("bell", "chime", "gong", "ring", "toll"),
     "rattle": ("rattl", "clatter", "jingl", "jangl", "chain", "keys", "coins", "shak", "vibrat", "shudder"),
-    "scrape": ("scrap", "scratch", "drag", "grind", "friction", "rub", "saw", "slid", "squeak", "creak",
-               "screech", "brush", "sweep", "swing", "hinge", "open"),
+    "scrape": ("scrap", "scratch", "drag", "grind", "friction", "rub", "saw", "slid", "screech", "brush", "sweep"),
+    "creak": ("creak", "squeak", "hinge", "swing", "open", "settl", "groan", "floorboard", "rocking"),
     "rustle": ("rustl", "leaf", "leav", "frond", "foliage", "bush", "grass", "branch", "tree", "palm", "swish",
                "sway", "hedge", "reed", "shrub"),
     "crinkle": ("crinkl", "crumpl", "crackl", "crisp", "paper", "bag", "wrapper", "foil", "cellophane",
@@ -546,6 +546,26 @@ def m_scrape(ctx: Ctx) -> np.ndarray:
     return out
 
 
+def m_creak(ctx: Ctx) -> np.ndarray:
+    """Creak: slow stick-slip (a click train whose rate glides between ~25 and ~120 Hz within a stroke)
+    ringing the object's modes; squeakier objects glide faster and higher."""
+    mat, p = ctx.material, ctx.p
+    out = np.zeros(ctx.n)
+    body = replace(mat, t60=min(mat.t60, 0.08), noise=0.2)
+    freqs, t60, amps = _material_modes(ctx, body, body.base_hz * 4.0 * p.pitch, 1.0, 0.02)
+    ir = _modal_ir(ctx, freqs, t60, amps)
+    for t in _event_times(ctx, 0.5 * p.density, regular=0.3):
+        dur = ctx.rng.uniform(0.5, 1.4)
+        m = int(dur * ctx.sr)
+        tt = np.arange(m) / ctx.sr
+        lo, hi = ctx.rng.uniform(20, 40), ctx.rng.uniform(60, 130) * (1 + p.squeak)
+        shape = np.sin(np.pi * tt / dur) ** ctx.rng.uniform(0.5, 2.0)
+        rate = (lo + (hi - lo) * shape) * np.exp(0.5 * ctx.rng.standard_normal(m))
+        clicks = np.diff(np.floor(np.cumsum(rate) / ctx.sr), prepend=0.0) * (0.3 + shape)
+        _place(ctx, out, signal.fftconvolve(clicks, ir)[:m], t, 1.0)
+    return out
+
+
 def _squeaks(ctx: Ctx, times: np.ndarray) -> np.ndarray:
     out = np.zeros(ctx.n)
     for t in times:
@@ -865,7 +885,7 @@ def m_fire(ctx: Ctx) -> np.ndarray:
 
 
 MODEL_FUNCS: dict[str, Callable[[Ctx], np.ndarray]] = {
-    "strike": m_strike, "bell": m_bell, "rattle": m_rattle, "scrape": m_scrape, "rustle": m_rustle,
+    "strike": m_strike, "bell": m_bell, "rattle": m_rattle, "scrape": m_scrape, "creak": m_creak, "rustle": m_rustle,
     "crinkle": m_crinkle, "drops": m_drops, "stream": m_stream, "surf": m_surf, "rain": m_rain, "wind": m_wind,
     "engine": m_engine, "hum": m_hum, "chirp": m_chirp, "footsteps": m_footsteps, "rolling": m_rolling,
     "murmur": m_murmur, "fire": m_fire, "insects": m_insects, "room": m_room,
