@@ -74,7 +74,10 @@ class MidiInput:
         try:
             self.midi = rtmidi.MidiIn(_api(api), name=client_name)
         except rtmidi.SystemError as exc:
-            raise ConfigError(f"cannot open MIDI input ({api}): {exc}") from exc
+            raise ConfigError(
+                f"cannot open MIDI input ({api}): {exc}; on Linux without the ALSA sequencer (/dev/snd/seq) "
+                "run with --audio jack to use JACK MIDI"
+            ) from exc
         self.midi.ignore_types(sysex=True, timing=True, active_sense=True)
         if port == "virtual":
             self.midi.open_virtual_port("midi_in")

@@ -34,6 +34,7 @@ from .session import Learned, Session
 log = logging.getLogger(__name__)
 
 GM = "gm"
+CC_ALL_SOUND_OFF = 120
 
 
 @dataclass
@@ -147,6 +148,7 @@ class LiveServer:
         self._started = False
         self._stop_event: asyncio.Event | None = None
         self._errors_reported = 0
+        self.release_s = 1.0  # at stop: how long released notes may ring before all sound off
 
     # -- graph building (loader thread or start-up) -----------------------------------------------
     def _set_path(self, name: str) -> Path:
@@ -558,14 +560,23 @@ class LiveServer:
         self._started = True
 
     def shutdown(self) -> None:
-        """All notes off (processed by the audio thread), stop audio, MIDI, recorder; save the session."""
+        """All notes off (played by the audio thread: releases ring out for up to ``release_s``, then
+        all sound off), stop audio, MIDI, recorder; save the session."""
         if self.midi_input is not None:
             self.midi_input.close()
             self.midi_input = None
         self.engine.play(None)
         self.engine.all_notes_off()
         if self._started:
-            time.sleep(3 * self.block / self.sample_rate + 0.05)  # let the callback apply them
+            block_s = self.block / self.sample_rate
+            t_end = time.monotonic() + self.release_s
+            time.sleep(3 * block_s + 0.02)
+            while self.engine.active_voices() and time.monotonic() < t_end:
+                time.sleep(0.01)
+            for src in self.engine.snapshot.sources:  # whatever still sounds stops now
+                for ch in range(16):
+                    src.send(Event(0.0, CONTROL, ch, CC_ALL_SOUND_OFF, 0))
+            time.sleep(3 * block_s + 0.02)
             self.driver.stop()
             self._started = False
         if self._recorder is not None:
