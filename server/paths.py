@@ -15,6 +15,16 @@ from pathlib import Path
 
 from .errors import MissingDependencyError, OutputError
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp/mkdtemp make private (0600/0700) temporaries; finished results get the usual permissions.
+_FILE_MODE = 0o666 & ~_umask()
+_DIR_MODE = 0o777 & ~_umask()
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIDI_DIR = REPO_ROOT / "midi"
 INSTRUMENTS_DIR = REPO_ROOT / "instruments"
@@ -86,6 +96,8 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            os.chmod(tmp_path, _FILE_MODE)
         os.replace(tmp_path, dest)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -104,6 +116,7 @@ def atomic_dir(dest: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=parent))
     try:
         yield tmp
+        os.chmod(tmp, _DIR_MODE)
         old = None
         if dest.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=parent))
