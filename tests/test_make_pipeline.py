@@ -203,3 +203,27 @@ def test_report_in_headless_chromium(first, tmp_path):
     dom = subprocess.run([*flags, "--dump-dom", url], check=True, capture_output=True, text=True, timeout=120).stdout
     manifest = json.loads((res.out_dir / "sounds.json").read_text())
     assert dom.count("<audio") >= 2 + len(manifest["sources"])
+
+
+def test_failed_stage_keeps_finished_ones(first, tmp_path, monkeypatch):
+    """A run that dies in the song stage has recorded the stages before it: the next run reuses them."""
+    from server.make import pipeline
+
+    res, _ = first
+    out = tmp_path / "c"
+    shutil.copytree(res.out_dir, out)
+    st = MakeSettings(**{**SETTINGS, "step": 12})  # the build stage and those after it re-run
+
+    def broken(ctx):
+        raise RuntimeError("song stage crashed on purpose")
+
+    monkeypatch.setitem(pipeline._ADAPTERS, "song", (broken, pipeline._ADAPTERS["song"][1]))
+    with pytest.raises(RuntimeError):
+        make(BUNDLED_PHOTO, out, st, progress=None)
+    monkeypatch.undo()
+    again = make(BUNDLED_PHOTO, out, st, progress=None)
+    status = {k: r.status for k, r in again.stages.items()}
+    assert status == {"scene": "cached", "sounds": "cached", "timbre": "cached", "build": "cached",
+                      "song": "done", "report": "done"}
+    assert again.stages["build"].info["build"]["instruments"]["keyboard"]["zones"] < \
+        res.stages["build"].info["build"]["instruments"]["keyboard"]["zones"]

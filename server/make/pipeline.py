@@ -200,6 +200,9 @@ def make(
         stages[stage] = rec
         ctx["stages"] = stages
         upstream = key
+        if rec.status == "done":  # record it now: a later stage that fails keeps this one reusable
+            _save_record(out, MakeResult(out, st, dict(stages), failures,
+                                         ctx.get("arrangement"), time.perf_counter() - t_all))
         if progress:
             note = ", ".join(f"{f['stage']}: {f['what']} failed" for f in rec.info.get("failures", []))
             if rec.status == "cached":
