@@ -24,8 +24,11 @@ $(STAMP):
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# The main job with builtin (offline) backends: photo -> scene -> sounds -> timbre -> instruments -> song + report.
+DEMO_PHOTO ?= server/make/data/coffee.jpg
 demo: setup
-	$(VENV)/bin/wave demo
+	$(VENV)/bin/wave make $(DEMO_PHOTO) -o out/demo
+	@echo "open out/demo/report.html; listen to out/demo/song.wav"
 
 test: setup
 	$(VENV)/bin/ruff check server tests bench midi
