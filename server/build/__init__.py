@@ -140,27 +140,9 @@ def _read(sound: str | os.PathLike[str]):
     return read_audio(path)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _publishable(tmp: Path) -> None:
-    """Give the temporary output ordinary permissions (mkstemp/mkdtemp make it private: 0600/0700),
-    so players running as another user (a DAW, a sampler) can read the instrument."""
-    mask = _umask()
-    if tmp.is_dir():
-        for p in [tmp, *tmp.rglob("*")]:
-            p.chmod((0o777 if p.is_dir() else 0o666) & ~mask)
-    else:
-        tmp.chmod(0o666 & ~mask)
-
-
 def _write_sf2(dest: Path, name: str, instruments: list[Instrument], presets: list[Preset]) -> Path:
     with atomic_path(dest, suffix=".sf2") as tmp:
         write_sf2(tmp, name, instruments, presets)
-        _publishable(tmp)
     return dest
 
 
@@ -192,8 +174,7 @@ def build_instrument(
         with atomic_dir(dest) as tmp:
             write_sfz(inst, tmp, f"{name}.sfz")
             (tmp / "build.json").write_text(json.dumps(_jsonable(inst.info), indent=1))
-            _publishable(tmp)
-        result.sfz[role] = dest / f"{name}.sfz"
+            result.sfz[role] = dest / f"{name}.sfz"
     if write_sf2_file:
         presets = [Preset(name, 0, 0, 0)]
         if role == "drums":

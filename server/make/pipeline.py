@@ -210,24 +210,7 @@ def make(
             progress(i, stage, rec.status, 0.0 if rec.status == "cached" else rec.seconds, note)
     result = MakeResult(out, st, stages, failures, ctx.get("arrangement"), time.perf_counter() - t_all)
     _save_record(out, result)
-    _umask_modes(out)
     return result
-
-
-def _umask_modes(folder: Path) -> None:
-    """Atomic writes create private (0600) temporary files; give the results the usual umask modes."""
-    mask = os.umask(0)
-    os.umask(mask)
-    paths: list[Path] = []
-    for name in OUTPUT_NAMES:
-        p = folder / name
-        if p.exists():
-            paths += [p, *p.rglob("*")] if p.is_dir() else [p]
-    for path in paths:
-        try:
-            os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
-        except OSError:
-            pass
 
 
 def _load_record(out: Path) -> dict:

@@ -151,17 +151,8 @@ def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = 
             write_audio(tmp / e["file"], audio[None, :], sample_rate, fmt="24")
         write_audio(tmp / "scene.wav", scene, sample_rate, fmt="24")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        _umask_modes(tmp)
     log.info("wrote %d sources and scene.wav to %s in %.2f s", len(entries), out_dir, manifest["seconds_taken"])
     return manifest
-
-
-def _umask_modes(folder: Path) -> None:
-    """Temporary files are created private (0600/0700); give the results the usual umask modes."""
-    mask = os.umask(0)
-    os.umask(mask)
-    for path in [folder, *folder.rglob("*")]:
-        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
 
 
 def load_scene(path: str | os.PathLike[str], scene_backend: str = "builtin") -> Any:
