@@ -89,3 +89,23 @@ def test_dry_wet_swap_from_control_thread():
     lat = st.latency_samples
     # fully dry: the input, delayed by the reported latency
     np.testing.assert_allclose(y[:, lat:], x[:, : y.shape[1] - lat], atol=1e-6)
+
+
+def test_note_change_from_control_thread_retunes():
+    """set_attribute('note') while streaming: the worker applies it; the new pitch is within 10 cents."""
+    st = StreamingTimbre("builtin:keyboard", freewheel=True)
+    st.prepare(SR, 2048, 1)
+    st.set_attribute("note", 69.0)
+    x = np.zeros((1, SR), np.float32)
+    x[0, 100:2500] = np.random.default_rng(5).standard_normal(2400) * 0.3
+    outs = [st.process(x[:, i : i + 2048]) for i in range(0, x.shape[1] - 2048, 2048)]
+    st.reset()  # fresh model copies keep the note
+    outs = [st.process(x[:, i : i + 2048]) for i in range(0, x.shape[1] - 2048, 2048)]
+    st.close()
+    y = np.concatenate(outs, axis=1)[0, st.latency_samples :]
+    seg = y[2400:40000].astype(np.float64)
+    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), 8 * len(seg)))
+    freqs = np.fft.rfftfreq(8 * len(seg), 1 / SR)
+    band = (freqs > 420) & (freqs < 460)
+    f = freqs[band][np.argmax(spec[band])]
+    assert abs(1200 * np.log2(f / 440.0)) < 10

@@ -93,6 +93,8 @@ class StreamingTimbre:
         self.model_latency = 0
         self.buffer_latency = 0
         self._thread: threading.Thread | None = None
+        self._attr_changes: queue.SimpleQueue = queue.SimpleQueue()
+        self._attr_state: dict[str, tuple] = {}
         self._queue: queue.SimpleQueue | None = None
         self.sample_rate = 0
         self.max_block = 0
@@ -103,6 +105,17 @@ class StreamingTimbre:
     def set_controls(self, **changes) -> None:
         """Replace the latent controls (``bias``, ``scale``, ``temperature``, ``dry_wet``); any thread."""
         self.controls = dataclasses.replace(self.controls, **changes)
+
+    def set_attribute(self, name: str, *values) -> None:
+        """Set an nn~ attribute (e.g. ``set_attribute("note", 45.0)``); any thread.
+
+        The change is published as one reference swap and applied by the worker before its next
+        chunk, so the model is never touched while it runs.
+        """
+        if name not in self.model.attributes:
+            raise ConfigError(f"model {self.model.name} has no attribute {name!r}; it has {self.model.attributes}")
+        self._attr_state[name] = values  # kept for reset()/prepare(), which build fresh model copies
+        self._attr_changes.put_nowait((name, values))
 
     def prepare(self, sample_rate: int, max_block: int, channels: int) -> None:
         if int(sample_rate) != self.model.sr:
@@ -161,6 +174,8 @@ class StreamingTimbre:
         groups = ch if probe.in_channels == 1 else 1
         self._runners = [ModelRunner(self.model.fresh(), self.method, self.controls) for _ in range(groups)]
         for r in self._runners:
+            for name, values in self._attr_state.items():
+                r.model.set_attribute(name, *values)
             _warm_up(r, M, self.warmup_blocks)
         torch.manual_seed(self.seed)
         self._acc = np.zeros((ch, M), np.float32)
@@ -196,6 +211,10 @@ class StreamingTimbre:
                     continue
                 t0 = time.perf_counter()
                 c = self.controls
+                while not self._attr_changes.empty():
+                    name, values = self._attr_changes.get_nowait()
+                    for r in self._runners:
+                        r.model.set_attribute(name, *values)
                 x = self._in_slots[slot].copy()
                 if len(self._runners) == 1:
                     y = _match_channels(self._runners[0].run_block(
