@@ -109,3 +109,26 @@ def test_note_change_from_control_thread_retunes():
     band = (freqs > 420) & (freqs < 460)
     f = freqs[band][np.argmax(spec[band])]
     assert abs(1200 * np.log2(f / 440.0)) < 10
+
+
+def test_stream_at_another_rate_resamples():
+    """A 44.1 kHz stream drives the 48 kHz builtin bass: the note stays in tune (cents), latency reported."""
+    sr = 44100
+    st = StreamingTimbre("builtin:bass")
+    st.freewheel = True
+    st.prepare(sr, 1024, 1)
+    assert st.resampling
+    x = np.zeros((1, sr), np.float32)
+    x[0, 300:2500] = np.random.default_rng(7).standard_normal(2200) * 0.3
+    outs = [st.process(x[:, i : i + 1024]) for i in range(0, x.shape[1] - 1024, 1024)]
+    st.close()
+    y = np.concatenate(outs, axis=1)[0]
+    onset = int(np.argmax(np.abs(y) > 1e-4))
+    assert abs(onset - (300 + st.latency_samples)) <= 3  # first non-zero sample = reported latency
+    seg = y[st.latency_samples + 3000 : st.latency_samples + 35000].astype(np.float64)
+    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), 8 * len(seg)))
+    freqs = np.fft.rfftfreq(8 * len(seg), 1 / sr)
+    band = (freqs > 75) & (freqs < 90)
+    f = freqs[band][np.argmax(spec[band])]
+    assert abs(1200 * np.log2(f / 82.4069)) < 10  # E2, the bass model's default note
+    assert st.late_blocks == 0

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .model import NNModel
+from .resample import ResamplingRunner
 from .transfer import LatentControls, ModelRunner, _match_channels, measure_latency
 
 log = logging.getLogger(__name__)
@@ -118,23 +119,51 @@ class StreamingTimbre:
         self._attr_changes.put_nowait((name, values))
 
     def prepare(self, sample_rate: int, max_block: int, channels: int) -> None:
-        if int(sample_rate) != self.model.sr:
-            raise ConfigError(
-                f"model {self.model.name} runs at {self.model.sr} Hz but the stream is {sample_rate} Hz; "
-                f"run the engine at {self.model.sr} Hz or use offline `wave timbre` (it resamples)"
-            )
+        """Measure latency, warm up, start the worker. A stream rate other than the model's ``sr`` is
+        resampled in the worker (polyphase FIR each way), at the cost of extra latency."""
         if max_block < 1 or channels < 1:
             raise ConfigError(f"max_block {max_block} and channels {channels} must be >= 1")
         self.close()
         self.sample_rate, self.max_block, self.channels = int(sample_rate), int(max_block), int(channels)
         probe = ModelRunner(self.model, self.method, self.controls)
-        mult = probe.multiple
+        self.resampling = self.sample_rate != self.model.sr
+        mult = 1 if self.resampling else probe.multiple
         self.chunk = mult * int(math.ceil(max_block / mult))
         self.buffer_latency = self.chunk if max_block == self.chunk else 2 * self.chunk - max_block
         path = "latent" if probe._use_latent(self.controls) else self.method
-        self.model_latency = measure_latency(self.model, path, block=self.chunk)
+        if self.resampling:
+            self.model_latency = self._measure_resampled_latency(path)
+        else:
+            self.model_latency = measure_latency(self.model, path, block=self.chunk)
         self.latency_samples = self.buffer_latency + self.model_latency
         self._start()
+
+    def _make_runner(self, model: NNModel, method: str | None = None, controls=None):
+        runner = ModelRunner(model, method or self.method, controls or self.controls)
+        if self.sample_rate != model.sr:
+            return ResamplingRunner(runner, self.sample_rate, self.chunk)
+        return runner
+
+    def _measure_resampled_latency(self, path: str, seconds: float = 0.5) -> int:
+        import torch
+
+        n = max(2, int(math.ceil(seconds * self.sample_rate / self.chunk)))
+        outs = []
+        with torch.inference_mode():
+            for impulse in (False, True):
+                self.model.reset_state()
+                torch.manual_seed(0)
+                r = self._make_runner(self.model, path, LatentControls())
+                ys = []
+                for b in range(n):
+                    x = np.zeros((r.in_channels, self.chunk), np.float32)
+                    if impulse and b == 0:
+                        x[:, 0] = 1.0
+                    ys.append(r.run_block(x))
+                outs.append(np.concatenate(ys, axis=-1))
+        self.model.reset_state()
+        diff = np.abs(outs[1] - outs[0]).max(axis=0)
+        return int(np.argmax(diff > diff.max() * 1e-3)) if diff.max() > 0 else 0
 
     def reset(self) -> None:
         """Clean state (fresh model copies, counters, buffers); control thread, stream stopped."""
@@ -172,11 +201,13 @@ class StreamingTimbre:
         ch, M, S = self.channels, self.chunk, self.n_slots
         probe = ModelRunner(self.model, self.method, self.controls)
         groups = ch if probe.in_channels == 1 else 1
-        self._runners = [ModelRunner(self.model.fresh(), self.method, self.controls) for _ in range(groups)]
-        for r in self._runners:
+        self._runners = []
+        for _ in range(groups):
+            model = self.model.fresh()
             for name, values in self._attr_state.items():
-                r.model.set_attribute(name, *values)
-            _warm_up(r, M, self.warmup_blocks)
+                model.set_attribute(name, *values)
+            _warm_up(self._make_runner(model), M, self.warmup_blocks)
+            self._runners.append(self._make_runner(model))  # clean resampler FIFOs after the warm-up
         torch.manual_seed(self.seed)
         self._acc = np.zeros((ch, M), np.float32)
         self._fill = 0
