@@ -245,6 +245,11 @@ def test_midi_input_by_port_name(live, jack_server, monkeypatch):
     try:
         assert m.port_name.endswith("wave-test-rec:midi_out")
         rec = live["rec"]
+        t0 = time.monotonic()  # rtmidi connects the ports asynchronously: wait until JACK shows it
+        while not any("wave-test-in" in p.name for p in rec.client.get_all_connections(rec.midi)):
+            assert time.monotonic() - t0 < 5, "rtmidi did not connect to the port"
+            time.sleep(0.05)
+        time.sleep(0.1)
         rec.outbox.extend([bytes([0x92, 64, 90]), bytes([0xE2, 0x00, 0x60]), bytes([0x92, 64, 0])])
         t0 = time.monotonic()
         while len(got) < 3 and time.monotonic() - t0 < 5:
