@@ -98,3 +98,21 @@ def test_cli_timbre_builtin_and_bad_model(tmp_path, capsys):
     assert wave_main(["timbre", str(src), "-m", str(bad), "-o", str(tmp_path / "x.wav")]) == 1
     assert "not a TorchScript file" in capsys.readouterr().err
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_rave_dataset_renders_the_roles_notes(tmp_path):
+    """`wave rave dataset`: one WAV per note x velocity from the GM soundfont, pitched as named (cents)."""
+    from server.timbre.rave import render_dataset
+
+    paths = render_dataset("bass", tmp_path, step=12, velocities=(100,), seconds=1.0)
+    assert [p.name for p in paths] == ["bass_028_100.wav", "bass_040_100.wav", "bass_052_100.wav"]
+    y, sr = sf.read(paths[1])
+    assert sr == 44100 and 20 * np.log10(np.abs(y).max()) > -30
+    seg = y[int(0.05 * sr) : int(0.7 * sr)]
+    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), 16 * len(seg)))
+    freqs = np.fft.rfftfreq(16 * len(seg), 1 / sr)
+    band = (freqs > 60) & (freqs < 400)
+    peaks = freqs[band][np.argsort(spec[band])[-3:]]
+    # some partial of E2 (82.41 Hz) dominates: the strongest peak is a harmonic within 30 cents
+    k = np.round(peaks[-1] / 82.4069)
+    assert k >= 1 and abs(1200 * np.log2(peaks[-1] / (k * 82.4069))) < 30

@@ -132,6 +132,11 @@ def train(
         raise InputError(f"training data folder {data} does not exist")
     if max_steps < 1:
         raise ConfigError(f"max_steps {max_steps} must be >= 1")
+    if shutil.which("ffmpeg") is None:
+        raise MissingDependencyError(
+            "rave preprocess decodes audio with ffmpeg, which is not installed "
+            "(Debian: apt-get install ffmpeg; macOS: brew install ffmpeg)"
+        )
     name = name or role
     out_dir = Path(out_dir or REPO_ROOT / "out" / "rave" / name)
     out_dir.mkdir(parents=True, exist_ok=True)
