@@ -58,6 +58,7 @@ def register(subparsers) -> None:
     t.add_argument("--sr", type=int, default=44100)
     t.add_argument("--gpu", type=int, default=None, help="GPU index, -1 for CPU (default: GPU 0 when present)")
     t.add_argument("--out", type=Path, default=None, help="work folder (default out/rave/<role>)")
+    t.add_argument("--n-signal", type=int, default=None, help="training example length in samples (acids-rave default 131072)")
     t.set_defaults(func=cmd_rave_train)
     d = rs.add_parser("dataset", help="render a role's training set from a soundfont (NSynth stand-in)")
     d.add_argument("--role", choices=ROLE_CHOICES, required=True)
@@ -124,7 +125,7 @@ def cmd_rave_train(args) -> int:
     from .rave import train
 
     path = train(args.role, args.data, out_dir=args.out, config=args.config, sr=args.sr,
-                 max_steps=args.steps, batch=args.batch, gpu=args.gpu)
+                 max_steps=args.steps, batch=args.batch, gpu=args.gpu, n_signal=args.n_signal)
     print(path)
     return 0
 

@@ -122,6 +122,7 @@ def train(
     batch: int = 8,
     gpu: int | None = None,
     name: str | None = None,
+    n_signal: int | None = None,
 ) -> Path:
     """Preprocess ``data`` (a folder of audio), train a RAVE model and export it; returns the ``.ts``.
 
@@ -142,7 +143,8 @@ def train(
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "preprocessed"
     _rave("preprocess", "--input_path", str(data), "--output_path", str(db), "--channels", "1",
-          "--sampling_rate", str(sr), what="rave preprocess")
+          "--sampling_rate", str(sr), *(["--num_signal", str(n_signal)] if n_signal else []),
+          what="rave preprocess")
     if gpu is None:
         gpu = 0 if has_cuda_gpu() else -1
     if gpu < 0:
@@ -150,7 +152,8 @@ def train(
     _rave("train", "--config", config, "--db_path", str(db), "--out_path", str(out_dir / "runs"),
           "--name", name, "--channels", "1", "--max_steps", str(max_steps), "--batch", str(batch),
           "--gpu", str(gpu), "--val_every", str(max(1, min(10000, max_steps // 2))),
-          "--progress", "false" if not sys.stderr.isatty() else "true", what="rave train")
+          "--progress", "false" if not sys.stderr.isatty() else "true",
+          *(["--n_signal", str(n_signal)] if n_signal else []), what="rave train")
     runs = sorted((out_dir / "runs").glob(f"{name}*"), key=os.path.getmtime)
     if not runs:
         raise OutputError(f"rave train wrote no run folder under {out_dir / 'runs'}")
@@ -163,7 +166,7 @@ def render_dataset(
     *,
     soundfont: Path | None = None,
     sr: int = 44100,
-    seconds: float = 2.0,
+    seconds: float = 4.0,  # >= acids-rave's 131072-sample training examples at 44.1 kHz
     velocities: tuple[int, ...] = (40, 80, 120),
     step: int = 1,
 ) -> list[Path]:
