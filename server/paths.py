@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .errors import MissingDependencyError, OutputError
 
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

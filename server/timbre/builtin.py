@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -270,7 +269,6 @@ def export_builtin(role: str, dest: str | Path | None = None, *, check: bool = T
         scripted.save(str(tmp))
         if check:
             roundtrip_check(module, torch.jit.load(str(tmp)))
-        os.chmod(tmp, 0o644)
     log.info("exported builtin %s model to %s", role, dest)
     return dest
 
