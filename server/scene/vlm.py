@@ -62,19 +62,9 @@ def _extract_json_block(text: str) -> str:
         raise ValueError("no JSON object in the output")
     text = text[min(starts):]
     # cut after the matching close bracket if there is one
-    depth, in_str, esc = 0, False, False
-    for i, ch in enumerate(text):
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-            continue
-        if ch == '"':
-            in_str = True
-        elif ch in "{[":
+    depth = 0
+    for i, ch in _structural_chars(text):
+        if ch in "{[":
             depth += 1
         elif ch in "}]":
             depth -= 1
@@ -83,10 +73,14 @@ def _extract_json_block(text: str) -> str:
     return text
 
 
-def _close_truncated(text: str) -> str:
-    """Close strings and brackets left open by a generation cut at max_new_tokens."""
-    stack, in_str, esc = [], False, False
-    for ch in text:
+def _structural_chars(text: str):
+    """Yield ``(index, char)`` for the characters outside JSON strings, and the quote characters.
+
+    A double quote that opens or closes a string is yielded too (as ``'"'``), so callers can tell
+    whether the text ends inside a string; escaped quotes inside strings are not.
+    """
+    in_str, esc = False, False
+    for i, ch in enumerate(text):
         if in_str:
             if esc:
                 esc = False
@@ -94,9 +88,19 @@ def _close_truncated(text: str) -> str:
                 esc = True
             elif ch == '"':
                 in_str = False
+                yield i, ch
             continue
         if ch == '"':
             in_str = True
+        yield i, ch
+
+
+def _close_truncated(text: str) -> str:
+    """Close strings and brackets left open by a generation cut at max_new_tokens."""
+    stack, in_str = [], False
+    for _, ch in _structural_chars(text):
+        if ch == '"':
+            in_str = not in_str
         elif ch in "{[":
             stack.append("}" if ch == "{" else "]")
         elif ch in "}]" and stack:
