@@ -61,12 +61,12 @@ def wait_loader(server: LiveServer) -> None:
     server._loader.submit(lambda: None).result(timeout=30)
 
 
-def make_server(tmp: Path, session: Path | None = None) -> LiveServer:
+def make_server(tmp: Path, session: Path | None = None, block: int = BLOCK) -> LiveServer:
     folders = Folders(sets=tmp / "sets", models=tmp / "models", midi=tmp / "midi", recordings=tmp / "rec",
                       images=tmp / "img")
     for p in (folders.sets, folders.models, folders.midi, folders.images):
         p.mkdir(exist_ok=True)
-    return LiveServer(PacedDriver(), sample_rate=SR, block=BLOCK, folders=folders,
+    return LiveServer(PacedDriver(), sample_rate=SR, block=block, folders=folders,
                       session_path=session or tmp / "session.json")
 
 
@@ -476,3 +476,134 @@ def test_a_failing_strip_is_silenced_and_counted_while_others_play(server):
     assert abs(f0_cents(y[0, 4800:4800 + 16384], 440.0)) < 10
     assert server.engine.stats.strip_errors == int(0.6 * SR / BLOCK)
     assert "model exploded" in server.engine.last_error
+
+
+def tone_sf2(path: Path, freq_k: int, harmonics: dict[int, float], root_key: int, release: float = 0.05) -> Path:
+    """A one-preset SF2 made here: a seamless loop of ``freq_k`` periods per 0.1 s (so exactly
+    ``freq_k * 10`` Hz at ``root_key``) with the given harmonic amplitudes, instant attack, full sustain."""
+    from server.build.model import LOOP_CONTINUOUS, Envelope, Instrument, Zone
+    from server.build.sf2 import Preset, write_sf2
+
+    n = SR // 10
+    t = np.arange(n) / n
+    x = sum(a * np.sin(2 * np.pi * freq_k * h * t) for h, a in harmonics.items())
+    x = (0.7 * x / np.abs(x).max()).astype(np.float32)
+    zone = Zone("tone", x, SR, root_key, 0, 127, loop_mode=LOOP_CONTINUOUS, loop_start=0, loop_end=n,
+                envelope=Envelope(attack=0.0, hold=0.0, decay=0.0, sustain=1.0, release=release))
+    return write_sf2(path, path.stem, [Instrument("tone", "keyboard", [zone], SR)], [Preset("tone", 0, 0, 0)])
+
+
+def onsets(y: np.ndarray, thresh: float = 1e-4, gap: int = 2400) -> list[int]:
+    """First sample above ``thresh`` after at least ``gap`` samples below it."""
+    loud = np.flatnonzero(np.abs(y).max(axis=0) > thresh)
+    return [int(loud[0])] + [int(b) for a, b in zip(loud[:-1], loud[1:], strict=False) if b - a > gap] \
+        if loud.size else []
+
+
+def test_midi_file_events_are_sample_accurate_inside_blocks(tmp_path):
+    """At 1024-frame blocks, block-start scheduling would move notes by up to 21 ms; events are applied
+    at their offsets inside the block (FluidSynth starts them at its next 64-frame period, < 1.34 ms),
+    exactly as the offline render path (SongPlayer) places them."""
+    from server.engine.fluid import FluidSynthSource
+    from server.midi.song import load_song
+    from server.render.render import SongPlayer
+
+    block = 1024
+    srv = make_server(tmp_path, block=block)
+    try:
+        tone_sf2(srv.folders.sets / "tone.sf2", 44, {1: 1.0, 2: 0.3}, 69)
+        assert osc(srv, "/wave/set/load", "tone", 0) == []
+        wait_loader(srv)
+        assert srv.engine.snapshot.strips[0].set_name == "tone"
+        # notes 60 ms long every 0.25 s, at times that fall all over the 1024-frame blocks
+        mf = mido.MidiFile(ticks_per_beat=9600)  # 120 bpm: one tick is 52 µs
+        tr = mido.MidiTrack()
+        mf.tracks.append(tr)
+        starts = [0.0131 + 0.25 * i + 0.0173 * (i % 5) for i in range(10)]
+        t_prev = 0.0
+        for s in starts:
+            on = round((s - t_prev) / 0.5 * 9600)
+            tr += [mido.Message("note_on", note=69, velocity=110, time=on),
+                   mido.Message("note_off", note=69, velocity=0, time=round(0.06 / 0.5 * 9600))]
+            t_prev += (on + round(0.06 / 0.5 * 9600)) * 0.5 / 9600
+        mf.save(srv.folders.midi / "grid.mid")
+        file_times = [t for t, m in zip(np.cumsum([m.time for m in mido.MidiFile(srv.folders.midi / "grid.mid")]),
+                                        mido.MidiFile(srv.folders.midi / "grid.mid"), strict=False)
+                      if m.type == "note_on" and m.velocity]
+        assert len(file_times) == 10
+        render(srv, 0.05)  # (render() steps BLOCK=512 frames; here the engine's block is 1024)
+        ref = srv.engine.frames_played
+        assert osc(srv, "/wave/midi/play", "grid.mid") == [("/wave/ok", ["/wave/midi/play"])]
+        y = np.concatenate([srv.engine.process(block).copy() for _ in range(round(2.8 * SR / block))], axis=1)
+        assert srv.engine.frames_played - y.shape[1] == ref
+        live = onsets(y)
+    finally:
+        srv.shutdown()
+    err = np.array(live) - np.array(file_times) * SR
+    print("onset error (ms):", np.round(err / SR * 1000, 3))
+    assert len(live) == 10
+    assert err.min() >= -1 and err.max() <= 64 + 1, err  # within one FluidSynth period: < 1.36 ms
+    assert np.abs(err).max() / SR < 0.0014
+    # the render path on the same file and block size puts every onset on the same sample
+    src = FluidSynthSource([tmp_path / "sets" / "tone.sf2"], sample_rate=SR, reverb=False, chorus=False)
+    try:
+        src.route_channel(0, src.soundfonts[0][0])
+        player = SongPlayer(load_song(tmp_path / "midi" / "grid.mid"), src)
+        player.prepare(SR, block, 2)
+        silence = np.zeros((2, block), dtype=np.float32)
+        z = np.concatenate([player.process(silence).copy() for _ in range(round(2.8 * SR / block))], axis=1)
+    finally:
+        src.close()
+    assert np.abs(np.array(onsets(z)) - np.array(live)).max() <= 1, (onsets(z), live)
+
+
+def test_set_swap_keeps_held_notes_ringing_and_new_notes_use_the_new_set(server):
+    """A note held across an instrument-set swap goes on without a gap or click and releases at its
+    note-off; a note after the swap plays the new set (told apart by its spectrum)."""
+    rich = {1: 1.0, 3: 0.5, 5: 0.3}  # odd harmonics: the old set
+    tone_sf2(server.folders.sets / "rich.sf2", 22, rich, 57, release=0.2)  # 220 Hz at A3
+    tone_sf2(server.folders.sets / "pure.sf2", 44, {1: 1.0}, 69, release=0.2)  # 440 Hz sine at A4
+    osc(server, "/wave/set/load", "rich", 0)
+    wait_loader(server)
+    osc(server, "/wave/cc", 0, 7, 90)  # a volume the performer set: it carries over to the new set
+    osc(server, "/wave/note", 0, 57, 100)
+    before = render(server, 0.3)
+    assert server.reap_retired() == 1  # the silent GM sampler that "rich" replaced is dropped and closed
+    assert server.engine.snapshot.strips[0].retiring == ()
+    v0 = server.engine.snapshot.version
+    osc(server, "/wave/set/load", "pure", 0)
+    chunks = []
+    t0 = time.monotonic()
+    while server.engine.snapshot.version == v0:  # audio goes on while the loader works
+        chunks.append(render(server, 0.02))
+        assert time.monotonic() - t0 < 20
+    wait_loader(server)
+    chunks.append(render(server, 0.3))
+    held = np.concatenate([before, *chunks], axis=1)
+    strip = server.engine.snapshot.strips[0]
+    assert strip.set_name == "pure" and len(strip.retiring) == 1 and not strip.retiring[0].done
+    # no gap: every 10 ms of the held note within 0.5 dB of the others; no click: no sample step
+    # larger than the tone's own steepest slope
+    x = held[0, 4800:]
+    win = 480
+    levels = [db(x[i : i + win]) for i in range(0, len(x) - win, win)]
+    assert max(levels) - min(levels) < 0.5, (min(levels), max(levels))
+    steady = np.abs(np.diff(held[0, 4800:14400])).max()
+    assert np.abs(np.diff(x)).max() < 1.05 * steady
+    # the held note is still the old set's tone (its 3rd harmonic at 660 Hz, not a sine)
+    tail = x[-16384:]
+    assert band_db(tail, 640, 680) - band_db(tail, 200, 240) > -12
+    # a new note plays the new set: a pure 440 Hz, beside the old note; the old note releases
+    osc(server, "/wave/note", 0, 57, 0)
+    y = render(server, 0.5)
+    assert db(y[:, -4800:]) < -80  # released, no new note yet
+    for _ in range(3):
+        render(server, 0.05)
+    server.reap_retired()
+    assert server.engine.snapshot.strips[0].retiring == ()
+    osc(server, "/wave/note", 0, 69, 100)
+    y = render(server, 0.5)[0, 4800:]
+    assert abs(f0_cents(y[:16384], 440.0)) < 10
+    assert band_db(y, 1300, 1340) - band_db(y, 420, 460) < -40  # no 3rd harmonic: the sine set
+    # the channel volume set before the swap still applies: same level as the old set at CC7 90
+    assert db(y) == pytest.approx(db(before[0, 4800:]), abs=1.5)

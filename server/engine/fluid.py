@@ -250,8 +250,10 @@ class FluidSynthSource:
         self._render_into(out, pos, out.shape[1])
         return out
 
-    def process(self, block: np.ndarray) -> np.ndarray:
-        """Live driver: apply posted events, then render ``block.shape[1]`` frames. Input is ignored."""
+    def process(self, block: np.ndarray, events: Sequence[tuple[int, Event]] = ()) -> np.ndarray:
+        """Live driver: apply posted events, then render ``block.shape[1]`` frames, applying ``events``
+        (sorted ``(offset, event)``, 0 <= offset < frames) at their offsets as :meth:`render` does.
+        Input is ignored."""
         n = block.shape[1]
         inbox = self._inbox
         while inbox:
@@ -262,7 +264,10 @@ class FluidSynthSource:
         if n > self._buf.shape[1]:
             self._buf = np.zeros((2, n), dtype=np.float32)  # only if the host broke max_block
         out = self._buf[:, :n]
-        self._render_into(out, 0, n)
+        if events:
+            self.render(out, events)
+        else:
+            self._render_into(out, 0, n)
         return out
 
     @property

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..midi.song import CONTROL, Event
+from ..midi.song import CONTROL, NOTE_ON, PITCHWHEEL, PROGRAM, Event
 from .effects import EffectChain
 
 log = logging.getLogger(__name__)
 
-CC_SUSTAIN, CC_ALL_NOTES_OFF = 64, 123
+CC_BANK_MSB, CC_BANK_LSB, CC_SUSTAIN, CC_ALL_NOTES_OFF = 0, 32, 64, 123
+RETIRE_QUIET_BLOCKS = 4  # a retiring source silent (no voices) this many blocks is done
 
 
 class DryWet:
@@ -84,6 +85,20 @@ class DryWet:
             close()
 
 
+class Retiring:
+    """A channel's previous sampler, kept playing after an instrument-set swap until its notes have
+    ended: it gets every event but note-ons (so held notes release when their note-off comes, pedal
+    and bend included), and the audio thread marks it ``done`` once it has had no voices for
+    :data:`RETIRE_QUIET_BLOCKS` blocks; the control side then drops it from the graph and closes it."""
+
+    __slots__ = ("source", "quiet", "done")
+
+    def __init__(self, source) -> None:
+        self.source = source
+        self.quiet = 0
+        self.done = False
+
+
 @dataclass(frozen=True)
 class Strip:
     """One MIDI channel's path, with its own sampler ``source`` (a FluidSynthSource: 16 idle synths
@@ -95,6 +110,7 @@ class Strip:
     fx: EffectChain
     timbre: DryWet | None = None
     timbre_name: str = ""
+    retiring: tuple[Retiring, ...] = ()  # previous sets still ringing out (see :class:`Retiring`)
 
     @property
     def latency_samples(self) -> int:
@@ -109,7 +125,8 @@ class Snapshot:
 
     @property
     def sources(self) -> tuple:
-        return tuple(s.source for s in self.strips)
+        """Every sampler that may sound: each strip's source and its retiring ones."""
+        return tuple(s.source for s in self.strips) + tuple(r.source for s in self.strips for r in s.retiring)
 
     @property
     def latency_samples(self) -> int:
@@ -132,7 +149,8 @@ class Stats:
 
 
 class MidiPlayer:
-    """Plays a song's events through the engine on the audio clock (block granularity)."""
+    """Plays a song's events through the engine on the audio clock, each at its sample offset inside
+    the block (as ``wave render`` does; FluidSynth itself starts an event at its next 64-frame period)."""
 
     def __init__(self, events: list[tuple[int, Event]]) -> None:
         self.events = events
@@ -163,6 +181,10 @@ class Engine:
         self._out = np.zeros((2, self.block), dtype=np.float32)
         self._silence = np.zeros((2, self.block), dtype=np.float32)
         self._player: MidiPlayer | None = None
+        self._due: list[list[tuple[int, Event]]] = [[] for _ in range(16)]  # player events per channel
+        # the last program, bank, controllers and bend of each channel: replayed into a new set's
+        # sampler so a swap keeps the performer's settings (written by send() and the player)
+        self.channel_state: list[dict[tuple[int, int], int]] = [{} for _ in range(16)]
         self._taps: tuple[Callable[[np.ndarray], None], ...] = ()
         self._tap_lock = threading.Lock()  # control side only
         self.frames_played = 0
@@ -188,10 +210,39 @@ class Engine:
 
     def send(self, e: Event) -> None:
         """Post a channel event (any thread); applied at the start of the next block."""
-        self.snapshot.strips[e.channel].source.send(e)
+        strip = self.snapshot.strips[e.channel]
+        strip.source.send(e)
+        if e.kind != NOTE_ON:
+            self._remember(e)
+            for r in strip.retiring:
+                r.source.send(e)
+
+    def _remember(self, e: Event) -> None:
+        k = e.kind
+        if k == CONTROL:
+            if e.a < 120:  # channel-mode messages (all notes off...) are not state
+                self.channel_state[e.channel][(CONTROL, e.a)] = e.b
+        elif k == PROGRAM:
+            self.channel_state[e.channel][(PROGRAM, 0)] = e.a
+        elif k == PITCHWHEEL:
+            self.channel_state[e.channel][(PITCHWHEEL, 0)] = e.a
+
+    def replay_state(self, channel: int) -> list[Event]:
+        """Events that bring a fresh sampler to ``channel``'s current state: bank, program, then the
+        other controllers and the bend (control thread; the sustain pedal is left up: notes held by
+        it belong to the retiring sampler)."""
+        st = dict(self.channel_state[channel])
+        out = [Event(0.0, CONTROL, channel, cc, st.pop((CONTROL, cc))) for cc in (CC_BANK_MSB, CC_BANK_LSB)
+               if (CONTROL, cc) in st]
+        if (PROGRAM, 0) in st:
+            out.append(Event(0.0, PROGRAM, channel, st.pop((PROGRAM, 0)), 0))
+        st.pop((CONTROL, CC_SUSTAIN), None)
+        out += [Event(0.0, k, channel, a if k == CONTROL else v, v if k == CONTROL else 0)
+                for (k, a), v in sorted(st.items())]
+        return out
 
     def all_notes_off(self) -> None:
-        for src in self.snapshot.sources:
+        for src in self.snapshot.sources:  # retiring ones included
             for ch in range(16):
                 src.send(Event(0.0, CONTROL, ch, CC_SUSTAIN, 0))
                 src.send(Event(0.0, CONTROL, ch, CC_ALL_NOTES_OFF, 0))
@@ -242,19 +293,33 @@ class Engine:
         out[:] = 0.0
         silence = self._silence[:, :n]
 
+        due = None
         player = self._player
         if player is not None:
-            end = player.frame + n
+            start, end = player.frame, player.frame + n
             evs = player.events
-            while player.pos < len(evs) and evs[player.pos][0] < end:
-                e = evs[player.pos][1]
-                snap.strips[e.channel].source.send(e)
-                player.pos += 1
+            i = player.pos
+            if i < len(evs) and evs[i][0] < end:
+                due = self._due
+                while i < len(evs) and evs[i][0] < end:
+                    t, e = evs[i]
+                    due[e.channel].append((t - start if t > start else 0, e))
+                    if e.kind != NOTE_ON:
+                        self._remember(e)
+                    i += 1
+                player.pos = i
             player.frame = end
 
         for strip in snap.strips:
             try:
-                y = strip.source.process(silence)
+                evs = due[strip.channel] if due is not None else None
+                if evs:
+                    y = strip.source.process(silence, evs)
+                else:
+                    y = strip.source.process(silence)
+                for r in strip.retiring:
+                    if not r.done:
+                        self._play_retiring(r, y, silence, evs)
                 if strip.timbre is not None:
                     y = strip.timbre.process(y)
                 fx = strip.fx
@@ -276,6 +341,9 @@ class Engine:
                 self.stats.strip_errors += 1
                 if self.stats.strip_errors == 1:
                     self.last_error = f"channel {strip.channel}: {type(exc).__name__}: {exc}"
+        if due is not None:
+            for evs in due:
+                evs.clear()
         if self.master_gain != 1.0:
             out *= self.master_gain
         y = snap.master_fx.process(out)
@@ -302,6 +370,20 @@ class Engine:
         if load > 1.0:
             st.late_blocks += 1
         return y
+
+    def _play_retiring(self, r: Retiring, y: np.ndarray, silence: np.ndarray, evs) -> None:
+        """Mix a retiring sampler into ``y`` (the strip source's own buffer) until it falls silent."""
+        src = r.source
+        if evs:
+            evs = [(t, e) for t, e in evs if e.kind != NOTE_ON]
+        o = src.process(silence, evs) if evs else src.process(silence)
+        np.add(y, o, out=y)
+        if src.active_voices:
+            r.quiet = 0
+        else:
+            r.quiet += 1
+            if r.quiet >= RETIRE_QUIET_BLOCKS:
+                r.done = True
 
     def driver_late(self, count: int = 1) -> None:
         """A driver reports blocks its host delivered late (xrun/underflow/paced thread behind)."""

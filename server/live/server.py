@@ -27,7 +27,7 @@ from ..midi.song import CONTROL, NOTE_OFF, NOTE_ON, PITCHWHEEL, PROGRAM, Event
 from ..paths import INSTRUMENTS_DIR, MIDI_DIR, REPO_ROOT, default_soundfont
 from .drivers import WavWriter
 from .effects import EffectChain, effect_spec
-from .engine import DryWet, Engine, Snapshot, Strip
+from .engine import DryWet, Engine, Retiring, Snapshot, Strip
 from .oscproto import OscDispatcher, encode
 from .session import Learned, Session
 
@@ -220,6 +220,28 @@ class LiveServer:
             time.sleep(2 * self.block / self.sample_rate)  # the callback may still hold the old snapshot
             old.close()
 
+    def reap_retired(self) -> int:
+        """Drop the retiring samplers the audio thread has marked done and close them (loader or
+        control thread; waits two blocks so the callback no longer holds them). Returns how many."""
+        gone: list = []
+
+        def edit(snap: Snapshot) -> Snapshot:
+            strips = list(snap.strips)
+            for i, st in enumerate(strips):
+                if any(r.done for r in st.retiring):
+                    gone.extend(r.source for r in st.retiring if r.done)
+                    strips[i] = replace(st, retiring=tuple(r for r in st.retiring if not r.done))
+            return replace(snap, strips=tuple(strips))
+
+        if not any(r.done for st in self.engine.snapshot.strips for r in st.retiring):
+            return 0
+        self._publish(edit)
+        if gone:
+            time.sleep(2 * self.block / self.sample_rate)
+            for src in gone:
+                src.close()
+        return len(gone)
+
     # -- replies and notifications ----------------------------------------------------------------
     def reply_dest(self, sender):
         if sender is None or isinstance(sender, TcpPeer):
@@ -356,9 +378,14 @@ class LiveServer:
                 sources = {c: self._new_source(name, c) for c in channels}  # slow part, off the audio thread
 
                 def edit(snap: Snapshot) -> Snapshot:
+                    # the old sampler rings on beside the new one until its notes end (Retiring)
                     strips = list(snap.strips)
                     for c, src in sources.items():
-                        strips[c] = replace(strips[c], source=src, set_name=name)
+                        for e in self.engine.replay_state(c):  # program, controllers, bend carry over
+                            src.send(e)
+                        old = strips[c]
+                        strips[c] = replace(old, source=src, set_name=name,
+                                            retiring=(*old.retiring, Retiring(old.source)))
                     return replace(snap, strips=tuple(strips))
 
                 self._publish(edit)
@@ -678,6 +705,8 @@ class LiveServer:
                     pass
                 self.flush_session()
                 self._report_audio_errors()
+                if any(r.done for st in self.engine.snapshot.strips for r in st.retiring):
+                    self._loader.submit(self.reap_retired)
                 if t_end is not None and loop.time() >= t_end:
                     break
         finally:
