@@ -125,6 +125,46 @@ def test_changed_setting_reruns_later_stages(first, tmp_path):
                       "song": "done", "report": "done"}
 
 
+def test_changed_stage_code_reruns_that_stage_and_later_ones(first, tmp_path, monkeypatch):
+    """An upgraded builder (its source files hash differently) must not reuse the old instruments."""
+    from server.make import pipeline
+
+    res, _ = first
+    out = tmp_path / "c"
+    shutil.copytree(res.out_dir, out)
+    real = pipeline.code_fingerprint
+    monkeypatch.setattr(pipeline, "code_fingerprint", lambda stage: real(stage) + ("-new" if stage == "build" else ""))
+    again = make(BUNDLED_PHOTO, out, MakeSettings(**SETTINGS), progress=None)
+    status = {k: r.status for k, r in again.stages.items()}
+    assert status == {"scene": "cached", "sounds": "cached", "timbre": "cached", "build": "done",
+                      "song": "done", "report": "done"}
+
+
+def test_code_fingerprint_follows_the_stage_files(tmp_path, monkeypatch):
+    from server.make import pipeline
+
+    prints = {stage: pipeline.code_fingerprint(stage) for stage in pipeline.STAGES}
+    assert len(set(prints.values())) == len(prints)  # each stage hashes its own files
+    pkg = tmp_path / "server"
+    (pkg / "build").mkdir(parents=True)
+    (pkg / "build" / "a.py").write_text("x = 1\n")
+    (tmp_path / "instruments" / "builtin").mkdir(parents=True)
+    (tmp_path / "instruments" / "builtin" / "bass.ts").write_bytes(b"model v1")
+    monkeypatch.setattr(pipeline, "_PKG", pkg)
+    monkeypatch.setattr(pipeline, "STAGE_CODE", {"build": ("build",), "timbre": ("../instruments/builtin",)})
+    monkeypatch.setattr(pipeline, "_code_cache", {})
+    before = {stage: pipeline.code_fingerprint(stage) for stage in ("build", "timbre")}
+    (pkg / "build" / "a.py").write_text("x = 2\n")  # an upgraded builder
+    (tmp_path / "instruments" / "builtin" / "bass.ts").write_bytes(b"model v2")  # a rebuilt model
+    (pkg / "build" / "notes.txt").write_text("not code")
+    pipeline._code_cache.clear()
+    after = {stage: pipeline.code_fingerprint(stage) for stage in ("build", "timbre")}
+    assert after["build"] != before["build"] and after["timbre"] != before["timbre"]
+    (pkg / "build" / "notes.txt").write_text("still not code")
+    pipeline._code_cache.clear()
+    assert pipeline.code_fingerprint("build") == after["build"]
+
+
 def test_failed_source_and_role_are_skipped(first, tmp_path, monkeypatch):
     """A source whose synthesis fails is reported and left out; a role whose timbre model is missing is
     reported and the set is built from the others."""

@@ -16,9 +16,10 @@ Output folder ``OUT``::
     report.html             the visual report (images embedded; audio beside it)
     make.json               per-stage cache keys, timings, failures, the arrangement
 
-Cache: a stage is skipped when its key (a hash of its inputs' contents, its settings and the keys of
-the stages before it) matches the one recorded in ``make.json`` and its outputs exist. ``force``
-re-runs everything.
+Cache: a stage is skipped when its key (a hash of its inputs' contents, its settings, the code that
+makes it and the keys of the stages before it) matches the one recorded in ``make.json`` and its
+outputs exist. ``force`` re-runs everything. The code part hashes the stage's source files and the
+builtin models it loads (``STAGE_CODE``), so a changed or upgraded WAVE never reuses a stale result.
 """
 
 from __future__ import annotations
@@ -128,6 +129,35 @@ def _file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+# What each stage's result depends on besides its inputs and settings: its own code, the shared code
+# it calls and the builtin model files it may load (paths relative to the repository/package root).
+_PKG = Path(__file__).resolve().parent.parent
+STAGE_CODE: dict[str, tuple[str, ...]] = {
+    "scene": ("scene", "audio"),
+    "sounds": ("sounds", "audio"),
+    "timbre": ("timbre", "audio", "../instruments/builtin"),
+    "build": ("build", "audio"),
+    "song": ("make/arrange.py", "render", "engine", "midi", "audio"),
+    "report": ("make/report.py",),
+}
+_code_cache: dict[str, str] = {}
+
+
+def code_fingerprint(stage: str) -> str:
+    """A hash of the files a stage's result depends on (``STAGE_CODE``), computed once per process."""
+    if stage not in _code_cache:
+        h = hashlib.sha256()
+        for rel in STAGE_CODE[stage]:
+            root = (_PKG / rel).resolve()
+            files = sorted(root.rglob("*")) if root.is_dir() else [root]
+            for f in files:
+                if f.is_file() and f.suffix in (".py", ".ts", ".json") and "__pycache__" not in f.parts:
+                    h.update(f.relative_to(root.parent).as_posix().encode())
+                    h.update(f.read_bytes())
+        _code_cache[stage] = h.hexdigest()[:16]
+    return _code_cache[stage]
+
+
 def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
@@ -178,7 +208,7 @@ def make(
     upstream = _key(CACHE_VERSION, _file_hash(image))
     for i, stage in enumerate(STAGES, 1):
         fn, settings_part = _ADAPTERS[stage]
-        key = _key(stage, upstream, settings_part(st, name))
+        key = _key(stage, upstream, settings_part(st, name), code_fingerprint(stage))
         rec = StageRecord(stage, key=key)
         old = prev.get("stages", {}).get(stage)
         if old and old.get("key") == key and old.get("status") in ("done", "cached") and all(
