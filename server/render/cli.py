@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("midi", type=Path)
     q.set_defaults(func=cmd_inspect)
 
-    d = sub.add_parser("demo", help="the main job on a fresh machine: render the demo songs to out/")
+    d = sub.add_parser("demo", help="render the demo songs in midi/ to out/ with the General MIDI soundfont")
     d.add_argument("-o", "--out-dir", type=Path, default=Path("out"))
     d.set_defaults(func=cmd_demo)
 
