@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from server.errors import InputError
+from server.errors import InputError, MissingDependencyError
 from server.scene import vlm
 
 transformers = pytest.importorskip("transformers")
@@ -170,3 +170,77 @@ def test_detr_detector_tiny_random(monkeypatch):
         x0, y0, x1, y1 = d.box
         assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
         assert d.label in ("cat", "cup")
+
+
+def _tiny_owlvit(folder):
+    """A random-weight OWL-ViT with a character-level CLIP tokenizer, saved as a hub-style folder."""
+    import json
+    import string
+
+    from transformers import (
+        CLIPTokenizer,
+        OwlViTConfig,
+        OwlViTForObjectDetection,
+        OwlViTImageProcessor,
+        OwlViTProcessor,
+    )
+
+    chars = list(string.ascii_lowercase) + list("0123456789.,'-!")
+    vocab = {c: i for i, c in enumerate(chars)}
+    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
+    vocab.update({"<|startoftext|>": len(vocab), "<|endoftext|>": len(vocab) + 1})
+    folder.mkdir(parents=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    tok = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), pad_token="!")
+    eos = vocab["<|endoftext|>"]
+    cfg = OwlViTConfig(
+        text_config=dict(vocab_size=len(vocab), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, max_position_embeddings=16, bos_token_id=eos - 1,
+                         eos_token_id=eos, pad_token_id=eos),
+        vision_config=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+                           image_size=64, patch_size=16),
+        projection_dim=16)
+    torch.manual_seed(0)
+    OwlViTForObjectDetection(cfg).eval().save_pretrained(folder)
+    ip = OwlViTImageProcessor(size={"height": 64, "width": 64}, crop_size={"height": 64, "width": 64})
+    OwlViTProcessor(image_processor=ip, tokenizer=tok).save_pretrained(folder)
+    return folder
+
+
+def test_owlvit_detector_loads_a_folder_and_names_sources_from_the_sound_table(tmp_path):
+    """The real loading code (AutoModelForZeroShotObjectDetection / AutoProcessor .from_pretrained) on a
+    folder; text queries of different lengths are padded; labels come back as sound-table names."""
+    from server.scene.detect import run_detector
+    from server.scene.labels import SOUND_TABLE
+
+    folder = _tiny_owlvit(tmp_path / "owlvit")
+    rgb = np.random.default_rng(0).integers(0, 255, (48, 80, 3), dtype=np.uint8)
+    dets = run_detector(rgb, "owlvit", model=str(folder), threshold=0.01)
+    assert dets, "a random OWL-ViT scores some query above 0.01 on every patch"
+    for d in dets:
+        assert d.label in SOUND_TABLE and all(m in SOUND_TABLE for m in d.merged)
+        x0, y0, x1, y1 = d.box
+        assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
+    # explicit queries keep their own text as the label
+    dets = run_detector(rgb, "owlvit", model=str(folder), threshold=0.01, queries=["a bell", "a drum"])
+    assert {d.label for d in dets} <= {"bell", "drum", "a bell", "a drum"}
+
+
+def test_detr_detector_loads_a_saved_folder(tmp_path):
+    from transformers import ConditionalDetrImageProcessor, DetrConfig, DetrForObjectDetection
+
+    from server.scene.detect import run_detector
+
+    cfg = DetrConfig(use_timm_backbone=False, backbone_config={"model_type": "resnet", "embedding_size": 8,
+                     "hidden_sizes": [8, 8, 8, 8], "depths": [1, 1, 1, 1], "out_features": ["stage4"]},
+                     use_pretrained_backbone=False, d_model=16, encoder_layers=1, decoder_layers=1,
+                     encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=16, decoder_ffn_dim=16,
+                     num_queries=10, id2label={0: "cat", 1: "cup"}, label2id={"cat": 0, "cup": 1})
+    torch.manual_seed(0)
+    DetrForObjectDetection(cfg).save_pretrained(tmp_path / "detr")
+    ConditionalDetrImageProcessor(size={"shortest_edge": 64, "longest_edge": 96}).save_pretrained(tmp_path / "detr")
+    dets = run_detector(_image(), "detr", model=str(tmp_path / "detr"), threshold=0.01)
+    assert dets and {d.label for d in dets} <= {"cat", "cup"}
+    with pytest.raises(MissingDependencyError, match="cannot load detector"):
+        run_detector(_image(), "detr", model=str(tmp_path / "missing"), threshold=0.01)

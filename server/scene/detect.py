@@ -225,19 +225,31 @@ def detect_hf(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     queries: list[str] | None = None,
+    query_labels: list[str] | None = None,
 ) -> list[Detection]:
-    """Run a transformers DETR-family (or OWL-ViT with ``queries``) detector; boxes normalised."""
+    """Run a transformers DETR-family (or OWL-ViT with text ``queries``) detector; boxes normalised.
+
+    ``query_labels`` names what each query finds (default: the query text itself), so a prompt such
+    as "a photo of a cup" can report "cup".
+    """
     import torch
 
     h, w = rgb.shape[:2]
     with torch.inference_mode():
         if queries is not None:
-            inputs = processor(text=[queries], images=rgb, return_tensors="pt")
+            # queries differ in length: pad them to one tensor, cut at the text model's positions (16 in OWL-ViT)
+            max_len = getattr(getattr(net.config, "text_config", None), "max_position_embeddings", 16)
+            inputs = processor(text=[queries], images=rgb, return_tensors="pt", padding=True, truncation=True,
+                               max_length=max_len)
             outputs = net(**inputs)
-            res = processor.post_process_object_detection(
-                outputs, threshold=threshold, target_sizes=torch.tensor([[h, w]])
-            )[0]
-            names = queries
+            sizes = torch.tensor([[h, w]])
+            if hasattr(processor, "post_process_grounded_object_detection"):  # transformers >= 4.47
+                res = processor.post_process_grounded_object_detection(
+                    outputs, threshold=threshold, target_sizes=sizes, text_labels=[queries]
+                )[0]
+            else:
+                res = processor.post_process_object_detection(outputs, threshold=threshold, target_sizes=sizes)[0]
+            names = query_labels or queries
         else:
             inputs = processor(images=rgb, return_tensors="pt")
             outputs = net(**inputs)
@@ -281,12 +293,11 @@ def run_detector(
             raise ConfigError(f"--detector {detector} needs --detector-model (a hub id or local folder)")
         if processor is None:
             model, processor = load_hf_detector(model, kind=detector)
+        labels = None
         if detector == "owlvit" and queries is None:
             from .labels import SOUND_TABLE
 
-            queries = [f"a photo of a {k}" for k in SOUND_TABLE]
-        dets = detect_hf(rgb, model, processor, threshold=threshold, queries=queries)
-        if queries is not None:
-            for d in dets:
-                d.label = canonical_label(d.label.removeprefix("a photo of a "))
+            labels = list(SOUND_TABLE)
+            queries = [f"a photo of a {k}" for k in labels]
+        dets = detect_hf(rgb, model, processor, threshold=threshold, queries=queries, query_labels=labels)
     return merge_duplicates(dets)
