@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 diffusers = pytest.importorskip("diffusers")
 transformers = pytest.importorskip("transformers")
 
-from server.errors import ConfigError  # noqa: E402
+from server.errors import ConfigError, MissingDependencyError  # noqa: E402
 from server.scene import SceneSpec  # noqa: E402
 from server.sounds.diffusion import DiffusionGenerator, Ranker, clap_scores  # noqa: E402
 from server.sounds.generate import render_sounds  # noqa: E402
@@ -214,3 +214,23 @@ def test_audioldm_without_ranker_keeps_order(tiny_audioldm):
 def test_bad_options_refused(kwargs):
     with pytest.raises(ConfigError):
         DiffusionGenerator(**kwargs)
+
+
+def test_audioldm_loads_a_saved_pipeline_folder_with_from_pretrained(tiny_audioldm, tmp_path):
+    """The loading path real users take (``from_pretrained(model_id)``), on a local folder."""
+    tiny_audioldm.save_pretrained(tmp_path / "audioldm")
+    gen = DiffusionGenerator("audioldm", model_id=str(tmp_path / "audioldm"), steps=1, device="cpu", ranker=False)
+    assert gen.pipe is None
+    pipe = gen.load()
+    assert type(pipe).__name__ == "AudioLDMPipeline" and pipe.unet.dtype == torch.float32
+    audio, sr, cands = gen.generate("wind", None, 0.1, candidates=1, seed=0)
+    ref, _, _ = DiffusionGenerator("audioldm", pipeline=tiny_audioldm, steps=1, device="cpu",
+                                   ranker=False).generate("wind", None, 0.1, candidates=1, seed=0)
+    assert sr == 16000 and np.isfinite(audio).all() and len(cands) == 1
+    np.testing.assert_allclose(audio, ref, atol=1e-5)  # the saved weights are the fixture's weights
+
+
+def test_missing_model_folder_says_how_to_get_it(tmp_path):
+    gen = DiffusionGenerator("audioldm2", model_id=str(tmp_path / "nowhere"), device="cpu")
+    with pytest.raises(MissingDependencyError, match="huggingface-cli download|--backend builtin"):
+        gen.load()
