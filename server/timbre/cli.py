@@ -53,12 +53,21 @@ def register(subparsers) -> None:
     t.add_argument("--role", choices=ROLE_CHOICES, required=True)
     t.add_argument("--data", type=Path, required=True, help="folder of training audio")
     t.add_argument("--config", default="v2_small", help="acids-rave config (v2_small, v2, raspberry...)")
+    t.add_argument("--override", action="append", default=[], metavar="NAME=VALUE",
+                   help="gin binding for the config, repeatable (e.g. LATENT_SIZE=8)")
     t.add_argument("--steps", type=int, default=500_000, help="training steps")
+    t.add_argument("--val-every", type=int, default=None,
+                   help="validate and checkpoint every N steps (default: steps/2, at most 10000)")
     t.add_argument("--batch", type=int, default=8)
     t.add_argument("--sr", type=int, default=44100)
     t.add_argument("--gpu", type=int, default=None, help="GPU index, -1 for CPU (default: GPU 0 when present)")
-    t.add_argument("--out", type=Path, default=None, help="work folder (default out/rave/<role>)")
-    t.add_argument("--n-signal", type=int, default=None, help="training example length in samples (acids-rave default 131072)")
+    t.add_argument("--workers", type=int, default=None, help="data-loading processes (default: cores - 1, at most 8)")
+    t.add_argument("--out", type=Path, default=None, help="work folder: data set, runs, logs (default out/rave/<name>)")
+    t.add_argument("--name", default=None, help="model name (default: the role)")
+    t.add_argument("--models-dir", type=Path, default=None,
+                   help="where the exported <name>_streaming.ts goes (default instruments/rave)")
+    t.add_argument("--n-signal", type=int, default=None,
+                   help="training window in samples (acids-rave default 131072; raspberry needs >= 32768)")
     t.set_defaults(func=cmd_rave_train)
     d = rs.add_parser("dataset", help="render a role's training set from a soundfont (NSynth stand-in)")
     d.add_argument("--role", choices=ROLE_CHOICES, required=True)
@@ -122,10 +131,23 @@ def cmd_timbre(args) -> int:
 
 
 def cmd_rave_train(args) -> int:
+    from tqdm import tqdm
+
     from .rave import train
 
-    path = train(args.role, args.data, out_dir=args.out, config=args.config, sr=args.sr,
-                 max_steps=args.steps, batch=args.batch, gpu=args.gpu, n_signal=args.n_signal)
+    with tqdm(total=args.steps, unit="step", desc="rave train", disable=not sys.stderr.isatty(),
+              file=sys.stderr) as bar:
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage == "train":
+                bar.update(done - bar.n)
+            else:
+                bar.set_postfix_str(f"{stage} {'done' if done == total else '...'}")
+
+        path = train(args.role, args.data, out_dir=args.out, config=args.config, sr=args.sr,
+                     max_steps=args.steps, batch=args.batch, gpu=args.gpu, n_signal=args.n_signal,
+                     val_every=args.val_every, workers=args.workers, overrides=args.override,
+                     name=args.name, models_dir=args.models_dir, progress=progress)
     print(path)
     return 0
 
