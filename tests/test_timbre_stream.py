@@ -132,3 +132,22 @@ def test_stream_at_another_rate_resamples():
     f = freqs[band][np.argmax(spec[band])]
     assert abs(1200 * np.log2(f / 82.4069)) < 10  # E2, the bass model's default note
     assert st.late_blocks == 0
+
+
+def test_dry_line_longer_than_a_chunk_and_cpu_accounting():
+    # 128-sample chunks, model latency 257 samples: the dry delay line spans three chunks
+    st = StreamingTimbre("builtin:bass", freewheel=True, profile=True)
+    st.prepare(SR, 128, 1)
+    assert st.model_latency > 2 * st.chunk
+    st.set_controls(dry_wet=0.0)
+    x = _burst(0.2)[:1]
+    outs = [st.process(x[:, i : i + 128]) for i in range(0, x.shape[1] - 128, 128)]
+    s = st.stats()
+    st.close()
+    y = np.concatenate(outs, axis=1)
+    lat = st.latency_samples
+    np.testing.assert_allclose(y[:, lat:], x[:, : y.shape[1] - lat], atol=1e-6)
+    # the worker splits its CPU time into the model's own calls and the host's work around them
+    assert s["model_cpu_ms"] > 0 and s["host_worker_cpu_ms"] >= 0
+    assert s["handoff_cpu_ms"] >= 0 and s["audio_handoff_cpu_ms"] >= 0
+    assert s["model_cpu_ms"] + s["host_worker_cpu_ms"] <= s["compute_mean_ms"] * 1.5 + 1.0

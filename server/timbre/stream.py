@@ -19,6 +19,7 @@ Threads: ``__init__``, ``prepare``, ``reset``, ``close`` on the control / loader
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
 import math
@@ -64,7 +65,8 @@ class StreamingTimbre:
     ``model``: an :class:`NNModel`, a ``.ts`` path, ``builtin:<role>`` or a role name.
     ``method``: ``forward`` (default), ``latent`` (encode → controls → decode) or any audio→audio
     method. ``controls``: latent bias/scale, temperature, dry/wet (swap with :meth:`set_controls`).
-    ``fallback``: ``"silence"`` or ``"last"`` when a block is late.
+    ``fallback``: ``"silence"`` or ``"last"`` when a block is late. ``profile``: also time the audio
+    thread's side of the chunk hand-over (two CPU-clock reads per chunk; see :meth:`stats`).
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class StreamingTimbre:
         fallback: str = "silence",
         slots: int = 8,
         seed: int = 0,
+        profile: bool = False,
     ) -> None:
         if fallback not in ("silence", "last"):
             raise ConfigError(f"fallback {fallback!r} must be 'silence' or 'last'")
@@ -89,6 +92,7 @@ class StreamingTimbre:
         self.fallback = fallback
         self.n_slots = max(3, int(slots))
         self.seed = int(seed)
+        self._audio_clock = time.thread_time if profile else None
         ModelRunner(self.model, method, self.controls)  # validates method and controls now
         self.latency_samples = 0
         self.model_latency = 0
@@ -138,8 +142,8 @@ class StreamingTimbre:
         self.latency_samples = self.buffer_latency + self.model_latency
         self._start()
 
-    def _make_runner(self, model: NNModel, method: str | None = None, controls=None):
-        runner = ModelRunner(model, method or self.method, controls or self.controls)
+    def _make_runner(self, model: NNModel, method: str | None = None, controls=None, clock=None):
+        runner = ModelRunner(model, method or self.method, controls or self.controls, clock=clock)
         if self.sample_rate != model.sr:
             return ResamplingRunner(runner, self.sample_rate, self.chunk)
         return runner
@@ -192,6 +196,9 @@ class StreamingTimbre:
         self.overruns = 0
         self.compute_s = 0.0
         self.compute_max_s = 0.0
+        self.compute_cpu_s = 0.0
+        self.handoff_cpu_s = 0.0
+        self.audio_handoff_cpu_s = 0.0
         self.chunks_done = 0
 
     def _start(self) -> None:
@@ -207,18 +214,21 @@ class StreamingTimbre:
             for name, values in self._attr_state.items():
                 model.set_attribute(name, *values)
             _warm_up(self._make_runner(model), M, self.warmup_blocks)
-            self._runners.append(self._make_runner(model))  # clean resampler FIFOs after the warm-up
+            # clean resampler FIFOs after the warm-up; the worker's CPU clock times the model's calls
+            self._runners.append(self._make_runner(model, clock=time.thread_time))
         torch.manual_seed(self.seed)
         self._acc = np.zeros((ch, M), np.float32)
         self._fill = 0
         self._in_slots = np.zeros((S, ch, M), np.float32)
         self._out_slots = np.zeros((S, ch, M), np.float32)
-        self._out_seq = np.full(S, -1, np.int64)
+        self._out_seq = [-1] * S  # a list: item stores are atomic and reads cost no numpy scalar
         self._submitted = 0
         self._done = 0
         self._pos = 0  # input samples received
         self._last = np.zeros((ch, self.max_block), np.float32)
-        self._dry = np.zeros((ch, self.model_latency + M), np.float32)
+        # dry delay line: references to the last chunks (no copy per chunk), joined only when mixed
+        L = self.model_latency
+        self._history = collections.deque([np.zeros((ch, M), np.float32)] * (L // M + 2), maxlen=L // M + 2)
         self._wake = threading.Event()
         self._queue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._work, args=(self._queue,), name="timbre-worker", daemon=True)
@@ -232,7 +242,9 @@ class StreamingTimbre:
         ch, M, S, L = self.channels, self.chunk, self.n_slots, self.model_latency
         with torch.inference_mode():
             while True:
+                w0 = time.thread_time()
                 k = q.get()
+                self.handoff_cpu_s += time.thread_time() - w0  # CPU spent waking up (blocked time is free)
                 if k is None:
                     return
                 slot = k % S
@@ -241,6 +253,7 @@ class StreamingTimbre:
                     self._wake.set()
                     continue
                 t0 = time.perf_counter()
+                c0 = time.thread_time()
                 c = self.controls
                 while not self._attr_changes.empty():
                     name, values = self._attr_changes.get_nowait()
@@ -254,23 +267,43 @@ class StreamingTimbre:
                     y = np.concatenate([r.run_block(x[i : i + 1], c) for i, r in enumerate(self._runners)], axis=0)
                     if y.shape[0] != ch:
                         y = y[:ch]
-                # dry delay line: [last L samples, this chunk] -> the chunk delayed by the model latency
-                self._dry[:, L:] = x
-                if c.dry_wet < 1.0:
-                    y = c.dry_wet * y + (1.0 - c.dry_wet) * self._dry[:, :M]
-                if L:
-                    self._dry[:, :L] = self._dry[:, M : M + L].copy()
+                self._history.append(x)  # x is this chunk's own copy
+                if c.dry_wet < 1.0:  # the dry chunk delayed by the model latency L
+                    h = np.concatenate(self._history, axis=1)
+                    end = h.shape[1] - L
+                    y = c.dry_wet * y + (1.0 - c.dry_wet) * h[:, end - M : end]
                 self._out_seq[slot] = -1
                 self._out_slots[slot] = y
                 self._out_seq[slot] = k  # publish after the samples
+                self.compute_cpu_s += time.thread_time() - c0
                 dt = time.perf_counter() - t0
                 self.compute_s += dt
                 self.compute_max_s = max(self.compute_max_s, dt)
                 self.chunks_done += 1
                 self._done = k + 1
-                self._wake.set()
+                if self.freewheel:  # only a freewheeling process() waits for the worker
+                    self._wake.set()
 
     # -- audio thread ----------------------------------------------------------------------------
+    def _submit(self, chunk: np.ndarray) -> None:
+        seq = self._submitted
+        self._in_slots[seq % self.n_slots] = chunk
+        self._submitted = seq + 1
+        q = self._queue
+        if q is not None:
+            if self._audio_clock is None:
+                q.put_nowait(seq)
+            else:  # profile: the CPU the hand-over costs this thread (waking the worker: a futex call)
+                t0 = self._audio_clock()
+                q.put_nowait(seq)
+                self.audio_handoff_cpu_s += self._audio_clock() - t0
+
+    def _wait_for(self, slot: int, chunk: int) -> None:
+        """Freewheel only: wait until the worker has published ``chunk`` (or has stopped)."""
+        while self._out_seq[slot] != chunk and self._thread is not None and self._thread.is_alive():
+            self._wake.wait(0.01)
+            self._wake.clear()
+
     def process(self, block: np.ndarray) -> np.ndarray:
         ch, n = block.shape
         if ch != self.channels or n > self.max_block:
@@ -278,44 +311,52 @@ class StreamingTimbre:
                               f"max_block {self.max_block})")
         M = self.chunk
         # 1. input: accumulate into the current chunk, hand full chunks to the worker
-        i = 0
-        while i < n:
-            k = min(M - self._fill, n - i)
-            self._acc[:, self._fill : self._fill + k] = block[:, i : i + k]
-            self._fill += k
-            i += k
-            if self._fill == M:
-                seq = self._submitted
-                self._in_slots[seq % self.n_slots] = self._acc
-                self._submitted = seq + 1
-                self._fill = 0
-                if self._queue is not None:
-                    self._queue.put_nowait(seq)
+        if n == M and self._fill == 0:  # the usual case, a whole chunk per block: one copy
+            self._submit(block)
+        else:
+            i = 0
+            while i < n:
+                k = min(M - self._fill, n - i)
+                self._acc[:, self._fill : self._fill + k] = block[:, i : i + k]
+                self._fill += k
+                i += k
+                if self._fill == M:
+                    self._submit(self._acc)
+                    self._fill = 0
         # 2. output: stream samples [start, start + n) of the model output, D samples behind input
         start = self._pos - self.buffer_latency
         self._pos += n
-        out = np.zeros((ch, n), np.float32)
         late = False
-        j = 0
-        while j < n:
-            s = start + j
-            if s < 0:
-                j = min(n, j - s)
-                continue
-            chunk, off = divmod(s, M)
-            k = min(M - off, n - j)
+        if n == M and start >= 0 and start % M == 0:  # the usual case: exactly one published chunk
+            chunk = start // M
             slot = chunk % self.n_slots
             if self.freewheel:
-                while self._out_seq[slot] != chunk and self._thread is not None and self._thread.is_alive():
-                    self._wake.wait(0.01)
-                    self._wake.clear()
+                self._wait_for(slot, chunk)
             if self._out_seq[slot] == chunk:
-                out[:, j : j + k] = self._out_slots[slot, :, off : off + k]
+                out = self._out_slots[slot].copy()
             else:
                 late = True
-                if self.fallback == "last":
-                    out[:, j : j + k] = self._last[:, :k]
-            j += k
+                out = self._last.copy() if self.fallback == "last" else np.zeros((ch, n), np.float32)
+        else:
+            out = np.zeros((ch, n), np.float32)
+            j = 0
+            while j < n:
+                s = start + j
+                if s < 0:
+                    j = min(n, j - s)
+                    continue
+                chunk, off = divmod(s, M)
+                k = min(M - off, n - j)
+                slot = chunk % self.n_slots
+                if self.freewheel:
+                    self._wait_for(slot, chunk)
+                if self._out_seq[slot] == chunk:
+                    out[:, j : j + k] = self._out_slots[slot, :, off : off + k]
+                else:
+                    late = True
+                    if self.fallback == "last":
+                        out[:, j : j + k] = self._last[:, :k]
+                j += k
         self.blocks += 1
         if late:
             self.late_blocks += 1
@@ -328,6 +369,7 @@ class StreamingTimbre:
         done = max(1, self.chunks_done)
         chunk_s = self.chunk / self.sample_rate if self.sample_rate else 0.0
         mean = self.compute_s / done
+        model_cpu = sum(getattr(r, "runner", r).model_time for r in getattr(self, "_runners", ()))
         return {
             "blocks": self.blocks,
             "late_blocks": self.late_blocks,
@@ -338,5 +380,12 @@ class StreamingTimbre:
             "buffer_latency": self.buffer_latency,
             "compute_mean_ms": 1000.0 * mean,
             "compute_max_ms": 1000.0 * self.compute_max_s,
+            # worker CPU time per chunk: inside the model's methods, and the host's own work around them
+            # (copies, channel matching, tensor wrapping, latent controls, dry/wet line, resampling)
+            "model_cpu_ms": 1000.0 * model_cpu / done,
+            "host_worker_cpu_ms": 1000.0 * (self.compute_cpu_s - model_cpu) / done,
+            "handoff_cpu_ms": 1000.0 * self.handoff_cpu_s / done,  # the worker's wake-up per chunk
+            # the audio thread's side of the hand-over per chunk (measured with profile=True)
+            "audio_handoff_cpu_ms": 1000.0 * self.audio_handoff_cpu_s / done,
             "real_time_factor": (mean / chunk_s) if chunk_s else 0.0,
         }

@@ -67,10 +67,13 @@ class LatentControls:
 class ModelRunner:
     """Runs one model instance block by block with latent controls; keeps its own state.
 
-    Not thread-safe: one runner per thread (the streaming worker owns one).
+    Not thread-safe: one runner per thread (the streaming worker owns one). With ``clock`` (e.g.
+    ``time.thread_time``), ``model_time`` accumulates the time spent inside the model's own methods,
+    so a host can tell its own per-block work from the model's.
     """
 
-    def __init__(self, model: NNModel, method: str = "forward", controls: LatentControls | None = None) -> None:
+    def __init__(self, model: NNModel, method: str = "forward", controls: LatentControls | None = None,
+                 *, clock=None) -> None:
         if method not in ("forward", "latent") and method not in model.methods:
             raise ConfigError(f"model {model.name} has no method {method!r}; it has {sorted(model.methods)}")
         self.model = model
@@ -83,6 +86,16 @@ class ModelRunner:
 
         self._torch = torch
         self._gen = torch.Generator().manual_seed(int(self.controls.seed))
+        self._clock = clock
+        self.model_time = 0.0
+
+    def _call(self, method: str, x):
+        if self._clock is None:
+            return self.model.run(method, x)
+        t0 = self._clock()
+        y = self.model.run(method, x)
+        self.model_time += self._clock() - t0
+        return y
 
     def _use_latent(self, c: LatentControls) -> bool:
         if self.method == "latent":
@@ -97,18 +110,18 @@ class ModelRunner:
         """``block``: float32 ``(in_channels, frames)``, frames a multiple of the ratio → model output."""
         torch = self._torch
         c = controls or self.controls
-        x = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32)).unsqueeze(0)
+        x = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32)[None])
         if self._use_latent(c):
-            z = self.model.run("encode", x)
+            z = self._call("encode", x)
             if c.edits_latent:
                 scale, bias = c.vectors(z.shape[1])
                 z = z * torch.from_numpy(scale)[None, :, None] + torch.from_numpy(bias)[None, :, None]
                 if c.temperature > 0:
                     z = z + c.temperature * torch.randn(z.shape, generator=self._gen)
-            y = self.model.run("decode", z)
+            y = self._call("decode", z)
         else:
-            y = self.model.run(self.method, x)
-        return y[0].detach().numpy()
+            y = self._call(self.method, x)
+        return (y.detach() if y.requires_grad else y).numpy()[0]
 
 
 def _match_channels(audio: np.ndarray, channels: int) -> np.ndarray:
