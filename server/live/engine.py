@@ -312,23 +312,30 @@ class Engine:
 
         for strip in snap.strips:
             try:
+                src = strip.source
                 evs = due[strip.channel] if due is not None else None
-                if evs:
-                    y = strip.source.process(silence, evs)
-                else:
-                    y = strip.source.process(silence)
+                y = src.process(silence, evs) if evs else src.process(silence)
+                # a silent source (no voice) was not rendered: nothing to mix, and no numpy call
+                # (each one on a block this size lets another thread take the GIL)
+                quiet = getattr(src, "silent", False)
                 for r in strip.retiring:
                     if not r.done:
-                        self._play_retiring(r, y, silence, evs)
+                        o = self._play_retiring(r, silence, evs)
+                        if o is not None:
+                            if quiet:
+                                y, quiet = o, False
+                            else:
+                                np.add(y, o, out=y)  # y: the source's own buffer, rewritten next block
                 if strip.timbre is not None:
                     y = strip.timbre.process(y)
+                    quiet = False
                 fx = strip.fx
                 if fx.pending:
                     fx.apply_posted()
                 if fx.any_on:
                     # an effect chain fed silence whose output has been silent longer than any tail
                     # (2 s delay line, reverb) sleeps until sound arrives again
-                    if not y.any():
+                    if quiet or not y.any():
                         if fx.quiet_frames >= fx.sleep_after:
                             continue
                         y = fx.process(y)
@@ -336,6 +343,8 @@ class Engine:
                     else:
                         fx.quiet_frames = 0
                         y = fx.process(y)
+                elif quiet:
+                    continue
                 out += y
             except Exception as exc:  # a broken strip goes silent; the others play on
                 self.stats.strip_errors += 1
@@ -371,19 +380,20 @@ class Engine:
             st.late_blocks += 1
         return y
 
-    def _play_retiring(self, r: Retiring, y: np.ndarray, silence: np.ndarray, evs) -> None:
-        """Mix a retiring sampler into ``y`` (the strip source's own buffer) until it falls silent."""
+    def _play_retiring(self, r: Retiring, silence: np.ndarray, evs) -> np.ndarray | None:
+        """One block of a retiring sampler (None when it was silent); marks it done once it has
+        stayed without voices for :data:`RETIRE_QUIET_BLOCKS` blocks."""
         src = r.source
         if evs:
             evs = [(t, e) for t, e in evs if e.kind != NOTE_ON]
         o = src.process(silence, evs) if evs else src.process(silence)
-        np.add(y, o, out=y)
         if src.active_voices:
             r.quiet = 0
         else:
             r.quiet += 1
             if r.quiet >= RETIRE_QUIET_BLOCKS:
                 r.done = True
+        return None if getattr(src, "silent", False) else o
 
     def driver_late(self, count: int = 1) -> None:
         """A driver reports blocks its host delivered late (xrun/underflow/paced thread behind)."""
