@@ -5,6 +5,7 @@ JACK client and measured (pitch in cents, level in dB); SIGTERM stops it cleanly
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import re
 import shutil
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -91,11 +93,30 @@ class Recorder:
         self.client.close()
 
 
-@pytest.fixture(scope="module")
-def jack_server():
-    name = f"wave-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+# A client that dies without closing (SIGKILL) makes jackd die of SIGPIPE when it next notifies that
+# client (at the latest when it stops), and a jackd that dies so never leaves JACK's shared-memory
+# registry: its 8 server slots are reclaimed only under the same name, so after 8 such deaths no
+# uniquely named jackd starts on the machine ("Too many servers already active"). So clients are
+# stopped with SIGTERM (they close their JACK clients) before jackd is, and a refusal says why.
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def dummy_jackd(prefix: str):
+    """A JACK server with the dummy driver under a unique name (stopped by its PID)."""
+    name = f"{prefix}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(SR), "-p", str(PERIOD)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=log)
     try:
         t0 = time.monotonic()
         while True:
@@ -104,16 +125,23 @@ def jack_server():
                 break
             except jack.JackOpenError:
                 if time.monotonic() - t0 > 15 or proc.poll() is not None:
-                    pytest.fail(f"jackd {name} did not start")
+                    log.seek(0)
+                    why = log.read().decode(errors="replace")
+                    if "Too many servers" in why:
+                        why += ("\nJACK's server registry (/dev/shm/jack-shm-registry) is full of servers that died "
+                                "without unregistering (see the note above stop_process)")
+                    pytest.fail(f"jackd {name} did not start: {why[-600:]}")
                 time.sleep(0.2)
         yield name
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def jack_server():
+    with dummy_jackd("wave-test") as name:
+        yield name
 
 
 @pytest.fixture(scope="module")
@@ -151,9 +179,8 @@ def live(jack_server, tmp_path_factory):
     finally:
         if rec is not None:
             rec.close()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 20)  # SIGTERM: wave serve closes its JACK clients (see above)
+        time.sleep(0.3)
 
 
 def oscsend(port: int, address: str, types: str = "", *args) -> None:
@@ -270,77 +297,132 @@ def rss_mb(pid: int) -> float:
 LOAD_SECONDS = float(os.environ.get("WAVE_LOAD_SECONDS", "6"))  # the issue's full run: 60
 
 
-def test_load_osc_and_midi_while_playing(live):
-    """1000 OSC messages/s (100 of them pings) and 200 MIDI notes/s for LOAD_SECONDS, loopback only."""
+@contextlib.contextmanager
+def xrun_counter(server: str, name: str):
+    """A client that does nothing (no process callback: libjack's C thread only) and counts xruns."""
+    c = jack.Client(name, servername=server, no_start_server=True)
+    n = [0]
+    c.set_xrun_callback(lambda delay: n.__setitem__(0, n[0] + 1))
+    c.activate()
+    try:
+        yield n
+    finally:
+        c.deactivate()
+        c.close()
+
+
+def connect(server: str, src: str, dst: str, timeout: float = 10.0) -> None:
+    c = jack.Client("wave-test-patch", servername=server, no_start_server=True)
+    try:
+        t_end = time.monotonic() + timeout
+        while not c.get_ports(src):
+            assert time.monotonic() < t_end, f"no JACK port {src}"
+            time.sleep(0.05)
+        c.connect(src, dst)
+    finally:
+        c.close()
+
+
+def test_load_osc_and_midi_while_playing(live, jack_server):
+    """1000 OSC messages/s (100 of them pings) from this process and 200 MIDI notes/s from
+    ``jack_midiseq`` (a C JACK client) for LOAD_SECONDS, loopback only, while notes play.
+
+    Late blocks are told apart: the callback's own overruns (it timed itself longer than the period),
+    JACK xruns on the server ``wave serve`` plays on, and — the control — xruns over the same seconds
+    on a second dummy JACK server at the same settings whose only client does nothing: what this
+    machine's scheduling costs ``jackd --no-realtime`` whoever the clients are. The test's recorder
+    (a Python callback sharing this busy process's GIL) is deactivated meanwhile."""
     from server.live.oscproto import encode
 
+    if not shutil.which("jack_midiseq"):
+        pytest.skip("needs jack_midiseq (jackd2 example clients)")
     port, rec, proc = live["port"], live["rec"], live["proc"]
-    _, st0 = query(port, "/wave/status")
-    mem0 = rss_mb(proc.pid)
+    rec.client.deactivate()
+    env = dict(os.environ, JACK_DEFAULT_SERVER=jack_server)
+    seq = subprocess.Popen(["jack_midiseq", "wave-test-seq", "480", "0", "60", "200", "240", "64", "200"],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    sock.settimeout(0.5)
-    pongs: list[str] = []
-
-    def receive() -> None:
-        while True:
-            try:
-                data = sock.recv(1024)
-            except (TimeoutError, OSError):
-                if done.is_set():
-                    return
-                continue
-            if data.startswith(b"/wave/pong"):
-                pongs.append(data)
-
-    done = threading.Event()
     switch = sys.getswitchinterval()
-    sys.setswitchinterval(0.001)  # the recorder's JACK callback shares this process's GIL with the sender
-    th = threading.Thread(target=receive, daemon=True)
-    th.start()
-    sent_pings = 0
-    msgs = [encode("/wave/cc", [2, 1, 64]), encode("/wave/fx/set", [2, "lowpass", "cutoff_frequency_hz", 5000.0]),
-            encode("/wave/bend", [2, 100]), encode("/wave/timbre/mix", [5, 0.5])]  # the last: an error reply
-    t0 = time.monotonic()
-    tick = 0
-    while time.monotonic() - t0 < LOAD_SECONDS:
-        tick += 1
-        for k in range(10):  # 10 messages per 10 ms
-            if k == 0:
-                sock.sendto(encode("/wave/ping", [str(tick)]), ("127.0.0.1", port))
-                sent_pings += 1
-            elif k in (1, 2):
-                key = 40 + (tick * 2 + k) % 40
-                sock.sendto(encode("/wave/note", [3, key, 90 if tick % 2 else 0]), ("127.0.0.1", port))
-            else:
-                sock.sendto(msgs[k % 3], ("127.0.0.1", port))
-        key = 50 + tick % 30  # 2 MIDI notes per 10 ms: 200 notes/s (on + off)
-        rec.outbox.extend([bytes([0x91, key, 100]), bytes([0x81, (key + 29) % 30 + 50, 0]),
-                           bytes([0x91, key + 1, 100]), bytes([0x81, key + 1, 0])])
-        delay = t0 + tick * 0.01 - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-    elapsed = time.monotonic() - t0
-    sys.setswitchinterval(switch)
-    time.sleep(0.5)
-    done.set()
-    th.join(5)
-    sock.close()
-    _, st1 = query(port, "/wave/status")
-    mem1 = rss_mb(proc.pid)
+    try:
+        with dummy_jackd("wave-control") as control, xrun_counter(control, "bare") as ctl_xruns, \
+                xrun_counter(jack_server, "wave-test-xruns") as xruns_seen:
+            connect(jack_server, "wave-test-seq:out", "wave-midi:midi_in")  # 200 note-ons + 200 offs per s
+            time.sleep(0.5)
+            _, st0 = query(port, "/wave/status")
+            mem0 = rss_mb(proc.pid)
+            ctl0, seen0 = ctl_xruns[0], xruns_seen[0]
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            sock.settimeout(0.5)
+            pongs: list[bytes] = []
+
+            def receive() -> None:
+                while True:
+                    try:
+                        data = sock.recv(1024)
+                    except (TimeoutError, OSError):
+                        if done.is_set():
+                            return
+                        continue
+                    if data.startswith(b"/wave/pong"):
+                        pongs.append(data)
+
+            done = threading.Event()
+            sys.setswitchinterval(0.001)
+            th = threading.Thread(target=receive, daemon=True)
+            th.start()
+            sent_pings = 0
+            msgs = [encode("/wave/cc", [2, 1, 64]),
+                    encode("/wave/fx/set", [2, "lowpass", "cutoff_frequency_hz", 5000.0]),
+                    encode("/wave/bend", [2, 100]), encode("/wave/timbre/mix", [5, 0.5])]  # the last: an error
+            t0 = time.monotonic()
+            tick = 0
+            while time.monotonic() - t0 < LOAD_SECONDS:
+                tick += 1
+                for k in range(10):  # 10 messages per 10 ms
+                    if k == 0:
+                        sock.sendto(encode("/wave/ping", [str(tick)]), ("127.0.0.1", port))
+                        sent_pings += 1
+                    elif k in (1, 2):
+                        key = 40 + (tick * 2 + k) % 40
+                        sock.sendto(encode("/wave/note", [3, key, 90 if tick % 2 else 0]), ("127.0.0.1", port))
+                    else:
+                        sock.sendto(msgs[k % 3], ("127.0.0.1", port))
+                delay = t0 + tick * 0.01 - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            elapsed = time.monotonic() - t0
+            sys.setswitchinterval(switch)
+            _, st1 = query(port, "/wave/status")
+            ctl, seen = ctl_xruns[0] - ctl0, xruns_seen[0] - seen0
+            mem1 = rss_mb(proc.pid)
+            time.sleep(0.5)
+            done.set()
+            th.join(5)
+    finally:
+        sys.setswitchinterval(switch)
+        sock.close()
+        stop_process(seq)
+        rec.client.activate()
+        rec.client.connect("wave:out_L", "wave-test-rec:in_L")
+        rec.client.connect("wave:out_R", "wave-test-rec:in_R")
+        rec.client.connect("wave-test-rec:midi_out", "wave-midi:midi_in")
     oscsend(port, "/wave/panic", "")
     late, xruns = st1[4] - st0[4], st1[9] - st0[9]
-    print(f"load: {tick * 10 / elapsed:.0f} OSC msg/s, {sent_pings} pings, {len(pongs)} pongs, late blocks {late} (JACK xruns {xruns}), "
-          f"callback load mean {st1[2]:.3f} max {st1[3]:.3f}, RSS {mem0:.1f} -> {mem1:.1f} MB")
+    blocks = round((st1[0] * elapsed) / st1[1])
+    midi = st1[8] - st0[8]
+    print(f"load {elapsed:.0f} s: {tick * 10 / elapsed:.0f} OSC msg/s, {midi / elapsed:.0f} MIDI msg/s, "
+          f"{sent_pings} pings, {len(pongs)} pongs; {blocks} blocks: callback overruns {late - xruns}, "
+          f"JACK xruns {xruns} (control server, bare client: {ctl}); callback load mean {st1[2]:.3f} "
+          f"max {st1[3]:.3f}; RSS {mem0:.1f} -> {mem1:.1f} MB")
     assert tick * 10 / elapsed > 900
     assert len(pongs) == sent_pings  # no lost replies
-    assert st1[8] - st0[8] >= 0.9 * 2 * 2 * tick  # MIDI messages arrived (2 notes on + off per tick)
-    blocks = st1[0] * elapsed / st1[1]
-    # On an idle machine both are 0. This one is shared (load average ~4 on 2 cores), so the bounds
-    # are 1 % of the blocks late in the callback itself, and 5 % reported by JACK (which counts
-    # xruns of every client, the recorder in this busy test process included).
+    assert midi >= 0.9 * 400 * elapsed  # jack_midiseq's 200 notes/s (on + off) arrived
+    assert abs(seen - xruns) <= 1  # the server's xruns, as another client saw them
+    # Our own: a callback slower than the period. On an idle machine 0; this one is shared (the full
+    # suite and other work run beside it), so up to 1 % of the blocks.
     assert late - xruns <= max(1, blocks // 100), (late, xruns)
-    assert xruns <= max(3, blocks // 20), xruns
+    # JACK xruns beyond what the control server had in the same seconds: up to 2 % of the blocks
+    assert xruns - ctl <= max(3, blocks // 50), (xruns, ctl)
     assert mem1 - mem0 < 30, (mem0, mem1)
 
 
