@@ -607,3 +607,44 @@ def test_set_swap_keeps_held_notes_ringing_and_new_notes_use_the_new_set(server)
     assert band_db(y, 1300, 1340) - band_db(y, 420, 460) < -40  # no 3rd harmonic: the sine set
     # the channel volume set before the swap still applies: same level as the old set at CC7 90
     assert db(y) == pytest.approx(db(before[0, 4800:]), abs=1.5)
+
+
+def test_serve_reaps_retired_samplers_and_records_a_swap_without_a_gap(tmp_path):
+    """`serve` (paced driver, wall clock, WAV out): a set swap under a held note; the recording has no
+    silent block around the swap, and the old sampler is dropped and closed once its note ends."""
+    import asyncio
+    import threading
+
+    out = tmp_path / "swap.wav"
+    s = make_server(tmp_path)
+    s.driver = PacedDriver(str(out))
+    s.driver.open(SR, BLOCK)
+    tone_sf2(s.folders.sets / "pure.sf2", 44, {1: 1.0}, 69, release=0.1)
+    got: list = []
+    s.notify = lambda dest, address, args: got.append((address, args))
+    th = threading.Thread(target=lambda: asyncio.run(s.serve(port=0, duration=3.0)), daemon=True)
+    th.start()
+    t0 = time.monotonic()
+    while not s._started:
+        assert time.monotonic() - t0 < 10
+        time.sleep(0.01)
+    t_start = time.monotonic()
+    osc(s, "/wave/program", 0, 19)  # church organ: sustained while held
+    osc(s, "/wave/note", 0, 57, 100)
+    time.sleep(0.5)
+    osc(s, "/wave/set/load", "pure", 0)
+    while ("/wave/set/loaded", ["pure", 0]) not in got:
+        assert time.monotonic() - t0 < 10
+        time.sleep(0.02)
+    assert len(s.engine.snapshot.strips[0].retiring) == 1
+    time.sleep(0.5)
+    t_off = time.monotonic() - t_start
+    osc(s, "/wave/note", 0, 57, 0)  # the organ note ends on the retiring sampler
+    th.join(15)
+    assert not th.is_alive()
+    assert s.engine.snapshot.strips[0].retiring == ()  # reaped by serve's loop
+    x, _ = sf.read(out, dtype="float32")
+    held = x[int(0.3 * SR) : int((t_off - 0.1) * SR), 0]  # from before the swap to well after it
+    assert len(held) > SR // 2
+    levels = [db(held[i : i + BLOCK]) for i in range(0, len(held) - BLOCK, BLOCK)]
+    assert min(levels) > -50, min(levels)
