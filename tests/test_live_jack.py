@@ -295,6 +295,7 @@ def rss_mb(pid: int) -> float:
 
 
 LOAD_SECONDS = float(os.environ.get("WAVE_LOAD_SECONDS", "6"))  # the issue's full run: 60
+CONTROL_CPU = 20  # % of each cycle the CPU control burns (our callback's mean load here: 0.13-0.22)
 
 
 @contextlib.contextmanager
@@ -328,14 +329,16 @@ def test_load_osc_and_midi_while_playing(live, jack_server):
     ``jack_midiseq`` (a C JACK client) for LOAD_SECONDS, loopback only, while notes play.
 
     Late blocks are told apart: the callback's own overruns (it timed itself longer than the period),
-    JACK xruns on the server ``wave serve`` plays on, and — the control — xruns over the same seconds
-    on a second dummy JACK server at the same settings whose only client does nothing: what this
-    machine's scheduling costs ``jackd --no-realtime`` whoever the clients are. The test's recorder
-    (a Python callback sharing this busy process's GIL) is deactivated meanwhile."""
+    JACK xruns on the server ``wave serve`` plays on, and two controls over the same seconds, each a
+    second dummy JACK server at the same settings: one whose only client does nothing (what this
+    machine's scheduling costs ``jackd --no-realtime`` whoever the clients are), one with a C client
+    (``jack_cpu``) burning CONTROL_CPU % of each cycle, about what our callback uses (what a client
+    doing that much work without Python gets). The test's recorder (a Python callback sharing this
+    busy process's GIL) is deactivated meanwhile."""
     from server.live.oscproto import encode
 
-    if not shutil.which("jack_midiseq"):
-        pytest.skip("needs jack_midiseq (jackd2 example clients)")
+    if not (shutil.which("jack_midiseq") and shutil.which("jack_cpu")):
+        pytest.skip("needs jack_midiseq and jack_cpu (jackd2 example clients)")
     port, rec, proc = live["port"], live["rec"], live["proc"]
     rec.client.deactivate()
     env = dict(os.environ, JACK_DEFAULT_SERVER=jack_server)
@@ -345,12 +348,16 @@ def test_load_osc_and_midi_while_playing(live, jack_server):
     switch = sys.getswitchinterval()
     try:
         with dummy_jackd("wave-control") as control, xrun_counter(control, "bare") as ctl_xruns, \
+                dummy_jackd("wave-control-cpu") as control_cpu, xrun_counter(control_cpu, "count") as cpu_xruns, \
                 xrun_counter(jack_server, "wave-test-xruns") as xruns_seen:
+            burner = subprocess.Popen(["jack_cpu", "-n", "burn", "-c", str(CONTROL_CPU)],
+                                      env=dict(os.environ, JACK_DEFAULT_SERVER=control_cpu),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             connect(jack_server, "wave-test-seq:out", "wave-midi:midi_in")  # 200 note-ons + 200 offs per s
             time.sleep(0.5)
             _, st0 = query(port, "/wave/status")
             mem0 = rss_mb(proc.pid)
-            ctl0, seen0 = ctl_xruns[0], xruns_seen[0]
+            ctl0, cpu0, seen0 = ctl_xruns[0], cpu_xruns[0], xruns_seen[0]
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
             sock.settimeout(0.5)
             pongs: list[bytes] = []
@@ -393,7 +400,8 @@ def test_load_osc_and_midi_while_playing(live, jack_server):
             elapsed = time.monotonic() - t0
             sys.setswitchinterval(switch)
             _, st1 = query(port, "/wave/status")
-            ctl, seen = ctl_xruns[0] - ctl0, xruns_seen[0] - seen0
+            ctl, ctl_cpu, seen = ctl_xruns[0] - ctl0, cpu_xruns[0] - cpu0, xruns_seen[0] - seen0
+            stop_process(burner)
             mem1 = rss_mb(proc.pid)
             time.sleep(0.5)
             done.set()
@@ -412,7 +420,7 @@ def test_load_osc_and_midi_while_playing(live, jack_server):
     midi = st1[8] - st0[8]
     print(f"load {elapsed:.0f} s: {tick * 10 / elapsed:.0f} OSC msg/s, {midi / elapsed:.0f} MIDI msg/s, "
           f"{sent_pings} pings, {len(pongs)} pongs; {blocks} blocks: callback overruns {late - xruns}, "
-          f"JACK xruns {xruns} (control server, bare client: {ctl}); callback load mean {st1[2]:.3f} "
+          f"JACK xruns {xruns} (controls: bare client {ctl}, C client at {CONTROL_CPU} % {ctl_cpu}); callback load mean {st1[2]:.3f} "
           f"max {st1[3]:.3f}; RSS {mem0:.1f} -> {mem1:.1f} MB")
     assert tick * 10 / elapsed > 900
     assert len(pongs) == sent_pings  # no lost replies
@@ -421,8 +429,10 @@ def test_load_osc_and_midi_while_playing(live, jack_server):
     # Our own: a callback slower than the period. On an idle machine 0; this one is shared (the full
     # suite and other work run beside it), so up to 1 % of the blocks.
     assert late - xruns <= max(1, blocks // 100), (late, xruns)
-    # JACK xruns beyond what the control server had in the same seconds: up to 2 % of the blocks
-    assert xruns - ctl <= max(3, blocks // 50), (xruns, ctl)
+    # JACK xruns: up to 2 % of the blocks beyond the bare control's, or no more than the C client
+    # doing our amount of work got (on a starved machine that one is late too: measured 12-15 % of
+    # the blocks with 8 CPU burners beside the test, while the bare client had none)
+    assert xruns <= max(ctl + max(3, blocks // 50), ctl_cpu), (xruns, ctl, ctl_cpu)
     assert mem1 - mem0 < 30, (mem0, mem1)
 
 
