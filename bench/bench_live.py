@@ -120,6 +120,46 @@ def osc_rtt(count: int, tmp: Path) -> dict:
             "p99_ms": float(np.percentile(rtts, 99)), "max_ms": max(rtts)}
 
 
+def contention(tmp: Path, block: int = 1024, blocks: int = 600) -> dict:
+    """The callback beside one Python thread that never stops handling OSC messages (the worst case
+    for GIL hand-offs), paced in real time: wall time per block, and blocks longer than their period."""
+    s = make(block, tmp)
+    s.notify = lambda *a: None
+    eng = s.engine
+    stop = threading.Event()
+
+    def busy() -> None:
+        fx = encode("/wave/fx/set", [2, "lowpass", "cutoff_frequency_hz", 5000.0])
+        ping = encode("/wave/ping", ["x"])
+        while not stop.is_set():
+            s.dispatcher.handle_datagram(fx, ("127.0.0.1", 1))
+            s.dispatcher.handle_datagram(ping, ("127.0.0.1", 1))
+
+    for k in range(40, 80, 3):
+        eng.send(Event(0.0, NOTE_ON, 3, k, 90))
+    th = threading.Thread(target=busy, daemon=True)
+    th.start()
+    period = block / SR
+    times = []
+    t_next = time.monotonic()
+    try:
+        for _ in range(blocks):
+            t0 = time.perf_counter()
+            eng.process(block)
+            times.append(time.perf_counter() - t0)
+            t_next += period
+            d = t_next - time.monotonic()
+            if d > 0:
+                time.sleep(d)
+    finally:
+        stop.set()
+        th.join(5)
+        s.shutdown()
+    ms = np.array(times) * 1000
+    return {"block": block, "blocks": blocks, "period_ms": period * 1000, "p50_ms": float(np.median(ms)),
+            "p99_ms": float(np.percentile(ms, 99)), "max_ms": float(ms.max()), "late": int((ms > period * 1000).sum())}
+
+
 def run(seconds: float = 3.0) -> str:
     """Measure every configuration for ``seconds`` of audio; return the Markdown section."""
     sys.setswitchinterval(0.001)  # as `wave serve` does: the audio thread gets the GIL within 1 ms
@@ -139,6 +179,8 @@ def run(seconds: float = 3.0) -> str:
                 rows.append(r)
     rtt = osc_rtt(500, tmp)
     print(rtt, file=sys.stderr)
+    busy = contention(tmp)
+    print(busy, file=sys.stderr)
     lines = [
         "## Live: engine callback load and OSC round trip",
         "",
@@ -162,14 +204,26 @@ def run(seconds: float = 3.0) -> str:
                      f"{r['mean']:.3f} | {r['p99']:.3f} | {r['max']:.3f} |")
     lines += ["", f"OSC round trip (`/wave/ping` → `/wave/pong`, loopback UDP, audio running, {rtt['count']} "
               f"pings): median {rtt['median_ms']:.3f} ms, p99 {rtt['p99_ms']:.3f} ms, max {rtt['max_ms']:.3f} ms, "
-              f"{rtt['lost']} lost.", ""]
+              f"{rtt['lost']} lost.", "",
+              f"GIL contention (`contention()`: 16 strips, 14 notes held, one Python thread handling OSC "
+              f"messages nonstop beside the callback, {busy['blocks']} blocks of {busy['block']} frames = "
+              f"{busy['period_ms']:.1f} ms, paced in real time): callback wall time median {busy['p50_ms']:.2f} ms, "
+              f"p99 {busy['p99_ms']:.2f} ms, max {busy['max_ms']:.2f} ms; {busy['late']} blocks late.", ""]
     return "\n".join(lines)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=3.0, help="audio seconds per configuration")
-    print(run(ap.parse_args().seconds))
+    ap.add_argument("--contention", action="store_true", help="only the GIL contention measurement")
+    args = ap.parse_args()
+    if args.contention:
+        sys.setswitchinterval(0.001)
+        tmp = Path(os.environ.get("TMPDIR", "/tmp")) / "wave-bench-live"
+        tmp.mkdir(exist_ok=True)
+        print(contention(tmp))
+        return 0
+    print(run(args.seconds))
     return 0
 
 
