@@ -25,6 +25,7 @@ from .effects import EffectChain
 log = logging.getLogger(__name__)
 
 CC_BANK_MSB, CC_BANK_LSB, CC_SUSTAIN, CC_ALL_NOTES_OFF = 0, 32, 64, 123
+CC_DATA_ENTRY = (6, 38, 96, 97, 98, 99, 100, 101)  # data entry, increment/decrement, NRPN/RPN select
 RETIRE_QUIET_BLOCKS = 4  # a retiring source silent (no voices) this many blocks is done
 
 
@@ -230,13 +231,14 @@ class Engine:
     def replay_state(self, channel: int) -> list[Event]:
         """Events that bring a fresh sampler to ``channel``'s current state: bank, program, then the
         other controllers and the bend (control thread; the sustain pedal is left up: notes held by
-        it belong to the retiring sampler)."""
+        it belong to the retiring sampler; RPN/NRPN data entry is not replayed, its order is lost)."""
         st = dict(self.channel_state[channel])
         out = [Event(0.0, CONTROL, channel, cc, st.pop((CONTROL, cc))) for cc in (CC_BANK_MSB, CC_BANK_LSB)
                if (CONTROL, cc) in st]
         if (PROGRAM, 0) in st:
             out.append(Event(0.0, PROGRAM, channel, st.pop((PROGRAM, 0)), 0))
-        st.pop((CONTROL, CC_SUSTAIN), None)
+        for cc in (CC_SUSTAIN, *CC_DATA_ENTRY):
+            st.pop((CONTROL, cc), None)
         out += [Event(0.0, k, channel, a if k == CONTROL else v, v if k == CONTROL else 0)
                 for (k, a), v in sorted(st.items())]
         return out
