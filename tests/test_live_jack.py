@@ -235,6 +235,44 @@ def test_oscsend_note_and_effect_change_are_audible(live):
     assert band_db(dry, 180, 260) - band_db(wet, 180, 260) < 3
 
 
+def test_set_swap_under_a_held_note_has_no_gap(live):
+    """Over JACK: an organ note held on channel 5 while `/wave/set/load` swaps the channel's set to a
+    sine set made here; no 10 ms of the recording around the swap drops out, and the next note on
+    the channel is the new set's pure 440 Hz."""
+    from pythonosc.osc_message import OscMessage
+
+    from server.live.oscproto import encode
+    from tests.test_live_engine import tone_sf2
+
+    rec, port = live["rec"], live["port"]
+    tone_sf2(live["tmp"] / "sine.sf2", 44, {1: 1.0}, 69, release=0.1)  # 440 Hz at A4
+    oscsend(port, "/wave/program", "ii", 5, 19)  # church organ: sustains while held
+    oscsend(port, "/wave/note", "iii", 5, 57, 100)
+    time.sleep(0.3)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(10)
+        rec.recording = True
+        start = rec.pos
+        time.sleep(0.3)
+        sock.sendto(encode("/wave/set/load", ["sine", 5]), ("127.0.0.1", port))
+        m = OscMessage(sock.recv(65536))
+        assert (m.address, m.params) == ("/wave/set/loaded", ["sine", 5]), (m.address, m.params)
+        time.sleep(0.4)
+        rec.recording = False
+    held = rec.buf[0, start : rec.pos]
+    oscsend(port, "/wave/note", "iii", 5, 57, 0)
+    win = SR // 100
+    levels = [20 * np.log10(np.sqrt(np.mean(held[i : i + win] ** 2)) + 1e-12) for i in range(0, len(held) - win, win)]
+    assert len(levels) > 50 and min(levels) > -50, (len(levels), min(levels))
+    time.sleep(0.5)
+    oscsend(port, "/wave/note", "iii", 5, 69, 100)
+    time.sleep(0.1)
+    y = rec.record(0.5)[0]
+    oscsend(port, "/wave/note", "iii", 5, 69, 0)
+    assert abs(f0_cents(y[-16384:], 440.0)) < 10
+    assert band_db(y[-16384:], 860, 900) - band_db(y[-16384:], 420, 460) < -40  # no organ harmonics
+
+
 def test_oscdump_receives_replies(live):
     port, dump_port = live["port"], free_udp_port()
     dump = subprocess.Popen(["oscdump", "-L", str(dump_port)], stdout=subprocess.PIPE, text=True)
