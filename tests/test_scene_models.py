@@ -152,10 +152,9 @@ def test_blip_captions_end_to_end(tiny_blip):
     assert next(s for s in spec.sound_sources if s.name == "rain").ambience
 
 
-def test_detr_detector_tiny_random(monkeypatch):
+def _tiny_detr():
+    """A random-weight DETR (ResNet backbone from a config) that knows two labels, and its processor."""
     from transformers import ConditionalDetrImageProcessor, DetrConfig, DetrForObjectDetection
-
-    from server.scene.detect import detect_hf, merge_duplicates
 
     cfg = DetrConfig(use_timm_backbone=False, backbone_config={"model_type": "resnet", "embedding_size": 8,
                      "hidden_sizes": [8, 8, 8, 8], "depths": [1, 1, 1, 1], "out_features": ["stage4"]},
@@ -164,7 +163,13 @@ def test_detr_detector_tiny_random(monkeypatch):
                      num_queries=10, id2label={0: "cat", 1: "cup"}, label2id={"cat": 0, "cup": 1})
     torch.manual_seed(0)
     net = DetrForObjectDetection(cfg).eval()
-    proc = ConditionalDetrImageProcessor(size={"shortest_edge": 64, "longest_edge": 96})
+    return net, ConditionalDetrImageProcessor(size={"shortest_edge": 64, "longest_edge": 96})
+
+
+def test_detr_detector_tiny_random(monkeypatch):
+    from server.scene.detect import detect_hf, merge_duplicates
+
+    net, proc = _tiny_detr()
     dets = detect_hf(_image(), net, proc, threshold=0.01)
     for d in merge_duplicates(dets):
         x0, y0, x1, y1 = d.box
@@ -228,18 +233,11 @@ def test_owlvit_detector_loads_a_folder_and_names_sources_from_the_sound_table(t
 
 
 def test_detr_detector_loads_a_saved_folder(tmp_path):
-    from transformers import ConditionalDetrImageProcessor, DetrConfig, DetrForObjectDetection
-
     from server.scene.detect import run_detector
 
-    cfg = DetrConfig(use_timm_backbone=False, backbone_config={"model_type": "resnet", "embedding_size": 8,
-                     "hidden_sizes": [8, 8, 8, 8], "depths": [1, 1, 1, 1], "out_features": ["stage4"]},
-                     use_pretrained_backbone=False, d_model=16, encoder_layers=1, decoder_layers=1,
-                     encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=16, decoder_ffn_dim=16,
-                     num_queries=10, id2label={0: "cat", 1: "cup"}, label2id={"cat": 0, "cup": 1})
-    torch.manual_seed(0)
-    DetrForObjectDetection(cfg).save_pretrained(tmp_path / "detr")
-    ConditionalDetrImageProcessor(size={"shortest_edge": 64, "longest_edge": 96}).save_pretrained(tmp_path / "detr")
+    net, proc = _tiny_detr()
+    net.save_pretrained(tmp_path / "detr")
+    proc.save_pretrained(tmp_path / "detr")
     dets = run_detector(_image(), "detr", model=str(tmp_path / "detr"), threshold=0.01)
     assert dets and {d.label for d in dets} <= {"cat", "cup"}
     with pytest.raises(MissingDependencyError, match="cannot load detector"):

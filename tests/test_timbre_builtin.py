@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from timbre_helpers import stream_through
 
 from server.timbre.builtin import BUILTIN_DIR, PARTITION, ROLES, build_module, export_builtin, roundtrip_check
 from server.timbre.model import NNModel
-from server.timbre.stream import StreamingTimbre
 from server.timbre.transfer import LatentControls, transfer
 
 SR = 48000
@@ -143,18 +143,7 @@ def test_streaming_equals_offline(role, models):
     x = noise_burst(1.0)
     m = models[role]
     off = transfer(x, SR, m, align=False)
-    st = StreamingTimbre(m, freewheel=True)
-    st.prepare(SR, 512, 1)
-    try:
-        outs = []
-        for i in range(0, x.shape[1] + 2048, 512):
-            blk = np.zeros((1, 512), np.float32)
-            seg = x[:, i : i + 512]
-            blk[:, : seg.shape[1]] = seg
-            outs.append(st.process(blk))
-    finally:
-        st.close()
-    s = np.concatenate(outs, axis=1)
+    s, st = stream_through(m, x, SR, 512)
     D = st.buffer_latency
     assert D == 512 and st.model_latency in (PARTITION, PARTITION + 1)  # drums pass the dry transient
     assert st.latency_samples == D + st.model_latency

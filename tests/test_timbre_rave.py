@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from timbre_helpers import stream_through
 
 from server.paths import REPO_ROOT
 from server.timbre.model import NNModel
-from server.timbre.stream import StreamingTimbre
 from server.timbre.transfer import LatentControls, measure_latency, transfer
 
 pytestmark = pytest.mark.slow
@@ -56,18 +56,7 @@ def test_streaming_equals_offline(rave_model):
     sr = rave_model.sr
     x = _sound(sr)
     off = transfer(x, sr, rave_model, align=False)
-    st = StreamingTimbre(rave_model, freewheel=True)
-    st.prepare(sr, 2048, 1)
-    outs = []
-    try:
-        for i in range(0, x.shape[1] + 4096, 2048):
-            blk = np.zeros((1, 2048), np.float32)
-            seg = x[:, i : i + 2048]
-            blk[:, : seg.shape[1]] = seg
-            outs.append(st.process(blk))
-    finally:
-        st.close()
-    s = np.concatenate(outs, axis=1)
+    s, st = stream_through(rave_model, x, sr, 2048, tail=4096)
     D = st.buffer_latency
     assert D == 2048 and st.late_blocks == 0
     np.testing.assert_allclose(s[:, D : D + x.shape[1]], off, atol=1e-5, rtol=0)

@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from timbre_helpers import stream_through
 
 from server.cli import main as wave_main
 from server.errors import ConfigError, InputError
 from server.timbre.model import NNModel
-from server.timbre.stream import StreamingTimbre
 from server.timbre.transfer import transfer
 
 pytestmark = pytest.mark.slow
@@ -105,18 +105,7 @@ def test_export_runs_offline_and_streaming(trained):
     off = transfer(x, SR, m, align=False)
     assert off.shape == x.shape and np.isfinite(off).all()
 
-    st = StreamingTimbre(m, freewheel=True)
-    st.prepare(SR, 2048, 1)
-    outs = []
-    try:
-        for i in range(0, x.shape[1] + 4096, 2048):
-            blk = np.zeros((1, 2048), np.float32)
-            seg = x[:, i : i + 2048]
-            blk[:, : seg.shape[1]] = seg
-            outs.append(st.process(blk))
-    finally:
-        st.close()
-    s = np.concatenate(outs, axis=1)
+    s, st = stream_through(m, x, SR, 2048, tail=4096)
     D = st.buffer_latency
     assert D == 2048 and st.late_blocks == 0
     y = s[:, D : D + x.shape[1]]
