@@ -37,14 +37,14 @@ def test_slow_model_never_blocks_and_counts_late_blocks(monkeypatch):
     st = StreamingTimbre("builtin:keyboard", fallback="silence")
     st.prepare(SR, 1024, 1)
     block_s = 1024 / SR
-    for r in st._runners:
-        orig = r.run_block
+    for r in st._runners:  # every model call, whichever path the worker takes, sleeps first
+        orig = r._call
 
-        def slow(x, c=None, _orig=orig):
+        def slow(method, x, _orig=orig):
             time.sleep(3 * block_s)
-            return _orig(x, c)
+            return _orig(method, x)
 
-        r.run_block = slow
+        r._call = slow
     worst = 0.0
     outs = []
     x = _burst(0.5)[:1]

@@ -228,7 +228,16 @@ class StreamingTimbre:
         self._last = np.zeros((ch, self.max_block), np.float32)
         # dry delay line: references to the last chunks (no copy per chunk), joined only when mixed
         L = self.model_latency
-        self._history = collections.deque([np.zeros((ch, M), np.float32)] * (L // M + 2), maxlen=L // M + 2)
+        H = L // M + 2
+        self._history = collections.deque([np.zeros((ch, M), np.float32)] * H, maxlen=H)
+        # the worker's own copies of the input chunks, one more than the history holds (the one being
+        # written is never still in the history), each wrapped once as a (1, ch, M) tensor
+        self._ring = np.zeros((H + 1, ch, M), np.float32)
+        self._ring_t = [torch.from_numpy(self._ring[j])[None] for j in range(H + 1)]
+        self._out_t = torch.from_numpy(self._out_slots)
+        r0 = self._runners[0]
+        self._direct = (groups == 1 and isinstance(r0, ModelRunner)  # not a ResamplingRunner
+                        and r0.in_channels == ch and r0.out_channels == ch)
         self._wake = threading.Event()
         self._queue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._work, args=(self._queue,), name="timbre-worker", daemon=True)
@@ -240,11 +249,15 @@ class StreamingTimbre:
 
         torch.set_num_threads(1)
         ch, M, S, L = self.channels, self.chunk, self.n_slots, self.model_latency
+        w_end = None
         with torch.inference_mode():
             while True:
-                w0 = time.thread_time()
+                # one CPU-clock reading ends a chunk and starts the wait for the next (each costs a syscall)
+                w0 = time.thread_time() if w_end is None else w_end
                 k = q.get()
-                self.handoff_cpu_s += time.thread_time() - w0  # CPU spent waking up (blocked time is free)
+                c0 = time.thread_time()
+                self.handoff_cpu_s += c0 - w0  # CPU spent waking up (blocked time is free)
+                w_end = None
                 if k is None:
                     return
                 slot = k % S
@@ -253,35 +266,47 @@ class StreamingTimbre:
                     self._wake.set()
                     continue
                 t0 = time.perf_counter()
-                c0 = time.thread_time()
                 c = self.controls
                 while not self._attr_changes.empty():
                     name, values = self._attr_changes.get_nowait()
                     for r in self._runners:
                         r.model.set_attribute(name, *values)
-                x = self._in_slots[slot].copy()
-                if len(self._runners) == 1:
+                j = k % len(self._ring)
+                x = self._ring[j]
+                np.copyto(x, self._in_slots[slot])  # this chunk's own copy: the slot may be refilled
+                yt = None
+                if self._direct:  # the model's channels are the stream's: tensors in and out, no wrapping
+                    yt = self._runners[0].run_tensor(self._ring_t[j], c)
+                    if yt.shape[2] != M:
+                        y, yt = yt.numpy()[0], None
+                elif len(self._runners) == 1:
                     y = _match_channels(self._runners[0].run_block(
                         _match_channels(x, self._runners[0].in_channels), c), ch)
                 else:
                     y = np.concatenate([r.run_block(x[i : i + 1], c) for i, r in enumerate(self._runners)], axis=0)
                     if y.shape[0] != ch:
                         y = y[:ch]
-                self._history.append(x)  # x is this chunk's own copy
+                self._history.append(x)
                 if c.dry_wet < 1.0:  # the dry chunk delayed by the model latency L
+                    if yt is not None:
+                        y, yt = yt.numpy()[0], None
                     h = np.concatenate(self._history, axis=1)
                     end = h.shape[1] - L
                     y = c.dry_wet * y + (1.0 - c.dry_wet) * h[:, end - M : end]
                 self._out_seq[slot] = -1
-                self._out_slots[slot] = y
+                if yt is not None:
+                    self._out_t[slot].copy_(yt[0])
+                else:
+                    self._out_slots[slot] = y
                 self._out_seq[slot] = k  # publish after the samples
-                self.compute_cpu_s += time.thread_time() - c0
                 dt = time.perf_counter() - t0
                 self.compute_s += dt
                 self.compute_max_s = max(self.compute_max_s, dt)
                 self.chunks_done += 1
                 self._done = k + 1
-                if self.freewheel:  # only a freewheeling process() waits for the worker
+                w_end = time.thread_time()  # the bookkeeping above counts as the host's work
+                self.compute_cpu_s += w_end - c0
+                if self.freewheel:  # only a freewheeling process() waits for the worker: a hand-off back
                     self._wake.set()
 
     # -- audio thread ----------------------------------------------------------------------------

@@ -108,9 +108,14 @@ class ModelRunner:
 
     def run_block(self, block: np.ndarray, controls: LatentControls | None = None) -> np.ndarray:
         """``block``: float32 ``(in_channels, frames)``, frames a multiple of the ratio → model output."""
+        x = self._torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32)[None])
+        y = self.run_tensor(x, controls)
+        return (y.detach() if y.requires_grad else y).numpy()[0]
+
+    def run_tensor(self, x, controls: LatentControls | None = None):
+        """The same on a tensor ``(1, in_channels, frames)``; returns the model's tensor (no copies)."""
         torch = self._torch
         c = controls or self.controls
-        x = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32)[None])
         if self._use_latent(c):
             z = self._call("encode", x)
             if c.edits_latent:
@@ -118,10 +123,8 @@ class ModelRunner:
                 z = z * torch.from_numpy(scale)[None, :, None] + torch.from_numpy(bias)[None, :, None]
                 if c.temperature > 0:
                     z = z + c.temperature * torch.randn(z.shape, generator=self._gen)
-            y = self._call("decode", z)
-        else:
-            y = self._call(self.method, x)
-        return (y.detach() if y.requires_grad else y).numpy()[0]
+            return self._call("decode", z)
+        return self._call(self.method, x)
 
 
 def _match_channels(audio: np.ndarray, channels: int) -> np.ndarray:
