@@ -133,6 +133,11 @@ class Snapshot:
     def latency_samples(self) -> int:
         return max((s.latency_samples for s in self.strips), default=0)
 
+    @property
+    def retired(self) -> bool:
+        """Whether a retiring sampler has been marked done and can be dropped (``reap_retired``)."""
+        return any(r.done for s in self.strips for r in s.retiring)
+
 
 @dataclass
 class Stats:

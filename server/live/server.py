@@ -233,7 +233,7 @@ class LiveServer:
                     strips[i] = replace(st, retiring=tuple(r for r in st.retiring if not r.done))
             return replace(snap, strips=tuple(strips))
 
-        if not any(r.done for st in self.engine.snapshot.strips for r in st.retiring):
+        if not self.engine.snapshot.retired:
             return 0
         self._publish(edit)
         if gone:
@@ -705,7 +705,7 @@ class LiveServer:
                     pass
                 self.flush_session()
                 self._report_audio_errors()
-                if any(r.done for st in self.engine.snapshot.strips for r in st.retiring):
+                if self.engine.snapshot.retired:
                     self._loader.submit(self.reap_retired)
                 if t_end is not None and loop.time() >= t_end:
                     break
