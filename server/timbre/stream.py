@@ -277,8 +277,6 @@ class StreamingTimbre:
                 yt = None
                 if self._direct:  # the model's channels are the stream's: tensors in and out, no wrapping
                     yt = self._runners[0].run_tensor(self._ring_t[j], c)
-                    if yt.shape[2] != M:
-                        y, yt = yt.numpy()[0], None
                 elif len(self._runners) == 1:
                     y = _match_channels(self._runners[0].run_block(
                         _match_channels(x, self._runners[0].in_channels), c), ch)
