@@ -164,11 +164,17 @@ def contention(tmp: Path, block: int = 1024, blocks: int = 600) -> dict:
             "p99_ms": float(np.percentile(ms, 99)), "max_ms": float(ms.max()), "late": int((ms > period * 1000).sum())}
 
 
-def run(seconds: float = 3.0) -> str:
-    """Measure every configuration for ``seconds`` of audio; return the Markdown section."""
-    sys.setswitchinterval(0.001)  # as `wave serve` does: the audio thread gets the GIL within 1 ms
+def _setup() -> Path:
+    """Switch interval as `wave serve` sets it (the audio thread gets the GIL within 1 ms); scratch folder."""
+    sys.setswitchinterval(0.001)
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / "wave-bench-live"
     tmp.mkdir(exist_ok=True)
+    return tmp
+
+
+def run(seconds: float = 3.0) -> str:
+    """Measure every configuration for ``seconds`` of audio; return the Markdown section."""
+    tmp = _setup()
     rows = []
     for block in (256, 512, 1024):
         for voices in (1, 16, 64):
@@ -222,10 +228,7 @@ def main() -> int:
     ap.add_argument("--contention", action="store_true", help="only the GIL contention measurement")
     args = ap.parse_args()
     if args.contention:
-        sys.setswitchinterval(0.001)
-        tmp = Path(os.environ.get("TMPDIR", "/tmp")) / "wave-bench-live"
-        tmp.mkdir(exist_ok=True)
-        print(contention(tmp))
+        print(contention(_setup()))
         return 0
     print(run(args.seconds))
     return 0
