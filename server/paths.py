@@ -7,6 +7,7 @@ place, so a crash or a bad input never leaves a half-written file where a finish
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -54,14 +55,12 @@ def default_soundfont() -> Path:
     for cand in GM_SOUNDFONT_CANDIDATES:
         if Path(cand).is_file():
             return Path(cand)
-    try:
-        import pretty_midi
-
-        bundled = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+    # Located without importing pretty_midi: its import loads pyfluidsynth, which may print to stdout.
+    spec = importlib.util.find_spec("pretty_midi")
+    if spec is not None and spec.origin:
+        bundled = Path(spec.origin).parent / "TimGM6mb.sf2"
         if bundled.is_file():
             return bundled
-    except ImportError:  # pragma: no cover - pretty_midi is a dependency
-        pass
     raise MissingDependencyError(
         "no General MIDI soundfont found; install one (Debian: apt-get install timgm6mb-soundfont, "
         "macOS: brew install fluid-synth and a .sf2) or pass --soundfont FILE.sf2 / set WAVE_SOUNDFONT"

@@ -19,7 +19,9 @@ boundary after its sample position (1.3 ms at 48 kHz) — the same granularity a
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
+import io
 import logging
 import os
 import threading
@@ -49,15 +51,27 @@ def _cfunc(lib: ctypes.CDLL, name: str, *argtypes):
     return fn
 
 
-def _lib():
+def import_pyfluidsynth():
+    """Import pyfluidsynth (which locates and loads libfluidsynth) without letting it write to stdout.
+
+    pyfluidsynth prints where it found the library when ``$CI`` is set; on ``wave serve`` that line would
+    land before the ready line that scripts parse, and on any command that writes JSON to stdout it would
+    corrupt the output. The message goes to the debug log instead.
+    """
+    buf = io.StringIO()
     try:
-        import fluidsynth  # pyfluidsynth: locates and loads libfluidsynth
+        with contextlib.redirect_stdout(buf):
+            import fluidsynth
     except (ImportError, OSError) as exc:  # pragma: no cover - depends on the system
         raise MissingDependencyError(
             "FluidSynth is not available: install libfluidsynth (Debian: apt-get install libfluidsynth3; "
             f"macOS: brew install fluid-synth) and pyfluidsynth ({exc})"
         ) from exc
+    if buf.getvalue().strip():
+        log.debug("pyfluidsynth: %s", buf.getvalue().strip())
     return fluidsynth
+
+
 
 
 class FluidSynthSource:
@@ -81,7 +95,7 @@ class FluidSynthSource:
         polyphony: int = 256,
         interpolation: int = 4,
     ) -> None:
-        fl = _lib()
+        fl = import_pyfluidsynth()
         self._fl = fl
         self.sample_rate = int(sample_rate)
         self._settings_kw = {

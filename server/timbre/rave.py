@@ -312,10 +312,9 @@ def render_dataset(
     """
     if role not in DATASET_ROLES:
         raise ConfigError(f"unknown role {role!r}; choose one of {', '.join(DATASET_ROLES)}")
-    try:
-        import fluidsynth
-    except ImportError as exc:
-        raise MissingDependencyError("rendering a dataset needs pyfluidsynth (pip install pyfluidsynth)") from exc
+    from ..engine.fluid import import_pyfluidsynth
+
+    fluidsynth = import_pyfluidsynth()
     from ..audio.io import write_audio
     from ..paths import default_soundfont
 
