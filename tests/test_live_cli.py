@@ -4,6 +4,7 @@ saved, exit 0); bad options fail with a message that says what would work."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -16,6 +17,7 @@ import numpy as np
 import soundfile as sf
 
 from server.live.oscproto import encode
+from tests.serve_helpers import ready_line
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -29,11 +31,12 @@ def test_sigint_releases_notes_saves_session_and_exits_0(tmp_path):
     wav, session = tmp_path / "out.wav", tmp_path / "session.json"
     proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--audio", f"wav:{wav}", "--osc-port", "0",
                              "--session", str(session), "--sets-dir", str(tmp_path), "--block", "256"],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, CI="true"))  # pyfluidsynth prints on import under $CI
     try:
-        line = proc.stdout.readline()
+        line = ready_line(proc)
         m = re.search(r"osc=udp:127\.0\.0\.1:(\d+) audio=wav:\S+ sr=48000 block=256 latency=256", line)
-        assert m, line + proc.stderr.read()
+        assert m, line
         port = int(m.group(1))
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for address, args in (("/wave/program", [0, 19]), ("/wave/note", [0, 60, 100]),

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.serve_helpers import ready_line
+
 jack = pytest.importorskip("jack")
 
 pytestmark = [pytest.mark.jack, pytest.mark.peer, pytest.mark.slow]
@@ -152,20 +154,7 @@ def live(jack_server, tmp_path_factory):
            "--osc-port", "0", "--session", str(tmp / "session.json"), "--sets-dir", str(tmp),
            "--record-dir", str(tmp / "rec")]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    ready = None
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < 60:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith("wave serve: ready"):
-            ready = line
-            break
-    if ready is None:
-        proc.kill()
-        pytest.fail("wave serve did not start: " + "".join(lines) + proc.stderr.read())
+    ready = ready_line(proc)
     stderr_lines: list[str] = []
     threading.Thread(target=lambda: stderr_lines.extend(proc.stderr), daemon=True).start()
     port = int(re.search(r"osc=udp:[\d.]+:(\d+)", ready).group(1))

@@ -24,6 +24,7 @@ import pytest
 jack = pytest.importorskip("jack")
 sd = pytest.importorskip("sounddevice")
 
+from tests.serve_helpers import ready_line  # noqa: E402
 from tests.test_live_engine import f0_cents, onsets, tone_sf2  # noqa: E402
 
 pytestmark = [pytest.mark.jack, pytest.mark.peer, pytest.mark.slow]
@@ -98,10 +99,7 @@ def test_portaudio_driver_plays_through_jack(tmp_path):
     rec = None
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        ready = proc.stdout.readline()
-        if not ready.startswith("wave serve: ready"):
-            proc.kill()
-            pytest.fail("wave serve --audio portaudio did not start: " + ready + proc.stderr.read())
+        ready = ready_line(proc)
         stderr: list[str] = []
         threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
         assert "audio=portaudio:default" in ready and f"sr={SR} block={PERIOD}" in ready
