@@ -19,7 +19,6 @@ Threads: ``__init__``, ``prepare``, ``reset``, ``close`` on the control / loader
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import logging
 import math
@@ -217,24 +216,23 @@ class StreamingTimbre:
             # clean resampler FIFOs after the warm-up; the worker's CPU clock times the model's calls
             self._runners.append(self._make_runner(model, clock=time.thread_time))
         torch.manual_seed(self.seed)
+        # the input slots double as the dry delay line and the model's input: the worker reads chunk k
+        # in place (no copy), and chunks k-H+1 .. k stay in their slots until chunk k+S overwrites the
+        # first of them, S = slots + H chunks later (the worker is then that late and the chunk dropped)
+        L = self.model_latency
+        self._history_chunks = H = L // M + 2
+        self._n_in = S_in = S + H
         self._acc = np.zeros((ch, M), np.float32)
         self._fill = 0
-        self._in_slots = np.zeros((S, ch, M), np.float32)
+        self._in_slots = np.zeros((S_in, ch, M), np.float32)
         self._out_slots = np.zeros((S, ch, M), np.float32)
         self._out_seq = [-1] * S  # a list: item stores are atomic and reads cost no numpy scalar
         self._submitted = 0
-        self._done = 0
         self._pos = 0  # input samples received
         self._last = np.zeros((ch, self.max_block), np.float32)
-        # dry delay line: references to the last chunks (no copy per chunk), joined only when mixed
-        L = self.model_latency
-        H = L // M + 2
-        self._history = collections.deque([np.zeros((ch, M), np.float32)] * H, maxlen=H)
-        # the worker's own copies of the input chunks, one more than the history holds (the one being
-        # written is never still in the history), each wrapped once as a (1, ch, M) tensor
-        self._ring = np.zeros((H + 1, ch, M), np.float32)
-        self._ring_t = [torch.from_numpy(self._ring[j])[None] for j in range(H + 1)]
-        self._out_t = torch.from_numpy(self._out_slots)
+        # tensor views made once: (1, ch, M) per input and output slot, so a chunk costs no wrapping
+        self._in_t = [torch.from_numpy(self._in_slots[j : j + 1]) for j in range(S_in)]
+        self._out_t = [torch.from_numpy(self._out_slots[j : j + 1]) for j in range(S)]
         r0 = self._runners[0]
         self._direct = (groups == 1 and isinstance(r0, ModelRunner)  # not a ResamplingRunner
                         and r0.in_channels == ch and r0.out_channels == ch)
@@ -244,65 +242,69 @@ class StreamingTimbre:
         self._thread.start()
 
     # -- worker thread ---------------------------------------------------------------------------
+    def _dry(self, k: int) -> np.ndarray:
+        """Input samples ``[kM - L, kM - L + M)``: the dry signal aligned with chunk ``k``'s output."""
+        M, L, S_in = self.chunk, self.model_latency, self._n_in
+        h = np.concatenate([self._in_slots[j % S_in] if j >= 0 else np.zeros_like(self._in_slots[0])
+                            for j in range(k - self._history_chunks + 1, k + 1)], axis=1)
+        end = h.shape[1] - L
+        return h[:, end - M : end]
+
     def _work(self, q: queue.SimpleQueue) -> None:
         import torch
 
         torch.set_num_threads(1)
-        ch, M, S, L = self.channels, self.chunk, self.n_slots, self.model_latency
+        ch, S, S_in = self.channels, self.n_slots, self._n_in
+        in_slots, out_slots, in_t, out_t, out_seq = self._in_slots, self._out_slots, self._in_t, self._out_t, self._out_seq
+        runners, attr_changes = self._runners, self._attr_changes
+        direct = self._direct
+        clock, perf = time.thread_time, time.perf_counter
         w_end = None
         with torch.inference_mode():
             while True:
                 # one CPU-clock reading ends a chunk and starts the wait for the next (each costs a syscall)
-                w0 = time.thread_time() if w_end is None else w_end
+                w0 = clock() if w_end is None else w_end
                 k = q.get()
-                c0 = time.thread_time()
+                c0 = clock()
                 self.handoff_cpu_s += c0 - w0  # CPU spent waking up (blocked time is free)
                 w_end = None
                 if k is None:
                     return
-                slot = k % S
-                if k < self._submitted - (S - 1):  # overwritten before we got to it
-                    self._done = k + 1
+                if k <= self._submitted - S_in:  # its slot was refilled before we got to it
                     self._wake.set()
                     continue
-                t0 = time.perf_counter()
+                t0 = perf()
                 c = self.controls
-                while not self._attr_changes.empty():
-                    name, values = self._attr_changes.get_nowait()
-                    for r in self._runners:
+                while not attr_changes.empty():
+                    name, values = attr_changes.get_nowait()
+                    for r in runners:
                         r.model.set_attribute(name, *values)
-                j = k % len(self._ring)
-                x = self._ring[j]
-                np.copyto(x, self._in_slots[slot])  # this chunk's own copy: the slot may be refilled
-                yt = None
-                if self._direct:  # the model's channels are the stream's: tensors in and out, no wrapping
-                    yt = self._runners[0].run_tensor(self._ring_t[j], c)
-                elif len(self._runners) == 1:
-                    y = _match_channels(self._runners[0].run_block(
-                        _match_channels(x, self._runners[0].in_channels), c), ch)
+                slot = k % S
+                if direct and c.dry_wet >= 1.0:  # the model's channels are the stream's: tensors in and out
+                    yt = runners[0].run_tensor(in_t[k % S_in], c)
+                    out_seq[slot] = -1
+                    out_t[slot].copy_(yt)  # the model's tensor is freed now: its memory stays warm for the next call
                 else:
-                    y = np.concatenate([r.run_block(x[i : i + 1], c) for i, r in enumerate(self._runners)], axis=0)
-                    if y.shape[0] != ch:
-                        y = y[:ch]
-                self._history.append(x)
-                if c.dry_wet < 1.0:  # the dry chunk delayed by the model latency L
-                    if yt is not None:
-                        y, yt = yt.numpy()[0], None
-                    h = np.concatenate(self._history, axis=1)
-                    end = h.shape[1] - L
-                    y = c.dry_wet * y + (1.0 - c.dry_wet) * h[:, end - M : end]
-                self._out_seq[slot] = -1
-                if yt is not None:
-                    self._out_t[slot].copy_(yt[0])
-                else:
-                    self._out_slots[slot] = y
-                self._out_seq[slot] = k  # publish after the samples
-                dt = time.perf_counter() - t0
+                    x = in_slots[k % S_in]
+                    if direct:
+                        y = runners[0].run_tensor(in_t[k % S_in], c).numpy()[0]
+                    elif len(runners) == 1:
+                        y = _match_channels(runners[0].run_block(_match_channels(x, runners[0].in_channels), c), ch)
+                    else:
+                        y = np.concatenate([r.run_block(x[i : i + 1], c) for i, r in enumerate(runners)], axis=0)
+                        if y.shape[0] != ch:
+                            y = y[:ch]
+                    if c.dry_wet < 1.0:  # the dry chunk delayed by the model latency
+                        y = c.dry_wet * y + (1.0 - c.dry_wet) * self._dry(k)
+                    out_seq[slot] = -1
+                    out_slots[slot] = y
+                out_seq[slot] = k  # publish after the samples
+                dt = perf() - t0
                 self.compute_s += dt
-                self.compute_max_s = max(self.compute_max_s, dt)
+                if dt > self.compute_max_s:
+                    self.compute_max_s = dt
                 self.chunks_done += 1
-                self._done = k + 1
-                w_end = time.thread_time()  # the bookkeeping above counts as the host's work
+                w_end = clock()  # the bookkeeping above counts as the host's work
                 self.compute_cpu_s += w_end - c0
                 if self.freewheel:  # only a freewheeling process() waits for the worker: a hand-off back
                     self._wake.set()
@@ -310,7 +312,7 @@ class StreamingTimbre:
     # -- audio thread ----------------------------------------------------------------------------
     def _submit(self, chunk: np.ndarray) -> None:
         seq = self._submitted
-        self._in_slots[seq % self.n_slots] = chunk
+        self._in_slots[seq % self._n_in] = chunk
         self._submitted = seq + 1
         q = self._queue
         if q is not None:

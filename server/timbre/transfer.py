@@ -88,6 +88,8 @@ class ModelRunner:
         self._gen = torch.Generator().manual_seed(int(self.controls.seed))
         self._clock = clock
         self.model_time = 0.0
+        self._latent_for: LatentControls | None = None
+        self._latent_path = False
 
     def _call(self, method: str, x):
         if self._clock is None:
@@ -116,7 +118,9 @@ class ModelRunner:
         """The same on a tensor ``(1, in_channels, frames)``; returns the model's tensor (no copies)."""
         torch = self._torch
         c = controls or self.controls
-        if self._use_latent(c):
+        if c is not self._latent_for:  # controls are immutable: decide once per controls object
+            self._latent_path, self._latent_for = self._use_latent(c), c
+        if self._latent_path:
             z = self._call("encode", x)
             if c.edits_latent:
                 scale, bias = c.vectors(z.shape[1])
