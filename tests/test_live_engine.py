@@ -648,3 +648,25 @@ def test_serve_reaps_retired_samplers_and_records_a_swap_without_a_gap(tmp_path)
     assert len(held) > SR // 2
     levels = [db(held[i : i + BLOCK]) for i in range(0, len(held) - BLOCK, BLOCK)]
     assert min(levels) > -50, min(levels)
+
+
+def test_set_swap_keeps_the_pitch_bend_range_set_by_rpn(server):
+    """A bend range set with RPN 0 (CC 101/100, data entry 6/38) carries over to a newly loaded set: a full
+    bend up after the swap sounds an octave up, not the default 2 semitones; an NRPN selected later stays
+    selected."""
+    tone_sf2(server.folders.sets / "pure.sf2", 44, {1: 1.0}, 69, release=0.2)  # 440 Hz sine at A4
+    for number, value in ((101, 0), (100, 0), (6, 12), (38, 0),  # RPN 0: bend range 12 semitones
+                          (99, 1), (98, 8), (6, 64)):  # an NRPN (vibrato rate, GS), left selected
+        osc(server, "/wave/cc", 0, number, value)
+    osc(server, "/wave/bend", 0, 8191)
+    osc(server, "/wave/set/load", "pure", 0)
+    wait_loader(server)
+    assert server.engine.snapshot.strips[0].set_name == "pure"
+    replay = [(e.a, e.b) for e in server.engine.replay_state(0) if e.kind == CONTROL]
+    assert replay[-9:] == [(101, 0), (100, 0), (6, 12), (38, 0), (99, 1), (98, 8), (6, 64), (99, 1), (98, 8)]
+    osc(server, "/wave/note", 0, 69, 110)
+    y = render(server, 0.5)
+    # FluidSynth's default SF2 pitch-wheel modulator: 12700 cents × range/128 (a 12-semitone range bends
+    # 1190.6 cents, as in the fluidsynth CLI); with the default 2 semitones it would be ~198 cents
+    cents = 12700 * 12 / 128 * 8191 / 8192
+    assert abs(f0_cents(y[0, 4800:4800 + 16384], 440.0 * 2 ** (cents / 1200))) < 3

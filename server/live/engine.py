@@ -25,7 +25,11 @@ from .effects import EffectChain
 log = logging.getLogger(__name__)
 
 CC_BANK_MSB, CC_BANK_LSB, CC_SUSTAIN, CC_ALL_NOTES_OFF = 0, 32, 64, 123
+CC_DATA_MSB, CC_DATA_LSB, CC_DATA_INC, CC_DATA_DEC = 6, 38, 96, 97
+CC_NRPN_LSB, CC_NRPN_MSB, CC_RPN_LSB, CC_RPN_MSB = 98, 99, 100, 101
 CC_DATA_ENTRY = (6, 38, 96, 97, 98, 99, 100, 101)  # data entry, increment/decrement, NRPN/RPN select
+_SELECT = {CC_RPN_MSB: (CC_RPN_MSB, 0), CC_RPN_LSB: (CC_RPN_MSB, 1),  # CC → (parameter kind, MSB/LSB index)
+           CC_NRPN_MSB: (CC_NRPN_MSB, 0), CC_NRPN_LSB: (CC_NRPN_MSB, 1)}
 RETIRE_QUIET_BLOCKS = 4  # a retiring source silent (no voices) this many blocks is done
 
 
@@ -191,6 +195,10 @@ class Engine:
         # the last program, bank, controllers and bend of each channel: replayed into a new set's
         # sampler so a swap keeps the performer's settings (written by send() and the player)
         self.channel_state: list[dict[tuple[int, int], int]] = [{} for _ in range(16)]
+        # RPN/NRPN: per channel the parameter selected now, [kind (101 RPN / 99 NRPN), MSB, LSB], and the
+        # data entered for each parameter, {(kind, MSB, LSB): {6 or 38: value}} in the order last written
+        self._selected: list[list] = [[None, None, None] for _ in range(16)]
+        self.parameters: list[dict[tuple[int, int, int], dict[int, int]]] = [{} for _ in range(16)]
         self._taps: tuple[Callable[[np.ndarray], None], ...] = ()
         self._tap_lock = threading.Lock()  # control side only
         self.frames_played = 0
@@ -228,15 +236,28 @@ class Engine:
         if k == CONTROL:
             if e.a < 120:  # channel-mode messages (all notes off...) are not state
                 self.channel_state[e.channel][(CONTROL, e.a)] = e.b
+            if e.a in _SELECT:
+                kind, i = _SELECT[e.a]
+                sel = self._selected[e.channel]
+                if sel[0] != kind:  # switching between RPN and NRPN starts a new selection
+                    sel[:] = (kind, None, None)
+                sel[1 + i] = e.b
+            elif e.a == CC_DATA_MSB or e.a == CC_DATA_LSB:
+                kind, msb, lsb = self._selected[e.channel]
+                if msb is not None and lsb is not None and not (kind == CC_RPN_MSB and msb == lsb == 127):
+                    data = self.parameters[e.channel].setdefault((kind, msb, lsb), {})
+                    data.pop(e.a, None)  # keep the order of the last writes (an MSB may reset the LSB)
+                    data[e.a] = e.b
         elif k == PROGRAM:
             self.channel_state[e.channel][(PROGRAM, 0)] = e.a
         elif k == PITCHWHEEL:
             self.channel_state[e.channel][(PITCHWHEEL, 0)] = e.a
 
     def replay_state(self, channel: int) -> list[Event]:
-        """Events that bring a fresh sampler to ``channel``'s current state: bank, program, then the
-        other controllers and the bend (control thread; the sustain pedal is left up: notes held by
-        it belong to the retiring sampler; RPN/NRPN data entry is not replayed, its order is lost)."""
+        """Events that bring a fresh sampler to ``channel``'s current state: bank, program, the other
+        controllers, each RPN/NRPN parameter's data entry (e.g. the pitch-bend range), the parameter
+        selection as it is now, then the bend. Control thread. The sustain pedal is left up (notes held
+        by it belong to the retiring sampler); data increment/decrement (CC 96/97) is not replayed."""
         st = dict(self.channel_state[channel])
         out = [Event(0.0, CONTROL, channel, cc, st.pop((CONTROL, cc))) for cc in (CC_BANK_MSB, CC_BANK_LSB)
                if (CONTROL, cc) in st]
@@ -244,8 +265,22 @@ class Engine:
             out.append(Event(0.0, PROGRAM, channel, st.pop((PROGRAM, 0)), 0))
         for cc in (CC_SUSTAIN, *CC_DATA_ENTRY):
             st.pop((CONTROL, cc), None)
-        out += [Event(0.0, k, channel, a if k == CONTROL else v, v if k == CONTROL else 0)
-                for (k, a), v in sorted(st.items())]
+        bend = st.pop((PITCHWHEEL, 0), None)
+        out += [Event(0.0, CONTROL, channel, a, v) for (_, a), v in sorted(st.items())]
+
+        def cc(number: int, value: int) -> Event:
+            return Event(0.0, CONTROL, channel, number, value)
+
+        params = list(self.parameters[channel].items())
+        for (kind, msb, lsb), data in params:
+            out += [cc(kind, msb), cc(kind - 1, lsb)] + [cc(number, v) for number, v in data.items()]
+        kind, msb, lsb = self._selected[channel]
+        if kind is not None and msb is not None and lsb is not None:
+            out += [cc(kind, msb), cc(kind - 1, lsb)]
+        elif params:  # nothing complete is selected now: leave none selected (RPN null)
+            out += [cc(CC_RPN_MSB, 127), cc(CC_RPN_LSB, 127)]
+        if bend is not None:
+            out.append(Event(0.0, PITCHWHEEL, channel, bend, 0))
         return out
 
     def all_notes_off(self) -> None:
