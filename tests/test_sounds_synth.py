@@ -176,3 +176,36 @@ def test_unknown_model_or_material_override_is_refused():
         synthesize(SourceDescription("x"), 1.0, model="theremin")
     with pytest.raises(ConfigError, match="known"):
         single_strike("cheese")
+
+
+def test_mains_hum_sits_on_the_mains_frequency_and_its_harmonics():
+    """Magnetostriction hums at twice the mains frequency (100 or 120 Hz), with harmonics of the mains."""
+    for seed in range(3):
+        x, choice = synthesize(SourceDescription("refrigerator", "metal", "electric hum", ("low",)), 3.0, seed=seed)
+        assert choice.model == "hum"
+        f, pxx = signal.welch(x, SR, nperseg=SR)  # 1 Hz bins
+        low = (f > 40) & (f < 400)
+        f_peak = f[low][np.argmax(pxx[low])]
+        assert f_peak in (100.0, 120.0), f_peak
+        mains = f_peak / 2
+        floor = np.median(pxx[low])
+        for k in (1, 2, 4, 6):  # the mains line and the even harmonics of B^2
+            i = int(round(k * mains))
+            assert pxx[i - 1 : i + 2].max() > 100 * floor, (seed, k)
+
+
+def test_idling_engine_pulses_at_its_firing_rate():
+    """A four-stroke engine at idle (550-1000 rpm, 4-8 cylinders) fires 18-67 times a second: the loudness
+    envelope is periodic at that rate."""
+    for seed in range(3):
+        x, choice = synthesize(SourceDescription("car", "metal", "engine idling", ("low rumble",)), 3.0, seed=seed)
+        assert choice.model == "engine"
+        env = signal.resample_poly(np.abs(x.astype(np.float64)), 1, 48)  # 1 kHz envelope
+        env = env - env.mean()
+        ac = np.correlate(env, env, "full")[len(env) - 1 :]
+        ac /= ac[0]
+        lags = np.arange(len(ac))
+        window = (lags >= 1000 // 67) & (lags <= 1000 // 18)
+        lag = lags[window][np.argmax(ac[window])]
+        assert ac[lag] > 0.3, (seed, ac[lag])
+        assert 18 <= 1000 / lag <= 67, (seed, 1000 / lag)

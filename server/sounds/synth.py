@@ -606,20 +606,30 @@ def m_rustle(ctx: Ctx) -> np.ndarray:
 
 
 def m_crinkle(ctx: Ctx) -> np.ndarray:
-    """Crumpling: sparse clicks with power-law energies (Houle & Sethna), in bursts of handling."""
+    """Crumpling a thin sheet: while a hand moves it (bursts whose force swells and fades), creases snap
+    through as sharp ~2 ms clicks at 150-500 per second with power-law energies (Houle & Sethna), on top of
+    the hiss of the sheet sliding over itself, which follows the same handling envelope."""
     p = ctx.p
-    out = np.zeros(ctx.n)
-    click_n = int(0.003 * ctx.sr)
-    for b in _event_times(ctx, 0.7 * p.density, regular=0.2):
-        length = ctx.rng.uniform(0.3, 1.2)
-        k = int(length * ctx.rng.uniform(40, 120) * p.density)
-        times = b + np.sort(ctx.rng.uniform(0, length, k))
-        amps = np.minimum(ctx.rng.pareto(1.5, k) + 0.05, 8.0) * ctx.rng.choice([-1, 1], k)
-        imp = _impulses(ctx, times[times < ctx.seconds], amps[times < ctx.seconds])
-        out += imp
-    click = ctx.rng.standard_normal(click_n) * np.exp(-np.arange(click_n) / (click_n / 4))
-    x = signal.fftconvolve(out, click)[: ctx.n]
-    return _highpass(x, 1500 + 2000 * p.brightness, ctx.sr)
+    imp = np.zeros(ctx.n)
+    env = np.zeros(ctx.n)
+    for b in _event_times(ctx, 1.0 * p.density, regular=0.2):
+        length = ctx.rng.uniform(0.4, 1.5)
+        i0 = int(b * ctx.sr)
+        m = min(int(length * ctx.sr), ctx.n - i0)
+        if m < 16:
+            continue
+        tt = np.arange(m) / ctx.sr
+        force = np.sin(np.pi * np.arange(m) / m) ** 0.5 * np.clip(_slow_curve(ctx, tt, 6.0, 0.7), 0.05, None)
+        env[i0:i0 + m] += force
+        times = np.sort(ctx.rng.uniform(0, m / ctx.sr, int(m / ctx.sr * ctx.rng.uniform(150, 500) * p.density)))
+        times = times[ctx.rng.random(times.size) < np.interp(times, tt, force / force.max())]
+        amps = np.minimum(ctx.rng.pareto(1.5, times.size) + 0.05, 10.0) * ctx.rng.choice([-1, 1], times.size)
+        imp += _impulses(ctx, b + times, amps)
+    cn = int(0.002 * ctx.sr)
+    click = ctx.rng.standard_normal(cn) * np.exp(-np.arange(cn) / (cn / 5))
+    x = _highpass(signal.fftconvolve(imp, click)[: ctx.n], 1000 + 1000 * p.brightness, ctx.sr)
+    slide = _bandpass(ctx.rng.standard_normal(ctx.n), 2000, 12000, ctx.sr) * env
+    return x / (np.std(x) + 1e-12) + 0.3 * slide / (np.std(slide) + 1e-12)
 
 
 def m_drops(ctx: Ctx) -> np.ndarray:
@@ -706,40 +716,65 @@ def _pulse_train(ctx: Ctx, rate: np.ndarray, jitter: float) -> np.ndarray:
 
 
 def m_engine(ctx: Ctx) -> np.ndarray:
-    """Combustion engine: firing pulses (rpm wandering) through an exhaust resonance, plus rumble."""
+    """Idling four-stroke engine: each cylinder fires once per two crank turns, so ~700-800 rpm gives
+    cylinders/2 x 12-13 Hz firing pulses (4 cyl ~25 Hz; a "low rumble" means a bigger 6/8-cylinder engine).
+    Each exhaust blowdown pulse rings the exhaust pipe and muffler (a ~70-110 Hz quarter-wave mode and its
+    odd-ish overtones); cylinders differ a little and combustion varies cycle to cycle (the idle's lope);
+    the rpm wanders slowly; combustion noise is gated by the firing; a low rumble of the body underneath."""
     p = ctx.p
     t = np.arange(ctx.n) / ctx.sr
-    fire = 28.0 * p.pitch * _slow_curve(ctx, t[:: 512], 0.25, 0.15).repeat(512)[: ctx.n]
-    pulses = _pulse_train(ctx, fire, 0.25 + 0.3 * p.roughness)
-    pulses *= ctx.rng.uniform(0.6, 1.0, ctx.n)
-    ir_n = int(0.025 * ctx.sr)
-    tt = np.arange(ir_n) / ctx.sr
-    ir = np.exp(-tt / 0.006) * (np.sin(2 * np.pi * 180 * p.pitch * tt) + 0.5 * ctx.rng.standard_normal(ir_n))
-    x = signal.fftconvolve(pulses, ir)[: ctx.n]
-    x = _lowpass(x, 1200 + 2500 * p.brightness, ctx.sr)
-    # combustion and mechanical noise, amplitude-modulated by the firing pulses
-    mech = _bandpass(ctx.rng.standard_normal(ctx.n), 300, 3000 + 3000 * p.brightness, ctx.sr)
-    mech *= 0.4 + np.abs(_lowpass(pulses, 60 * p.pitch, ctx.sr)) * 20
-    rumble = _lowpass(ctx.rng.standard_normal(ctx.n), 150 * p.pitch, ctx.sr, order=4)
-    return (x / (np.std(x) + 1e-12) + 0.3 * mech / (np.std(mech) + 1e-12)
-            + 0.5 * rumble / (np.std(rumble) + 1e-12))
+    cyl = int(ctx.rng.choice([4, 4, 6])) if p.pitch >= 0.7 else int(ctx.rng.choice([6, 8]))
+    rpm = 700 * ctx.rng.uniform(0.9, 1.15) * float(np.clip(p.pitch, 0.5, 2.0)) ** 0.3
+    crank = rpm / 60 * _slow_curve(ctx, t[::480], 0.5, 0.02).repeat(480)[: ctx.n]  # turns per second
+    k = np.floor(np.cumsum(crank) / ctx.sr / 2 * cyl)  # firing count: cyl per cycle of two turns
+    ev = np.flatnonzero(np.diff(k, prepend=k[0]) > 0)
+    fire_rate = crank[ev] * cyl / 2
+    gains = (ctx.rng.uniform(0.75, 1.0, cyl)[(k[ev] % cyl).astype(int)]
+             * np.clip(1 + 0.15 * ctx.rng.standard_normal(ev.size), 0.3, None))
+    ev = np.clip(ev + (0.02 * ctx.sr / fire_rate * ctx.rng.standard_normal(ev.size)).astype(int), 0, ctx.n - 1)
+    imp = _impulses(ctx, ev / ctx.sr, gains)
+    m = int(0.08 * ctx.sr)
+    tt = np.arange(m) / ctx.sr
+    pulse = (tt / 0.0015) * np.exp(1 - tt / 0.0015)  # blowdown: ~1.5 ms rise, then decay
+    f_pipe = ctx.rng.uniform(70, 110) * p.pitch**0.5
+    modes = ((f_pipe, 0.04, 1.0), (f_pipe * 2.9, 0.02, 0.5), (f_pipe * 5.1, 0.012, 0.3),
+             (ctx.rng.uniform(400, 700), 0.008, 0.3))  # pipe modes and a muffler chamber
+    res = sum(a * np.sin(2 * np.pi * f * tt) * np.exp(-tt / tau) for f, tau, a in modes)
+    x = signal.fftconvolve(imp, signal.fftconvolve(pulse, res)[:m])[: ctx.n]
+    x = _lowpass(x, 1000 + 1500 * p.brightness, ctx.sr)
+    env = signal.fftconvolve(imp, np.exp(-tt / 0.01))[: ctx.n]
+    comb = _bandpass(ctx.rng.standard_normal(ctx.n), 800, 4000, ctx.sr) * env
+    rumble = _lowpass(ctx.rng.standard_normal(ctx.n), 120 * p.pitch, ctx.sr, order=4)
+    return (x / (np.std(x) + 1e-12) + 0.15 * comb / (np.std(comb) + 1e-12)
+            + 0.2 * rumble / (np.std(rumble) + 1e-12))
 
 
 def m_hum(ctx: Ctx) -> np.ndarray:
-    """Electrical hum and fan: mains harmonics (odd-heavy buzz) with slight wander, plus airflow."""
+    """Mains hum of a transformer / motor (fridge, ballast, fan): the iron core's magnetostriction follows B^2,
+    so it hums at twice the mains frequency (50 or 60 Hz), and a saturating core squares the flux off into a
+    buzz of many harmonics; a little of the mains fundamental leaks through. A motor turns slightly slower than
+    the field (slip 2-5 %): its once-per-turn knock rings the metal housing and beats slowly against the hum."""
     p = ctx.p
     t = np.arange(ctx.n) / ctx.sr
-    f0 = 100.0 * float(np.clip(p.pitch, 0.5, 2.0))  # twice the mains frequency: magnetostriction
-    wander = 1 + 0.002 * np.sin(2 * np.pi * 0.3 * t)
-    x = np.zeros(ctx.n)
-    for k in range(1, 41):
-        if f0 * k > 0.45 * ctx.sr:
-            break
-        a = (1.0 / k**0.7) * (1.5 if k % 2 else 0.7) * np.exp(-k * (0.25 - 0.2 * p.brightness))
-        x += a * np.sin(2 * np.pi * f0 * k * wander * t + ctx.rng.uniform(0, 2 * np.pi))
-    x *= 1 + 0.05 * np.sin(2 * np.pi * 0.7 * t)
-    air = _bandpass(ctx.rng.standard_normal(ctx.n), 200, 2500 + 3000 * p.brightness, ctx.sr)
-    return x / np.std(x) + 0.25 * air / np.std(air)
+    mains = 50.0 if ctx.rng.random() < 0.5 else 60.0
+    wander = 1 + 0.001 * (_slow_curve(ctx, t[::480], 0.2, 1.0).repeat(480)[: ctx.n] - 1)
+    phase = 2 * np.pi * mains * np.cumsum(wander) / ctx.sr
+    b = np.sin(phase)  # flux
+    core = np.sign(b) * np.abs(b) ** (0.05 + 0.1 * (1 - p.brightness))  # saturation flattens the flux
+    mag = core**2 - np.mean(core**2)  # magnetostriction ~ B^2: 2 x mains and its harmonics
+    mag = _lowpass(mag, 2000 + 4000 * p.brightness, ctx.sr)
+    x = 0.5 * b + mag / (np.std(mag) + 1e-12)
+    x *= 1 + 0.15 * (_slow_curve(ctx, t[::480], 3.0, 1.0).repeat(480)[: ctx.n] - 1)
+    x /= np.std(x) + 1e-12
+    # motor: once-per-turn knock at mains x (1 - slip) through housing modes
+    rot = mains * (1 - ctx.rng.uniform(0.02, 0.05))
+    pulses = _pulse_train(ctx, np.full(ctx.n, rot), 0.02) * ctx.rng.uniform(0.7, 1.0, ctx.n)
+    ratios = np.asarray(MATERIALS["metal"].ratios)
+    freqs = ratios * ctx.rng.uniform(180, 260) * p.pitch
+    ir = _modal_ir(ctx, freqs, np.full(freqs.size, 0.04), 1 / np.arange(1, freqs.size + 1), length=0.06)
+    mech = signal.fftconvolve(pulses, ir)[: ctx.n]
+    air = _bandpass(ctx.rng.standard_normal(ctx.n), 150, 1500 + 2000 * p.brightness, ctx.sr)
+    return x + 0.3 * mech / (np.std(mech) + 1e-12) + 0.05 * air / (np.std(air) + 1e-12)
 
 
 def m_chirp(ctx: Ctx) -> np.ndarray:
@@ -820,18 +855,30 @@ def m_footsteps(ctx: Ctx) -> np.ndarray:
 
 
 def m_rolling(ctx: Ctx) -> np.ndarray:
-    """Wheels on a surface: rumble modulated at the rotation rate, bumps at joints, optional squeak."""
+    """Wheels pushed over paving at walking pace (1-1.5 m/s): every joint between stones (10-20 cm apart,
+    so ~6-15 per second) knocks the wheel, the rear axle hits it again a wheelbase later, and each knock
+    rattles the frame (short metal ring); between joints the surface texture makes a rumble that swells once
+    per wheel turn (speed / circumference, ~2-3 Hz: a wheel is never perfectly round); optional squeak."""
     p = ctx.p
     t = np.arange(ctx.n) / ctx.sr
-    rot = ctx.rng.uniform(2.0, 3.5) * p.density
-    rumble = _lowpass(ctx.rng.standard_normal(ctx.n), 250 + 900 * p.brightness, ctx.sr, order=3)
-    rumble *= 1 + 0.4 * np.sin(2 * np.pi * rot * t)
-    out = rumble / (np.std(rumble) + 1e-12)
+    speed = ctx.rng.uniform(1.0, 1.5) * p.density  # m/s
+    rot = speed / ctx.rng.uniform(0.4, 0.6)  # wheel turns per second
+    joint = ctx.rng.uniform(0.1, 0.2)  # m between joints
+    rumble = _bandpass(ctx.rng.standard_normal(ctx.n), 80 * p.pitch, 1500 + 2000 * p.brightness, ctx.sr)
+    rumble *= 1 + 0.5 * np.sin(2 * np.pi * rot * t) ** 8
+    rumble *= np.clip(_slow_curve(ctx, t[::480], 1.0, 0.15).repeat(480)[: ctx.n], 0.1, None)
+    out = 0.6 * rumble / (np.std(rumble) + 1e-12)
     mat = ctx.material
-    bump_ir = _strike_ir(ctx, replace(mat, t60=min(mat.t60, 0.08)), mat.base_hz * p.pitch * 0.6)
-    bump_ir /= np.abs(bump_ir).max() + 1e-9
-    for tb in _event_times(ctx, 1.5 * p.density, regular=1 - p.roughness):
-        _place(ctx, out, bump_ir, tb, 2.0 * ctx.rng.uniform(0.5, 1.0))
+    wheel = _strike_ir(ctx, replace(mat, t60=min(mat.t60, 0.05)), mat.base_hz * p.pitch * 0.5)
+    wheel /= np.abs(wheel).max() + 1e-9
+    frame = _strike_ir(ctx, replace(MATERIALS["metal"], t60=0.15, noise=0.3), ctx.rng.uniform(600, 1200))
+    frame /= np.abs(frame).max() + 1e-9
+    wheelbase = ctx.rng.uniform(0.5, 0.7) / speed  # s until the rear wheels reach the same joint
+    for tj in _event_times(ctx, speed / joint, regular=0.85):
+        for tb, g in ((tj, 1.0), (tj + wheelbase, 0.8)):
+            a = g * ctx.rng.uniform(0.4, 1.0)
+            _place(ctx, out, wheel, tb, a)
+            _place(ctx, out, frame, tb + 0.002, 0.5 * a * ctx.rng.uniform(0.2, 1.0))
     if p.squeak > 0:
         out += 2.5 * p.squeak * _squeaks(ctx, _event_times(ctx, rot / 2, regular=0.8))
     return out
