@@ -38,13 +38,22 @@ def test_slow_model_never_blocks_and_counts_late_blocks(monkeypatch):
     st.prepare(SR, 1024, 1)
     block_s = 1024 / SR
     for r in st._runners:  # every model call, whichever path the worker takes, sleeps first
-        orig = r._call
+        orig, orig_bound = r._call, r.bound_method
 
         def slow(method, x, _orig=orig):
             time.sleep(3 * block_s)
             return _orig(method, x)
 
-        r._call = slow
+        def slow_bound(controls, _orig=orig_bound):
+            fn = _orig(controls)
+
+            def call(x):
+                time.sleep(3 * block_s)
+                return fn(x)
+
+            return None if fn is None else call
+
+        r._call, r.bound_method = slow, slow_bound
     worst = 0.0
     outs = []
     x = _burst(0.5)[:1]

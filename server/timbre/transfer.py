@@ -108,6 +108,13 @@ class ModelRunner:
             return True
         return False
 
+    def bound_method(self, controls: LatentControls | None = None):
+        """The model's method itself (bound once, called on a tensor with no wrapper in between) when
+        ``controls`` need no latent path, else None. For a streaming worker's per-chunk call; it must add
+        the time spent in it to :attr:`model_time` itself."""
+        c = controls or self.controls
+        return None if self._use_latent(c) else getattr(self.model.module, self.method)
+
     def run_block(self, block: np.ndarray, controls: LatentControls | None = None) -> np.ndarray:
         """``block``: float32 ``(in_channels, frames)``, frames a multiple of the ratio → model output."""
         x = self._torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32)[None])
