@@ -209,3 +209,54 @@ def test_idling_engine_pulses_at_its_firing_rate():
         lag = lags[window][np.argmax(ac[window])]
         assert ac[lag] > 0.3, (seed, ac[lag])
         assert 18 <= 1000 / lag <= 67, (seed, 1000 / lag)
+
+
+def _levels_db(x: np.ndarray, win_s: float) -> np.ndarray:
+    w = int(win_s * SR)
+    n = len(x) // w
+    return 10 * np.log10((x[: n * w].astype(np.float64).reshape(n, w) ** 2).mean(axis=1) + 1e-20)
+
+
+def test_room_tone_is_steady_and_falls_with_frequency():
+    x, choice = synthesize(SourceDescription("room tone", "still air in a room", "quiet room ambience", ("soft",)), 5.0)
+    assert choice.model == "room"
+    levels = _levels_db(x, 0.5)[1:-1]  # no gusts: half-second levels within a couple of dB
+    assert levels.max() - levels.min() < 3.0, levels
+    f = np.fft.rfftfreq(len(x), 1 / SR)
+    power = np.abs(np.fft.rfft(x)) ** 2
+    bands = [10 * np.log10(power[(f >= lo) & (f < 2 * lo)].mean()) for lo in (100, 400, 1000, 4000)]
+    assert all(a > b + 3 for a, b in zip(bands[:-1], bands[1:], strict=True)), bands  # ventilation noise: falls with frequency
+
+
+def test_scrape_level_follows_push_and_pause_bouts():
+    x, choice = synthesize(SourceDescription("chair", "wood", "dragged across the floor", ("rough",)), 5.0, seed=0)
+    assert choice.model == "scrape"
+    levels = _levels_db(x, 0.05)
+    active = levels > levels.max() - 30
+    edges = np.diff(np.r_[0, active.astype(int), 0])
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    long_bouts = [(s, e) for s, e in zip(starts, ends, strict=True) if (e - s) * 0.05 >= 0.4]
+    assert len(long_bouts) >= 2, list(zip(starts, ends, strict=True))  # pushes of 0.5-1.5 s ...
+    assert 0.15 < 1 - active.mean() < 0.7  # ... with pauses between them
+    # stick-slip at hundreds to thousands of slips per second: the energy sits well above the floor's rumble
+    f = np.fft.rfftfreq(len(x), 1 / SR)
+    power = np.abs(np.fft.rfft(x)) ** 2
+    assert (power * f).sum() / power.sum() > 1000
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_rattle_impacts_cluster_in_bouts_and_ring_high(seed):
+    x, choice = synthesize(SourceDescription("metal barricades", "steel tubing", "light rattle as they are adjusted",
+                                             ("clanky",)), 5.0, seed=seed)
+    assert choice.model == "rattle"
+    hp = signal.sosfilt(signal.butter(2, 1000, "high", fs=SR, output="sos"), x)
+    env = np.abs(hp)[: len(hp) // 240 * 240].reshape(-1, 240).max(axis=1)  # 5 ms peaks
+    peaks, _ = signal.find_peaks(env, height=0.1 * env.max(), distance=2)
+    gaps = np.diff(peaks) * 0.005
+    assert len(peaks) >= 10
+    assert np.median(gaps) < 0.06  # impacts come fast within a bout ...
+    assert gaps.max() > 0.3  # ... and bouts are separated by quiet
+    assert gaps.std() / gaps.mean() > 1.5  # clustered: far burstier than a Poisson stream (CV = 1)
+    f = np.fft.rfftfreq(len(x), 1 / SR)
+    power = np.abs(np.fft.rfft(x)) ** 2
+    assert (power * f).sum() / power.sum() > 1000  # steel tubes ring in the kHz

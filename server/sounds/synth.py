@@ -499,50 +499,126 @@ def m_bell(ctx: Ctx) -> np.ndarray:
     return out
 
 
+_BEAM_RATIOS = np.array([1.0, 2.756, 5.404, 8.933, 13.34])  # free-free beam (tube) bending modes
+
+
 def m_rattle(ctx: Ctx) -> np.ndarray:
-    """Loose parts knocking together: bursts of short, noisy, differently pitched impacts."""
+    """Loose parts knocking together (barricade hooks and feet, tubes, chains): each jostle sets a few loose
+    joints rattling, a bout of impacts with chaotic spacing (jittered, shrinking like a bouncing contact) and
+    force dying away; a collision rings both parts that meet, each at one of a few strike points (other mode
+    weights). A part is a tube: free-free bending modes (1, 2.76, 5.40, 8.93, 13.3 x f1, f1 ~200-600 Hz)
+    plus scattered wall modes at 1.5-7 kHz, high modes dying faster; thin tubes radiate little below
+    ~700 Hz. Some jostles also clank a foot on the ground (short dull stone knock)."""
     mat, p = ctx.material, ctx.p
+    sr = ctx.sr
+    n_parts = int(ctx.rng.integers(3, 6))
+    n_pos = 3  # strike points per part
+    hits: list[tuple[float, int, float]] = []
+    ground: list[tuple[float, float]] = []
+    for b in _event_times(ctx, 0.7 * p.density, regular=0.2):
+        length = ctx.rng.uniform(0.3, 1.0)
+        force = ctx.rng.uniform(0.4, 1.0)
+        if ctx.rng.random() < 0.6:
+            ground.append((b, force))
+        for _ in range(int(ctx.rng.integers(1, n_parts + 1))):  # loose joints set rattling by this jostle
+            i, j = ctx.rng.choice(n_parts, size=2, replace=False)
+            t = b + ctx.rng.uniform(0, 0.1)
+            gap = ctx.rng.uniform(0.02, 0.06)
+            a = force * ctx.rng.uniform(0.5, 1.0)
+            shrink = ctx.rng.uniform(0.85, 1.0)
+            while t < min(b + length, ctx.seconds - 0.01) and a > 0.03:
+                hit = a * ctx.rng.uniform(0.3, 1.0) ** (1 + p.roughness)
+                hits.append((t, i * n_pos + int(ctx.rng.integers(n_pos)), hit))
+                hits.append((t, j * n_pos + int(ctx.rng.integers(n_pos)), hit * ctx.rng.uniform(0.3, 1.0)))
+                gap = max(gap * shrink * np.exp(0.5 * ctx.rng.standard_normal()), 0.006)
+                t += gap
+                a *= ctx.rng.uniform(0.75, 0.97)
+    t60_0 = min(mat.t60, 1.0) * 0.3 * p.decay
+    contact = _contact(ctx, replace(mat, contact_ms=0.15, noise=0.1))  # steel on steel: a hard, short contact
+    irs = []
+    for _ in range(n_parts):
+        f1 = np.exp(ctx.rng.uniform(np.log(200), np.log(600))) * p.pitch
+        walls = np.sort(ctx.rng.uniform(1500, 7000, 8))
+        freqs = np.concatenate([f1 * _BEAM_RATIOS * (1 + 0.02 * ctx.rng.standard_normal(_BEAM_RATIOS.size)), walls])
+        keep = freqs < 0.45 * sr
+        freqs = freqs[keep]
+        t60 = np.clip(t60_0 * (freqs / f1) ** -0.4, 0.02, None)
+        tt = np.arange(int(1.2 * t60.max() * sr)) / sr
+        modes = (np.exp(-6.91 * tt[None, :] / t60[:, None])
+                 * np.sin(2 * np.pi * freqs[:, None] * tt[None, :] + ctx.rng.uniform(0, 2 * np.pi, freqs.size)[:, None]))
+        tilt = (freqs / f1) ** (0.4 * p.brightness)
+        for _ in range(n_pos):
+            irs.append(np.convolve(ctx.rng.uniform(0.0, 1.0, freqs.size) * tilt @ modes, contact))
     out = np.zeros(ctx.n)
-    f0 = mat.base_hz * p.pitch
-    parts = replace(mat, t60=min(mat.t60, 0.5) * 0.12, noise=min(1.0, mat.noise + 0.5), contact_ms=mat.contact_ms * 2)
-    irs = [_strike_ir(ctx, parts, f0 * np.exp(ctx.rng.uniform(np.log(0.5), np.log(3.0))), detune=0.08)
-           for _ in range(12)]
-    for b in _event_times(ctx, 0.6 * p.density, regular=0.3):
-        length = ctx.rng.uniform(0.3, 0.9)
-        n_hits = int(length * ctx.rng.uniform(8, 18) * (0.7 + p.roughness))
-        for t in b + np.sort(ctx.rng.uniform(0, length, n_hits)):
-            _place(ctx, out, irs[ctx.rng.integers(len(irs))], t, ctx.rng.uniform(0.1, 1.0) ** 2)
-    return out
+    for t, k, a in hits:
+        _place(ctx, out, irs[k], t, a)
+    out = _highpass(out, 700, sr)
+    out = out / (np.std(out) + 1e-12)
+    feet = _strike_ir(ctx, replace(MATERIALS["stone"], t60=0.05), ctx.rng.uniform(300, 600))
+    clank = np.zeros(ctx.n)
+    for t, a in ground:
+        _place(ctx, clank, feet, t, a)
+    return out + 0.5 * clank / (np.std(clank) + 1e-12)
 
 
-def _friction_source(ctx: Ctx, strokes: np.ndarray, stroke_len: float) -> np.ndarray:
-    """Stick-slip excitation: jittered pulse trains inside stroke envelopes, with rough noise."""
+def _drag_speed(ctx: Ctx) -> tuple[np.ndarray, list[float]]:
+    """Speed of a dragged object (m/s, per sample): pushes of 0.5-1.5 s that rise and fall, with pauses
+    between them; within a push the object moves jerkily (the legs catch and let go, ~8 Hz)."""
     p = ctx.p
-    env = np.zeros(ctx.n)
-    for t in strokes:
-        i, m = int(t * ctx.sr), int(stroke_len * ctx.rng.uniform(0.6, 1.3) * ctx.sr)
-        m = min(m, ctx.n - i)
-        if m > 8:
-            env[i:i + m] += np.sin(np.pi * np.arange(m) / m) ** 0.7
-    slip_rate = (250 + 600 * p.roughness) * p.pitch
-    inst = slip_rate * (1 + 0.4 * (ctx.rng.random(ctx.n) - 0.5))
-    phase = np.cumsum(inst) / ctx.sr
-    pulses = np.diff(np.floor(phase), prepend=0.0) * ctx.rng.uniform(0.3, 1.0, ctx.n)
-    noise = ctx.rng.standard_normal(ctx.n) * (1.0 + p.roughness)
-    return env * (pulses * 4 + noise)
+    t = np.arange(ctx.n) / ctx.sr
+    v = np.zeros(ctx.n)
+    starts = []
+    s = ctx.rng.uniform(0.05, 0.4)
+    while s < ctx.seconds - 0.2:
+        dur = ctx.rng.uniform(0.5, 1.5)
+        i0, i1 = int(s * ctx.sr), min(int((s + dur) * ctx.sr), ctx.n)
+        u = (t[i0:i1] - s) / dur
+        v[i0:i1] = ctx.rng.uniform(0.2, 0.5) * p.density**0.5 * np.clip(np.sin(np.pi * u), 0, None) ** 0.8
+        starts.append(s)
+        s += dur + ctx.rng.uniform(0.25, 0.9) / p.density
+    jerk = np.clip(_slow_curve(ctx, t[::240], 8.0, 1.0).repeat(240)[: ctx.n], 0.2, None)
+    return v * jerk, starts
 
 
 def m_scrape(ctx: Ctx) -> np.ndarray:
+    """Dragging (a chair across a floor): stick-slip friction. Each leg in contact sticks and slips at its
+    contact's own rate (600-2500 slips/s, set by contact stiffness and mass, rising a little with speed and
+    wandering with the load), skipping slips when the speed is low; a slip's strength grows with the stick
+    time and the speed, with heavy-tailed sizes (asperities). The slips ring the material's modes (dense,
+    quickly damped; small parts radiate little below ~400 Hz) and click; rough sliding noise
+    follows the speed. The speed comes in pushes with pauses and jerks within a push."""
     mat, p = ctx.material, ctx.p
-    strokes = _event_times(ctx, 0.8 * p.density, regular=0.5)
-    exc = _friction_source(ctx, strokes, 0.6)
-    freqs, t60, amps = _material_modes(ctx, mat, mat.base_hz * p.pitch, 0.5, 0.01)
-    ir = _modal_ir(ctx, freqs, np.minimum(t60, 0.3), amps, length=0.3)
-    body = signal.fftconvolve(exc, ir)[: ctx.n]
-    hiss = _highpass(exc, 1500 + 3000 * p.brightness, ctx.sr)
-    out = body / (np.std(body) + 1e-12) + 0.8 * hiss / (np.std(hiss) + 1e-12)
+    sr = ctx.sr
+    t = np.arange(ctx.n) / sr
+    v, starts = _drag_speed(ctx)
+    vn = v / max(v.max(), 1e-9)
+    exc = np.zeros((2, ctx.n))
+    for leg in range(int(ctx.rng.integers(2, 5))):
+        f_slip = ctx.rng.uniform(600, 2500) * p.pitch
+        load = np.clip(_slow_curve(ctx, t[::480], 2.0, 0.15).repeat(480)[: ctx.n], 0.3, None)
+        phase = np.cumsum(f_slip * load * (0.8 + 0.2 * vn) * (vn > 0.02)) / sr
+        steps = ctx.rng.lognormal(0, 0.2 + 0.2 * p.roughness, int(phase[-1] * 1.3) + 10)
+        thr = np.cumsum(steps)
+        m = int(np.searchsorted(thr, phase[-1]))
+        idx = np.minimum(np.searchsorted(phase, thr[:m]), ctx.n - 1)
+        keep = ctx.rng.random(idx.size) < np.clip(2 * vn[idx], 0, 1)
+        idx = idx[keep]
+        amps = (ctx.rng.uniform(0.5, 1.0) * vn[idx] * steps[:m][keep]
+                * np.minimum(ctx.rng.pareto(1.5, idx.size) + 0.2, 20))
+        np.add.at(exc[leg % 2], idx, amps)
+    f0 = mat.base_hz * p.pitch
+    ratios = np.sort(np.exp(ctx.rng.uniform(np.log(1.3), np.log(20), 16)))
+    t60 = np.clip(0.08 * p.decay * (ratios / ratios[0]) ** -0.5, 0.01, None)
+    amps = ratios**-0.3 * ctx.rng.uniform(0.5, 1.0, ratios.size)
+    body = sum(signal.fftconvolve(exc[k], _modal_ir(ctx, f0 * ratios * ctx.rng.uniform(0.95, 1.05, ratios.size),
+                                                      t60, amps, length=0.3))[: ctx.n] for k in range(2))
+    body = _highpass(body, 400, sr)
+    click = _highpass(exc[0] + exc[1], 2000, sr)
+    rough = _bandpass(ctx.rng.standard_normal(ctx.n), 400, 3000 + 5000 * p.brightness, sr) * vn**1.5
+    out = (body / (np.std(body) + 1e-12) + 0.3 * click / (np.std(click) + 1e-12)
+           + 0.2 * rough / (np.std(rough) + 1e-12))
     if p.squeak > 0:
-        out = out / max(np.abs(out).max(), 1e-9) + p.squeak * _squeaks(ctx, strokes)
+        out = out / max(np.abs(out).max(), 1e-9) + p.squeak * _squeaks(ctx, np.asarray(starts))
     return out
 
 
@@ -815,20 +891,43 @@ def m_insects(ctx: Ctx) -> np.ndarray:
     return out
 
 
+# NC-35 noise criterion curve (dB per octave band): the spectrum of a quiet room's ventilation noise
+_NC_HZ = np.array([16, 31.5, 63, 125, 250, 500, 1000, 2000, 4000, 8000, 16000])
+_NC_DB = np.array([80, 72, 62, 52, 45, 40, 36, 34, 33, 32, 31], float)
+
+
 def m_room(ctx: Ctx) -> np.ndarray:
-    """Room tone: steady low, brownish air noise, a faint ventilation hum and a trace of high air."""
+    """Room tone: steady ventilation noise with the falling spectrum of a quiet room (NC-35 curve), coloured
+    by the room's low axial modes (c / 2L for walls 2.4-6.5 m apart); a faint fan blade-pass tone
+    (90-180 Hz, two overtones), a trace of mains hum (twice the mains and its even harmonics) and far
+    traffic (a low rumble swelling slowly). No gusts: the level is steady."""
     p = ctx.p
+    sr = ctx.sr
+    t = np.arange(ctx.n) / sr
+    dims = ctx.rng.uniform([3.0, 2.5, 2.4], [6.5, 5.0, 3.2])
+    modes = np.concatenate([343.0 / (2 * d) * np.arange(1, 12) for d in dims])
+    modes = modes[modes < 400]
+    tilt = (p.brightness - 0.5) * 6.0  # dB per octave above 1 kHz
 
     def env(freqs: np.ndarray, times: np.ndarray) -> np.ndarray:
         f = np.maximum(freqs, 20.0)
-        shape = (f / 100.0) ** -0.9 / (1 + (f / (300 + 1500 * p.brightness)) ** 2) * (freqs > 25)
-        return shape[:, None] * np.ones(times.size)[None, :]
+        db = np.interp(np.log2(f), np.log2(_NC_HZ), _NC_DB) + tilt * np.maximum(np.log2(f / 1000.0), 0)
+        shape = 10 ** (db / 20) * (freqs > 25) / (1 + (f / 8000.0) ** 4)
+        colour = 1 + 1.5 * np.exp(-0.5 * ((f[:, None] - modes[None, :]) / (2 + 0.05 * modes[None, :])) ** 2).sum(1)
+        return (shape * colour)[:, None] * np.ones(times.size)[None, :]
 
     air = _shaped_noise(ctx, env, nfft=4096)
-    t = np.arange(ctx.n) / ctx.sr
-    hum = sum(np.sin(2 * np.pi * 50.0 * k * t) / k for k in (1, 2, 3))
-    air = air / (np.std(air) + 1e-12)
-    return air + 0.03 * hum + 0.05 * _highpass(ctx.rng.standard_normal(ctx.n), 4000, ctx.sr)
+    air /= np.std(air) + 1e-12
+    bpf = ctx.rng.uniform(90, 180)  # fan blade pass: rpm / 60 x blades
+    wobble = 1 + 0.003 * (_slow_curve(ctx, t[::480], 0.5, 1.0).repeat(480)[: ctx.n] - 1)
+    ph = 2 * np.pi * bpf * np.cumsum(wobble) / sr
+    fan = np.sin(ph) + 0.4 * np.sin(2 * ph + 1) + 0.2 * np.sin(3 * ph + 2)
+    mains = 50.0 if ctx.rng.random() < 0.5 else 60.0
+    hum = sum(np.sin(2 * np.pi * mains * k * t + ctx.rng.uniform(0, 6)) / k for k in (2, 4, 6))
+    traffic = _lowpass(ctx.rng.standard_normal(ctx.n), 150, sr, order=4)
+    traffic *= np.clip(_slow_curve(ctx, t[::480], 0.15, 0.8).repeat(480)[: ctx.n], 0.2, None)
+    traffic /= np.std(traffic) + 1e-12
+    return air + 0.15 * fan + 0.08 * hum + 0.3 * traffic
 
 
 def m_footsteps(ctx: Ctx) -> np.ndarray:
