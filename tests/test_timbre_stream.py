@@ -160,3 +160,26 @@ def test_dry_line_longer_than_a_chunk_and_cpu_accounting():
     assert s["model_cpu_ms"] > 0 and s["host_worker_cpu_ms"] >= 0
     assert s["handoff_cpu_ms"] >= 0 and s["audio_handoff_cpu_ms"] >= 0
     assert s["model_cpu_ms"] + s["host_worker_cpu_ms"] <= s["compute_mean_ms"] * 1.5 + 1.0
+
+
+def test_blocks_of_any_size_up_to_max_block_equal_the_offline_transfer():
+    """Hosts may call with fewer frames than max_block (a partial JACK period, the end of a file): chunks fill
+    across calls and the output is still the offline transfer delayed by the buffering, sample for sample."""
+    model = NNModel.load(BUILTIN_DIR / "keyboard.ts")
+    x = _burst(0.6)[:1]
+    st = StreamingTimbre(model, freewheel=True)
+    st.prepare(SR, 1000, 1)
+    assert st.chunk == 1000 and st.buffer_latency == 1000
+    sizes = [1000, 1, 999, 300, 700, 517, 483, 1000, 64, 936]
+    outs, pos, i = [], 0, 0
+    while pos < x.shape[1]:
+        n = min(sizes[i % len(sizes)], x.shape[1] - pos)
+        outs.append(st.process(x[:, pos : pos + n]))
+        pos, i = pos + n, i + 1
+    st.close()
+    y = np.concatenate(outs, axis=1)
+    ref = transfer(x, SR, model.fresh(), align=False)
+    D = st.buffer_latency
+    assert np.abs(y[:, :D]).max() == 0.0
+    full = (x.shape[1] // 1000) * 1000 - D  # output samples whose chunk was complete before the file ended
+    np.testing.assert_allclose(y[:, D : D + full], ref[:, :full], atol=1e-6, rtol=0)

@@ -222,7 +222,6 @@ class StreamingTimbre:
         L = self.model_latency
         self._history_chunks = H = L // M + 2
         self._n_in = S_in = S + H
-        self._acc = np.zeros((ch, M), np.float32)
         self._fill = 0
         self._in_slots = np.zeros((S_in, ch, M), np.float32)
         self._out_slots = np.zeros((S, ch, M), np.float32)
@@ -233,6 +232,7 @@ class StreamingTimbre:
         # tensor views made once: (1, ch, M) per input and output slot, so a chunk costs no wrapping
         self._in_t = [torch.from_numpy(self._in_slots[j : j + 1]) for j in range(S_in)]
         self._out_t = [torch.from_numpy(self._out_slots[j : j + 1]) for j in range(S)]
+        self._in_views, self._out_views = list(self._in_slots), list(self._out_slots)  # (ch, M) views, made once
         r0 = self._runners[0]
         self._direct = (groups == 1 and isinstance(r0, ModelRunner)  # not a ResamplingRunner
                         and r0.in_channels == ch and r0.out_channels == ch)
@@ -318,19 +318,6 @@ class StreamingTimbre:
                     self._wake.set()
 
     # -- audio thread ----------------------------------------------------------------------------
-    def _submit(self, chunk: np.ndarray) -> None:
-        seq = self._submitted
-        self._in_slots[seq % self._n_in] = chunk
-        self._submitted = seq + 1
-        q = self._queue
-        if q is not None:
-            if self._audio_clock is None:
-                q.put_nowait(seq)
-            else:  # profile: the CPU the hand-over costs this thread (waking the worker: a futex call)
-                t0 = self._audio_clock()
-                q.put_nowait(seq)
-                self.audio_handoff_cpu_s += self._audio_clock() - t0
-
     def _wait_for(self, slot: int, chunk: int) -> None:
         """Freewheel only: wait until the worker has published ``chunk`` (or has stopped)."""
         while self._out_seq[slot] != chunk and self._thread is not None and self._thread.is_alive():
@@ -342,20 +329,31 @@ class StreamingTimbre:
         if ch != self.channels or n > self.max_block:
             raise ConfigError(f"block {block.shape} does not fit prepare({self.channels} channels, "
                               f"max_block {self.max_block})")
-        M = self.chunk
-        # 1. input: accumulate into the current chunk, hand full chunks to the worker
-        if n == M and self._fill == 0:  # the usual case, a whole chunk per block: one copy
-            self._submit(block)
+        M, fill = self.chunk, self._fill
+        # 1. input: straight into the input slot of the chunk being filled (n <= M, so at most one chunk
+        # completes per call); a full chunk is handed to the worker
+        k = min(M - fill, n)
+        slot_in = self._in_views[self._submitted % self._n_in]
+        if k == M:  # the usual case, a whole chunk per block: one copy
+            slot_in[:] = block
         else:
-            i = 0
-            while i < n:
-                k = min(M - self._fill, n - i)
-                self._acc[:, self._fill : self._fill + k] = block[:, i : i + k]
-                self._fill += k
-                i += k
-                if self._fill == M:
-                    self._submit(self._acc)
-                    self._fill = 0
+            slot_in[:, fill : fill + k] = block[:, :k]
+        fill += k
+        if fill == M:
+            seq = self._submitted
+            self._submitted = seq + 1
+            q = self._queue
+            if q is not None:
+                if self._audio_clock is None:
+                    q.put_nowait(seq)
+                else:  # profile: the CPU the hand-over costs this thread (waking the worker: a futex call)
+                    t0 = self._audio_clock()
+                    q.put_nowait(seq)
+                    self.audio_handoff_cpu_s += self._audio_clock() - t0
+            fill = n - k
+            if fill:
+                self._in_views[self._submitted % self._n_in][:, :fill] = block[:, k:]
+        self._fill = fill
         # 2. output: stream samples [start, start + n) of the model output, D samples behind input
         start = self._pos - self.buffer_latency
         self._pos += n
@@ -366,7 +364,7 @@ class StreamingTimbre:
             if self.freewheel:
                 self._wait_for(slot, chunk)
             if self._out_seq[slot] == chunk:
-                out = self._out_slots[slot].copy()
+                out = self._out_views[slot].copy()
             else:
                 late = True
                 out = self._last.copy() if self.fallback == "last" else np.zeros((ch, n), np.float32)
