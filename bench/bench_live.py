@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import os
 import platform
+import shutil
 import socket
 import statistics
 import sys
@@ -44,8 +45,6 @@ def measure(block: int, voices: int, fx: str, seconds: float, tmp: Path, timbre:
     s = make(block, tmp)
     try:
         if timbre:
-            import shutil
-
             shutil.copyfile(BUILTIN, tmp / "keyboard.ts")
             s._set_timbre_now(0, "keyboard")
         eng = s.engine
@@ -164,6 +163,41 @@ def contention(tmp: Path, block: int = 1024, blocks: int = 600) -> dict:
             "p99_ms": float(np.percentile(ms, 99)), "max_ms": float(ms.max()), "late": int((ms > period * 1000).sum())}
 
 
+def fluidsynth_cli_load(voices: int, tmp: Path, seconds: float = 20.0) -> float:
+    """The peer: CPU time of the fluidsynth CLI rendering the same held notes (same font, programs, channels,
+    48 kHz, its default reverb and chorus, as the engine's samplers have) per second of audio, i.e. its load
+    as a fraction of real time. Child CPU time (user + system) of a ``seconds`` render, less that of a
+    near-empty render (start-up, soundfont load)."""
+    import resource
+    import subprocess
+
+    import mido
+
+    from server.paths import default_soundfont
+
+    chans = [c for c in range(16) if c != 9]
+
+    def cpu_of(length: float) -> float:
+        mf = mido.MidiFile(ticks_per_beat=480)  # 120 bpm: 960 ticks per second
+        tr = mido.MidiTrack()
+        mf.tracks.append(tr)
+        tr += [mido.Message("program_change", channel=c, program=19) for c in chans]
+        notes = [(chans[i % len(chans)], 36 + (i * 7) % 60) for i in range(voices)]
+        tr += [mido.Message("note_on", channel=c, note=k, velocity=90) for c, k in notes]
+        tr.append(mido.MetaMessage("text", text="end", time=round(length * 960)))
+        tr += [mido.Message("note_off", channel=c, note=k, velocity=0) for c, k in notes]
+        mid = tmp / f"peer-{voices}.mid"
+        mf.save(mid)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(["fluidsynth", "-ni", "-q", "-F", str(tmp / "peer.wav"), "-r", str(SR),
+                        "-o", "audio.file.format=float", str(default_soundfont()), str(mid)],
+                       check=True, capture_output=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    return max(0.0, min(cpu_of(seconds) for _ in range(2)) - min(cpu_of(0.05) for _ in range(2))) / seconds
+
+
 def _setup() -> Path:
     """Switch interval as `wave serve` sets it (the audio thread gets the GIL within 1 ms); scratch folder."""
     sys.setswitchinterval(0.001)
@@ -187,6 +221,11 @@ def run(seconds: float = 3.0) -> str:
                 r = measure(block, voices, "6 fx master", seconds, tmp, timbre=True)
                 print(r, file=sys.stderr)
                 rows.append(r)
+    peer = {}
+    if shutil.which("fluidsynth"):
+        for voices in (1, 16, 64):
+            peer[voices] = fluidsynth_cli_load(voices, tmp)
+            print({"fluidsynth CLI voices": voices, "load": peer[voices]}, file=sys.stderr)
     rtt = osc_rtt(500, tmp)
     print(rtt, file=sys.stderr)
     busy = contention(tmp)
@@ -206,12 +245,24 @@ def run(seconds: float = 3.0) -> str:
         f"Machine load average while measuring: {os.getloadavg()[0]:.1f} (other jobs), so p99/max "
         "include preemption by other processes.",
         "",
-        "| block | notes | effects | timbre model | fluid voices | mean load | p99 load | max load |",
-        "|---|---|---|---|---|---|---|---|",
+        "The peer: the `fluidsynth` CLI rendering the same held notes to a file (same font, programs and "
+        "channels, 48 kHz, its default reverb and chorus, which each channel's sampler in the engine has too), "
+        "its CPU time per second of audio (less its start-up); `÷ CLI` = the engine's mean load over it, "
+        "in rows without effects or a timbre model (the engine's own cost over plain FluidSynth: its "
+        "per-channel samplers, block driving, mixing and master limiter). It is largest with 16 notes: one "
+        "per channel keeps 15 samplers busy, each with its own reverb and chorus (what lets every channel "
+        "have its own timbre model and effects), where the CLI runs one synth; with 1 note only one "
+        "sampler runs (silent ones are skipped), with 64 the voices dominate.",
+        "",
+        "| block | notes | effects | timbre model | fluid voices | mean load | p99 load | max load "
+        "| fluidsynth CLI load | ÷ CLI |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        cli = peer.get(r["voices"]) if r["fx"] == "none" and not r["timbre"] else None
+        vs = f"{cli:.3f} | {r['mean'] / cli:.2f}" if cli else "- | -"
         lines.append(f"| {r['block']} | {r['voices']} | {r['fx']} | {r['timbre'] or '-'} | {r['fluid_voices']} | "
-                     f"{r['mean']:.3f} | {r['p99']:.3f} | {r['max']:.3f} |")
+                     f"{r['mean']:.3f} | {r['p99']:.3f} | {r['max']:.3f} | {vs} |")
     lines += ["", f"OSC round trip (`/wave/ping` → `/wave/pong`, loopback UDP, audio running, {rtt['count']} "
               f"pings): median {rtt['median_ms']:.3f} ms, p99 {rtt['p99_ms']:.3f} ms, max {rtt['max_ms']:.3f} ms, "
               f"{rtt['lost']} lost.", "",
