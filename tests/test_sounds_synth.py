@@ -260,3 +260,37 @@ def test_rattle_impacts_cluster_in_bouts_and_ring_high(seed):
     f = np.fft.rfftfreq(len(x), 1 / SR)
     power = np.abs(np.fft.rfft(x)) ** 2
     assert (power * f).sum() / power.sum() > 1000  # steel tubes ring in the kHz
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_footsteps_fall_at_a_walking_cadence_heel_then_sole(seed):
+    x, choice = synthesize(SourceDescription("officer", "leather boots", "footsteps on stone pavement"), 6.0, seed=seed)
+    assert choice.model == "footsteps"
+    env = np.abs(x)[: len(x) // 48 * 48].reshape(-1, 48).max(axis=1)  # 1 ms peaks
+    steps, _ = signal.find_peaks(env, height=0.12 * env.max(), distance=300)  # heel strikes, >= 0.3 s apart
+    gaps = np.diff(steps) / 1000.0
+    assert 1.5 <= 1 / np.median(gaps) <= 2.3, gaps  # 1.5-2.3 steps per second ...
+    assert 0.02 < gaps.std() / gaps.mean() < 0.2  # ... with a natural spread, not a metronome
+    # each heel strike is followed 60-120 ms later by the sole coming down: a second, weaker contact
+    seconds = [env[s + 50:s + 130].max() / env[s] for s in steps[:-1]]
+    assert np.median(seconds) > 0.2
+    # between the steps a quiet floor of outdoor noise, not digital silence
+    assert 1e-4 < np.percentile(env, 5) / env.max() < 0.05
+
+
+def test_footsteps_on_floorboards_knock_lower_than_on_paving():
+    """The surface named in the play method shapes each contact: wooden floorboards knock lower than stone
+    paving (spectral centroid above the body's thump, 300 Hz and up)."""
+
+    def centroid(play_method: str) -> float:
+        cs = []
+        for seed in range(3):
+            x, choice = synthesize(SourceDescription("officer", "leather boots", play_method), 4.0, seed=seed)
+            assert choice.model == "footsteps"
+            f, pxx = signal.welch(x, SR, nperseg=4096)
+            band = f > 300
+            cs.append((f[band] * pxx[band]).sum() / pxx[band].sum())
+        return float(np.mean(cs))
+
+    stone, wood = centroid("footsteps on stone pavement"), centroid("footsteps on a wooden floor")
+    assert wood < 0.85 * stone, (wood, stone)

@@ -273,18 +273,24 @@ def choose_model(desc: SourceDescription) -> tuple[str, dict[str, float]]:
     return best[0], scores
 
 
+def material_in(text: str) -> str | None:
+    """The material named earliest in ``text`` (a key of :data:`MATERIALS`), or None."""
+    t = _norm(text)
+    found: list[tuple[int, str]] = []
+    for mat, m in MATERIALS.items():
+        for kw in m.keywords:
+            hit = re.search(r"\b" + re.escape(kw), t)
+            if hit:
+                found.append((hit.start(), mat))
+    return min(found)[1] if found else None
+
+
 def choose_material(desc: SourceDescription) -> tuple[str, bool]:
     """The material named earliest in the material text (then the name, then the play method)."""
     for text in (desc.material, desc.name, desc.play_method):
-        t = _norm(text)
-        found: list[tuple[int, str]] = []
-        for mat, m in MATERIALS.items():
-            for kw in m.keywords:
-                hit = re.search(r"\b" + re.escape(kw), t)
-                if hit:
-                    found.append((hit.start(), mat))
-        if found:
-            return min(found)[1], True
+        mat = material_in(text)
+        if mat is not None:
+            return mat, True
     return DEFAULT_MATERIAL, False
 
 
@@ -325,6 +331,7 @@ class Ctx:
     rng: np.random.Generator
     p: Params
     material: Material
+    surface: Material | None = None  # what the source acts on, when the play method names it ("on a wooden floor")
 
     @property
     def seconds(self) -> float:
@@ -931,26 +938,81 @@ def m_room(ctx: Ctx) -> np.ndarray:
 
 
 def m_footsteps(ctx: Ctx) -> np.ndarray:
-    """Heel then toe: low thud (filtered noise burst) plus a short ring of the floor's material."""
-    mat, p = ctx.material, ctx.p
-    floor = mat if mat.t60 < 0.3 else MATERIALS["stone"]
+    """A walker passing on hard paving: ~1.7-2 steps/s with natural timing spread and a left/right
+    difference in step length and force. Each step is a heel strike (a ~1 ms contact) and, 60-120 ms later,
+    the sole rolling down onto the toe; shoe and paving are too heavily damped to ring as tones, so each
+    contact radiates a noisy transient (a bright 1.5-8 kHz click of a few ms over a 150-1200 Hz knock of
+    ~10 ms) and the body's weight lands as a low thump; grit crunches under the sole after each contact
+    and sometimes the sole scuffs as it lifts. The level swells and fades as the walker passes
+    (1 / distance), over a quiet outdoor noise floor. A surface named in the play method changes the
+    contact: floorboards (wood) knock lower and ring longer, soft ground (grass, earth, snow, carpet) has
+    no click, a dull knock and more crunch."""
+    p = ctx.p
+    sr, rng = ctx.sr, ctx.rng
+    cadence = rng.uniform(1.7, 2.0) * p.density ** 0.5
+    limp = rng.uniform(-0.04, 0.04)  # left and right steps differ a little in length
+    times, t = [], rng.uniform(0.05, 0.4)
+    while t < ctx.seconds - 0.05:
+        times.append(t)
+        t += (1 + (limp if len(times) % 2 else -limp)) * (1 + (0.03 + 0.05 * p.roughness) * rng.standard_normal()) / cadence
+    times = np.asarray(times)
+    d0, v = rng.uniform(1.5, 3.0), rng.uniform(1.2, 1.6)  # closest approach (m), walking speed (m/s)
+    level = d0 / np.sqrt(d0**2 + (v * (times - rng.uniform(0.35, 0.65) * ctx.seconds)) ** 2)
     out = np.zeros(ctx.n)
-    gritty = p.roughness > 0.4 or floor is MATERIALS["soft"]
-    for t in _event_times(ctx, 1.8 * p.density, regular=max(0.75, 1 - p.roughness)):
-        for part, (delay, gain) in enumerate(((0.0, 1.0), (ctx.rng.uniform(0.06, 0.1), 0.55))):
-            n = int(0.04 * ctx.sr)
-            burst = ctx.rng.standard_normal(n) * np.exp(-np.arange(n) / (0.008 * ctx.sr))
-            thud = _lowpass(burst, 400 + 2500 * p.brightness, ctx.sr)
-            ring = _strike_ir(ctx, replace(floor, t60=min(floor.t60, 0.06)), floor.base_hz * p.pitch)
-            step = np.zeros(max(len(thud), len(ring)))
-            step[: len(thud)] += thud
-            step[: len(ring)] += 0.6 * ring / (np.abs(ring).max() + 1e-9) * np.abs(thud).max()
-            if gritty:
-                k = int(0.05 * ctx.sr)
-                step = np.pad(step, (0, max(0, k - len(step))))
-                step[:k] += 0.3 * _highpass(ctx.rng.standard_normal(k), 2000, ctx.sr) * ctx.rng.random(k) ** 4
-            _place(ctx, out, step, t + delay, gain * ctx.rng.uniform(0.8, 1.0) * (1 if part == 0 else 0.9))
-    return out
+    side_gain = rng.uniform(0.8, 0.95)
+    for i, t in enumerate(times):
+        _place(ctx, out, _footfall(ctx), t, level[i] * rng.uniform(0.85, 1.0) * (side_gain if i % 2 else 1.0))
+    # quiet outdoor noise floor (far traffic and air), ~42 dB under the steps
+    floor = _lowpass(rng.standard_normal(ctx.n), 600, sr) + 0.15 * _highpass(rng.standard_normal(ctx.n), 2000, sr)
+    floor *= np.clip(_slow_curve(ctx, np.arange(ctx.n)[::480] / sr, 0.3, 0.4), 0.3, None).repeat(480)[: ctx.n]
+    return out + 10 ** (-42 / 20) * np.abs(out).max() * floor / (np.std(floor) + 1e-12)
+
+
+def _footfall(ctx: Ctx) -> np.ndarray:
+    """One step (0.35 s): heel strike, sole slap 60-120 ms later, the weight's thump, grit and a scuff."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    n = int(0.35 * sr)
+    roll = rng.uniform(0.06, 0.12)
+    exc = np.zeros(n)  # contact force: heel short and sharp, sole flatter; each may bounce once
+    for t0, a, ms in ((0.0, 1.0, rng.uniform(0.3, 0.8)), (roll, rng.uniform(0.45, 0.75), rng.uniform(1.0, 2.0))):
+        m, i0 = max(int(ms * 1e-3 * sr), 2), int(t0 * sr)
+        exc[i0:i0 + m] += a * np.sin(np.pi * np.arange(m) / m) / m
+        if rng.random() < 0.6:
+            j = i0 + int(rng.uniform(0.004, 0.012) * sr)
+            exc[j:j + m] += 0.3 * a * np.sin(np.pi * np.arange(m) / m) / m
+    # the surface underfoot (named in the play method; hard paving when none is): floorboards knock lower
+    # and ring longer, soft ground (grass, earth, snow, carpet) damps the click and crunches
+    surface = ctx.surface or MATERIALS["stone"]
+    wood, soft = surface is MATERIALS["wood"], surface is MATERIALS["soft"]
+    hi_band, knock_band, knock_s = (((1000, 3000 + 4000 * p.brightness), (80, 700), 0.025) if wood else
+                                    ((1500, 4000), (80, 500), 0.008) if soft else
+                                    ((1500, 4000 + 6000 * p.brightness), (150, 1200), 0.01))
+    m = int(0.08 * sr)
+    k = np.arange(m) / sr
+    hi = _bandpass(rng.standard_normal(m), *hi_band, sr) * np.exp(-k / 0.004)
+    mid = _bandpass(rng.standard_normal(m), *knock_band, sr) * np.exp(-k / knock_s)
+    click = signal.fftconvolve(exc, (0.0 if soft else 1.0) * hi / np.abs(hi).max() + 1.2 * mid / np.abs(mid).max())[:n]
+    click += (0.0 if soft else 0.3) * _highpass(exc * rng.standard_normal(n), 1500, sr)
+    thump = np.zeros(n)  # the body's mass landing: ~15-25 ms, below 300 Hz
+    for t0, a in ((0.0, 1.0), (roll, 0.5)):
+        m, i0 = int(rng.uniform(0.015, 0.025) * sr), int(t0 * sr)
+        thump[i0:i0 + m] += a * np.sin(np.pi * np.arange(m) / m) ** 2
+    thump = _lowpass(np.diff(thump, prepend=0.0), 300, sr)
+    gn = int(rng.integers(8, 30))  # grit crushed under the heel, then under the sole
+    gt = np.concatenate([rng.exponential(0.015, gn // 2), roll + rng.exponential(0.02, gn - gn // 2)])
+    grit = np.zeros(n)
+    np.add.at(grit, np.clip((gt * sr).astype(int), 0, n - 1),
+              np.minimum(rng.pareto(1.5, gn) + 0.1, 8) * rng.choice([-1, 1], gn))
+    grit = _highpass(grit, 1500 if soft else 3000, sr)
+    scuff = np.zeros(n)
+    if rng.random() < 0.35:  # the sole scuffs as the foot rolls off
+        i0 = int((roll + rng.uniform(0.05, 0.12)) * sr)
+        m = min(int(rng.uniform(0.05, 0.12) * sr), n - i0)
+        scuff[i0:i0 + m] = _bandpass(rng.standard_normal(m), 1500, 7000, sr) * np.hanning(m)
+    s = click / (np.abs(click).max() + 1e-12) + thump / (np.abs(thump).max() + 1e-12)
+    s += (0.4 if soft else 0.05 if wood else 0.15 + 0.1 * p.roughness) * grit / (np.abs(grit).max() + 1e-12)
+    s += 0.06 * scuff / (np.abs(scuff).max() + 1e-12)
+    return s * np.exp(-np.arange(n) / sr / 0.2)
 
 
 def m_rolling(ctx: Ctx) -> np.ndarray:
@@ -1080,7 +1142,9 @@ def synthesize(desc: SourceDescription, seconds: float = 5.0, *, seed: int = 0, 
         log.info("%s: no known material in %r; using %s", desc.name, desc.material, DEFAULT_MATERIAL)
     rng = np.random.default_rng(source_seed(seed, desc))
     n = int(round(seconds * sample_rate))
-    ctx = Ctx(int(sample_rate), n, rng, choice.params, MATERIALS[choice.material])
+    surface = material_in(desc.play_method)
+    ctx = Ctx(int(sample_rate), n, rng, choice.params, MATERIALS[choice.material],
+              MATERIALS[surface] if surface else None)
     x = np.asarray(MODEL_FUNCS[choice.model](ctx), dtype=np.float64)[:n]
     x = _highpass(x, 20.0, ctx.sr)  # no DC / subsonic drift
     # 5 ms fade in/out so a cut never clicks
