@@ -11,7 +11,9 @@ not wall time, so other processes on a shared machine do not enter the figures:
   is late and the worker never queues. Per block:
   - *model*: CPU time inside the model's own methods, measured on the worker thread around each
     module call (``ModelRunner(clock=time.thread_time)``);
-  - *audio thread*: CPU time of ``process()`` (copy in, chunk hand-over, copy out);
+  - *audio thread*: CPU time of ``process()`` as it runs live (``profile`` off: copy in, chunk
+    hand-over, copy out), less the hand-over, which is measured in the profiled half of the round
+    (medians per block of both);
   - *worker*: the worker's CPU time per chunk outside the model's methods (input/output copies,
     channel matching, tensor wrapping, latent-control path, dry/wet delay line, bookkeeping);
   - *hand-off*: the worker's CPU time spent waking up in ``queue.get()`` (kernel + GIL), the fixed
@@ -52,19 +54,34 @@ def _bare(model, x, n):
 
 
 def _host(st, x, n):
-    """One round of the live processor: per-block CPU of the audio thread, and the worker's stats."""
+    """One round of the live processor: the worker's stats and the audio thread's CPU per block.
+
+    First ``n`` blocks with ``profile`` on (the worker's split into model / host / hand-off, and the audio
+    thread's hand-over cost per block), then ``n`` more with it off, timing ``process()`` as it runs live.
+    The audio thread's figure is the median ``process()`` less the median hand-over (medians: a block
+    preempted by another process does not swing them), so the profiling clocks are not counted as host work.
+    """
     st.reset()  # fresh counters (and model copies) for this round
-    audio = 0.0
-    for i in range(n):
-        t0 = time.thread_time()
-        st.process(x[:, i * BLOCK : (i + 1) * BLOCK])
-        audio += time.thread_time() - t0
-        while st.chunks_done < i + 1:  # untimed: let the worker finish this chunk
-            time.sleep(0.0002)
+
+    def feed(i0):
+        cpu, handoff = [], []
+        for i in range(i0, i0 + n):
+            h0 = st.audio_handoff_cpu_s
+            t0 = time.thread_time()
+            st.process(x[:, i * BLOCK : (i + 1) * BLOCK])
+            cpu.append(time.thread_time() - t0)
+            handoff.append(st.audio_handoff_cpu_s - h0)
+            while st.chunks_done < i + 1:  # untimed: let the worker finish this chunk
+                time.sleep(0.0002)
+        return statistics.median(cpu), statistics.median(handoff)
+
+    st.profile = True
+    _, handoff_audio = feed(0)
     s = st.stats()
     assert s["late_blocks"] <= 1, s  # the first output block is due before any chunk is done
-    handoff_audio = s["audio_handoff_cpu_ms"] / 1e3
-    return {"audio": audio / n - handoff_audio, "model": s["model_cpu_ms"] / 1e3,
+    st.profile = False
+    audio, _ = feed(n)
+    return {"audio": audio - handoff_audio, "model": s["model_cpu_ms"] / 1e3,
             "worker": s["host_worker_cpu_ms"] / 1e3, "handoff": s["handoff_cpu_ms"] / 1e3 + handoff_audio}
 
 
@@ -90,7 +107,7 @@ def measure(model, n: int, rounds: int = ROUNDS) -> dict:
     """Interleaved bare / host rounds on one model; medians (seconds per block) and overhead range."""
     from server.timbre.stream import StreamingTimbre
 
-    x = (np.random.default_rng(0).standard_normal((1, (n + 2) * BLOCK)) * 0.1).astype(np.float32)
+    x = (np.random.default_rng(0).standard_normal((1, (2 * n + 2) * BLOCK)) * 0.1).astype(np.float32)
     st = StreamingTimbre(model, profile=True)
     st.prepare(model.sr, BLOCK, 1)
     _bare(model, x, 5)  # warm the bare model's graphs too

@@ -65,7 +65,8 @@ class StreamingTimbre:
     ``method``: ``forward`` (default), ``latent`` (encode → controls → decode) or any audio→audio
     method. ``controls``: latent bias/scale, temperature, dry/wet (swap with :meth:`set_controls`).
     ``fallback``: ``"silence"`` or ``"last"`` when a block is late. ``profile``: also time the audio
-    thread's side of the chunk hand-over (two CPU-clock reads per chunk; see :meth:`stats`).
+    thread's side of the chunk hand-over (two CPU-clock reads per chunk; see :meth:`stats`); the
+    attribute may be switched between blocks.
     """
 
     def __init__(
@@ -91,7 +92,7 @@ class StreamingTimbre:
         self.fallback = fallback
         self.n_slots = max(3, int(slots))
         self.seed = int(seed)
-        self._audio_clock = time.thread_time if profile else None
+        self.profile = bool(profile)  # may be switched between blocks (a benchmark alternates it)
         ModelRunner(self.model, method, self.controls)  # validates method and controls now
         self.latency_samples = 0
         self.model_latency = 0
@@ -344,12 +345,12 @@ class StreamingTimbre:
             self._submitted = seq + 1
             q = self._queue
             if q is not None:
-                if self._audio_clock is None:
+                if not self.profile:
                     q.put_nowait(seq)
                 else:  # profile: the CPU the hand-over costs this thread (waking the worker: a futex call)
-                    t0 = self._audio_clock()
+                    t0 = time.thread_time()
                     q.put_nowait(seq)
-                    self.audio_handoff_cpu_s += self._audio_clock() - t0
+                    self.audio_handoff_cpu_s += time.thread_time() - t0
             fill = n - k
             if fill:
                 self._in_views[self._submitted % self._n_in][:, :fill] = block[:, k:]
