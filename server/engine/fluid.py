@@ -24,6 +24,7 @@ import ctypes
 import io
 import logging
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,8 +57,13 @@ def import_pyfluidsynth():
 
     pyfluidsynth prints where it found the library when ``$CI`` is set; on ``wave serve`` that line would
     land before the ready line that scripts parse, and on any command that writes JSON to stdout it would
-    corrupt the output. The message goes to the debug log instead.
+    corrupt the output. The message goes to the debug log instead. The redirection swaps ``sys.stdout`` for
+    every thread, so it is done only for the first import (normally at start-up); later calls return the
+    loaded module.
     """
+    loaded = sys.modules.get("fluidsynth")
+    if loaded is not None:
+        return loaded
     buf = io.StringIO()
     try:
         with contextlib.redirect_stdout(buf):
