@@ -294,3 +294,18 @@ def test_footsteps_on_floorboards_knock_lower_than_on_paving():
 
     stone, wood = centroid("footsteps on stone pavement"), centroid("footsteps on a wooden floor")
     assert wood < 0.85 * stone, (wood, stone)
+
+
+def test_wind_is_low_frequency_turbulence_that_swells_with_gusts():
+    """Wind in the open: power falls with frequency (turbulence, f^-5/3 above a low corner), and the level
+    swells and drops with gusts lasting seconds."""
+    for seed in range(3):
+        x, choice = synthesize(SourceDescription("wind", "moving air", "wind blowing across open space"), 6.0,
+                               seed=seed)
+        assert choice.model == "wind"
+        f, pxx = signal.welch(x, SR, nperseg=8192)
+        band = lambda lo, hi: pxx[(f >= lo) & (f < hi)].mean()  # noqa: E731
+        assert 10 * np.log10(band(100, 200) / band(1000, 2000)) > 5, seed
+        assert 10 * np.log10(band(1000, 2000) / band(4000, 8000)) > 6, seed
+        rms = np.sqrt([np.mean(c**2) for c in np.array_split(x.astype(np.float64), 12)])  # 0.5 s windows
+        assert 20 * np.log10(rms.max() / rms.min()) > 6, seed

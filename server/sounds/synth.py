@@ -779,16 +779,24 @@ def m_rain(ctx: Ctx) -> np.ndarray:
 
 
 def m_wind(ctx: Ctx) -> np.ndarray:
+    """Wind heard in the open: turbulent pressure fluctuations whose power falls as f^-5/3 above a corner
+    that rises with the wind speed (so the sound is low-frequency dominated, a rumble that flutters with
+    the turbulence at a few Hz), a broad whoosh of air past edges and foliage whose centre also follows
+    the speed, and a faint Aeolian whistle (stronger for "whistling"/"squeaky" descriptions); everything
+    swells with gusts of several seconds (level ~ speed^1.5)."""
     p = ctx.p
 
     def env(freqs: np.ndarray, times: np.ndarray) -> np.ndarray:
-        gust = _slow_curve(ctx, times, 0.3, 0.7)
-        fc = (250 + 500 * p.brightness) * p.pitch * gust
-        bw = 0.6 + 0.4 * p.roughness
-        lf = np.log2(np.maximum(freqs, 1.0))[:, None]
-        peak = np.exp(-0.5 * ((lf - np.log2(fc)[None, :]) / bw) ** 2)
-        whistle = 0.3 * np.exp(-0.5 * ((lf - np.log2(fc * 3.1)[None, :]) / 0.06) ** 2)
-        return (peak + whistle) * np.maximum(gust, 0.05)[None, :] ** 1.5
+        gust = np.clip(_slow_curve(ctx, times, 0.25, 0.75), 0.15, None)  # wind speed / its mean
+        turb = np.clip(_slow_curve(ctx, times, 2.0, 0.3), 0.2, None)  # turbulent flutter of the rumble
+        f = np.maximum(freqs, 1.0)[:, None]
+        corner = (60 + 120 * p.brightness) * p.pitch * gust[None, :]
+        rumble = (1 + (f / corner) ** 2) ** (-5 / 12) * np.exp(-f / 3000) * (turb**1.5)[None, :]
+        lf = np.log2(f)
+        whoosh = 0.25 * np.exp(-0.5 * (lf - np.log2((400 + 600 * p.brightness) * p.pitch * gust)[None, :]) ** 2)
+        whistle = (0.03 + 0.3 * p.squeak) * np.exp(
+            -0.5 * ((lf - np.log2((350 + 300 * p.brightness) * p.pitch * gust)[None, :]) / 0.03) ** 2)
+        return (rumble + whoosh + whistle) * (gust**1.5)[None, :]
 
     return _shaped_noise(ctx, env, nfft=2048)
 
