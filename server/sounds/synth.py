@@ -602,7 +602,7 @@ def m_scrape(ctx: Ctx) -> np.ndarray:
     exc = np.zeros((2, ctx.n))
     for leg in range(int(ctx.rng.integers(2, 5))):
         f_slip = ctx.rng.uniform(600, 2500) * p.pitch
-        load = np.clip(_slow_curve(ctx, t[::480], 2.0, 0.15).repeat(480)[: ctx.n], 0.3, None)
+        load = np.clip(_slow_curve(ctx, t, 2.0, 0.15), 0.3, None)
         phase = np.cumsum(f_slip * load * (0.8 + 0.2 * vn) * (vn > 0.02)) / sr
         steps = ctx.rng.lognormal(0, 0.2 + 0.2 * p.roughness, int(phase[-1] * 1.3) + 10)
         thr = np.cumsum(steps)
@@ -816,7 +816,7 @@ def m_engine(ctx: Ctx) -> np.ndarray:
     t = np.arange(ctx.n) / ctx.sr
     cyl = int(ctx.rng.choice([4, 4, 6])) if p.pitch >= 0.7 else int(ctx.rng.choice([6, 8]))
     rpm = 700 * ctx.rng.uniform(0.9, 1.15) * float(np.clip(p.pitch, 0.5, 2.0)) ** 0.3
-    crank = rpm / 60 * _slow_curve(ctx, t[::480], 0.5, 0.02).repeat(480)[: ctx.n]  # turns per second
+    crank = rpm / 60 * _slow_curve(ctx, t, 0.5, 0.02)  # turns per second
     k = np.floor(np.cumsum(crank) / ctx.sr / 2 * cyl)  # firing count: cyl per cycle of two turns
     ev = np.flatnonzero(np.diff(k, prepend=k[0]) > 0)
     fire_rate = crank[ev] * cyl / 2
@@ -848,14 +848,14 @@ def m_hum(ctx: Ctx) -> np.ndarray:
     p = ctx.p
     t = np.arange(ctx.n) / ctx.sr
     mains = 50.0 if ctx.rng.random() < 0.5 else 60.0
-    wander = 1 + 0.001 * (_slow_curve(ctx, t[::480], 0.2, 1.0).repeat(480)[: ctx.n] - 1)
+    wander = 1 + 0.001 * (_slow_curve(ctx, t, 0.2, 1.0) - 1)
     phase = 2 * np.pi * mains * np.cumsum(wander) / ctx.sr
     b = np.sin(phase)  # flux
     core = np.sign(b) * np.abs(b) ** (0.05 + 0.1 * (1 - p.brightness))  # saturation flattens the flux
     mag = core**2 - np.mean(core**2)  # magnetostriction ~ B^2: 2 x mains and its harmonics
     mag = _lowpass(mag, 2000 + 4000 * p.brightness, ctx.sr)
     x = 0.5 * b + mag / (np.std(mag) + 1e-12)
-    x *= 1 + 0.15 * (_slow_curve(ctx, t[::480], 3.0, 1.0).repeat(480)[: ctx.n] - 1)
+    x *= 1 + 0.15 * (_slow_curve(ctx, t, 3.0, 1.0) - 1)
     x /= np.std(x) + 1e-12
     # motor: once-per-turn knock at mains x (1 - slip) through housing modes
     rot = mains * (1 - ctx.rng.uniform(0.02, 0.05))
@@ -934,13 +934,13 @@ def m_room(ctx: Ctx) -> np.ndarray:
     air = _shaped_noise(ctx, env, nfft=4096)
     air /= np.std(air) + 1e-12
     bpf = ctx.rng.uniform(90, 180)  # fan blade pass: rpm / 60 x blades
-    wobble = 1 + 0.003 * (_slow_curve(ctx, t[::480], 0.5, 1.0).repeat(480)[: ctx.n] - 1)
+    wobble = 1 + 0.003 * (_slow_curve(ctx, t, 0.5, 1.0) - 1)
     ph = 2 * np.pi * bpf * np.cumsum(wobble) / sr
     fan = np.sin(ph) + 0.4 * np.sin(2 * ph + 1) + 0.2 * np.sin(3 * ph + 2)
     mains = 50.0 if ctx.rng.random() < 0.5 else 60.0
     hum = sum(np.sin(2 * np.pi * mains * k * t + ctx.rng.uniform(0, 6)) / k for k in (2, 4, 6))
     traffic = _lowpass(ctx.rng.standard_normal(ctx.n), 150, sr, order=4)
-    traffic *= np.clip(_slow_curve(ctx, t[::480], 0.15, 0.8).repeat(480)[: ctx.n], 0.2, None)
+    traffic *= np.clip(_slow_curve(ctx, t, 0.15, 0.8), 0.2, None)
     traffic /= np.std(traffic) + 1e-12
     return air + 0.15 * fan + 0.08 * hum + 0.3 * traffic
 
@@ -972,7 +972,7 @@ def m_footsteps(ctx: Ctx) -> np.ndarray:
         _place(ctx, out, _footfall(ctx), t, level[i] * rng.uniform(0.85, 1.0) * (side_gain if i % 2 else 1.0))
     # quiet outdoor noise floor (far traffic and air), ~42 dB under the steps
     floor = _lowpass(rng.standard_normal(ctx.n), 600, sr) + 0.15 * _highpass(rng.standard_normal(ctx.n), 2000, sr)
-    floor *= np.clip(_slow_curve(ctx, np.arange(ctx.n)[::480] / sr, 0.3, 0.4), 0.3, None).repeat(480)[: ctx.n]
+    floor *= np.clip(_slow_curve(ctx, np.arange(ctx.n) / sr, 0.3, 0.4), 0.3, None)
     return out + 10 ** (-42 / 20) * np.abs(out).max() * floor / (np.std(floor) + 1e-12)
 
 
@@ -1035,7 +1035,7 @@ def m_rolling(ctx: Ctx) -> np.ndarray:
     joint = ctx.rng.uniform(0.1, 0.2)  # m between joints
     rumble = _bandpass(ctx.rng.standard_normal(ctx.n), 80 * p.pitch, 1500 + 2000 * p.brightness, ctx.sr)
     rumble *= 1 + 0.5 * np.sin(2 * np.pi * rot * t) ** 8
-    rumble *= np.clip(_slow_curve(ctx, t[::480], 1.0, 0.15).repeat(480)[: ctx.n], 0.1, None)
+    rumble *= np.clip(_slow_curve(ctx, t, 1.0, 0.15), 0.1, None)
     out = 0.6 * rumble / (np.std(rumble) + 1e-12)
     mat = ctx.material
     wheel = _strike_ir(ctx, replace(mat, t60=min(mat.t60, 0.05)), mat.base_hz * p.pitch * 0.5)
