@@ -78,8 +78,6 @@ def import_pyfluidsynth():
     return fluidsynth
 
 
-
-
 class FluidSynthSource:
     """A General MIDI sampler: one FluidSynth instance, stereo out.
 
