@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 CC_BANK_MSB, CC_BANK_LSB, CC_SUSTAIN, CC_ALL_NOTES_OFF = 0, 32, 64, 123
 CC_DATA_MSB, CC_DATA_LSB, CC_DATA_INC, CC_DATA_DEC = 6, 38, 96, 97
 CC_NRPN_LSB, CC_NRPN_MSB, CC_RPN_LSB, CC_RPN_MSB = 98, 99, 100, 101
-CC_DATA_ENTRY = (6, 38, 96, 97, 98, 99, 100, 101)  # data entry, increment/decrement, NRPN/RPN select
+CC_DATA_ENTRY = (CC_DATA_MSB, CC_DATA_LSB, CC_DATA_INC, CC_DATA_DEC,  # data entry, increment/decrement,
+                 CC_NRPN_LSB, CC_NRPN_MSB, CC_RPN_LSB, CC_RPN_MSB)  # NRPN/RPN select
 _SELECT = {CC_RPN_MSB: (CC_RPN_MSB, 0), CC_RPN_LSB: (CC_RPN_MSB, 1),  # CC → (parameter kind, MSB/LSB index)
            CC_NRPN_MSB: (CC_NRPN_MSB, 0), CC_NRPN_LSB: (CC_NRPN_MSB, 1)}
 RETIRE_QUIET_BLOCKS = 4  # a retiring source silent (no voices) this many blocks is done
@@ -258,21 +259,20 @@ class Engine:
         controllers, each RPN/NRPN parameter's data entry (e.g. the pitch-bend range), the parameter
         selection as it is now, then the bend. Control thread. The sustain pedal is left up (notes held
         by it belong to the retiring sampler); data increment/decrement (CC 96/97) is not replayed."""
-        st = dict(self.channel_state[channel])
-        out = [Event(0.0, CONTROL, channel, cc, st.pop((CONTROL, cc))) for cc in (CC_BANK_MSB, CC_BANK_LSB)
-               if (CONTROL, cc) in st]
-        if (PROGRAM, 0) in st:
-            out.append(Event(0.0, PROGRAM, channel, st.pop((PROGRAM, 0)), 0))
-        for cc in (CC_SUSTAIN, *CC_DATA_ENTRY):
-            st.pop((CONTROL, cc), None)
-        bend = st.pop((PITCHWHEEL, 0), None)
-        out += [Event(0.0, CONTROL, channel, a, v) for (_, a), v in sorted(st.items())]
 
         def cc(number: int, value: int) -> Event:
             return Event(0.0, CONTROL, channel, number, value)
 
+        st = dict(self.channel_state[channel])
+        out = [cc(n, st.pop((CONTROL, n))) for n in (CC_BANK_MSB, CC_BANK_LSB) if (CONTROL, n) in st]
+        if (PROGRAM, 0) in st:
+            out.append(Event(0.0, PROGRAM, channel, st.pop((PROGRAM, 0)), 0))
+        for n in (CC_SUSTAIN, *CC_DATA_ENTRY):
+            st.pop((CONTROL, n), None)
+        bend = st.pop((PITCHWHEEL, 0), None)
+        out += [cc(a, v) for (_, a), v in sorted(st.items())]
         params = list(self.parameters[channel].items())
-        for (kind, msb, lsb), data in params:
+        for (kind, msb, lsb), data in params:  # kind is the MSB select CC (101, 99); its LSB select is kind - 1
             out += [cc(kind, msb), cc(kind - 1, lsb)] + [cc(number, v) for number, v in data.items()]
         kind, msb, lsb = self._selected[channel]
         if kind is not None and msb is not None and lsb is not None:
