@@ -67,17 +67,76 @@ def default_soundfont() -> Path:
     )
 
 
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _nearest_existing(folder: Path) -> Path:
+    p = folder
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _probe_folder(folder: Path, dest: Path) -> None:
+    """Create and remove one private temporary file in ``folder``: the only proof that it takes files
+    (``os.access`` says yes to root on /proc and on read-only mounts)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".probe", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"cannot write {dest}: folder {folder} does not take new files ({_os_reason(exc)}); "
+                          "choose an output in a folder you can write to") from exc
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+
+
+def check_output(dest: str | os.PathLike[str], *, kind: str = "file") -> Path:
+    """Check, before any work, that ``dest`` can be written as a ``kind`` ("file" or "folder").
+
+    Touches nothing: the target is neither created nor removed, and no missing parent folder is made
+    (only probed through its nearest existing ancestor). Raises :class:`OutputError` naming the path
+    and what would work. Returns ``dest`` as a :class:`Path`.
+    """
+    dest = Path(dest)
+    if str(dest) in ("", "."):
+        raise OutputError(f"output path {str(dest)!r} is empty; give a {kind} name such as out/result")
+    try:
+        if kind == "file" and dest.is_dir():
+            raise OutputError(f"cannot write {dest}: it is an existing folder; give a file name inside it, "
+                              f"e.g. {dest / 'out'}{'' if dest.suffix else '.wav'}")
+        if kind == "folder" and dest.exists() and not dest.is_dir():
+            raise OutputError(f"cannot write folder {dest}: a file of that name exists; "
+                              "remove it or choose another folder")
+        parent = dest.parent if str(dest.parent) else Path(".")
+        anc = _nearest_existing(parent)
+        if not anc.is_dir():
+            raise OutputError(f"cannot write {dest}: {anc} is a file, not a folder")
+        if anc == parent:
+            _probe_folder(parent, dest)
+        elif not os.access(anc, os.W_OK | os.X_OK):
+            raise OutputError(f"cannot write {dest}: folder {parent} is missing and {anc} is not writable")
+        else:
+            _probe_folder(anc, dest)
+    except OSError as exc:  # ENAMETOOLONG, ELOOP, EACCES on a path component ...
+        raise OutputError(f"cannot write {dest}: {_os_reason(exc)}") from exc
+    return dest
+
+
 def _check_writable_dir(dest: Path) -> Path:
     parent = dest.parent if str(dest.parent) else Path(".")
-    if not parent.exists():
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"cannot create folder {parent} for {dest.name}: {exc.strerror}") from exc
-    if not parent.is_dir():
-        raise OutputError(f"cannot write {dest}: {parent} is not a folder")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"cannot write {dest}: folder {parent} is not writable")
+    try:
+        if not parent.exists():
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(f"cannot create folder {parent} for {dest.name}: {_os_reason(exc)}") from exc
+        if not parent.is_dir():
+            raise OutputError(f"cannot write {dest}: {parent} is not a folder")
+        if not os.access(parent, os.W_OK):
+            raise OutputError(f"cannot write {dest}: folder {parent} is not writable")
+    except OSError as exc:
+        raise OutputError(f"cannot write {dest}: {_os_reason(exc)}") from exc
     return parent
 
 
@@ -89,16 +148,25 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
     extension still work.
     """
     dest = Path(dest)
+    if dest.is_dir():
+        raise OutputError(f"cannot write {dest}: it is an existing folder; give a file name inside it")
     parent = _check_writable_dir(dest)
     sfx = suffix if suffix is not None else dest.suffix
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".part{sfx}", dir=parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".part{sfx}", dir=parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {dest}: folder {parent} does not take new files "
+                          f"({_os_reason(exc)})") from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         if tmp_path.exists():
             os.chmod(tmp_path, _FILE_MODE)
-        os.replace(tmp_path, dest)
+        try:
+            os.replace(tmp_path, dest)
+        except OSError as exc:
+            raise OutputError(f"cannot write {dest}: {_os_reason(exc)}") from exc
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
@@ -112,8 +180,14 @@ def atomic_dir(dest: str | os.PathLike[str]) -> Iterator[Path]:
     An existing ``dest`` is swapped out and removed after the new one is in place.
     """
     dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise OutputError(f"cannot write folder {dest}: a file of that name exists; remove it or choose another")
     parent = _check_writable_dir(dest)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write {dest}: folder {parent} does not take new folders "
+                          f"({_os_reason(exc)})") from exc
     try:
         yield tmp
         os.chmod(tmp, _DIR_MODE)

@@ -64,13 +64,11 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
 def cmd_render(args: argparse.Namespace) -> int:
     from ..audio.io import write_audio
     from ..midi.song import load_song
-    from ..paths import atomic_path
+    from ..paths import check_output
     from .render import RenderSettings, apply_track_roles, render_song
 
     out = args.output or Path("out") / f"{args.midi.stem}.wav"
-    with atomic_path(out, suffix=".wav"):  # fail before rendering if OUT can't be written
-        pass
-    out.unlink(missing_ok=True)
+    check_output(out)  # fail before rendering if OUT can't be written; an existing OUT stays as it is
     song = load_song(args.midi)
     if args.map:
         apply_track_roles(song, _pairs(args.map, "--map"))

@@ -77,6 +77,15 @@ class Variant(_Model):
         default=None, description="instrument role this sound suits: drums, bass, guitar, keyboard, or null"
     )
 
+    # Optional extensions (absent in seed files): what the sound step should render, as the sound
+    # vocabulary says. ``sound_model`` names a builtin synthesis model (server.sounds.synth.MODEL_FUNCS);
+    # ``audioset`` the AudioSet classes the sound should be heard as; ``gm_program`` the General MIDI
+    # program (0-127) of a musical instrument, ``gm_drums`` true for drums of the GM kit (channel 10).
+    sound_model: str | None = Field(default=None, min_length=1, description="builtin sound model to render it")
+    audioset: list[str] | None = Field(default=None, description="AudioSet class names it should sound like")
+    gm_program: int | None = Field(default=None, ge=0, le=127, description="General MIDI program of an instrument")
+    gm_drums: bool | None = Field(default=None, description="a drum of the General MIDI kit")
+
     @field_validator("mapping_to_music_instrument", mode="before")
     @classmethod
     def _role(cls, value: Any) -> Any:

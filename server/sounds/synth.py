@@ -223,6 +223,10 @@ class SourceDescription:
     material: str = ""
     play_method: str = ""
     timbre: tuple[str, ...] = ()
+    model: str | None = None  # the sound vocabulary's model for it (wins over keyword matching)
+    audioset: tuple[str, ...] = ()  # AudioSet classes it should be heard as
+    gm_program: int | None = None  # General MIDI program, for a musical instrument
+    gm_drums: bool = False  # a drum of the GM kit
 
     @classmethod
     def from_source(cls, source, variant: int = 0) -> SourceDescription:
@@ -233,6 +237,10 @@ class SourceDescription:
             material=source.material or "",
             play_method=v.play_method if v else "",
             timbre=tuple(v.timbre) if v else (),
+            model=getattr(v, "sound_model", None) if v else None,
+            audioset=tuple(getattr(v, "audioset", None) or ()) if v else (),
+            gm_program=getattr(v, "gm_program", None) if v else None,
+            gm_drums=bool(getattr(v, "gm_drums", None)) if v else False,
         )
 
     def text(self) -> str:
@@ -313,7 +321,12 @@ def apply_timbre(words: tuple[str, ...] | list[str], base: Params | None = None)
 
 
 def describe(desc: SourceDescription) -> Choice:
-    model, scores = choose_model(desc)
+    if desc.model is not None and desc.model in MODEL_FUNCS:
+        model, scores = desc.model, {desc.model: float("inf")}
+    else:
+        if desc.model is not None:
+            log.warning("%s: unknown sound model %r; choosing by keywords", desc.name, desc.model)
+        model, scores = choose_model(desc)
     material, known = choose_material(desc)
     if model == "bell" and material not in ("bell", "glass", "ceramic"):
         material = "bell"
@@ -332,6 +345,7 @@ class Ctx:
     p: Params
     material: Material
     surface: Material | None = None  # what the source acts on, when the play method names it ("on a wooden floor")
+    desc: SourceDescription | None = None  # the source being rendered (its play method, GM program ...)
 
     @property
     def seconds(self) -> float:
@@ -1106,6 +1120,18 @@ MODEL_FUNCS: dict[str, Callable[[Ctx], np.ndarray]] = {
     "engine": m_engine, "hum": m_hum, "chirp": m_chirp, "footsteps": m_footsteps, "rolling": m_rolling,
     "murmur": m_murmur, "fire": m_fire, "insects": m_insects, "room": m_room,
 }
+# Model families in their own modules (animal calls, machines, musical instruments) register here:
+# each module's MODELS maps a model name to (keyword stems, render function).
+from . import animals as _animals  # noqa: E402  (they import the building blocks above)
+from . import instruments as _instruments  # noqa: E402
+from . import machines as _machines  # noqa: E402
+
+for _family in (_animals, _machines, _instruments):
+    for _name, (_stems, _func) in _family.MODELS.items():
+        if _name in MODEL_FUNCS:  # pragma: no cover - a clash between families
+            raise RuntimeError(f"sound model {_name!r} is defined twice")
+        SOUND_MODELS[_name] = tuple(_stems)
+        MODEL_FUNCS[_name] = _func
 if set(MODEL_FUNCS) != set(SOUND_MODELS):  # pragma: no cover - a table edit without its function
     raise RuntimeError(f"SOUND_MODELS and MODEL_FUNCS differ: {set(MODEL_FUNCS) ^ set(SOUND_MODELS)}")
 
@@ -1152,7 +1178,7 @@ def synthesize(desc: SourceDescription, seconds: float = 5.0, *, seed: int = 0, 
     n = int(round(seconds * sample_rate))
     surface = material_in(desc.play_method)
     ctx = Ctx(int(sample_rate), n, rng, choice.params, MATERIALS[choice.material],
-              MATERIALS[surface] if surface else None)
+              MATERIALS[surface] if surface else None, desc)
     x = np.asarray(MODEL_FUNCS[choice.model](ctx), dtype=np.float64)[:n]
     x = _highpass(x, 20.0, ctx.sr)  # no DC / subsonic drift
     # 5 ms fade in/out so a cut never clicks
