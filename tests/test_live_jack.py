@@ -285,7 +285,7 @@ def test_oscdump_receives_replies(live):
     assert '/wave/ok s "/wave/reply_to"' in text, text
     assert '/wave/pong s "hello"' in text, text
     assert '/wave/error ss "/wave/nope"' in text, text
-    assert re.search(r"/wave/status iiffiiiiii 48000 1024", text), text
+    assert re.search(r"/wave/status iiffiiiiiiii 48000 1024", text), text
 
 
 def test_midi_input_by_port_name(live, jack_server, monkeypatch):

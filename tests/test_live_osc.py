@@ -152,3 +152,58 @@ def test_docs_osc_md_is_up_to_date():
     assert doc == osctable.markdown(), "regenerate: python -m server.live.osctable > docs/osc.md"
     for a in osctable.TABLE:
         assert f"`{a.address}`" in doc
+
+
+def _bundle(*messages: bytes) -> bytes:
+    return b"#bundle\x00" + b"\x00" * 7 + b"\x01" + b"".join(len(m).to_bytes(4, "big") + m for m in messages)
+
+
+def test_a_reply_address_is_never_answered(server):
+    """A server pointed at itself (or at another server) must not answer replies with errors."""
+    d = server.dispatcher
+    ignored = d.ignored
+    for address, args in (("/wave/error", ["?", "x"]), ("/wave/pong", ["t"]), ("/wave/ok", ["/wave/panic"]),
+                          ("/wave/status", [1, 2])):
+        replies = d.handle_datagram(encode(address, args), ("127.0.0.1", 5555))
+        if address == "/wave/status":  # a request address too: its reply is legitimate
+            continue
+        assert replies == [], address
+    assert d.ignored == ignored + 3
+
+
+def test_one_bundle_is_handled_within_a_budget(server):
+    d = server.dispatcher
+    dropped = d.dropped
+    fx_list = encode("/wave/fx/list", [0])
+    replies = d.handle_datagram(_bundle(*[fx_list] * 600), ("127.0.0.1", 5555))
+    assert len(replies) <= osctable.MAX_REPLIES + 1
+    assert replies[-1][0] == "/wave/error" and "dropped" in replies[-1][1][1]
+    assert d.dropped - dropped >= 600 - osctable.MAX_MESSAGES
+    # a small bundle is untouched
+    assert d.handle_datagram(_bundle(PING_HI, PING_HI), None) == [("/wave/pong", ["hi"])] * 2
+
+
+def test_reply_to_is_per_sender_and_refuses_the_servers_own_port(server):
+    a, b = ("127.0.0.1", 40001), ("127.0.0.1", 40002)
+    server.dispatcher.handle_datagram(encode("/wave/reply_to", [9001]), a)
+    assert server.reply_dest(a) == ("127.0.0.1", 9001)
+    assert server.reply_dest(b) == b  # another client on the same host keeps its own socket
+    server.osc_address = ("127.0.0.1", 9000)
+    try:
+        (addr, args), = server.dispatcher.handle_datagram(encode("/wave/reply_to", [9000]), b)
+        assert addr == "/wave/error" and "own port" in args[1]
+        assert server.reply_dest(b) == b
+    finally:
+        server.osc_address = None
+    server.dispatcher.handle_datagram(encode("/wave/reply_to", [0]), a)
+    assert server.reply_dest(a) == a
+
+
+def test_reply_to_expires_when_its_sender_goes_quiet(server, monkeypatch):
+    import server.live.server as srv
+
+    a = ("127.0.0.1", 40003)
+    server.dispatcher.handle_datagram(encode("/wave/reply_to", [9002]), a)
+    assert server.reply_dest(a) == ("127.0.0.1", 9002)
+    monkeypatch.setattr(srv, "REPLY_TTL_S", -1.0)
+    assert server.reply_dest(a) == a

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -34,11 +35,28 @@ def register(subparsers) -> None:
     p.add_argument("--session", type=Path, help="session file, restored at start and saved on change")
     p.add_argument("--jack-connect", action="store_true", help="connect the outputs to JACK's playback ports")
     p.add_argument("--duration", type=float, help="stop after this many seconds (headless runs)")
+    p.add_argument("--memory-budget", type=float, default=2048.0, metavar="MB",
+                   help="memory the loaded sets may take (each channel holds its own copy); a /wave/set/load "
+                        "beyond it is refused (default 2048)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow --osc-host other than a loopback address: any host that reaches the port can "
+                        "then play, load sets, record and start jobs (see docs/live.md)")
     p.set_defaults(func=cmd_serve)
 
     d = subparsers.add_parser("devices", help="list audio outputs, JACK servers and MIDI inputs")
     d.add_argument("--jack-server", help="JACK server name to probe (default: $JACK_DEFAULT_SERVER or default)")
     d.set_defaults(func=cmd_devices)
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -54,14 +72,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"--block {args.block}: use 16-8192 frames (256, 512, 1024 are usual)")
     if not 0 <= args.osc_port <= 65535:
         raise ConfigError(f"--osc-port {args.osc_port}: use 0-65535")
+    if args.duration is not None and not (args.duration > 0 and math.isfinite(args.duration)):
+        raise ConfigError(f"--duration {args.duration}: give a positive number of seconds, or leave it out")
+    if not (args.memory_budget > 0 and math.isfinite(args.memory_budget)):
+        raise ConfigError(f"--memory-budget {args.memory_budget}: give a positive number of megabytes")
+    if not _loopback(args.osc_host) and not args.allow_remote:
+        raise ConfigError(f"--osc-host {args.osc_host} is reachable from other machines: anyone there could play, "
+                          "load sets, overwrite recordings and start jobs; add --allow-remote to accept that, "
+                          "or listen on 127.0.0.1")
+    if not _loopback(args.osc_host):
+        print(f"wave serve: warning: OSC on {args.osc_host} accepts commands from any host that can reach it",
+              file=sys.stderr)
     folders = Folders()
     for attr, opt in (("sets", "sets_dir"), ("models", "models_dir"), ("midi", "midi_dir"),
                       ("recordings", "record_dir"), ("images", "images_dir")):
         if getattr(args, opt):
-            setattr(folders, attr, getattr(args, opt))
+            setattr(folders, attr, getattr(args, opt).resolve())  # jobs run in another folder
     driver = make_driver(args.audio, jack_connect=args.jack_connect)
     server = LiveServer(driver, sample_rate=args.sample_rate, block=args.block, folders=folders,
-                        session_path=args.session, soundfont=args.soundfont)
+                        session_path=args.session, soundfont=args.soundfont,
+                        memory_budget_mb=args.memory_budget)
     try:
         if args.midi_in:
             server.open_midi(args.midi_in)

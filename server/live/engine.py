@@ -19,8 +19,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..engine.safety import CEILING, SafetyStage, finite
 from ..midi.song import CONTROL, NOTE_ON, PITCHWHEEL, PROGRAM, Event
 from .effects import EffectChain
+
+__all__ = ["CEILING", "DryWet", "Engine", "Retiring", "Snapshot", "Strip"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ class DryWet:
         self.latency_samples = int(getattr(model, "latency_samples", 0))
         self._delay = np.zeros((2, 0), dtype=np.float32)
         self.wet = wet
+        self.faulted = ""  # set by the audio thread when the model's output was unsafe: it is bypassed
 
     @property
     def wet(self) -> float:
@@ -154,6 +158,7 @@ class Stats:
     loads: collections.deque = field(default_factory=lambda: collections.deque(maxlen=128))
     frames: int = 0
     strip_errors: int = 0
+    nonfinite_blocks: int = 0  # blocks in which a model, an effect chain or the mix produced NaN/inf
 
     def mean_load(self) -> float:
         return float(np.mean(self.loads)) if self.loads else 0.0
@@ -207,6 +212,14 @@ class Engine:
         self._watch_from: int | None = None
         self._onset_event = threading.Event()
         self.last_error = ""  # first strip error seen by the callback (reported by the control side)
+        # faults the callback saw (non-finite output: what, where), reported and emptied by the control side
+        self.faults: collections.deque[str] = collections.deque(maxlen=64)
+        # epoch reclamation: the version of the snapshot the callback last finished a block with, and
+        # objects retired from the graph, each with the first version that no longer holds them
+        self.acked_version = snapshot.version
+        self._graveyard: collections.deque[tuple[int, object]] = collections.deque()
+        self.safety = SafetyStage()
+        self.safety.prepare(self.sample_rate, self.block, 2)
         self._prepare(snapshot)
 
     # -- control side -----------------------------------------------------------------------------
@@ -222,6 +235,35 @@ class Engine:
         old = self.snapshot
         self.snapshot = replace(snap, version=old.version + 1)
         return old
+
+    def retire(self, *objects) -> None:
+        """Control side: ``objects`` (samplers, timbre slots) left the graph with the snapshot just
+        published; :meth:`collect` closes them once the callback has finished a block with it."""
+        version = self.snapshot.version
+        for obj in objects:
+            if obj is not None:
+                self._graveyard.append((version, obj))
+
+    def collect(self, *, force: bool = False) -> int:
+        """Control side: close the retired objects the audio thread can no longer hold (it has
+        acknowledged a later snapshot), or all of them with ``force`` (the callback is stopped).
+        Never waits. Returns how many were closed."""
+        grave, acked, n = self._graveyard, self.acked_version, 0
+        while grave and (force or grave[0][0] <= acked):
+            _, obj = grave.popleft()
+            close = getattr(obj, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # a broken object must not stop the clean-up
+                    log.exception("closing a retired %s failed", type(obj).__name__)
+            n += 1
+        return n
+
+    @property
+    def retired_pending(self) -> int:
+        """Objects retired and not yet closed."""
+        return len(self._graveyard)
 
     def send(self, e: Event) -> None:
         """Post a channel event (any thread); applied at the start of the next block."""
@@ -368,9 +410,20 @@ class Engine:
                                 y, quiet = o, False
                             else:
                                 np.add(y, o, out=y)  # y: the source's own buffer, rewritten next block
-                if strip.timbre is not None:
-                    y = strip.timbre.process(y)
+                timbre = strip.timbre
+                if timbre is not None and not timbre.faulted:
+                    dry = y
+                    y = timbre.process(y)
                     quiet = False
+                    if not finite(y):  # a runaway model: bypassed (dry) from now on, its state reset
+                        self._fault(f"channel {strip.channel}: timbre model {strip.timbre_name!r} produced "
+                                    "non-finite samples; bypassed until it is reloaded or replaced")
+                        timbre.faulted = "non-finite output"
+                        y = dry
+                        try:
+                            timbre.reset()
+                        except Exception:  # a broken model stays bypassed
+                            pass
                 fx = strip.fx
                 if fx.pending:
                     fx.apply_posted()
@@ -385,6 +438,11 @@ class Engine:
                     else:
                         fx.quiet_frames = 0
                         y = fx.process(y)
+                    if not finite(y):
+                        self._fault(f"channel {strip.channel}: the effect chain produced non-finite samples; "
+                                    "its state was reset")
+                        fx.reset()
+                        continue
                 elif quiet:
                     continue
                 out += y
@@ -397,8 +455,19 @@ class Engine:
                 evs.clear()
         if self.master_gain != 1.0:
             out *= self.master_gain
+        if not finite(out):  # a sampler or a strip past its own checks: nothing of it reaches the master
+            self._fault("the channel mix held non-finite samples; the block was silenced")
+            out[:] = 0.0
         y = snap.master_fx.process(out)
+        if not finite(y):
+            self._fault("the master effect chain produced non-finite samples; its state was reset")
+            snap.master_fx.reset()
+            y = self._silence[:, :n]
         y = self._limiter.process(y, self.sample_rate, reset=False)
+        if not finite(y):  # never expected (its input is finite); the limiter's state would latch
+            self._fault("the master limiter produced non-finite samples; it was reset")
+            self._limiter.reset()
+        y = self.safety.process(y)  # silence for a non-finite block, DC blocker, hard ceiling
 
         if self._watch_from is not None and self.first_sound_frame is None:
             nz = np.flatnonzero(np.abs(y[0]) + np.abs(y[1]) > 1e-6)
@@ -409,6 +478,7 @@ class Engine:
         for tap in self._taps:
             tap(y)
         self.frames_played += n
+        self.acked_version = snap.version  # objects of older snapshots are free to be closed
 
         st = self.stats
         load = (time.perf_counter() - t0) * self.sample_rate / n
@@ -421,6 +491,11 @@ class Engine:
         if load > 1.0:
             st.late_blocks += 1
         return y
+
+    def _fault(self, what: str) -> None:
+        """Audio thread: count and queue a fault for the control side to report."""
+        self.stats.nonfinite_blocks += 1
+        self.faults.append(what)
 
     def _play_retiring(self, r: Retiring, silence: np.ndarray, evs) -> np.ndarray | None:
         """One block of a retiring sampler (None when it was silent); marks it done once it has

@@ -16,7 +16,7 @@ from pythonosc.osc_packet import OscPacket
 from pythonosc.parsing.osc_types import ParseError
 
 from ..errors import InputError, WaveError
-from .osctable import BY_ADDRESS, REPLY_TYPES, Address
+from .osctable import BY_ADDRESS, MAX_MESSAGES, MAX_REPLIES, REPLY_ADDRESSES, REPLY_TYPES, Address
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,8 @@ class OscDispatcher:
         self.table = table if table is not None else BY_ADDRESS
         self.received = 0
         self.malformed = 0
+        self.dropped = 0  # messages and replies beyond one datagram's budget
+        self.ignored = 0  # messages to the server's own reply addresses (never answered)
         self._handlers: dict[str, Callable] = {}
         for addr, spec in self.table.items():
             fn = getattr(target, spec.handler, None)
@@ -111,14 +113,30 @@ class OscDispatcher:
         except Exception as exc:  # python-osc raises assorted errors on garbage
             return [self._error("?", f"malformed OSC datagram ({len(data)} bytes): {type(exc).__name__}: {exc}")]
         replies: list[Reply] = []
-        for timed in packet.messages:
+        dropped = 0
+        for i, timed in enumerate(packet.messages):
+            if i >= MAX_MESSAGES:
+                dropped = len(packet.messages) - i
+                break
             msg = timed.message
             replies += self.handle_message(msg.address, list(msg.params), sender)
+        if len(replies) > MAX_REPLIES:
+            self.dropped += len(replies) - MAX_REPLIES
+            del replies[MAX_REPLIES - 1:]
+            replies.append(("/wave/error", ["?", f"too many replies for one datagram; sent the first "
+                                                 f"{MAX_REPLIES - 1}, dropped the rest"]))
+        if dropped:
+            self.dropped += dropped
+            replies.append(("/wave/error", ["?", f"a datagram may hold at most {MAX_MESSAGES} messages; "
+                                                 f"handled {MAX_MESSAGES}, dropped {dropped}"]))
         return replies
 
     def handle_message(self, address: str, args: list, sender=None) -> list[Reply]:
         self.received += 1
         spec = self.table.get(address)
+        if spec is None and address in REPLY_ADDRESSES:
+            self.ignored += 1  # another server's (or our own) reply: answering it could start a loop
+            return []
         if spec is None:
             return [self._error(address, f"unknown address {address}; see docs/osc.md (/wave/ping, /wave/note, ...)")]
         try:

@@ -81,16 +81,20 @@ TABLE: tuple[Address, ...] = (
             (Arg("token", "s", doc="any text", default=""),),
             (Reply("/wave/pong", "s", "the token"),), "session"),
     Address("/wave/reply_to", "osc_reply_to",
-            "Send replies and job reports for this host to PORT (Max `udpreceive`, Pd `netreceive -u -b`, "
-            "`oscdump`) instead of the sending socket. 0 clears.",
+            "Send replies and job reports for this sender (its host and source port) to PORT on its host (Max "
+            "`udpreceive`, Pd `netreceive -u -b`, `oscdump`) instead of the sending socket. Other clients on "
+            "the same host are not affected; the setting is forgotten after 10 minutes without a message "
+            "from that sender. The server's own ports are refused. 0 clears.",
             (Arg("port", "i", 0, 65535, "UDP port on the sender's host"),), (OK,), "session"),
     Address("/wave/status", "osc_status", "Engine health.", (),
-            (Reply("/wave/status", "iiffiiiiii",
+            (Reply("/wave/status", "iiffiiiiiiii",
                    "sample rate, block, callback CPU load (fraction of the block's duration, mean of the "
                    "last 128 blocks), worst callback load, late blocks (all causes), latency in samples "
                    "(model + driver buffering), active voices, malformed OSC messages, MIDI messages "
                    "received, late blocks reported by the audio host (JACK xruns, PortAudio underflows, "
-                   "paced driver behind)"),), "session"),
+                   "paced driver behind), audio faults (blocks in which a model, an effect chain or the "
+                   "mix produced NaN/inf: silenced or bypassed, and reported with `/wave/error audio ...`), "
+                   "OSC messages dropped by the per-datagram budget"),), "session"),
     Address("/wave/session/save", "osc_session_save", "Save the session now (it is also saved on change).",
             (), (OK,), "session"),
     # -- performance --------------------------------------------------------------------------
@@ -169,6 +173,16 @@ GLOBAL_REPLIES: tuple[Reply, ...] = (
 
 BY_ADDRESS: dict[str, Address] = {a.address: a for a in TABLE}
 
+# What the server itself sends: a message to one of these is never answered (no reply loops).
+REPLY_ADDRESSES: frozenset[str] = frozenset(
+    {r.address for a in TABLE for r in a.replies} | {r.address for r in GLOBAL_REPLIES}
+    | {OK.address, ERROR.address, JOB.address, "/wave/job/message", "/wave/learned", "/wave/progress"}
+) - set(BY_ADDRESS)
+
+# Work budget of one datagram (a bundle may hold thousands of messages): the rest is dropped and counted.
+MAX_MESSAGES = 256
+MAX_REPLIES = 256
+
 
 def markdown() -> str:
     """``docs/osc.md``: generated from :data:`TABLE` (``python -m server.live.osctable > docs/osc.md``)."""
@@ -182,7 +196,11 @@ def markdown() -> str:
         "on the connection). Arguments are checked "
         "against the table: an `i` argument also accepts an integral `f`, an `f` accepts `i`. Unknown "
         "addresses, wrong types, out-of-range values and malformed datagrams are counted "
-        "(`/wave/status`) and answered with `/wave/error s:address s:message`. Replies go to the "
+        "(`/wave/status`) and answered with `/wave/error s:address s:message`; a message to one of the "
+        "server's own reply addresses (`/wave/error`, `/wave/pong`, ...) is never answered, so two servers "
+        "(or one pointed at itself) cannot flood each other. One datagram (a bundle) is handled up to "
+        f"{MAX_MESSAGES} messages and {MAX_REPLIES} replies; the rest is dropped, counted and reported once. "
+        "Replies go to the "
         "sender's socket, or to the port set with `/wave/reply_to`, and use only the types "
         "`i`, `f`, `s`, `b`. File names are confined to the server's folders (sets, models, MIDI, "
         "recordings, images); `..` and absolute paths outside them are refused.",

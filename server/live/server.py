@@ -9,7 +9,9 @@ posts events; job threads supervise worker processes (image → instrument set).
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
+import ipaddress
 import itertools
 import logging
 import os
@@ -34,6 +36,9 @@ from .session import Learned, Session
 log = logging.getLogger(__name__)
 
 GM = "gm"
+REPLY_TTL_S = 600.0  # a /wave/reply_to setting is forgotten after this long without a message from its sender
+CLIENT_TTL_S = 60.0  # a client that sent nothing for this long gets no broadcasts (audio faults)
+MAX_CLIENTS = 64  # senders remembered for reply_to and broadcasts (oldest forgotten first)
 CC_ALL_SOUND_OFF = 120
 
 
@@ -60,6 +65,13 @@ def confine(name: str, root: Path, suffixes: tuple[str, ...], what: str) -> Path
     if suffixes and p.suffix.lower() not in suffixes:
         raise InputError(f"{what} {name!r} must end with {' or '.join(suffixes)}")
     return p
+
+
+def _file_size(path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def load_timbre_model(path: Path):
@@ -112,6 +124,7 @@ class LiveServer:
         session_path: str | os.PathLike[str] | None = None,
         soundfont: str | os.PathLike[str] | None = None,
         generate_command: list[str] | None = None,
+        memory_budget_mb: float = 2048.0,
     ) -> None:
         self.folders = folders or Folders()
         self.driver = driver
@@ -124,7 +137,12 @@ class LiveServer:
             sys.executable, "-m", "server", "make", "{image}", "-o", "{out}", "--name", "{name}",
         ]
         self.dispatcher = OscDispatcher(self)
-        self.reply_ports: dict[str, int] = {}
+        # per sender (host, port): (reply port, time of its last message); see reply_dest
+        self.reply_ports: collections.OrderedDict[tuple, tuple[int, float]] = collections.OrderedDict()
+        # recent senders' reply destinations, for broadcasts (audio faults): dest -> time last seen
+        self._clients: collections.OrderedDict[object, float] = collections.OrderedDict()
+        self.osc_address: tuple | None = None
+        self.osc_tcp_address: tuple | None = None
         self.midi_received = 0
         self.midi_input = None
         self._loader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="wave-loader")
@@ -137,6 +155,10 @@ class LiveServer:
         self._recorder: WavWriter | None = None
         self._record_started = 0.0
         self._jobs: dict[int, Job] = {}
+        self._pending_lock = threading.Lock()
+        self._pending_sets: dict[int, tuple] = {}  # channel -> (set name, reply dest, requested channel)
+        self._set_worker_queued = False
+        self.memory_budget = int(memory_budget_mb * 2**20)
         self._job_ids = itertools.count(1)
         try:
             self.engine = Engine(self._initial_snapshot(), sample_rate=self.sample_rate, block=self.block,
@@ -213,16 +235,21 @@ class LiveServer:
             self.engine.publish(edit(self.engine.snapshot))
 
     def _set_timbre_now(self, ch: int, model: str, wet: float = 1.0) -> None:
-        """Install a ready timbre processor (or none) on channel ``ch``; loader thread."""
-        old = self.engine.snapshot.strips[ch].timbre
-        self._publish(lambda s: self._with_timbre(s, ch, model, wet))
-        if old is not None:
-            time.sleep(2 * self.block / self.sample_rate)  # the callback may still hold the old snapshot
-            old.close()
+        """Install a ready timbre processor (or none) on channel ``ch``; loader thread. The old one is
+        closed once the callback has acknowledged the new graph (:meth:`Engine.collect`)."""
+        with self._publish_lock:
+            old = self.engine.snapshot.strips[ch].timbre
+            self.engine.publish(self._with_timbre(self.engine.snapshot, ch, model, wet))
+            self.engine.retire(old)
+        self._collect()
+
+    def _collect(self) -> None:
+        """Close what the audio thread has let go of (all of it when the callback is not running)."""
+        self.engine.collect(force=not self._started)
 
     def reap_retired(self) -> int:
-        """Drop the retiring samplers the audio thread has marked done and close them (loader or
-        control thread; waits two blocks so the callback no longer holds them). Returns how many."""
+        """Drop the retiring samplers the audio thread has marked done (control thread; never waits:
+        they are closed by :meth:`Engine.collect` once the callback has let go). Returns how many."""
         gone: list = []
 
         def edit(snap: Snapshot) -> Snapshot:
@@ -235,19 +262,50 @@ class LiveServer:
 
         if not self.engine.snapshot.retired:
             return 0
-        self._publish(edit)
-        if gone:
-            time.sleep(2 * self.block / self.sample_rate)
-            for src in gone:
-                src.close()
+        with self._publish_lock:
+            self.engine.publish(edit(self.engine.snapshot))
+            self.engine.retire(*gone)
+        self._collect()
         return len(gone)
 
     # -- replies and notifications ----------------------------------------------------------------
     def reply_dest(self, sender):
+        """Where replies to ``sender`` go: its ``/wave/reply_to`` port on its host while that setting
+        is fresh, else its own socket."""
         if sender is None or isinstance(sender, TcpPeer):
             return sender
-        port = self.reply_ports.get(sender[0])
-        return (sender[0], port) if port else sender
+        key = tuple(sender[:2])
+        entry = self.reply_ports.get(key)
+        if entry is None:
+            return sender
+        port, seen = entry
+        now = time.monotonic()
+        if now - seen > REPLY_TTL_S:
+            del self.reply_ports[key]
+            return sender
+        self.reply_ports[key] = (port, now)
+        return (sender[0], port)
+
+    def touch(self, sender) -> None:
+        """Note a client that has just sent something (control thread); bounded, oldest forgotten."""
+        if sender is None:
+            return
+        dest = self.reply_dest(sender)
+        now = time.monotonic()
+        clients = self._clients
+        clients[dest] = now
+        clients.move_to_end(dest)
+        while len(clients) > MAX_CLIENTS or (clients and now - next(iter(clients.values())) > CLIENT_TTL_S):
+            clients.popitem(last=False)
+
+    def _own_port(self, host: str, port: int) -> bool:
+        ours = {a[1] for a in (self.osc_address, self.osc_tcp_address) if a}
+        if port not in ours:
+            return False
+        try:
+            return ipaddress.ip_address(host).is_loopback or host in {a[0] for a in (self.osc_address,) if a}
+        except ValueError:
+            return True
 
     def notify(self, dest, address: str, args: list) -> None:
         """Send a message from any thread (no-op without a transport, e.g. in unit tests)."""
@@ -311,19 +369,27 @@ class LiveServer:
         return [("/wave/pong", [token])]
 
     def osc_reply_to(self, sender, port):
-        if sender is None:
-            raise InputError("/wave/reply_to needs a network sender")
+        if sender is None or isinstance(sender, TcpPeer):
+            raise InputError("/wave/reply_to needs a UDP sender (over TCP replies come back on the connection)")
+        key = tuple(sender[:2])
         if port:
-            self.reply_ports[sender[0]] = port
+            if self._own_port(sender[0], port):
+                raise InputError(f"/wave/reply_to {port}: that is this server's own port; give the port your "
+                                 "client listens on (Max udpreceive, Pd netreceive -u -b)")
+            self.reply_ports[key] = (port, time.monotonic())
+            self.reply_ports.move_to_end(key)
+            while len(self.reply_ports) > MAX_CLIENTS:
+                self.reply_ports.popitem(last=False)
         else:
-            self.reply_ports.pop(sender[0], None)
+            self.reply_ports.pop(key, None)
         return [("/wave/ok", ["/wave/reply_to"])]
 
     def status(self) -> list:
         st = self.engine.stats
         return [self.sample_rate, self.block, float(st.mean_load()), float(st.max_load), int(st.late_blocks),
                 int(self.engine.latency_samples + self.driver.latency_samples), self.engine.active_voices(),
-                self.dispatcher.malformed, self.midi_received, int(st.driver_late)]
+                self.dispatcher.malformed, self.midi_received, int(st.driver_late),
+                int(st.nonfinite_blocks + self.engine.safety.faults), self.dispatcher.dropped]
 
     def osc_status(self, sender):
         return [("/wave/status", self.status())]
@@ -366,40 +432,78 @@ class LiveServer:
         sets = self.list_sets()
         return [("/wave/set/item", [n, f]) for n, f in sets] + [("/wave/set/count", [len(sets)])]
 
+    def _loaded_bytes(self) -> int:
+        """Estimated memory of the samplers in the graph (each holds its own copy of its set's samples)."""
+        total = 0
+        for src in self.engine.snapshot.sources:
+            for _, path, _ in getattr(src, "_fonts", ()):
+                total += _file_size(path)
+        return total
+
     def osc_set_load(self, sender, name, ch):
         path = self._set_path(name)  # validate now: a bad name is answered at once
         if not path.is_file():
             raise InputError(f"set {name!r} not found ({path.name} is not in {self.folders.sets})")
+        channels = tuple(range(16)) if ch < 0 else (ch,)
+        need = _file_size(path) * len(channels)
+        if self._loaded_bytes() + need > self.memory_budget:
+            raise InputError(
+                f"set {name!r} on {len(channels)} channel(s) needs about {need / 2**20:.0f} MB and "
+                f"{self._loaded_bytes() / 2**20:.0f} MB are loaded; the budget is "
+                f"{self.memory_budget / 2**20:.0f} MB (wave serve --memory-budget MB); wait for "
+                "ringing notes of earlier sets to end, or load the set on fewer channels")
         dest = self.reply_dest(sender)
-        channels = range(16) if ch < 0 else (ch,)
+        # at most one pending load per channel: a newer request replaces a queued one
+        with self._pending_lock:
+            superseded = {c: self._pending_sets[c] for c in channels if c in self._pending_sets}
+            for c in channels:
+                self._pending_sets[c] = (name, dest, ch)
+            if not self._set_worker_queued:
+                self._set_worker_queued = True
+                self._loader.submit(self._load_pending_sets)
+        for c, (old_name, old_dest, old_ch) in superseded.items():
+            if old_ch == c or (old_ch < 0 and c == 0):  # one notice per superseded request
+                self.notify(old_dest, "/wave/error", ["/wave/set/load", f"load of set {old_name!r} on "
+                                                      f"{'all channels' if old_ch < 0 else f'channel {old_ch}'} "
+                                                      "was replaced by a newer request"])
 
-        def work():
-            try:
-                sources = {c: self._new_source(name, c) for c in channels}  # slow part, off the audio thread
+    def _load_pending_sets(self) -> None:
+        """Loader thread: load the newest pending request of each channel, grouped by request."""
+        with self._pending_lock:
+            pending, self._pending_sets = self._pending_sets, {}
+            self._set_worker_queued = False
+        groups: dict[tuple, list[int]] = {}
+        for c, (name, dest, ch) in sorted(pending.items()):
+            groups.setdefault((name, id(dest), ch), []).append(c)
+        for (name, _, ch), chans in groups.items():
+            dest = pending[chans[0]][1]
+            self._load_set(name, ch, tuple(chans), dest)
 
-                def edit(snap: Snapshot) -> Snapshot:
-                    # the old sampler rings on beside the new one until its notes end (Retiring)
-                    strips = list(snap.strips)
-                    for c, src in sources.items():
-                        for e in self.engine.replay_state(c):  # program, controllers, bend carry over
-                            src.send(e)
-                        old = strips[c]
-                        strips[c] = replace(old, source=src, set_name=name,
-                                            retiring=(*old.retiring, Retiring(old.source)))
-                    return replace(snap, strips=tuple(strips))
+    def _load_set(self, name: str, ch: int, channels: tuple[int, ...], dest) -> None:
+        try:
+            sources = {c: self._new_source(name, c) for c in channels}  # slow part, off the audio thread
 
-                self._publish(edit)
-                for c in channels:
-                    self.session.sets[c] = name
-                self.mark_dirty()
-                self.notify(dest, "/wave/set/loaded", [name, ch])
-            except WaveError as exc:
-                self.notify(dest, "/wave/error", ["/wave/set/load", str(exc)])
-            except Exception as exc:  # pragma: no cover - keep the loader alive
-                log.exception("set load failed")
-                self.notify(dest, "/wave/error", ["/wave/set/load", f"{type(exc).__name__}: {exc}"])
+            def edit(snap: Snapshot) -> Snapshot:
+                # the old sampler rings on beside the new one until its notes end (Retiring)
+                strips = list(snap.strips)
+                for c, src in sources.items():
+                    for e in self.engine.replay_state(c):  # program, controllers, bend carry over
+                        src.send(e)
+                    old = strips[c]
+                    strips[c] = replace(old, source=src, set_name=name,
+                                        retiring=(*old.retiring, Retiring(old.source)))
+                return replace(snap, strips=tuple(strips))
 
-        self._loader.submit(work)
+            self._publish(edit)
+            for c in channels:
+                self.session.sets[c] = name
+            self.mark_dirty()
+            self.notify(dest, "/wave/set/loaded", [name, ch])
+        except WaveError as exc:
+            self.notify(dest, "/wave/error", ["/wave/set/load", str(exc)])
+        except Exception as exc:  # pragma: no cover - keep the loader alive
+            log.exception("set load failed")
+            self.notify(dest, "/wave/error", ["/wave/set/load", f"{type(exc).__name__}: {exc}"])
 
     def osc_timbre_model(self, sender, ch, model):
         dest = self.reply_dest(sender)
@@ -613,6 +717,7 @@ class LiveServer:
             if job.proc is not None and job.proc.poll() is None:
                 job.proc.terminate()
         self._loader.shutdown(wait=True, cancel_futures=True)
+        self.engine.collect(force=True)
         for strip in self.engine.snapshot.strips:
             if strip.timbre is not None:
                 strip.timbre.close()
@@ -620,11 +725,29 @@ class LiveServer:
         self.flush_session()
 
     def _report_audio_errors(self) -> None:
+        """Control thread: log and send to the clients what the audio thread found (failed strips,
+        non-finite output of a model, an effect chain or the mix)."""
         n = self.engine.stats.strip_errors
         if n > self._errors_reported:
             log.error("audio: %d block(s) of a channel strip failed and were silenced; first: %s",
                       n - self._errors_reported, self.engine.last_error)
             self._errors_reported = n
+            self._broadcast("/wave/error", ["audio", f"{self.engine.last_error} (silenced)"])
+        faults = self.engine.faults
+        seen: set[str] = set()
+        while faults:
+            what = faults.popleft()
+            if what in seen:
+                continue
+            seen.add(what)
+            log.error("audio: %s", what)
+            self._broadcast("/wave/error", ["audio", what])
+
+    def _broadcast(self, address: str, args: list) -> None:
+        """Send to every client that has talked to the server lately (their reply destinations)."""
+        dests = list(self._clients) or [None]
+        for dest in dests:
+            self.notify(dest, address, args)
 
     def request_stop(self) -> None:
         """Stop :meth:`serve` from any thread (what SIGINT/SIGTERM do)."""
@@ -634,6 +757,7 @@ class LiveServer:
     async def _tcp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         host, port = writer.get_extra_info("peername")[:2]
         peer = TcpPeer(host, port, writer)
+        self.touch(peer)
         try:
             while True:
                 size = int.from_bytes(await reader.readexactly(4), "big")
@@ -662,6 +786,7 @@ class LiveServer:
                 server._transport = transport
 
             def datagram_received(self, data: bytes, addr) -> None:
+                server.touch(addr)
                 replies = server.dispatcher.handle_datagram(data, addr)
                 dest = server.reply_dest(addr)
                 for address, args in replies:
@@ -706,7 +831,8 @@ class LiveServer:
                 self.flush_session()
                 self._report_audio_errors()
                 if self.engine.snapshot.retired:
-                    self._loader.submit(self.reap_retired)
+                    self.reap_retired()  # here, not behind queued loads on the loader thread
+                self._collect()
                 if t_end is not None and loop.time() >= t_end:
                     break
         finally:

@@ -1,0 +1,201 @@
+"""Speaker safety: nothing a model outputs may hurt a performance.
+
+Hostile processors (NaN once, inf, huge values, DC, raising) on a timbre slot; the output must stay
+finite, under the hard ceiling, free of DC, and recover; the fault is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from server.live.engine import CEILING, DryWet
+from tests.test_live_engine import SR, db, f0_cents, make_server, osc, render
+
+
+@pytest.fixture()
+def server(tmp_path):
+    s = make_server(tmp_path)
+    s.sent = []
+    s.notify = lambda dest, address, args: s.sent.append((address, args))
+    yield s
+    s.shutdown()
+
+
+class Hostile:
+    """A timbre Processor that passes its input through, except on the blocks it poisons."""
+
+    latency_samples = 0
+
+    def __init__(self, value: float, blocks: range) -> None:
+        self.value, self.blocks, self.n = value, blocks, 0
+        self.resets = 0
+
+    def prepare(self, sample_rate, max_block, channels=2):
+        pass
+
+    def process(self, block):
+        i, self.n = self.n, self.n + 1
+        if i in self.blocks:
+            out = block.copy()
+            out[:, block.shape[1] // 3:] = self.value
+            return out
+        return block
+
+    def reset(self):
+        self.resets += 1
+
+
+def install(server, ch: int, proc) -> None:
+    server._publish(lambda s: replace(s, strips=tuple(
+        replace(st, timbre=DryWet(proc), timbre_name="hostile") if st.channel == ch else st for st in s.strips)))
+
+
+def clear(server, ch: int) -> None:
+    server._publish(lambda s: replace(s, strips=tuple(
+        replace(st, timbre=None, timbre_name="") if st.channel == ch else st for st in s.strips)))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_model_output_never_reaches_the_speakers_and_never_latches(server, value):
+    render(server, 0.1)
+    install(server, 1, Hostile(value, range(5, 6)))
+    osc(server, "/wave/note", 0, 69, 120)
+    osc(server, "/wave/note", 1, 36, 60)  # C2: no partial near A4
+    y = render(server, 1.0)
+    assert np.isfinite(y).all()
+    assert np.abs(y).max() <= CEILING + 1e-6
+    # channel 0 plays on in tune after the fault
+    assert abs(f0_cents(y[0, SR // 2: SR // 2 + 16384], 440.0)) < 10
+    # the faulty model is bypassed and reported; the control side names the channel
+    st = server.engine.stats
+    assert st.nonfinite_blocks >= 1
+    server._report_audio_errors()
+    errors = [args for address, args in server.sent if address == "/wave/error"]
+    assert errors and "channel 1" in errors[0][1] and "non-finite" in errors[0][1]
+    # everything off: silence, no DC latch
+    clear(server, 1)
+    osc(server, "/wave/panic")
+    osc(server, "/wave/note", 0, 69, 0)
+    osc(server, "/wave/note", 1, 36, 0)
+    render(server, 1.5)
+    tail = render(server, 0.5)
+    assert np.abs(tail).max() < 1e-3, np.abs(tail).max()
+
+
+def test_huge_model_output_is_held_under_the_ceiling(server):
+    install(server, 2, Hostile(1e6, range(0, 10_000)))
+    osc(server, "/wave/note", 2, 60, 100)
+    y = render(server, 0.5)
+    assert np.isfinite(y).all()
+    assert np.abs(y).max() <= CEILING + 1e-6
+
+
+def test_dc_from_a_model_is_blocked_at_the_output(server):
+    install(server, 2, Hostile(0.8, range(0, 10_000)))
+    osc(server, "/wave/note", 2, 60, 1)  # barely audible: the output is the model's DC
+    y = render(server, 3.0)
+    late = y[:, 2 * SR:]
+    assert abs(float(late.mean())) < 0.01, late.mean()
+
+
+def _reverb_take(server, poison: bool) -> np.ndarray:
+    osc(server, "/wave/fx/set", -1, "reverb", "room_size", 0.9)
+    if poison:
+        install(server, 1, Hostile(np.nan, range(3, 4)))
+    osc(server, "/wave/note", 1, 60, 100)
+    render(server, 0.5)
+    if poison:
+        clear(server, 1)
+    osc(server, "/wave/note", 1, 60, 0)
+    osc(server, "/wave/note", 0, 69, 100)
+    return render(server, 1.0)
+
+
+def test_after_a_fault_the_reverb_tail_and_notes_sound_as_without_it(server, tmp_path):
+    """NaN into the master reverb would poison its state for good; after the fault the output is
+    what a clean server plays (the faulty block went through dry)."""
+    y = _reverb_take(server, poison=True)
+    assert server.engine.stats.nonfinite_blocks == 1
+    (tmp_path / "ref").mkdir()
+    ref_server = make_server(tmp_path / "ref")
+    try:
+        ref = _reverb_take(ref_server, poison=False)
+    finally:
+        ref_server.shutdown()
+    assert np.isfinite(y).all()
+    assert db(y - ref) < db(ref) - 40, (db(y - ref), db(ref))
+
+
+class Closable:
+    latency_samples = 0
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def prepare(self, *a):
+        pass
+
+    def process(self, block):
+        return block
+
+    def reset(self):
+        pass
+
+    def close(self):
+        self.closed = True
+
+
+def test_retired_objects_are_closed_only_after_the_callback_acknowledges(server):
+    eng = server.engine
+    old = Closable()
+    install(server, 3, old)
+    eng.process(256)
+    server._started = True  # as if a driver ran the callback: nothing may be closed before it acks
+    try:
+        with server._publish_lock:
+            slot = eng.snapshot.strips[3].timbre
+            eng.publish(replace(eng.snapshot, strips=tuple(
+                replace(st, timbre=None) if st.channel == 3 else st for st in eng.snapshot.strips)))
+            eng.retire(slot)
+        server._collect()
+        assert not old.closed and eng.retired_pending == 1  # the callback may still hold the old graph
+        eng.process(256)  # one block with the new graph: the old one is let go
+        server._collect()
+        assert old.closed and eng.retired_pending == 0
+    finally:
+        server._started = False
+
+
+def test_queued_set_loads_are_coalesced_per_channel(server, monkeypatch):
+    """40 loads of all 16 channels queued at once must not build 640 synths (the OOM of the issue)."""
+    made = []
+    real = server._new_source
+
+    def counting(name, ch):
+        made.append((name, ch))
+        return real(name, ch)
+
+    monkeypatch.setattr(server, "_new_source", counting)
+    gate = __import__("threading").Event()
+    server._loader.submit(gate.wait)  # hold the loader as a slow load would
+    for _ in range(40):
+        assert osc(server, "/wave/set/load", "gm", -1) == []
+    gate.set()
+    server._loader.submit(lambda: None).result(timeout=60)
+    assert len(made) == 16, len(made)
+    superseded = [a for address, a in server.sent if address == "/wave/error" and "replaced" in a[1]]
+    assert len(superseded) == 39
+    assert [a for address, a in server.sent if address == "/wave/set/loaded"] == [["gm", -1]]
+    # the replaced samplers ring out and are then reaped and closed
+    render(server, 0.2)
+    assert server.reap_retired() == 16
+    assert server.engine.retired_pending == 0
+
+
+def test_a_set_load_beyond_the_memory_budget_is_refused(server):
+    server.memory_budget = server._loaded_bytes() + 1
+    (address, args), = osc(server, "/wave/set/load", "gm", -1)
+    assert address == "/wave/error" and "budget" in args[1] and "--memory-budget" in args[1]
