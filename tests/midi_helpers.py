@@ -48,3 +48,42 @@ def seconds_at(beat: float, tempos: list[tuple[float, float]]) -> float:
             break
         t += (min(beat, b1) - b0) * 60.0 / bpm
     return t
+
+
+def band_song(path: Path, minutes: float, bpm: float = 120.0, tpb: int = TPB) -> Path:
+    """A type-0 song of ``minutes`` looping four bars of drums (ch 10), bass (ch 2), guitar (ch 3) and piano
+    (ch 1) chords, the chord root moving each bar: ~16 notes per beat, like a dense pop arrangement."""
+    mf = mido.MidiFile(type=0, ticks_per_beat=tpb)
+    tr = mido.MidiTrack()
+    mf.tracks.append(tr)
+    tr.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm)))
+    for ch, prog in ((0, 0), (1, 33), (2, 25)):
+        tr.append(mido.Message("program_change", channel=ch, program=prog))
+    beats = round(minutes * bpm)
+    msgs: list[tuple[int, int, mido.Message]] = []
+
+    def add(beat: float, dur: float, ch: int, key: int, vel: int) -> None:
+        t0, t1 = round(beat * tpb), round((beat + dur) * tpb)
+        msgs.append((t0, 1, mido.Message("note_on", channel=ch, note=key, velocity=vel)))
+        msgs.append((t1, 0, mido.Message("note_off", channel=ch, note=key, velocity=0)))
+
+    roots = (0, 5, 7, 3)
+    for b in range(beats):
+        root = 48 + roots[(b // 4) % 4]
+        add(b, 0.25, 9, 36 if b % 2 == 0 else 38, 100)
+        for h in (0, 0.5):
+            add(b + h, 0.25, 9, 42, 70)
+        add(b, 0.45, 1, root - 12, 95)
+        add(b + 0.5, 0.45, 1, root - 5, 85)
+        for i, k in enumerate((root + 12, root + 16, root + 19)):
+            add(b + 0.1 * i, 0.4, 2, k, 75)
+        if b % 2 == 0:
+            for k in (root + 12, root + 15, root + 19, root + 24):
+                add(b, 1.9, 0, k, 70)
+    msgs.sort(key=lambda m: (m[0], m[1]))
+    last = 0
+    for tick, _, m in msgs:
+        tr.append(m.copy(time=tick - last))
+        last = tick
+    mf.save(str(path))
+    return path

@@ -49,8 +49,12 @@ def test_render_writes_24bit_and_float(tmp_path, song, capsys):
 def test_inspect_prints_roles(tmp_path, capsys):
     rc, stdout, _ = run(["inspect", "midi/harbour_lights.mid"], capsys)
     assert rc == 0
-    lines = {line.split()[1]: line.split()[-1] for line in stdout.splitlines()[2:]}
+    rows = stdout.splitlines()
+    tracks = rows[2:rows.index("")]
+    lines = {line.split()[1]: line.split()[-1] for line in tracks}
     assert lines == {"conductor": "-", "melody": "guitar", "chords": "keyboard", "bass": "bass", "drums": "drums"}
+    chans = {r.split()[0]: r.split()[5] for r in rows[rows.index("channels:") + 2:]}
+    assert set(chans.values()) == {"guitar", "keyboard", "bass", "drums"} and chans["10"] == "drums"
     assert "80.0 BPM" in stdout
 
 
@@ -97,7 +101,7 @@ def test_unwritable_output(tmp_path, song, capsys):
 
 def test_bad_options(tmp_path, song, capsys):
     for args, msg in ((["--map", "7=bass"], "no track '7'"), (["--map", "0=flute"], "unknown role"),
-                      (["--instrument", "bass"], "KEY=VALUE"), (["-r", "1000"], "sample rate"),
+                      (["--instrument", "bass"], "ROLE=FILE.sf2"), (["-r", "1000"], "sample rate"),
                       (["--set", "nonexistent_set"], "no instrument set")):
         rc, _, err = run(["render", str(song), "-o", str(tmp_path / "o.wav"), *args], capsys)
         assert rc != 0 and msg in err, (args, err)

@@ -1,21 +1,29 @@
-"""A MIDI file read into a validated, time-sorted event list and per-track facts.
+"""A MIDI file read into a validated, time-sorted event list with per-channel and per-track facts.
 
 Times are kept in seconds from the file's tempo map; :func:`Song.events_at` turns them into sample
 positions for a sample rate. Parsing is pure (no audio, no synth) so it is tested on its own.
+
+Roles belong to MIDI channels, not tracks: a type-0 file carries every channel on one track, and a
+type-1 file may set programs on a conductor track while its notes sit on others. Each note is
+attributed to the program in effect on its channel when it starts (whichever track set it), each
+(channel, program) pair gets a role (:func:`~server.midi.roles.track_role`), and the channel takes the
+role that plays most of its notes. A track's role is the roles of the channels it plays, joined by ``+``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import mido
 import numpy as np
 
-from ..errors import InputError
-from .roles import DRUM_CHANNEL, track_role
+from ..errors import ConfigError, InputError
+from .roles import DRUM_CHANNEL, OTHER, ROLES, gm_family, track_role
 
 # Event kinds, as small ints so the audio side dispatches through a table.
 NOTE_OFF, NOTE_ON, CONTROL, PROGRAM, PITCHWHEEL, AFTERTOUCH, POLYTOUCH = range(7)
@@ -25,7 +33,7 @@ MAX_SONG_SECONDS = 60 * 60
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One channel event: ``kind`` (module constants), channel 0-15, two data values.
 
@@ -52,13 +60,52 @@ class TrackInfo:
     highest: int | None
     median_note: float | None
     polyphony: int
-    role: str
+    role: str  # the roles of the channels it plays, most notes first, joined by "+"; "-" without notes
+    channel_notes: dict[int, int] = field(default_factory=dict)  # channel -> notes this track plays on it
 
     @property
     def range_names(self) -> str:
-        if self.lowest is None:
-            return "-"
-        return f"{note_name(self.lowest)}-{note_name(self.highest)}"
+        return _range_names(self.lowest, self.highest)
+
+
+@dataclass
+class ChannelInfo:
+    """What one MIDI channel plays across the whole file (every track that writes to it)."""
+
+    channel: int  # zero-based: 9 is MIDI channel 10, the drum kit
+    programs: list[int]  # programs in effect when its notes start, in order of first use (0 if never set)
+    program_notes: dict[int, int]  # program -> notes started under it
+    program_roles: dict[int, str]  # program -> the role its notes alone would give the channel
+    note_count: int
+    lowest: int
+    highest: int
+    median_note: float
+    polyphony: int
+    tracks: list[int]  # tracks that play notes on it
+    detected_role: str
+    role: str  # detected_role unless overridden (--map)
+
+    @property
+    def program(self) -> int:
+        """The program that plays most of its notes (the first used on a tie)."""
+        return max(self.programs, key=lambda p: (self.program_notes[p], -self.programs.index(p)))
+
+    @property
+    def number(self) -> int:
+        """The channel as musicians and `wave inspect` number it (1-16)."""
+        return self.channel + 1
+
+    @property
+    def range_names(self) -> str:
+        return _range_names(self.lowest, self.highest)
+
+    @property
+    def sound(self) -> str:
+        """What General MIDI plays on it: the drum kit, or the family of each program used."""
+        if self.channel == DRUM_CHANNEL:
+            return "drum kit"
+        fams = list(dict.fromkeys(gm_family(p) for p in self.programs))
+        return " / ".join(fams)
 
 
 @dataclass
@@ -68,6 +115,7 @@ class Song:
     events: list[Event]
     tempo_changes: list[tuple[float, float]]  # (time s, bpm)
     tracks: list[TrackInfo] = field(default_factory=list)
+    channels: list[ChannelInfo] = field(default_factory=list)  # channels that play notes, by number
 
     @property
     def duration(self) -> float:
@@ -79,17 +127,25 @@ class Song:
         return sum(1 for e in self.events if e.kind == NOTE_ON and e.b > 0)
 
     def channel_roles(self) -> dict[int, str]:
-        """Role of each channel that plays notes: the role of the first track with notes on it."""
-        roles: dict[int, str] = {}
-        for t in self.tracks:
-            if t.note_count:
-                for ch in t.channels:
-                    roles.setdefault(ch, t.role)
-        return roles
+        """Role of each channel that plays notes (zero-based channel -> role)."""
+        return {c.channel: c.role for c in self.channels}
+
+    def set_channel_role(self, channel: int, role: str) -> None:
+        """Give a channel (zero-based) a role; the tracks' roles follow."""
+        for c in self.channels:
+            if c.channel == channel:
+                c.role = role
+                _refresh_track_roles(self)
+                return
+        raise ConfigError(f"channel {channel + 1} plays no notes in this song; {_channels_with_notes(self)}")
 
     def events_at(self, sample_rate: int) -> list[tuple[int, Event]]:
         """Events with their sample positions at ``sample_rate`` (rounded to the nearest sample)."""
         return [(round(e.time * sample_rate), e) for e in self.events]
+
+
+def _range_names(lo: int | None, hi: int | None) -> str:
+    return "-" if lo is None or hi is None else f"{note_name(lo)}-{note_name(hi)}"
 
 
 def note_name(key: int) -> str:
@@ -164,7 +220,9 @@ def song_from_midifile(mf: mido.MidiFile, *, path: Path | None = None, require_n
         raise InputError(f"{where}: the song lasts {events[-1].time / 60:.0f} minutes; the limit is 60")
     tempo_changes = [(float(tick_to_seconds(np.array([tk]))[0]), mido.tempo2bpm(tp)) for tk, _, _, tp in tempo_ticks]
     song = Song(path, tpb, events, tempo_changes or [(0.0, 120.0)])
+    song.channels = _channel_infos(events)
     song.tracks = _track_infos(mf, events, track_names)
+    _refresh_track_roles(song)
     if require_notes and song.note_count == 0:
         raise InputError(f"{where}: the MIDI file holds no notes to play")
     return song
@@ -219,35 +277,126 @@ def _tempo_map(tempo_ticks: list[tuple[int, int, int, int]], tpb: int):
     return convert
 
 
-def _track_infos(mf: mido.MidiFile, events: list[Event], names: dict[int, str]) -> list[TrackInfo]:
+def _channel_infos(events: list[Event]) -> list[ChannelInfo]:
+    """Per-channel facts in one pass over the time-sorted events."""
+    program = [0] * 16
+    keys: list[list[int]] = [[] for _ in range(16)]
+    prog_keys: list[dict[int, list[int]]] = [{} for _ in range(16)]
+    tracks: list[dict[int, None]] = [{} for _ in range(16)]
+    sounding: list[set[int]] = [set() for _ in range(16)]
+    poly = [0] * 16
+    i, n = 0, len(events)
+    while i < n:  # events at one time: note-offs before note-ons (as _max_polyphony counts)
+        j = i
+        t = events[i].time
+        while j < n and events[j].time == t:
+            j += 1
+        group = events[i:j]
+        for e in group:
+            if e.kind == NOTE_OFF:
+                sounding[e.channel].discard(e.a)
+            elif e.kind == PROGRAM:
+                program[e.channel] = e.a
+        for e in group:
+            if e.kind == NOTE_ON:
+                ch = e.channel
+                keys[ch].append(e.a)
+                prog_keys[ch].setdefault(program[ch], []).append(e.a)
+                tracks[ch].setdefault(e.track)
+                sounding[ch].add(e.a)
+                poly[ch] = max(poly[ch], len(sounding[ch]))
+        i = j
     infos = []
-    for ti in range(len(mf.tracks)):
-        evs = [e for e in events if e.track == ti]
+    for ch in range(16):
+        if not keys[ch]:
+            continue
+        by_prog = prog_keys[ch]
+        votes: Counter[str] = Counter()
+        prog_roles = {prog: track_role(ch, prog, float(np.median(ks))) for prog, ks in by_prog.items()}
+        for prog, ks in by_prog.items():  # insertion order: first use first, which wins ties
+            votes[prog_roles[prog]] += len(ks)
+        role = votes.most_common(1)[0][0]
+        infos.append(ChannelInfo(
+            channel=ch, programs=list(by_prog), program_notes={p: len(k) for p, k in by_prog.items()},
+            program_roles=prog_roles,
+            note_count=len(keys[ch]), lowest=min(keys[ch]), highest=max(keys[ch]),
+            median_note=float(np.median(keys[ch])), polyphony=poly[ch], tracks=sorted(tracks[ch]),
+            detected_role=role, role=role,
+        ))
+    return infos
+
+
+def _track_infos(mf: mido.MidiFile, events: list[Event], names: dict[int, str]) -> list[TrackInfo]:
+    by_track: list[list[Event]] = [[] for _ in mf.tracks]
+    for e in events:
+        by_track[e.track].append(e)
+    infos = []
+    for ti, evs in enumerate(by_track):
         notes = [e.a for e in evs if e.kind == NOTE_ON]
+        channel_notes = Counter(e.channel for e in evs if e.kind == NOTE_ON)
         channels = sorted({e.channel for e in evs if e.kind in (NOTE_ON, NOTE_OFF)})
         programs = [e.a for e in evs if e.kind == PROGRAM]
-        program = programs[0] if programs else None
-        poly = _max_polyphony(evs)
-        median = float(np.median(notes)) if notes else None
-        channel = channels[0] if channels else (evs[0].channel if evs else 0)
-        role = track_role(channel, program, median) if notes else "-"
-        if notes and DRUM_CHANNEL in channels:
-            role = "drums"
         infos.append(
             TrackInfo(
                 index=ti,
                 name=names.get(ti, ""),
                 channels=channels,
-                program=program,
+                program=programs[0] if programs else None,
                 note_count=len(notes),
                 lowest=min(notes) if notes else None,
                 highest=max(notes) if notes else None,
-                median_note=median,
-                polyphony=poly,
-                role=role,
+                median_note=float(np.median(notes)) if notes else None,
+                polyphony=_max_polyphony(evs),
+                role="-",
+                channel_notes=dict(channel_notes.most_common()),
             )
         )
     return infos
+
+
+def _refresh_track_roles(song: Song) -> None:
+    roles = song.channel_roles()
+    for t in song.tracks:
+        named = dict.fromkeys(roles[ch] for ch in t.channel_notes if ch in roles)
+        t.role = "+".join(named) or "-"
+
+
+def _channels_with_notes(song: Song) -> str:
+    have = ", ".join(f"ch{c.number} ({c.role})" for c in song.channels)
+    return f"channels with notes: {have}" if have else "no channel plays notes"
+
+
+_CHANNEL_KEY = re.compile(r"^\s*(?:ch|chan|channel)\s*(-?\d+)\s*$", re.I)
+
+
+def apply_roles(song: Song, mapping: dict[str | int, str]) -> None:
+    """Override detected roles. Keys name a channel as ``chN`` / ``channelN`` (N = 1-16, as `wave inspect`
+    numbers them), or a track by index (int or digit string) or name, which sets every channel it plays.
+    Raises :class:`ConfigError` naming the bad key or role and what this song has."""
+    valid = (*ROLES, OTHER)
+    for key, role in mapping.items():
+        if role not in valid:
+            raise ConfigError(f"unknown role {role!r} for {str(key)!r}; roles are {', '.join(valid)}")
+        m = _CHANNEL_KEY.match(str(key))
+        if m:
+            num = int(m.group(1))
+            if not 1 <= num <= 16:
+                raise ConfigError(f"channel {num} in {str(key)!r} is out of range: MIDI channels are 1-16 "
+                                  "(10 is the drum kit)")
+            song.set_channel_role(num - 1, role)
+            continue
+        k = str(key).strip()
+        matches = [t for t in song.tracks if (k.isdigit() and t.index == int(k)) or t.name.lower() == k.lower()]
+        if not matches:
+            names = ", ".join(f"{t.index}:{t.name or '-'}" for t in song.tracks)
+            raise ConfigError(f"no track {str(key)!r} in this song; tracks are {names}; "
+                              f"or name a channel as chN ({_channels_with_notes(song)})")
+        chans = [ch for t in matches for ch in t.channel_notes]
+        if not chans:
+            raise ConfigError(f"track {str(key)!r} plays no notes, so it has no role to set; "
+                              f"{_channels_with_notes(song)}")
+        for ch in dict.fromkeys(chans):
+            song.set_channel_role(ch, role)
 
 
 def _max_polyphony(evs: list[Event]) -> int:

@@ -1,5 +1,16 @@
 """MIDI file -> WAV with General MIDI soundfonts and image-made instrument sets."""
 
-from .render import RenderSettings, SongPlayer, render_midi_file, render_song, resolve_instrument_set
+from ..midi.song import apply_roles
+from .render import (
+    RenderResult,
+    RenderSettings,
+    SongPlayer,
+    open_source,
+    render_midi_file,
+    render_song,
+    render_song_to_file,
+    resolve_instrument_set,
+)
 
-__all__ = ["RenderSettings", "SongPlayer", "render_midi_file", "render_song", "resolve_instrument_set"]
+__all__ = ["RenderResult", "RenderSettings", "SongPlayer", "apply_roles", "open_source", "render_midi_file",
+           "render_song", "render_song_to_file", "resolve_instrument_set"]

@@ -15,7 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "render",
         help="render a MIDI file to WAV with soundfonts and image-made instruments",
         description="Render a Standard MIDI File to WAV through FluidSynth (block by block, sample-accurate "
-        "events), then a master chain (gentle limiter, optional reverb) and peak normalisation.",
+        "events), then a master chain (gentle limiter, optional reverb) and peak normalisation. The song is "
+        "streamed to disk: memory does not grow with its length (peak normalisation reads it back once).",
     )
     p.add_argument("midi", type=Path, help="the .mid file")
     p.add_argument("-o", "--output", type=Path, help="output WAV (default: out/<song>.wav)")
@@ -24,9 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", dest="instrument_set", metavar="NAME|FILE.sf2",
                    help="image-made instrument set (instruments/NAME.sf2) layered over the GM font")
     p.add_argument("--instrument", action="append", default=[], metavar="ROLE=FILE.sf2",
-                   help=f"play every track of ROLE ({ROLE_HELP}) with this soundfont; repeatable")
-    p.add_argument("--map", action="append", default=[], metavar="TRACK=ROLE",
-                   help="override a track's detected role (TRACK is its index or name); repeatable")
+                   help=f"play every channel of ROLE ({ROLE_HELP}; see `wave inspect`) with this soundfont; "
+                   "repeatable")
+    p.add_argument("--map", action="append", default=[], metavar="chN=ROLE|TRACK=ROLE",
+                   help="override a detected role: of MIDI channel N (1-16, as `wave inspect` numbers them), or of "
+                   "every channel a TRACK (index or name) plays; repeatable, applied in order")
     p.add_argument("-r", "--sample-rate", type=int, default=48000, help="sample rate in Hz (default 48000)")
     p.add_argument("--tail", type=float, default=2.0, help="seconds rendered after the last event (default 2)")
     p.add_argument("--gain", type=float, default=0.0, metavar="DB", help="gain before the master limiter, dB")
@@ -51,35 +54,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(func=cmd_demo)
 
 
-def _pairs(items: list[str], what: str) -> dict[str, str]:
+def _pairs(items: list[str], what: str, example: str) -> dict[str, str]:
     out = {}
     for item in items:
         key, sep, val = item.partition("=")
-        if not sep or not key or not val:
-            raise ConfigError(f"{what} expects KEY=VALUE, got {item!r}")
+        if not sep or not key.strip() or not val.strip():
+            raise ConfigError(f"{what} expects {example}, got {item!r}")
         out[key.strip()] = val.strip()
     return out
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from ..audio.io import write_audio
-    from ..midi.song import load_song
+    from ..midi.song import apply_roles, load_song
     from ..paths import check_output
-    from .render import RenderSettings, apply_track_roles, render_song
+    from .render import RenderSettings, render_song_to_file
 
     out = args.output or Path("out") / f"{args.midi.stem}.wav"
     check_output(out)  # fail before rendering if OUT can't be written; an existing OUT stays as it is
-    song = load_song(args.midi)
-    if args.map:
-        apply_track_roles(song, _pairs(args.map, "--map"))
-    instruments = {role: Path(f) for role, f in _pairs(args.instrument, "--instrument").items()}
+    roles = _pairs(args.map, "--map", "chN=ROLE or TRACK=ROLE (e.g. ch2=bass)")
+    instruments = {role: Path(f) for role, f in _pairs(args.instrument, "--instrument",
+                                                       "ROLE=FILE.sf2 (e.g. bass=bass.sf2)").items()}
     st = RenderSettings(sample_rate=args.sample_rate, tail=args.tail, block=args.block, raw=args.raw,
                         reverb=args.reverb, gain_db=args.gain, normalize=args.normalize, target_db=args.target,
                         progress=False if args.no_progress else None)
-    audio = render_song(song, soundfont=args.soundfont, instrument_set=args.instrument_set,
-                        instruments=instruments, settings=st)
-    write_audio(out, audio, args.sample_rate, fmt=args.format)
-    print(f"{out}: {audio.shape[1] / args.sample_rate:.1f} s, {args.sample_rate} Hz, {args.format}")
+    st.check()
+    song = load_song(args.midi)
+    if roles:
+        apply_roles(song, roles)
+    res = render_song_to_file(song, out, fmt=args.format, soundfont=args.soundfont,
+                              instrument_set=args.instrument_set, instruments=instruments, settings=st)
+    print(f"{out}: {res.seconds:.1f} s, {args.sample_rate} Hz, {args.format}")
     return 0
 
 
@@ -88,28 +92,39 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     song = load_song(args.midi, require_notes=False)
     tempos = ", ".join(f"{bpm:.1f} BPM at {t:.2f} s" for t, bpm in song.tempo_changes)
-    print(f"{args.midi}: {song.duration:.1f} s, {len(song.tracks)} tracks, {song.ticks_per_beat} ticks/beat; "
+    n = len(song.tracks)
+    print(f"{args.midi}: {song.duration:.1f} s, {n} track{'s' if n != 1 else ''}, {song.ticks_per_beat} ticks/beat; "
           f"tempo {tempos} (ends at {bpm_at(song, song.duration):.1f} BPM)")
-    print(f"{'#':>2}  {'name':<14} {'ch':<6} {'program':>7} {'notes':>5} {'range':<9} {'poly':>4}  role")
+    print(f"{'#':>2}  {'name':<14} {'ch':<10} {'program':>7} {'notes':>5} {'range':<9} {'poly':>4}  role")
     for t in song.tracks:
         chans = ",".join(str(c + 1) for c in t.channels) or "-"
         prog = "-" if t.program is None else str(t.program)
-        print(f"{t.index:>2}  {t.name[:14]:<14} {chans:<6} {prog:>7} {t.note_count:>5} {t.range_names:<9} "
+        print(f"{t.index:>2}  {t.name[:14]:<14} {chans:<10} {prog:>7} {t.note_count:>5} {t.range_names:<9} "
               f"{t.polyphony:>4}  {t.role}")
+    print()
+    print("channels:")
+    print(f"{'ch':>2}  {'programs':<12} {'notes':>5} {'range':<9} {'poly':>4}  {'role':<9} {'tracks':<8} sound")
+    for c in song.channels:
+        progs = ",".join(map(str, c.programs))
+        tracks = ",".join(map(str, c.tracks))
+        print(f"{c.number:>2}  {progs[:12]:<12} {c.note_count:>5} {c.range_names:<9} {c.polyphony:>4}  "
+              f"{c.role:<9} {tracks[:8]:<8} {c.sound}")
+    if not song.channels:
+        print(" -  no channel plays notes")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ..audio.io import write_audio
-    from ..paths import MIDI_DIR
-    from .render import render_midi_file
+    from ..midi.song import load_song
+    from ..paths import MIDI_DIR, check_output
+    from .render import RenderSettings, render_song_to_file
 
     songs = sorted(MIDI_DIR.glob("*.mid"))
     if not songs:
         raise ConfigError(f"no demo songs in {MIDI_DIR}; run python midi/make_demo_songs.py")
+    check_output(args.out_dir, kind="folder")
     for song in songs:
         out = args.out_dir / f"{song.stem}.wav"
-        audio = render_midi_file(song, reverb=0.2)
-        write_audio(out, audio, 48000)
-        print(f"{out}: {audio.shape[1] / 48000:.1f} s")
+        res = render_song_to_file(load_song(song), out, settings=RenderSettings(reverb=0.2))
+        print(f"{out}: {res.seconds:.1f} s")
     return 0

@@ -4,9 +4,12 @@ then the master chain; both are the processors the live engine uses.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.effects import master_chain
-from ..engine.fluid import CC_ALL_NOTES_OFF, CC_SUSTAIN, FluidSynthSource
-from ..errors import ConfigError, InputError
+from ..engine.fluid import CC_ALL_NOTES_OFF, CC_SUSTAIN, FluidSynthSource, import_pyfluidsynth
+from ..errors import ConfigError, InputError, OutputError
 from ..midi.roles import OTHER, ROLES
-from ..midi.song import CONTROL, Event, Song, load_song
-from ..paths import INSTRUMENTS_DIR, default_soundfont
+from ..midi.song import CONTROL, Event, Song, apply_roles, load_song
+from ..paths import INSTRUMENTS_DIR, atomic_path, check_output, default_soundfont
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +120,96 @@ def resolve_instrument_set(name: str | os.PathLike[str]) -> Path:
     return cand
 
 
+def open_source(
+    song: Song,
+    *,
+    soundfont: str | os.PathLike[str] | None = None,
+    instrument_set: str | os.PathLike[str] | None = None,
+    instruments: Mapping[str, str | os.PathLike[str]] | None = None,
+    sample_rate: int = 48000,
+    gain: float = 0.2,
+) -> FluidSynthSource:
+    """A FluidSynth source with the song's fonts loaded and its role channels routed.
+
+    Fonts given per role (``instruments``) are loaded *first*, so they sit at the bottom of FluidSynth's
+    font stack: an unrouted channel's program change finds the GM font's (or the set's) preset and never
+    a role font's, which would otherwise capture every channel playing a program it happens to have.
+    Each channel whose role has a font is routed to it (every program change on it picks that font's
+    matching or closest preset).
+    """
+    valid = (*ROLES, OTHER)
+    instruments = dict(instruments or {})
+    for role in instruments:
+        if role not in valid:
+            raise ConfigError(f"unknown role {role!r} in --instrument; roles are {', '.join(valid)}")
+    gm = Path(soundfont) if soundfont else default_soundfont()
+    layer = resolve_instrument_set(instrument_set) if instrument_set is not None else None
+    src = FluidSynthSource([], sample_rate=sample_rate, gain=gain)
+    try:
+        with _fluid_log_to_logging():
+            role_ids = {role: src.load_soundfont(font) for role, font in instruments.items()}
+            src.load_soundfont(gm)
+            if layer is not None:
+                src.load_soundfont(layer)
+        _route(src, song, instruments, role_ids)
+    except BaseException:
+        src.close()
+        raise
+    return src
+
+
+_FLUID_WARN = 2
+_FLUID_LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+
+
+@contextlib.contextmanager
+def _fluid_log_to_logging():
+    """While fonts load, send FluidSynth's warnings to this module's log instead of stderr.
+
+    Each load makes FluidSynth re-select every channel's preset from the fonts loaded so far; with the role
+    fonts at the bottom of the stack, the first may lack a drum kit or a piano, and FluidSynth warns
+    "No preset found on channel N" although the GM font loaded next has it. Those go to the debug log;
+    any other warning (a damaged sample, say) is logged as a warning. The previous handler is restored.
+    """
+    try:
+        lib = import_pyfluidsynth()._fl
+        setter = lib.fluid_set_log_function
+    except (AttributeError, OSError):  # pragma: no cover - an unusual libfluidsynth
+        yield
+        return
+    setter.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+    setter.restype = ctypes.c_void_p
+
+    def forward(level: int, message: bytes | None, _data) -> None:
+        text = (message or b"").decode("utf-8", "replace")
+        log.log(logging.DEBUG if text.startswith("No preset found") else logging.WARNING, "fluidsynth: %s", text)
+
+    fn = _FLUID_LOG_FN(forward)
+    prev = setter(_FLUID_WARN, ctypes.cast(fn, ctypes.c_void_p), None)
+    try:
+        yield
+    finally:
+        setter(_FLUID_WARN, prev, None)
+
+
+def _route(src: FluidSynthSource, song: Song, instruments: dict, role_ids: dict[str, int]) -> None:
+    for role, sfid in role_ids.items():
+        chans = [c for c in song.channels if c.role == role]
+        if not chans:
+            log.warning("no channel of this song plays the %s role, so %s is not used (channels: %s; "
+                        "give one the role with --map chN=%s)", role, instruments[role],
+                        ", ".join(f"ch{c.number} {c.role}" for c in song.channels) or "none", role)
+        for c in chans:
+            src.route_channel(c.channel, sfid)
+            log.info("channel %d (%s) plays %s", c.number, role, instruments[role])
+            others = [p for p, r in c.program_roles.items() if r != role]
+            if others:
+                n = sum(c.program_notes[p] for p in others)
+                log.warning("channel %d also plays program%s %s (%d notes) that %s not %s; they play through "
+                            "%s too", c.number, "s" if len(others) > 1 else "", ", ".join(map(str, others)), n,
+                            "are" if len(others) > 1 else "is", role, instruments[role])
+
+
 def render_song(
     song: Song,
     *,
@@ -125,70 +218,204 @@ def render_song(
     instruments: Mapping[str, str | os.PathLike[str]] | None = None,
     settings: RenderSettings | None = None,
 ) -> np.ndarray:
-    """Render a parsed song to float32 stereo ``(2, frames)``.
+    """Render a parsed song to float32 stereo ``(2, frames)`` in memory.
 
     ``soundfont``: the General MIDI font every channel starts on (default: :func:`default_soundfont`).
     ``instrument_set``: an image-made GM set (``instruments/NAME.sf2``) loaded on top, so its presets
     win and programs it lacks fall back to the GM font. ``instruments``: role -> soundfont, routing
-    every channel whose track has that role to that font.
+    every channel of that role (:attr:`Song.channels`) to that font.
+
+    The whole song is held in memory: for files, :func:`render_song_to_file` streams in bounded memory
+    and writes the same samples.
     """
     st = settings or RenderSettings()
     st.check()
-    fonts = [Path(soundfont) if soundfont else default_soundfont()]
-    if instrument_set is not None:
-        fonts.append(resolve_instrument_set(instrument_set))
-    src = FluidSynthSource(fonts, sample_rate=st.sample_rate, gain=st.fluid_gain)
+    src = open_source(song, soundfont=soundfont, instrument_set=instrument_set, instruments=instruments,
+                      sample_rate=st.sample_rate, gain=st.fluid_gain)
+    frames = song_frames(song, st)
+    bar = _progress_bar(frames, st)
     try:
-        if instruments:
-            roles = song.channel_roles()
-            for role, font in instruments.items():
-                if role not in ROLES and role != OTHER:
-                    raise ConfigError(f"unknown role {role!r}; roles are {', '.join((*ROLES, OTHER))}")
-                sfid = src.load_soundfont(font)
-                chans = [ch for ch, r in roles.items() if r == role]
-                if not chans:
-                    log.warning("no track of this song plays the %s role; %s is not used", role, font)
-                for ch in chans:
-                    src.route_channel(ch, sfid)
-        player = SongPlayer(song, src)
-        frames = round((song.duration + st.tail) * st.sample_rate)
-        chain = None if st.raw else master_chain(gain_db=st.gain_db, reverb=st.reverb)
-        out = _drive(player, chain, frames, st)
+        out = np.empty((2, frames), dtype=np.float32)
+        pos = 0
+        for y in _blocks(song, src, frames, st, bar):
+            out[:, pos:pos + y.shape[1]] = y
+            pos += y.shape[1]
     finally:
         src.close()
+        if bar is not None:
+            bar.close()
     if not st.raw and st.normalize == "peak":
         peak = float(np.max(np.abs(out))) if out.size else 0.0
         if peak > 0:
-            out *= 10 ** (st.target_db / 20) / peak
+            out *= normalise_gain(peak, st)
     return out
 
 
-def _drive(player: SongPlayer, chain, frames: int, st: RenderSettings) -> np.ndarray:
-    block = st.block
-    player.prepare(st.sample_rate, block, 2)
-    if chain is not None:
-        chain.prepare(st.sample_rate, block, 2)
-    out = np.empty((2, frames), dtype=np.float32)
-    bar = _progress_bar(frames, st)
-    silence = np.zeros((2, block), dtype=np.float32)
+def song_frames(song: Song, st: RenderSettings) -> int:
+    """Frames a render of ``song`` lasts: the last event plus the release tail."""
+    return round((song.duration + st.tail) * st.sample_rate)
+
+
+def normalise_gain(peak: float, st: RenderSettings) -> np.float32:
+    """The gain that brings ``peak`` to ``st.target_db``, as the float32 every sample is multiplied by."""
+    return np.float32(10 ** (st.target_db / 20) / peak)
+
+
+@dataclass
+class RenderResult:
+    path: Path
+    frames: int
+    sample_rate: int
+    peak_db: float  # the master's peak before normalisation (dBFS; -inf for silence)
+    gain_db: float  # normalisation gain applied (0 with --raw or --normalize none)
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+
+WAV_LIMIT = 2**32 - 2**20  # a RIFF size field is 32 bits; longer files are written as RF64
+
+
+def render_song_to_file(
+    song: Song,
+    out: str | os.PathLike[str],
+    *,
+    fmt: str = "24",
+    soundfont: str | os.PathLike[str] | None = None,
+    instrument_set: str | os.PathLike[str] | None = None,
+    instruments: Mapping[str, str | os.PathLike[str]] | None = None,
+    settings: RenderSettings | None = None,
+) -> RenderResult:
+    """Render ``song`` to a WAV file block by block, in memory that does not grow with the song.
+
+    Blocks go straight to a temporary file beside ``out``. Peak normalisation needs the song's peak
+    before its first sample can be written, so it takes a second pass: the master's float output is
+    streamed to a second temporary file, then read back block by block, scaled and written in the
+    output format. Samples equal :func:`render_song`'s, written as :func:`~server.audio.io.write_audio`
+    writes them (integer formats clipped to full scale). ``out`` is replaced only when complete; on any
+    error it is left as it was and no temporary file remains.
+    """
+    from ..audio.io import WAV_FORMATS
+
+    st = settings or RenderSettings()
+    st.check()
+    if fmt not in WAV_FORMATS:
+        raise ConfigError(f"WAV format {fmt!r} is not one of {', '.join(WAV_FORMATS)}")
+    out = check_output(out)
+    subtype = WAV_FORMATS[fmt]
+    src = open_source(song, soundfont=soundfont, instrument_set=instrument_set, instruments=instruments,
+                      sample_rate=st.sample_rate, gain=st.fluid_gain)
+    frames = song_frames(song, st)
+    two_pass = not st.raw and st.normalize == "peak"
+    peak = 0.0
+    gain = np.float32(1.0)
+    first: Path | None = None
+    bar = _progress_bar(frames * (2 if two_pass else 1), st)
     try:
-        pos = 0
-        while pos < frames:
-            n = min(block, frames - pos)
-            y = player.process(silence[:, :n])
-            if chain is not None:
-                y = chain.process(y)
-            out[:, pos : pos + n] = y
-            pos += n
-            if bar is not None:
-                bar.update(n / st.sample_rate)
+        with atomic_path(out, suffix=".wav") as tmp:
+            blocks = _blocks(song, src, frames, st, bar)
+            if two_pass:
+                fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".pass1.wav", dir=tmp.parent)
+                os.close(fd)
+                first = Path(name)
+                with _wav_writer(first, st.sample_rate, "FLOAT", frames, out) as w:
+                    for y in blocks:
+                        peak = max(peak, float(np.max(np.abs(y))) if y.size else 0.0)
+                        _write_block(w, y, out, clip=False)
+                src.close()
+                if peak > 0:
+                    gain = normalise_gain(peak, st)
+                with _wav_writer(tmp, st.sample_rate, subtype, frames, out) as w:
+                    for y in _read_blocks(first, st.block, out):
+                        _write_block(w, y * gain, out, clip=subtype != "FLOAT")
+                        if bar is not None:
+                            bar.update(y.shape[1] / st.sample_rate)
+            else:
+                with _wav_writer(tmp, st.sample_rate, subtype, frames, out) as w:
+                    for y in blocks:
+                        peak = max(peak, float(np.max(np.abs(y))) if y.size else 0.0)
+                        _write_block(w, y, out, clip=subtype != "FLOAT")
     finally:
+        src.close()
         if bar is not None:
             bar.close()
-    return out
+        if first is not None:
+            first.unlink(missing_ok=True)
+    return RenderResult(out, frames, st.sample_rate, 20 * np.log10(peak) if peak > 0 else float("-inf"),
+                        20 * float(np.log10(gain)))
+
+
+def _sf_errors() -> tuple[type[BaseException], ...]:
+    import soundfile as sf
+
+    return (OSError, RuntimeError, getattr(sf, "LibsndfileError", RuntimeError))
+
+
+def _wav_writer(path: Path, sample_rate: int, subtype: str, frames: int, out: Path):
+    import soundfile as sf
+
+    size = frames * 2 * {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4}.get(subtype, 4)
+    container = "RF64" if size > WAV_LIMIT else "WAV"
+    if container == "RF64":
+        log.info("%s holds %.1f GiB of audio: writing RF64 (WAV's 4 GiB size field is too small)", out,
+                 size / 2**30)
+    try:
+        return sf.SoundFile(str(path), "w", samplerate=int(sample_rate), channels=2, subtype=subtype,
+                            format=container)
+    except _sf_errors() as exc:
+        raise OutputError(f"cannot write {out}: {exc}") from exc
+
+
+def _write_block(w, y: np.ndarray, out: Path, *, clip: bool) -> None:
+    if not np.all(np.isfinite(y)):
+        raise InputError("refusing to write audio that contains NaN or infinite samples")
+    if clip:
+        y = np.clip(y, -1.0, 1.0)
+    try:
+        w.write(np.ascontiguousarray(y.T))
+    except _sf_errors() as exc:  # a full disk, a vanished folder
+        raise OutputError(f"cannot write {out}: {exc}") from exc
+
+
+def _read_blocks(path: Path, block: int, out: Path):
+    import soundfile as sf
+
+    try:
+        with sf.SoundFile(str(path)) as r:
+            while True:
+                y = r.read(block, dtype="float32", always_2d=True)
+                if not len(y):
+                    break
+                yield y.T
+    except _sf_errors() as exc:
+        raise OutputError(f"cannot read back the first pass of {out} from {path}: {exc}") from exc
+
+
+def _blocks(song: Song, src: FluidSynthSource, frames: int, st: RenderSettings, bar=None):
+    """Yield the master's output (or the engine's, ``st.raw``) block by block, ``(2, n)`` float32 views
+    that are overwritten by the next block; ``bar`` (a progress bar) advances by each block's seconds."""
+    block = st.block
+    player = SongPlayer(song, src)
+    player.prepare(st.sample_rate, block, 2)
+    chain = None if st.raw else master_chain(gain_db=st.gain_db, reverb=st.reverb)
+    if chain is not None:
+        chain.prepare(st.sample_rate, block, 2)
+    silence = np.zeros((2, block), dtype=np.float32)
+    pos = 0
+    while pos < frames:
+        n = min(block, frames - pos)
+        y = player.process(silence[:, :n])
+        if chain is not None:
+            y = chain.process(y)
+        yield y
+        pos += n
+        if bar is not None:
+            bar.update(n / st.sample_rate)
 
 
 def _progress_bar(frames: int, st: RenderSettings):
+    """A bar counting seconds of audio (``frames`` in all, both passes of a normalised render)."""
     show = st.progress
     if show is None:
         show = sys.stderr.isatty() and frames > 5 * st.sample_rate
@@ -216,25 +443,16 @@ def render_midi_file(
     block: int = 1024,
     progress: bool | None = None,
 ) -> np.ndarray:
-    """Load a MIDI file and render it (see :func:`render_song`). ``track_roles`` overrides the
-    detected role of tracks, by index or name, before ``instruments`` are routed."""
+    """Load a MIDI file and render it in memory (see :func:`render_song`). ``track_roles`` overrides
+    detected roles before ``instruments`` are routed: keys are channels (``ch1``-``ch16``) or tracks, by
+    index or name (see :func:`~server.midi.song.apply_roles`)."""
     song = load_song(midi_path)
     if track_roles:
-        apply_track_roles(song, track_roles)
+        apply_roles(song, track_roles)
     st = RenderSettings(sample_rate=sample_rate, tail=tail, block=block, raw=raw, reverb=float(reverb),
                         gain_db=gain_db, normalize=normalize, progress=progress)
     return render_song(song, soundfont=soundfont, instrument_set=instrument_set, instruments=instruments, settings=st)
 
 
-def apply_track_roles(song: Song, mapping: Mapping[str | int, str]) -> None:
-    """Override track roles: keys are track indices (as int or digit string) or track names."""
-    for key, role in mapping.items():
-        if role not in ROLES and role != OTHER:
-            raise ConfigError(f"unknown role {role!r} for track {key!r}; roles are {', '.join((*ROLES, OTHER))}")
-        matches = [t for t in song.tracks
-                   if (str(key).isdigit() and t.index == int(key)) or t.name.lower() == str(key).lower()]
-        if not matches:
-            names = ", ".join(f"{t.index}:{t.name or '-'}" for t in song.tracks)
-            raise ConfigError(f"no track {key!r} in this song; tracks are {names}")
-        for t in matches:
-            t.role = role
+# the name before roles were per channel: keys may now also name channels (chN)
+apply_track_roles = apply_roles
