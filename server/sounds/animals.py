@@ -1,13 +1,1088 @@
 """Animal calls by source-filter synthesis: an excitation with the species' pitch contour,
 vibrato, roughness and noise, through formant filters of its vocal tract, in its call rhythm.
 
+The recipes follow Farnell's *Designing Sound* and the bioacoustics literature: a voiced call is a glottal
+(or syringeal) pulse train whose fundamental follows the species' contour, made rough by jitter (cycle-to-cycle
+period noise), shimmer (cycle-to-cycle amplitude noise), subharmonics (period doubling) and amplitude
+flutter, mixed with aspiration noise that pulses with the flow, then shaped by the formants of the vocal
+tract (which scale inversely with its length, i.e. with body size) and placed in the species' call rhythm.
+Insects, snakes and hooves have no voice: wingbeats, stridulation pulses, a hiss and hoof impacts are built
+from their own mechanics.
+
 Each model here is registered into :data:`server.sounds.synth.MODEL_FUNCS` through :data:`MODELS`:
 ``name -> (keyword stems, render function)``; a render function takes a
-:class:`server.sounds.synth.Ctx` and returns mono float audio of ``ctx.n`` samples.
+:class:`server.sounds.synth.Ctx` and returns mono float audio of ``ctx.n`` samples. Where one model serves
+several species or calls (a wolf's or a dog's howl, a sheep's or a goat's bleat, a walk or a gallop), the
+words of the source (its name and play method) choose. :data:`AUDIOSET` names the AudioSet classes each
+model can make.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import re
+from collections.abc import Callable, Sequence
 
-MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {}
+import numpy as np
+from scipy import signal
+
+from .synth import Ctx, _bandpass, _highpass, _lowpass, _norm, _place, _slow_curve
+
+# ----------------------------------------------------------------------------------------------
+# Building blocks
+# ----------------------------------------------------------------------------------------------
+
+
+def _has(ctx: Ctx, *stems: str) -> bool:
+    """Whether the source's name or play method has a word starting with one of ``stems``."""
+    if ctx.desc is None:
+        return False
+    text = _norm(f"{ctx.desc.name} {ctx.desc.play_method}")
+    return any(re.search(r"\b" + re.escape(s), text) for s in stems)
+
+
+def _contour(m: int, knots: Sequence[tuple[float, float]]) -> np.ndarray:
+    """A curve of ``m`` samples through ``(position 0..1, value)`` knots, interpolated in log (pitch) space."""
+    u = np.linspace(0.0, 1.0, max(m, 1))
+    pos = np.array([k[0] for k in knots], float)
+    val = np.log(np.array([k[1] for k in knots], float))
+    return np.exp(np.interp(u, pos, val))
+
+
+def _smooth_noise(ctx: Ctx, m: int, rate_hz: float) -> np.ndarray:
+    """Zero-mean noise of unit-ish size that changes about ``rate_hz`` times a second (interpolated knots)."""
+    k = max(int(m / ctx.sr * rate_hz) + 2, 2)
+    return np.interp(np.linspace(0, k - 1, m), np.arange(k), ctx.rng.standard_normal(k))
+
+
+def _env(m: int, sr: int, attack: float, release: float, shape: float = 1.0) -> np.ndarray:
+    """Amplitude envelope: raised-cosine attack and release (seconds) around a plateau, ``**shape``."""
+    e = np.ones(m)
+    a, r = min(int(attack * sr), m // 2), min(int(release * sr), m // 2)
+    if a > 0:
+        e[:a] = 0.5 - 0.5 * np.cos(np.pi * np.arange(a) / a)
+    if r > 0:
+        e[m - r:] *= 0.5 + 0.5 * np.cos(np.pi * np.arange(r) / r)
+    return e ** shape
+
+
+def _rosenberg(frac: np.ndarray, oq: float) -> np.ndarray:
+    """Glottal flow over one cycle (Rosenberg pulse): opens over 2/3 of the open quotient ``oq``, closes
+    abruptly over the last third, shut for the rest of the cycle."""
+    tp, tn = oq * 2 / 3, oq / 3
+    g = np.zeros_like(frac)
+    a = frac < tp
+    g[a] = 0.5 - 0.5 * np.cos(np.pi * frac[a] / tp)
+    b = (frac >= tp) & (frac < tp + tn)
+    g[b] = np.cos(0.5 * np.pi * (frac[b] - tp) / tn)
+    return g
+
+
+Formant = tuple  # (frequency Hz or knots over the call, bandwidth Hz, gain)
+
+
+def _formant_filter(ctx: Ctx, x: np.ndarray, formants: Sequence[Formant], nfft: int = 1024,
+                    floor: float = 0.0) -> np.ndarray:
+    """Shape ``x`` by a vocal tract: a cascade of two-pole resonances (frequency, bandwidth, gain), each flat
+    below its frequency, peaking there and falling 12 dB/octave above it, as in cascade formant synthesis;
+    ``gain`` tilts a formant's peak up or down. Applied frame by frame in the STFT domain, so a formant's
+    frequency may be a sequence of knots moved linearly over the call (mouth opening and closing).
+    ``floor`` adds a flat share (a nasal leak, an open mouth's direct sound)."""
+    m = len(x)
+    nfft = int(min(nfft, 2 ** int(np.log2(max(m, 64)))))
+    hop = nfft // 4
+    _, _, spec = signal.stft(x, fs=ctx.sr, nperseg=nfft, noverlap=nfft - hop)
+    frames = spec.shape[1]
+    freqs = np.fft.rfftfreq(nfft, 1 / ctx.sr)[:, None]
+    u = np.linspace(0, 1, frames)[None, :]
+    h = np.ones((len(freqs), frames))
+    for f, bw, gain in formants:
+        fk = np.atleast_1d(np.asarray(f, float))
+        fc = np.interp(u, np.linspace(0, 1, len(fk)), fk) if fk.size > 1 else fk[0]
+        res = fc**2 / np.sqrt((fc**2 - freqs**2) ** 2 + (freqs * bw) ** 2)  # 1 at DC, fc/bw at fc
+        h = h * res * (gain ** np.clip(freqs / fc, 0, 1) if gain != 1 else 1.0)
+    h = h / (h.max() + 1e-12) + floor
+    _, y = signal.istft(spec * h, fs=ctx.sr, nperseg=nfft, noverlap=nfft - hop)
+    y = y[:m]
+    return np.pad(y, (0, m - len(y))) if len(y) < m else y
+
+
+def _outdoors(ctx: Ctx, x: np.ndarray, rt60: float = 0.4, wet: float = 0.15, floor_db: float = -45.0
+              ) -> np.ndarray:
+    """Place a call in the open air as a microphone hears it: early reflections and a short diffuse tail
+    (exponentially decaying noise, ``rt60``) and a quiet outdoor noise floor (brown-ish, ``floor_db`` under the
+    peak), so the pauses between calls are never digital silence."""
+    rng, sr = ctx.rng, ctx.sr
+    m = int(min(rt60, 1.0) * sr)
+    k = np.arange(m) / sr
+    ir = rng.standard_normal(m) * np.exp(-6.91 * k / rt60)
+    ir = _lowpass(ir, 5000, sr)
+    ir[: int(0.004 * sr)] = 0.0
+    ir *= wet / (np.sqrt(np.sum(ir ** 2)) + 1e-12)
+    y = x + signal.fftconvolve(x, ir)[: len(x)]
+    bed = _lowpass(rng.standard_normal(len(x)), 400, sr, order=1) + 0.1 * rng.standard_normal(len(x))
+    bed *= np.clip(_slow_curve(ctx, np.arange(len(x)) / sr, 0.3, 0.3), 0.5, None)
+    return y + 10 ** (floor_db / 20) * np.abs(y).max() * bed / (np.abs(bed).max() + 1e-12)
+
+
+def _voice(ctx: Ctx, f0: np.ndarray, env: np.ndarray, formants: Sequence[Formant], *, oq: float = 0.6,
+           jitter: float = 0.01, shimmer: float = 0.05, sub: float = 0.0, rough: float = 0.0,
+           rough_hz: float = 30.0, noise: float = 0.1, nfft: int = 1024, lowpass: float | None = None
+           ) -> np.ndarray:
+    """One voiced call: a glottal pulse train following ``f0`` (Hz per sample) with jitter, shimmer,
+    subharmonics (every other cycle weakened by ``sub``), flutter (noisy amplitude modulation near
+    ``rough_hz``) and aspiration noise pulsing with the flow, under ``env``, through ``formants``."""
+    m = len(f0)
+    sr, rng = ctx.sr, ctx.rng
+    f = f0 * (1 + jitter * _smooth_noise(ctx, m, 0.5 * float(np.median(f0))))
+    ph = np.cumsum(f) / sr + rng.uniform(0, 1)
+    cyc = np.floor(ph).astype(np.int64)
+    cyc -= cyc[0]
+    g = _rosenberg(ph % 1.0, oq)
+    amp = np.exp(shimmer * rng.standard_normal(int(cyc[-1]) + 1))
+    if sub:
+        amp *= 1 - sub * (np.arange(amp.size) % 2)
+    src = np.diff(g, prepend=0.0) * (sr / np.maximum(f, 1.0)) * amp[cyc]
+    src /= np.std(src) + 1e-12
+    breath = rng.standard_normal(m) * (0.3 + g)
+    src = src + noise * 2.0 * breath / (np.std(breath) + 1e-12)
+    if rough:
+        flutter = _bandpass(rng.standard_normal(m), 0.6 * rough_hz, 1.6 * rough_hz, sr)
+        src *= np.clip(1 + rough * 2.5 * flutter / (np.std(flutter) * 2.5 + 1e-12), 0, None)
+    y = _formant_filter(ctx, src * env, formants, nfft=nfft)
+    if lowpass:
+        y = _lowpass(y, lowpass, sr)
+    return y
+
+
+def _tone(ctx: Ctx, f0: np.ndarray, harmonics: Sequence[float]) -> np.ndarray:
+    """A nearly pure tone (whistle, hoot, syrinx): the given harmonic amplitudes on the ``f0`` track."""
+    ph = 2 * np.pi * np.cumsum(f0) / ctx.sr + ctx.rng.uniform(0, 2 * np.pi)
+    return sum(a * np.sin((k + 1) * ph) for k, a in enumerate(harmonics) if a)
+
+
+def _wavetable(phase: np.ndarray, harmonics: Sequence[float], size: int = 2048) -> np.ndarray:
+    """A periodic waveform of the given harmonic amplitudes read at ``phase`` (cycles): cheap for long notes."""
+    k = np.arange(1, len(harmonics) + 1)
+    t = np.arange(size) / size
+    table = (np.asarray(harmonics)[:, None] * np.sin(2 * np.pi * k[:, None] * t[None, :])).sum(axis=0)
+    return table[((phase % 1.0) * size).astype(np.int64) % size]
+
+
+def _vib(m: int, sr: int, rate: float, depth: float, phase: float = 0.0) -> np.ndarray:
+    return 1 + depth * np.sin(2 * np.pi * rate * np.arange(m) / sr + phase)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / (np.abs(x).max() + 1e-12)
+
+
+def _secs(ctx: Ctx, s: float) -> int:
+    return max(int(s * ctx.sr), 16)
+
+
+def _scale(ctx: Ctx, small: Sequence[str], large: Sequence[str]) -> float:
+    """Body size from words: >1 for a small animal (higher pitch, higher formants), <1 for a large one."""
+    s = 1.35 if _has(ctx, *small) else 0.75 if _has(ctx, *large) else 1.0
+    return s * ctx.p.pitch ** 0.5
+
+
+# ----------------------------------------------------------------------------------------------
+# Mammals
+# ----------------------------------------------------------------------------------------------
+def m_bark(ctx: Ctx) -> np.ndarray:
+    """Dog barks: bouts of 2-5 barks 0.25-0.45 s apart, bouts 1-2.5 s apart. A bark is a short (0.1-0.25 s)
+    loud call with an abrupt onset: f0 jumps up (to ~500 Hz in a mid-size dog) and falls, the voice is
+    harsh (noise, subharmonics, jitter) and the open mouth gives formants near 0.6, 1.4, 2.6, 4 kHz; small
+    dogs yap higher and shorter, large dogs woof lower (formants scale with the vocal tract)."""
+    p, rng = ctx.p, ctx.rng
+    s = _scale(ctx, ("small", "pupp", "chihuahua", "terrier", "toy", "yap", "yip", "little"),
+               ("large", "big", "mastiff", "wolfhound", "deep", "great dane", "rottweiler", "shepherd"))
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.4)
+    while t < ctx.seconds - 0.05:
+        f_base = rng.uniform(420, 560) * s ** 1.6
+        for _ in range(int(rng.integers(2, 6))):
+            dur = rng.uniform(0.1, 0.22) / s ** 0.5
+            m = _secs(ctx, dur)
+            f0 = f_base * rng.uniform(0.9, 1.1) * _contour(m, ((0, 0.75), (0.25, 1.15), (0.6, 1.0), (1, 0.7)))
+            env = _env(m, ctx.sr, 0.008, dur * 0.6, 1.5)
+            fs = s * rng.uniform(0.95, 1.05)
+            call = _voice(ctx, f0, env, ((620 * fs, 200, 1.0), (1400 * fs, 300, 0.7), (2600 * fs, 450, 0.45),
+                                         (4000 * fs, 700, 0.2)),
+                          oq=0.45, jitter=0.04, shimmer=0.2, sub=rng.uniform(0.1, 0.4), noise=0.35,
+                          rough=0.3, nfft=512)
+            _place(ctx, out, call, t, rng.uniform(0.7, 1.0))
+            t += dur + rng.uniform(0.15, 0.3) / p.density
+        t += rng.uniform(0.8, 2.0) / p.density
+    return out
+
+
+def m_howl(ctx: Ctx) -> np.ndarray:
+    """A long tonal howl (1.5-3.5 s): f0 ~300-600 Hz rising over a glide, holding with slow vibrato and
+    falling at the end; a nearly pure, breathy voice through a rounded 'oo' tract. A wolf's howl is lower
+    and steadier than a dog's; a pack (wolves, coyotes) howls in chorus at different pitches."""
+    p, rng = ctx.p, ctx.rng
+    wild = _has(ctx, "wolf", "wolves", "coyote", "jackal", "pack")
+    voices = int(rng.integers(2, 4)) if _has(ctx, "wolves", "pack", "coyotes", "chorus") else 1
+    out = np.zeros(ctx.n)
+    for v in range(voices):
+        t = rng.uniform(0.05, 0.5) + v * rng.uniform(0.3, 1.2)
+        while t < ctx.seconds - 0.2:
+            dur = rng.uniform(1.5, 3.5)
+            m = _secs(ctx, dur)
+            f = rng.uniform(330, 480) * (1.0 if wild else 1.25) * p.pitch * (1 + 0.15 * v)
+            knee = rng.uniform(0.1, 0.25)
+            f0 = f * _contour(m, ((0, 0.7), (knee, 1.0), (0.6, rng.uniform(0.95, 1.1)), (0.85, 0.95), (1, 0.65)))
+            f0 *= _vib(m, ctx.sr, rng.uniform(4, 6), 0.012) * (1 + 0.02 * _smooth_noise(ctx, m, 3))
+            env = _env(m, ctx.sr, 0.25, 0.5) * (1 + 0.15 * _smooth_noise(ctx, m, 2))
+            call = _voice(ctx, f0, env, ((f * 1.1, 250, 1.0), (1000, 300, 0.25), (2600, 500, 0.06)),
+                          oq=0.85, jitter=0.004, shimmer=0.02, noise=0.12, nfft=2048, lowpass=5000)
+            _place(ctx, out, call, t, rng.uniform(0.7, 1.0) / (1 + 0.5 * v))
+            t += dur + rng.uniform(0.6, 1.5)
+    return out
+
+
+def m_growl(ctx: Ctx) -> np.ndarray:
+    """A growl: a low (dog ~80-130 Hz, bear or big cat ~50-80 Hz), very rough voice held for 1-2.5 s on the
+    exhale and more quietly on the inhale: strong subharmonics, flutter at 20-40 Hz, shimmer and breath noise
+    through the low formants of a long tract."""
+    p, rng = ctx.p, ctx.rng
+    big = _has(ctx, "bear", "grizzly", "lion", "tiger", "leopard", "jaguar", "panther", "big", "large", "deep")
+    f_base = (rng.uniform(50, 75) if big else rng.uniform(85, 125)) * p.pitch
+    fs = 0.65 if big else 1.0
+    out = np.zeros(ctx.n)
+    t, exhale = rng.uniform(0.0, 0.2), True
+    while t < ctx.seconds - 0.05:
+        dur = rng.uniform(1.0, 2.4) if exhale else rng.uniform(0.35, 0.7)
+        m = _secs(ctx, dur)
+        f0 = f_base * (1.0 if exhale else 0.85) * _contour(m, ((0, 0.9), (0.3, 1.05), (1, 0.9)))
+        f0 *= 1 + 0.06 * _smooth_noise(ctx, m, 4)
+        env = _env(m, ctx.sr, 0.08, 0.2) * np.clip(1 + 0.25 * _smooth_noise(ctx, m, 6), 0.3, None)
+        call = _voice(ctx, f0, env, ((330 * fs, 200, 1.0), (900 * fs, 300, 0.8), (1800 * fs, 400, 0.5),
+                                     (2800 * fs, 600, 0.25)),
+                      oq=0.4, jitter=0.06, shimmer=0.35, sub=0.5, rough=0.7, rough_hz=rng.uniform(20, 40),
+                      noise=0.45, nfft=1024, lowpass=4500)
+        _place(ctx, out, call, t, 1.0 if exhale else 0.4)
+        t += dur + rng.uniform(0.03, 0.12)
+        exhale = not exhale
+    return out
+
+
+def m_whine(ctx: Ctx) -> np.ndarray:
+    """A dog's whine or whimper: a high (700-1400 Hz), nearly pure, nasal tone of 0.3-1 s that rises and
+    falls, repeated after short pauses, sometimes breaking into a quick upward yelp."""
+    p, rng = ctx.p, ctx.rng
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.5)
+    while t < ctx.seconds - 0.05:
+        dur = rng.uniform(0.3, 1.0)
+        m = _secs(ctx, dur)
+        f = rng.uniform(700, 1200) * p.pitch
+        up = rng.uniform(1.1, 1.4)
+        f0 = f * _contour(m, ((0, 0.85), (rng.uniform(0.2, 0.5), up), (1, rng.uniform(0.75, 0.95))))
+        f0 *= _vib(m, ctx.sr, rng.uniform(5, 8), 0.02)
+        env = _env(m, ctx.sr, 0.05, 0.15) * (1 + 0.2 * _smooth_noise(ctx, m, 8))
+        x = _tone(ctx, f0, (1.0, 0.25, 0.12, 0.05))
+        x += 0.08 * _bandpass(rng.standard_normal(m), 1000, 4000, ctx.sr) * env
+        call = _formant_filter(ctx, x * env, ((1100, 500, 1.0), (2600, 600, 0.4)), nfft=1024, floor=0.2)
+        _place(ctx, out, call, t, rng.uniform(0.6, 1.0))
+        t += dur + rng.uniform(0.25, 1.0) / p.density
+    return out
+
+
+def m_meow(ctx: Ctx) -> np.ndarray:
+    """A cat's meow ('mi-a-ow', 0.5-1.1 s): f0 ~450-700 Hz (a kitten's ~800-1000) arching up and down while
+    the mouth opens and closes, so the first formant rises then falls and the second falls ('ow'); a short
+    cat vocal tract puts the formants near 1, 2 and 3.5 kHz. One to three meows in 5 s."""
+    p, rng = ctx.p, ctx.rng
+    kitten = _has(ctx, "kitten", "kitty", "small")
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.1, 0.6)
+    while t < ctx.seconds - 0.1:
+        dur = rng.uniform(0.5, 1.1) * (0.7 if kitten else 1.0)
+        m = _secs(ctx, dur)
+        f = rng.uniform(450, 650) * (1.6 if kitten else 1.0) * p.pitch
+        peak = rng.uniform(0.3, 0.5)
+        f0 = f * _contour(m, ((0, 0.75), (peak, 1.15), (0.75, 1.0), (1, 0.7)))
+        f0 *= _vib(m, ctx.sr, rng.uniform(5, 7), 0.015)
+        env = _env(m, ctx.sr, 0.06, 0.25)
+        fm = rng.uniform(0.92, 1.08) * (1.2 if kitten else 1.0)
+        formants = (((700 * fm, 1300 * fm, 1200 * fm, 700 * fm), 250, 1.0),
+                    ((2000 * fm, 1800 * fm, 1500 * fm, 1100 * fm), 350, 0.7),
+                    (3500 * fm, 500, 0.35), (5000 * fm, 800, 0.1))
+        call = _voice(ctx, f0, env, formants, oq=0.55, jitter=0.01, shimmer=0.05, noise=0.08, nfft=1024)
+        _place(ctx, out, call, t, rng.uniform(0.7, 1.0))
+        t += dur + rng.uniform(0.6, 2.0) / p.density
+    return out
+
+
+def m_purr(ctx: Ctx) -> np.ndarray:
+    """Purring: the laryngeal muscles twitch the glottis open and shut 20-30 times a second, on the exhale
+    (1.5-2.2 s) and, a little quieter and faster, on the inhale (1-1.6 s); each closure releases a short
+    noisy burst shaped by the low resonances of the tract (~200, 600, 1500 Hz)."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    rate = rng.uniform(22, 28) * float(np.clip(p.pitch, 0.8, 1.2))
+    times, amps = [], []
+    t, exhale = rng.uniform(0.0, 0.3), True
+    while t < ctx.seconds:
+        dur = rng.uniform(1.5, 2.2) if exhale else rng.uniform(1.0, 1.6)
+        r = rate * (1.0 if exhale else 1.06)
+        k = int(dur * r)
+        tt = t + (np.arange(k) + 0.15 * rng.standard_normal(k)) / r
+        shape = np.sin(np.pi * (np.arange(k) + 0.5) / k) ** 0.4
+        times.append(tt)
+        amps.append((1.0 if exhale else 0.6) * shape * rng.uniform(0.7, 1.0, k))
+        t += dur + rng.uniform(0.05, 0.15)
+        exhale = not exhale
+    tt, aa = np.concatenate(times), np.concatenate(amps)
+    keep = (tt >= 0) & (tt < ctx.seconds)
+    imp = np.zeros(ctx.n)
+    np.add.at(imp, (tt[keep] * sr).astype(int), aa[keep])
+    m = int(0.03 * sr)
+    k = np.arange(m) / sr
+    kern = sum(a * np.sin(2 * np.pi * f * k) * np.exp(-k / tau)
+               for f, tau, a in ((rng.uniform(170, 230), 0.012, 1.0), (rng.uniform(500, 700), 0.006, 0.5),
+                                 (rng.uniform(1300, 1700), 0.003, 0.25)))
+    kern = kern + 0.6 * rng.standard_normal(m) * np.exp(-k / 0.004)
+    x = signal.fftconvolve(imp, kern)[: ctx.n]
+    breath = _bandpass(rng.standard_normal(ctx.n), 300, 3000, sr)
+    env = signal.fftconvolve(imp, np.hanning(int(sr / rate)))[: ctx.n]
+    x = x / (np.std(x) + 1e-12) + 0.25 * breath / (np.std(breath) + 1e-12) * env / (env.max() + 1e-12)
+    return _lowpass(x, 2500, sr)
+
+
+def m_roar(ctx: Ctx) -> np.ndarray:
+    """A big cat's roar: a loud, very rough call of 1.2-2 s whose f0 (lion ~150-200 Hz, tiger a little
+    higher, bear lower) swells and falls, with subharmonics, jitter and noise through the low, closely
+    spaced formants of a long vocal tract (a descended larynx); a lion follows it with a series of shorter
+    grunting roars fading away."""
+    p, rng = ctx.p, ctx.rng
+    bear = _has(ctx, "bear", "grizzly")
+    tiger = _has(ctx, "tiger")
+    f = (90 if bear else 210 if tiger else 170) * rng.uniform(0.9, 1.1) * p.pitch
+    fs = 0.8 if bear else 1.0
+    form = ((300 * fs, 160, 1.0), (700 * fs, 200, 0.9), (1150 * fs, 250, 0.7), (1650 * fs, 300, 0.55),
+            (2300 * fs, 400, 0.35), (3100 * fs, 500, 0.15))
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.3)
+    while t < ctx.seconds - 0.1:
+        dur = rng.uniform(1.2, 2.0)
+        m = _secs(ctx, dur)
+        f0 = f * _contour(m, ((0, 0.7), (0.25, 1.1), (0.6, 1.0), (1, 0.55))) * (1 + 0.05 * _smooth_noise(ctx, m, 5))
+        env = _env(m, ctx.sr, 0.3, 0.6, 1.2)
+        call = _voice(ctx, f0, env, form, oq=0.35, jitter=0.06, shimmer=0.3, sub=0.5, rough=0.6,
+                      rough_hz=rng.uniform(25, 45), noise=0.5, nfft=2048, lowpass=5000)
+        _place(ctx, out, call, t, 1.0)
+        t += dur + rng.uniform(0.15, 0.4)
+        if not (bear or tiger):  # the lion's grunting coda
+            for j in range(int(rng.integers(3, 7))):
+                d = rng.uniform(0.35, 0.55)
+                m = _secs(ctx, d)
+                f0 = f * 0.7 * _contour(m, ((0, 0.8), (0.3, 1.0), (1, 0.7)))
+                call = _voice(ctx, f0, _env(m, ctx.sr, 0.05, 0.25, 1.5), form, oq=0.35, jitter=0.06,
+                              shimmer=0.3, sub=0.5, rough=0.6, noise=0.55, nfft=1024, lowpass=4000)
+                _place(ctx, out, call, t, 0.7 * 0.85 ** j)
+                t += d + rng.uniform(0.25, 0.45)
+        t += rng.uniform(1.0, 3.0)
+    return out
+
+
+def m_moo(ctx: Ctx) -> np.ndarray:
+    """A cow's moo (1.2-2.5 s): a low f0 (~100-150 Hz; a calf's ~200, a bull's ~80) that rises a little and
+    falls at the end; it starts through the nose with the mouth shut ('mmm': one low nasal formant) and
+    opens into 'ooo-aaa' (formants ~ 450, 1100, 2200, 3000 Hz), a large resonant head."""
+    p, rng = ctx.p, ctx.rng
+    calf, bull = _has(ctx, "calf", "calves"), _has(ctx, "bull", "ox", "bison", "buffalo")
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.5)
+    while t < ctx.seconds - 0.2:
+        dur = rng.uniform(1.2, 2.5) * (0.7 if calf else 1.0)
+        m = _secs(ctx, dur)
+        f = rng.uniform(105, 150) * (1.7 if calf else 0.7 if bull else 1.0) * p.pitch
+        f0 = f * _contour(m, ((0, 0.85), (0.25, 1.05), (0.7, 1.0), (1, 0.72))) * _vib(m, ctx.sr, 4.5, 0.01)
+        env = _env(m, ctx.sr, 0.15, 0.35) * _contour(m, ((0, 0.4), (0.25, 1.0), (0.8, 0.9), (1, 0.7)))
+        fs = 1.2 if calf else 0.9 if bull else 1.0
+        open_ = rng.uniform(0.15, 0.3)
+        formants = (((250 * fs, 260 * fs, 450 * fs, 500 * fs, 400 * fs), 150, 1.0),
+                    ((700 * fs, 900 * fs, 1100 * fs, 1150 * fs, 950 * fs), 200, 0.5),
+                    ((1900 * fs, 2000 * fs, 2200 * fs, 2250 * fs, 2100 * fs), 300, 0.22),
+                    (3000 * fs, 400, 0.08))
+        del open_
+        call = _voice(ctx, f0, env, formants, oq=0.55, jitter=0.012, shimmer=0.06, sub=0.1, rough=0.1,
+                      noise=0.08, nfft=2048, lowpass=4000)
+        _place(ctx, out, call, t, rng.uniform(0.8, 1.0))
+        t += dur + rng.uniform(1.0, 2.5) / p.density
+    return out
+
+
+def m_bleat(ctx: Ctx) -> np.ndarray:
+    """A bleat (0.5-1.1 s, 'baa' / 'meh'): f0 ~200-300 Hz for a sheep (a lamb's ~400, a goat's ~300-450)
+    with the quavering tremolo of both pitch and level at 6-9 Hz (a goat's faster and deeper, 10-15 Hz),
+    nasal 'ae' formants (~ 700, 1700, 2600 Hz)."""
+    p, rng = ctx.p, ctx.rng
+    goat, lamb = _has(ctx, "goat", "kid"), _has(ctx, "lamb")
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.5)
+    while t < ctx.seconds - 0.1:
+        dur = rng.uniform(0.5, 1.1)
+        m = _secs(ctx, dur)
+        f = rng.uniform(200, 290) * (1.5 if goat else 1.7 if lamb else 1.0) * p.pitch
+        rate = rng.uniform(10, 15) if goat else rng.uniform(6, 9)
+        depth = 0.8 if goat else 0.5
+        ph = rng.uniform(0, 6)
+        f0 = f * _contour(m, ((0, 0.9), (0.15, 1.06), (1, 0.85))) * _vib(m, ctx.sr, rate, 0.04, ph)
+        env = _env(m, ctx.sr, 0.05, 0.2) * (1 - depth * (0.5 + 0.5 * np.sin(2 * np.pi * rate * np.arange(m) / ctx.sr + ph)))
+        fs = rng.uniform(0.95, 1.05) * (1.15 if (goat or lamb) else 1.0)
+        formants = ((700 * fs, 200, 1.0), (1700 * fs, 250, 0.8), (2600 * fs, 350, 0.45), (3600 * fs, 500, 0.2))
+        call = _voice(ctx, f0, env, formants, oq=0.45, jitter=0.02, shimmer=0.1, sub=0.1, noise=0.15, nfft=1024)
+        _place(ctx, out, call, t, rng.uniform(0.7, 1.0))
+        t += dur + rng.uniform(0.5, 1.6) / p.density
+    return out
+
+
+def m_neigh(ctx: Ctx) -> np.ndarray:
+    """A horse's whinny (1.2-1.8 s): it starts high (f0 ~ 900-1100 Hz), quavers (pitch and level modulated
+    at 8-14 Hz) while the pitch steps down to ~350 Hz, with a second, independent high voice
+    (biphonation, ~2 kHz) early on, and ends in low, breathy nickers; a snort often follows."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    pony = _has(ctx, "pony", "foal")
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.4)
+    while t < ctx.seconds - 0.2:
+        dur = rng.uniform(1.2, 1.8)
+        m = _secs(ctx, dur)
+        f = rng.uniform(850, 1100) * (1.2 if pony else 1.0) * p.pitch
+        rate = rng.uniform(8, 13)
+        f0 = f * _contour(m, ((0, 0.9), (0.08, 1.1), (0.35, 0.9), (0.7, 0.6), (1, 0.38)))
+        quaver = np.sin(2 * np.pi * rate * np.arange(m) / sr)
+        f0 = f0 * (1 + 0.06 * quaver)
+        env = _env(m, sr, 0.04, 0.3) * (1 - 0.45 * (0.5 + 0.5 * quaver)) * _contour(m, ((0, 1), (0.6, 0.8), (1, 0.4)))
+        form = ((950, 250, 1.0), (1900, 350, 0.7), (3000, 450, 0.4), (4200, 600, 0.15))
+        x = _voice(ctx, f0, env, form, oq=0.5, jitter=0.02, shimmer=0.1, sub=0.15, noise=0.2, nfft=1024)
+        hi = _tone(ctx, 2.1 * f * _contour(m, ((0, 1.0), (1, 0.8))) * (1 + 0.03 * quaver), (1.0, 0.2))
+        hi *= env * _contour(m, ((0, 1.0), (0.45, 0.2), (1, 0.01)))
+        call = x / (np.std(x) + 1e-12) + 0.3 * hi / (np.std(hi) + 1e-12)
+        _place(ctx, out, call, t, 1.0)
+        t += dur + rng.uniform(0.2, 0.6)
+        if rng.random() < 0.7:
+            s = _snort_call(ctx)
+            _place(ctx, out, s, t, 0.6)
+            t += len(s) / sr
+        t += rng.uniform(1.0, 2.5) / p.density
+    return out
+
+
+def _snort_call(ctx: Ctx) -> np.ndarray:
+    """One snort: a forceful exhale through the nostrils (0.3-0.7 s) whose soft edges flutter at 25-45 Hz,
+    noise shaped by the nasal passages (~ 500-1500 and 2-4 kHz)."""
+    rng, sr = ctx.rng, ctx.sr
+    m = _secs(ctx, rng.uniform(0.3, 0.7))
+    fl = rng.uniform(25, 45)
+    flutter = np.clip(np.sin(2 * np.pi * fl * np.arange(m) / sr * (1 + 0.1 * _smooth_noise(ctx, m, 10))), 0, None)
+    env = _env(m, sr, 0.02, 0.25 * m / sr, 1.3)
+    x = rng.standard_normal(m) * env * (0.35 + flutter ** 2)
+    return _formant_filter(ctx, x, ((700, 500, 1.0), (1500, 600, 0.7), (2800, 1200, 0.35)), nfft=512, floor=0.05)
+
+
+def m_snort(ctx: Ctx) -> np.ndarray:
+    """Horse snorts: one to three forceful nasal exhales in 5 s, each a fluttering burst of breath noise,
+    sometimes after a quiet inhale."""
+    p, rng = ctx.p, ctx.rng
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.8)
+    while t < ctx.seconds - 0.1:
+        if rng.random() < 0.5:  # a quiet sniff in first
+            m = _secs(ctx, rng.uniform(0.3, 0.5))
+            sniff = _bandpass(rng.standard_normal(m), 800, 4000, ctx.sr) * _env(m, ctx.sr, 0.1, 0.1)
+            _place(ctx, out, sniff, t, 0.08)
+            t += m / ctx.sr + 0.05
+        s = _snort_call(ctx)
+        _place(ctx, out, s, t, rng.uniform(0.7, 1.0))
+        t += len(s) / ctx.sr + rng.uniform(0.8, 2.0) / p.density
+    return out
+
+
+def m_oink(ctx: Ctx) -> np.ndarray:
+    """Pigs: short nasal grunts (0.08-0.25 s, f0 ~ 80-150 Hz, rough), 2-5 in a row about 0.3 s apart, with
+    the nasal formants of a snout (~ 300, 1000, 2200 Hz); 'squeal' in the play method gives the high
+    (1-1.6 kHz), harsh, longer scream of a piglet."""
+    p, rng = ctx.p, ctx.rng
+    squeal = _has(ctx, "squeal", "scream", "shriek")
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.4)
+    while t < ctx.seconds - 0.05:
+        if squeal:
+            dur = rng.uniform(0.4, 0.9)
+            m = _secs(ctx, dur)
+            f0 = rng.uniform(1000, 1600) * p.pitch * _contour(m, ((0, 0.8), (0.3, 1.1), (1, 0.85)))
+            call = _voice(ctx, f0, _env(m, ctx.sr, 0.03, 0.1), ((1500, 400, 1.0), (3000, 600, 0.8),
+                                                                   (4500, 800, 0.4)),
+                          oq=0.4, jitter=0.05, shimmer=0.2, sub=0.4, rough=0.5, noise=0.4, nfft=512)
+            _place(ctx, out, call, t, 1.0)
+            t += dur + rng.uniform(0.3, 1.0)
+            continue
+        for _ in range(int(rng.integers(2, 6))):
+            dur = rng.uniform(0.08, 0.25)
+            m = _secs(ctx, dur)
+            f0 = rng.uniform(80, 150) * p.pitch * _contour(m, ((0, 0.9), (0.3, 1.1), (1, 0.8)))
+            env = _env(m, ctx.sr, 0.015, dur * 0.5, 1.3)
+            form = (((300, 450, 350), 150, 1.0), ((1000, 1200, 900), 300, 0.6), (2200, 400, 0.3), (3300, 600, 0.1))
+            call = _voice(ctx, f0, env, form, oq=0.4, jitter=0.05, shimmer=0.3, sub=0.4, rough=0.5,
+                          rough_hz=rng.uniform(25, 45), noise=0.35, nfft=512, lowpass=4000)
+            _place(ctx, out, call, t, rng.uniform(0.6, 1.0))
+            t += dur + rng.uniform(0.1, 0.35) / p.density
+        t += rng.uniform(0.4, 1.5) / p.density
+    return out
+
+
+def m_elephant(ctx: Ctx) -> np.ndarray:
+    """An elephant's trumpet (1-2 s): air forced through the trunk sets its lips buzzing like a brass
+    player's at ~ 300-500 Hz, very loud and nonlinear (sharp pulses, subharmonics, noise), the long trunk
+    tube adding broad brassy resonances up to ~ 4 kHz; a low rumble (f0 ~ 20-30 Hz with harmonics) is
+    under it, and 'rumble' in the play method gives the rumble alone."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    out = np.zeros(ctx.n)
+    rumble_only = _has(ctx, "rumbl") and not _has(ctx, "trumpet")
+    t = rng.uniform(0.05, 0.4)
+    while t < ctx.seconds - 0.1 and not rumble_only:
+        dur = rng.uniform(1.0, 2.0)
+        m = _secs(ctx, dur)
+        f = rng.uniform(330, 480) * p.pitch
+        f0 = f * _contour(m, ((0, 0.75), (0.08, 1.08), (0.7, 1.0), (1, 0.8))) * (1 + 0.02 * _smooth_noise(ctx, m, 8))
+        env = _env(m, sr, 0.05, 0.35) * _contour(m, ((0, 0.7), (0.15, 1.0), (1, 0.8)))
+        form = ((550, 300, 0.7), (1150, 350, 1.0), (1900, 400, 0.9), (2800, 500, 0.6), (3800, 700, 0.35))
+        call = _voice(ctx, f0, env, form, oq=0.25, jitter=0.03, shimmer=0.2, sub=0.35, rough=0.4,
+                      rough_hz=rng.uniform(30, 60), noise=0.3, nfft=1024)
+        _place(ctx, out, call, t, 1.0)
+        t += dur + rng.uniform(1.2, 3.0) / p.density
+    # the rumble: infrasonic f0 whose harmonics reach 100-300 Hz
+    m = ctx.n
+    f0 = rng.uniform(18, 28) * (1 + 0.05 * _smooth_noise(ctx, m, 1))
+    env = np.clip(_slow_curve(ctx, np.arange(m) / sr, 0.4, 0.8), 0.05, None)
+    r = _voice(ctx, f0, env, ((120, 80, 1.0), (250, 120, 0.6), (500, 200, 0.2)), oq=0.5, jitter=0.02,
+               shimmer=0.1, noise=0.1, nfft=4096, lowpass=800)
+    return out / (np.abs(out).max() + 1e-12) + (1.0 if rumble_only else 0.15) * r / (np.abs(r).max() + 1e-12)
+
+
+# ----------------------------------------------------------------------------------------------
+# Birds
+# ----------------------------------------------------------------------------------------------
+def m_crow(ctx: Ctx) -> np.ndarray:
+    """A rooster's crow, 'cock-a-doodle-doo' (1.5-2.5 s): three short harsh syllables climbing in pitch
+    (~ 450-650 Hz) and a long last one that rises, holds and falls; rough voice (noise, subharmonics)
+    through formants near 0.9, 2 and 3.2 kHz. One crow every few seconds."""
+    p, rng = ctx.p, ctx.rng
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.6)
+    while t < ctx.seconds - 0.3:
+        f = rng.uniform(450, 560) * p.pitch
+        sylls = ((rng.uniform(0.1, 0.16), 0.9, 1.0), (rng.uniform(0.1, 0.15), 1.05, 1.1),
+                 (rng.uniform(0.15, 0.22), 1.15, 1.2), (rng.uniform(0.7, 1.2), 1.2, None))
+        for dur, a, b in sylls:
+            m = _secs(ctx, dur)
+            if b is None:
+                f0 = f * _contour(m, ((0, 1.1), (0.2, 1.3), (0.65, 1.25), (1, 0.85)))
+            else:
+                f0 = f * _contour(m, ((0, a * 0.9), (0.4, b), (1, a)))
+            f0 = f0 * (1 + 0.02 * _smooth_noise(ctx, m, 20))
+            env = _env(m, ctx.sr, 0.015, min(0.06, dur / 3)) * (_contour(m, ((0, 1), (0.8, 0.9), (1, 0.5)))
+                                                                  if b is None else 1)
+            call = _voice(ctx, f0, env, ((900, 300, 1.0), (2000, 400, 0.8), (3200, 500, 0.45), (4500, 700, 0.2)),
+                          oq=0.4, jitter=0.03, shimmer=0.15, sub=0.3, rough=0.3, rough_hz=60, noise=0.25, nfft=512)
+            _place(ctx, out, call, t, 1.0)
+            t += dur + rng.uniform(0.02, 0.05)
+        t += rng.uniform(1.5, 3.5) / p.density
+    return out
+
+
+def m_cluck(ctx: Ctx) -> np.ndarray:
+    """A hen clucking: short (40-100 ms) low-pitched (~ 250-450 Hz) noisy clucks in irregular runs,
+    each falling in pitch, now and then a rising 'buk-buk-BAWK' (a longer, higher call)."""
+    p, rng = ctx.p, ctx.rng
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.3)
+    form = ((1000, 350, 1.0), (2300, 450, 0.6), (3500, 600, 0.3))
+    while t < ctx.seconds - 0.05:
+        for _ in range(int(rng.integers(2, 6))):
+            dur = rng.uniform(0.04, 0.1)
+            m = _secs(ctx, dur)
+            f0 = rng.uniform(250, 450) * p.pitch * _contour(m, ((0, 1.15), (1, 0.8)))
+            call = _voice(ctx, f0, _env(m, ctx.sr, 0.005, dur * 0.6, 1.5), form, oq=0.4, jitter=0.05,
+                          shimmer=0.2, sub=0.3, noise=0.4, nfft=256)
+            _place(ctx, out, call, t, rng.uniform(0.5, 1.0))
+            t += dur + rng.uniform(0.1, 0.3) / p.density
+        if rng.random() < 0.35:
+            dur = rng.uniform(0.25, 0.45)
+            m = _secs(ctx, dur)
+            f0 = rng.uniform(600, 800) * p.pitch * _contour(m, ((0, 0.8), (0.3, 1.1), (1, 0.85)))
+            call = _voice(ctx, f0, _env(m, ctx.sr, 0.02, 0.1), form, oq=0.4, jitter=0.03, shimmer=0.15,
+                          sub=0.2, noise=0.3, nfft=512)
+            _place(ctx, out, call, t, 1.0)
+            t += dur
+        t += rng.uniform(0.3, 1.0) / p.density
+    return out
+
+
+def m_quack(ctx: Ctx) -> np.ndarray:
+    """A duck's quacks: a series of 3-7 nasal, buzzy quacks (0.12-0.25 s) at ~3-4 per second, fading
+    ('the laugh'), f0 ~ 200-300 Hz of sharp pulses whose energy sits in high nasal formants (~ 1-1.5 and
+    2.5-3.5 kHz) that rise as the bill opens ('wa')."""
+    p, rng = ctx.p, ctx.rng
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.4)
+    while t < ctx.seconds - 0.1:
+        k = int(rng.integers(3, 8))
+        f = rng.uniform(200, 300) * p.pitch
+        for j in range(k):
+            dur = rng.uniform(0.12, 0.25)
+            m = _secs(ctx, dur)
+            f0 = f * (1 - 0.03 * j) * _contour(m, ((0, 0.95), (0.3, 1.05), (1, 0.85)))
+            form = (((800, 1150, 1000), 300, 1.0), ((1600, 1900, 1700), 350, 0.9), ((2800, 3200, 3000), 500, 0.7),
+                    (4200, 700, 0.3))
+            call = _voice(ctx, f0, _env(m, ctx.sr, 0.01, dur * 0.4), form, oq=0.3, jitter=0.03, shimmer=0.15,
+                          sub=0.2, rough=0.2, rough_hz=50, noise=0.2, nfft=512)
+            _place(ctx, out, call, t, 0.85 ** j)
+            t += dur + rng.uniform(0.08, 0.15) / p.density
+        t += rng.uniform(0.6, 1.8) / p.density
+    return out
+
+
+def m_honk(ctx: Ctx) -> np.ndarray:
+    """Goose honks: 0.15-0.35 s, harsh and nasal, the pitch breaking up from ~ 300 to ~ 550 Hz early
+    ('a-HONK') then falling; runs of 2-5 honks; a flock (geese) overlaps several birds at other pitches."""
+    p, rng = ctx.p, ctx.rng
+    birds = int(rng.integers(3, 6)) if _has(ctx, "geese", "flock", "skein") else 1
+    out = np.zeros(ctx.n)
+    for b in range(birds):
+        t = rng.uniform(0.05, 0.6) + 0.3 * b
+        f = rng.uniform(350, 500) * p.pitch
+        while t < ctx.seconds - 0.1:
+            for _ in range(int(rng.integers(2, 6))):
+                dur = rng.uniform(0.15, 0.35)
+                m = _secs(ctx, dur)
+                brk = rng.uniform(0.12, 0.25)
+                f0 = f * _contour(m, ((0, 0.65), (brk, 0.7), (brk + 0.05, 1.15), (0.7, 1.1), (1, 0.9)))
+                form = ((700, 250, 1.0), (1500, 300, 0.9), (2700, 450, 0.6), (3800, 600, 0.25))
+                call = _voice(ctx, f0, _env(m, ctx.sr, 0.01, dur * 0.3), form, oq=0.3, jitter=0.03,
+                              shimmer=0.15, sub=0.25, rough=0.2, noise=0.2, nfft=512)
+                _place(ctx, out, call, t, rng.uniform(0.7, 1.0) / (1 + 0.4 * b))
+                t += dur + rng.uniform(0.12, 0.4) / p.density
+            t += rng.uniform(0.5, 1.5) / p.density
+    return out
+
+
+def m_gobble(ctx: Ctx) -> np.ndarray:
+    """A turkey's gobble (0.7-1.2 s): a rapid gurgling trill of ~ 15-20 syllables a second whose pitch
+    (~ 500-900 Hz) falls over the call, each syllable a brief up-sweep; rough, through formants near 1 and
+    2.3 kHz. One or two gobbles in 5 s."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.8)
+    while t < ctx.seconds - 0.2:
+        dur = rng.uniform(0.7, 1.2)
+        m = _secs(ctx, dur)
+        rate = rng.uniform(15, 20) * (1 + 0.05 * _smooth_noise(ctx, m, 5))
+        ph = np.cumsum(rate) / sr
+        syl = ph % 1.0
+        f0 = rng.uniform(550, 850) * p.pitch * _contour(m, ((0, 1.1), (0.2, 1.0), (1, 0.7))) * (0.85 + 0.3 * syl)
+        gate = np.sin(np.pi * syl) ** 1.5 * np.exp(0.3 * ctx.rng.standard_normal(int(ph[-1]) + 1))[ph.astype(int)]
+        env = _env(m, sr, 0.05, 0.2) * gate
+        call = _voice(ctx, f0, env, ((1000, 350, 1.0), (2300, 450, 0.6), (3500, 600, 0.3)), oq=0.4, jitter=0.04,
+                      shimmer=0.2, sub=0.3, rough=0.3, noise=0.25, nfft=512)
+        _place(ctx, out, call, t, 1.0)
+        t += dur + rng.uniform(1.5, 3.0) / p.density
+    return out
+
+
+def m_hoot(ctx: Ctx) -> np.ndarray:
+    """An owl's hoots: nearly pure low tones (a great horned owl's ~ 250-400 Hz, a tawny owl's ~ 500-800 Hz)
+    of 0.15-0.5 s in the species' rhythm ('hoo, h'hoo, hoo, hoo'), each rising slightly then sagging, a
+    little breathy, repeated every few seconds."""
+    p, rng = ctx.p, ctx.rng
+    tawny = _has(ctx, "tawny", "screech", "little", "small")
+    f = (rng.uniform(500, 650) if tawny else rng.uniform(260, 380)) * p.pitch
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.6)
+    pattern = ((0.4, 0.45), (0.12, 0.1), (0.3, 0.35), (0.45, 0.35), (0.45, 0.0))
+    while t < ctx.seconds - 0.1:
+        for dur, gap in pattern:
+            dur *= rng.uniform(0.85, 1.15)
+            m = _secs(ctx, dur)
+            f0 = f * _contour(m, ((0, 0.9), (0.3, 1.02), (1, 0.93)))
+            env = _env(m, ctx.sr, min(0.06, dur / 3), min(0.12, dur / 2))
+            x = _tone(ctx, f0, (1.0, 0.12, 0.03)) * env
+            x += 0.03 * _bandpass(rng.standard_normal(m), 0.8 * f, 3 * f, ctx.sr) * env
+            _place(ctx, out, x, t, rng.uniform(0.85, 1.0))
+            t += dur + gap * rng.uniform(0.9, 1.1)
+        t += rng.uniform(1.5, 3.5) / p.density
+    return out
+
+
+def m_caw(ctx: Ctx) -> np.ndarray:
+    """Crows and ravens: runs of 2-5 harsh caws (0.25-0.45 s, ~ 1.5-2.5 a second), f0 ~ 500-650 Hz (a
+    raven's croak ~ 300 Hz) in a chaotic, noisy voice, through 'aah' formants that open and close
+    (~ 1.2, 2, 3.2 kHz)."""
+    p, rng = ctx.p, ctx.rng
+    raven = _has(ctx, "raven", "rook")
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.5)
+    while t < ctx.seconds - 0.1:
+        f = (rng.uniform(280, 360) if raven else rng.uniform(480, 650)) * p.pitch
+        fs = 0.8 if raven else 1.0
+        for _ in range(int(rng.integers(2, 6))):
+            dur = rng.uniform(0.25, 0.45)
+            m = _secs(ctx, dur)
+            f0 = f * _contour(m, ((0, 0.9), (0.25, 1.05), (1, 0.85)))
+            form = (((1000 * fs, 1300 * fs, 1100 * fs), 350, 1.0), (2000 * fs, 400, 0.8), (3200 * fs, 500, 0.5),
+                    (4400 * fs, 700, 0.2))
+            call = _voice(ctx, f0, _env(m, ctx.sr, 0.02, dur * 0.4), form, oq=0.35, jitter=0.05, shimmer=0.25,
+                          sub=0.4, rough=0.4, rough_hz=rng.uniform(40, 80), noise=0.35, nfft=512)
+            _place(ctx, out, call, t, rng.uniform(0.7, 1.0))
+            t += dur + rng.uniform(0.15, 0.35) / p.density
+        t += rng.uniform(0.8, 2.0) / p.density
+    return out
+
+
+def m_songbird(ctx: Ctx) -> np.ndarray:
+    """A songbird's song: phrases of 1-3 s built from syllable types the bird repeats (fast down-sweeps,
+    up-sweeps, steady whistles, trills of 10-25 notes a second) at 2-7 kHz, nearly pure tones from the
+    syrinx with a weak second harmonic, phrases separated by short pauses."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    out = np.zeros(ctx.n)
+    pitch = p.pitch * (0.8 if _has(ctx, "blackbird", "thrush", "robin") else 1.0)
+    # the bird's repertoire: a few syllable types it reuses
+    types = []
+    for _ in range(int(rng.integers(3, 6))):
+        kind = rng.choice(["down", "up", "whistle", "trill", "chirp"])
+        types.append((kind, rng.uniform(2200, 5500) * pitch, rng.uniform(0.04, 0.14)))
+    t = rng.uniform(0.05, 0.4)
+    while t < ctx.seconds - 0.1:
+        end = t + rng.uniform(1.0, 2.8)
+        while t < min(end, ctx.seconds - 0.05):
+            kind, f, dur = types[int(rng.integers(len(types)))]
+            reps = int(rng.integers(1, 4)) if kind != "trill" else int(rng.integers(5, 14))
+            for _ in range(reps):
+                d = dur * (0.35 if kind == "trill" else 1.0) * rng.uniform(0.9, 1.1)
+                m = _secs(ctx, d)
+                knots = {"down": ((0, 1.3), (1, 0.6)), "up": ((0, 0.65), (1, 1.25)), "whistle": ((0, 1.0), (1, 0.97)),
+                         "trill": ((0, 1.15), (1, 0.85)), "chirp": ((0, 0.8), (0.3, 1.3), (1, 0.7))}[kind]
+                f0 = f * _contour(m, knots) * _vib(m, sr, rng.uniform(40, 80), 0.02 if kind == "whistle" else 0.0)
+                x = _tone(ctx, f0, (1.0, 0.12)) * np.sin(np.pi * np.arange(m) / m) ** 2
+                _place(ctx, out, x, t, rng.uniform(0.6, 1.0))
+                t += d + (rng.uniform(0.01, 0.03) if kind == "trill" else rng.uniform(0.03, 0.09))
+        t += rng.uniform(0.4, 1.5) / p.density
+    return _highpass(out, 1000, sr)
+
+
+def m_squawk(ctx: Ctx) -> np.ndarray:
+    """A parrot's squawk: loud, harsh calls of 0.2-0.6 s with a chaotic voice (f0 ~ 600-1200 Hz buried in
+    subharmonics and noise) through high formants (~ 1.5, 3, 4.5 kHz) that the tongue moves; irregular."""
+    p, rng = ctx.p, ctx.rng
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.5)
+    while t < ctx.seconds - 0.1:
+        dur = rng.uniform(0.2, 0.6)
+        m = _secs(ctx, dur)
+        f0 = rng.uniform(600, 1200) * p.pitch * _contour(m, ((0, 0.8), (0.3, 1.15), (1, 0.9)))
+        a, b = rng.uniform(1300, 1800), rng.uniform(2600, 3400)
+        form = (((a, a * 1.2, a * 0.9), 450, 1.0), ((b, b * 1.1, b * 0.95), 600, 0.85), (4500, 800, 0.4))
+        call = _voice(ctx, f0, _env(m, ctx.sr, 0.01, dur * 0.3), form, oq=0.35, jitter=0.08, shimmer=0.3,
+                      sub=0.5, rough=0.6, rough_hz=rng.uniform(50, 100), noise=0.45, nfft=512)
+        _place(ctx, out, call, t, rng.uniform(0.7, 1.0))
+        t += dur + rng.uniform(0.15, 1.5) / p.density
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Frogs, insects, snakes, hooves
+# ----------------------------------------------------------------------------------------------
+def m_croak(ctx: Ctx) -> np.ndarray:
+    """Frogs: a croak is a train of pulses (vocal-cord slaps, 40-120 a second) each ringing the vocal sac
+    and body at the dominant carrier (a small frog's ~ 1-2.5 kHz, a bullfrog's low ~ 150-300 Hz with a
+    second band ~ 1 kHz), 0.15-0.6 s long, repeated about once a second; a pond is a chorus of several."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    bull = _has(ctx, "bullfrog", "toad", "deep", "large")
+    frogs = int(rng.integers(3, 6)) if _has(ctx, "frogs", "chorus", "pond", "toads") else int(rng.integers(1, 3))
+    out = np.zeros(ctx.n)
+    for k in range(frogs):
+        pulse_rate = (rng.uniform(80, 120) if bull else rng.uniform(40, 70)) * p.pitch ** 0.5
+        carriers = ((rng.uniform(180, 280), 0.006, 1.0), (rng.uniform(900, 1300), 0.003, 0.6)) if bull else \
+                   ((rng.uniform(900, 1500), 0.004, 1.0), (rng.uniform(2000, 2800), 0.002, 0.4))
+        m = int(0.03 * sr)
+        kk = np.arange(m) / sr
+        kern = sum(a * np.sin(2 * np.pi * f * p.pitch * kk) * np.exp(-kk / tau) for f, tau, a in carriers)
+        times, amps = [], []
+        t = rng.uniform(0.05, 1.0)
+        period = rng.uniform(0.7, 1.5) / p.density
+        while t < ctx.seconds - 0.05:
+            dur = rng.uniform(0.4, 0.7) if bull else rng.uniform(0.15, 0.45)
+            npulse = max(int(dur * pulse_rate), 3)
+            tt = t + np.arange(npulse) / pulse_rate * (1 + 0.05 * rng.standard_normal(npulse))
+            shape = np.sin(np.pi * (np.arange(npulse) + 0.5) / npulse) ** 0.5
+            times.append(tt)
+            amps.append(shape * rng.uniform(0.7, 1.0, npulse))
+            t += dur + period * rng.uniform(0.6, 1.4)
+        tt, aa = np.concatenate(times), np.concatenate(amps)
+        keep = tt < ctx.seconds
+        imp = np.zeros(ctx.n)
+        np.add.at(imp, (tt[keep] * sr).astype(int), aa[keep])
+        x = signal.fftconvolve(imp, kern)[: ctx.n]
+        out += x / (np.abs(x).max() + 1e-12) * rng.uniform(0.4, 1.0) / (1 + 0.3 * k)
+    return out
+
+
+_WINGBEAT = (  # (name stems, wingbeat Hz range): the buzz is the wingbeat and its harmonics
+    (("mosquito", "gnat", "midge"), (420, 650)),
+    (("bumble",), (130, 190)),
+    (("hornet",), (100, 150)),
+    (("wasp",), (150, 200)),
+    (("flies", "fly ", "housefl", "blowfl", "bluebottle"), (170, 230)),
+    (("bee", "honeybee"), (210, 260)),
+)
+
+
+def m_buzz(ctx: Ctx) -> np.ndarray:
+    """A flying insect's buzz: the wings beat at the species' rate (mosquito ~ 420-650 Hz, housefly ~ 200,
+    honeybee ~ 230, bumblebee ~ 150, hornet ~ 120), each stroke pushing air twice, so the tone is rich in
+    harmonics (the second strong); the insect darts about, so level (1/distance), Doppler and wingbeat wander
+    over seconds, and it lands now and then (silence)."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    lo, hi = 190, 240
+    for stems, rng_hz in _WINGBEAT:
+        if _has(ctx, *stems):
+            lo, hi = rng_hz
+            break
+    swarm = int(rng.integers(3, 7)) if _has(ctx, "swarm", "hive", "bees", "flies") else 1
+    tt = np.arange(ctx.n) / sr
+    out = np.zeros(ctx.n)
+    for k in range(swarm):
+        fw = rng.uniform(lo, hi) * p.pitch
+        dist = np.clip(_slow_curve(ctx, tt, 0.7, 0.8), 0.2, None)  # relative distance over time
+        approach = np.gradient(dist) * sr  # radial speed (relative units per second)
+        f = fw * (1 + 0.04 * (_slow_curve(ctx, tt, 2.0, 1.0) - 1)) * (1 - 0.01 * approach)
+        ph = np.cumsum(f) / sr + rng.uniform(0, 1)
+        harm = (1.0, 0.8, 0.45, 0.3, 0.2, 0.12, 0.08, 0.05, 0.03, 0.02)
+        x = _wavetable(ph, harm) * (1 + 0.1 * rng.standard_normal(ctx.n))
+        level = 1 / dist ** 1.5
+        if swarm == 1 and ctx.seconds > 2 and rng.random() < 0.5:  # lands for a moment
+            a = rng.uniform(0.3, 0.6) * ctx.seconds
+            b = a + rng.uniform(0.4, 1.0)
+            level *= np.clip(np.abs(tt - (a + b) / 2) / ((b - a) / 2), 0, 1) ** 4
+        out += x * level / (1 + 0.5 * k)
+    air = _bandpass(rng.standard_normal(ctx.n), 1000, 6000, sr)
+    return out / (np.std(out) + 1e-12) + 0.05 * air / (np.std(air) + 1e-12) * (np.abs(out) > 0).mean()
+
+
+def m_stridulate(ctx: Ctx) -> np.ndarray:
+    """Stridulation. A cricket rubs a scraper over the file of its wing; each closing stroke is a pulse
+    (syllable) of a pure carrier set by the wing's harp (~ 4-5 kHz), ~ 25-35 pulses a second grouped in
+    chirps of 3-5 pulses, 1.5-3 chirps a second. A cicada buckles its tymbals ~ 200-400 times a second, a
+    broad 4-7 kHz buzz that swells and fades over seconds; a katydid rasps pulse groups ('ka-ty-did')."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    t = np.arange(ctx.n) / sr
+    if _has(ctx, "cicada"):
+        rate = rng.uniform(200, 400)
+        clicks = np.diff(np.floor(np.cumsum(rate * (1 + 0.02 * rng.standard_normal(ctx.n))) / sr), prepend=0.0)
+        m = int(0.004 * sr)
+        kk = np.arange(m) / sr
+        kern = sum(a * np.sin(2 * np.pi * f * kk) * np.exp(-kk / 0.0008)
+                   for f, a in ((rng.uniform(4000, 5000) * p.pitch, 1.0), (rng.uniform(5500, 7000) * p.pitch, 0.6)))
+        x = signal.fftconvolve(clicks, kern)[: ctx.n]
+        swell = np.clip(_contour(ctx.n, ((0, 0.2), (rng.uniform(0.2, 0.5), 1.0), (0.85, 1.0), (1, 0.5))), 0, None)
+        return x * swell * (1 + 0.3 * np.sin(2 * np.pi * rng.uniform(3, 8) * t))
+    katydid = _has(ctx, "katydid", "grasshopper")
+    fc = (rng.uniform(8000, 11000) if katydid else rng.uniform(4200, 5000)) * p.pitch
+    pulse_rate = rng.uniform(25, 35) if not katydid else rng.uniform(60, 90)
+    chirp_rate = rng.uniform(1.5, 3.0) * p.density ** 0.5 if not katydid else rng.uniform(0.6, 1.0)
+    per_chirp = int(rng.integers(3, 6))
+    phase = (t * chirp_rate + rng.uniform(0, 1)) % 1.0  # position within the chirp period
+    pidx = phase / chirp_rate * pulse_rate  # pulse index within the chirp
+    gate = (pidx < per_chirp) * np.sin(np.pi * (pidx % 1.0)) ** 2
+    carrier = np.sin(2 * np.pi * fc * (t + 0.0005 * np.sin(2 * np.pi * pulse_rate * t)))
+    x = carrier * gate
+    if katydid:
+        x = x * (1 + 2 * rng.standard_normal(ctx.n))
+        x = _bandpass(x, 0.6 * fc, 1.4 * fc, sr)
+    # a quieter second insect further away
+    fc2 = fc * rng.uniform(0.93, 1.07)
+    phase2 = (t * chirp_rate * rng.uniform(0.8, 1.2) + rng.uniform(0, 1)) % 1.0
+    p2 = phase2 / chirp_rate * pulse_rate
+    x2 = np.sin(2 * np.pi * fc2 * t) * (p2 < per_chirp) * np.sin(np.pi * (p2 % 1.0)) ** 2
+    return x + 0.2 * x2
+
+
+def m_hiss(ctx: Ctx) -> np.ndarray:
+    """A hiss: breath forced through a narrow opening, broadband turbulence. A snake's hiss is sustained
+    (1-2.5 s exhales between silent inhales) and high (3-9 kHz); a cat's is an explosive burst with a
+    spitting onset, 1-8 kHz; a rattlesnake adds its rattle (keratin segments clicking 40-90 times a second)."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    cat = _has(ctx, "cat", "kitten")
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.4)
+    while t < ctx.seconds - 0.1:
+        dur = rng.uniform(0.5, 1.0) if cat else rng.uniform(1.0, 2.5)
+        m = _secs(ctx, dur)
+        x = rng.standard_normal(m)
+        lo, hi = (1000, 8000) if cat else (3000, 9000)
+        x = _bandpass(x, lo * p.pitch ** 0.5, hi, sr, order=2)
+        env = _env(m, sr, 0.01 if cat else 0.15, 0.3 if cat else 0.4) * (1 + 0.1 * _smooth_noise(ctx, m, 8))
+        if cat:
+            env *= _contour(m, ((0, 1.0), (0.1, 1.0), (0.2, 0.6), (1, 0.5)))
+        _place(ctx, out, x * env, t, rng.uniform(0.8, 1.0))
+        t += dur + rng.uniform(0.5, 1.2) / p.density
+    if _has(ctx, "rattl"):
+        rate = rng.uniform(40, 90)
+        clicks = np.diff(np.floor(np.cumsum(np.full(ctx.n, rate)) / sr), prepend=0.0)
+        m = int(0.006 * sr)
+        r = signal.fftconvolve(clicks, rng.standard_normal(m) * np.exp(-np.arange(m) / (0.001 * sr)))[: ctx.n]
+        r = _highpass(r, 2000, sr)
+        out = out / (np.std(out) + 1e-12) + r / (np.std(r) + 1e-12)
+    return out
+
+
+_GAITS = {  # beats per stride at phase offsets (fractions of the stride), stride rate range (Hz)
+    "walk": ((0.0, 0.25, 0.5, 0.75), (0.9, 1.1)),
+    "trot": ((0.0, 0.5), (1.3, 1.6)),
+    "canter": ((0.0, 0.14, 0.28), (1.6, 1.9)),
+    "gallop": ((0.0, 0.1, 0.2), (2.0, 2.4)),
+}
+
+
+def _gait(ctx: Ctx) -> str:
+    if _has(ctx, "gallop", "charg", "race", "racing", "run", "stamped"):
+        return "gallop"
+    if _has(ctx, "canter", "lope"):
+        return "canter"
+    if _has(ctx, "trot", "jog"):
+        return "trot"
+    return "walk"
+
+
+def _hoof_ir(ctx: Ctx, hard: float) -> np.ndarray:
+    """One hoof striking the ground: a 1-2 ms keratin contact ringing the hollow hoof wall (a knock at
+    0.5-2 kHz on hard ground: 'clip-clop'), the leg's weight landing as a low thud, and grit on soft ground."""
+    rng, sr = ctx.rng, ctx.sr
+    m = int(0.12 * sr)
+    k = np.arange(m) / sr
+    f1 = rng.uniform(500, 900)
+    knock = sum(a * np.sin(2 * np.pi * f1 * r * k + rng.uniform(0, 6)) * np.exp(-k / tau)
+                for r, tau, a in ((1.0, 0.02, 1.0), (2.3, 0.01, 0.6), (3.7, 0.006, 0.35)))
+    click = rng.standard_normal(m) * np.exp(-k / 0.0015)
+    thud = np.sin(2 * np.pi * rng.uniform(70, 120) * k) * np.exp(-k / 0.03)
+    grit = _highpass(rng.standard_normal(m), 2000, sr) * np.exp(-k / 0.03) * (rng.random(m) < 0.05)
+    return hard * (knock + 0.5 * click) + (1.2 - 0.6 * hard) * thud + (1 - hard) * 1.5 * grit
+
+
+def m_hoofbeats(ctx: Ctx) -> np.ndarray:
+    """Hoofbeats: the horse's gait (from the play method) sets the rhythm: a walk's four even beats per
+    stride (~ 1 stride/s), a trot's two diagonal beats (~ 1.5 strides/s, each pair landing within ~ 20 ms),
+    a canter's and gallop's three-beat groups ('ba-da-dum') followed by the suspension, 1.7-2.4 strides/s.
+    Each hoof knocks the ground: hard ground (road, stone, cobbles) gives a hollow 'clip-clop', soft ground
+    (grass, dirt, sand) a dull thud with grit. The horse passes by (level 1/distance)."""
+    p, rng = ctx.p, ctx.rng
+    gait = _gait(ctx)
+    offsets, (r0, r1) = _GAITS[gait]
+    stride = rng.uniform(r0, r1) * p.density ** 0.3
+    soft = _has(ctx, "grass", "dirt", "sand", "turf", "mud", "field", "earth", "soft", "meadow", "snow")
+    hard = 0.25 if soft else 0.6 if _has(ctx, "ground", "dry", "track") else 1.0
+    times, amps = [], []
+    t = rng.uniform(0.05, 0.3)
+    accents = rng.uniform(0.6, 1.0, len(offsets))
+    while t < ctx.seconds:
+        for o, a in zip(offsets, accents, strict=True):
+            tb = t + o / stride + rng.normal(0, 0.006)
+            times.append(tb)
+            amps.append(a * rng.uniform(0.85, 1.0))
+            if gait == "trot":  # the diagonal pair: two hooves nearly together
+                times.append(tb + rng.uniform(0.01, 0.025))
+                amps.append(a * rng.uniform(0.5, 0.8))
+        t += 1 / stride * (1 + 0.02 * rng.standard_normal())
+    times, amps = np.asarray(times), np.asarray(amps)
+    d0, v = rng.uniform(3, 6), {"walk": 1.6, "trot": 3.5, "canter": 5.5, "gallop": 9.0}[gait]
+    amps = amps * d0 / np.sqrt(d0 ** 2 + (v * (times - rng.uniform(0.4, 0.6) * ctx.seconds)) ** 2)
+    out = np.zeros(ctx.n)
+    irs = [_hoof_ir(ctx, hard) for _ in range(4)]
+    for i, (tb, a) in enumerate(zip(times, amps, strict=True)):
+        if 0 <= tb < ctx.seconds:
+            _place(ctx, out, irs[i % 4], tb, a)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Registry
+# ----------------------------------------------------------------------------------------------
+def _in_air(fn: Callable[[Ctx], np.ndarray], rt60: float = 0.4, wet: float = 0.15, floor_db: float = -45.0
+            ) -> Callable[[Ctx], np.ndarray]:
+    """``fn`` heard outdoors (see :func:`_outdoors`)."""
+
+    @functools.wraps(fn)
+    def render(ctx: Ctx) -> np.ndarray:
+        return _outdoors(ctx, np.asarray(fn(ctx), float)[: ctx.n], rt60, wet, floor_db)
+
+    return render
+
+
+# Keyword stems (matched at word starts, see synth.choose_model): animal names and call words only, never the
+# generic sound words other sources use too (roar, hiss, buzz, hum, honk, hoot, whistle, rumble, trumpet):
+# "roaring waterfall", "car horn honking", "train hooting", "air brakes hiss" must not become animals.
+MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
+    "bark": (("bark", "woof", "yap", "yelp", "bow wow", "dog", "pupp", "hound", "terrier"), _in_air(m_bark)),
+    "howl": (("howl", "wolf", "wolves", "coyote", "jackal"), _in_air(m_howl)),
+    "growl": (("growl", "snarl", "grizzly"), _in_air(m_growl)),
+    "whine": (("whimper", "whine"), _in_air(m_whine)),
+    "meow": (("meow", "miaow", "mew", "kitten", "kitty", "caterwaul"), _in_air(m_meow)),
+    "purr": (("purr",), _in_air(m_purr)),
+    "roar": (("lion", "tiger", "leopard"), _in_air(m_roar)),
+    "moo": (("moo", "cattle", "bovine", "heifer", "oxen"), _in_air(m_moo)),
+    "bleat": (("bleat", "baa", "sheep", "goat", "lamb", "ewe"), _in_air(m_bleat)),
+    "neigh": (("neighing", "neighs", "whinn", "horse", "pony", "foal", "stallion", "mare"), _in_air(m_neigh)),
+    "snort": (("snort",), _in_air(m_snort)),
+    "oink": (("oink", "pig", "piglet", "hog", "swine", "sow", "grunt"), _in_air(m_oink)),
+    "elephant": (("elephant",), _in_air(m_elephant)),
+    "crow": (("rooster", "cockerel", "cock a doodle", "crowing"), _in_air(m_crow)),
+    "cluck": (("cluck", "hen", "chicken", "poultry"), _in_air(m_cluck)),
+    "quack": (("quack", "duck", "mallard", "drake"), _in_air(m_quack)),
+    "honk": (("goose", "geese", "gander"), _in_air(m_honk)),
+    "gobble": (("gobbl", "turkey"), _in_air(m_gobble)),
+    "hoot": (("owl",), _in_air(m_hoot)),
+    "caw": (("caw", "raven", "crows", "jackdaw", "magpie"), _in_air(m_caw)),
+    "songbird": (("songbird", "robin", "blackbird", "canary", "finch", "nightingale", "thrush", "lark"), _in_air(m_songbird)),
+    "squawk": (("squawk", "parrot", "macaw", "cockatoo", "parakeet", "budgie"), _in_air(m_squawk)),
+    "croak": (("croak", "frog", "toad", "ribbit"), _in_air(m_croak)),
+    "buzz": (("bees", "honeybee", "bumblebee", "wasp", "hornet", "mosquito", "housefl", "flies", "gnat"), _in_air(m_buzz)),
+    "stridulate": (("stridulat", "cicada", "katydid"), _in_air(m_stridulate)),
+    "hiss": (("snake", "serpent", "viper", "cobra", "rattlesnake"), _in_air(m_hiss)),
+    "hoofbeats": (("hoof", "hooves", "gallop", "trot", "canter", "clop", "clip clop"), _in_air(m_hoofbeats)),
+}
+
+# The AudioSet classes (ontology display names) each model can make.
+AUDIOSET: dict[str, tuple[str, ...]] = {
+    "bark": ("Bark", "Dog", "Bow-wow", "Yip", "Domestic animals, pets"),
+    "howl": ("Howl", "Dog", "Canidae, dogs, wolves", "Wild animals"),
+    "growl": ("Growling", "Dog", "Roaring cats (lions, tigers)", "Canidae, dogs, wolves"),
+    "whine": ("Whimper (dog)", "Dog", "Domestic animals, pets"),
+    "meow": ("Meow", "Cat", "Caterwaul", "Cat communication", "Domestic animals, pets"),
+    "purr": ("Purr", "Cat", "Domestic animals, pets"),
+    "roar": ("Roar", "Roaring cats (lions, tigers)", "Growling", "Wild animals"),
+    "moo": ("Moo", "Cattle, bovinae", "Livestock, farm animals, working animals"),
+    "bleat": ("Bleat", "Sheep", "Goat", "Livestock, farm animals, working animals"),
+    "neigh": ("Neigh, whinny", "Horse", "Livestock, farm animals, working animals"),
+    "snort": ("Snort (horse)", "Snort", "Horse"),
+    "oink": ("Oink", "Pig", "Livestock, farm animals, working animals"),
+    "elephant": ("Wild animals", "Animal"),
+    "crow": ("Crowing, cock-a-doodle-doo", "Chicken, rooster", "Fowl"),
+    "cluck": ("Cluck", "Chicken, rooster", "Fowl"),
+    "quack": ("Quack", "Duck", "Fowl"),
+    "honk": ("Honk", "Goose", "Fowl"),
+    "gobble": ("Gobble", "Turkey", "Fowl"),
+    "hoot": ("Hoot", "Owl", "Bird"),
+    "caw": ("Caw", "Crow", "Bird"),
+    "songbird": ("Bird vocalization, bird call, bird song", "Chirp, tweet", "Bird"),
+    "squawk": ("Squawk", "Bird vocalization, bird call, bird song", "Bird"),
+    "croak": ("Croak", "Frog"),
+    "buzz": ("Buzz", "Insect", "Bee, wasp, etc.", "Mosquito", "Fly, housefly"),
+    "stridulate": ("Cricket", "Insect"),
+    "hiss": ("Hiss", "Snake", "Rattle", "Cat"),
+    "hoofbeats": ("Clip-clop", "Horse"),
+}
