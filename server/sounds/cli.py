@@ -16,10 +16,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", help="scene .json (WAVE's or the seed's sound_source.json) or an image")
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--backend", choices=("builtin", "audioldm2", "audioldm"), default="builtin",
-                   help="builtin procedural synthesiser (offline, default), or a diffusion model")
+    p.add_argument("--backend", type=_backend, default="builtin", metavar="NAME",
+                   help="builtin procedural synthesiser (offline, default); audioldm2 or audioldm (diffusion "
+                   "models); library:DIR = your own recordings (a folder tree of WAV/FLAC/OGG/MP3, indexed once "
+                   "and cached; each source gets the best-matching file, trimmed to its loudest event)")
     p.add_argument("--candidates", type=int, default=None, metavar="N",
-                   help="candidates per source, ranked by CLAP (model backends; default 3)")
+                   help="candidates per source: ranked by CLAP (model backends), or listed in the manifest "
+                   "(library); default 3")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed -> identical files)")
     p.add_argument("--seconds", type=float, default=5.0, metavar="T", help="length of each sound (0.1-120 s)")
     p.add_argument("--pan-law", choices=("equal-power", "seed"), default="equal-power",
@@ -38,12 +41,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _backend(text: str) -> str:
+    from ..errors import ConfigError
+    from .generate import parse_backend
+
+    try:
+        parse_backend(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def run(args: argparse.Namespace) -> int:
     from .generate import load_scene, render_sounds
 
     spec = load_scene(args.input, args.scene_backend)
     generator = None
-    if args.backend != "builtin":
+    if args.backend in ("audioldm2", "audioldm"):
         from .diffusion import DiffusionGenerator
 
         generator = DiffusionGenerator(args.backend, args.model_id, device=args.device, offload=args.offload,
@@ -53,8 +67,17 @@ def run(args: argparse.Namespace) -> int:
                              seconds=args.seconds, sample_rate=args.sample_rate, pan_law=args.pan_law,
                              generator=generator, source_label=str(args.input))
     for s in manifest["sources"]:
-        what = s["synth"]["model"] + "/" + s["synth"]["material"] if "synth" in s else f"{len(s['candidates'])} cand."
+        if s.get("library", {}).get("file"):
+            what = f"{s['library']['file']} ({s['library']['why']})"
+        elif "synth" in s:
+            what = s["synth"]["model"] + "/" + s["synth"]["material"] + (" (no library match)" if "library" in s else "")
+        else:
+            what = f"{len(s['candidates'])} cand."
         print(f"{s['file']}  {what}  {s['seconds_taken']:.2f} s")
+    if "library" in manifest:
+        ix = manifest["library"]["index"]
+        print(f"library {manifest['library']['root']}: {ix['files']} files ({ix['indexed']} indexed now, "
+              f"{ix['reused']} from the cache, {ix['skipped']} skipped)")
     print(f"{args.out}/scene.wav  {len(manifest['sources'])} sources, peak {manifest['mix']['peak_dbfs']} dBFS, "
           f"{manifest['seconds_taken']:.2f} s")
     return 0

@@ -5,6 +5,7 @@ Layout of the output folder ``DIR``::
     DIR/sources/NN_<slug>.wav   mono, one per sound source (NN from 01, in scene order)
     DIR/scene.wav               stereo mix placed by the sources' boxes
     DIR/manifest.json           backend, seed, prompts, candidate scores, timings, placements
+                                (library backend: which recording each source used and why)
 
 The folder is built beside ``DIR`` and renamed into place only when everything succeeded, so an
 interrupted run leaves no half-written results (and an older ``DIR`` stays intact until then).
@@ -25,7 +26,7 @@ import numpy as np
 
 from ..audio.io import write_audio
 from ..errors import ConfigError, InputError
-from ..paths import atomic_dir
+from ..paths import atomic_dir, check_output
 from . import mix as mixmod
 from .prompt import NEGATIVE_PROMPT, source_prompt
 from .synth import SourceDescription, check_seconds, source_seed, synthesize
@@ -33,6 +34,7 @@ from .synth import SourceDescription, check_seconds, source_seed, synthesize
 log = logging.getLogger(__name__)
 
 BACKEND_NAMES = ("builtin", "audioldm2", "audioldm")
+LIBRARY_PREFIX = "library:"
 MANIFEST_VERSION = 1
 MAX_SOURCES = 64
 
@@ -53,17 +55,38 @@ def _resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     return resample_poly(audio, sr_out // g, sr_in // g).astype(np.float32)
 
 
+def parse_backend(backend: str) -> tuple[str, Path | None]:
+    """``'builtin'`` -> ``('builtin', None)``; ``'library:~/sounds'`` -> ``('library', Path('~/sounds'))``."""
+    if isinstance(backend, str) and backend.startswith(LIBRARY_PREFIX):
+        folder = backend[len(LIBRARY_PREFIX):].strip()
+        if not folder:
+            raise ConfigError("the library backend needs a folder: library:DIR, e.g. library:~/sounds")
+        return "library", Path(folder).expanduser()
+    if backend not in BACKEND_NAMES:
+        raise ConfigError(f"unknown sounds backend {backend!r}; use one of: {', '.join(BACKEND_NAMES)}, "
+                          "or library:DIR for a folder of your own recordings")
+    return backend, None
+
+
+def _synth_entry(choice: Any) -> dict:
+    return {"model": choice.model, "material": choice.material, "material_known": choice.material_known,
+            "model_scores": choice.scores, "timbre_words": list(choice.timbre_used),
+            "params": {k: round(v, 4) for k, v in vars(choice.params).items()}}
+
+
 def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = "builtin",
                   candidates: int | None = None, seed: int = 0, seconds: float = 5.0,
                   sample_rate: int = 48000, pan_law: str = "equal-power", generator: Any = None,
-                  progress: bool | None = None, source_label: str | None = None) -> dict:
+                  progress: bool | None = None, source_label: str | None = None, library: Any = None) -> dict:
     """Render every sound source of ``spec`` (a :class:`server.scene.SceneSpec`) into ``out_dir``.
 
-    ``generator`` is a ready :class:`server.sounds.diffusion.DiffusionGenerator` for the model backends
-    (one is built with its defaults when omitted). Returns the manifest (also written to disk).
+    ``backend`` is ``builtin``, a model (``audioldm2``, ``audioldm``) or ``library:DIR`` (the user's own
+    recordings, :mod:`server.sounds.library`). ``generator`` is a ready
+    :class:`server.sounds.diffusion.DiffusionGenerator` for the model backends (one is built with its defaults
+    when omitted); ``library`` a ready :class:`server.sounds.library.SoundLibrary` (indexed on demand when
+    omitted). Returns the manifest (also written to disk).
     """
-    if backend not in BACKEND_NAMES:
-        raise ConfigError(f"unknown sounds backend {backend!r}; use one of: {', '.join(BACKEND_NAMES)}")
+    kind, library_dir = parse_backend(backend)
     seconds = check_seconds(seconds)
     if pan_law not in mixmod.PAN_LAWS:
         raise ConfigError(f"unknown pan law {pan_law!r}; use one of: {', '.join(mixmod.PAN_LAWS)}")
@@ -77,12 +100,18 @@ def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = 
         raise InputError(f"the scene has {len(sources)} sound sources; at most {MAX_SOURCES} are rendered at once")
     if candidates is not None and not 1 <= int(candidates) <= 16:
         raise ConfigError(f"candidates={candidates!r} is out of range; use 1 to 16")
-    if backend != "builtin" and generator is None:
+    check_output(out_dir, kind="folder")
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if kind == "library" and library is None:
+        from .library import SoundLibrary
+
+        library = SoundLibrary(library_dir, progress=progress)
+    if kind in ("audioldm2", "audioldm") and generator is None:
         from .diffusion import DiffusionGenerator
 
         generator = DiffusionGenerator(backend)
-    if progress is None:
-        progress = sys.stderr.isatty()
+    used_files: set[str] = set()
 
     from tqdm import tqdm
 
@@ -100,13 +129,21 @@ def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = 
             "role": src.variants[0].mapping_to_music_instrument if src.variants else None,
             "seed": sseed, "prompt": prompt,
         }
-        if backend == "builtin":
+        if kind == "builtin":
             audio, choice = synthesize(desc, seconds, seed=seed, sample_rate=sample_rate)
-            entry["synth"] = {"model": choice.model, "material": choice.material,
-                              "material_known": choice.material_known, "model_scores": choice.scores,
-                              "timbre_words": list(choice.timbre_used),
-                              "params": {k: round(v, 4) for k, v in vars(choice.params).items()}}
+            entry["synth"] = _synth_entry(choice)
             entry["candidates"] = [{"rank": 0, "clap_score": None}]
+        elif kind == "library":
+            audio, record = library.render(desc, seconds, sample_rate, used=used_files, candidates=candidates or 3)
+            if audio is None:
+                log.warning("%s: %s; synthesising it instead", src.name, record["why"])
+                audio, choice = synthesize(desc, seconds, seed=seed, sample_rate=sample_rate)
+                entry["synth"] = _synth_entry(choice)
+                record["fallback"] = "builtin"
+            else:
+                used_files.add(record["file"])
+            entry["library"] = record
+            entry["candidates"] = record["candidates"]
         else:
             entry["negative_prompt"] = NEGATIVE_PROMPT
             audio, sr, cands = generator.generate(prompt, NEGATIVE_PROMPT, seconds, candidates=candidates, seed=sseed)
@@ -130,7 +167,7 @@ def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = 
     manifest = {
         "version": MANIFEST_VERSION,
         "input": source_label,
-        "backend": backend,
+        "backend": kind,
         "seed": int(seed),
         "seconds": seconds,
         "sample_rate": int(sample_rate),
@@ -142,7 +179,10 @@ def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = 
         "seconds_taken": round(time.perf_counter() - t_all, 3),
         "sources": entries,
     }
-    if backend != "builtin":
+    if kind == "library":
+        manifest["library"] = {"root": str(library.root), "index": dict(library.stats),
+                               "match_method": library.text_index.method}
+    elif kind != "builtin":
         manifest["model"] = {"id": generator.model_id, "steps": generator.steps, "guidance": generator.guidance,
                              "scheduler": generator.scheduler}
     with atomic_dir(out_dir) as tmp:
