@@ -128,3 +128,29 @@ def test_image_input_goes_through_the_scene_reader(tmp_path):
     m = json.loads((out / "manifest.json").read_text())
     assert m["input"] == str(img) and len(m["sources"]) >= 1
     assert all((out / s["file"]).is_file() for s in m["sources"])
+
+
+def test_make_takes_the_library_backend(tmp_path, monkeypatch):
+    import types
+
+    import server.make.pipeline as pipeline
+
+    seen = {}
+
+    def fake_make(image, out, st, force=False):
+        seen["settings"] = st
+        return types.SimpleNamespace(failures=[], arrangement={}, total_seconds=0.0)
+
+    monkeypatch.setattr(pipeline, "make", fake_make)
+    lib = tmp_path / "my sounds"
+    lib.mkdir()
+    assert main(["make", "-o", str(tmp_path / "o"), "--sound-backend", f"library:{lib}"]) == 0
+    assert seen["settings"].sounds_backend == f"library:{lib}"
+    assert main(["make", "-o", str(tmp_path / "o"), "--backends", "sounds=audioldm"]) == 0
+    assert seen["settings"].sounds_backend == "audioldm"
+
+
+def test_make_refuses_a_library_without_a_folder(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["make", "-o", str(tmp_path / "o"), "--sound-backend", "library:"])
+    assert "needs a folder: library:DIR" in capsys.readouterr().err

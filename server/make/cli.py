@@ -34,6 +34,16 @@ def _models(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _sound_backend(text: str) -> str:
+    from ..sounds.generate import parse_backend
+
+    try:
+        parse_backend(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "make",
@@ -49,6 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--backends", type=_backends, default={}, metavar="SPEC",
                    help="scene=builtin|qwen2.5-vl|blip, sounds=builtin|audioldm2|audioldm, detector=...; "
                    "default builtin everywhere (offline)")
+    p.add_argument("--sound-backend", type=_sound_backend, default=None, metavar="NAME",
+                   help="sounds backend: builtin, audioldm2, audioldm, or library:DIR to use your own recordings "
+                   "(a folder tree of WAV/FLAC/OGG/MP3); overrides --backends sounds=")
     p.add_argument("--timbre-model", action="append", metavar="ROLE=MODEL.ts",
                    help="nn~/RAVE model for a role (default builtin:<role>); repeatable")
     p.add_argument("--no-timbre", action="store_true", help="build instruments from the raw sounds")
@@ -67,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("out") / default_name(image)
     b = args.backends
     st = MakeSettings(name=args.name, scene_backend=b.get("scene", "builtin"), detector=b.get("detector", "builtin"),
-                      sounds_backend=b.get("sounds", "builtin"), timbre_models=_models(args.timbre_model),
+                      sounds_backend=args.sound_backend or b.get("sounds", "builtin"), timbre_models=_models(args.timbre_model),
                       timbre=not args.no_timbre, seed=args.seed, seconds=args.seconds, step=args.step,
                       song=args.song, layer_scene=not args.no_scene_layer)
     res = make(image, out, st, force=args.force)
