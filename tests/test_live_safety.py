@@ -199,3 +199,66 @@ def test_a_set_load_beyond_the_memory_budget_is_refused(server):
     server.memory_budget = server._loaded_bytes() + 1
     (address, args), = osc(server, "/wave/set/load", "gm", -1)
     assert address == "/wave/error" and "budget" in args[1] and "--memory-budget" in args[1]
+
+
+def _load_builtin(server, ch: int = 0) -> None:
+    import shutil
+
+    from tests.test_live_engine import BUILTIN, wait_loader
+
+    shutil.copyfile(BUILTIN, server.folders.models / "keyboard.ts")
+    assert osc(server, "/wave/timbre/model", ch, "keyboard") == []
+    wait_loader(server)
+
+
+def test_a_latent_index_beyond_the_model_is_refused_and_the_session_still_loads(server, tmp_path):
+    _load_builtin(server)
+    dims = server.engine.snapshot.strips[0].timbre.model.model.latent_dim
+    assert dims > 0
+    (address, args), = osc(server, "/wave/timbre/bias", 0, dims, 0.5)
+    assert address == "/wave/error" and f"has {dims} latent dimensions" in args[1]
+    assert osc(server, "/wave/timbre/scale", 0, dims - 1, 2.0) == []
+    # a session written with more dimensions than the model has (an older model, a hand edit) loads
+    server.session.timbre[0]["bias"] = [0.1] * (dims + 5)
+    server._dirty = True
+    server.flush_session()
+    restored = make_server(tmp_path)
+    try:
+        t = restored.engine.snapshot.strips[0].timbre
+        assert t is not None and len(t.model.controls.bias) == dims
+    finally:
+        restored.shutdown()
+
+
+def test_a_model_that_raises_is_muted_reported_and_its_worker_lives(server):
+    _load_builtin(server)
+    slot = server.engine.snapshot.strips[0].timbre
+    stream = slot.model
+    runner = stream._runners[0]
+    calls = {"n": 0}
+
+    def exploding(real):  # fault injection: the model raises from its 3rd chunk on
+        def run(*a, **k):
+            calls["n"] += 1
+            if calls["n"] >= 3:
+                raise RuntimeError("model exploded")
+            return real(*a, **k)
+        return run
+
+    for name in ("run_block", "run_tensor"):
+        setattr(runner, name, exploding(getattr(runner, name)))
+    runner.bound_method = lambda controls: None  # no shortcut past the wrappers
+    stream.set_controls(dry_wet=1.0)  # a new controls object: the worker binds again
+    osc(server, "/wave/note", 0, 60, 100)
+    y = render(server, 1.0)
+    assert np.isfinite(y).all()
+    assert stream._thread.is_alive() and stream.errors >= 1 and "model exploded" in stream.error
+    assert slot.faulted
+    server._report_audio_errors()
+    errors = [a[1] for address, a in server.sent if address == "/wave/error"]
+    assert any("channel 0" in e and "model exploded" in e for e in errors), errors
+    # bypassed: the channel plays dry, in tune
+    osc(server, "/wave/note", 0, 60, 0)
+    osc(server, "/wave/note", 0, 69, 120)
+    y = render(server, 0.5)
+    assert db(y) > -40 and abs(f0_cents(y[0, 4800:4800 + 16384], 440.0)) < 10

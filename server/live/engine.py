@@ -53,6 +53,11 @@ class DryWet:
         self.faulted = ""  # set by the audio thread when the model's output was unsafe: it is bypassed
 
     @property
+    def error(self) -> str:
+        """What the model reported as failing (a streaming model's worker survives its exceptions)."""
+        return getattr(self.model, "error", "")
+
+    @property
     def wet(self) -> float:
         return float(self.model.controls.dry_wet) if self._own_mix else self._wet
 
@@ -415,10 +420,11 @@ class Engine:
                     dry = y
                     y = timbre.process(y)
                     quiet = False
-                    if not finite(y):  # a runaway model: bypassed (dry) from now on, its state reset
-                        self._fault(f"channel {strip.channel}: timbre model {strip.timbre_name!r} produced "
-                                    "non-finite samples; bypassed until it is reloaded or replaced")
-                        timbre.faulted = "non-finite output"
+                    if not finite(y) or timbre.error:  # a runaway or failing model: bypassed (dry) from now on
+                        why = f"failed ({timbre.error})" if timbre.error else "produced non-finite samples"
+                        self._fault(f"channel {strip.channel}: timbre model {strip.timbre_name!r} {why}; "
+                                    "bypassed until it is reloaded or replaced")
+                        timbre.faulted = why
                         y = dry
                         try:
                             timbre.reset()

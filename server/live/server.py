@@ -67,6 +67,13 @@ def confine(name: str, root: Path, suffixes: tuple[str, ...], what: str) -> Path
     return p
 
 
+def _latent_dims(model) -> int | None:
+    """Latent dimensions of a streaming nn~ model (0: none), or None when it does not say."""
+    inner = getattr(model, "model", None)
+    dims = getattr(inner, "latent_dim", None)
+    return int(dims) if isinstance(dims, int) else None
+
+
 def _file_size(path) -> int:
     try:
         return os.stat(path).st_size
@@ -210,6 +217,14 @@ class LiveServer:
                 snap = self._with_timbre(snap, ch, t.get("model", ""), float(t.get("wet", 1.0)))
                 model = snap.strips[ch].timbre.model if snap.strips[ch].timbre is not None else None
                 edits = {k: tuple(t[k]) for k in ("bias", "scale") if t.get(k)}
+                dims = _latent_dims(model) if model is not None else None
+                for k, vals in list(edits.items()):
+                    if dims is not None and len(vals) > dims:
+                        if any(v != (0.0 if k == "bias" else 1.0) for v in vals[dims:]):
+                            log.warning("channel %d: the session's timbre %s edits dimensions %d-%d, but model %r "
+                                        "has %d; those entries are skipped", ch + 1, k, dims, len(vals) - 1,
+                                        t.get("model"), dims)
+                        edits[k] = vals[:dims]
                 if model is not None and edits and hasattr(model, "set_controls"):
                     model.set_controls(**edits)
             except WaveError as exc:
@@ -540,6 +555,11 @@ class LiveServer:
         controls = getattr(model, "controls", None)
         if controls is None or not hasattr(model, "set_controls"):
             raise InputError(f"the model on channel {ch} has no latent controls")
+        dims = _latent_dims(model)
+        if dims is not None and dim >= dims:
+            raise InputError(f"/wave/timbre/{what} {ch} {dim}: the model on channel {ch} has {dims} latent "
+                             f"dimensions; use 0-{dims - 1}" if dims else
+                             f"/wave/timbre/{what}: the model on channel {ch} has no latent space to edit")
         neutral = 0.0 if what == "bias" else 1.0
         vals = list(getattr(controls, what))
         if len(vals) == 1:

@@ -104,6 +104,8 @@ class StreamingTimbre:
         self.sample_rate = 0
         self.max_block = 0
         self.channels = 0
+        self.error = ""  # the first exception the model raised in the worker (its chunks are then silence)
+        self.errors = 0
         self._reset_counters()
 
     # -- control thread ------------------------------------------------------------------------
@@ -277,37 +279,47 @@ class StreamingTimbre:
                     continue
                 t0 = perf()
                 c = self.controls
-                while not attr_changes.empty():
-                    name, values = attr_changes.get_nowait()
-                    for r in runners:
-                        r.model.set_attribute(name, *values)
-                slot = k % S
-                if direct and c.dry_wet >= 1.0:  # the model's channels are the stream's: tensors in and out
-                    if c is not bound_for:
-                        bound_for, bound = c, r0.bound_method(c)
-                    if bound is not None:  # the plain method: called with no wrapper, timed here
-                        m0 = clock()
-                        yt = bound(in_t[k % S_in])
-                        r0.model_time += clock() - m0
+                try:
+                    while not attr_changes.empty():
+                        name, values = attr_changes.get_nowait()
+                        for r in runners:
+                            r.model.set_attribute(name, *values)
+                    slot = k % S
+                    if direct and c.dry_wet >= 1.0:  # the model's channels are the stream's: tensors in and out
+                        if c is not bound_for:
+                            bound_for, bound = c, r0.bound_method(c)
+                        if bound is not None:  # the plain method: called with no wrapper, timed here
+                            m0 = clock()
+                            yt = bound(in_t[k % S_in])
+                            r0.model_time += clock() - m0
+                        else:
+                            yt = r0.run_tensor(in_t[k % S_in], c)
+                        out_seq[slot] = -1
+                        out_t[slot].copy_(yt)  # the model's tensor is freed now: its memory stays warm for the next call
                     else:
-                        yt = r0.run_tensor(in_t[k % S_in], c)
+                        x = in_slots[k % S_in]
+                        if direct:
+                            y = runners[0].run_tensor(in_t[k % S_in], c).numpy()[0]
+                        elif len(runners) == 1:
+                            y = _match_channels(runners[0].run_block(_match_channels(x, runners[0].in_channels), c), ch)
+                        else:
+                            y = np.concatenate([r.run_block(x[i : i + 1], c) for i, r in enumerate(runners)], axis=0)
+                            if y.shape[0] != ch:
+                                y = y[:ch]
+                        if c.dry_wet < 1.0:  # the dry chunk delayed by the model latency
+                            y = c.dry_wet * y + (1.0 - c.dry_wet) * self._dry(k)
+                        out_seq[slot] = -1
+                        out_slots[slot] = y
+                    out_seq[slot] = k  # publish after the samples
+                except Exception as exc:  # a model that raises: its chunk is silence, the worker goes on
+                    self.errors += 1
+                    if not self.error:
+                        self.error = f"{self.model.name}: {type(exc).__name__}: {exc}"
+                        log.error("timbre model failed (its output is muted): %s", self.error)
+                    slot = k % S
                     out_seq[slot] = -1
-                    out_t[slot].copy_(yt)  # the model's tensor is freed now: its memory stays warm for the next call
-                else:
-                    x = in_slots[k % S_in]
-                    if direct:
-                        y = runners[0].run_tensor(in_t[k % S_in], c).numpy()[0]
-                    elif len(runners) == 1:
-                        y = _match_channels(runners[0].run_block(_match_channels(x, runners[0].in_channels), c), ch)
-                    else:
-                        y = np.concatenate([r.run_block(x[i : i + 1], c) for i, r in enumerate(runners)], axis=0)
-                        if y.shape[0] != ch:
-                            y = y[:ch]
-                    if c.dry_wet < 1.0:  # the dry chunk delayed by the model latency
-                        y = c.dry_wet * y + (1.0 - c.dry_wet) * self._dry(k)
-                    out_seq[slot] = -1
-                    out_slots[slot] = y
-                out_seq[slot] = k  # publish after the samples
+                    out_slots[slot] = 0.0
+                    out_seq[slot] = k
                 dt = perf() - t0
                 self.compute_s += dt
                 if dt > self.compute_max_s:
