@@ -1,7 +1,8 @@
 """Scene and ambience cues read from the pixels themselves: sky, water, foliage, night, colour, mood.
 
-They let an image with no detectable object still yield sources (wind, rain, water, leaves, room
-tone), and give every backend a mood as valence/arousal. All measures are fractions of pixels in
+They let an image with no detectable object still yield ambience sources (wind, rain, water, leaves,
+room tone) where colour and texture give evidence for them, and give every backend a mood as
+valence/arousal. All measures are fractions of pixels in
 HSV colour ranges, computed on a downscaled copy (~40k pixels), so they cost a few milliseconds.
 """
 
@@ -24,6 +25,8 @@ class Cues:
     foliage: float  # fraction of green, saturated pixels
     texture: float  # mean gradient magnitude (edge density), 0..~0.3
     grey: float  # fraction of low-saturation pixels
+    plain: bool = False  # the picture sits on a plain background (a cut-out, clip art): no landscape cues
+    texture_bottom: float = 0.05  # mean gradient magnitude of the bottom half
 
     @property
     def night(self) -> bool:
@@ -31,11 +34,23 @@ class Cues:
 
     @property
     def overcast(self) -> bool:
-        return self.grey > 0.7 and 0.25 < self.brightness < 0.6 and self.sky > 0.3
+        return not self.plain and self.grey > 0.7 and 0.25 < self.brightness < 0.6 and self.sky > 0.3
+
+
+SMOOTH = 0.02  # local gradient below this is a smooth surface (sky, calm water)
+ROUGH = 0.03  # local gradient above this is textured (foliage, ripples)
 
 
 def measure(rgb: np.ndarray) -> Cues:
-    """Measure the cues of an RGB uint8 image."""
+    """Measure the cues of an RGB uint8 image.
+
+    Landscape cues need colour *and* texture: sky is blue (or, under cloud, grey but not white) and
+    smooth in the top third, above a textured lower half; water is blue with ripples in the bottom
+    half; foliage is green and textured. A picture on a plain background (:func:`regions.plain_border`)
+    has none of them: a white or bright background is not sky.
+    """
+    from .regions import plain_border
+
     h, w = rgb.shape[:2]
     step = max(1, int(np.sqrt(h * w / 40000)))
     a = rgb[::step, ::step].astype(np.float32) / 255.0
@@ -45,6 +60,10 @@ def measure(rgb: np.ndarray) -> Cues:
     s = np.where(mx > 1e-6, (mx - mn) / np.maximum(mx, 1e-6), 0.0)
     d = np.maximum(mx - mn, 1e-6)
     hue = np.where(mx == r, ((g - b) / d) % 6, np.where(mx == g, (b - r) / d + 2, (r - g) / d + 4)) * 60.0
+    lum = 0.299 * r + 0.587 * g + 0.114 * b
+    gy, gx = np.gradient(lum)
+    grad = np.hypot(gx, gy)
+    local = _box_mean(grad, 3)  # texture around each pixel
     sat = (s > 0.2) & (v > 0.15)
     blue = sat & (hue >= 180) & (hue <= 250)
     green = sat & (hue >= 65) & (hue <= 170)
@@ -53,20 +72,34 @@ def measure(rgb: np.ndarray) -> Cues:
     hh = a.shape[0]
     top = slice(0, max(1, hh // 3))
     bottom = slice(hh // 2, hh)
-    sky = float(np.mean(blue[top] | (grey[top] & (v[top] > 0.6))))
-    water = float(np.mean(blue[bottom] & (v[bottom] < 0.85)))
-    lum = 0.299 * r + 0.587 * g + 0.114 * b
-    gy, gx = np.gradient(lum)
+    plain = plain_border(rgb)
+    texture_bottom = float(grad[bottom].mean())
+    smooth_top = local[top] < SMOOTH
+    cloud = grey[top] & (v[top] > 0.45) & (v[top] < 0.97)  # grey sky, not a white background
+    sky = float(np.mean(smooth_top & (blue[top] | cloud))) if texture_bottom > 0.01 else float(
+        np.mean(smooth_top & blue[top]))
+    water = float(np.mean(blue[bottom] & (v[bottom] < 0.85) & (local[bottom] > SMOOTH / 2)))
+    foliage = float(np.mean(green & (local > ROUGH)))
+    if plain:
+        sky = water = foliage = 0.0
     return Cues(
         brightness=float(v.mean()),
         saturation=float(s.mean()),
         warmth=float(warm.mean()),
         sky=sky,
         water=water,
-        foliage=float(green.mean()),
-        texture=float(np.hypot(gx, gy).mean()),
+        foliage=foliage,
+        texture=float(grad.mean()),
         grey=float(grey.mean()),
+        plain=plain,
+        texture_bottom=texture_bottom,
     )
+
+
+def _box_mean(x: np.ndarray, radius: int) -> np.ndarray:
+    from scipy import ndimage
+
+    return ndimage.uniform_filter(x, size=2 * radius + 1, mode="nearest")
 
 
 def mood_from_cues(c: Cues) -> Mood:
@@ -88,39 +121,38 @@ def mood_words(m: Mood) -> str:
     return ", ".join(words)
 
 
-def _amb(name: str, material: str, play: str, timbre: list[str], conf: float) -> SoundSource:
-    return SoundSource(
-        name=name,
-        material=material,
-        variants=[Variant(play_method=play, timbre=timbre)],
-        ambience=True,
-        grounded=True,
-        confidence=round(float(np.clip(conf, 0, 1)), 3),
-        depth=1.0,
-    )
+def ambience_source(key: str, conf: float, *, name: str | None = None, named_by: str = "cues",
+                    label: str | None = None, grounded: bool = True) -> SoundSource:
+    """An ambience source (no box) from the sound vocabulary's source ``key``."""
+    from ..vocab import vocabulary
+
+    e = vocabulary().source_entry(key, name)
+    variants = [Variant(play_method=p.method, timbre=list(p.timbre), sound_model=p.sound_model,
+                        audioset=list(p.audioset)) for p in e.plays]
+    extra = {"label": label} if label else {}
+    return SoundSource(name=e.name, material=e.material, variants=variants, ambience=True, grounded=grounded,
+                       confidence=round(float(np.clip(conf, 0, 1)), 3), depth=1.0, named_by=named_by, **extra)
 
 
 def ambience_sources(c: Cues, *, indoor: bool = False) -> list[SoundSource]:
-    """Ambience sources implied by the cues (no box); always at least one (room tone or air)."""
+    """Ambience sources the cues give evidence for (no box); may be empty.
+
+    Wind needs a sky (blue, or grey above textured ground) and no indoor objects; water needs blue
+    with ripples; leaves need textured green; rain an overcast sky; night insects a dark picture with
+    foliage; room tone indoor objects. A plain background gives none."""
     out = []
     if c.overcast and not indoor:
-        out.append(_amb("rain", "water drops", "steady rain falling on the ground", ["hissing", "soft", "dense"], c.grey))
+        out.append(ambience_source("rain", c.grey))
     if c.sky > 0.3 and not indoor:
-        out.append(_amb("wind", "moving air", "wind blowing across open space", ["airy", "soft", "whooshing"], c.sky))
+        out.append(ambience_source("wind", c.sky))
     if c.water > 0.25:
-        out.append(_amb("water", "water surface", "water lapping and flowing", ["watery", "gentle", "splashing"], c.water))
+        out.append(ambience_source("water", c.water))
     if c.foliage > 0.2:
-        out.append(_amb("leaves", "foliage", "leaves rustling in the breeze", ["rustling", "airy", "soft"], c.foliage))
-    if c.night:
-        if c.foliage > 0.05:
-            out.append(_amb("night insects", "crickets", "crickets chirping at night", ["chirping", "high", "steady"], 0.5))
-        else:
-            out.append(_amb("night hum", "distant city", "distant traffic hum at night", ["low", "humming", "distant"], 0.5))
-    if not out:
-        if indoor or c.sky < 0.15:
-            out.append(_amb("room tone", "still air in a room", "quiet room ambience", ["soft", "low", "steady"], 0.5))
-        else:
-            out.append(_amb("outdoor air", "open air", "gentle outdoor ambience", ["airy", "soft", "distant"], 0.5))
+        out.append(ambience_source("leaves", c.foliage))
+    if c.night and c.foliage > 0.05:
+        out.append(ambience_source("night insects", 0.5))
+    if indoor and not out:
+        out.append(ambience_source("room tone", 0.5))
     return out
 
 

@@ -10,8 +10,10 @@ Backends (``--detector``):
 * ``none``: no detector.
 
 All return :class:`Detection` lists with boxes normalised to 0-1, then :func:`merge_duplicates`
-applies the stereo seed's rule: a box overlapping another by at least half of its own area is
-merged into the larger one.
+applies the stereo seed's rule: two boxes of the same class overlapping on at least half of the
+smaller one are one object, and the larger box is kept; different classes never merge.
+:func:`classify` runs the ImageNet classifier on a picture, :func:`classify_box` on a box of it
+cropped with some context.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 DETECTORS = ("builtin", "yolo", "detr", "owlvit", "none")
 DEFAULT_THRESHOLD = 0.4
 DUPLICATE_OVERLAP = 0.5
-MAX_AREA_RATIO = 4.0
+CROP_CONTEXT = 0.15  # a box is widened by this fraction of its size on each side before classifying
 
 
 @dataclass
@@ -55,31 +57,30 @@ def intersection(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return max(0.0, w) * max(0.0, h)
 
 
-def merge_duplicates(
-    dets: list[Detection], overlap: float = DUPLICATE_OVERLAP, max_area_ratio: float = MAX_AREA_RATIO
-) -> list[Detection]:
-    """The stereo seed's duplicate rule: a box overlapped by another on >= ``overlap`` of its own area
-    is merged into the larger box (which keeps its box, and takes the label and score of the more
-    confident of the two).
+def overlap_of_smaller(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Intersection of two boxes as a fraction of the smaller box's area (0..1)."""
+    area_a = max(0.0, a[2] - a[0]) * max(0.0, a[3] - a[1])
+    area_b = max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
+    small = min(area_a, area_b)
+    return intersection(a, b) / small if small > 0 else 0.0
 
-    A box more than ``max_area_ratio`` times larger is a support or surrounding (the table under the
-    cup, the room around the chair), not a duplicate, and takes nothing in."""
+
+def merge_duplicates(dets: list[Detection], overlap: float = DUPLICATE_OVERLAP, **_ignored: Any) -> list[Detection]:
+    """The stereo seed's duplicate rule, exactly: two boxes of the *same* class that overlap on at
+    least ``overlap`` (50 %) of the smaller box's area are one object, and the larger box is kept (with
+    the higher of the two scores). Boxes of different classes never merge (a dog stays beside the
+    bicycle whose box covers it)."""
     order = sorted(dets, key=lambda d: d.area, reverse=True)
     kept: list[Detection] = []
     for d in order:
-        host = None
-        for k in kept:
-            if d.area > 0 and k.area <= max_area_ratio * d.area and intersection(d.box, k.box) >= overlap * d.area:
-                host = k
-                break
+        key = canonical_label(d.label)
+        host = next((k for k in kept if canonical_label(k.label) == key
+                     and overlap_of_smaller(d.box, k.box) >= overlap), None)
         if host is None:
             kept.append(Detection(d.label, d.score, d.box, list(d.merged)))
         else:
-            if d.score > host.score:  # the more confident label names the merged box
-                host.merged.append(host.label)
-                host.label, host.score = d.label, d.score
-            else:
-                host.merged.append(d.label)
+            host.merged.append(d.label)
+            host.score = max(host.score, d.score)
     return sorted(kept, key=lambda d: d.score, reverse=True)
 
 
@@ -167,6 +168,32 @@ def classify(rgb: np.ndarray, top: int = 5) -> list[tuple[int, str, float]]:
         y = (y - zero) * scale
     idx = np.argsort(y)[::-1][:top]
     return [(int(i), labels[i] if i < len(labels) else str(i), float(y[i])) for i in idx]
+
+
+def crop_box(rgb: np.ndarray, box: tuple[float, float, float, float], context: float = CROP_CONTEXT) -> np.ndarray:
+    """The pixels of a normalised box widened by ``context`` of its size on each side (clipped to the
+    picture) and grown to a square where the picture allows, so the classifier sees the object whole
+    and undistorted."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = box
+    bw, bh = (x1 - x0) * w, (y1 - y0) * h
+    cx, cy = (x0 + x1) / 2 * w, (y0 + y1) / 2 * h
+    side_w, side_h = bw * (1 + 2 * context), bh * (1 + 2 * context)
+    side = max(side_w, side_h)
+    side_w, side_h = min(side, w), min(side, h)
+    ax0 = int(round(np.clip(cx - side_w / 2, 0, w - side_w)))
+    ay0 = int(round(np.clip(cy - side_h / 2, 0, h - side_h)))
+    ax1, ay1 = max(ax0 + 1, int(round(ax0 + side_w))), max(ay0 + 1, int(round(ay0 + side_h)))
+    return rgb[ay0:ay1, ax0:ax1]
+
+
+def classify_box(rgb: np.ndarray, box: tuple[float, float, float, float], top: int = 5,
+                 context: float = CROP_CONTEXT) -> list[tuple[int, str, float]]:
+    """Top ImageNet classes of one box, cropped with ``context`` around it."""
+    crop = crop_box(rgb, box, context)
+    if crop.shape[0] < 4 or crop.shape[1] < 4:
+        return []
+    return classify(np.ascontiguousarray(crop), top=top)
 
 
 # ---- YOLO (Ultralytics) ---------------------------------------------------------------------------------
@@ -259,7 +286,12 @@ def detect_hf(
             names = net.config.id2label
     dets = []
     for score, lab, b in zip(res["scores"].tolist(), res["labels"].tolist(), res["boxes"].tolist(), strict=True):
-        label = names[int(lab)] if not isinstance(names, dict) else names.get(int(lab), str(lab))
+        if isinstance(names, dict):
+            if int(lab) not in names:
+                continue  # the "no object" class (or an id the model's config does not name)
+            label = names[int(lab)]
+        else:
+            label = names[int(lab)]
         box = _clip_box(b[0] / w, b[1] / h, b[2] / w, b[3] / h)
         if box is not None:
             dets.append(Detection(canonical_label(str(label)), round(float(score), 4), box))

@@ -169,11 +169,11 @@ def assign_roles(spec: SceneSpec) -> SceneSpec:
                 base = variants[next(iter(used_v))] if used_v else variants[0]
                 play, timbre = _ROLE_PLAY[role]
                 ordered.append(
-                    Variant(
-                        play_method=f"{base.play_method}, {play}",
-                        timbre=list(dict.fromkeys([*base.timbre, *timbre])),
-                        mapping_to_music_instrument=role,
-                    )
+                    base.model_copy(update={
+                        "play_method": f"{base.play_method}, {play}",
+                        "timbre": list(dict.fromkeys([*base.timbre, *timbre])),
+                        "mapping_to_music_instrument": role,
+                    })
                 )
         rest = [var for k, var in enumerate(variants) if k not in used_v]
         new_sources.append(src.model_copy(update={"variants": ordered + rest}))

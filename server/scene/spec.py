@@ -30,6 +30,7 @@ from ..paths import atomic_path
 
 Role = Literal["drums", "bass", "guitar", "keyboard"]
 ROLES: tuple[str, ...] = ("drums", "bass", "guitar", "keyboard")
+NamedBy = Literal["detector", "classifier", "detector+classifier", "cues", "vlm"]
 
 # Spellings of a role seen in model output and hand-written files -> the role.
 _ROLE_ALIASES = {
@@ -105,6 +106,20 @@ class SoundSource(_Model):
     confidence: float | None = Field(default=None, ge=0.0, le=1.0, description="0..1")
     grounded: bool | None = Field(default=None, description="a detector or classifier saw this source")
     ambience: bool = Field(default=False, description="a sound with no box (rain, wind, room tone)")
+    # Optional extensions: which model named the source and how sure it was (absent in seed files).
+    named_by: NamedBy | None = Field(
+        default=None, description="what named it: detector, classifier, detector+classifier, cues or vlm"
+    )
+    label: str | None = Field(
+        default=None, min_length=1, description="the class that named it, as 'imagenet:lion' or 'coco:dog'"
+    )
+    label_confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="that model's probability or score for the label, 0..1"
+    )
+    detector_label: str | None = Field(
+        default=None, min_length=1, description="the detector's own label for the box when another model renamed it"
+    )
+    detector_confidence: float | None = Field(default=None, ge=0.0, le=1.0, description="the detector's score, 0..1")
 
     @field_validator("box")
     @classmethod
