@@ -82,12 +82,13 @@ Formant = tuple  # (frequency Hz or knots over the call, bandwidth Hz, gain)
 
 
 def _formant_filter(ctx: Ctx, x: np.ndarray, formants: Sequence[Formant], nfft: int = 1024,
-                    floor: float = 0.0) -> np.ndarray:
-    """Shape ``x`` by a vocal tract: a cascade of two-pole resonances (frequency, bandwidth, gain), each flat
-    below its frequency, peaking there and falling 12 dB/octave above it, as in cascade formant synthesis;
-    ``gain`` tilts a formant's peak up or down. Applied frame by frame in the STFT domain, so a formant's
-    frequency may be a sequence of knots moved linearly over the call (mouth opening and closing).
-    ``floor`` adds a flat share (a nasal leak, an open mouth's direct sound)."""
+                    floor: float = 0.0, parallel: bool = False) -> np.ndarray:
+    """Shape ``x`` by a vocal tract of two-pole resonances (frequency, bandwidth, gain). In cascade (the
+    default, as in cascade formant synthesis) each is flat below its frequency, peaks there and falls 12
+    dB/octave above it, ``gain`` tilting its peak; in ``parallel`` each is a band peaking (at ``gain``) at its
+    frequency and falling 6 dB/octave on either side, which keeps the upper formants of a long tract.
+    Applied frame by frame in the STFT domain, so a formant's frequency may be a sequence of knots moved
+    linearly over the call (mouth opening and closing). ``floor`` adds a flat share (a nasal leak)."""
     m = len(x)
     nfft = int(min(nfft, 2 ** int(np.log2(max(m, 64)))))
     hop = nfft // 4
@@ -95,12 +96,15 @@ def _formant_filter(ctx: Ctx, x: np.ndarray, formants: Sequence[Formant], nfft: 
     frames = spec.shape[1]
     freqs = np.fft.rfftfreq(nfft, 1 / ctx.sr)[:, None]
     u = np.linspace(0, 1, frames)[None, :]
-    h = np.ones((len(freqs), frames))
+    h = np.zeros((len(freqs), frames)) if parallel else np.ones((len(freqs), frames))
     for f, bw, gain in formants:
         fk = np.atleast_1d(np.asarray(f, float))
         fc = np.interp(u, np.linspace(0, 1, len(fk)), fk) if fk.size > 1 else fk[0]
-        res = fc**2 / np.sqrt((fc**2 - freqs**2) ** 2 + (freqs * bw) ** 2)  # 1 at DC, fc/bw at fc
-        h = h * res * (gain ** np.clip(freqs / fc, 0, 1) if gain != 1 else 1.0)
+        den = np.sqrt((fc**2 - freqs**2) ** 2 + (freqs * bw) ** 2)
+        if parallel:
+            h = h + gain * freqs * bw / den  # a band with its peak (gain) at fc
+        else:
+            h = h * (fc**2 / den) * (gain ** np.clip(freqs / fc, 0, 1) if gain != 1 else 1.0)  # 1 at DC
     h = h / (h.max() + 1e-12) + floor
     _, y = signal.istft(spec * h, fs=ctx.sr, nperseg=nfft, noverlap=nfft - hop)
     y = y[:m]
@@ -127,8 +131,8 @@ def _outdoors(ctx: Ctx, x: np.ndarray, rt60: float = 0.4, wet: float = 0.15, flo
 
 def _voice(ctx: Ctx, f0: np.ndarray, env: np.ndarray, formants: Sequence[Formant], *, oq: float = 0.6,
            jitter: float = 0.01, shimmer: float = 0.05, sub: float = 0.0, rough: float = 0.0,
-           rough_hz: float = 30.0, noise: float = 0.1, nfft: int = 1024, lowpass: float | None = None
-           ) -> np.ndarray:
+           rough_hz: float = 30.0, noise: float = 0.1, nfft: int = 1024, lowpass: float | None = None,
+           parallel: bool = False) -> np.ndarray:
     """One voiced call: a glottal pulse train following ``f0`` (Hz per sample) with jitter, shimmer,
     subharmonics (every other cycle weakened by ``sub``), flutter (noisy amplitude modulation near
     ``rough_hz``) and aspiration noise pulsing with the flow, under ``env``, through ``formants``."""
@@ -149,7 +153,7 @@ def _voice(ctx: Ctx, f0: np.ndarray, env: np.ndarray, formants: Sequence[Formant
     if rough:
         flutter = _bandpass(rng.standard_normal(m), 0.6 * rough_hz, 1.6 * rough_hz, sr)
         src *= np.clip(1 + rough * 2.5 * flutter / (np.std(flutter) * 2.5 + 1e-12), 0, None)
-    y = _formant_filter(ctx, src * env, formants, nfft=nfft)
+    y = _formant_filter(ctx, src * env, formants, nfft=nfft, parallel=parallel)
     if lowpass:
         y = _lowpass(y, lowpass, sr)
     return y
@@ -229,15 +233,22 @@ def m_howl(ctx: Ctx) -> np.ndarray:
     for v in range(voices):
         t = rng.uniform(0.05, 0.5) + v * rng.uniform(0.3, 1.2)
         while t < ctx.seconds - 0.2:
-            dur = rng.uniform(1.5, 3.5)
+            dur = rng.uniform(1.5, 3.5) if wild else rng.uniform(1.0, 2.0)
             m = _secs(ctx, dur)
-            f = rng.uniform(330, 480) * (1.0 if wild else 1.25) * p.pitch * (1 + 0.15 * v)
+            f = rng.uniform(330, 480) * (1.0 if wild else 1.35) * p.pitch * (1 + 0.15 * v)
             knee = rng.uniform(0.1, 0.25)
             f0 = f * _contour(m, ((0, 0.7), (knee, 1.0), (0.6, rng.uniform(0.95, 1.1)), (0.85, 0.95), (1, 0.65)))
             f0 *= _vib(m, ctx.sr, rng.uniform(4, 6), 0.012) * (1 + 0.02 * _smooth_noise(ctx, m, 3))
-            env = _env(m, ctx.sr, 0.25, 0.5) * (1 + 0.15 * _smooth_noise(ctx, m, 2))
-            call = _voice(ctx, f0, env, ((f * 1.1, 250, 1.0), (1000, 300, 0.25), (2600, 500, 0.06)),
-                          oq=0.85, jitter=0.004, shimmer=0.02, noise=0.12, nfft=2048, lowpass=5000)
+            env = _env(m, ctx.sr, 0.15, 0.4) * np.clip(1 + 0.3 * _smooth_noise(ctx, m, 6), 0.2, None)
+            if not wild:  # a dog's voice breaks and yodels between registers
+                for _ in range(int(rng.integers(1, 4))):
+                    a = int(rng.uniform(0.2, 0.8) * m)
+                    f0[a:] *= rng.choice([0.8, 1.2])
+                    env[a:a + int(0.04 * ctx.sr)] *= 0.2
+            form = (((450, 650, 700, 450), 200, 1.0), ((1000, 1200, 1150, 900), 250, 0.8), (2600, 400, 0.5),
+                    (3600, 600, 0.3))
+            call = _voice(ctx, f0, env, form, oq=0.6, jitter=0.015, shimmer=0.08, sub=0.05, noise=0.2, nfft=2048,
+                          lowpass=6000)
             _place(ctx, out, call, t, rng.uniform(0.7, 1.0) / (1 + 0.5 * v))
             t += dur + rng.uniform(0.6, 1.5)
     return out
@@ -360,10 +371,10 @@ def m_roar(ctx: Ctx) -> np.ndarray:
     p, rng = ctx.p, ctx.rng
     bear = _has(ctx, "bear", "grizzly")
     tiger = _has(ctx, "tiger")
-    f = (90 if bear else 210 if tiger else 170) * rng.uniform(0.9, 1.1) * p.pitch
+    f = (110 if bear else 230 if tiger else 200) * rng.uniform(0.9, 1.1) * p.pitch
     fs = 0.8 if bear else 1.0
-    form = ((300 * fs, 160, 1.0), (700 * fs, 200, 0.9), (1150 * fs, 250, 0.7), (1650 * fs, 300, 0.55),
-            (2300 * fs, 400, 0.35), (3100 * fs, 500, 0.15))
+    # a long vocal tract (descended larynx, ~ 35 cm): formants ~ 450 Hz apart
+    form = tuple((fs * (350 + 450 * i), 160 + 30 * i, 1.1) for i in range(7))
     out = np.zeros(ctx.n)
     t = rng.uniform(0.05, 0.3)
     while t < ctx.seconds - 0.1:
@@ -371,8 +382,8 @@ def m_roar(ctx: Ctx) -> np.ndarray:
         m = _secs(ctx, dur)
         f0 = f * _contour(m, ((0, 0.7), (0.25, 1.1), (0.6, 1.0), (1, 0.55))) * (1 + 0.05 * _smooth_noise(ctx, m, 5))
         env = _env(m, ctx.sr, 0.3, 0.6, 1.2)
-        call = _voice(ctx, f0, env, form, oq=0.35, jitter=0.06, shimmer=0.3, sub=0.5, rough=0.6,
-                      rough_hz=rng.uniform(25, 45), noise=0.5, nfft=2048, lowpass=5000)
+        call = _voice(ctx, f0, env, form, oq=0.4, jitter=0.03, shimmer=0.15, sub=0.1, rough=0.2,
+                      rough_hz=rng.uniform(25, 45), noise=0.35, nfft=2048, lowpass=6000)
         _place(ctx, out, call, t, 1.0)
         t += dur + rng.uniform(0.15, 0.4)
         if not (bear or tiger):  # the lion's grunting coda
@@ -399,18 +410,19 @@ def m_moo(ctx: Ctx) -> np.ndarray:
     while t < ctx.seconds - 0.2:
         dur = rng.uniform(1.2, 2.5) * (0.7 if calf else 1.0)
         m = _secs(ctx, dur)
-        f = rng.uniform(105, 150) * (1.7 if calf else 0.7 if bull else 1.0) * p.pitch
-        f0 = f * _contour(m, ((0, 0.85), (0.25, 1.05), (0.7, 1.0), (1, 0.72))) * _vib(m, ctx.sr, 4.5, 0.01)
+        f = rng.uniform(85, 125) * (1.7 if calf else 0.75 if bull else 1.0) * p.pitch
+        f0 = f * _contour(m, ((0, 0.7), (0.3, 1.1), (0.7, 1.0), (1, 0.6))) * (1 + 0.04 * _smooth_noise(ctx, m, 4))
         env = _env(m, ctx.sr, 0.15, 0.35) * _contour(m, ((0, 0.4), (0.25, 1.0), (0.8, 0.9), (1, 0.7)))
         fs = 1.2 if calf else 0.9 if bull else 1.0
         open_ = rng.uniform(0.15, 0.3)
-        formants = (((250 * fs, 260 * fs, 450 * fs, 500 * fs, 400 * fs), 150, 1.0),
-                    ((700 * fs, 900 * fs, 1100 * fs, 1150 * fs, 950 * fs), 200, 0.5),
-                    ((1900 * fs, 2000 * fs, 2200 * fs, 2250 * fs, 2100 * fs), 300, 0.22),
-                    (3000 * fs, 400, 0.08))
+        # a cow's ~45 cm vocal tract: formants ~400 Hz apart, the mouth opening after a nasal 'mmm'
+        formants = (((200 * fs, 220 * fs, 260 * fs, 260 * fs, 230 * fs), 120, 1.0),
+                    ((550 * fs, 580 * fs, 650 * fs, 660 * fs, 600 * fs), 150, 1.1),
+                    ((950 * fs, 1000 * fs, 1080 * fs, 1100 * fs, 1000 * fs), 180, 1.1),
+                    (1450 * fs, 200, 1.0), (1900 * fs, 250, 0.9), (2400 * fs, 300, 0.8))
         del open_
-        call = _voice(ctx, f0, env, formants, oq=0.55, jitter=0.012, shimmer=0.06, sub=0.1, rough=0.1,
-                      noise=0.08, nfft=2048, lowpass=4000)
+        call = _voice(ctx, f0, env, formants, oq=0.5, jitter=0.03, shimmer=0.12, sub=0.2, rough=0.25,
+                      rough_hz=rng.uniform(15, 30), noise=0.2, nfft=2048, lowpass=5000)
         _place(ctx, out, call, t, rng.uniform(0.8, 1.0))
         t += dur + rng.uniform(1.0, 2.5) / p.density
     return out
@@ -425,17 +437,19 @@ def m_bleat(ctx: Ctx) -> np.ndarray:
     out = np.zeros(ctx.n)
     t = rng.uniform(0.05, 0.5)
     while t < ctx.seconds - 0.1:
-        dur = rng.uniform(0.5, 1.1)
+        dur = rng.uniform(0.7, 1.4)
         m = _secs(ctx, dur)
-        f = rng.uniform(200, 290) * (1.5 if goat else 1.7 if lamb else 1.0) * p.pitch
-        rate = rng.uniform(10, 15) if goat else rng.uniform(6, 9)
-        depth = 0.8 if goat else 0.5
+        f = rng.uniform(330, 430) * (1.2 if goat else 1.3 if lamb else 1.0) * p.pitch
+        rate = rng.uniform(9, 14) if goat else rng.uniform(7, 10)
+        depth = 0.7 if goat else 0.5
         ph = rng.uniform(0, 6)
-        f0 = f * _contour(m, ((0, 0.9), (0.15, 1.06), (1, 0.85))) * _vib(m, ctx.sr, rate, 0.04, ph)
+        f0 = f * _contour(m, ((0, 0.9), (0.15, 1.06), (1, 0.85))) * _vib(m, ctx.sr, rate, 0.08, ph)
         env = _env(m, ctx.sr, 0.05, 0.2) * (1 - depth * (0.5 + 0.5 * np.sin(2 * np.pi * rate * np.arange(m) / ctx.sr + ph)))
         fs = rng.uniform(0.95, 1.05) * (1.15 if (goat or lamb) else 1.0)
-        formants = ((700 * fs, 200, 1.0), (1700 * fs, 250, 0.8), (2600 * fs, 350, 0.45), (3600 * fs, 500, 0.2))
-        call = _voice(ctx, f0, env, formants, oq=0.45, jitter=0.02, shimmer=0.1, sub=0.1, noise=0.15, nfft=1024)
+        formants = (((600 * fs, 850 * fs, 800 * fs), 200, 1.0), (1350 * fs, 250, 1.0), (2500 * fs, 350, 0.9),
+                    (3400 * fs, 500, 0.6))
+        call = _voice(ctx, f0, env, formants, oq=0.4, jitter=0.03, shimmer=0.12, sub=0.1, rough=0.1,
+                      rough_hz=rng.uniform(25, 40), noise=0.2, nfft=1024, parallel=True)
         _place(ctx, out, call, t, rng.uniform(0.7, 1.0))
         t += dur + rng.uniform(0.5, 1.6) / p.density
     return out
@@ -477,12 +491,12 @@ def _snort_call(ctx: Ctx) -> np.ndarray:
     """One snort: a forceful exhale through the nostrils (0.3-0.7 s) whose soft edges flutter at 25-45 Hz,
     noise shaped by the nasal passages (~ 500-1500 and 2-4 kHz)."""
     rng, sr = ctx.rng, ctx.sr
-    m = _secs(ctx, rng.uniform(0.3, 0.7))
-    fl = rng.uniform(25, 45)
+    m = _secs(ctx, rng.uniform(0.5, 1.0))
+    fl = rng.uniform(20, 35)
     flutter = np.clip(np.sin(2 * np.pi * fl * np.arange(m) / sr * (1 + 0.1 * _smooth_noise(ctx, m, 10))), 0, None)
-    env = _env(m, sr, 0.02, 0.25 * m / sr, 1.3)
-    x = rng.standard_normal(m) * env * (0.35 + flutter ** 2)
-    return _formant_filter(ctx, x, ((700, 500, 1.0), (1500, 600, 0.7), (2800, 1200, 0.35)), nfft=512, floor=0.05)
+    env = _env(m, sr, 0.06, 0.4 * m / sr, 1.3)
+    x = rng.standard_normal(m) * env * (0.1 + flutter ** 3)
+    return _formant_filter(ctx, x, ((450, 300, 1.0), (1100, 400, 0.9), (2200, 800, 0.7)), nfft=512, floor=0.02)
 
 
 def m_snort(ctx: Ctx) -> np.ndarray:
@@ -523,13 +537,14 @@ def m_oink(ctx: Ctx) -> np.ndarray:
             t += dur + rng.uniform(0.3, 1.0)
             continue
         for _ in range(int(rng.integers(2, 6))):
-            dur = rng.uniform(0.08, 0.25)
+            dur = rng.uniform(0.15, 0.35)
             m = _secs(ctx, dur)
-            f0 = rng.uniform(80, 150) * p.pitch * _contour(m, ((0, 0.9), (0.3, 1.1), (1, 0.8)))
+            f0 = rng.uniform(130, 220) * p.pitch * _contour(m, ((0, 0.9), (0.3, 1.1), (1, 0.8)))
             env = _env(m, ctx.sr, 0.015, dur * 0.5, 1.3)
-            form = (((300, 450, 350), 150, 1.0), ((1000, 1200, 900), 300, 0.6), (2200, 400, 0.3), (3300, 600, 0.1))
-            call = _voice(ctx, f0, env, form, oq=0.4, jitter=0.05, shimmer=0.3, sub=0.4, rough=0.5,
-                          rough_hz=rng.uniform(25, 45), noise=0.35, nfft=512, lowpass=4000)
+            form = (((400, 600, 450), 200, 1.0), ((1200, 1500, 1100), 300, 1.2), (2500, 400, 1.2), (3500, 600, 0.8))
+            call = _voice(ctx, f0, env, form, oq=0.4, jitter=0.05, shimmer=0.3, sub=0.3, rough=0.3,
+                          rough_hz=rng.uniform(25, 45), noise=0.5, nfft=512, lowpass=5000)
+            call = _highpass(call, 250, ctx.sr)
             _place(ctx, out, call, t, rng.uniform(0.6, 1.0))
             t += dur + rng.uniform(0.1, 0.35) / p.density
         t += rng.uniform(0.4, 1.5) / p.density
@@ -552,8 +567,8 @@ def m_elephant(ctx: Ctx) -> np.ndarray:
         f0 = f * _contour(m, ((0, 0.75), (0.08, 1.08), (0.7, 1.0), (1, 0.8))) * (1 + 0.02 * _smooth_noise(ctx, m, 8))
         env = _env(m, sr, 0.05, 0.35) * _contour(m, ((0, 0.7), (0.15, 1.0), (1, 0.8)))
         form = ((550, 300, 0.7), (1150, 350, 1.0), (1900, 400, 0.9), (2800, 500, 0.6), (3800, 700, 0.35))
-        call = _voice(ctx, f0, env, form, oq=0.25, jitter=0.03, shimmer=0.2, sub=0.35, rough=0.4,
-                      rough_hz=rng.uniform(30, 60), noise=0.3, nfft=1024)
+        call = _voice(ctx, f0, env, form, oq=0.2, jitter=0.05, shimmer=0.3, sub=0.5, rough=0.6,
+                      rough_hz=rng.uniform(60, 100), noise=0.5, nfft=1024)
         _place(ctx, out, call, t, 1.0)
         t += dur + rng.uniform(1.2, 3.0) / p.density
     # the rumble: infrasonic f0 whose harmonics reach 100-300 Hz
@@ -576,7 +591,7 @@ def m_crow(ctx: Ctx) -> np.ndarray:
     out = np.zeros(ctx.n)
     t = rng.uniform(0.05, 0.6)
     while t < ctx.seconds - 0.3:
-        f = rng.uniform(450, 560) * p.pitch
+        f = rng.uniform(600, 750) * p.pitch
         sylls = ((rng.uniform(0.1, 0.16), 0.9, 1.0), (rng.uniform(0.1, 0.15), 1.05, 1.1),
                  (rng.uniform(0.15, 0.22), 1.15, 1.2), (rng.uniform(0.7, 1.2), 1.2, None))
         for dur, a, b in sylls:
@@ -588,8 +603,8 @@ def m_crow(ctx: Ctx) -> np.ndarray:
             f0 = f0 * (1 + 0.02 * _smooth_noise(ctx, m, 20))
             env = _env(m, ctx.sr, 0.015, min(0.06, dur / 3)) * (_contour(m, ((0, 1), (0.8, 0.9), (1, 0.5)))
                                                                   if b is None else 1)
-            call = _voice(ctx, f0, env, ((900, 300, 1.0), (2000, 400, 0.8), (3200, 500, 0.45), (4500, 700, 0.2)),
-                          oq=0.4, jitter=0.03, shimmer=0.15, sub=0.3, rough=0.3, rough_hz=60, noise=0.25, nfft=512)
+            call = _voice(ctx, f0, env, ((1200, 350, 1.0), (2400, 450, 1.2), (3500, 600, 1.0), (4800, 800, 0.6)),
+                          oq=0.35, jitter=0.04, shimmer=0.2, sub=0.35, rough=0.4, rough_hz=70, noise=0.35, nfft=512)
             _place(ctx, out, call, t, 1.0)
             t += dur + rng.uniform(0.02, 0.05)
         t += rng.uniform(1.5, 3.5) / p.density
@@ -633,15 +648,15 @@ def m_quack(ctx: Ctx) -> np.ndarray:
     t = rng.uniform(0.05, 0.4)
     while t < ctx.seconds - 0.1:
         k = int(rng.integers(3, 8))
-        f = rng.uniform(200, 300) * p.pitch
+        f = rng.uniform(280, 380) * p.pitch
         for j in range(k):
             dur = rng.uniform(0.12, 0.25)
             m = _secs(ctx, dur)
             f0 = f * (1 - 0.03 * j) * _contour(m, ((0, 0.95), (0.3, 1.05), (1, 0.85)))
-            form = (((800, 1150, 1000), 300, 1.0), ((1600, 1900, 1700), 350, 0.9), ((2800, 3200, 3000), 500, 0.7),
-                    (4200, 700, 0.3))
-            call = _voice(ctx, f0, _env(m, ctx.sr, 0.01, dur * 0.4), form, oq=0.3, jitter=0.03, shimmer=0.15,
-                          sub=0.2, rough=0.2, rough_hz=50, noise=0.2, nfft=512)
+            form = (((900, 1300, 1100), 250, 1.5), ((1800, 2100, 1900), 300, 1.5), ((2900, 3300, 3100), 400, 1.2),
+                    (4200, 700, 0.8))
+            call = _voice(ctx, f0, _env(m, ctx.sr, 0.01, dur * 0.4), form, oq=0.25, jitter=0.04, shimmer=0.15,
+                          sub=0.2, rough=0.2, rough_hz=rng.uniform(40, 70), noise=0.25, nfft=512)
             _place(ctx, out, call, t, 0.85 ** j)
             t += dur + rng.uniform(0.08, 0.15) / p.density
         t += rng.uniform(0.6, 1.8) / p.density
@@ -656,14 +671,14 @@ def m_honk(ctx: Ctx) -> np.ndarray:
     out = np.zeros(ctx.n)
     for b in range(birds):
         t = rng.uniform(0.05, 0.6) + 0.3 * b
-        f = rng.uniform(350, 500) * p.pitch
+        f = rng.uniform(500, 650) * p.pitch
         while t < ctx.seconds - 0.1:
             for _ in range(int(rng.integers(2, 6))):
-                dur = rng.uniform(0.15, 0.35)
+                dur = rng.uniform(0.25, 0.45)
                 m = _secs(ctx, dur)
                 brk = rng.uniform(0.12, 0.25)
                 f0 = f * _contour(m, ((0, 0.65), (brk, 0.7), (brk + 0.05, 1.15), (0.7, 1.1), (1, 0.9)))
-                form = ((700, 250, 1.0), (1500, 300, 0.9), (2700, 450, 0.6), (3800, 600, 0.25))
+                form = ((1000, 250, 1.0), (2000, 300, 1.3), (3000, 450, 1.2), (4200, 600, 0.6))
                 call = _voice(ctx, f0, _env(m, ctx.sr, 0.01, dur * 0.3), form, oq=0.3, jitter=0.03,
                               shimmer=0.15, sub=0.25, rough=0.2, noise=0.2, nfft=512)
                 _place(ctx, out, call, t, rng.uniform(0.7, 1.0) / (1 + 0.4 * b))
@@ -711,8 +726,9 @@ def m_hoot(ctx: Ctx) -> np.ndarray:
             m = _secs(ctx, dur)
             f0 = f * _contour(m, ((0, 0.9), (0.3, 1.02), (1, 0.93)))
             env = _env(m, ctx.sr, min(0.06, dur / 3), min(0.12, dur / 2))
-            x = _tone(ctx, f0, (1.0, 0.12, 0.03)) * env
-            x += 0.03 * _bandpass(rng.standard_normal(m), 0.8 * f, 3 * f, ctx.sr) * env
+            x = _tone(ctx, f0 * (1 + 0.01 * _smooth_noise(ctx, m, 30)), (1.0, 0.12, 0.03)) * env
+            x *= 1 + 0.1 * _smooth_noise(ctx, m, 40)
+            x += 0.12 * _bandpass(rng.standard_normal(m), 0.7 * f, 2.5 * f, ctx.sr) * env
             _place(ctx, out, x, t, rng.uniform(0.85, 1.0))
             t += dur + gap * rng.uniform(0.9, 1.1)
         t += rng.uniform(1.5, 3.5) / p.density
@@ -921,16 +937,16 @@ def m_hiss(ctx: Ctx) -> np.ndarray:
     out = np.zeros(ctx.n)
     t = rng.uniform(0.05, 0.4)
     while t < ctx.seconds - 0.1:
-        dur = rng.uniform(0.5, 1.0) if cat else rng.uniform(1.0, 2.5)
+        dur = rng.uniform(0.5, 1.0) if cat else rng.uniform(0.7, 1.6)
         m = _secs(ctx, dur)
         x = rng.standard_normal(m)
         lo, hi = (1000, 8000) if cat else (3000, 9000)
         x = _bandpass(x, lo * p.pitch ** 0.5, hi, sr, order=2)
-        env = _env(m, sr, 0.01 if cat else 0.15, 0.3 if cat else 0.4) * (1 + 0.1 * _smooth_noise(ctx, m, 8))
+        env = _env(m, sr, 0.01 if cat else 0.08, 0.3 if cat else 0.3) * (1 + 0.25 * _smooth_noise(ctx, m, 12))
         if cat:
             env *= _contour(m, ((0, 1.0), (0.1, 1.0), (0.2, 0.6), (1, 0.5)))
         _place(ctx, out, x * env, t, rng.uniform(0.8, 1.0))
-        t += dur + rng.uniform(0.5, 1.2) / p.density
+        t += dur + rng.uniform(0.4, 1.0) / p.density
     if _has(ctx, "rattl"):
         rate = rng.uniform(40, 90)
         clicks = np.diff(np.floor(np.cumsum(np.full(ctx.n, rate)) / sr), prepend=0.0)
@@ -942,7 +958,7 @@ def m_hiss(ctx: Ctx) -> np.ndarray:
 
 
 _GAITS = {  # beats per stride at phase offsets (fractions of the stride), stride rate range (Hz)
-    "walk": ((0.0, 0.25, 0.5, 0.75), (0.9, 1.1)),
+    "walk": ((0.0, 0.2, 0.5, 0.7), (0.9, 1.1)),
     "trot": ((0.0, 0.5), (1.3, 1.6)),
     "canter": ((0.0, 0.14, 0.28), (1.6, 1.9)),
     "gallop": ((0.0, 0.1, 0.2), (2.0, 2.4)),
@@ -965,10 +981,17 @@ def _hoof_ir(ctx: Ctx, hard: float) -> np.ndarray:
     rng, sr = ctx.rng, ctx.sr
     m = int(0.12 * sr)
     k = np.arange(m) / sr
-    f1 = rng.uniform(500, 900)
+    f1 = rng.uniform(400, 1000)
     knock = sum(a * np.sin(2 * np.pi * f1 * r * k + rng.uniform(0, 6)) * np.exp(-k / tau)
-                for r, tau, a in ((1.0, 0.02, 1.0), (2.3, 0.01, 0.6), (3.7, 0.006, 0.35)))
+                for r, tau, a in ((1.0, 0.008, 0.3), (2.3, 0.005, 0.15), (3.7, 0.003, 0.1)))
+    knock = knock + _bandpass(rng.standard_normal(m), 300, 3000, sr) * np.exp(-k / 0.01)
+    lag = int(rng.uniform(0.01, 0.02) * sr)  # heel then toe: the hoof rolls over in 10-20 ms
+    knock[lag:] += 0.5 * knock[: m - lag].copy()
     click = rng.standard_normal(m) * np.exp(-k / 0.0015)
+    # the steel shoe rings briefly on hard ground ('clip'): a few bright inharmonic modes
+    fs = rng.uniform(2200, 3200)
+    click = click + sum(a * np.sin(2 * np.pi * fs * r * k) * np.exp(-k / 0.006)
+                        for r, a in ((1.0, 0.3), (1.59, 0.2), (2.14, 0.1)))
     thud = np.sin(2 * np.pi * rng.uniform(70, 120) * k) * np.exp(-k / 0.03)
     grit = _highpass(rng.standard_normal(m), 2000, sr) * np.exp(-k / 0.03) * (rng.random(m) < 0.05)
     return hard * (knock + 0.5 * click) + (1.2 - 0.6 * hard) * thud + (1 - hard) * 1.5 * grit
@@ -1002,10 +1025,9 @@ def m_hoofbeats(ctx: Ctx) -> np.ndarray:
     d0, v = rng.uniform(3, 6), {"walk": 1.6, "trot": 3.5, "canter": 5.5, "gallop": 9.0}[gait]
     amps = amps * d0 / np.sqrt(d0 ** 2 + (v * (times - rng.uniform(0.4, 0.6) * ctx.seconds)) ** 2)
     out = np.zeros(ctx.n)
-    irs = [_hoof_ir(ctx, hard) for _ in range(4)]
-    for i, (tb, a) in enumerate(zip(times, amps, strict=True)):
-        if 0 <= tb < ctx.seconds:
-            _place(ctx, out, irs[i % 4], tb, a)
+    for tb, a in zip(times, amps, strict=True):
+        if 0 <= tb < ctx.seconds:  # every hit differs: no two hoof strikes are alike
+            _place(ctx, out, _hoof_ir(ctx, hard), tb, a)
     return out
 
 
@@ -1045,7 +1067,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "quack": (("quack", "duck", "mallard", "drake"), _in_air(m_quack)),
     "honk": (("goose", "geese", "gander"), _in_air(m_honk)),
     "gobble": (("gobbl", "turkey"), _in_air(m_gobble)),
-    "hoot": (("owl",), _in_air(m_hoot)),
+    "hoot": (("owl",), _in_air(m_hoot, rt60=0.25, wet=0.05)),
     "caw": (("caw", "raven", "crows", "jackdaw", "magpie"), _in_air(m_caw)),
     "songbird": (("songbird", "robin", "blackbird", "canary", "finch", "nightingale", "thrush", "lark"), _in_air(m_songbird)),
     "squawk": (("squawk", "parrot", "macaw", "cockatoo", "parakeet", "budgie"), _in_air(m_squawk)),
@@ -1053,7 +1075,8 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "buzz": (("bees", "honeybee", "bumblebee", "wasp", "hornet", "mosquito", "housefl", "flies", "gnat"), _in_air(m_buzz)),
     "stridulate": (("stridulat", "cicada", "katydid"), _in_air(m_stridulate)),
     "hiss": (("snake", "serpent", "viper", "cobra", "rattlesnake"), _in_air(m_hiss)),
-    "hoofbeats": (("hoof", "hooves", "gallop", "trot", "canter", "clop", "clip clop"), _in_air(m_hoofbeats)),
+    "hoofbeats": (("hoof", "hooves", "gallop", "trot", "canter", "clop", "clip clop"),
+                  _in_air(m_hoofbeats, rt60=0.6, wet=0.25, floor_db=-35)),
 }
 
 # The AudioSet classes (ontology display names) each model can make.
