@@ -256,7 +256,8 @@ def test_velocity_layers_monotonic_in_level_and_brightness(built, tmp_path):
             for i in (vels.index(64), vels.index(65))
         )
         assert centroid(loud, SR) > 1.15 * centroid(soft, SR), player
-        assert rms_db(loud) - rms_db(soft) > 3.0, player
+        # the layers are level-matched: crossing the boundary is one velocity step (~0.3 dB), not a jump
+        assert 0 < rms_db(loud) - rms_db(soft) < 1.0, player
 
 
 def test_tinysoundfont_plays_the_sf2(built):

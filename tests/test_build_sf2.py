@@ -210,7 +210,7 @@ def test_cli_builds_and_replaces_atomically(tmp_path, capsys):
     assert main(["build", str(p)]) == 1  # --role missing
 
 
-def test_unpitched_sound_uses_strongest_stable_peak_and_says_so():
+def test_resonant_noise_is_refused_then_imposed_at_its_resonance_and_loops_cleanly():
     from scipy import signal
 
     from server.build.loop import Loop, seam_jump
@@ -220,12 +220,29 @@ def test_unpitched_sound_uses_strongest_stable_peak_and_says_so():
     n = rng.standard_normal(2 * sr)
     b, a = signal.iirpeak(800, 8, fs=sr)  # wind whistling through a gap: a resonance in noise
     x = signal.lfilter(b, a, n) * 0.3 + 0.05 * n
-    inst = make_instrument(x, sr, "keyboard", name="wind", key_range=(60, 84), step=6)
+    with pytest.raises(InputError, match="no stable pitch.*--force-pitch"):
+        make_instrument(x, sr, "keyboard", name="wind", key_range=(60, 84), step=6)
+    inst = make_instrument(x, sr, "keyboard", name="wind", key_range=(60, 84), step=6, force_pitch=True)
     pitch = inst.info["pitch"]
-    assert pitch["method"] == "spectral_peak" and not pitch["pitched"]
-    assert 750 < pitch["freq"] < 850  # within the resonance (-3 dB bandwidth 100 Hz)
+    assert pitch["method"] == "resonator" and pitch["imposed"] and not pitch["pitched"]
+    # tuned to the note nearest the resonance (800 Hz, -3 dB bandwidth 100 Hz): G5 (784 Hz) or G#5
+    assert pitch["target_midi"] in (79, 80)
+    assert abs(pitch["midi"] - pitch["target_midi"]) < 0.03  # measured on the rung noise: within 3 cents
     for z in inst.zones:  # noise loops are crossfaded at equal power: no step at the seam
         assert seam_jump(z.audio, Loop(z.loop_start, z.loop_end, 0, 0)) < 1.5
+
+
+def test_a_steady_partial_in_noise_is_the_root_and_is_stated(caplog):
+    sr = 48000
+    rng = np.random.default_rng(1)
+    t = np.arange(2 * sr) / sr
+    x = 0.3 * np.sin(2 * np.pi * 1000.0 * t) + 0.3 * rng.standard_normal(len(t))  # a whine over hiss
+    with caplog.at_level("WARNING", logger="server.build"):
+        inst = make_instrument(x, sr, "keyboard", name="whine", key_range=(80, 86), step=6)
+    pitch = inst.info["pitch"]
+    assert pitch["method"] == "stable_partial" and not pitch["pitched"]
+    assert abs(1200 * np.log2(pitch["freq"] / 1000.0)) < 1.0
+    assert "strongest stable partial" in caplog.text and "whine" in caplog.text
 
 
 def test_a_5_ms_click_is_refused_for_drums_too_and_one_full_scale_peak_is_no_clipping(tmp_path):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, InputError
 from ..midi.roles import ROLES, gm_program_role
-from ..paths import INSTRUMENTS_DIR, SFZ_DIR, atomic_dir, atomic_path
+from ..paths import INSTRUMENTS_DIR, SFZ_DIR
 from .model import Instrument
 from .sf2 import Preset, write_sf2
 from .sfz import write_sfz
@@ -94,8 +94,17 @@ def make_instrument(
     step: int = 3,
     key_range: tuple[int, int] | None = None,
     build_sr: int = BUILD_SR,
+    force_pitch: bool | str | float = False,
 ) -> Instrument:
-    """Build the in-memory instrument of ``role`` from an audio array (``(channels, frames)`` or mono)."""
+    """Build the in-memory instrument of ``role`` from an audio array (``(channels, frames)`` or mono).
+
+    A melodic role needs a source with a stable pitch: its root is measured on exactly the audio that
+    becomes the samples (``multisample.sample_segment``). A source with no stable pitch is refused
+    (:class:`InputError` suggesting ``--role drums`` or ``--force-pitch``) unless ``force_pitch`` is
+    given: True imposes a pitch with a tuned resonator at the note nearest the sound's strongest partial
+    (moved by octaves into the middle of the range), a note name / MIDI key / "440Hz" imposes that note.
+    A pitched source ignores ``force_pitch``.
+    """
     from .prep import prepare
 
     _check_role(role)
@@ -107,9 +116,11 @@ def make_instrument(
         )
         inst = build_drums(x, build_sr, name=name)
     else:
-        from .multisample import ROLE_SPECS, build_melodic, root_keys
-        from .pitch import estimate_root
+        from .multisample import ROLE_SPECS, build_melodic, root_keys, sample_segment
 
+        spec = ROLE_SPECS[role]
+        lo, hi = key_range or (spec.lokey, spec.hikey)
+        root_keys(lo, hi, step)  # validates step before any analysis
         x, facts = prepare(
             audio,
             sample_rate,
@@ -118,15 +129,56 @@ def make_instrument(
             max_seconds=MAX_MELODIC_SECONDS,
             what=name,
         )
-        pitch = estimate_root(x, build_sr)
-        spec = ROLE_SPECS[role]
-        lo, hi = key_range or (spec.lokey, spec.hikey)
+        seg, pitch = _pitched_segment(sample_segment(x, build_sr, role), build_sr, role, (lo, hi), name, force_pitch)
         with _progress(len(root_keys(lo, hi, step)), f"{name} ({role})") as bar:
             inst = build_melodic(
-                x, build_sr, role, pitch, name=name, step=step, key_range=key_range, progress=bar
+                seg, build_sr, role, pitch, name=name, step=step, key_range=key_range, progress=bar
             )
     inst.info = {"source": facts, **inst.info}
     return inst
+
+
+def _pitched_segment(seg, sr: int, role: str, keys: tuple[int, int], name: str, force_pitch):
+    """The samples' audio and its root: measured; imposed with a resonator when asked; or refused."""
+    from dataclasses import replace
+
+    from .pitch import estimate_root, impose_pitch, midi_to_hz, note_name, parse_note, resonator_target
+
+    pitch = estimate_root(seg, sr)
+    if pitch.method in ("pyin", "stable_partial"):
+        if pitch.method == "stable_partial":
+            log.warning("%s: %s", name, pitch.summary)
+        return seg, pitch
+    auto = resonator_target(pitch, *keys)
+    if force_pitch is False or force_pitch is None:
+        raise InputError(
+            f"{name}: {pitch.summary}, so it cannot be a {role} by itself; use --role drums to make a kit "
+            f"of it, or --force-pitch [NOTE] to impose a pitch with a tuned resonator (default here: "
+            f"{note_name(auto, cents=False)}, from its strongest partial)"
+        )
+    target = float(auto) if force_pitch is True else float(round(parse_note(force_pitch)))
+    rung = impose_pitch(seg, sr, target)
+    measured = estimate_root(rung, sr)
+    summary = (
+        f"{pitch.summary}; imposed {note_name(target, cents=False)} ({midi_to_hz(target):.2f} Hz) with a tuned "
+        f"resonator; root measured on the resonated sound: {measured.freq:.2f} Hz ({note_name(measured.midi)})"
+    )
+    if measured.method != "pyin" or abs(measured.midi - target) > 0.1:
+        raise InputError(
+            f"{name}: the resonator tuned to {note_name(target, cents=False)} did not give the sound a clear "
+            f"pitch (measured {measured.freq:.1f} Hz by {measured.method}); try another --force-pitch note"
+        )
+    log.warning("%s: %s", name, summary)
+    return rung, replace(
+        measured,
+        method="resonator",
+        pitched=False,
+        imposed=True,
+        target_midi=target,
+        summary=summary,
+        voiced_fraction=pitch.voiced_fraction,
+        spread_cents=pitch.spread_cents,
+    )
 
 
 def _read(sound: str | os.PathLike[str]):
@@ -140,10 +192,14 @@ def _read(sound: str | os.PathLike[str]):
     return read_audio(path)
 
 
-def _write_sf2(dest: Path, name: str, instruments: list[Instrument], presets: list[Preset]) -> Path:
-    with atomic_path(dest, suffix=".sf2") as tmp:
-        write_sf2(tmp, name, instruments, presets)
-    return dest
+def _outputs(name: str, sfz_dir, sf2_dir, sfz: bool, sf2: bool) -> tuple[Path | None, Path | None]:
+    """The SFZ folder and SF2 file of an instrument, checked before any work (nothing is touched)."""
+    from .output import check_outputs
+
+    sfz_dest = Path(sfz_dir or SFZ_DIR) / name if sfz else None
+    sf2_dest = Path(sf2_dir or INSTRUMENTS_DIR) / f"{name}.sf2" if sf2 else None
+    check_outputs(sfz_dest, sf2_dest)
+    return sfz_dest, sf2_dest
 
 
 def build_instrument(
@@ -157,29 +213,37 @@ def build_instrument(
     key_range: tuple[int, int] | None = None,
     write_sfz_files: bool = True,
     write_sf2_file: bool = True,
+    force_pitch: bool | str | float = False,
 ) -> BuildResult:
     """Build one instrument from a sound file: ``SFZ_DIR/NAME/NAME.sfz`` (+ samples) and ``INSTRUMENTS_DIR/NAME.sf2``.
 
     A melodic SF2 has its instrument as preset 0 in bank 0; a drum kit is both bank 0 and bank 128
-    preset 0, so it plays on any channel and on the GM drum channel.
+    preset 0, so it plays on any channel and on the GM drum channel. Both outputs are checked before
+    any work and replaced together when the build succeeds (``output.replace_together``).
+    ``force_pitch``: see :func:`make_instrument`.
     """
+    from .output import replace_together
+
     t0 = time.perf_counter()
     _check_name(name)
     _check_role(role)
+    sfz_dest, sf2_dest = _outputs(name, sfz_dir, sf2_dir, write_sfz_files, write_sf2_file)
     audio, sr = _read(sound)
-    inst = make_instrument(audio, sr, role, name=name, step=step, key_range=key_range)
+    inst = make_instrument(audio, sr, role, name=name, step=step, key_range=key_range, force_pitch=force_pitch)
     result = BuildResult(name=name, sf2=None, instruments={role: inst})
-    if write_sfz_files:
-        dest = Path(sfz_dir or SFZ_DIR) / name
-        with atomic_dir(dest) as tmp:
-            write_sfz(inst, tmp, f"{name}.sfz")
-            (tmp / "build.json").write_text(json.dumps(_jsonable(inst.info), indent=1))
-            result.sfz[role] = dest / f"{name}.sfz"
-    if write_sf2_file:
-        presets = [Preset(name, 0, 0, 0)]
-        if role == "drums":
-            presets.append(Preset(name, 128, 0, 0))
-        result.sf2 = _write_sf2(Path(sf2_dir or INSTRUMENTS_DIR) / f"{name}.sf2", name, [inst], presets)
+    presets = [Preset(name, 0, 0, 0)]
+    if role == "drums":
+        presets.append(Preset(name, 128, 0, 0))
+    if sfz_dest is not None or sf2_dest is not None:
+        with replace_together(sfz_dest, sf2_dest) as tmp:
+            if tmp.sfz is not None:
+                write_sfz(inst, tmp.sfz, f"{name}.sfz")
+                (tmp.sfz / "build.json").write_text(json.dumps(_jsonable(inst.info), indent=1))
+            if tmp.sf2 is not None:
+                write_sf2(tmp.sf2, name, [inst], presets)
+        if sfz_dest is not None:
+            result.sfz[role] = sfz_dest / f"{name}.sfz"
+        result.sf2 = sf2_dest
     result.seconds = time.perf_counter() - t0
     log.info("built %s (%s) in %.1f s", name, role, result.seconds)
     return result
@@ -228,39 +292,42 @@ def build_set(
     sfz_dir: str | os.PathLike[str] | None = None,
     sf2_dir: str | os.PathLike[str] | None = None,
     step: int = 3,
+    force_pitch: bool | str | float = False,
 ) -> BuildResult:
     """Build an instrument set from role → sound (or a folder of role-tagged sounds).
 
     Writes ``SFZ_DIR/NAME/<role>.sfz`` (+ ``samples/<role>/``) and one GM-complete
-    ``INSTRUMENTS_DIR/NAME.sf2``.
+    ``INSTRUMENTS_DIR/NAME.sf2``, both checked before any work and replaced together.
+    ``force_pitch`` applies to every melodic role (see :func:`make_instrument`).
     """
+    from .output import replace_together
+
     t0 = time.perf_counter()
     _check_name(name)
     if not isinstance(sounds, dict):
         sounds = set_sounds_from_folder(sounds)
     for role in sounds:
         _check_role(role)
+    sfz_dest, sf2_dest = _outputs(name, sfz_dir, sf2_dir, True, True)
     roles = [r for r in ROLES if r in sounds]
     insts: dict[str, Instrument] = {}
     for role in roles:
         audio, sr = _read(sounds[role])
-        insts[role] = make_instrument(audio, sr, role, name=f"{name}_{role}", step=step)
+        insts[role] = make_instrument(audio, sr, role, name=f"{name}_{role}", step=step, force_pitch=force_pitch)
     result = BuildResult(name=name, sf2=None, instruments=insts)
-    dest = Path(sfz_dir or SFZ_DIR) / name
-    with atomic_dir(dest) as tmp:
-        for role, inst in insts.items():
-            write_sfz(inst, tmp, f"{role}.sfz", samples_subdir=f"samples/{role}")
-            result.sfz[role] = dest / f"{role}.sfz"
-        (tmp / "build.json").write_text(
-            json.dumps(_jsonable({r: i.info for r, i in insts.items()}), indent=1)
-        )
     index = {r: i for i, r in enumerate(roles)}
     presets = [
         Preset(f"{role} {bank}:{prog}", bank, prog, index[role]) for bank, prog, role in gm_presets(roles)
     ]
-    result.sf2 = _write_sf2(
-        Path(sf2_dir or INSTRUMENTS_DIR) / f"{name}.sf2", name, [insts[r] for r in roles], presets
-    )
+    with replace_together(sfz_dest, sf2_dest) as tmp:
+        for role, inst in insts.items():
+            write_sfz(inst, tmp.sfz, f"{role}.sfz", samples_subdir=f"samples/{role}")
+        (tmp.sfz / "build.json").write_text(
+            json.dumps(_jsonable({r: i.info for r, i in insts.items()}), indent=1)
+        )
+        write_sf2(tmp.sf2, name, [insts[r] for r in roles], presets)
+    result.sfz = {role: sfz_dest / f"{role}.sfz" for role in insts}
+    result.sf2 = sf2_dest
     result.seconds = time.perf_counter() - t0
     log.info("built set %s (%s) in %.1f s", name, ", ".join(roles), result.seconds)
     return result

@@ -29,6 +29,18 @@ def register(subparsers) -> None:
     p.add_argument("--sfz-dir", type=Path, default=None, help="folder for NAME/ (default: sfz_out/)")
     p.add_argument("--sf2-dir", type=Path, default=None, help="folder for NAME.sf2 (default: instruments/)")
     p.add_argument("--step", type=int, default=3, help="semitones between sampled roots (default 3)")
+    p.add_argument(
+        "--force-pitch",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="NOTE",
+        help=(
+            "for a melodic role, a sound with no stable pitch (noise, a gliding chirp) is refused; this imposes "
+            "one with a tuned resonator, at NOTE (C4, F#2, a MIDI key, 440Hz) or by default the note nearest "
+            "the sound's strongest partial; a pitched sound ignores it"
+        ),
+    )
     p.add_argument("--json", action="store_true", help="print the build report as JSON")
     p.set_defaults(func=run)
 
@@ -38,18 +50,43 @@ def run(args: argparse.Namespace) -> int:
     from . import build_instrument, build_set
 
     name = args.name or args.sound.stem.replace(" ", "_")
+    if args.force_pitch not in (True, False):
+        from .pitch import parse_note
+
+        parse_note(args.force_pitch)  # a bad NOTE is refused before any work
     if args.sound.is_dir():
-        result = build_set(args.sound, name=name, sfz_dir=args.sfz_dir, sf2_dir=args.sf2_dir, step=args.step)
+        result = build_set(
+            args.sound,
+            name=name,
+            sfz_dir=args.sfz_dir,
+            sf2_dir=args.sf2_dir,
+            step=args.step,
+            force_pitch=args.force_pitch,
+        )
     else:
         if not args.role:
             raise ConfigError("--role drums|bass|guitar|keyboard is required when SOUND is a file")
         result = build_instrument(
-            args.sound, args.role, name=name, sfz_dir=args.sfz_dir, sf2_dir=args.sf2_dir, step=args.step
+            args.sound,
+            args.role,
+            name=name,
+            sfz_dir=args.sfz_dir,
+            sf2_dir=args.sf2_dir,
+            step=args.step,
+            force_pitch=args.force_pitch,
         )
     if args.json:
         print(json.dumps(result.report(), indent=1, default=str))
     else:
         for role, path in result.sfz.items():
             print(f"{role}: {path}")
+            pitch = result.instruments[role].info.get("pitch")
+            if pitch and pitch.get("summary"):
+                print(f"  {pitch['summary']}")
+            kit = result.instruments[role].info.get("kit")
+            if kit:
+                own = sum(not v["derived"] for v in kit.values())
+                print(f"  kit: {len(kit)} keys ({min(v['key'] for v in kit.values())}-"
+                      f"{max(v['key'] for v in kit.values())}), {own} from the sound's own hits, the rest derived")
         print(f"sf2: {result.sf2}  ({result.seconds:.1f} s)")
     return 0

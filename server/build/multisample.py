@@ -37,9 +37,15 @@ ROLE_SPECS = {
     "guitar": RoleSpec(40, 88, Envelope(attack=0.002, decay=3.0, sustain=0.3, release=0.3), 1.0),  # E2-E6
     "keyboard": RoleSpec(21, 108, Envelope(attack=0.002, decay=6.0, sustain=0.4, release=0.5), 1.0),  # A0-C8
 }
-# Velocity layers, softest first: (level in dB, low-pass cutoff as a multiple of the root frequency
-# or None for the full spectrum). Soft notes are quieter and darker, as struck strings are.
-VELOCITY_LAYERS = ((-10.0, 2.0), (0.0, None))
+# Velocity layers, softest first: the low-pass cutoff as a multiple of the root frequency, or None for
+# the full spectrum. Soft notes are darker, as struck strings are; the layers are level-matched (RMS),
+# so the players' velocity curves alone set the level and the response has no step at a boundary.
+VELOCITY_LAYERS = (2.0, None)
+
+
+def sample_segment(x: np.ndarray, sr: int, role: str) -> np.ndarray:
+    """The part of a cleaned source that becomes every root sample of ``role`` (its root is measured on it)."""
+    return x[: int(ROLE_SPECS[role].sample_seconds * sr)]
 
 
 def root_keys(lokey: int, hikey: int, step: int) -> list[tuple[int, int, int]]:
@@ -62,33 +68,49 @@ def velocity_split(n: int) -> list[tuple[int, int]]:
 
 def shift_pitch(x: np.ndarray, sr: int, semitones: float) -> np.ndarray:
     """Shift ``x`` by ``semitones`` keeping its duration: Rubber Band (R3, pedalboard ``time_stretch``)
-    stretches the time by the pitch ratio, then exact polyphase resampling brings the length back
-    and moves the pitch.
+    stretches time by the pitch ratio and exact polyphase resampling moves the pitch.
 
-    Done this way because Rubber Band's own pitch shifting resamples with a rational approximation
-    whose cost swings 10x with the exact ratio; here the ratio is approximated to 1/2000 (< 0.01 cent
-    of pitch error), and the cost is that of the stretch alone.
+    The resampling comes first when shifting up (the sound gets shorter, then is stretched back) and
+    last when shifting down (stretched shorter, then resampled longer), so Rubber Band never reads or
+    writes more than the sample's own length: the work is the same for a shift of 1 or 60 semitones
+    (stretching first made a +78 semitone root 90x longer and 90x slower). Shifting up by resampling
+    first loses nothing: what it removes would have been shifted above the Nyquist frequency anyway.
+    Rubber Band's own pitch shifting is not used: its resampler's rational approximation made the
+    cost swing 10x with the exact ratio; here the ratio is approximated to 1/2000 (< 0.01 cent).
     """
-    from pedalboard import time_stretch
+    import pedalboard
 
+    x = np.asarray(x, dtype=np.float64)
     if abs(semitones) < 1e-6:
-        return np.array(x, dtype=np.float64)
+        return np.array(x)
     ratio = 2.0 ** (semitones / 12.0)
-    y = time_stretch(
-        x.astype(np.float32)[None, :], float(sr), 1.0 / ratio, 0.0, high_quality=True, preserve_formants=False
-    )[0]
     frac = Fraction(1.0 / ratio).limit_denominator(2000)
-    return signal.resample_poly(
-        y.astype(np.float64), frac.numerator, frac.denominator, window=("kaiser", 8.6)
-    )
+
+    def resample(v: np.ndarray) -> np.ndarray:
+        return signal.resample_poly(v, frac.numerator, frac.denominator, window=("kaiser", 8.6))
+
+    def stretch(v: np.ndarray) -> np.ndarray:
+        return pedalboard.time_stretch(
+            v.astype(np.float32)[None, :], float(sr), 1.0 / ratio, 0.0, high_quality=True, preserve_formants=False
+        )[0].astype(np.float64)
+
+    y = stretch(resample(x)) if ratio > 1 else resample(stretch(x))
+    if len(y) >= len(x):
+        return y[: len(x)]
+    return np.pad(y, (0, len(x) - len(y)))
 
 
-def _soften(x: np.ndarray, sr: int, level_db: float, cutoff: float | None) -> np.ndarray:
-    y = x
-    if cutoff is not None and cutoff < 0.45 * sr:
-        sos = signal.butter(2, max(cutoff, 200.0), btype="lowpass", fs=sr, output="sos")
-        y = signal.sosfilt(sos, y)
-    return y * 10 ** (level_db / 20)
+def _soften(x: np.ndarray, sr: int, cutoff: float | None) -> np.ndarray:
+    """The soft layer's timbre: low-passed (2nd-order Butterworth) and level-matched to ``x`` by RMS over
+    the first 0.5 s, so a layer boundary changes the colour, not the level (the player's velocity
+    curve makes soft notes quieter)."""
+    if cutoff is None or cutoff >= 0.45 * sr:
+        return x
+    sos = signal.butter(2, max(cutoff, 200.0), btype="lowpass", fs=sr, output="sos")
+    y = signal.sosfilt(sos, x)
+    head = slice(0, int(0.5 * sr))
+    ry, rx = np.sqrt(np.mean(y[head] ** 2)), np.sqrt(np.mean(x[head] ** 2))
+    return y * (rx / ry) if ry > 0 else y
 
 
 def build_melodic(
@@ -109,17 +131,16 @@ def build_melodic(
     lo, hi = key_range or (spec.lokey, spec.hikey)
     if not 0 <= lo <= hi <= 127:
         raise ConfigError(f"key range {lo}-{hi} is not within 0-127")
-    seg = x[: int(spec.sample_seconds * sr)]
+    seg = sample_segment(x, sr, role)
     layers = velocity_split(len(VELOCITY_LAYERS))
     zones: list[Zone] = []
     loops = []
     for root, zlo, zhi in root_keys(lo, hi, step):
         shifted = shift_pitch(seg, sr, root - pitch.midi)
-        peak = np.max(np.abs(shifted))
-        if peak > 0:
-            shifted = shifted * (0.89 / peak)
-        for (lovel, hivel), (level_db, mult) in zip(layers, VELOCITY_LAYERS, strict=True):
-            layer = _soften(shifted, sr, level_db, None if mult is None else mult * midi_to_hz(root))
+        versions = [_soften(shifted, sr, None if m is None else m * midi_to_hz(root)) for m in VELOCITY_LAYERS]
+        peak = max(float(np.max(np.abs(v))) for v in versions)
+        for (lovel, hivel), layer in zip(layers, versions, strict=True):
+            layer = layer * (0.89 / peak) if peak > 0 else layer  # one gain for all layers of a root
             audio, loop = make_sustain(layer, sr, midi_to_hz(root))
             loops.append(loop.correlation)
             zones.append(
