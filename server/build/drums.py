@@ -1,8 +1,8 @@
 """Drum kits: slice a sound into hits, describe each hit, map hits to General MIDI drum keys, and
 derive the kit pieces the sound lacks from the hits it has (filtering, retuning, envelope shaping).
 
-Every key of ``server.midi.roles.GM_DRUM_KEYS`` gets a one-shot sample, so a standard drum track
-never hits a silent key.
+Every key of :data:`KIT_KEYS` (27-87: the GM map 35-81 and the GS/GM2 keys a GM font also plays)
+gets a one-shot sample, so a standard drum track never hits a silent key.
 """
 
 from __future__ import annotations
@@ -24,6 +24,27 @@ log = logging.getLogger(__name__)
 MAX_HIT_SECONDS = 2.0
 MIN_HIT_SECONDS = 0.01
 HAT_GROUP = 1  # closed, pedal and open hat choke each other
+CUICA_GROUP, TRIANGLE_GROUP, WHISTLE_GROUP, GUIRO_GROUP = 2, 3, 4, 5  # mute/open pairs choke each other
+# Every key a General MIDI font's standard kit plays: the GM map (35-81, server.midi.roles.GM_DRUM_KEYS)
+# and the GS/GM2 keys below and above it (27-34, 82-87) that TimGM6mb and FluidR3 also sound.
+KIT_KEYS = {
+    **GM_DRUM_KEYS,
+    "high_q": 27, "slap": 28, "scratch_push": 29, "scratch_pull": 30, "sticks": 31, "square_click": 32,
+    "metronome_click": 33, "metronome_bell": 34,
+    "vibraslap": 58, "hi_bongo": 60, "low_bongo": 61, "mute_hi_conga": 62, "open_hi_conga": 63,
+    "low_conga": 64, "high_timbale": 65, "low_timbale": 66, "high_agogo": 67, "low_agogo": 68,
+    "cabasa": 69, "maracas": 70, "short_whistle": 71, "long_whistle": 72, "short_guiro": 73,
+    "long_guiro": 74, "claves": 75, "hi_wood_block": 76, "low_wood_block": 77, "mute_cuica": 78,
+    "open_cuica": 79, "mute_triangle": 80, "open_triangle": 81,
+    "shaker": 82, "jingle_bell": 83, "belltree": 84, "castanets": 85, "mute_surdo": 86, "open_surdo": 87,
+}  # fmt: skip
+CHOKE_GROUPS = {
+    "closed_hat": HAT_GROUP, "pedal_hat": HAT_GROUP, "open_hat": HAT_GROUP,
+    "mute_cuica": CUICA_GROUP, "open_cuica": CUICA_GROUP,
+    "mute_triangle": TRIANGLE_GROUP, "open_triangle": TRIANGLE_GROUP,
+    "short_whistle": WHISTLE_GROUP, "long_whistle": WHISTLE_GROUP,
+    "short_guiro": GUIRO_GROUP, "long_guiro": GUIRO_GROUP,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -172,6 +193,47 @@ def taps(x: np.ndarray, sr: int, delays_s: tuple[float, ...]) -> np.ndarray:
     return y
 
 
+def scrape(x: np.ndarray, sr: int, count: int, seconds: float) -> np.ndarray:
+    """``count`` evenly spaced, slowly fading copies of a short hit over ``seconds`` (a guiro, a rattle)."""
+    delays = tuple(i * seconds / max(count - 1, 1) for i in range(count))
+    n = len(x) + int(seconds * sr) + 1
+    y = np.zeros(n)
+    for i, d in enumerate(delays):
+        k = int(d * sr)
+        y[k : k + len(x)] += x * (0.96**i)
+    return y
+
+
+def resonate(x: np.ndarray, sr: int, freqs: tuple[float, ...], t60: float) -> np.ndarray:
+    """Ring a hit through two-pole resonators at ``freqs`` (60 dB decay in ``t60`` s, level 1/(i+1)):
+    wood, bells and metal made from any hit. A strike at the hit's peak makes sure every mode sounds."""
+    x = np.asarray(x, dtype=np.float64)
+    pk = float(np.max(np.abs(x))) or 1.0
+    exc = x / pk
+    exc[int(np.argmax(np.abs(x)))] += 1.0
+    n = len(x) + int(t60 * sr)
+    exc = np.pad(exc, (0, n - len(exc)))
+    y = np.zeros(n)
+    r = 10 ** (-3.0 / (t60 * sr))
+    for i, f in enumerate(freqs):
+        if f >= 0.45 * sr:
+            continue
+        th = 2 * np.pi * f / sr
+        b = [(1 - r) * np.sqrt(1 - 2 * r * np.cos(2 * th) + r * r)]
+        y += signal.lfilter(b, [1.0, -2 * r * np.cos(th), r * r], exc) / (i + 1)
+    ypk = float(np.max(np.abs(y))) or 1.0
+    return 0.85 * y / ypk + 0.15 * exc
+
+
+def glide(x: np.ndarray, sr: int, start: float, end: float, seconds: float) -> np.ndarray:
+    """Play a hit at a playback rate sliding from ``start`` to ``end`` over ``seconds`` (a scratch, a cuica)."""
+    n = int(seconds * sr)
+    rate = np.geomspace(start, end, n)
+    pos = np.cumsum(rate) - rate[0]
+    pos = pos[pos < len(x) - 1]
+    return np.interp(pos, np.arange(len(x)), x)
+
+
 # Kit pieces: key name -> (source class, how to make it from a hit of that class, level dB).
 # The first recipe of each class is used as-is when the sound has that class; the rest are derived.
 def _recipes(sr: int):
@@ -258,6 +320,45 @@ def _recipes(sr: int):
             -6,
         ),
         "cowbell": ("snare", lambda h, own: shape(bandpass(h, sr, 540, 1600, 4), sr, 0.3), -6),
+        # GS / GM2 keys below and above the GM map (GM fonts play them too)
+        "high_q": ("kick", lambda h, own: shape(retune(bandpass(h, sr, 800, 5000), 12), sr, 0.08), -6),
+        "slap": ("snare", lambda h, own: shape(taps(bandpass(h, sr, 1500, 6000), sr, (0, 0.004)), sr, 0.06), -5),
+        "scratch_push": ("snare", lambda h, own: shape(glide(bandpass(h, sr, 300, 3000), sr, 0.6, 1.6, 0.2), sr, 0.2), -6),
+        "scratch_pull": ("snare", lambda h, own: shape(glide(bandpass(h, sr, 300, 3000), sr, 1.6, 0.6, 0.25), sr, 0.25), -6),
+        "sticks": ("snare", lambda h, own: shape(resonate(bandpass(h, sr, 2000, 6000), sr, (2500, 6100), 0.06), sr, 0.06), -5),
+        "square_click": ("closed_hat", lambda h, own: shape(bandpass(h, sr, 3000, None), sr, 0.02), -8),
+        "metronome_click": ("closed_hat", lambda h, own: shape(resonate(h, sr, (1800,), 0.04), sr, 0.04), -8),
+        "metronome_bell": ("closed_hat", lambda h, own: shape(resonate(h, sr, (2637, 7278), 0.6), sr, 0.5), -8),
+        # GM keys 58 and 60-81: Latin percussion and effects
+        "vibraslap": ("closed_hat", lambda h, own: shape(scrape(shape(bandpass(h, sr, 2000, 8000), sr, 0.03), sr, 18, 0.6), sr, 0.9), -8),
+        "hi_bongo": ("tom", lambda h, own: shape(retune(bandpass(h, sr, 200, 5000), 10), sr, 0.25), -4),
+        "low_bongo": ("tom", lambda h, own: shape(retune(bandpass(h, sr, 150, 5000), 5), sr, 0.3), -4),
+        "mute_hi_conga": ("tom", lambda h, own: shape(retune(bandpass(h, sr, 150, 5000), 5), sr, 0.1), -3),
+        "open_hi_conga": ("tom", lambda h, own: shape(retune(bandpass(h, sr, 120, 5000), 4), sr, 0.45), -3),
+        "low_conga": ("tom", lambda h, own: shape(bandpass(h, sr, 80, 5000), sr, 0.5), -3),
+        "high_timbale": ("snare", lambda h, own: shape(resonate(retune(bandpass(h, sr, 300, 8000), 6), sr, (880, 1950), 0.4), sr, 0.4), -3),
+        "low_timbale": ("snare", lambda h, own: shape(resonate(retune(bandpass(h, sr, 250, 8000), 2), sr, (660, 1460), 0.45), sr, 0.45), -3),
+        "high_agogo": ("snare", lambda h, own: shape(resonate(bandpass(h, sr, 500, 6000), sr, (988, 2580), 0.5), sr, 0.45), -6),
+        "low_agogo": ("snare", lambda h, own: shape(resonate(bandpass(h, sr, 400, 6000), sr, (740, 1930), 0.5), sr, 0.45), -6),
+        "cabasa": ("closed_hat", lambda h, own: shape(taps(bandpass(h, sr, 4000, 12000), sr, (0, 0.01, 0.02, 0.03)), sr, 0.12), -8),
+        "maracas": ("closed_hat", lambda h, own: shape(bandpass(h, sr, 3000, 10000), sr, 0.07), -8),
+        "short_whistle": ("closed_hat", lambda h, own: shape(resonate(extend(bandpass(h, sr, 1500, 4000), sr, 0.2), sr, (2300, 4600), 1.0), sr, 0.18, flatten=True), -10),
+        "long_whistle": ("closed_hat", lambda h, own: shape(resonate(extend(bandpass(h, sr, 1500, 4000), sr, 0.6), sr, (2300, 4600), 1.5), sr, 0.55, flatten=True), -10),
+        "short_guiro": ("closed_hat", lambda h, own: shape(scrape(shape(bandpass(h, sr, 1500, 8000), sr, 0.015), sr, 8, 0.12), sr, 0.16), -8),
+        "long_guiro": ("closed_hat", lambda h, own: shape(scrape(shape(bandpass(h, sr, 1500, 8000), sr, 0.015), sr, 20, 0.4), sr, 0.45), -8),
+        "claves": ("snare", lambda h, own: shape(resonate(bandpass(h, sr, 1500, 5000), sr, (2500,), 0.15), sr, 0.12), -5),
+        "hi_wood_block": ("snare", lambda h, own: shape(resonate(bandpass(h, sr, 600, 5000), sr, (1200, 2900), 0.12), sr, 0.12), -5),
+        "low_wood_block": ("snare", lambda h, own: shape(resonate(bandpass(h, sr, 400, 5000), sr, (800, 1930), 0.14), sr, 0.14), -5),
+        "mute_cuica": ("tom", lambda h, own: shape(glide(retune(bandpass(h, sr, 200, 4000), 12), sr, 1.0, 1.5, 0.15), sr, 0.15), -6),
+        "open_cuica": ("tom", lambda h, own: shape(glide(retune(extend(bandpass(h, sr, 200, 4000), sr, 0.4), 12), sr, 1.3, 0.8, 0.35), sr, 0.35), -6),
+        "mute_triangle": ("crash", lambda h, own: shape(resonate(bandpass(h, sr, 3000, None), sr, (4980, 7310, 9650), 0.2), sr, 0.15), -8),
+        "open_triangle": ("crash", lambda h, own: shape(resonate(bandpass(h, sr, 3000, None), sr, (4980, 7310, 9650), 2.0), sr, 1.5), -8),
+        "shaker": ("closed_hat", lambda h, own: shape(taps(bandpass(h, sr, 3000, 12000), sr, (0, 0.06)), sr, 0.15), -8),
+        "jingle_bell": ("closed_hat", lambda h, own: shape(taps(resonate(bandpass(h, sr, 4000, None), sr, (5200, 6900, 8100), 0.25), sr, (0, 0.02, 0.045, 0.07)), sr, 0.4), -8),
+        "belltree": ("crash", lambda h, own: shape(taps(resonate(bandpass(h, sr, 3000, None), sr, (4200, 6100), 0.5), sr, (0, 0.05, 0.1, 0.15, 0.2, 0.25)), sr, 1.2), -9),
+        "castanets": ("snare", lambda h, own: shape(taps(bandpass(h, sr, 1500, 6000), sr, (0, 0.012)), sr, 0.06), -5),
+        "mute_surdo": ("kick", lambda h, own: shape(retune(h, 5), sr, 0.25), -2),
+        "open_surdo": ("kick", lambda h, own: shape(extend(retune(h, 4), sr, 0.9), sr, 0.9), -2),
     }
 
 
@@ -291,7 +392,7 @@ def _representatives(hits, feats) -> dict[str, int]:
 
 
 def build_drums(x: np.ndarray, sr: int, *, name: str) -> Instrument:
-    """Make a one-shot kit covering every GM drum key from the hits of ``x`` (cleaned mono)."""
+    """Make a one-shot kit covering every key of :data:`KIT_KEYS` from the hits of ``x`` (cleaned mono)."""
     hits = slice_hits(x, sr)
     feats = [describe(h, sr, start) for start, h in hits]
     reps = _representatives(hits, feats)
@@ -308,7 +409,7 @@ def build_drums(x: np.ndarray, sr: int, *, name: str) -> Instrument:
     zones, mapping = [], {}
     pieces = list(recipes.items()) + [(k, ("tom", None, -2)) for k in TOM_LADDER]
     for piece, (cls, make, level_db) in pieces:
-        key = GM_DRUM_KEYS[piece]
+        key = KIT_KEYS[piece]
         hit, own, idx = source(cls)
         if piece in TOM_LADDER:
             base = (
@@ -329,7 +430,7 @@ def build_drums(x: np.ndarray, sr: int, *, name: str) -> Instrument:
         s, e = trim_silence(audio, sr, -60.0)
         audio = audio[s:e] if e - s >= MIN_HIT_SECONDS * sr else audio
         seconds = len(audio) / sr
-        group = HAT_GROUP if piece in ("closed_hat", "pedal_hat", "open_hat") else 0
+        group = CHOKE_GROUPS.get(piece, 0)
         zones.append(
             Zone(
                 name=f"{name}_{key:03d}_{piece}",
