@@ -117,7 +117,7 @@ def gather_evidence(rgb: np.ndarray, *, detector: str = "builtin", classifier: b
         classes = classify(rgb, top=5)
         for d in dets[:MAX_REGIONS]:
             regions.append(Region(d.box, classify_box(rgb, d.box), d))
-        for box in foreground_boxes(rgb):
+        for box in foreground_boxes(rgb, exclude=[d.box for d in dets]):
             if len(regions) >= MAX_REGIONS:
                 break
             if _box_area(box) > 0.9:
@@ -236,8 +236,7 @@ def name_region(region: Region) -> list[Named]:
         key, (m, e, bp) = best_out
         return [_from_classifier(key, m, e, bp, "classifier", d.box, d)]
     if det_entry is not None:
-        if best_in is not None and best_in[1][0] >= SPECIALISE_MIN and (best_in[0] != det_entry.source
-                                                                        or best_in[1][2] >= NAME_MIN):
+        if best_in is not None and best_in[1][0] >= SPECIALISE_MIN:
             key, (m, e, bp) = best_in
             conf = 1 - (1 - d.score) * (1 - min(m, 0.99))
             out.append(_from_classifier(key, m, e, bp, "detector+classifier", d.box, d, confidence=conf))

@@ -45,10 +45,13 @@ def plain_border(rgb: np.ndarray) -> bool:
     return background_colour(rgb)[1] >= PLAIN_SHARE
 
 
-def foreground_boxes(rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
+def foreground_boxes(rgb: np.ndarray, exclude: list[tuple[float, float, float, float]] | None = None,
+                     ) -> list[tuple[float, float, float, float]]:
     """Normalised boxes of the blobs that stand out from a plain background, largest first.
 
-    Empty when the border is not plain, or when nothing (or almost everything) differs from it."""
+    Pixels inside the ``exclude`` boxes (objects a detector already boxed) are left out, so an
+    object touching a detected one is still found on its own. Empty when the border is not plain,
+    or when nothing (or almost everything) differs from it."""
     med, share = background_colour(rgb)
     if share < PLAIN_SHARE:
         return []
@@ -58,8 +61,10 @@ def foreground_boxes(rgb: np.ndarray) -> list[tuple[float, float, float, float]]
     frac = float(fg.mean())
     if frac < MIN_AREA or frac > 0.9:
         return []
+    for x0, y0, x1, y1 in exclude or []:
+        fg[int(y0 * h):int(np.ceil(y1 * h)), int(x0 * w):int(np.ceil(x1 * w))] = False
     # join the parts of one object (a bicycle's thin frame, a drum kit's pieces) before labelling
-    grow = max(1, int(round(0.02 * max(h, w))))
+    grow = max(1, int(round(0.01 * max(h, w))))
     joined = ndimage.binary_dilation(fg, iterations=grow)
     labels, n = ndimage.label(joined)
     boxes = []
@@ -72,6 +77,7 @@ def foreground_boxes(rgb: np.ndarray) -> list[tuple[float, float, float, float]]
         ys, xs = np.nonzero(part)
         y0, y1 = sl[0].start + ys.min(), sl[0].start + ys.max() + 1
         x0, x1 = sl[1].start + xs.min(), sl[1].start + xs.max() + 1
-        boxes.append((round(x0 / w, 4), round(y0 / h, 4), round(x1 / w, 4), round(y1 / h, 4), int(part.sum())))
+        boxes.append((round(float(x0) / w, 4), round(float(y0) / h, 4), round(float(x1) / w, 4),
+                      round(float(y1) / h, 4), int(part.sum())))
     boxes.sort(key=lambda b: -b[4])
     return [b[:4] for b in boxes[:MAX_BOXES]]
