@@ -263,6 +263,24 @@ def gm_presets(roles: list[str]) -> list[tuple[int, int, str]]:
     return out
 
 
+def spread_to_all_keys(inst: Instrument) -> Instrument:
+    """The instrument with its lowest zones reaching down to key 0 and its highest up to key 127.
+
+    Same samples (shared arrays, stored once in an SF2): a General MIDI file may play a program on any
+    key, and a set must not be silent where a GM font sounds, so the edge samples are stretched beyond
+    the sampled range. ``info["sampled_keys"]`` keeps that range.
+    """
+    from dataclasses import replace
+
+    lo, hi = inst.key_range
+    zones = [
+        replace(z, lokey=0 if z.lokey == lo else z.lokey, hikey=127 if z.hikey == hi else z.hikey)
+        for z in inst.zones
+    ]
+    info = {**inst.info, "sampled_keys": [lo, hi]}
+    return Instrument(name=inst.name, role=inst.role, zones=zones, sample_rate=inst.sample_rate, info=info)
+
+
 def set_sounds_from_folder(folder: str | os.PathLike[str]) -> dict[str, Path]:
     """Role-tagged sounds in a folder: a file whose name contains a role word (``bass.wav``,
     ``leaves_drums.wav``, ``guitar-01.flac``) is that role; the first match per role wins."""
@@ -314,10 +332,22 @@ def build_set(
     for role in roles:
         audio, sr = _read(sounds[role])
         insts[role] = make_instrument(audio, sr, role, name=f"{name}_{role}", step=step, force_pitch=force_pitch)
+    for role in roles:
+        if role != "drums":
+            insts[role] = spread_to_all_keys(insts[role])
     result = BuildResult(name=name, sf2=None, instruments=insts)
+    sf2_insts = [insts[r] for r in roles]
     index = {r: i for i, r in enumerate(roles)}
+    if "drums" in insts:  # percussive programs in bank 0 are played on any key: the kit, edges spread
+        sf2_insts.append(spread_to_all_keys(insts["drums"]))
     presets = [
-        Preset(f"{role} {bank}:{prog}", bank, prog, index[role]) for bank, prog, role in gm_presets(roles)
+        Preset(
+            f"{role} {bank}:{prog}",
+            bank,
+            prog,
+            len(sf2_insts) - 1 if role == "drums" and bank == 0 else index[role],
+        )
+        for bank, prog, role in gm_presets(roles)
     ]
     with replace_together(sfz_dest, sf2_dest) as tmp:
         for role, inst in insts.items():
@@ -325,7 +355,7 @@ def build_set(
         (tmp.sfz / "build.json").write_text(
             json.dumps(_jsonable({r: i.info for r, i in insts.items()}), indent=1)
         )
-        write_sf2(tmp.sf2, name, [insts[r] for r in roles], presets)
+        write_sf2(tmp.sf2, name, sf2_insts, presets)
     result.sfz = {role: sfz_dest / f"{role}.sfz" for role in insts}
     result.sf2 = sf2_dest
     result.seconds = time.perf_counter() - t0

@@ -130,10 +130,16 @@ def sf2_bytes(name: str, instruments: list[Instrument], presets: list[Preset]) -
     smpl, shdr = [], []
     offset = 0
     inst_recs, ibag, igen = [], [], []
-    sample_id = 0
+    stored: dict[tuple, int] = {}  # a sample shared by zones (the same array, root and loop) is stored once
     for ii, inst in enumerate(instruments):
         inst_recs.append(_name(inst.name) + struct.pack("<H", len(ibag)))
         for zone in inst.zones:
+            key = (zone.audio.ctypes.data, len(zone.audio), zone.root_key, zone.loop_mode, zone.loop_start, zone.loop_end, zone.sample_rate)
+            if key in stored:
+                ibag.append(struct.pack("<HH", len(igen), 0))
+                igen.extend(zone_generators(zone, stored[key]))
+                continue
+            sample_id = stored[key] = len(shdr)
             data = to_int16(zone.audio)
             start, end = offset, offset + len(data)
             if zone.loop_mode == LOOP_CONTINUOUS:
@@ -149,7 +155,6 @@ def sf2_bytes(name: str, instruments: list[Instrument], presets: list[Preset]) -
             )
             ibag.append(struct.pack("<HH", len(igen), 0))
             igen.extend(zone_generators(zone, sample_id))
-            sample_id += 1
     inst_recs.append(_name("EOI") + struct.pack("<H", len(ibag)))
     ibag.append(struct.pack("<HH", len(igen), 0))
     igen.append(struct.pack("<HH", 0, 0))
