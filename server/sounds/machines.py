@@ -242,13 +242,13 @@ def m_washing_machine(ctx: Ctx) -> np.ndarray:
     for td in drops:
         _place(ctx, thuds, thud_ir, td, rng.uniform(0.5, 1.0))
         i0 = int(max(td, 0) * sr)
-        m = min(int(0.35 * sr), ctx.n - i0)
+        m = min(int(0.6 * sr), ctx.n - i0)
         if m > 0:
-            slosh_env[i0:i0 + m] += rng.uniform(0.5, 1.0) * np.exp(-np.arange(m) / sr / 0.1)
+            slosh_env[i0:i0 + m] += rng.uniform(0.5, 1.0) * np.exp(-np.arange(m) / sr / 0.25)
     water = _bandpass(rng.standard_normal(ctx.n), 300, 4000, sr) * slosh_env
     splash = _bubbles(ctx, 600, 0.001, 0.006, np.clip(slosh_env, 0, 1))
     motor = _osc(ctx, rng.uniform(50, 100) * _slow_curve(ctx, t, 0.5, 0.02), [1 / k for k in range(1, 10)])
-    return _nz(thuds) + 0.8 * _nz(water) + 0.5 * _nz(splash) + 0.15 * _nz(motor)
+    return 0.3 * _nz(thuds) + _nz(water) + 0.7 * _nz(splash) + 0.3 * _nz(motor)
 
 
 def m_kettle(ctx: Ctx) -> np.ndarray:
@@ -262,7 +262,7 @@ def m_kettle(ctx: Ctx) -> np.ndarray:
     t = np.arange(ctx.n) / sr
     t_on = rng.uniform(0.2, 0.3) * ctx.seconds  # the whistle starts sounding
     tau = rng.uniform(0.35, 0.5) * ctx.seconds
-    f0 = rng.uniform(700, 900) * p.pitch
+    f0 = rng.uniform(1000, 1300) * p.pitch
     f1 = rng.uniform(1800, 2400) * p.pitch
     rise = 1 - np.exp(-np.clip(t - t_on, 0, None) / tau)
     f = f0 + (f1 - f0) * rise / (1 - np.exp(-(ctx.seconds - t_on) / tau))
@@ -276,7 +276,8 @@ def m_kettle(ctx: Ctx) -> np.ndarray:
         rng.standard_normal(ctx.n), 5, 40, sr)))
     rolling = _bubbles(ctx, 300, 0.002, 0.008, heat)
     boil = 0.6 * _nz(collapse) * heat + _nz(rolling)
-    return 0.35 * boil + 1.0 * _nz(whistle)
+    steam = _bandpass(rng.standard_normal(ctx.n), 2000, 10000, sr) * amp
+    return 0.6 * boil + 1.0 * _nz(whistle) + 0.3 * _nz(steam)
 
 
 def m_typewriter(ctx: Ctx) -> np.ndarray:
@@ -572,7 +573,7 @@ def m_hammer(ctx: Ctx) -> np.ndarray:
     dull thud."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
-    steel = replace(MATERIALS["metal"], t60=0.12, contact_ms=0.1, noise=0.15)
+    steel = replace(MATERIALS["metal"], t60=0.04, contact_ms=0.1, noise=0.3)
     board = replace(MATERIALS["wood"], t60=0.1)
     t = rng.uniform(0.1, 0.4)
     while t < ctx.seconds - 0.1:
@@ -584,7 +585,7 @@ def m_hammer(ctx: Ctx) -> np.ndarray:
             f_nail = rng.uniform(1800, 2600) * p.pitch / length**2
             a = rng.uniform(0.7, 1.0)
             if not last:
-                _place(ctx, out, _strike_ir(ctx, steel, min(f_nail, 9000)), t, 0.6 * a)
+                _place(ctx, out, _strike_ir(ctx, steel, min(f_nail, 9000)), t, 0.25 * a)
             _place(ctx, out, _strike_ir(ctx, board, f_board), t, a * (1.4 if last else 1.0))
             length = max(length - rng.uniform(0.1, 0.18), 0.35)
             t += rng.uniform(0.45, 0.65) / p.density ** 0.5
@@ -608,10 +609,10 @@ def m_drill(ctx: Ctx) -> np.ndarray:
         d = rng.uniform(1.0, 2.2)
         segs.append((s, d))
         s += d + rng.uniform(0.4, 0.9)
-    on = _segments_env(ctx, segs, 0.15, 0.35)
+    on = _segments_env(ctx, segs, 0.05, 0.25)
     bite = _segments_env(ctx, [(a + 0.3, max(d - 0.5, 0.1)) for a, d in segs], 0.1, 0.1)
     bite *= np.clip(_slow_curve(ctx, t, 4.0, 0.3), 0, None)
-    rpm = f_rot * on * (1 - 0.25 * bite) + 1.0
+    rpm = f_rot * np.clip(on * 4, 0, 1) * (1 - 0.1 * bite) + 1.0
     motor = _osc(ctx, rpm, [1 / k ** 0.8 for k in range(1, 20)])
     mesh = _osc(ctx, rpm * rng.uniform(3.0, 5.0), (1.0, 0.4, 0.2))
     chuck = rpm / rng.uniform(10, 15)
