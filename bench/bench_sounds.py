@@ -248,9 +248,11 @@ def _rate(rows: list[dict], key: str) -> float:
 def summarise(rows: list[dict]) -> dict:
     """Rates over all clips and per model family; per-entry counts of seeds in branch / with the class."""
     fams: dict[str, list[dict]] = defaultdict(list)
+    models: dict[str, list[dict]] = defaultdict(list)
     entries: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in rows:
         fams[r["family"]].append(r)
+        models[r["model"]].append(r)
         entries[(r["case"], r["play_method"])].append(r)
     per_entry = []
     for (name, play), rs in entries.items():
@@ -269,6 +271,10 @@ def summarise(rows: list[dict]) -> dict:
         "families": {f: {"clips": len(rs), "entries": len({(r["case"], r["play_method"]) for r in rs}),
                          "in_branch": _rate(rs, "in_branch"), "class_top5": _rate(rs, "class_top5")}
                      for f, rs in sorted(fams.items())},
+        "models": {m: {"family": model_family(m), "clips": len(rs),
+                       "entries": len({(r["case"], r["play_method"]) for r in rs}),
+                       "in_branch": _rate(rs, "in_branch"), "class_top5": _rate(rs, "class_top5")}
+                   for m, rs in sorted(models.items())},
         "per_entry": per_entry,
     }
 
@@ -302,6 +308,11 @@ def markdown(rec: dict) -> list[str]:
              "", "| family | entries | clips | in branch | class in top 5 |", "|---|---|---|---|---|"]
     for f, s in rec["families"].items():
         lines.append(f"| {f} | {s['entries']} | {s['clips']} | {s['in_branch']:.0%} | {s['class_top5']:.0%} |")
+    if rec["source"] == "vocab":
+        lines += ["", "Per sound model (its module's family; entries = vocabulary sources it renders):", "",
+                  "| model | family | entries | in branch | class in top 5 |", "|---|---|---|---|---|"]
+        for m, s in sorted(rec["models"].items(), key=lambda kv: (kv[1]["family"], -kv[1]["in_branch"], kv[0])):
+            lines.append(f"| {m} | {s['family']} | {s['entries']} | {s['in_branch']:.0%} | {s['class_top5']:.0%} |")
     entries = rec["per_entry"]
     if len(entries) > 40:  # a long vocabulary: list the entries that are heard in the wrong branch
         entries = [e for e in entries if 2 * e["in_branch"] < e["seeds"]]
