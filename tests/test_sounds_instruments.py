@@ -158,3 +158,10 @@ def test_audioset_classes_follow_the_gm_family():
     assert "Trumpet" in inst.audioset_for(SourceDescription("trumpet"))
     assert "Drum kit" in inst.audioset_for(SourceDescription("drum kit"))
     assert set(inst.audioset_for(SourceDescription("piano"))) <= set(inst.AUDIOSET["gm_instrument"])
+
+
+def test_soundfont_loaded_once_per_process():
+    first = inst._synth(SR)
+    assert inst._synth(SR) is first and len(first.soundfonts) == 1
+    inst.render_notes(0, [inst.Note(60, 100, 0.0, 0.2)], SR // 2, SR)
+    assert inst._synth(SR) is first

@@ -12,8 +12,8 @@ blown or sung -> legato sustained notes; plucked -> a short arpeggio; struck -> 
 roll (fast repeats swelling and fading). Notes come from a pentatonic scale on a root drawn from the source's
 generator, so the same seed gives the same phrase. The phrase is rendered by FluidSynth
 (:class:`server.engine.fluid.FluidSynthSource`, reverb and chorus off) from the soundfont
-:func:`server.paths.default_soundfont` returns, a fresh synth per phrase so that the output depends on the seed
-alone (see :func:`_synth`); :func:`phrase_midi` writes the same phrase as a MIDI file, so the fluidsynth CLI can
+:func:`server.paths.default_soundfont` returns, loaded once per process and sample rate and brought to the same
+state before every phrase so that the output depends on the seed alone (:func:`_clean_start`); :func:`phrase_midi` writes the same phrase as a MIDI file, so the fluidsynth CLI can
 render it as a peer.
 """
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -319,31 +320,61 @@ def _drum_phrase(keys: tuple[int, ...], style: str, end: float, rng: np.random.G
 # Rendering
 # ----------------------------------------------------------------------------------------------
 SYNTH_GAIN = 0.5
+POLYPHONY = 64
+_SYNTHS: dict[int, object] = {}
+_LOCK = threading.Lock()
 
 
 def _synth(sample_rate: int):
-    """A new FluidSynth at ``sample_rate`` with the default GM soundfont, reverb and chorus off.
+    """The process's FluidSynth at ``sample_rate`` with the default GM soundfont, reverb and chorus off: loaded
+    once (TimGM6mb takes ~75 ms here), then reused."""
+    src = _SYNTHS.get(sample_rate)
+    if src is None:
+        from ..engine.fluid import FluidSynthSource
+        from ..paths import default_soundfont
 
-    A synth is made for each phrase: FluidSynth's voices keep a trace of what they played before (a note's
-    first period differs by up to 1e-4 after other notes, even after all-sound-off and a system reset), so a
-    reused synth would make the output depend on what the process rendered earlier, not only on the seed.
-    Loading TimGM6mb takes ~75 ms here.
+        font = default_soundfont()
+        src = FluidSynthSource([font], sample_rate=sample_rate, gain=SYNTH_GAIN, reverb=False, chorus=False,
+                               polyphony=POLYPHONY)
+        log.debug("gm_instrument: loaded %s at %d Hz", font, sample_rate)
+        _SYNTHS[sample_rate] = src
+    return src
+
+
+def _clean_start(src) -> None:
+    """Put the synth in the same state before every phrase, whatever it played before.
+
+    FluidSynth's voices keep a trace of their last note: the first 64-frame period of a new note differs (by up
+    to 1e-4) with the history of the voice slot it lands in, even after all-sound-off and a system reset. So
+    every slot is given the same history: all voices stopped and freed (all sound off, two periods rendered,
+    system reset), then one note on each of the ``POLYPHONY`` slots (they are taken in order), four periods
+    rendered, and everything stopped and reset again.
     """
-    from ..engine.fluid import FluidSynthSource
-    from ..paths import default_soundfont
+    from ..engine.fluid import FLUID_PERIOD
+    from ..midi.song import CONTROL, NOTE_ON, Event
 
-    font = default_soundfont()
-    log.debug("gm_instrument: loading %s at %d Hz", font, sample_rate)
-    return FluidSynthSource([font], sample_rate=sample_rate, gain=SYNTH_GAIN, reverb=False, chorus=False)
+    scratch = np.zeros((2, 4 * FLUID_PERIOD), np.float32)
+
+    def stop() -> None:
+        for c in range(16):
+            src.apply(Event(0.0, CONTROL, c, 120, 0))
+        src.render(scratch[:, : 2 * FLUID_PERIOD])
+        src._system_reset(src._s)
+
+    stop()
+    for k in range(POLYPHONY):
+        src.apply(Event(0.0, NOTE_ON, 0, 30 + k % 64, 100))
+    src.render(scratch)
+    stop()
 
 
 def render_notes(program: int | None, notes: list[Note], frames: int, sample_rate: int) -> np.ndarray:
-    """Stereo float32 ``(2, frames)`` of ``notes`` on GM ``program`` (None: the drum kit), dry."""
-    src = _synth(sample_rate)
-    try:
+    """Stereo float32 ``(2, frames)`` of ``notes`` on GM ``program`` (None: the drum kit), dry. Takes a lock
+    (one phrase at a time per process)."""
+    with _LOCK:
+        src = _synth(sample_rate)
+        _clean_start(src)
         return _render(src, program, notes, frames, sample_rate)
-    finally:
-        src.close()
 
 
 def _render(src, program: int | None, notes: list[Note], frames: int, sample_rate: int) -> np.ndarray:
