@@ -82,13 +82,14 @@ Formant = tuple  # (frequency Hz or knots over the call, bandwidth Hz, gain)
 
 
 def _formant_filter(ctx: Ctx, x: np.ndarray, formants: Sequence[Formant], nfft: int = 1024,
-                    floor: float = 0.0, parallel: bool = False) -> np.ndarray:
+                    floor: float = 0.0, parallel: bool = False, wander: float = 0.0) -> np.ndarray:
     """Shape ``x`` by a vocal tract of two-pole resonances (frequency, bandwidth, gain). In cascade (the
     default, as in cascade formant synthesis) each is flat below its frequency, peaks there and falls 12
     dB/octave above it, ``gain`` tilting its peak; in ``parallel`` each is a band peaking (at ``gain``) at its
     frequency and falling 6 dB/octave on either side, which keeps the upper formants of a long tract.
     Applied frame by frame in the STFT domain, so a formant's frequency may be a sequence of knots moved
-    linearly over the call (mouth opening and closing). ``floor`` adds a flat share (a nasal leak)."""
+    linearly over the call (mouth opening and closing); ``wander`` moves each formant at random by about that
+    fraction over the call (the tongue, jaw and lips never hold still). ``floor`` adds a flat share."""
     m = len(x)
     nfft = int(min(nfft, 2 ** int(np.log2(max(m, 64)))))
     hop = nfft // 4
@@ -100,6 +101,8 @@ def _formant_filter(ctx: Ctx, x: np.ndarray, formants: Sequence[Formant], nfft: 
     for f, bw, gain in formants:
         fk = np.atleast_1d(np.asarray(f, float))
         fc = np.interp(u, np.linspace(0, 1, len(fk)), fk) if fk.size > 1 else fk[0]
+        if wander:
+            fc = fc * (1 + wander * np.interp(u, np.linspace(0, 1, 5), ctx.rng.uniform(-1, 1, 5)))
         den = np.sqrt((fc**2 - freqs**2) ** 2 + (freqs * bw) ** 2)
         if parallel:
             h = h + gain * freqs * bw / den  # a band with its peak (gain) at fc
@@ -132,7 +135,7 @@ def _outdoors(ctx: Ctx, x: np.ndarray, rt60: float = 0.4, wet: float = 0.15, flo
 def _voice(ctx: Ctx, f0: np.ndarray, env: np.ndarray, formants: Sequence[Formant], *, oq: float = 0.6,
            jitter: float = 0.01, shimmer: float = 0.05, sub: float = 0.0, rough: float = 0.0,
            rough_hz: float = 30.0, noise: float = 0.1, nfft: int = 1024, lowpass: float | None = None,
-           parallel: bool = False) -> np.ndarray:
+           parallel: bool = False, wander: float = 0.0) -> np.ndarray:
     """One voiced call: a glottal pulse train following ``f0`` (Hz per sample) with jitter, shimmer,
     subharmonics (every other cycle weakened by ``sub``), flutter (noisy amplitude modulation near
     ``rough_hz``) and aspiration noise pulsing with the flow, under ``env``, through ``formants``."""
@@ -153,7 +156,7 @@ def _voice(ctx: Ctx, f0: np.ndarray, env: np.ndarray, formants: Sequence[Formant
     if rough:
         flutter = _bandpass(rng.standard_normal(m), 0.6 * rough_hz, 1.6 * rough_hz, sr)
         src *= np.clip(1 + rough * 2.5 * flutter / (np.std(flutter) * 2.5 + 1e-12), 0, None)
-    y = _formant_filter(ctx, src * env, formants, nfft=nfft, parallel=parallel)
+    y = _formant_filter(ctx, src * env, formants, nfft=nfft, parallel=parallel, wander=wander)
     if lowpass:
         y = _lowpass(y, lowpass, sr)
     return y
@@ -371,19 +374,21 @@ def m_roar(ctx: Ctx) -> np.ndarray:
     p, rng = ctx.p, ctx.rng
     bear = _has(ctx, "bear", "grizzly")
     tiger = _has(ctx, "tiger")
-    f = (110 if bear else 230 if tiger else 200) * rng.uniform(0.9, 1.1) * p.pitch
+    f = (130 if bear else 220 if tiger else 200) * rng.uniform(0.9, 1.1) * p.pitch
     fs = 0.8 if bear else 1.0
-    # a long vocal tract (descended larynx, ~ 35 cm): formants ~ 450 Hz apart
-    form = tuple((fs * (350 + 450 * i), 160 + 30 * i, 1.1) for i in range(7))
+    # the mouth opens wide ('aaa', F1 up to ~ 450, F2 ~ 950 Hz) and closes ('ooo') over the roar; a long vocal
+    # tract (descended larynx) keeps the formants low and close
+    form = (((250 * fs, 400 * fs, 450 * fs, 400 * fs), 200, 1.0), ((700 * fs, 900 * fs, 950 * fs, 800 * fs), 250, 1.3),
+            (1500 * fs, 300, 1.3), (2300 * fs, 400, 1.2), (3200 * fs, 500, 1.0))
     out = np.zeros(ctx.n)
     t = rng.uniform(0.05, 0.3)
     while t < ctx.seconds - 0.1:
         dur = rng.uniform(1.2, 2.0)
         m = _secs(ctx, dur)
         f0 = f * _contour(m, ((0, 0.7), (0.25, 1.1), (0.6, 1.0), (1, 0.55))) * (1 + 0.05 * _smooth_noise(ctx, m, 5))
-        env = _env(m, ctx.sr, 0.3, 0.6, 1.2)
-        call = _voice(ctx, f0, env, form, oq=0.4, jitter=0.03, shimmer=0.15, sub=0.1, rough=0.2,
-                      rough_hz=rng.uniform(25, 45), noise=0.35, nfft=2048, lowpass=6000)
+        env = _env(m, ctx.sr, 0.15, 0.35) * _contour(m, ((0, 0.3), (0.3, 1.0), (0.8, 0.9), (1, 0.6)))
+        call = _voice(ctx, f0, env, form, oq=0.35, jitter=0.03, shimmer=0.12, sub=0.5, rough=0.6,
+                      rough_hz=rng.uniform(60, 90), noise=0.5, nfft=2048)
         _place(ctx, out, call, t, 1.0)
         t += dur + rng.uniform(0.15, 0.4)
         if not (bear or tiger):  # the lion's grunting coda
@@ -392,7 +397,7 @@ def m_roar(ctx: Ctx) -> np.ndarray:
                 m = _secs(ctx, d)
                 f0 = f * 0.7 * _contour(m, ((0, 0.8), (0.3, 1.0), (1, 0.7)))
                 call = _voice(ctx, f0, _env(m, ctx.sr, 0.05, 0.25, 1.5), form, oq=0.35, jitter=0.06,
-                              shimmer=0.3, sub=0.5, rough=0.6, noise=0.55, nfft=1024, lowpass=4000)
+                              shimmer=0.3, sub=0.5, rough=0.6, rough_hz=rng.uniform(60, 90), noise=0.55, nfft=1024)
                 _place(ctx, out, call, t, 0.7 * 0.85 ** j)
                 t += d + rng.uniform(0.25, 0.45)
         t += rng.uniform(1.0, 3.0)
@@ -410,19 +415,16 @@ def m_moo(ctx: Ctx) -> np.ndarray:
     while t < ctx.seconds - 0.2:
         dur = rng.uniform(1.2, 2.5) * (0.7 if calf else 1.0)
         m = _secs(ctx, dur)
-        f = rng.uniform(85, 125) * (1.7 if calf else 0.75 if bull else 1.0) * p.pitch
-        f0 = f * _contour(m, ((0, 0.7), (0.3, 1.1), (0.7, 1.0), (1, 0.6))) * (1 + 0.04 * _smooth_noise(ctx, m, 4))
-        env = _env(m, ctx.sr, 0.15, 0.35) * _contour(m, ((0, 0.4), (0.25, 1.0), (0.8, 0.9), (1, 0.7)))
-        fs = 1.2 if calf else 0.9 if bull else 1.0
-        open_ = rng.uniform(0.15, 0.3)
-        # a cow's ~45 cm vocal tract: formants ~400 Hz apart, the mouth opening after a nasal 'mmm'
-        formants = (((200 * fs, 220 * fs, 260 * fs, 260 * fs, 230 * fs), 120, 1.0),
-                    ((550 * fs, 580 * fs, 650 * fs, 660 * fs, 600 * fs), 150, 1.1),
-                    ((950 * fs, 1000 * fs, 1080 * fs, 1100 * fs, 1000 * fs), 180, 1.1),
-                    (1450 * fs, 200, 1.0), (1900 * fs, 250, 0.9), (2400 * fs, 300, 0.8))
-        del open_
-        call = _voice(ctx, f0, env, formants, oq=0.5, jitter=0.03, shimmer=0.12, sub=0.2, rough=0.25,
-                      rough_hz=rng.uniform(15, 30), noise=0.2, nfft=2048, lowpass=5000)
+        f = rng.uniform(130, 170) * (1.6 if calf else 0.7 if bull else 1.0) * p.pitch
+        f0 = f * _contour(m, ((0, 0.65), (0.3, 1.0), (0.7, 1.05), (1, 0.7))) * (1 + 0.03 * _smooth_noise(ctx, m, 4))
+        env = _env(m, ctx.sr, 0.15, 0.35) * _contour(m, ((0, 0.3), (0.3, 1.0), (0.8, 0.9), (1, 0.6)))
+        # a long vocal tract (larynx to lips ~ 70 cm, the nose in parallel at first): formants ~ 250 Hz apart
+        # ('ooo'); the mouth opens after the nasal 'mmm', lifting the low formants
+        fs = (1.3 if calf else 0.9 if bull else 1.0) * rng.uniform(0.95, 1.05)
+        formants = tuple((((250 * i + 125) * fs * 0.85, (250 * i + 125) * fs, (250 * i + 125) * fs),
+                          60 + 20 * i, 1.0 / (1 + 0.3 * abs(i - 2.5))) for i in range(1, 12))
+        call = _voice(ctx, f0, env, formants, oq=0.5, jitter=0.01, shimmer=0.04, sub=0.0, rough=0.0,
+                      rough_hz=rng.uniform(15, 30), noise=0.12, nfft=2048, lowpass=5000, parallel=True)
         _place(ctx, out, call, t, rng.uniform(0.8, 1.0))
         t += dur + rng.uniform(1.0, 2.5) / p.density
     return out
@@ -976,25 +978,23 @@ def _gait(ctx: Ctx) -> str:
 
 
 def _hoof_ir(ctx: Ctx, hard: float) -> np.ndarray:
-    """One hoof striking the ground: a 1-2 ms keratin contact ringing the hollow hoof wall (a knock at
-    0.5-2 kHz on hard ground: 'clip-clop'), the leg's weight landing as a low thud, and grit on soft ground."""
+    """One hoof striking the ground. Hoof wall, shoe and paving are too heavily damped to ring as tones, so
+    on hard ground (road, stone) the ~1 ms contact radiates a noisy transient, a bright click over a hollow
+    knock of ~ 10-20 ms in the 300-2500 Hz band (the cupped hoof, as a foley artist's coconut shell), the
+    heel landing a moment before the toe (10-25 ms); the leg's weight lands as a low thud, and soft ground
+    (grass, dirt) damps the click and crunches grit."""
     rng, sr = ctx.rng, ctx.sr
     m = int(0.12 * sr)
     k = np.arange(m) / sr
-    f1 = rng.uniform(400, 1000)
-    knock = sum(a * np.sin(2 * np.pi * f1 * r * k + rng.uniform(0, 6)) * np.exp(-k / tau)
-                for r, tau, a in ((1.0, 0.008, 0.3), (2.3, 0.005, 0.15), (3.7, 0.003, 0.1)))
-    knock = knock + _bandpass(rng.standard_normal(m), 300, 3000, sr) * np.exp(-k / 0.01)
-    lag = int(rng.uniform(0.01, 0.02) * sr)  # heel then toe: the hoof rolls over in 10-20 ms
-    knock[lag:] += 0.5 * knock[: m - lag].copy()
-    click = rng.standard_normal(m) * np.exp(-k / 0.0015)
-    # the steel shoe rings briefly on hard ground ('clip'): a few bright inharmonic modes
-    fs = rng.uniform(2200, 3200)
-    click = click + sum(a * np.sin(2 * np.pi * fs * r * k) * np.exp(-k / 0.006)
-                        for r, a in ((1.0, 0.3), (1.59, 0.2), (2.14, 0.1)))
-    thud = np.sin(2 * np.pi * rng.uniform(70, 120) * k) * np.exp(-k / 0.03)
+    lo = rng.uniform(250, 500)
+    knock = _bandpass(rng.standard_normal(m), lo, lo * rng.uniform(4, 7), sr) * np.exp(-k / rng.uniform(0.008, 0.02))
+    lag = int(rng.uniform(0.01, 0.025) * sr)  # heel then toe: the hoof rolls over
+    knock[lag:] += rng.uniform(0.3, 0.7) * knock[: m - lag].copy()
+    click = _highpass(rng.standard_normal(m), 1500, sr) * np.exp(-k / 0.002)
+    thud = _lowpass(rng.standard_normal(m), 250, sr) * np.exp(-k / 0.025)
     grit = _highpass(rng.standard_normal(m), 2000, sr) * np.exp(-k / 0.03) * (rng.random(m) < 0.05)
-    return hard * (knock + 0.5 * click) + (1.2 - 0.6 * hard) * thud + (1 - hard) * 1.5 * grit
+    s = [v / (np.abs(v).max() + 1e-12) for v in (knock, click, thud, grit)]
+    return hard * (s[0] + 0.6 * s[1]) + (1.0 - 0.5 * hard) * s[2] + (1 - hard) * 1.5 * s[3]
 
 
 def m_hoofbeats(ctx: Ctx) -> np.ndarray:
@@ -1028,6 +1028,12 @@ def m_hoofbeats(ctx: Ctx) -> np.ndarray:
     for tb, a in zip(times, amps, strict=True):
         if 0 <= tb < ctx.seconds:  # every hit differs: no two hoof strikes are alike
             _place(ctx, out, _hoof_ir(ctx, hard), tb, a)
+    out /= np.abs(out).max() + 1e-12
+    t = rng.uniform(0.5, 3.0)
+    while t < ctx.seconds - 0.3:  # the horse blows through its nostrils now and then
+        s = _snort_call(ctx)
+        _place(ctx, out, s / (np.abs(s).max() + 1e-12), t, rng.uniform(0.15, 0.3))
+        t += rng.uniform(3.0, 6.0)
     return out
 
 
