@@ -48,8 +48,19 @@ def test_can_make_closes_upwards_through_the_ontology_only():
     assert "Cat" not in made and "Music" not in made
     assert cannot_make("chirp", ["Bird", "chirp, TWEET"]) == []  # names match case-insensitively
     assert cannot_make("engine", ["Car", "Dog", "Not a class"]) == ["Dog", "Not a class"]
+    assert "Bark" not in can_make("engine") and "Engine" in can_make("engine")
     with pytest.raises(ConfigError, match="unknown sound model 'theremin'; known: .*strike"):
         can_make("theremin")
+
+
+def test_a_gm_program_narrows_what_the_instrument_model_makes():
+    if capabilities.gm_classes(40) is None:
+        pytest.skip("the instruments family publishes no GM_FAMILY_AUDIOSET table yet")
+    violin = can_make("gm_instrument", gm_program=40)  # program 41, Violin: the strings family
+    assert "Violin, fiddle" in violin and "Musical instrument" in violin and "Piano" not in violin
+    assert "Piano" in can_make("gm_instrument", gm_program=0)
+    assert "Snare drum" in can_make("gm_instrument", gm_drums=True)
+    assert can_make("gm_instrument") >= violin  # no program: anything the family can play
 
 
 def test_the_bench_cases_land_on_models_that_make_their_classes():
@@ -74,7 +85,8 @@ def _vocab_failures() -> tuple[int, list[str]]:
         for play in src.plays:
             plays += 1
             try:
-                missing = cannot_make(play.sound_model, play.audioset)
+                missing = cannot_make(play.sound_model, play.audioset, gm_program=play.gm_program,
+                                      gm_drums=bool(play.gm_drums))
             except ConfigError as exc:
                 missing = [str(exc)]
             if missing:

@@ -90,9 +90,33 @@ def table() -> dict[str, tuple[str, ...]]:
     return merged
 
 
+# The 16 General MIDI program families (program // 8), in order.
+GM_FAMILIES = ("piano", "chromatic percussion", "organ", "guitar", "bass", "strings", "ensemble", "brass", "reed",
+               "pipe", "synth lead", "synth pad", "synth effects", "ethnic", "percussive", "sound effects")
+
+
+def gm_classes(gm_program: int | None, gm_drums: bool = False) -> tuple[str, ...] | None:
+    """The classes ``gm_instrument`` makes for one GM program (or the drum kit), from the instruments family's
+    ``GM_FAMILY_AUDIOSET`` table; None when that family publishes no such table."""
+    try:
+        fam = getattr(importlib.import_module("server.sounds.instruments"), "GM_FAMILY_AUDIOSET", None)
+    except ImportError:
+        return None
+    if not fam:
+        return None
+    if gm_drums:
+        return tuple(fam.get("drums", ()))
+    if gm_program is None or not 0 <= int(gm_program) <= 127:
+        return None
+    return tuple(fam.get(GM_FAMILIES[int(gm_program) // 8], ()))
+
+
 @lru_cache(maxsize=512)
-def can_make(model: str) -> frozenset[str]:
-    """AudioSet class names the builtin ``model`` can make, closed upwards through the ontology."""
+def can_make(model: str, *, gm_program: int | None = None, gm_drums: bool = False) -> frozenset[str]:
+    """AudioSet class names the builtin ``model`` can make, closed upwards through the ontology.
+
+    For ``gm_instrument``, ``gm_program`` (0-127) or ``gm_drums`` narrow it to what that program or the GM drum
+    kit sounds like (a violin program does not make *Piano*)."""
     from .tagger import ontology
 
     tab = table()
@@ -102,9 +126,12 @@ def can_make(model: str) -> frozenset[str]:
         if model in MODEL_FUNCS:  # registered by a family that publishes no AUDIOSET entry for it
             return frozenset()
         raise ConfigError(f"unknown sound model {model!r}; known: {', '.join(sorted(set(tab) | set(MODEL_FUNCS)))}")
+    names = tab[model]
+    if model == "gm_instrument" and (gm_program is not None or gm_drums):
+        names = gm_classes(gm_program, gm_drums) or names
     onto = ontology()
     out: set[str] = set()
-    for name in tab[model]:
+    for name in names:
         try:
             node = onto.id_of(name)
         except ConfigError:
@@ -115,12 +142,13 @@ def can_make(model: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def cannot_make(model: str, classes: list[str] | tuple[str, ...]) -> list[str]:
+def cannot_make(model: str, classes: list[str] | tuple[str, ...], *, gm_program: int | None = None,
+                gm_drums: bool = False) -> list[str]:
     """The classes of ``classes`` that ``model`` cannot make (empty when it can make them all)."""
     from .tagger import ontology
 
     onto = ontology()
-    made = can_make(model)
+    made = can_make(model, gm_program=gm_program, gm_drums=bool(gm_drums))
     missing = []
     for c in classes:
         try:
