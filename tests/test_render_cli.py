@@ -130,3 +130,44 @@ def test_console_script_exit_code_and_help():
     assert r.stderr.strip() == "wave render: error: /nonexistent.mid: no such MIDI file"
     h = subprocess.run([sys.executable, "-m", "server", "render", "--help"], capture_output=True, text=True)
     assert h.returncode == 0 and "--raw" in h.stdout and "TRACK=ROLE" in h.stdout
+
+
+def _bad_key_signature(path):
+    """A MIDI file whose key-signature meta event claims 99 sharps (mido refuses to decode it)."""
+    good = write_midi(path, note(0, 1, 60)).read_bytes()
+    mtrk = good.index(b"MTrk")
+    meta = b"\x00\xff\x59\x02\x63\x6f"  # delta 0, key signature: sf=99, mode=111
+    body = meta + good[mtrk + 8:]
+    path.write_bytes(good[:mtrk] + b"MTrk" + len(body).to_bytes(4, "big") + body)
+    return path
+
+
+@pytest.mark.parametrize("cmd", ["render", "inspect"])
+def test_bad_files_and_values_are_one_line(tmp_path, song, capsys, cmd):
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    cases = [([str(folder)], "is a folder, not a MIDI file"),
+             ([str(_bad_key_signature(tmp_path / "key.mid"))], "corrupt")]
+    if cmd == "render":
+        cases += [([str(song), "--instrument", f"bass={folder}"], "is a folder"),
+                  ([str(song), "--soundfont", str(folder)], "is a folder"),
+                  ([str(song), "--set", str(folder)], "is a folder"),
+                  ([str(song), "--set", ""], "--set needs"),
+                  ([str(song), "--map", "ch0=bass"], "MIDI channels are 1-16"),
+                  ([str(song), "--map", "ch2=bass"], "channel 2 plays no notes"),
+                  ([str(song), "--map", "ch1=flute"], "unknown role 'flute'"),
+                  ([str(song), "--map", "=bass"], "chN=ROLE or TRACK=ROLE"),
+                  ([str(song), "--instrument", "flute=x.sf2"], "unknown role 'flute'")]
+    out = tmp_path / "o.wav"
+    for args, msg in cases:
+        extra = ["-o", str(out)] if cmd == "render" else []
+        rc, _, err = run([cmd, *args, *extra], capsys)
+        assert rc == 1 and msg in err and len(err.strip().splitlines()) == 1, (args, err)
+        assert not out.exists() and not no_leftovers(tmp_path)
+
+
+def test_roles_are_case_insensitive(tmp_path, song, capsys):
+    out = tmp_path / "o.wav"
+    rc, _, err = run(["render", str(song), "-o", str(out), "--map", "CH1=Bass", "--instrument", f"BASS={GM_FONT}",
+                      "--no-progress"], capsys)
+    assert rc == 0, err

@@ -12,6 +12,7 @@ role that plays most of its notes. A track's role is the roles of the channels i
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from bisect import bisect_right
@@ -24,6 +25,8 @@ import numpy as np
 
 from ..errors import ConfigError, InputError
 from .roles import DRUM_CHANNEL, OTHER, ROLES, gm_family, track_role
+
+log = logging.getLogger(__name__)
 
 # Event kinds, as small ints so the audio side dispatches through a table.
 NOTE_OFF, NOTE_ON, CONTROL, PROGRAM, PITCHWHEEL, AFTERTOUCH, POLYTOUCH = range(7)
@@ -160,20 +163,28 @@ def load_song(path: str | os.PathLike[str], *, require_notes: bool = True) -> So
     tempos outside 5-1000 BPM, songs over an hour, and (``require_notes``) files with no notes.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a MIDI file; give a .mid file")
     if not path.is_file():
         raise InputError(f"{path}: no such MIDI file")
-    size = path.stat().st_size
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the MIDI file ({exc.strerror or exc})") from exc
     if size > MAX_FILE_BYTES:
         raise InputError(f"{path}: {size // 2**20} MiB is too large for a MIDI file (limit 64 MiB)")
-    with open(path, "rb") as fh:
-        head = fh.read(4)
     if head != b"MThd":
         raise InputError(f"{path}: not a Standard MIDI File (it should start with 'MThd', found {head!r})")
     try:
         mf = mido.MidiFile(str(path), clip=True)
     except EOFError as exc:
         raise InputError(f"{path}: the MIDI file is truncated (it ends inside a track)") from exc
-    except (OSError, ValueError, KeyError, IndexError) as exc:
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the MIDI file ({exc.strerror or exc})") from exc
+    except Exception as exc:  # mido raises ValueError, KeyError, IndexError, KeySignatureError... on bad data
+        log.debug("mido could not parse %s", path, exc_info=True)
         raise InputError(f"{path}: the MIDI file is corrupt: {exc}") from exc
     return song_from_midifile(mf, path=path, require_notes=require_notes)
 
@@ -375,6 +386,7 @@ def apply_roles(song: Song, mapping: dict[str | int, str]) -> None:
     Raises :class:`ConfigError` naming the bad key or role and what this song has."""
     valid = (*ROLES, OTHER)
     for key, role in mapping.items():
+        role = str(role).strip().lower()
         if role not in valid:
             raise ConfigError(f"unknown role {role!r} for {str(key)!r}; roles are {', '.join(valid)}")
         m = _CHANNEL_KEY.match(str(key))

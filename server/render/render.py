@@ -105,7 +105,11 @@ class SongPlayer:
 
 def resolve_instrument_set(name: str | os.PathLike[str]) -> Path:
     """An instrument set by name (``instruments/NAME.sf2``) or path."""
+    if not str(name).strip():
+        raise ConfigError("--set needs an instrument set's name (instruments/NAME.sf2) or an .sf2 file")
     p = Path(name)
+    if p.is_dir():
+        raise InputError(f"instrument set {p} is a folder; give an .sf2 file or a set's name")
     if p.suffix.lower() in (".sf2", ".sf3") or p.exists():
         if not p.is_file():
             raise InputError(f"instrument set {p} does not exist")
@@ -138,11 +142,13 @@ def open_source(
     matching or closest preset).
     """
     valid = (*ROLES, OTHER)
-    instruments = dict(instruments or {})
-    for role in instruments:
+    instruments = {str(role).strip().lower(): Path(font) for role, font in (instruments or {}).items()}
+    for role, font in instruments.items():
         if role not in valid:
             raise ConfigError(f"unknown role {role!r} in --instrument; roles are {', '.join(valid)}")
+        _check_font(font, f"the {role} soundfont")
     gm = Path(soundfont) if soundfont else default_soundfont()
+    _check_font(gm, "--soundfont")
     layer = resolve_instrument_set(instrument_set) if instrument_set is not None else None
     src = FluidSynthSource([], sample_rate=sample_rate, gain=gain)
     try:
@@ -156,6 +162,11 @@ def open_source(
         src.close()
         raise
     return src
+
+
+def _check_font(path: Path, what: str) -> None:
+    if path.is_dir():
+        raise InputError(f"{what} {path} is a folder; give an .sf2 or .sf3 file")
 
 
 _FLUID_WARN = 2
