@@ -117,6 +117,18 @@ def test_words_from_names():
     assert split_words("Dog_Bark-close03.wav") == "dog bark close"
 
 
+def test_ngram_tfidf_equals_scikit_learns(library_dir, tmp_path):
+    """The library's own char 3-5-gram TF-IDF against scikit-learn's TfidfVectorizer (char_wb, sublinear tf)."""
+    text = pytest.importorskip("sklearn.feature_extraction.text")
+    docs = ["dog bark close", "cat meow", "rain heavy roof", "rain light", "a b", "church bell toll toll"]
+    ours = lib_mod.NgramTfidf(docs)
+    ref = text.TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    m = ref.fit_transform(docs)
+    for q in ["rain falling on a roof", "dogs barking", "bells", "zzz"]:
+        want = (m @ ref.transform([q]).T).toarray().ravel()
+        np.testing.assert_allclose(ours.similarity(q), want, atol=1e-12)
+
+
 def test_index_reads_every_container_and_skips_bad_files_with_a_warning(library_dir, tmp_path, caplog):
     caplog.set_level(logging.WARNING, LOG)
     lib = SoundLibrary(library_dir, cache_dir=tmp_path / "c")

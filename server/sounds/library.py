@@ -19,8 +19,7 @@ Match (:meth:`SoundLibrary.choose`)
     score is the mean of two similarities: an offline sentence embedding (WordLlama's ``l2_supercat``
     256-d token embeddings, shipped inside the PyPI package ``wordllama``; a file's vector is the weighted
     mean of its name, tag, tagger-label and folder vectors) and a character 3-5-gram TF-IDF cosine fitted on
-    the library's own texts (scikit-learn), which rewards exact words and down-weights words that every
-    file has ("sfx", "take"). Without ``wordllama`` the TF-IDF score is used alone. When the source names
+    the library's own texts, which rewards exact words and down-weights words that every file has. Without ``wordllama`` the TF-IDF score is used alone. When the source names
     the AudioSet classes it should sound like (the sound vocabulary's ``audioset``), a file the tagger hears
     as one of them gains 0.15 (0.05 for the same ontology branch). A file already used by an earlier source
     of the scene loses 0.1, so two dogs get two recordings where the library has them.
@@ -223,16 +222,57 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return np.divide(v, n, out=np.zeros_like(v), where=n > 0)
 
 
+def char_ngrams(text: str, lo: int = 3, hi: int = 5) -> dict[str, int]:
+    """Counts of the character ``lo``-``hi``-grams of each word padded with spaces (' dog ' -> ' do', 'dog',
+    'og ', ' dog', ...); a padded word no longer than ``n`` counts once whole (as scikit-learn's ``char_wb``)."""
+    out: dict[str, int] = {}
+    for w in text.lower().split():
+        w = f" {w} "
+        for n in range(lo, hi + 1):
+            for i in range(max(1, len(w) - n + 1)):
+                g = w[i : i + n]
+                out[g] = out.get(g, 0) + 1
+            if len(w) <= n:
+                break
+    return out
+
+
+class NgramTfidf:
+    """Character 3-5-gram TF-IDF (sublinear tf, smoothed idf, unit rows) fitted on the library's texts."""
+
+    def __init__(self, texts: list[str]) -> None:
+        from scipy import sparse
+
+        self.vocab: dict[str, int] = {}
+        rows, cols, vals = [], [], []
+        for r, text in enumerate(texts):
+            for g, c in char_ngrams(text).items():
+                rows.append(r)
+                cols.append(self.vocab.setdefault(g, len(self.vocab)))
+                vals.append(1.0 + math.log(c))
+        m = sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), max(len(self.vocab), 1)))
+        df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=m.shape[1])
+        self.idf = np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0
+        m = m.multiply(self.idf[None, :]).tocsr()
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        self.docs = sparse.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ m
+
+    def similarity(self, query: str) -> np.ndarray:
+        """Cosine of ``query`` to every text (0 for grams the library never uses)."""
+        q = np.zeros(self.docs.shape[1])
+        for g, c in char_ngrams(query).items():
+            if g in self.vocab:
+                q[self.vocab[g]] = (1.0 + math.log(c)) * self.idf[self.vocab[g]]
+        n = np.linalg.norm(q)
+        return self.docs @ (q / n) if n > 0 else np.zeros(self.docs.shape[0])
+
+
 class TextIndex:
     """Similarity of a query to every file's words (embedding + character n-gram TF-IDF)."""
 
     def __init__(self, files: list[LibraryFile]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         self.fields = [f.words() for f in files]
-        texts = [" ".join(v for v in fl.values() if v) or "-" for fl in self.fields]
-        self.tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)
-        self.doc_tfidf = self.tfidf.fit_transform(texts)
+        self.tfidf = NgramTfidf([" ".join(v for v in fl.values() if v) for fl in self.fields])
         self.embedder = text_embedder()
         self.doc_vec = None
         if self.embedder is not None and files:
@@ -252,7 +292,7 @@ class TextIndex:
     def scores(self, query: str, material: str = "") -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """(combined, embedding or None, tfidf) similarity of the query to every file, each in [0, 1]."""
         q = " ".join(split_words(query).split() + split_words(material).split())
-        lex = (self.doc_tfidf @ self.tfidf.transform([q or "-"]).T).toarray().ravel()
+        lex = np.clip(self.tfidf.similarity(q), 0.0, 1.0)
         if self.doc_vec is None:
             return lex, None, lex
         qv = _unit(np.asarray(self.embedder.embed([split_words(query) or "-"]), np.float64))[0]
