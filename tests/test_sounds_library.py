@@ -115,6 +115,7 @@ def _has_tagger() -> bool:
 def test_words_from_names():
     assert split_words("bootsOnStone") == "boots stone"  # camelCase split, stop words dropped
     assert split_words("Dog_Bark-close03.wav") == "dog bark close"
+    assert split_words("ANMLDog_Bark Big DSGN_01") == "anml dog bark big dsgn"
 
 
 def test_ngram_tfidf_equals_scikit_learns(library_dir, tmp_path):

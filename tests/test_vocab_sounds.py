@@ -8,6 +8,9 @@ tests check the tables themselves, then walk every play of every source of the s
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from server.errors import ConfigError
@@ -15,6 +18,8 @@ from server.sounds import capabilities
 from server.sounds.capabilities import CORE, can_make, cannot_make
 from server.sounds.synth import MODEL_FUNCS
 from server.sounds.tagger import ontology
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/
 
 CORE_MODELS = ("strike", "bell", "rattle", "scrape", "creak", "rustle", "crinkle", "drops", "stream", "surf", "rain",
                "wind", "engine", "hum", "chirp", "insects", "room", "footsteps", "rolling", "murmur", "fire")

@@ -111,8 +111,9 @@ class LibraryFile:
 
 
 def split_words(text: str) -> str:
-    """``'Dog_Bark-close03.wav'`` -> ``'dog bark close'``: camelCase and separators split, digits dropped."""
-    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
+    """``'Dog_Bark-close03.wav'`` -> ``'dog bark close'``: camelCase (``ANMLDog`` -> ``anml dog``, as in UCS
+    names) and separators split, digits dropped."""
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", text)
     words = [w.lower() for w in re.split(r"[^A-Za-z]+", text) if len(w) > 1]
     return " ".join(w for w in words if w not in _STOP)
 
