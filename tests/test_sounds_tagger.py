@@ -61,6 +61,12 @@ def test_judge_sums_scores_per_branch_not_the_top_class():
     assert v.in_branch and v.class_in_top5 and v.top_level_ok
     v = judge(a, ["Vehicle horn, car horn, honking"])
     assert not v.in_branch and not v.class_in_top5
+    # heard as bare "Music" (the class outweighs every depth-2 branch): the generic parent of an instrument
+    music = Analysis(np.array([0.9, 0.2]), ["Music", "Piano"], {"Music/*": 0.9, "Music/Musical instrument": 0.2},
+                     -1.0, False)
+    v = judge(music, ["Violin, fiddle"])
+    assert music.branch == "Music/*" and v.in_branch and not v.in_branch_strict
+    assert not judge(music, ["Bark"]).in_branch
     assert expected_branches(["Bark", "Fire engine, fire truck (siren)"]) == (
         "Animal/Domestic animals, pets", "Sounds of things/Vehicle", "Sounds of things/Alarm")
 

@@ -325,14 +325,16 @@ class Verdict:
     expected: tuple[str, ...]
     expected_branches: tuple[str, ...]
     branch: str | None
-    in_branch: bool
+    in_branch: bool  # the clip's branch is one of the expected, or the bare top-level node above one ("Music/*")
     class_in_top5: bool
     top_level_ok: bool
     top5: list[tuple[str, float]]
+    in_branch_strict: bool = False  # the clip's branch is one of the expected (a "Top/*" never counts)
 
     def to_dict(self) -> dict:
         return {"expected": list(self.expected), "expected_branches": list(self.expected_branches),
-                "branch": self.branch, "in_branch": self.in_branch, "class_in_top5": self.class_in_top5,
+                "branch": self.branch, "in_branch": self.in_branch, "in_branch_strict": self.in_branch_strict,
+                "class_in_top5": self.class_in_top5,
                 "top_level_ok": self.top_level_ok, "top5": [[n, round(s, 3)] for n, s in self.top5]}
 
 
@@ -347,7 +349,11 @@ def expected_branches(classes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 
 def judge(analysis: Analysis, classes: tuple[str, ...] | list[str], k: int = 5) -> Verdict:
-    """Is the clip in the branch of ``classes`` (any of them), and is one of ``classes`` in its top ``k``?"""
+    """Is the clip in the branch of ``classes`` (any of them), and is one of ``classes`` in its top ``k``?
+
+    A clip whose branch is a bare top-level node (``"Music/*"``: YAMNet's class *Music* outweighs every
+    depth-2 branch) counts as in the branch of an expected ``"Music/..."`` branch: it is heard as the generic
+    parent of what it should be (``in_branch_strict`` does not count it)."""
     if not classes:
         raise ConfigError("judge() needs at least one AudioSet class the clip should be heard as")
     onto = ontology()
@@ -355,5 +361,7 @@ def judge(analysis: Analysis, classes: tuple[str, ...] | list[str], k: int = 5) 
     branches = expected_branches(expected)
     top = analysis.top(k)
     branch = analysis.branch
-    return Verdict(expected, branches, branch, branch in branches, any(n in expected for n, _ in top),
-                   analysis.top_level in {top_of(b) for b in branches}, top)
+    strict = branch in branches
+    generic = branch is not None and branch.endswith("/*") and top_of(branch) in {top_of(b) for b in branches}
+    return Verdict(expected, branches, branch, strict or generic, any(n in expected for n, _ in top),
+                   analysis.top_level in {top_of(b) for b in branches}, top, strict)
