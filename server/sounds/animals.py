@@ -332,38 +332,27 @@ def m_meow(ctx: Ctx) -> np.ndarray:
 
 
 def m_purr(ctx: Ctx) -> np.ndarray:
-    """Purring: the laryngeal muscles twitch the glottis open and shut 20-30 times a second, on the exhale
-    (1.5-2.2 s) and, a little quieter and faster, on the inhale (1-1.6 s); each closure releases a short
-    noisy burst shaped by the low resonances of the tract (~200, 600, 1500 Hz)."""
+    """Purring: the laryngeal muscles twitch the glottis open and shut 20-30 times a second (a 'voice' of
+    ~ 25 Hz whose every cycle is a sharp pulse), on the exhale (1.5-2.2 s) and, a little quieter and faster,
+    on the inhale (1-1.6 s), with breath noise in both; the low resonances of the tract (~ 250, 800,
+    1800 Hz) colour each pulse."""
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     rate = rng.uniform(22, 28) * float(np.clip(p.pitch, 0.8, 1.2))
-    times, amps = [], []
+    f0 = np.full(ctx.n, rate)
+    env = np.zeros(ctx.n)
     t, exhale = rng.uniform(0.0, 0.3), True
     while t < ctx.seconds:
         dur = rng.uniform(1.5, 2.2) if exhale else rng.uniform(1.0, 1.6)
-        r = rate * (1.0 if exhale else 1.06)
-        k = int(dur * r)
-        tt = t + (np.arange(k) + 0.15 * rng.standard_normal(k)) / r
-        shape = np.sin(np.pi * (np.arange(k) + 0.5) / k) ** 0.4
-        times.append(tt)
-        amps.append((1.0 if exhale else 0.6) * shape * rng.uniform(0.7, 1.0, k))
+        i0, m = int(t * sr), _secs(ctx, dur)
+        seg = _env(m, sr, 0.15, 0.2) * (1.0 if exhale else 0.6)
+        k = min(m, ctx.n - i0)
+        env[i0:i0 + k] = seg[:k]
+        f0[i0:i0 + k] *= 1.0 if exhale else 1.06
         t += dur + rng.uniform(0.05, 0.15)
         exhale = not exhale
-    tt, aa = np.concatenate(times), np.concatenate(amps)
-    keep = (tt >= 0) & (tt < ctx.seconds)
-    imp = np.zeros(ctx.n)
-    np.add.at(imp, (tt[keep] * sr).astype(int), aa[keep])
-    m = int(0.03 * sr)
-    k = np.arange(m) / sr
-    kern = sum(a * np.sin(2 * np.pi * f * k) * np.exp(-k / tau)
-               for f, tau, a in ((rng.uniform(170, 230), 0.012, 1.0), (rng.uniform(500, 700), 0.006, 0.5),
-                                 (rng.uniform(1300, 1700), 0.003, 0.25)))
-    kern = kern + 0.6 * rng.standard_normal(m) * np.exp(-k / 0.004)
-    x = signal.fftconvolve(imp, kern)[: ctx.n]
-    breath = _bandpass(rng.standard_normal(ctx.n), 300, 3000, sr)
-    env = signal.fftconvolve(imp, np.hanning(int(sr / rate)))[: ctx.n]
-    x = x / (np.std(x) + 1e-12) + 0.25 * breath / (np.std(breath) + 1e-12) * env / (env.max() + 1e-12)
-    return _lowpass(x, 2500, sr)
+    x = _voice(ctx, f0, env, ((250, 150, 1.0), (800, 250, 0.8), (1800, 400, 0.5)), oq=0.3, jitter=0.05,
+               shimmer=0.15, noise=0.3, nfft=2048, lowpass=3000)
+    return x
 
 
 def m_roar(ctx: Ctx) -> np.ndarray:
@@ -470,18 +459,19 @@ def m_neigh(ctx: Ctx) -> np.ndarray:
         m = _secs(ctx, dur)
         f = rng.uniform(850, 1100) * (1.2 if pony else 1.0) * p.pitch
         rate = rng.uniform(8, 13)
-        f0 = f * _contour(m, ((0, 0.9), (0.08, 1.1), (0.35, 0.9), (0.7, 0.6), (1, 0.38)))
+        f0 = f * _contour(m, ((0, 0.9), (0.08, 1.1), (0.35, 0.95), (0.7, 0.75), (1, 0.55)))
         quaver = np.sin(2 * np.pi * rate * np.arange(m) / sr)
-        f0 = f0 * (1 + 0.06 * quaver)
-        env = _env(m, sr, 0.04, 0.3) * (1 - 0.45 * (0.5 + 0.5 * quaver)) * _contour(m, ((0, 1), (0.6, 0.8), (1, 0.4)))
+        deep = np.linspace(0.1, 0.95, m) ** 0.7  # the quaver deepens into separate pulses towards the end
+        f0 = f0 * (1 + 0.08 * deep * quaver)
+        env = _env(m, sr, 0.04, 0.3) * (1 - deep * (0.5 + 0.5 * quaver)) * _contour(m, ((0, 1), (0.6, 0.8), (1, 0.4)))
         form = ((950, 250, 1.0), (1900, 350, 0.7), (3000, 450, 0.4), (4200, 600, 0.15))
-        x = _voice(ctx, f0, env, form, oq=0.5, jitter=0.02, shimmer=0.1, sub=0.15, noise=0.2, nfft=1024)
+        x = _voice(ctx, f0, env, form, oq=0.4, jitter=0.03, shimmer=0.15, sub=0.2, noise=0.3, nfft=1024)
         hi = _tone(ctx, 2.1 * f * _contour(m, ((0, 1.0), (1, 0.8))) * (1 + 0.03 * quaver), (1.0, 0.2))
         hi *= env * _contour(m, ((0, 1.0), (0.45, 0.2), (1, 0.01)))
-        call = x / (np.std(x) + 1e-12) + 0.3 * hi / (np.std(hi) + 1e-12)
+        call = x / (np.std(x) + 1e-12) + 0.5 * hi / (np.std(hi) + 1e-12)
         _place(ctx, out, call, t, 1.0)
         t += dur + rng.uniform(0.2, 0.6)
-        if rng.random() < 0.7:
+        if rng.random() < 0.0:
             s = _snort_call(ctx)
             _place(ctx, out, s, t, 0.6)
             t += len(s) / sr
@@ -490,15 +480,14 @@ def m_neigh(ctx: Ctx) -> np.ndarray:
 
 
 def _snort_call(ctx: Ctx) -> np.ndarray:
-    """One snort: a forceful exhale through the nostrils (0.3-0.7 s) whose soft edges flutter at 25-45 Hz,
-    noise shaped by the nasal passages (~ 500-1500 and 2-4 kHz)."""
+    """One snort: a forceful exhale through the nostrils (0.4-0.9 s) whose soft edges flutter like lips
+    (a noisy 'voice' at 30-60 Hz), breath noise shaped by the nasal passages (~ 500, 1200, 2500 Hz)."""
     rng, sr = ctx.rng, ctx.sr
-    m = _secs(ctx, rng.uniform(0.5, 1.0))
-    fl = rng.uniform(20, 35)
-    flutter = np.clip(np.sin(2 * np.pi * fl * np.arange(m) / sr * (1 + 0.1 * _smooth_noise(ctx, m, 10))), 0, None)
-    env = _env(m, sr, 0.06, 0.4 * m / sr, 1.3)
-    x = rng.standard_normal(m) * env * (0.1 + flutter ** 3)
-    return _formant_filter(ctx, x, ((450, 300, 1.0), (1100, 400, 0.9), (2200, 800, 0.7)), nfft=512, floor=0.02)
+    m = _secs(ctx, rng.uniform(0.4, 0.9))
+    f0 = rng.uniform(30, 60) * _contour(m, ((0, 1.2), (0.3, 1.0), (1, 0.7)))
+    env = _env(m, sr, 0.04, 0.5 * m / sr, 1.5)
+    return _voice(ctx, f0, env, ((500, 300, 1.0), (1200, 400, 0.9), (2500, 700, 0.7)), oq=0.5, jitter=0.1,
+                  shimmer=0.3, noise=0.9, nfft=512)
 
 
 def m_snort(ctx: Ctx) -> np.ndarray:
@@ -519,10 +508,19 @@ def m_snort(ctx: Ctx) -> np.ndarray:
     return out
 
 
+def _squeal(ctx: Ctx, dur: float) -> np.ndarray:
+    """A pig's squeal: a high (0.7-1.6 kHz), harsh, loud call with subharmonics and noise."""
+    rng = ctx.rng
+    m = _secs(ctx, dur)
+    f0 = rng.uniform(700, 1400) * ctx.p.pitch * _contour(m, ((0, 0.8), (0.3, 1.1), (1, 0.85)))
+    return _voice(ctx, f0, _env(m, ctx.sr, 0.03, 0.1), ((1500, 400, 1.0), (3000, 600, 0.8), (4500, 800, 0.4)),
+                  oq=0.4, jitter=0.05, shimmer=0.2, sub=0.4, rough=0.5, noise=0.4, nfft=512)
+
+
 def m_oink(ctx: Ctx) -> np.ndarray:
-    """Pigs: short nasal grunts (0.08-0.25 s, f0 ~ 80-150 Hz, rough), 2-5 in a row about 0.3 s apart, with
-    the nasal formants of a snout (~ 300, 1000, 2200 Hz); 'squeal' in the play method gives the high
-    (1-1.6 kHz), harsh, longer scream of a piglet."""
+    """Pigs: nasal grunts ('oink', 0.15-0.3 s, f0 ~ 200-300 Hz, the snout's nasal formants ~ 0.5, 1 and 2.5 kHz),
+    2-5 in a row about 0.3 s apart, and now and then a squeal; 'squeal' in the play method gives the squeals
+    alone (high, 0.7-1.6 kHz, harsh, 0.4-0.9 s)."""
     p, rng = ctx.p, ctx.rng
     squeal = _has(ctx, "squeal", "scream", "shriek")
     out = np.zeros(ctx.n)
@@ -530,25 +528,23 @@ def m_oink(ctx: Ctx) -> np.ndarray:
     while t < ctx.seconds - 0.05:
         if squeal:
             dur = rng.uniform(0.4, 0.9)
-            m = _secs(ctx, dur)
-            f0 = rng.uniform(1000, 1600) * p.pitch * _contour(m, ((0, 0.8), (0.3, 1.1), (1, 0.85)))
-            call = _voice(ctx, f0, _env(m, ctx.sr, 0.03, 0.1), ((1500, 400, 1.0), (3000, 600, 0.8),
-                                                                   (4500, 800, 0.4)),
-                          oq=0.4, jitter=0.05, shimmer=0.2, sub=0.4, rough=0.5, noise=0.4, nfft=512)
-            _place(ctx, out, call, t, 1.0)
+            _place(ctx, out, _squeal(ctx, dur), t, 1.0)
             t += dur + rng.uniform(0.3, 1.0)
             continue
         for _ in range(int(rng.integers(2, 6))):
-            dur = rng.uniform(0.15, 0.35)
+            dur = rng.uniform(0.15, 0.3)
             m = _secs(ctx, dur)
-            f0 = rng.uniform(130, 220) * p.pitch * _contour(m, ((0, 0.9), (0.3, 1.1), (1, 0.8)))
+            f0 = rng.uniform(200, 300) * p.pitch * _contour(m, ((0, 0.9), (0.3, 1.1), (1, 0.8)))
             env = _env(m, ctx.sr, 0.015, dur * 0.5, 1.3)
-            form = (((400, 600, 450), 200, 1.0), ((1200, 1500, 1100), 300, 1.2), (2500, 400, 1.2), (3500, 600, 0.8))
-            call = _voice(ctx, f0, env, form, oq=0.4, jitter=0.05, shimmer=0.3, sub=0.3, rough=0.3,
-                          rough_hz=rng.uniform(25, 45), noise=0.5, nfft=512, lowpass=5000)
-            call = _highpass(call, 250, ctx.sr)
+            form = ((500, 200, 1.0), (1000, 250, 1.3), (2500, 400, 1.0))
+            call = _voice(ctx, f0, env, form, oq=0.35, jitter=0.05, shimmer=0.2, sub=0.2, rough=0.2,
+                          rough_hz=rng.uniform(40, 70), noise=0.3, nfft=512)
             _place(ctx, out, call, t, rng.uniform(0.6, 1.0))
             t += dur + rng.uniform(0.1, 0.35) / p.density
+        if rng.random() < 0.5:
+            dur = rng.uniform(0.3, 0.6)
+            _place(ctx, out, _squeal(ctx, dur), t + rng.uniform(0.1, 0.4), rng.uniform(0.5, 0.9))
+            t += dur + 0.4
         t += rng.uniform(0.4, 1.5) / p.density
     return out
 
@@ -851,7 +847,7 @@ def m_croak(ctx: Ctx) -> np.ndarray:
 
 
 _WINGBEAT = (  # (name stems, wingbeat Hz range): the buzz is the wingbeat and its harmonics
-    (("mosquito", "gnat", "midge"), (420, 650)),
+    (("mosquito", "gnat", "midge"), (400, 600)),
     (("bumble",), (130, 190)),
     (("hornet",), (100, 150)),
     (("wasp",), (150, 200)),
@@ -878,11 +874,13 @@ def m_buzz(ctx: Ctx) -> np.ndarray:
         fw = rng.uniform(lo, hi) * p.pitch
         dist = np.clip(_slow_curve(ctx, tt, 0.7, 0.8), 0.2, None)  # relative distance over time
         approach = np.gradient(dist) * sr  # radial speed (relative units per second)
-        f = fw * (1 + 0.04 * (_slow_curve(ctx, tt, 2.0, 1.0) - 1)) * (1 - 0.01 * approach)
-        ph = np.cumsum(f) / sr + rng.uniform(0, 1)
-        harm = (1.0, 0.8, 0.45, 0.3, 0.2, 0.12, 0.08, 0.05, 0.03, 0.02)
-        x = _wavetable(ph, harm) * (1 + 0.1 * rng.standard_normal(ctx.n))
-        level = 1 / dist ** 1.5
+        # the wingbeat follows the flight: quick wobbles (manoeuvres, 5-12 Hz), slower drift and Doppler
+        f = fw * (1 + 0.04 * (_slow_curve(ctx, tt, 2.0, 1.0) - 1) + 0.02 * _smooth_noise(ctx, ctx.n, 10))
+        f = f * (1 - 0.01 * approach)
+        # each stroke differs a little (amplitude, timing): the pulse train of a glottis-like source fits
+        x = _voice(ctx, f, np.ones(ctx.n), ((2.2 * fw, 3 * fw, 1.0), (5 * fw, 6 * fw, 0.5)), oq=0.5, jitter=0.02,
+                   shimmer=0.3, noise=0.35, nfft=1024, parallel=True)
+        level = (1 / dist ** 2) * np.clip(1 + 0.4 * _smooth_noise(ctx, ctx.n, 6), 0.1, None)
         if swarm == 1 and ctx.seconds > 2 and rng.random() < 0.5:  # lands for a moment
             a = rng.uniform(0.3, 0.6) * ctx.seconds
             b = a + rng.uniform(0.4, 1.0)
