@@ -108,16 +108,18 @@ def _segments_env(ctx: Ctx, segs: list[tuple[float, float]], attack: float, rele
 
 
 def _bubbles(ctx: Ctx, rate: float, r_lo: float, r_hi: float, env: np.ndarray | None = None,
-             bins: int = 10) -> np.ndarray:
-    """Many Minnaert bubbles (van den Doel): Poisson onsets at ``rate`` per second (thinned by ``env``,
-    0..1 per sample), radii log-uniform in [r_lo, r_hi] m; bubbles are grouped in radius bins, each bin one
-    impulse train convolved with its bubble (so thousands of bubbles cost a dozen convolutions)."""
+             bins: int = 24) -> np.ndarray:
+    """Many Minnaert bubbles: Poisson onsets at ``rate`` per second (thinned by ``env``, 0..1 per sample), radii
+    log-uniform in [r_lo, r_hi] m. A bubble rings at f0 = 3 / r and dies at d = 0.13 / r + 0.0072 r^-1.5 per
+    second (van den Doel 2005; its slight upward glide is left out): the impulse response of a two-pole
+    resonator, so the bubbles are grouped in ``bins`` radius bands, each band one impulse train through its
+    resonator (thousands of bubbles cost a few recursive filters)."""
     count = ctx.rng.poisson(max(rate, 0.0) * ctx.seconds)
     if count == 0:
         return np.zeros(ctx.n)
     times = ctx.rng.uniform(0, ctx.seconds, count)
     if env is not None:
-        keep = ctx.rng.random(count) < np.interp(times, np.arange(ctx.n) / ctx.sr, env)
+        keep = ctx.rng.random(count) < env[np.minimum((times * ctx.sr).astype(int), ctx.n - 1)]
         times = times[keep]
     radii = np.exp(ctx.rng.uniform(np.log(r_lo), np.log(r_hi), times.size))
     edges = np.exp(np.linspace(np.log(r_lo), np.log(r_hi), bins + 1))
@@ -127,9 +129,14 @@ def _bubbles(ctx: Ctx, rate: float, r_lo: float, r_hi: float, env: np.ndarray | 
         sel = which == b
         if not sel.any():
             continue
+        r = float(np.sqrt(edges[b] * edges[b + 1]))
+        f0, d = 3.0 / r, 0.13 / r + 0.0072 * r**-1.5
+        if f0 >= 0.45 * ctx.sr:
+            continue
         amps = ctx.rng.uniform(0.2, 1.0, sel.sum()) * (radii[sel] / r_hi) ** 0.5
         train = _impulses(ctx, times[sel], amps)
-        out += signal.oaconvolve(train, _bubble(ctx, float(np.sqrt(edges[b] * edges[b + 1]))))[: ctx.n]
+        pole, w = np.exp(-d / ctx.sr), 2 * np.pi * f0 / ctx.sr
+        out += signal.lfilter([0.0, pole * np.sin(w)], [1.0, -2 * pole * np.cos(w), pole * pole], train)
     return out
 
 
@@ -148,6 +155,20 @@ def _doppler(ctx: Ctx, t_closest: float, speed: float, dist: float) -> tuple[np.
     r = np.sqrt(x**2 + dist**2)
     v_rad = -speed * x / r  # towards the listener is positive
     return c / (c - v_rad), dist / r
+
+
+def _room(ctx: Ctx, x: np.ndarray, rt60: float = 0.5, wet: float = 0.5, floor_db: float = -45.0) -> np.ndarray:
+    """``x`` heard in a room: its diffuse reverberation (exponentially decaying noise of ``rt60`` s after a 3 ms
+    gap, darker above 6 kHz) mixed at ``wet`` of the dry level, over a quiet room floor ``floor_db`` under the
+    peak (short impacts in digital silence are not what a microphone hears)."""
+    m = int(1.2 * rt60 * ctx.sr)
+    k = np.arange(m) / ctx.sr
+    ir = _lowpass(ctx.rng.standard_normal(m) * np.exp(-6.91 * k / rt60), 6000, ctx.sr)
+    ir[: int(0.003 * ctx.sr)] = 0.0
+    tail = signal.oaconvolve(x, ir)[: ctx.n]
+    y = x + wet * tail * np.std(x) / (np.std(tail) + 1e-12)
+    floor = _lowpass(ctx.rng.standard_normal(ctx.n), 1500, ctx.sr)
+    return y + 10 ** (floor_db / 20) * np.abs(y).max() * _nz(floor)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -253,31 +274,32 @@ def m_washing_machine(ctx: Ctx) -> np.ndarray:
 
 def m_kettle(ctx: Ctx) -> np.ndarray:
     """Kettle coming to the boil, then whistling. Boiling: vapour bubbles collapse on the hot element (a
-    dense crackling rumble), then rise and burst as the water rolls (Minnaert bubbles, 2-8 mm). The whistle is
-    a hole tone: steam jets through two orifices and the vortex shed by the first drives the cavity between
+    crackling rumble), then rise and burst as the water rolls (Minnaert bubbles, 2-8 mm). The whistle is a
+    hole tone: steam jets through two orifices and the vortex shed by the first drives the cavity between
     them, so its pitch rises with the steam speed (Strouhal number constant): as the steam builds the tone
-    glides up from ~0.7-0.9 kHz towards 1.8-2.4 kHz and grows louder, breathy, wavering a little with the
-    turbulence."""
+    glides up from ~0.85-1 kHz towards 1.5-1.8 kHz and grows louder. The two orifices sound a second tone
+    15-25 Hz apart (a beating warble), the turbulent jet makes the level flutter and adds breath noise; the
+    boil goes on quietly under it."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
-    t_on = rng.uniform(0.2, 0.3) * ctx.seconds  # the whistle starts sounding
-    tau = rng.uniform(0.35, 0.5) * ctx.seconds
-    f0 = rng.uniform(1000, 1300) * p.pitch
-    f1 = rng.uniform(1800, 2400) * p.pitch
+    t_on = rng.uniform(0.15, 0.25) * ctx.seconds  # the whistle starts sounding
+    tau = rng.uniform(0.3, 0.45) * ctx.seconds
+    f0 = rng.uniform(850, 1000) * p.pitch
+    f1 = rng.uniform(1500, 1800) * p.pitch
     rise = 1 - np.exp(-np.clip(t - t_on, 0, None) / tau)
     f = f0 + (f1 - f0) * rise / (1 - np.exp(-(ctx.seconds - t_on) / tau))
     f *= 1 + 0.004 * (_slow_curve(ctx, t, 8.0, 1.0) - 1)  # turbulence wavers the tone
-    amp = np.clip((t - t_on) / 0.6, 0, 1) ** 2 * (0.5 + 0.5 * rise)
-    tone = _osc(ctx, f, (1.0, 0.08, 0.03))
-    breath = _bandpass(rng.standard_normal(ctx.n), 0.8 * f.mean(), 1.25 * f.mean(), sr, order=1)
-    whistle = amp * (tone + 0.25 * _nz(breath) * (0.5 + 0.5 * rise))
+    flutter = 1 + 0.3 * (_slow_curve(ctx, t, 15.0, 1.0) - 1)
+    amp = np.clip((t - t_on) / 0.6, 0, 1) ** 2 * (0.5 + 0.5 * rise) * flutter
+    tone = _osc(ctx, f, (1.0, 0.08, 0.03)) + 0.8 * _osc(ctx, f + rng.uniform(15, 25), (1.0,))
+    breath = _bandpass(rng.standard_normal(ctx.n), 0.85 * f1, 1.15 * f1, sr, order=1)
+    whistle = amp * (tone + 0.3 * _nz(breath))
     heat = np.clip(t / ctx.seconds + 0.4, 0, 1)
     collapse = _bandpass(rng.standard_normal(ctx.n), 100, 1200, sr) * (1 + 0.8 * np.abs(_bandpass(
         rng.standard_normal(ctx.n), 5, 40, sr)))
     rolling = _bubbles(ctx, 300, 0.002, 0.008, heat)
     boil = 0.6 * _nz(collapse) * heat + _nz(rolling)
-    steam = _bandpass(rng.standard_normal(ctx.n), 2000, 10000, sr) * amp
-    return 0.6 * boil + 1.0 * _nz(whistle) + 0.3 * _nz(steam)
+    return 0.12 * _nz(boil) + _nz(whistle)
 
 
 def m_typewriter(ctx: Ctx) -> np.ndarray:
@@ -515,7 +537,7 @@ def m_tap(ctx: Ctx) -> np.ndarray:
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
     flow = np.clip(_slow_curve(ctx, t, 2.0, 0.15), 0.5, None)
-    bubbles = _bubbles(ctx, 700 * p.density, 0.0008 / p.pitch, 0.005 / p.pitch, np.clip(flow - 0.3, 0, 1), bins=12)
+    bubbles = _bubbles(ctx, 700 * p.density, 0.0008 / p.pitch, 0.005 / p.pitch, np.clip(flow - 0.3, 0, 1))
     splash = _bandpass(rng.standard_normal(ctx.n), 500, 8000 + 4000 * p.brightness, sr)
     splash *= 1 + 0.6 * np.abs(_bandpass(rng.standard_normal(ctx.n), 8, 60, sr)) / 0.1 * 0.1
     basin = _bandpass(rng.standard_normal(ctx.n), 150, 600, sr)
@@ -566,44 +588,46 @@ def m_saw(ctx: Ctx) -> np.ndarray:
 
 
 def m_hammer(ctx: Ctx) -> np.ndarray:
-    """Hammering a nail into a board: blows about 1.5-2 a second, in runs of 4-8 (one nail) with a pause for
-    the next nail. A blow is steel on steel (a contact of ~0.1 ms): the nail's free length rings (a bending
-    mode at a few kHz, rising as the nail goes in and its free length shortens, f ~ 1/L^2), the hammer head
-    clinks, and the board thumps (wood modes); the last blow of a run sets the nail flush: head on wood, a
-    dull thud."""
-    p, rng = ctx.p, ctx.rng
+    """Hammering nails into a board in a workshop: blows about 1.5-2 a second, in runs of 4-8 (one nail) with a
+    pause for the next nail. A blow is steel on steel (a contact of ~0.1 ms): the nail clinks (a bending mode
+    at a few kHz, rising as the nail goes in and its free length shortens, f ~ 1/L^2) and the board, too damped
+    to ring as a tone, knocks (a noisy 150-1500 Hz burst dying in ~15 ms); the last blow of a run sets the
+    nail flush: head on wood, a duller knock and no clink. The room's reverberation follows each blow."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
     out = np.zeros(ctx.n)
     steel = replace(MATERIALS["metal"], t60=0.04, contact_ms=0.1, noise=0.3)
-    board = replace(MATERIALS["wood"], t60=0.1)
+    m = int(0.08 * sr)
+    k = np.arange(m) / sr
     t = rng.uniform(0.1, 0.4)
     while t < ctx.seconds - 0.1:
         blows = int(rng.integers(4, 9))
         length = 1.0
-        f_board = rng.uniform(150, 300)
         for b in range(blows):
             last = b == blows - 1
-            f_nail = rng.uniform(1800, 2600) * p.pitch / length**2
             a = rng.uniform(0.7, 1.0)
+            knock = _bandpass(rng.standard_normal(m), 150 * p.pitch, (900 if last else 1500) * p.pitch, sr)
+            knock *= np.exp(-k / (0.02 if last else 0.015))
+            _place(ctx, out, knock / (np.abs(knock).max() + 1e-12), t, a)
             if not last:
-                _place(ctx, out, _strike_ir(ctx, steel, min(f_nail, 9000)), t, 0.25 * a)
-            _place(ctx, out, _strike_ir(ctx, board, f_board), t, a * (1.4 if last else 1.0))
+                clink = _strike_ir(ctx, steel, min(rng.uniform(1800, 2600) * p.pitch / length**2, 9000))
+                _place(ctx, out, clink / (np.abs(clink).max() + 1e-12), t, 0.5 * a)
             length = max(length - rng.uniform(0.1, 0.18), 0.35)
             t += rng.uniform(0.45, 0.65) / p.density ** 0.5
             if t > ctx.seconds - 0.1:
                 break
         t += rng.uniform(0.8, 1.5)
-    return out
+    return _room(ctx, out, rng.uniform(0.4, 0.6), 0.5)
 
 
 def m_drill(ctx: Ctx) -> np.ndarray:
-    """Electric drill: a universal motor (rotation 250-400 Hz, whining with many harmonics) geared down
-    through a planetary gearbox (a gear-mesh tone several times the motor rate) to the chuck. The trigger is
-    pulled for 1-2 s at a time: the motor spins up in ~0.15 s and coasts down when released; when the bit
-    bites into the material the load drops the speed by 20-30 % and the cutting chatters (noise modulated at
-    the chuck's turn)."""
+    """Electric drill: a universal motor at 21-30 000 rpm (rotation 350-500 Hz, whining with its harmonics)
+    with a cooling fan on its shaft blowing air through the vents (broadband rush, 1-9 kHz, growing with the
+    square of the speed). The trigger is pulled for 1-2 s at a time: the motor spins up in ~50 ms and coasts
+    down when released; when the bit bites into the material the load drops the speed by ~15 % and the cutting
+    chatters (noise modulated at the chuck's turn, the gearbox dividing the motor's speed by ~12)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
-    f_rot = rng.uniform(250, 400) * p.pitch ** 0.5
+    f_rot = rng.uniform(350, 500) * p.pitch ** 0.5
     segs, s = [], rng.uniform(0.05, 0.3)
     while s < ctx.seconds - 0.3:
         d = rng.uniform(1.0, 2.2)
@@ -612,14 +636,13 @@ def m_drill(ctx: Ctx) -> np.ndarray:
     on = _segments_env(ctx, segs, 0.05, 0.25)
     bite = _segments_env(ctx, [(a + 0.3, max(d - 0.5, 0.1)) for a, d in segs], 0.1, 0.1)
     bite *= np.clip(_slow_curve(ctx, t, 4.0, 0.3), 0, None)
-    rpm = f_rot * np.clip(on * 4, 0, 1) * (1 - 0.1 * bite) + 1.0
-    motor = _osc(ctx, rpm, [1 / k ** 0.8 for k in range(1, 20)])
-    mesh = _osc(ctx, rpm * rng.uniform(3.0, 5.0), (1.0, 0.4, 0.2))
+    rpm = f_rot * np.clip(on * 4, 0, 1) * (1 - 0.15 * bite) + 1.0
+    motor = _osc(ctx, rpm, [1 / k ** 1.2 for k in range(1, 16)])
+    fan = _bandpass(rng.standard_normal(ctx.n), 1000, 9000, sr) * (rpm / f_rot) ** 2
     chuck = rpm / rng.uniform(10, 15)
     chatter = _bandpass(rng.standard_normal(ctx.n), 1500, 8000, sr) * bite * (1 + 0.7 * np.sin(
         2 * np.pi * np.cumsum(chuck) / sr))
-    brush = _bandpass(rng.standard_normal(ctx.n), 3000, 10000, sr) * on
-    return (_nz(motor) + 0.4 * _nz(mesh) + 0.15 * _nz(brush)) * on + 0.6 * _nz(chatter)
+    return (_nz(fan) + 0.45 * _nz(motor)) * on + 0.6 * _nz(chatter)
 
 
 # ----------------------------------------------------------------------------------------------
