@@ -561,12 +561,12 @@ def m_elephant(ctx: Ctx) -> np.ndarray:
     while t < ctx.seconds - 0.1 and not rumble_only:
         dur = rng.uniform(1.0, 2.0)
         m = _secs(ctx, dur)
-        f = rng.uniform(330, 480) * p.pitch
+        f = rng.uniform(380, 550) * p.pitch
         f0 = f * _contour(m, ((0, 0.75), (0.08, 1.08), (0.7, 1.0), (1, 0.8))) * (1 + 0.02 * _smooth_noise(ctx, m, 8))
         env = _env(m, sr, 0.05, 0.35) * _contour(m, ((0, 0.7), (0.15, 1.0), (1, 0.8)))
         form = ((550, 300, 0.7), (1150, 350, 1.0), (1900, 400, 0.9), (2800, 500, 0.6), (3800, 700, 0.35))
-        call = _voice(ctx, f0, env, form, oq=0.2, jitter=0.05, shimmer=0.3, sub=0.5, rough=0.6,
-                      rough_hz=rng.uniform(60, 100), noise=0.5, nfft=1024)
+        call = _voice(ctx, f0, env, form, oq=0.25, jitter=0.03, shimmer=0.2, sub=0.35, rough=0.4,
+                      rough_hz=rng.uniform(30, 60), noise=0.3, nfft=1024)
         _place(ctx, out, call, t, 1.0)
         t += dur + rng.uniform(1.2, 3.0) / p.density
     # the rumble: infrasonic f0 whose harmonics reach 100-300 Hz
@@ -940,9 +940,12 @@ def m_hiss(ctx: Ctx) -> np.ndarray:
         dur = rng.uniform(0.5, 1.0) if cat else rng.uniform(0.7, 1.6)
         m = _secs(ctx, dur)
         x = rng.standard_normal(m)
-        lo, hi = (1000, 8000) if cat else (3000, 9000)
+        lo, hi = (1000, 8000) if cat else (2000, 9000)
         x = _bandpass(x, lo * p.pitch ** 0.5, hi, sr, order=2)
-        env = _env(m, sr, 0.01 if cat else 0.08, 0.3 if cat else 0.3) * (1 + 0.25 * _smooth_noise(ctx, m, 12))
+        # the air rushes through the glottis and the mouth cavity, which give the hiss broad resonances
+        x = _formant_filter(ctx, x, ((2800, 1200, 1.0), (5500, 1800, 0.8)), nfft=1024, floor=0.15, parallel=True,
+                            wander=0.15)
+        env = _env(m, sr, 0.03 if cat else 0.08, 0.3 if cat else 0.3) * (1 + 0.25 * _smooth_noise(ctx, m, 12))
         if cat:
             env *= _contour(m, ((0, 1.0), (0.1, 1.0), (0.2, 0.6), (1, 0.5)))
         _place(ctx, out, x * env, t, rng.uniform(0.8, 1.0))
@@ -984,8 +987,8 @@ def _hoof_ir(ctx: Ctx, hard: float) -> np.ndarray:
     rng, sr = ctx.rng, ctx.sr
     m = int(0.12 * sr)
     k = np.arange(m) / sr
-    lo = rng.uniform(250, 500)
-    knock = _bandpass(rng.standard_normal(m), lo, lo * rng.uniform(4, 7), sr) * np.exp(-k / rng.uniform(0.008, 0.02))
+    lo = rng.uniform(150, 300)
+    knock = _bandpass(rng.standard_normal(m), lo, lo * rng.uniform(3, 5), sr) * np.exp(-k / rng.uniform(0.015, 0.03))
     lag = int(rng.uniform(0.01, 0.025) * sr)  # heel then toe: the hoof rolls over
     knock[lag:] += rng.uniform(0.3, 0.7) * knock[: m - lag].copy()
     click = _highpass(rng.standard_normal(m), 1500, sr) * np.exp(-k / 0.002)
