@@ -209,10 +209,10 @@ def m_hair_dryer(ctx: Ctx) -> np.ndarray:
 
 
 def m_blender(ctx: Ctx) -> np.ndarray:
-    """Blender: a universal motor at 18-27 000 rpm (300-450 Hz, harsh whine of many harmonics, the jar
-    resonating) whose speed dips whenever the blades bite into the contents (load, the dips come
-    irregularly several times a second); ice or fruit chunks knock against the jar walls; the liquid
-    churns (noise with gurgling modulation). "pulse" runs it in short bursts."""
+    """Blender: a universal motor at 18-27 000 rpm (300-450 Hz, whining with its harmonics) whose speed dips
+    whenever the blades bite into the contents (load, irregularly several times a second); its cooling fan
+    blows air through the base (broadband rush, 1-9 kHz); the liquid churns (noise swelling with the load) and
+    ice or fruit chunks knock against the jar walls. "pulse" runs it in short bursts."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
     f_rot = rng.uniform(300, 450) * p.pitch ** 0.5
@@ -228,14 +228,14 @@ def m_blender(ctx: Ctx) -> np.ndarray:
         on = _segments_env(ctx, [(0.05, ctx.seconds)], 0.4, 0.05)
     load = np.clip(_slow_curve(ctx, t, 6.0, 1.0) - 1, 0, None)  # the blades biting: speed dips
     rpm = f_rot * (0.35 + 0.65 * on) * (1 - 0.12 * load)
-    motor = _osc(ctx, rpm, [1 / k ** 0.9 for k in range(1, 24)])
-    jar = _bandpass(motor, 800, 3500, sr)
+    motor = _osc(ctx, rpm, [1 / k ** 1.2 for k in range(1, 24)])
+    fan = _bandpass(rng.standard_normal(ctx.n), 1000, 9000, sr) * (rpm / f_rot) ** 2
     churn = _bandpass(rng.standard_normal(ctx.n), 200, 5000, sr) * (0.5 + load)
     chunks = np.zeros(ctx.n)
     knock = _strike_ir(ctx, replace(MATERIALS["glass"], t60=0.08), rng.uniform(900, 1400))
     for tk in rng.uniform(0, ctx.seconds, int(rng.integers(15, 40) * ctx.seconds / 5)):
         _place(ctx, chunks, knock, tk, rng.uniform(0.2, 1.0))
-    return (_nz(motor) + 0.5 * _nz(jar) + 0.6 * _nz(churn) + 0.25 * _nz(chunks)) * on
+    return (_nz(fan) + 0.45 * _nz(motor) + 0.6 * _nz(churn) + 0.2 * _nz(chunks)) * on
 
 
 def m_washing_machine(ctx: Ctx) -> np.ndarray:
@@ -385,7 +385,7 @@ def m_clock(ctx: Ctx) -> np.ndarray:
         while t < ctx.seconds - 0.2:
             _place(ctx, out, gong, t, 1.2)
             t += 1.4
-    return out
+    return _room(ctx, out, 0.2, 0.0, -35.0)  # the quiet room it ticks in
 
 
 def m_doorbell(ctx: Ctx) -> np.ndarray:
@@ -502,7 +502,7 @@ def m_shutter(ctx: Ctx) -> np.ndarray:
                 whir = (whir + 0.5 * _bandpass(rng.standard_normal(m), 1000, 5000, sr)) * np.sin(np.pi * tt / 0.3)
                 _place(ctx, out, 0.2 * whir, ts + 0.15, 1.0)
         t += burst / 6 + rng.uniform(0.8, 2.0)
-    return out
+    return _room(ctx, out, rng.uniform(0.25, 0.35), 0.2, -40.0)
 
 
 def m_flush(ctx: Ctx) -> np.ndarray:
