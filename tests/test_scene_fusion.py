@@ -233,3 +233,32 @@ def _save(tmp_path, name, arr):
     p = tmp_path / name
     Image.fromarray(arr).save(p)
     return p
+
+
+def test_plain_background_needs_the_classifier_to_back_the_detector():
+    """SSD calls a hen drawn on white 'kite' 0.96; the crop's classifier sees birds (no single kind
+    sure enough, but birds together are): on a plain background the bird wins, on a photo the box
+    keeps the detector's class."""
+    box = (0.2, 0.3, 0.8, 0.8)
+    classes = [(80, "black grouse", 0.2), (93, "hornbill", 0.1), (23, "vulture", 0.05), (917, "comic book", 0.05)]
+    region = Region(box, classes, Detection("kite", 0.96, box))
+    [n] = name_region(region, plain=True)
+    assert n.entry.name == "bird" and n.named_by == "classifier" and n.detector_label == "coco:kite"
+    assert n.confidence == pytest.approx(0.35)
+    [n] = name_region(region, plain=False)
+    assert n.entry.name == "kite" and n.named_by == "detector"
+    # a detector class the crop supports stays on a plain background too
+    [n] = name_region(Region(box, [(HUSKY, "husky", 0.15)], Detection("dog", 0.9, box)), plain=True)
+    assert n.entry.source == "dog"
+
+
+def test_letterbox_pads_elongated_pictures_with_their_background():
+    from server.scene.detect import letterbox
+
+    tall = np.full((300, 100, 3), 250, np.uint8)
+    tall[100:200, 30:70] = 0
+    sq = letterbox(tall)
+    assert sq.shape == (300, 300, 3) and (sq[:, :100] == 250).all() and (sq[:, 100:200] == tall).all()
+    photo = np.zeros((300, 400, 3), np.uint8)  # 4:3 is left alone
+    assert letterbox(photo) is photo
+    assert letterbox(photo, margin=0.1).shape == (360, 480, 3)

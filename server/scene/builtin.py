@@ -32,6 +32,7 @@ SPECIALISE_MIN = 0.25  # classifier mass on a kind the detector's class covers: 
 NAME_MIN = 0.3  # ...and its top class is named (a husky) when at least this sure, otherwise the kind (dog)
 CORRECT_MIN = 0.5  # classifier mass on another sounding kind: it overrules the detector (lion, not dog)
 REGION_MIN = 0.3  # a foreground blob with no detector box is named when the classifier is this sure
+SUPPORT_MIN = 0.1  # on a plain background a detector class needs this much classifier mass on its kinds
 WHOLE_MIN = 0.15  # whole-picture classifier: the top kind becomes a source when nothing else was found
 WHOLE_MORE = 0.3  # ...further kinds (and any kind beside detected objects) need this much
 WHOLE_EXTRA = 0.4  # whole-picture kind added next to detected objects that missed it
@@ -39,6 +40,7 @@ AMBIENCE_MIN = 0.2  # a classifier ambience (seashore, volcano, restaurant) beco
 FILL = 0.5  # a box covering this share of the picture fills it (a close-up, a cut-out)
 CROWD = 4  # this many persons or more become one crowd source plus the two most prominent persons
 MAX_SOURCES = 8
+KEEP_TOP, KEEP_P = 100, 0.002  # classifier classes kept per picture or box
 MAX_REGIONS = 8  # boxes classified per picture (detections first, then foreground blobs)
 GUARD_MODES = ("flag", "drop", "off")
 # detector classes that hold or carry other things: a confident classifier label on their box adds
@@ -112,11 +114,14 @@ def gather_evidence(rgb: np.ndarray, *, detector: str = "builtin", classifier: b
     regions: list[Region] = []
     if classifier:
         from .detect import classify, classify_box
-        from .regions import foreground_boxes
+        from .regions import foreground_boxes, plain_border
 
-        classes = classify(rgb, top=5)
+        plain = plain_border(rgb)
+        # every class above KEEP_P is kept, so a kind split over many classes (118 dog breeds, dozens of
+        # birds) is judged by its whole probability, not by the few of its classes in a top 5
+        classes = classify(rgb, top=KEEP_TOP, min_p=KEEP_P, pad=plain)
         for d in dets[:MAX_REGIONS]:
-            regions.append(Region(d.box, classify_box(rgb, d.box), d))
+            regions.append(Region(d.box, classify_box(rgb, d.box, top=KEEP_TOP, min_p=KEEP_P, pad=plain), d))
         for box in foreground_boxes(rgb, exclude=[d.box for d in dets]):
             if len(regions) >= MAX_REGIONS:
                 break
@@ -125,7 +130,8 @@ def gather_evidence(rgb: np.ndarray, *, detector: str = "builtin", classifier: b
             if any(_iou(box, d.box) > 0.4 or (overlap_of_smaller(box, d.box) > 0.7 and _box_area(box) < 2 * d.area)
                    for d in dets):
                 continue  # a detector box already covers this object
-            regions.append(Region(box, classify_box(rgb, box, context=0.08), None))
+            regions.append(Region(box, classify_box(rgb, box, context=0.08, top=KEEP_TOP, min_p=KEEP_P, pad=plain),
+                                  None))
     return Evidence(dets, classes, measure(rgb), regions)
 
 
@@ -198,7 +204,46 @@ def _from_classifier(key: str, mass: float, entry: SoundEntry, best_p: float, by
                  det.score if det is not None else None)
 
 
-def name_region(region: Region) -> list[Named]:
+def best_family(masses: dict[str, tuple[float, SoundEntry, float]]) -> tuple[float, SoundEntry, str] | None:
+    """The COCO class whose kinds (its own and the ones it covers) hold the most classifier mass:
+    (mass, that class's entry, label of the best class in it). "A bird, not sure which" is still a bird."""
+    from ..vocab import vocabulary
+
+    voc = vocabulary()
+    best = None
+    for lab, ref in voc.coco.items():
+        if ref.silent or ref.source is None:
+            continue
+        kinds = {ref.source, *ref.covers}
+        inside = [v for k, v in masses.items() if k in kinds]
+        if len(inside) < 2:
+            continue  # one kind alone is judged as that kind
+        m = sum(v[0] for v in inside)
+        if best is None or m > best[0]:
+            top = max(inside, key=lambda v: v[2])
+            entry = sound_for_label(lab)
+            if entry is not None:
+                best = (m, entry, top[1].label)
+    return best
+
+
+def _classifier_only(masses: dict[str, tuple[float, SoundEntry, float]], minimum: float, box=None,
+                     det: Detection | None = None) -> list[Named]:
+    """Name a region from the classifier alone: its best kind, or else its best family, if sure enough."""
+    if masses:
+        key, (m, e, bp) = max(masses.items(), key=lambda kv: kv[1][0])
+        if m >= minimum and not e.ambience:
+            return [_from_classifier(key, m, e, bp, "classifier", box, det)]
+    fam = best_family(masses)
+    if fam is not None and fam[0] >= minimum:
+        m, entry, label = fam
+        return [Named(entry, round(m, 4), "classifier", label, round(m, 4), box,
+                      f"coco:{canonical_label(det.label)}" if det is not None else None,
+                      det.score if det is not None else None)]
+    return []
+
+
+def name_region(region: Region, plain: bool = False) -> list[Named]:
     """Name one box from the detector's class and the classifier's view of the crop.
 
     A classifier kind that the detector's class covers (a husky for 'dog', an owl for 'bird') names
@@ -209,12 +254,7 @@ def name_region(region: Region) -> list[Named]:
     d = region.detection
     masses = kind_masses(region.classes)
     if d is None:
-        if not masses:
-            return []
-        key, (m, e, bp) = max(masses.items(), key=lambda kv: kv[1][0])
-        if m < REGION_MIN:
-            return []
-        return [_from_classifier(key, m, e, bp, "classifier", region.box)]
+        return _classifier_only(masses, REGION_MIN, region.box)
     det_entry = sound_for_label(d.label)
     coco = canonical_label(d.label)
     accepted = set()
@@ -224,6 +264,10 @@ def name_region(region: Region) -> list[Named]:
         ref = vocabulary().coco.get(coco)
         accepted = {det_entry.source, *(ref.covers if ref else ())}
     inside = {k: v for k, v in masses.items() if k in accepted}
+    if plain and region.classes and det_entry is not None and sum(v[0] for v in inside.values()) < SUPPORT_MIN:
+        # a cut-out on a plain background is outside the detector's photographs (it calls things
+        # floating on white 'kite' or 'airplane'): without the classifier's support its class does not count
+        return _classifier_only(masses, REGION_MIN, region.box, d)
     outside = {k: v for k, v in masses.items() if k not in accepted and not v[1].ambience}
     best_in = max(inside.items(), key=lambda kv: kv[1][0]) if inside else None
     best_out = max(outside.items(), key=lambda kv: kv[1][0]) if outside else None
@@ -242,9 +286,8 @@ def name_region(region: Region) -> list[Named]:
             out.append(_from_classifier(key, m, e, bp, "detector+classifier", d.box, d, confidence=conf))
         else:
             out.append(Named(det_entry, d.score, "detector", det_entry.label, d.score, d.box))
-    elif best_out is not None and best_out[1][0] >= REGION_MIN:
-        key, (m, e, bp) = best_out
-        return [_from_classifier(key, m, e, bp, "classifier", d.box, d)]
+    else:
+        return _classifier_only(outside, REGION_MIN, d.box, d)
     if host and best_out is not None and best_out[1][0] >= CORRECT_MIN:
         key, (m, e, bp) = best_out
         out.append(_from_classifier(key, m, e, bp, "classifier", d.box))
@@ -292,8 +335,9 @@ def name_objects(ev: Evidence) -> list[Named]:
     """Every sound-making object the evidence names: regions first, then the whole picture."""
     named: list[Named] = []
     regions = ev.regions or [Region(d.box, [], d) for d in ev.detections]
+    plain = bool(ev.cues is not None and ev.cues.plain)
     for r in regions:
-        named += name_region(r)
+        named += name_region(r, plain)
     named = dedupe(named)
     whole = kind_masses(ev.classes)
     fills = any(_box_area(r.box) >= FILL for r in regions) and len(regions) == 1
@@ -305,6 +349,10 @@ def name_objects(ev: Evidence) -> list[Named]:
                 continue
             named.append(_from_classifier(key, m, e, bp, "classifier"))
             present.add(key)
+        if not named:
+            fam = best_family(whole)
+            if fam is not None and fam[0] >= WHOLE_MIN:
+                named.append(Named(fam[1], round(fam[0], 4), "classifier", fam[2], round(fam[0], 4)))
     else:
         for key, (m, e, bp) in ranked:
             if key not in present and m >= WHOLE_EXTRA:

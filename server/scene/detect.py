@@ -151,15 +151,44 @@ def _classifier():
     return interp, labels
 
 
-def classify(rgb: np.ndarray, top: int = 5) -> list[tuple[int, str, float]]:
-    """Top ImageNet classes as (index, label, probability)."""
+SQUARE_ASPECT = 4 / 3  # pictures more elongated than this are padded to a square before classifying
+
+
+def letterbox(rgb: np.ndarray, margin: float = 0.0, colour: np.ndarray | None = None) -> np.ndarray:
+    """Pad a picture to a square (when more elongated than 4:3) and by ``margin`` of its size on each
+    side, with ``colour`` (default: the median of its border), so resizing to the classifier's square
+    input does not squash the object and an object touching the edges gets some background around it."""
+    h, w = rgb.shape[:2]
+    side_h, side_w = h, w
+    if max(h, w) > SQUARE_ASPECT * min(h, w):
+        side_h = side_w = max(h, w)
+    side_h, side_w = int(round(side_h * (1 + 2 * margin))), int(round(side_w * (1 + 2 * margin)))
+    if (side_h, side_w) == (h, w):
+        return rgb
+    if colour is None:
+        border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+        colour = np.median(border, axis=0)
+    out = np.empty((side_h, side_w, 3), np.uint8)
+    out[...] = np.asarray(colour, dtype=np.uint8)
+    y0, x0 = (side_h - h) // 2, (side_w - w) // 2
+    out[y0:y0 + h, x0:x0 + w] = rgb
+    return out
+
+
+def classify(rgb: np.ndarray, top: int = 5, margin: float = 0.0, min_p: float = 0.0,
+             pad: bool = False) -> list[tuple[int, str, float]]:
+    """Top ImageNet classes as (index, label, probability), at most ``top`` of them and none below
+    ``min_p`` (the first is always given). With ``pad`` (a cut-out on a plain background) the picture
+    is letterboxed with its background colour first (:func:`letterbox`); a photograph is resized as
+    it is (a flat band around a photo would be a feature the classifier never saw)."""
     from PIL import Image
 
     interp, labels = _classifier()
     inp = interp.get_input_details()[0]
     outd = interp.get_output_details()[0]
     h, w = int(inp["shape"][1]), int(inp["shape"][2])
-    x = np.asarray(Image.fromarray(rgb).resize((w, h), Image.BILINEAR), dtype=np.uint8)[None]
+    sq = letterbox(rgb, margin) if pad else rgb
+    x = np.asarray(Image.fromarray(sq).resize((w, h), Image.BILINEAR), dtype=np.uint8)[None]
     interp.set_tensor(inp["index"], x)
     interp.invoke()
     y = interp.get_tensor(outd["index"])[0].astype(np.float64)
@@ -167,6 +196,7 @@ def classify(rgb: np.ndarray, top: int = 5) -> list[tuple[int, str, float]]:
     if scale:
         y = (y - zero) * scale
     idx = np.argsort(y)[::-1][:top]
+    idx = [i for k, i in enumerate(idx) if k == 0 or y[i] >= min_p]
     return [(int(i), labels[i] if i < len(labels) else str(i), float(y[i])) for i in idx]
 
 
@@ -188,12 +218,12 @@ def crop_box(rgb: np.ndarray, box: tuple[float, float, float, float], context: f
 
 
 def classify_box(rgb: np.ndarray, box: tuple[float, float, float, float], top: int = 5,
-                 context: float = CROP_CONTEXT) -> list[tuple[int, str, float]]:
+                 context: float = CROP_CONTEXT, min_p: float = 0.0, pad: bool = False) -> list[tuple[int, str, float]]:
     """Top ImageNet classes of one box, cropped with ``context`` around it."""
     crop = crop_box(rgb, box, context)
     if crop.shape[0] < 4 or crop.shape[1] < 4:
         return []
-    return classify(np.ascontiguousarray(crop), top=top)
+    return classify(np.ascontiguousarray(crop), top=top, min_p=min_p, pad=pad)
 
 
 # ---- YOLO (Ultralytics) ---------------------------------------------------------------------------------
