@@ -107,6 +107,13 @@ REGISTERS: tuple[tuple[int, int, int, int], ...] = (
 _DEFAULT_STYLE = ("struck", "struck", "sustained", "plucked", "plucked", "sustained", "sustained", "sustained",
                   "sustained", "sustained", "sustained", "sustained", "sustained", "plucked", "struck", "struck")
 
+# programs that play chords under a sustained melody (organs, accordion, harmonium, bandoneon)
+CHORD_PROGRAMS = frozenset({16, 17, 18, 19, 20, 21, 23})
+# programs played with vibrato (the modulation wheel, CC 1: FluidSynth's default modulator turns it into a
+# vibrato of up to 50 cents, here ~20): bowed strings, brass, reeds, pipes
+VIBRATO_PROGRAMS = frozenset(range(40, 45)) | frozenset(range(56, 80)) | {110}
+VIBRATO_CC1 = 50
+
 # play-method stems -> phrase style
 STYLE_WORDS: dict[str, tuple[str, ...]] = {
     "rolled": ("roll", "tremolo", "drumroll", "trill"),
@@ -227,16 +234,23 @@ def phrase(desc: SourceDescription, seconds: float, rng: np.random.Generator) ->
         return None, _drum_phrase(drums, style, end, rng)
     lo, hi = register(program)
     root = int(rng.integers(lo, lo + 12))
-    keys = _scale_keys(lo, hi, root, "major" if rng.random() < 0.6 else "minor")
+    mode = "major" if rng.random() < 0.6 else "minor"
+    keys = _scale_keys(lo, hi, root, mode)
     mid = len(keys) // 2
     notes: list[Note] = []
     t = _q(rng.uniform(0.05, 0.15))
+    chords = program in CHORD_PROGRAMS
     if style == "sustained":  # legato: each note starts as the previous one ends (a slight overlap)
         i = mid + int(rng.integers(-2, 3))
         while t < end - 0.4:
             dur = _q(rng.choice([0.6, 0.8, 1.0, 1.2]))
             dur = min(dur, _q(end - t))
-            notes.append(Note(keys[i], int(rng.integers(80, 105)), t, _q(dur + 0.03)))
+            vel = int(rng.integers(80, 105))
+            notes.append(Note(keys[i], vel, t, _q(dur + 0.03)))
+            if chords:  # organs and free reeds play the melody over its triad below (a third and a fifth down)
+                for below in ((3 if mode == "minor" else 4) + 5, 12):
+                    if keys[i] - below >= lo - 12:
+                        notes.append(Note(keys[i] - below, vel - 15, t, _q(dur + 0.03)))
             t = _q(t + dur)
             i = int(np.clip(i + rng.choice([-2, -1, 1, 1, 2]), 0, len(keys) - 1))
     elif style == "plucked":  # arpeggios up and down a chord of the scale, each note left to ring
@@ -398,6 +412,8 @@ def _render(src, program: int | None, notes: list[Note], frames: int, sample_rat
     if program is not None:
         src.apply(Event(0.0, CONTROL, ch, 0, 0))
         src.apply(Event(0.0, PROGRAM, ch, int(program), 0))
+        if program in VIBRATO_PROGRAMS:
+            src.apply(Event(0.0, CONTROL, ch, 1, VIBRATO_CC1))
     src.render(out, [(f, e) for f, _, e in events])
     return out[:, :frames]
 
@@ -416,6 +432,8 @@ def phrase_midi(program: int | None, notes: list[Note], path: str | os.PathLike[
     track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=TEMPO_US, time=0)])
     if program is not None:
         track.append(mido.Message("program_change", channel=ch, program=int(program), time=0))
+        if program in VIBRATO_PROGRAMS:
+            track.append(mido.Message("control_change", channel=ch, control=1, value=VIBRATO_CC1, time=0))
     now = 0
     for tick, _, msg in msgs:
         track.append(msg.copy(time=tick - now))
