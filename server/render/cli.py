@@ -99,7 +99,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     for t in song.tracks:
         chans = ",".join(str(c + 1) for c in t.channels) or "-"
         prog = "-" if t.program is None else str(t.program)
-        print(f"{t.index:>2}  {t.name[:14]:<14} {chans:<10} {prog:>7} {t.note_count:>5} {t.range_names:<9} "
+        print(f"{t.index:>2}  {(t.name or '-')[:14]:<14} {chans:<10} {prog:>7} {t.note_count:>5} {t.range_names:<9} "
               f"{t.polyphony:>4}  {t.role}")
     print()
     print("channels:")

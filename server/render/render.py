@@ -300,7 +300,7 @@ def render_song_to_file(
 ) -> RenderResult:
     """Render ``song`` to a WAV file block by block, in memory that does not grow with the song.
 
-    Blocks go straight to a temporary file beside ``out``. Peak normalisation needs the song's peak
+    Blocks (gathered in chunks of :data:`CHUNK` frames) go straight to a temporary file beside ``out``. Peak normalisation needs the song's peak
     before its first sample can be written, so it takes a second pass: the master's float output is
     streamed to a second temporary file, then read back block by block, scaled and written in the
     output format. Samples equal :func:`render_song`'s, written as :func:`~server.audio.io.write_audio`
@@ -325,7 +325,7 @@ def render_song_to_file(
     bar = _progress_bar(frames * (2 if two_pass else 1), st)
     try:
         with atomic_path(out, suffix=".wav") as tmp:
-            blocks = _blocks(song, src, frames, st, bar)
+            blocks = _chunks(_blocks(song, src, frames, st, bar))
             if two_pass:
                 fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".pass1.wav", dir=tmp.parent)
                 os.close(fd)
@@ -338,7 +338,7 @@ def render_song_to_file(
                 if peak > 0:
                     gain = normalise_gain(peak, st)
                 with _wav_writer(tmp, st.sample_rate, subtype, frames, out) as w:
-                    for y in _read_blocks(first, st.block, out):
+                    for y in _read_blocks(first, CHUNK, out):
                         _write_block(w, y * gain, out, clip=subtype != "FLOAT")
                         if bar is not None:
                             bar.update(y.shape[1] / st.sample_rate)
@@ -355,6 +355,27 @@ def render_song_to_file(
             first.unlink(missing_ok=True)
     return RenderResult(out, frames, st.sample_rate, 20 * np.log10(peak) if peak > 0 else float("-inf"),
                         20 * float(np.log10(gain)))
+
+
+CHUNK = 65536  # frames gathered per write and read back per read (512 KiB of float stereo)
+
+
+def _chunks(blocks, size: int = CHUNK):
+    """Gather the processing blocks into chunks of ``size`` frames (fewer, larger file writes); yields views
+    of one buffer, overwritten by the next chunk."""
+    buf = None
+    fill = 0
+    for y in blocks:
+        n = y.shape[1]
+        if buf is None:
+            buf = np.empty((y.shape[0], max(size, n)), dtype=np.float32)
+        if fill + n > buf.shape[1]:
+            yield buf[:, :fill]
+            fill = 0
+        buf[:, fill:fill + n] = y
+        fill += n
+    if buf is not None and fill:
+        yield buf[:, :fill]
 
 
 def _sf_errors() -> tuple[type[BaseException], ...]:
