@@ -1,12 +1,14 @@
-"""Benchmark of the instrument builder: one melodic instrument from a 10 s sound, a drum kit, a whole set.
+"""Benchmark of the instrument builder: build time for a pitched, a far-rooted, an unpitched and a
+10-minute source (keyboard, the largest role), a drum kit, and a whole set.
 
 Usage: .venv/bin/python -m bench build (or bench/bench_build.py [--repeat N])
-Writes nothing into the repository (a temporary folder); prints a Markdown table.
+Writes nothing into the repository (a temporary folder); prints a Markdown section.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -16,19 +18,32 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from scipy import signal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+SR = 48000
 
-def sounds(folder: Path) -> dict[str, Path]:
-    sr = 48000
-    t = np.arange(10 * sr) / sr
+
+def tone(f0: float, seconds: float, sr: int = SR) -> np.ndarray:
+    """A stiff-string tone (partials slightly sharp), slow decay and a 5 Hz tremolo."""
+    t = np.arange(int(seconds * sr)) / sr
+    x = sum(np.sin(2 * np.pi * k * f0 * t * (1 + 0.0004 * k * k)) / k for k in range(1, 12))
+    return 0.3 * x * np.exp(-0.4 * t) * (1 + 0.05 * np.sin(2 * np.pi * 5 * t))
+
+
+def noise(seconds: float, sr: int = SR) -> np.ndarray:
+    """Band-passed noise in slow swells (rustling grass): no stable pitch."""
+    rng = np.random.default_rng(1)
+    t = np.arange(int(seconds * sr)) / sr
+    n = signal.sosfilt(signal.butter(4, [300, 4000], "bandpass", fs=sr, output="sos"), rng.standard_normal(len(t)))
+    return 0.3 * n / np.abs(n).max() * (0.6 + 0.4 * np.sin(2 * np.pi * 0.7 * t))
+
+
+def drums(seconds: float, sr: int = SR) -> np.ndarray:
     rng = np.random.default_rng(0)
-    f0 = 233.0  # between A#3 and B3
-    tone = sum(np.sin(2 * np.pi * k * f0 * t * (1 + 0.0004 * k * k)) / k for k in range(1, 12))
-    tone = 0.3 * tone * np.exp(-0.4 * t) * (1 + 0.05 * np.sin(2 * np.pi * 5 * t))
-    drums = np.zeros(10 * sr)
-    for i in range(16):  # a bar of kick / hat / snare / hat hits, 10 s
+    out = np.zeros(int(seconds * sr))
+    for i in range(int(seconds / 0.6)):  # kick / hat / snare / hat, a hit every 0.6 s
         k = int(i * 0.6 * sr)
         n = int(0.3 * sr)
         tt = np.arange(n) / sr
@@ -38,52 +53,99 @@ def sounds(folder: Path) -> dict[str, Path]:
             hit = (rng.standard_normal(n) * 0.4 + 0.4 * np.sin(2 * np.pi * 190 * tt)) * np.exp(-tt * 18)
         else:
             hit = np.diff(rng.standard_normal(n + 1)) * 0.3 * np.exp(-tt * 60)
-        drums[k : k + n] += hit[: len(drums) - k]
-    out = {}
-    for role, audio in (("keyboard", tone), ("guitar", tone), ("bass", tone), ("drums", drums)):
-        p = folder / f"{role}.wav"
-        sf.write(str(p), audio, sr, subtype="PCM_24")
-        out[role] = p
+        out[k : k + n] += hit[: len(out) - k]
     return out
 
 
+def sounds(folder: Path) -> dict[str, Path]:
+    ten_min_sr = 44100
+    long = np.zeros(600 * ten_min_sr, dtype=np.float32)  # a 10-minute field recording starting with a tone
+    long[: 10 * ten_min_sr] = tone(233.0, 10.0, ten_min_sr)
+    rng = np.random.default_rng(2)
+    long[10 * ten_min_sr :] = 0.02 * rng.standard_normal(len(long) - 10 * ten_min_sr)
+    files = {
+        "pitched": (tone(233.0, 10.0), SR),  # between A#3 and B3
+        "far_root": (tone(47.0, 10.0), SR),  # keyboard roots up to C8: shifts of up to +78 semitones
+        "unpitched": (noise(10.0), SR),
+        "ten_minutes": (long, ten_min_sr),
+        "drums": (drums(10.0), SR),
+    }
+    out = {}
+    for name, (audio, sr) in files.items():
+        p = folder / f"{name}.wav"
+        sf.write(str(p), audio, sr, subtype="PCM_16" if name == "ten_minutes" else "PCM_24")
+        out[name] = p
+    return out
+
+
+def _time(fn, repeat: int) -> tuple[list[float], object]:
+    times, res = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        res = fn()
+        times.append(time.perf_counter() - t0)
+    return times, res
+
+
 def run(repeat: int = 2) -> str:
-    """Build each role and a set ``repeat`` times; return the Markdown section."""
+    """Build each case ``repeat`` times; return the Markdown section."""
     t0 = time.perf_counter()
     from server.build import build_instrument, build_set
+    from server.errors import InputError
 
     import_s = time.perf_counter() - t0
+    logging.getLogger("server.build").setLevel(logging.ERROR)
     rows = []
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         src = sounds(d)
-        # warm-up: librosa/numba compile caches, pedalboard load
-        build_instrument(src["bass"], "bass", name="warm", sfz_dir=d / "sfz", sf2_dir=d / "sf2")
-        for role in ("keyboard", "guitar", "bass", "drums"):
-            times = []
-            for _ in range(repeat):
-                r = build_instrument(src[role], role, name=role, sfz_dir=d / "sfz", sf2_dir=d / "sf2")
-                times.append(r.seconds)
-            inst = r.instruments[role]
-            size = r.sf2.stat().st_size / 1e6
-            rows.append((f"{role} from a 10 s sound", len(inst.zones), statistics.median(times), min(times), size))
-        times = []
-        for _ in range(repeat):
-            r = build_set(src, name="set", sfz_dir=d / "sfz", sf2_dir=d / "sf2")
-            times.append(r.seconds)
-        zones = sum(len(i.zones) for i in r.instruments.values())
-        rows.append(("set (4 roles, GM SF2)", zones, statistics.median(times), min(times), r.sf2.stat().st_size / 1e6))
+        kw = {"sfz_dir": d / "sfz", "sf2_dir": d / "sf2"}
+        build_instrument(src["pitched"], "bass", name="warm", **kw)  # librosa/numba caches, pedalboard load
+
+        def case(label, sound, role="keyboard", **opts):
+            times, res = _time(lambda: build_instrument(src[sound], role, name=sound, **kw, **opts), repeat)
+            inst = res.instruments[role]
+            pitch = inst.info.get("pitch", {})
+            root = f"{pitch['freq']:.1f} Hz ({pitch['method']})" if pitch else "-"
+            rows.append((label, len(inst.zones), root, statistics.median(times), min(times),
+                         res.sf2.stat().st_size / 1e6))
+
+        case("keyboard, pitched 10 s tone (233 Hz)", "pitched")
+        case("keyboard, 47 Hz tone (shifts up to +78 semitones)", "far_root")
+
+        def refused():
+            try:
+                build_instrument(src["unpitched"], "keyboard", name="unpitched", **kw)
+            except InputError as exc:
+                return exc
+            raise AssertionError("a noise source built a keyboard without --force-pitch")
+
+        times, _ = _time(refused, repeat)
+        rows.append(("keyboard, unpitched 10 s noise: refused", 0, "no stable pitch", statistics.median(times),
+                     min(times), 0.0))
+        case("keyboard, unpitched 10 s noise, --force-pitch (resonator)", "unpitched", force_pitch=True)
+        case("keyboard, 10-minute source (first 10 s used)", "ten_minutes")
+        case("drums, 10 s of hits (61 keys)", "drums", role="drums")
+        sset = {"keyboard": src["pitched"], "guitar": src["pitched"], "bass": src["pitched"], "drums": src["drums"]}
+        times, res = _time(lambda: build_set(sset, name="set", **kw), repeat)
+        zones = sum(len(i.zones) for i in res.instruments.values())
+        rows.append(("set: 4 roles, GM SF2", zones, "-", statistics.median(times), min(times),
+                     res.sf2.stat().st_size / 1e6))
     load = os.getloadavg()[0]
     lines = [
         "## Build: `wave build` time per instrument",
         "",
         f"{os.cpu_count()} cores, load average at the end: {load:.1f}; import of server.build: {import_s:.2f} s; "
-        f"median and best of {repeat} (`python -m bench build`).",
+        f"median and best of {repeat} in a warm process (`python -m bench build`); 48 kHz build rate, a root "
+        "every 3 semitones, 2 velocity layers.",
         "",
-        "| build | zones | median s | best s | SF2 MB |",
-        "|---|---:|---:|---:|---:|",
+        "| build | zones | root | median s | best s | SF2 MB |",
+        "|---|---:|---|---:|---:|---:|",
     ]
-    lines += [f"| {name} | {zones} | {med:.2f} | {best:.2f} | {mb:.1f} |" for name, zones, med, best, mb in rows]
+    lines += [
+        f"| {name} | {zones} | {root} | {med:.2f} | {best:.2f} | {mb:.1f} |"
+        for name, zones, root, med, best, mb in rows
+    ]
     return "\n".join(lines)
 
 
