@@ -171,3 +171,17 @@ def test_roles_are_case_insensitive(tmp_path, song, capsys):
     rc, _, err = run(["render", str(song), "-o", str(out), "--map", "CH1=Bass", "--instrument", f"BASS={GM_FONT}",
                       "--no-progress"], capsys)
     assert rc == 0, err
+
+
+def test_demo_renders_every_demo_song(tmp_path, capsys):
+    rc, stdout, err = run(["demo", "-o", str(tmp_path / "demo")], capsys)
+    assert rc == 0, err
+    outs = sorted((tmp_path / "demo").glob("*.wav"))
+    assert [p.stem for p in outs] == ["harbour_lights", "sunday_market"]
+    for p in outs:
+        x, sr = sf.read(str(p))
+        assert sr == 48000 and 20 * np.log10(np.abs(x).max()) == pytest.approx(-1.0, abs=0.01)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rc, _, err = run(["demo", "-o", str(blocker)], capsys)
+    assert rc == 1 and len(err.strip().splitlines()) == 1 and blocker.read_text() == "x"
