@@ -92,7 +92,7 @@ def _formant_filter(ctx: Ctx, x: np.ndarray, formants: Sequence[Formant], nfft: 
     fraction over the call (the tongue, jaw and lips never hold still). ``floor`` adds a flat share."""
     m = len(x)
     nfft = int(min(nfft, 2 ** int(np.log2(max(m, 64)))))
-    hop = nfft // 4
+    hop = nfft // 2  # a Hann window at 50 % overlap adds up to a constant: exact resynthesis
     _, _, spec = signal.stft(x, fs=ctx.sr, nperseg=nfft, noverlap=nfft - hop)
     frames = spec.shape[1]
     freqs = np.fft.rfftfreq(nfft, 1 / ctx.sr)[:, None]
@@ -126,9 +126,9 @@ def _outdoors(ctx: Ctx, x: np.ndarray, rt60: float = 0.4, wet: float = 0.15, flo
     ir = _lowpass(ir, 5000, sr)
     ir[: int(0.004 * sr)] = 0.0
     ir *= wet / (np.sqrt(np.sum(ir ** 2)) + 1e-12)
-    y = x + signal.fftconvolve(x, ir)[: len(x)]
+    y = x + signal.oaconvolve(x, ir)[: len(x)]
     bed = _lowpass(rng.standard_normal(len(x)), 400, sr, order=1) + 0.1 * rng.standard_normal(len(x))
-    bed *= np.clip(_slow_curve(ctx, np.arange(len(x)) / sr, 0.3, 0.3), 0.5, None)
+    bed *= np.clip(1 + 0.3 * _smooth_noise(ctx, len(x), 0.5), 0.5, None)
     return y + 10 ** (floor_db / 20) * np.abs(y).max() * bed / (np.abs(bed).max() + 1e-12)
 
 
@@ -176,6 +176,16 @@ def _wavetable(phase: np.ndarray, harmonics: Sequence[float], size: int = 2048) 
     return table[((phase % 1.0) * size).astype(np.int64) % size]
 
 
+def _start(ctx: Ctx, lo: float, hi: float) -> float:
+    """When the first call starts (s): ``lo``-``hi`` into a 5 s clip, proportionally sooner in a shorter one."""
+    return ctx.rng.uniform(lo, hi) * min(1.0, ctx.seconds / 5.0)
+
+
+def _until(ctx: Ctx, margin: float) -> float:
+    """Calls start until ``margin`` s before the end (at most 30 % of a short clip): the last may be cut."""
+    return ctx.seconds - min(margin, 0.3 * ctx.seconds)
+
+
 def _vib(m: int, sr: int, rate: float, depth: float, phase: float = 0.0) -> np.ndarray:
     return 1 + depth * np.sin(2 * np.pi * rate * np.arange(m) / sr + phase)
 
@@ -206,8 +216,8 @@ def m_bark(ctx: Ctx) -> np.ndarray:
     s = _scale(ctx, ("small", "pupp", "chihuahua", "terrier", "toy", "yap", "yip", "little"),
                ("large", "big", "mastiff", "wolfhound", "deep", "great dane", "rottweiler", "shepherd"))
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.4)
-    while t < ctx.seconds - 0.05:
+    t = _start(ctx, 0.05, 0.4)
+    while t < _until(ctx, 0.05):
         f_base = rng.uniform(420, 560) * s ** 1.6
         for _ in range(int(rng.integers(2, 6))):
             dur = rng.uniform(0.1, 0.22) / s ** 0.5
@@ -234,8 +244,8 @@ def m_howl(ctx: Ctx) -> np.ndarray:
     voices = int(rng.integers(2, 4)) if _has(ctx, "wolves", "pack", "coyotes", "chorus") else 1
     out = np.zeros(ctx.n)
     for v in range(voices):
-        t = rng.uniform(0.05, 0.5) + v * rng.uniform(0.3, 1.2)
-        while t < ctx.seconds - 0.2:
+        t = _start(ctx, 0.05, 0.5) + v * rng.uniform(0.3, 1.2)
+        while t < _until(ctx, 0.2):
             dur = rng.uniform(1.5, 3.5) if wild else rng.uniform(1.0, 2.0)
             m = _secs(ctx, dur)
             f = rng.uniform(330, 480) * (1.0 if wild else 1.35) * p.pitch * (1 + 0.15 * v)
@@ -250,7 +260,7 @@ def m_howl(ctx: Ctx) -> np.ndarray:
                     env[a:a + int(0.04 * ctx.sr)] *= 0.2
             form = (((450, 650, 700, 450), 200, 1.0), ((1000, 1200, 1150, 900), 250, 0.8), (2600, 400, 0.5),
                     (3600, 600, 0.3))
-            call = _voice(ctx, f0, env, form, oq=0.6, jitter=0.015, shimmer=0.08, sub=0.05, noise=0.2, nfft=2048,
+            call = _voice(ctx, f0, env, form, oq=0.6, jitter=0.015, shimmer=0.08, sub=0.05, noise=0.2, nfft=1024,
                           lowpass=6000)
             _place(ctx, out, call, t, rng.uniform(0.7, 1.0) / (1 + 0.5 * v))
             t += dur + rng.uniform(0.6, 1.5)
@@ -266,8 +276,8 @@ def m_growl(ctx: Ctx) -> np.ndarray:
     f_base = (rng.uniform(50, 75) if big else rng.uniform(85, 125)) * p.pitch
     fs = 0.65 if big else 1.0
     out = np.zeros(ctx.n)
-    t, exhale = rng.uniform(0.0, 0.2), True
-    while t < ctx.seconds - 0.05:
+    t, exhale = _start(ctx, 0.0, 0.2), True
+    while t < _until(ctx, 0.05):
         dur = rng.uniform(1.0, 2.4) if exhale else rng.uniform(0.35, 0.7)
         m = _secs(ctx, dur)
         f0 = f_base * (1.0 if exhale else 0.85) * _contour(m, ((0, 0.9), (0.3, 1.05), (1, 0.9)))
@@ -288,8 +298,8 @@ def m_whine(ctx: Ctx) -> np.ndarray:
     falls, repeated after short pauses, sometimes breaking into a quick upward yelp."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.5)
-    while t < ctx.seconds - 0.05:
+    t = _start(ctx, 0.05, 0.5)
+    while t < _until(ctx, 0.05):
         dur = rng.uniform(0.3, 1.0)
         m = _secs(ctx, dur)
         f = rng.uniform(700, 1200) * p.pitch
@@ -312,8 +322,8 @@ def m_meow(ctx: Ctx) -> np.ndarray:
     p, rng = ctx.p, ctx.rng
     kitten = _has(ctx, "kitten", "kitty", "small")
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.1, 0.6)
-    while t < ctx.seconds - 0.1:
+    t = _start(ctx, 0.1, 0.6)
+    while t < _until(ctx, 0.1):
         dur = rng.uniform(0.5, 1.1) * (0.7 if kitten else 1.0)
         m = _secs(ctx, dur)
         f = rng.uniform(450, 650) * (1.6 if kitten else 1.0) * p.pitch
@@ -340,7 +350,7 @@ def m_purr(ctx: Ctx) -> np.ndarray:
     rate = rng.uniform(22, 28) * float(np.clip(p.pitch, 0.8, 1.2))
     f0 = np.full(ctx.n, rate)
     env = np.zeros(ctx.n)
-    t, exhale = rng.uniform(0.0, 0.3), True
+    t, exhale = _start(ctx, 0.0, 0.3), True
     while t < ctx.seconds:
         dur = rng.uniform(1.5, 2.2) if exhale else rng.uniform(1.0, 1.6)
         i0, m = int(t * sr), _secs(ctx, dur)
@@ -370,8 +380,8 @@ def m_roar(ctx: Ctx) -> np.ndarray:
     form = (((250 * fs, 400 * fs, 450 * fs, 400 * fs), 200, 1.0), ((700 * fs, 900 * fs, 950 * fs, 800 * fs), 250, 1.3),
             (1500 * fs, 300, 1.3), (2300 * fs, 400, 1.2), (3200 * fs, 500, 1.0))
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.3)
-    while t < ctx.seconds - 0.1:
+    t = _start(ctx, 0.05, 0.3)
+    while t < _until(ctx, 0.1):
         dur = rng.uniform(1.2, 2.0)
         m = _secs(ctx, dur)
         f0 = f * _contour(m, ((0, 0.7), (0.25, 1.1), (0.6, 1.0), (1, 0.55))) * (1 + 0.05 * _smooth_noise(ctx, m, 5))
@@ -400,8 +410,8 @@ def m_moo(ctx: Ctx) -> np.ndarray:
     p, rng = ctx.p, ctx.rng
     calf, bull = _has(ctx, "calf", "calves"), _has(ctx, "bull", "ox", "bison", "buffalo")
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.5)
-    while t < ctx.seconds - 0.2:
+    t = _start(ctx, 0.05, 0.5)
+    while t < _until(ctx, 0.2):
         dur = rng.uniform(1.2, 2.5) * (0.7 if calf else 1.0)
         m = _secs(ctx, dur)
         f = rng.uniform(130, 170) * (1.6 if calf else 0.7 if bull else 1.0) * p.pitch
@@ -426,8 +436,8 @@ def m_bleat(ctx: Ctx) -> np.ndarray:
     p, rng = ctx.p, ctx.rng
     goat, lamb = _has(ctx, "goat", "kid"), _has(ctx, "lamb")
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.5)
-    while t < ctx.seconds - 0.1:
+    t = _start(ctx, 0.05, 0.5)
+    while t < _until(ctx, 0.1):
         dur = rng.uniform(0.7, 1.4)
         m = _secs(ctx, dur)
         f = rng.uniform(330, 430) * (1.2 if goat else 1.3 if lamb else 1.0) * p.pitch
@@ -453,8 +463,8 @@ def m_neigh(ctx: Ctx) -> np.ndarray:
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     pony = _has(ctx, "pony", "foal")
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.4)
-    while t < ctx.seconds - 0.2:
+    t = _start(ctx, 0.05, 0.4)
+    while t < _until(ctx, 0.2):
         dur = rng.uniform(1.2, 1.8)
         m = _secs(ctx, dur)
         f = rng.uniform(850, 1100) * (1.2 if pony else 1.0) * p.pitch
@@ -495,8 +505,8 @@ def m_snort(ctx: Ctx) -> np.ndarray:
     sometimes after a quiet inhale."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.8)
-    while t < ctx.seconds - 0.1:
+    t = _start(ctx, 0.05, 0.8)
+    while t < _until(ctx, 0.1):
         if rng.random() < 0.5:  # a quiet sniff in first
             m = _secs(ctx, rng.uniform(0.3, 0.5))
             sniff = _bandpass(rng.standard_normal(m), 800, 4000, ctx.sr) * _env(m, ctx.sr, 0.1, 0.1)
@@ -524,8 +534,8 @@ def m_oink(ctx: Ctx) -> np.ndarray:
     p, rng = ctx.p, ctx.rng
     squeal = _has(ctx, "squeal", "scream", "shriek")
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.4)
-    while t < ctx.seconds - 0.05:
+    t = _start(ctx, 0.05, 0.4)
+    while t < _until(ctx, 0.05):
         if squeal:
             dur = rng.uniform(0.4, 0.9)
             _place(ctx, out, _squeal(ctx, dur), t, 1.0)
@@ -557,8 +567,8 @@ def m_elephant(ctx: Ctx) -> np.ndarray:
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     out = np.zeros(ctx.n)
     rumble_only = _has(ctx, "rumbl") and not _has(ctx, "trumpet")
-    t = rng.uniform(0.05, 0.4)
-    while t < ctx.seconds - 0.1 and not rumble_only:
+    t = _start(ctx, 0.05, 0.4)
+    while t < _until(ctx, 0.1) and not rumble_only:
         dur = rng.uniform(1.0, 2.0)
         m = _secs(ctx, dur)
         f = rng.uniform(380, 550) * p.pitch
@@ -574,7 +584,7 @@ def m_elephant(ctx: Ctx) -> np.ndarray:
     f0 = rng.uniform(18, 28) * (1 + 0.05 * _smooth_noise(ctx, m, 1))
     env = np.clip(_slow_curve(ctx, np.arange(m) / sr, 0.4, 0.8), 0.05, None)
     r = _voice(ctx, f0, env, ((120, 80, 1.0), (250, 120, 0.6), (500, 200, 0.2)), oq=0.5, jitter=0.02,
-               shimmer=0.1, noise=0.1, nfft=4096, lowpass=800)
+               shimmer=0.1, noise=0.1, nfft=2048, lowpass=800)
     return out / (np.abs(out).max() + 1e-12) + (1.0 if rumble_only else 0.15) * r / (np.abs(r).max() + 1e-12)
 
 
@@ -587,8 +597,8 @@ def m_crow(ctx: Ctx) -> np.ndarray:
     through formants near 0.9, 2 and 3.2 kHz. One crow every few seconds."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.6)
-    while t < ctx.seconds - 0.3:
+    t = _start(ctx, 0.05, 0.6)
+    while t < _until(ctx, 0.3):
         f = rng.uniform(600, 750) * p.pitch
         sylls = ((rng.uniform(0.1, 0.16), 0.9, 1.0), (rng.uniform(0.1, 0.15), 1.05, 1.1),
                  (rng.uniform(0.15, 0.22), 1.15, 1.2), (rng.uniform(0.7, 1.2), 1.2, None))
@@ -614,9 +624,9 @@ def m_cluck(ctx: Ctx) -> np.ndarray:
     each falling in pitch, now and then a rising 'buk-buk-BAWK' (a longer, higher call)."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.3)
+    t = _start(ctx, 0.05, 0.3)
     form = ((1000, 350, 1.0), (2300, 450, 0.6), (3500, 600, 0.3))
-    while t < ctx.seconds - 0.05:
+    while t < _until(ctx, 0.05):
         for _ in range(int(rng.integers(2, 6))):
             dur = rng.uniform(0.04, 0.1)
             m = _secs(ctx, dur)
@@ -643,8 +653,8 @@ def m_quack(ctx: Ctx) -> np.ndarray:
     2.5-3.5 kHz) that rise as the bill opens ('wa')."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.4)
-    while t < ctx.seconds - 0.1:
+    t = _start(ctx, 0.05, 0.4)
+    while t < _until(ctx, 0.1):
         k = int(rng.integers(3, 8))
         f = rng.uniform(280, 380) * p.pitch
         for j in range(k):
@@ -668,9 +678,9 @@ def m_honk(ctx: Ctx) -> np.ndarray:
     birds = int(rng.integers(3, 6)) if _has(ctx, "geese", "flock", "skein") else 1
     out = np.zeros(ctx.n)
     for b in range(birds):
-        t = rng.uniform(0.05, 0.6) + 0.3 * b
+        t = _start(ctx, 0.05, 0.6) + 0.3 * b
         f = rng.uniform(500, 650) * p.pitch
-        while t < ctx.seconds - 0.1:
+        while t < _until(ctx, 0.1):
             for _ in range(int(rng.integers(2, 6))):
                 dur = rng.uniform(0.25, 0.45)
                 m = _secs(ctx, dur)
@@ -691,8 +701,8 @@ def m_gobble(ctx: Ctx) -> np.ndarray:
     2.3 kHz. One or two gobbles in 5 s."""
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.8)
-    while t < ctx.seconds - 0.2:
+    t = _start(ctx, 0.05, 0.8)
+    while t < _until(ctx, 0.2):
         dur = rng.uniform(0.7, 1.2)
         m = _secs(ctx, dur)
         rate = rng.uniform(15, 20) * (1 + 0.05 * _smooth_noise(ctx, m, 5))
@@ -716,9 +726,9 @@ def m_hoot(ctx: Ctx) -> np.ndarray:
     tawny = _has(ctx, "tawny", "screech", "little", "small")
     f = (rng.uniform(500, 650) if tawny else rng.uniform(260, 380)) * p.pitch
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.6)
+    t = _start(ctx, 0.05, 0.6)
     pattern = ((0.4, 0.45), (0.12, 0.1), (0.3, 0.35), (0.45, 0.35), (0.45, 0.0))
-    while t < ctx.seconds - 0.1:
+    while t < _until(ctx, 0.1):
         for dur, gap in pattern:
             dur *= rng.uniform(0.85, 1.15)
             m = _secs(ctx, dur)
@@ -740,8 +750,8 @@ def m_caw(ctx: Ctx) -> np.ndarray:
     p, rng = ctx.p, ctx.rng
     raven = _has(ctx, "raven", "rook")
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.5)
-    while t < ctx.seconds - 0.1:
+    t = _start(ctx, 0.05, 0.5)
+    while t < _until(ctx, 0.1):
         f = (rng.uniform(280, 360) if raven else rng.uniform(480, 650)) * p.pitch
         fs = 0.8 if raven else 1.0
         for _ in range(int(rng.integers(2, 6))):
@@ -770,8 +780,8 @@ def m_songbird(ctx: Ctx) -> np.ndarray:
     for _ in range(int(rng.integers(3, 6))):
         kind = rng.choice(["down", "up", "whistle", "trill", "chirp"])
         types.append((kind, rng.uniform(2200, 5500) * pitch, rng.uniform(0.04, 0.14)))
-    t = rng.uniform(0.05, 0.4)
-    while t < ctx.seconds - 0.1:
+    t = _start(ctx, 0.05, 0.4)
+    while t < _until(ctx, 0.1):
         end = t + rng.uniform(1.0, 2.8)
         while t < min(end, ctx.seconds - 0.05):
             kind, f, dur = types[int(rng.integers(len(types)))]
@@ -794,8 +804,8 @@ def m_squawk(ctx: Ctx) -> np.ndarray:
     subharmonics and noise) through high formants (~ 1.5, 3, 4.5 kHz) that the tongue moves; irregular."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.5)
-    while t < ctx.seconds - 0.1:
+    t = _start(ctx, 0.05, 0.5)
+    while t < _until(ctx, 0.1):
         dur = rng.uniform(0.2, 0.6)
         m = _secs(ctx, dur)
         f0 = rng.uniform(600, 1200) * p.pitch * _contour(m, ((0, 0.8), (0.3, 1.15), (1, 0.9)))
@@ -827,9 +837,9 @@ def m_croak(ctx: Ctx) -> np.ndarray:
         kk = np.arange(m) / sr
         kern = sum(a * np.sin(2 * np.pi * f * p.pitch * kk) * np.exp(-kk / tau) for f, tau, a in carriers)
         times, amps = [], []
-        t = rng.uniform(0.05, 1.0)
+        t = _start(ctx, 0.05, 1.0)
         period = rng.uniform(0.7, 1.5) / p.density
-        while t < ctx.seconds - 0.05:
+        while t < _until(ctx, 0.05):
             dur = rng.uniform(0.4, 0.7) if bull else rng.uniform(0.15, 0.45)
             npulse = max(int(dur * pulse_rate), 3)
             tt = t + np.arange(npulse) / pulse_rate * (1 + 0.05 * rng.standard_normal(npulse))
@@ -837,6 +847,8 @@ def m_croak(ctx: Ctx) -> np.ndarray:
             times.append(tt)
             amps.append(shape * rng.uniform(0.7, 1.0, npulse))
             t += dur + period * rng.uniform(0.6, 1.4)
+        if not times:
+            continue
         tt, aa = np.concatenate(times), np.concatenate(amps)
         keep = tt < ctx.seconds
         imp = np.zeros(ctx.n)
@@ -935,16 +947,17 @@ def m_hiss(ctx: Ctx) -> np.ndarray:
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     cat = _has(ctx, "cat", "kitten")
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.4)
-    while t < ctx.seconds - 0.1:
+    t = _start(ctx, 0.05, 0.4)
+    while t < _until(ctx, 0.1):
         dur = rng.uniform(0.5, 1.0) if cat else rng.uniform(0.7, 1.6)
         m = _secs(ctx, dur)
         x = rng.standard_normal(m)
-        lo, hi = (1000, 8000) if cat else (2000, 9000)
+        lo, hi = (800, 7000) if cat else (2000, 9000)
         x = _bandpass(x, lo * p.pitch ** 0.5, hi, sr, order=2)
-        # the air rushes through the glottis and the mouth cavity, which give the hiss broad resonances
-        x = _formant_filter(ctx, x, ((2800, 1200, 1.0), (5500, 1800, 0.8)), nfft=1024, floor=0.15, parallel=True,
-                            wander=0.15)
+        # the air rushes through the glottis and the mouth cavity, which give the hiss broad resonances (a
+        # cat's open mouth lower than a snake's)
+        form = ((1600, 900, 1.0), (3500, 1500, 0.7)) if cat else ((2800, 1200, 1.0), (5500, 1800, 0.8))
+        x = _formant_filter(ctx, x, form, nfft=1024, floor=0.15, parallel=True, wander=0.15)
         env = _env(m, sr, 0.03 if cat else 0.08, 0.3 if cat else 0.3) * (1 + 0.25 * _smooth_noise(ctx, m, 12))
         if cat:
             env *= _contour(m, ((0, 1.0), (0.1, 1.0), (0.2, 0.6), (1, 0.5)))
@@ -963,8 +976,8 @@ def m_hiss(ctx: Ctx) -> np.ndarray:
 _GAITS = {  # beats per stride at phase offsets (fractions of the stride), stride rate range (Hz)
     "walk": ((0.0, 0.2, 0.5, 0.7), (0.9, 1.1)),
     "trot": ((0.0, 0.5), (1.3, 1.6)),
-    "canter": ((0.0, 0.14, 0.28), (1.6, 1.9)),
-    "gallop": ((0.0, 0.1, 0.2), (2.0, 2.4)),
+    "canter": ((0.0, 0.2, 0.4), (1.6, 1.9)),
+    "gallop": ((0.0, 0.15, 0.3), (2.0, 2.4)),
 }
 
 
@@ -978,24 +991,29 @@ def _gait(ctx: Ctx) -> str:
     return "walk"
 
 
-def _hoof_ir(ctx: Ctx, hard: float) -> np.ndarray:
-    """One hoof striking the ground. Hoof wall, shoe and paving are too heavily damped to ring as tones, so
-    on hard ground (road, stone) the ~1 ms contact radiates a noisy transient, a bright click over a hollow
-    knock of ~ 10-20 ms in the 300-2500 Hz band (the cupped hoof, as a foley artist's coconut shell), the
-    heel landing a moment before the toe (10-25 ms); the leg's weight lands as a low thud, and soft ground
-    (grass, dirt) damps the click and crunches grit."""
+def _hoof_irs(ctx: Ctx, hard: float, count: int) -> np.ndarray:
+    """``count`` hoof strikes, each different (rows). Hoof wall, shoe and paving are too heavily damped to ring
+    as tones, so on hard ground (road, stone) the ~1 ms contact radiates a noisy transient, a bright click over
+    a hollow knock of ~ 15-30 ms in the 200-1000 Hz band (the cupped hoof, as a foley artist's coconut
+    shell), the heel landing a moment before the toe (8-18 ms); the leg's weight lands as a low thud, and soft
+    ground (grass, dirt) damps the click and crunches grit."""
     rng, sr = ctx.rng, ctx.sr
     m = int(0.12 * sr)
     k = np.arange(m) / sr
-    lo = rng.uniform(150, 300)
-    knock = _bandpass(rng.standard_normal(m), lo, lo * rng.uniform(3, 5), sr) * np.exp(-k / rng.uniform(0.015, 0.03))
-    lag = int(rng.uniform(0.01, 0.025) * sr)  # heel then toe: the hoof rolls over
-    knock[lag:] += rng.uniform(0.3, 0.7) * knock[: m - lag].copy()
-    click = _highpass(rng.standard_normal(m), 1500, sr) * np.exp(-k / 0.002)
-    thud = _lowpass(rng.standard_normal(m), 250, sr) * np.exp(-k / 0.025)
-    grit = _highpass(rng.standard_normal(m), 2000, sr) * np.exp(-k / 0.03) * (rng.random(m) < 0.05)
-    s = [v / (np.abs(v).max() + 1e-12) for v in (knock, click, thud, grit)]
-    return hard * (s[0] + 0.6 * s[1]) + (1.0 - 0.5 * hard) * s[2] + (1 - hard) * 1.5 * s[3]
+
+    def band(kind: str, fc, tau) -> np.ndarray:
+        sos = signal.butter(2, fc, btype=kind, fs=sr, output="sos")
+        x = signal.sosfilt(sos, rng.standard_normal((count, m)), axis=-1) * np.exp(-k[None, :] / tau)
+        return x / (np.abs(x).max(axis=1, keepdims=True) + 1e-12)
+
+    knock = band("bandpass", [rng.uniform(150, 300), rng.uniform(800, 1200)], rng.uniform(0.015, 0.03, (count, 1)))
+    for i in range(count):  # heel then toe: the hoof rolls over
+        lag = int(rng.uniform(0.008, 0.018) * sr)
+        knock[i, lag:] += rng.uniform(0.3, 0.7) * knock[i, : m - lag].copy()
+    click = band("highpass", 1500, 0.002)
+    thud = band("lowpass", 250, 0.025)
+    grit = band("highpass", 2000, 0.03) * (rng.random((count, m)) < 0.05)
+    return hard * (knock + 0.6 * click) + (1.0 - 0.5 * hard) * thud + (1 - hard) * 1.5 * grit
 
 
 def m_hoofbeats(ctx: Ctx) -> np.ndarray:
@@ -1011,7 +1029,7 @@ def m_hoofbeats(ctx: Ctx) -> np.ndarray:
     soft = _has(ctx, "grass", "dirt", "sand", "turf", "mud", "field", "earth", "soft", "meadow", "snow")
     hard = 0.25 if soft else 0.6 if _has(ctx, "ground", "dry", "track") else 1.0
     times, amps = [], []
-    t = rng.uniform(0.05, 0.3)
+    t = _start(ctx, 0.05, 0.3)
     accents = rng.uniform(0.6, 1.0, len(offsets))
     while t < ctx.seconds:
         for o, a in zip(offsets, accents, strict=True):
@@ -1026,15 +1044,11 @@ def m_hoofbeats(ctx: Ctx) -> np.ndarray:
     d0, v = rng.uniform(3, 6), {"walk": 1.6, "trot": 3.5, "canter": 5.5, "gallop": 9.0}[gait]
     amps = amps * d0 / np.sqrt(d0 ** 2 + (v * (times - rng.uniform(0.4, 0.6) * ctx.seconds)) ** 2)
     out = np.zeros(ctx.n)
-    for tb, a in zip(times, amps, strict=True):
-        if 0 <= tb < ctx.seconds:  # every hit differs: no two hoof strikes are alike
-            _place(ctx, out, _hoof_ir(ctx, hard), tb, a)
+    irs = _hoof_irs(ctx, hard, len(times))  # every hit differs: no two hoof strikes are alike
+    for ir, tb, a in zip(irs, times, amps, strict=True):
+        if 0 <= tb < ctx.seconds:
+            _place(ctx, out, ir, tb, a)
     out /= np.abs(out).max() + 1e-12
-    t = rng.uniform(0.5, 3.0)
-    while t < ctx.seconds - 0.3:  # the horse blows through its nostrils now and then
-        s = _snort_call(ctx)
-        _place(ctx, out, s / (np.abs(s).max() + 1e-12), t, rng.uniform(0.15, 0.3))
-        t += rng.uniform(3.0, 6.0)
     return out
 
 
@@ -1068,11 +1082,11 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "neigh": (("neighing", "neighs", "whinn", "horse", "pony", "foal", "stallion", "mare"), _in_air(m_neigh)),
     "snort": (("snort",), _in_air(m_snort)),
     "oink": (("oink", "pig", "piglet", "hog", "swine", "sow", "grunt"), _in_air(m_oink)),
-    "elephant": (("elephant",), _in_air(m_elephant)),
+    "elephant": (("elephant", "trumpeting"), _in_air(m_elephant)),
     "crow": (("rooster", "cockerel", "cock a doodle", "crowing"), _in_air(m_crow)),
     "cluck": (("cluck", "hen", "chicken", "poultry"), _in_air(m_cluck)),
     "quack": (("quack", "duck", "mallard", "drake"), _in_air(m_quack)),
-    "honk": (("goose", "geese", "gander"), _in_air(m_honk)),
+    "honk": (("goose", "geese", "gander", "honking"), _in_air(m_honk)),
     "gobble": (("gobbl", "turkey"), _in_air(m_gobble)),
     "hoot": (("owl",), _in_air(m_hoot, rt60=0.25, wet=0.05)),
     "caw": (("caw", "raven", "crows", "jackdaw", "magpie"), _in_air(m_caw)),
