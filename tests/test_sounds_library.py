@@ -1,5 +1,6 @@
 """The ``library:DIR`` sounds backend on a small library the test builds itself: renamed files, nested
-folders, embedded tags, every container (WAV, FLAC, Ogg, MP3, AIFF), a corrupt file, a 0-byte file and a
+folders, embedded tags (a RIFF INFO title; an ID3v2.4 tag written byte by byte), every container (WAV, FLAC,
+Ogg, MP3, AIFF), a corrupt file, a 0-byte file and a
 20-minute recording at 8 kHz with one loud event. Checks the right file is picked, the trim starts at the
 loudest event's onset, the loudness is normalised, the index is cached, reused and refreshed, bad files are
 skipped with a warning, and the long file is streamed, not decoded into memory.
@@ -40,6 +41,25 @@ def _write(path: Path, audio: np.ndarray, sr: int, tags: dict | None = None, fmt
         f.write(np.asarray(audio, np.float32))
 
 
+def _id3_mp3(path: Path, audio: np.ndarray, sr: int, title: str, genre: str) -> None:
+    """An MP3 whose ID3v2.4 tag is written here byte by byte (not by libsndfile, which reads it back)."""
+    def syncsafe(n: int) -> bytes:
+        return bytes([(n >> 21) & 127, (n >> 14) & 127, (n >> 7) & 127, n & 127])
+
+    def frame(fid: str, text: str) -> bytes:
+        body = b"\x03" + text.encode("utf-8")  # UTF-8 text frame
+        return fid.encode() + syncsafe(len(body)) + b"\x00\x00" + body
+
+    plain = path.with_suffix(".plain.mp3")
+    _write(plain, audio, sr, fmt="MP3", subtype="MPEG_LAYER_III")
+    raw = plain.read_bytes()
+    plain.unlink()
+    if raw[:3] == b"ID3":  # drop the encoder's own tag (its size is syncsafe: 7 bits a byte)
+        raw = raw[10 + sum(b << (7 * (3 - i)) for i, b in enumerate(raw[6:10])) :]
+    frames = frame("TIT2", title) + frame("TCON", genre)
+    path.write_bytes(b"ID3\x04\x00\x00" + syncsafe(len(frames)) + frames + raw)
+
+
 def _synth(name, material, play, seconds=3.0, sr=22050, model=None, gain=0.5):
     audio, _ = synthesize(SourceDescription(name, material, play), seconds, seed=5, sample_rate=sr, model=model)
     return audio * gain
@@ -78,6 +98,8 @@ def library_dir(tmp_path_factory) -> Path:
     # a meaningless name and no tags: only the tagger's labels can find it
     _write(root / "misc" / "A1B2C3.ogg", _synth("campfire", "wood", "fire crackling", seconds=4.0), 22050,
            fmt="OGG", subtype="VORBIS")
+    _id3_mp3(root / "field recs" / "farm" / "track07.mp3", _synth("rooster", "feathers", "crowing", sr=44100),
+             44100, "Rooster crowing at dawn", "Farm animals")
     _write(root / "Foley" / "FootSteps" / "bootsOnStone.wav", _synth("officer", "boots", "footsteps on stone"),
            22050)
     _write(root / "Bells" / "church_bell_toll.aiff", _synth("bell", "bronze", "bell tolling", seconds=4.0), 22050,
@@ -137,7 +159,7 @@ def test_index_reads_every_container_and_skips_bad_files_with_a_warning(library_
         "Bells/church_bell_toll.aiff", "Foley/Doors/door_slam_wood.wav", "Foley/FootSteps/bootsOnStone.wav",
         "Long/night_ambience_20min.wav", "Nature/Weather/rain_heavy_roof_01.flac",
         "Nature/Weather/rain_light_02.wav", "Vehicles/Cars/car idle.mp3", "field recs/2021-05-02/ZOOM0001.WAV",
-        "misc/A1B2C3.ogg"])
+        "field recs/farm/track07.mp3", "misc/A1B2C3.ogg"])
     assert sorted(lib.skipped) == ["broken/corrupt.wav", "broken/empty.mp3"]
     assert "0 bytes" in lib.skipped["broken/empty.mp3"]["error"]
     warned = " ".join(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
@@ -145,6 +167,9 @@ def test_index_reads_every_container_and_skips_bad_files_with_a_warning(library_
     zoom = lib.files["field recs/2021-05-02/ZOOM0001.WAV"]
     assert zoom.tags["title"] == "sparrows chirping in the garden"
     assert "sparrows chirping" in zoom.words()["name"] and "field recs" in zoom.words()["folders"]
+    # an ID3v2.4 tag written byte by byte above is read back (title and genre)
+    assert lib.files["field recs/farm/track07.mp3"].tags == {"title": "Rooster crowing at dawn",
+                                                             "genre": "Farm animals"}
     long = lib.files["Long/night_ambience_20min.wav"]
     assert long.sample_rate == LONG_SR and long.seconds == pytest.approx(LONG_SECONDS)
     assert long.loudest_s == pytest.approx(EVENT_S, abs=0.06)  # the loudest 50 ms hop holds the strike
@@ -155,6 +180,7 @@ def test_index_reads_every_container_and_skips_bad_files_with_a_warning(library_
     (("rain", "water", "steady rain on the roof"), "Nature/Weather/rain_heavy_roof_01.flac"),
     (("car", "metal", "engine idling"), "Vehicles/Cars/car idle.mp3"),
     (("sparrow", "feathers", "chirping"), "field recs/2021-05-02/ZOOM0001.WAV"),  # by its embedded title
+    (("rooster", "feathers", "crowing at sunrise"), "field recs/farm/track07.mp3"),  # by its ID3 title
     (("police officer", "leather boots", "footsteps on stone pavement"), "Foley/FootSteps/bootsOnStone.wav"),
     (("cathedral", "bronze", "church bell tolling"), "Bells/church_bell_toll.aiff"),
     (("door", "wood", "slammed shut"), "Foley/Doors/door_slam_wood.wav"),
@@ -204,7 +230,7 @@ def test_render_trims_at_the_onset_and_normalises_loudness(library_dir, tmp_path
     assert 10 <= onset_ms <= 35, onset_ms  # 20 ms pre-roll before the strike
     assert integrated_loudness(x, sr) == pytest.approx(-23.0, abs=0.5)
     assert door["library"]["trim"]["start_s"] == pytest.approx(1.0 - 0.02, abs=0.02)
-    assert m["backend"] == "library" and m["library"]["index"]["files"] == 9
+    assert m["backend"] == "library" and m["library"]["index"]["files"] == 10
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["sources"][1]["library"]["file"] == \
         "Nature/Weather/rain_heavy_roof_01.flac"
 
@@ -244,13 +270,13 @@ def test_cache_is_reused_and_refreshed_when_files_change(library_dir, tmp_path, 
     shutil.copytree(library_dir, root, ignore=shutil.ignore_patterns("Long"))
     cache = tmp_path / "cache"
     first = SoundLibrary(root, cache_dir=cache, tag=False)
-    assert first.stats["indexed"] == 8 and first.cache_path.is_file()
+    assert first.stats["indexed"] == 9 and first.cache_path.is_file()
     scans = []
     real = lib_mod.scan_file
     monkeypatch.setattr(lib_mod, "scan_file", lambda p: scans.append(p.name) or real(p))
     caplog.set_level(logging.WARNING, LOG)
     again = SoundLibrary(root, cache_dir=cache, tag=False)
-    assert scans == [] and again.stats["reused"] == 8 and again.stats["indexed"] == 0
+    assert scans == [] and again.stats["reused"] == 9 and again.stats["indexed"] == 0
     assert sorted(again.skipped) == ["broken/corrupt.wav", "broken/empty.mp3"]
     assert "2 file(s) skipped" in caplog.text  # bad files are still reported, not re-read
     # change one file, add one, remove one
@@ -260,7 +286,7 @@ def test_cache_is_reused_and_refreshed_when_files_change(library_dir, tmp_path, 
     (root / "Bells" / "church_bell_toll.aiff").unlink()
     third = SoundLibrary(root, cache_dir=cache, tag=False)
     assert sorted(scans) == ["cat_meow_01.flac", "rain_light_02.wav"]
-    assert third.stats["indexed"] == 2 and third.stats["removed"] == 1 and third.stats["reused"] == 6
+    assert third.stats["indexed"] == 2 and third.stats["removed"] == 1 and third.stats["reused"] == 7
     assert "Bells/church_bell_toll.aiff" not in third.files
     assert third.rank(SourceDescription("cat", "fur", "meowing"), k=1)[0].file.path == "Animals/Cats/cat_meow_01.flac"
     # a repaired file is indexed again
@@ -297,7 +323,7 @@ def test_cli_library_backend(library_dir, tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     assert main(["sounds", str(scene), "-o", str(out), "--backend", f"library:{library_dir}", "--seconds", "1"]) == 0
     text = capsys.readouterr().out
-    assert "Bells/church_bell_toll.aiff" in text and "9 files" in text
+    assert "Bells/church_bell_toll.aiff" in text and "10 files" in text
     assert (tmp_path / "cache" / "library").is_dir()
     assert json.loads((out / "manifest.json").read_text())["sources"][0]["library"]["file"] == \
         "Bells/church_bell_toll.aiff"
