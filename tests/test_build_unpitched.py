@@ -184,3 +184,20 @@ def test_cli_says_what_was_done(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "resonator" in out and "E2" in out
     assert (tmp_path / "sf2" / "grass.sf2").is_file()
+
+
+def test_force_pitch_values_are_checked_before_any_work(tmp_path, capsys):
+    from server.build.pitch import force_pitch_key
+
+    assert force_pitch_key(None) is False and force_pitch_key(True) is True
+    assert force_pitch_key(60) == 60 and force_pitch_key("A4") == 69 and force_pitch_key(64.4) == 64
+    for bad in ("C8", "A0", 20, "H4"):
+        with pytest.raises(ConfigError):
+            force_pitch_key(bad)
+    wav = tmp_path / "x.wav"
+    sf.write(str(wav), noise_burst(), 48000)
+    with pytest.raises(ConfigError, match="C1 and C7"):
+        build_instrument(wav, "bass", name="x", sfz_dir=tmp_path / "o", force_pitch="C8")
+    assert not (tmp_path / "o").exists()
+    assert main(["build", str(wav), "--role", "bass", "--force-pitch", "C9", "--sfz-dir", str(tmp_path / "o")]) == 1
+    assert "C1 and C7" in capsys.readouterr().err

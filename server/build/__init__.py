@@ -105,9 +105,11 @@ def make_instrument(
     (moved by octaves into the middle of the range), a note name / MIDI key / "440Hz" imposes that note.
     A pitched source ignores ``force_pitch``.
     """
+    from .pitch import force_pitch_key
     from .prep import prepare
 
     _check_role(role)
+    force_pitch = force_pitch_key(force_pitch)
     if role == "drums":
         from .drums import build_drums
 
@@ -142,7 +144,7 @@ def _pitched_segment(seg, sr: int, role: str, keys: tuple[int, int], name: str, 
     """The samples' audio and its root: measured; imposed with a resonator when asked; or refused."""
     from dataclasses import replace
 
-    from .pitch import estimate_root, impose_pitch, midi_to_hz, note_name, parse_note, resonator_target
+    from .pitch import estimate_root, impose_pitch, midi_to_hz, note_name, resonator_target
 
     pitch = estimate_root(seg, sr)
     if pitch.method in ("pyin", "stable_partial"):
@@ -150,13 +152,13 @@ def _pitched_segment(seg, sr: int, role: str, keys: tuple[int, int], name: str, 
             log.warning("%s: %s", name, pitch.summary)
         return seg, pitch
     auto = resonator_target(pitch, *keys)
-    if force_pitch is False or force_pitch is None:
+    if force_pitch is False:
         raise InputError(
             f"{name}: {pitch.summary}, so it cannot be a {role} by itself; use --role drums to make a kit "
             f"of it, or --force-pitch [NOTE] to impose a pitch with a tuned resonator (default here: "
             f"{note_name(auto, cents=False)}, from its strongest partial)"
         )
-    target = float(auto) if force_pitch is True else float(round(parse_note(force_pitch)))
+    target = float(auto if force_pitch is True else force_pitch)
     rung = impose_pitch(seg, sr, target)
     measured = estimate_root(rung, sr)
     summary = (
@@ -227,6 +229,9 @@ def build_instrument(
     t0 = time.perf_counter()
     _check_name(name)
     _check_role(role)
+    from .pitch import force_pitch_key
+
+    force_pitch = force_pitch_key(force_pitch)
     sfz_dest, sf2_dest = _outputs(name, sfz_dir, sf2_dir, write_sfz_files, write_sf2_file)
     audio, sr = _read(sound)
     inst = make_instrument(audio, sr, role, name=name, step=step, key_range=key_range, force_pitch=force_pitch)
@@ -326,6 +331,9 @@ def build_set(
         sounds = set_sounds_from_folder(sounds)
     for role in sounds:
         _check_role(role)
+    from .pitch import force_pitch_key
+
+    force_pitch = force_pitch_key(force_pitch)
     sfz_dest, sf2_dest = _outputs(name, sfz_dir, sf2_dir, True, True)
     roles = [r for r in ROLES if r in sounds]
     insts: dict[str, Instrument] = {}

@@ -50,10 +50,9 @@ def run(args: argparse.Namespace) -> int:
     from . import build_instrument, build_set
 
     name = args.name or args.sound.stem.replace(" ", "_")
-    if args.force_pitch not in (True, False):
-        from .pitch import parse_note
+    from .pitch import force_pitch_key
 
-        parse_note(args.force_pitch)  # a bad NOTE is refused before any work
+    force_pitch_key(args.force_pitch)  # a bad NOTE is refused before any work
     if args.sound.is_dir():
         result = build_set(
             args.sound,

@@ -70,6 +70,23 @@ def parse_note(text: str) -> float:
     )
 
 
+FORCE_LO, FORCE_HI = 24, 96  # C1-C7: an imposed pitch must be measurable back (pYIN 30-2100 Hz)
+
+
+def force_pitch_key(value: bool | str | float | None) -> bool | int:
+    """Validate a ``force_pitch`` option: False/None (refuse unpitched sources), True (impose the
+    default note), or a note name / MIDI key / frequency, returned as a MIDI key within C1-C7."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    k = int(round(float(value))) if isinstance(value, (int, float)) else int(round(parse_note(value)))
+    if not FORCE_LO <= k <= FORCE_HI:
+        raise ConfigError(
+            f"--force-pitch {value!r} is key {k}; an imposed pitch must be between C1 and C7 "
+            f"(MIDI {FORCE_LO}-{FORCE_HI}), where the build can measure it back"
+        )
+    return k
+
+
 @dataclass(frozen=True)
 class PitchEstimate:
     freq: float  # Hz
