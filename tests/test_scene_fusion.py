@@ -262,3 +262,12 @@ def test_letterbox_pads_elongated_pictures_with_their_background():
     photo = np.zeros((300, 400, 3), np.uint8)  # 4:3 is left alone
     assert letterbox(photo) is photo
     assert letterbox(photo, margin=0.1).shape == (360, 480, 3)
+
+
+def test_a_lone_source_plays_all_its_variants_before_copies():
+    """One violin fills four roles: both of its play methods (bowed, pizzicato) play before re-voiced copies."""
+    spec = assign_roles(builtin_scene(Evidence([], [(VIOLIN, "violin", 0.9)], _cues())))
+    violin = next(s for s in spec.sound_sources if s.name == "violin")
+    playing = [v.play_method for v in violin.variants if v.mapping_to_music_instrument]
+    assert len(playing) == 4 and {"bowed melody", "pizzicato"} <= set(playing)
+    assert all(v.gm_program in (40, 45) for v in violin.variants)

@@ -162,11 +162,18 @@ def assign_roles(spec: SceneSpec) -> SceneSpec:
         ordered: list[Variant] = []
         used_v: set[int] = set()
         for role, v, _r in picks:
+            if v < 0 or v in used_v:
+                # the variant is taken: an unused variant of the source suited to the role comes before a copy
+                free = [k for k in range(len(variants)) if k not in used_v]
+                if free:
+                    v = max(free, key=lambda k: role_scores(src, src.variants[k])[role])
             if v >= 0 and v not in used_v:
                 used_v.add(v)
                 ordered.append(variants[v].model_copy(update={"mapping_to_music_instrument": role}))
             else:
-                base = variants[next(iter(used_v))] if used_v else variants[0]
+                # re-voice the variant that suits this role best among those already used
+                base = max((variants[k] for k in used_v), key=lambda var: role_scores(src, var)[role],
+                           default=variants[0])
                 play, timbre = _ROLE_PLAY[role]
                 ordered.append(
                     base.model_copy(update={
