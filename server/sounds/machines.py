@@ -124,20 +124,27 @@ def _bubbles(ctx: Ctx, rate: float, r_lo: float, r_hi: float, env: np.ndarray | 
     radii = np.exp(ctx.rng.uniform(np.log(r_lo), np.log(r_hi), times.size))
     edges = np.exp(np.linspace(np.log(r_lo), np.log(r_hi), bins + 1))
     which = np.clip(np.searchsorted(edges, radii) - 1, 0, bins - 1)
-    out = np.zeros(ctx.n)
+    # computed at a lower rate when the smallest bubble's pitch allows, then resampled
+    q = int(np.clip(0.4 * ctx.sr / (3.0 / r_lo), 1, 4))
+    sr_low = ctx.sr / q
+    n_low = -(-ctx.n // q)
+    out = np.zeros(n_low)
     for b in range(bins):
         sel = which == b
         if not sel.any():
             continue
         r = float(np.sqrt(edges[b] * edges[b + 1]))
         f0, d = 3.0 / r, 0.13 / r + 0.0072 * r**-1.5
-        if f0 >= 0.45 * ctx.sr:
+        if f0 >= 0.45 * sr_low:
             continue
         amps = ctx.rng.uniform(0.2, 1.0, sel.sum()) * (radii[sel] / r_hi) ** 0.5
-        train = _impulses(ctx, times[sel], amps)
-        pole, w = np.exp(-d / ctx.sr), 2 * np.pi * f0 / ctx.sr
+        train = np.zeros(n_low)
+        np.add.at(train, np.minimum((times[sel] * sr_low).astype(int), n_low - 1), amps)
+        pole, w = np.exp(-d / sr_low), 2 * np.pi * f0 / sr_low
         out += signal.lfilter([0.0, pole * np.sin(w)], [1.0, -2 * pole * np.cos(w), pole * pole], train)
-    return out
+    if q > 1:
+        out = signal.resample_poly(out, q, 1)
+    return out[: ctx.n]
 
 
 def _frac_delay(x: np.ndarray, delay: np.ndarray) -> np.ndarray:
@@ -240,8 +247,9 @@ def m_blender(ctx: Ctx) -> np.ndarray:
 
 def m_washing_machine(ctx: Ctx) -> np.ndarray:
     """Washing machine. Washing: the drum turns at ~45-55 rpm, and its 3 lifters raise the laundry and drop
-    it back into the water, so a thud and a slosh come about 2.5 times a second, under the belt-driven motor's
-    hum (~50-100 Hz rotation with harmonics) and the water's splashing. Spinning ("spin" in the play
+    it back into the water, so a dull thud (wet cloth does not ring) and a slosh with splashing bubbles come
+    about 2.5 times a second, irregularly, over the water swishing round the drum once a turn and the motor's
+    hum. Spinning ("spin" in the play
     method): the drum turns at 800-1200 rpm (13-20 Hz), its imbalance shakes the cabinet (a throbbing rumble at
     the drum rate), the motor whines and water sprays off."""
     sr, rng = ctx.sr, ctx.rng
@@ -256,20 +264,21 @@ def m_washing_machine(ctx: Ctx) -> np.ndarray:
         return _nz(shake) + 0.7 * _nz(cabinet) + 0.3 * _nz(whine) + 0.4 * _nz(spray)
     f_drum = rng.uniform(45, 55) / 60
     drops = np.arange(rng.uniform(0.1, 0.4), ctx.seconds, 1 / (3 * f_drum))
-    drops = drops + 0.05 * rng.standard_normal(drops.size)
-    thud_ir = _strike_ir(ctx, replace(MATERIALS["soft"], t60=0.08), rng.uniform(70, 110))
+    drops = np.maximum(drops + 0.12 * rng.standard_normal(drops.size), 0.0)  # laundry does not fall on the beat
+    k = np.arange(int(0.8 * sr)) / sr
+    slosh = signal.oaconvolve(_impulses(ctx, drops, rng.uniform(0.5, 1.0, drops.size)),
+                              (1 - np.exp(-k / 0.05)) * np.exp(-k / 0.3))[: ctx.n]
+    m_th = int(0.08 * sr)
+    src = _bandpass(rng.standard_normal(m_th * drops.size), 60, 400, sr).reshape(drops.size, m_th)
+    src *= np.exp(-np.arange(m_th) / sr / 0.02)  # wet cloth: a dull thud, no ring
     thuds = np.zeros(ctx.n)
-    slosh_env = np.zeros(ctx.n)
-    for td in drops:
-        _place(ctx, thuds, thud_ir, td, rng.uniform(0.5, 1.0))
-        i0 = int(max(td, 0) * sr)
-        m = min(int(0.6 * sr), ctx.n - i0)
-        if m > 0:
-            slosh_env[i0:i0 + m] += rng.uniform(0.5, 1.0) * np.exp(-np.arange(m) / sr / 0.25)
-    water = _bandpass(rng.standard_normal(ctx.n), 300, 4000, sr) * slosh_env
-    splash = _bubbles(ctx, 600, 0.001, 0.006, np.clip(slosh_env, 0, 1))
-    motor = _osc(ctx, rng.uniform(50, 100) * _slow_curve(ctx, t, 0.5, 0.02), [1 / k for k in range(1, 10)])
-    return 0.3 * _nz(thuds) + _nz(water) + 0.7 * _nz(splash) + 0.3 * _nz(motor)
+    for td, thud in zip(drops, src, strict=True):
+        _place(ctx, thuds, thud / (np.abs(thud).max() + 1e-12), td, rng.uniform(0.5, 1.0))
+    water = _bandpass(rng.standard_normal(ctx.n), 200, 3000, sr) * slosh
+    swish = _bandpass(rng.standard_normal(ctx.n), 300, 2500, sr) * (0.6 + 0.4 * np.sin(2 * np.pi * f_drum * t))
+    splash = _bubbles(ctx, 800, 0.001, 0.006, np.clip(slosh, 0, 1))
+    motor = _bandpass(rng.standard_normal(ctx.n), 80, 600, sr) * (1 + 0.3 * np.sin(2 * np.pi * 100 * t))
+    return _nz(water) + 0.7 * _nz(splash) + 0.3 * _nz(swish) + 0.2 * _nz(thuds) + 0.2 * _nz(motor)
 
 
 def m_kettle(ctx: Ctx) -> np.ndarray:
