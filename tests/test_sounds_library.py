@@ -22,7 +22,7 @@ import soundfile as sf
 from server.cli import main
 from server.scene import SceneSpec
 from server.sounds import library as lib_mod
-from server.sounds.library import SoundLibrary, scan_file, split_words
+from server.sounds.library import SoundLibrary, library_fingerprint, scan_file, split_words
 from server.sounds.mix import integrated_loudness
 from server.sounds.synth import SourceDescription, single_strike, synthesize
 
@@ -271,6 +271,9 @@ def test_cache_is_reused_and_refreshed_when_files_change(library_dir, tmp_path, 
     cache = tmp_path / "cache"
     first = SoundLibrary(root, cache_dir=cache, tag=False)
     assert first.stats["indexed"] == 9 and first.cache_path.is_file()
+    fp = library_fingerprint(root)
+    (root / "notes.txt").write_text("edited, not audio")
+    assert library_fingerprint(root) == fp
     scans = []
     real = lib_mod.scan_file
     monkeypatch.setattr(lib_mod, "scan_file", lambda p: scans.append(p.name) or real(p))
@@ -285,6 +288,7 @@ def test_cache_is_reused_and_refreshed_when_files_change(library_dir, tmp_path, 
     _write(root / "Animals" / "Cats" / "cat_meow_01.flac", _synth("cat", "fur", "meow"), 22050)
     (root / "Bells" / "church_bell_toll.aiff").unlink()
     third = SoundLibrary(root, cache_dir=cache, tag=False)
+    assert library_fingerprint(root) != fp
     assert sorted(scans) == ["cat_meow_01.flac", "rain_light_02.wav"]
     assert third.stats["indexed"] == 2 and third.stats["removed"] == 1 and third.stats["reused"] == 7
     assert "Bells/church_bell_toll.aiff" not in third.files

@@ -126,6 +126,34 @@ def default_cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "wave"
 
 
+def audio_files(root: Path) -> list[tuple[str, os.stat_result]]:
+    """Every audio file under ``root`` (relative '/'-path, stat), sorted; hidden files and folders skipped."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith(".") or Path(name).suffix.lower() not in AUDIO_EXTENSIONS:
+                continue
+            p = Path(dirpath) / name
+            try:
+                st = p.stat()
+            except OSError as exc:
+                log.warning("library: cannot read %s (%s); skipped", p, exc)
+                continue
+            found.append((p.relative_to(root).as_posix(), st))
+    return found
+
+
+def library_fingerprint(root: str | os.PathLike[str]) -> str:
+    """A hash of a library's audio files (paths, sizes, modification times): it changes when a recording is
+    added, removed or edited. For cache keys (``wave make`` re-runs its sounds stage when it changes)."""
+    root = Path(root).expanduser().resolve()
+    h = hashlib.sha1(str(root).encode("utf-8"))
+    for rel, st in audio_files(root):
+        h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
 def _levels(block: np.ndarray, hop: int) -> np.ndarray:
     """RMS (linear) of whole hops of a mono block."""
     n = len(block) // hop
@@ -362,20 +390,7 @@ class SoundLibrary:
         return data
 
     def _walk(self) -> list[tuple[str, os.stat_result]]:
-        found = []
-        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in sorted(filenames):
-                if name.startswith(".") or Path(name).suffix.lower() not in AUDIO_EXTENSIONS:
-                    continue
-                p = Path(dirpath) / name
-                try:
-                    st = p.stat()
-                except OSError as exc:
-                    log.warning("library: cannot read %s (%s); skipped", p, exc)
-                    continue
-                found.append((p.relative_to(self.root).as_posix(), st))
-        return found
+        return audio_files(self.root)
 
     def _tagger(self):
         if not self.tag:
