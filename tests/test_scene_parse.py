@@ -57,6 +57,7 @@ def test_guard_flags_and_drops():
     flagged = ground(spec, ev, guard="flag")
     g = {s.name: s.grounded for s in flagged.sound_sources}
     assert g == {"cat": True, "grand piano": False, "wind": True}
+    assert {s.named_by for s in flagged.sound_sources} == {"vlm"}
     assert flagged.sound_sources[0].box == (0.1, 0.1, 0.6, 0.9)
     dropped = ground(spec, ev, guard="drop")
     assert [s.name for s in dropped.sound_sources] == ["cat", "wind"]

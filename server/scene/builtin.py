@@ -462,6 +462,8 @@ def ground(spec: SceneSpec, ev: Evidence, *, guard: str = "flag") -> SceneSpec:
             )
             grounded = bool(grounded)
         update["grounded"] = grounded
+        if src.named_by is None:
+            update["named_by"] = "vlm"
         if det is not None and src.box is None and not src.ambience:
             update["box"] = det.box
             update["depth"] = depth_from_box(det.box)

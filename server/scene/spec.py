@@ -7,8 +7,10 @@ It reads and writes the seed project's ``sound_source.json`` format unchanged::
        "variants": [{"play_method": "...", "timbre": ["..."], "mapping_to_music_instrument": "drums"}]}]}
 
 and extends it with optional fields: a normalised ``box`` per source, ``depth``, ``confidence``,
-``grounded`` (a detector or classifier saw it), ``ambience`` (a sound with no box) and ``mood`` as
-valence/arousal. Optional fields absent from the input are not written back, so a seed file
+``grounded`` (a detector or classifier saw it), ``ambience`` (a sound with no box), which model named
+the source (``named_by``, ``label``, ``label_confidence``, ``detector_label``, ``detector_confidence``),
+the sound vocabulary's rendering hints per variant (``sound_model``, ``audioset``, ``gm_program``,
+``gm_drums``) and ``mood`` as valence/arousal. Optional fields absent from the input are not written back, so a seed file
 round-trips byte for byte (:meth:`SceneSpec.to_json` writes the seed's layout: two-space indent,
 lists of scalars on one line).
 
