@@ -857,42 +857,43 @@ def m_helicopter(ctx: Ctx) -> np.ndarray:
 
 
 def m_motorcycle(ctx: Ctx) -> np.ndarray:
-    """Motorcycle: a V-twin four-stroke fires twice per two crank turns at uneven intervals (315 deg then
-    405 deg of crank for a 45 deg V: the "potato-potato" lope at idle); each exhaust blowdown pulse rings a
-    short, open exhaust (pipe modes 150-300 Hz and overtones) and the raspy combustion noise. Ridden, the
-    rider revs through the gears: the rpm climbs from ~2000 to ~6000 in each gear and drops at each shift,
-    and the bike passes (Doppler). "idl" in the play method keeps it idling (~900 rpm)."""
+    """Motorcycle: a twin four-stroke. A parallel twin with a 360 deg crank fires once every crank turn; a V-twin
+    (idling, or named: Harley, cruiser) fires twice per two turns at uneven intervals (315 deg then 405 deg of
+    crank for a 45 deg V: the "potato-potato" lope). Each exhaust blowdown pulse (~1 ms rise)
+    rings a short exhaust (pipe modes 150-250 Hz and their overtones), with cycle-to-cycle variation in
+    strength and timing, and the combustion rasp follows the firing. Ridden, it accelerates past: the rpm
+    climbs from ~2500 to ~3750 over the clip, Doppler-shifted and swelling as it passes. "idl" in the play
+    method keeps it idling (~900 rpm)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
+    v_twin = _has(ctx, "idl", "parked", "ticking over", "harley", "v twin", "cruiser", "chopper")
     if _has(ctx, "idl", "parked", "ticking over"):
         rpm = rng.uniform(850, 1000) * _slow_curve(ctx, t, 0.7, 0.03)
         dop, near = np.ones(ctx.n), np.ones(ctx.n)
     else:
-        rpm = np.empty(ctx.n)
-        gear_t = rng.uniform(1.2, 1.8)
-        u = (t % gear_t) / gear_t
-        rpm[:] = 2200 + 3800 * (1 - np.exp(-2.5 * u)) / (1 - np.exp(-2.5))
-        rpm *= float(np.clip(p.pitch, 0.6, 1.5)) ** 0.3
-        rpm = _lowpass(rpm - rpm[0], 8, sr, order=1) + rpm[0]  # the engine cannot change speed at once
-        dop, near = _doppler(ctx, rng.uniform(0.55, 0.75) * ctx.seconds, rng.uniform(15, 25), rng.uniform(5, 10))
-        near = 0.3 + 0.7 * near
+        rpm = rng.uniform(2300, 2700) * float(np.clip(p.pitch, 0.6, 1.5)) ** 0.3
+        rpm = rpm * (1 + 0.5 * np.clip(t / 4.0, 0, 1)) * _slow_curve(ctx, t, 1.0, 0.02)
+        dop, near = _doppler(ctx, rng.uniform(0.5, 0.7) * ctx.seconds, rng.uniform(15, 25), rng.uniform(5, 10))
     crank = rpm / 60 * dop  # turns per second
-    angle = np.cumsum(crank) / sr * 360.0 % 720.0  # degrees in the four-stroke cycle
-    fire = ((angle >= 0) & (angle < 315)).astype(int)  # cylinder 1 fires at 0, cylinder 2 at 315
+    if v_twin:
+        angle = np.cumsum(crank) / sr * 360.0 % 720.0  # degrees in the four-stroke cycle
+        fire = ((angle >= 0) & (angle < 315)).astype(int)  # cylinder 1 fires at 0, cylinder 2 at 315
+    else:
+        fire = np.floor(np.cumsum(crank) / sr).astype(int) % 2  # a 360 deg twin: once every crank turn
     ev = np.flatnonzero(np.diff(fire, prepend=fire[0]) != 0)
-    gains = np.clip(1 + 0.15 * rng.standard_normal(ev.size), 0.4, None)
+    gains = np.clip(1 + 0.15 * rng.standard_normal(ev.size), 0.3, None)
+    ev = np.clip(ev + (0.02 * sr * 60 / rpm[ev] * rng.standard_normal(ev.size)).astype(int), 0, ctx.n - 1)
     imp = _impulses(ctx, ev / sr, gains)
     m = int(0.05 * sr)
     tt = np.arange(m) / sr
-    f_pipe = rng.uniform(150, 300) * p.pitch ** 0.5
-    pipe = sum(a * np.sin(2 * np.pi * f * tt) * np.exp(-tt / tau)
-               for f, tau, a in ((f_pipe, 0.015, 1.0), (f_pipe * 2.7, 0.01, 0.6), (f_pipe * 4.6, 0.006, 0.4)))
     pulse = (tt / 0.001) * np.exp(1 - tt / 0.001)
-    x = signal.oaconvolve(imp, signal.fftconvolve(pulse, pipe)[:m])[: ctx.n]
-    env = signal.oaconvolve(imp, np.exp(-tt / 0.008))[: ctx.n]
-    rasp = _bandpass(rng.standard_normal(ctx.n), 700, 6000, sr) * env
-    mech = _bandpass(rng.standard_normal(ctx.n), 2000, 7000, sr) * (rpm / 6000)
-    return (_nz(x) + 0.35 * _nz(rasp) + 0.1 * _nz(mech)) * near
+    f_pipe = rng.uniform(150, 250) * p.pitch ** 0.5
+    pipe = sum(a * np.sin(2 * np.pi * f * tt) * np.exp(-tt / tau)
+               for f, tau, a in ((f_pipe, 0.02, 1.0), (f_pipe * 2.9, 0.01, 0.5), (f_pipe * 5.1, 0.006, 0.3)))
+    x = _lowpass(signal.oaconvolve(imp, signal.fftconvolve(pulse, pipe)[:m])[: ctx.n], 3000, sr)
+    env = signal.oaconvolve(imp, np.exp(-tt / 0.005))[: ctx.n]
+    rasp = _bandpass(rng.standard_normal(ctx.n), 800, 5000, sr) * env
+    return (_nz(x) + 0.15 * _nz(rasp)) * (0.3 + 0.7 * near)
 
 
 def m_bicycle_bell(ctx: Ctx) -> np.ndarray:
