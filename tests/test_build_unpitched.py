@@ -201,3 +201,19 @@ def test_force_pitch_values_are_checked_before_any_work(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
     assert main(["build", str(wav), "--role", "bass", "--force-pitch", "C9", "--sfz-dir", str(tmp_path / "o")]) == 1
     assert "C1 and C7" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seconds", [0.25, 0.4, 0.7])
+def test_short_sounds_get_their_own_root(seconds):
+    """A short source is all sample: its root comes from a few hundred ms (a bell's, not a subharmonic)."""
+    from server.build.pitch import estimate_root
+    from server.build.prep import prepare
+    from tests.test_build_players import bell
+
+    sr = 48000
+    for src, f in ((bell(392.0, seconds, sr), 392.0), (harmonic_tone(55.0, seconds, sr, decay=3), 55.0)):
+        x, _ = prepare(src, sr, target_sr=sr, min_seconds=0.1)
+        est = estimate_root(x, sr)
+        assert est.method == "pyin" and abs(1200 * np.log2(est.freq / f)) < 1.0, (seconds, f, est)
+    x, _ = prepare(noise_burst(sr, seconds), sr, target_sr=sr, min_seconds=0.1)
+    assert estimate_root(x, sr).method == "none"
