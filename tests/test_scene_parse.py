@@ -58,6 +58,10 @@ def test_guard_flags_and_drops():
     g = {s.name: s.grounded for s in flagged.sound_sources}
     assert g == {"cat": True, "grand piano": False, "wind": True}
     assert {s.named_by for s in flagged.sound_sources} == {"vlm"}
+    # the vocabulary's rendering hints are added to what the language model wrote
+    hints = {s.name: (s.variants[0].sound_model, s.variants[0].gm_program) for s in flagged.sound_sources}
+    assert hints == {"cat": ("purr", None), "grand piano": ("gm_instrument", 0), "wind": ("wind", None)}
+    assert flagged.sound_sources[0].variants[0].play_method == "purr"  # the model's own words are kept
     assert flagged.sound_sources[0].box == (0.1, 0.1, 0.6, 0.9)
     dropped = ground(spec, ev, guard="drop")
     assert [s.name for s in dropped.sound_sources] == ["cat", "wind"]

@@ -22,7 +22,14 @@ import numpy as np
 from ..errors import ConfigError
 from .cues import Cues, ambience_source, ambience_sources, measure, mood_from_cues, mood_words, scene_words
 from .detect import DUPLICATE_OVERLAP, Detection, intersection, overlap_of_smaller, run_detector
-from .labels import SOUND_TABLE, SoundEntry, canonical_label, sound_for_imagenet, sound_for_label
+from .labels import (
+    SOUND_TABLE,
+    SoundEntry,
+    canonical_label,
+    sound_for_imagenet,
+    sound_for_label,
+    vocabulary_hints,
+)
 from .spec import SceneSpec, SoundSource, Variant
 
 log = logging.getLogger(__name__)
@@ -464,6 +471,13 @@ def ground(spec: SceneSpec, ev: Evidence, *, guard: str = "flag") -> SceneSpec:
         update["grounded"] = grounded
         if src.named_by is None:
             update["named_by"] = "vlm"
+        if any(v.sound_model is None for v in src.variants):
+            # what the vocabulary says the named thing sounds like, for the sounds step
+            variants = []
+            for v in src.variants:
+                hints = None if v.sound_model else vocabulary_hints(src.name, v.play_method, v.timbre)
+                variants.append(v.model_copy(update=hints) if hints else v)
+            update["variants"] = variants
         if det is not None and src.box is None and not src.ambience:
             update["box"] = det.box
             update["depth"] = depth_from_box(det.box)

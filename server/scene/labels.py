@@ -156,3 +156,35 @@ def entry_for_label(label: str) -> SoundEntry | None:
     if kind == "source" and name in voc.sources:
         return entry_view(voc.source_entry(name))
     return None
+
+
+def _words_of(text: str) -> set[str]:
+    return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2}
+
+
+def vocabulary_hints(name: str, play_method: str, timbre: list[str] | tuple[str, ...] = ()) -> dict | None:
+    """Rendering hints (``sound_model``, ``audioset``, ``gm_program``/``gm_drums``) for a variant a
+    language model wrote, from the vocabulary entry its source's name maps to: the play method whose
+    words overlap the variant's most (the first one when none do). None when the name is unknown."""
+    entry = sound_for_label(name)
+    if entry is None:
+        key = canonical_label(name)
+        src = vocabulary().sources.get(key)
+        if src is None:
+            return None
+        entry = entry_view(vocabulary().source_entry(key))
+    if not entry.plays:
+        return None
+    words = _words_of(" ".join([play_method, *timbre]))
+
+    def overlap(p: Play) -> int:  # words shared, a word matching another it begins ('purr', 'purring')
+        theirs = _words_of(" ".join([p.method, *p.timbre]))
+        return sum(any(a.startswith(b) or b.startswith(a) for b in theirs) for a in words)
+
+    best = max(entry.plays, key=overlap)
+    hints: dict = {"sound_model": best.sound_model, "audioset": list(best.audioset)}
+    if best.gm_program is not None:
+        hints["gm_program"] = best.gm_program
+    if best.gm_drums:
+        hints["gm_drums"] = True
+    return hints

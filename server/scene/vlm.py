@@ -355,6 +355,7 @@ def blip_captions(rgb: np.ndarray, net: Any, processor: Any, *, n: int = 3, max_
 
 def captions_to_scene(captions: list[str]) -> SceneSpec:
     """Sources from the sound-table objects the captions name (plus ambience words), scene from the captions."""
+    from .builtin import _source
     from .labels import ALIASES, SILENT, SOUND_TABLE, sound_for_label
     from .spec import SoundSource, Variant
 
@@ -371,9 +372,8 @@ def captions_to_scene(captions: list[str]) -> SceneSpec:
                 text = re.sub(rf"\b{re.escape(key)}s?\b", " ", text)
     sources = []
     for name in found:
-        entry = next(e for e in SOUND_TABLE.values() if e.name == name)
-        sources.append(SoundSource(name=entry.name, material=entry.material, variants=[
-            Variant(play_method=p, timbre=list(t), mapping_to_music_instrument=r) for p, t, r in entry.variants]))
+        entry = next(e for e in [*SOUND_TABLE.values(), *map(sound_for_label, found)] if e and e.name == name)
+        sources.append(_source(entry))
     amb = {"rain": ("rain", "water drops", "rain falling"), "wind": ("wind", "moving air", "wind blowing"),
            "beach": ("waves", "sea water", "waves breaking on the shore"), "river": ("water", "river", "water flowing"),
            "forest": ("leaves", "foliage", "leaves rustling"), "street": ("traffic", "distant cars", "traffic hum"),
