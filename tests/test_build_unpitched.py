@@ -217,3 +217,16 @@ def test_short_sounds_get_their_own_root(seconds):
         assert est.method == "pyin" and abs(1200 * np.log2(est.freq / f)) < 1.0, (seconds, f, est)
     x, _ = prepare(noise_burst(sr, seconds), sr, target_sr=sr, min_seconds=0.1)
     assert estimate_root(x, sr).method == "none"
+
+
+def test_default_imposed_note_keeps_the_pitch_class_near_the_middle_of_the_range():
+    from server.build.pitch import PitchEstimate, resonator_target
+
+    for f in (30.0, 812.0, 5000.0):
+        est = PitchEstimate(f, 0.0, "none", False)
+        for lo, hi in ((21, 108), (28, 55), (100, 108), (0, 10)):
+            k = resonator_target(est, lo, hi)
+            assert 24 <= k <= 96
+            assert (k - round(est.midi)) % 12 == 0  # the same pitch class as the strongest partial
+            if 24 <= (lo + hi) // 2 <= 96:
+                assert abs(k - (lo + hi) // 2) <= 12

@@ -295,14 +295,19 @@ def estimate_root(x: np.ndarray, sr: int) -> PitchEstimate:
 
 def resonator_target(est: PitchEstimate, lokey: int, hikey: int) -> int:
     """Default key for an imposed pitch: the note nearest the sound's strongest partial, moved by octaves
-    into the two octaves around the middle of ``lokey..hikey`` (keeps the sound's colour, bounds the shifts)."""
+    into the two octaves around the middle of ``lokey..hikey`` (keeps the sound's colour, bounds the shifts)
+    and within C1-C7."""
     centre = (lokey + hikey) // 2
     k = int(round(est.midi)) if np.isfinite(est.midi) else centre
     while k < centre - 12:
         k += 12
     while k >= centre + 12:
         k -= 12
-    return int(np.clip(k, 0, 127))
+    while k > FORCE_HI:  # and where the imposed root can be measured back
+        k -= 12
+    while k < FORCE_LO:
+        k += 12
+    return k
 
 
 def impose_pitch(x: np.ndarray, sr: int, midi: float, *, dry: float = 0.1) -> np.ndarray:
