@@ -118,6 +118,9 @@ def _commit(staged: Staged, sfz_dest: Path | None, sf2_dest: Path | None) -> Non
             f"cannot write {current}: {_reason(exc)}; "
             + ("the previous instrument is kept as it was" if kept else "nothing was replaced")
         ) from exc
+    except BaseException:  # interrupted between the renames: undo, then let it through
+        _rollback(sfz_dest, old, sfz_moved)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
