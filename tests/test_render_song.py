@@ -111,3 +111,38 @@ def test_inspect_track_facts(tmp_path):
         ("t9", [9], 0, 36, 36, 1, "drums"),
     ]
     assert song.channel_roles() == {0: "keyboard", 1: "bass", 9: "drums"}
+
+
+def _smf(fmt: int, ntracks: int, tpb: int, *tracks: bytes) -> bytes:
+    import struct
+
+    return (b"MThd" + struct.pack(">IHHH", 6, fmt, ntracks, tpb)
+            + b"".join(b"MTrk" + struct.pack(">I", len(t)) + t for t in tracks))
+
+
+NOTE = b"\x00\x90\x3c\x40\x60\x80\x3c\x00\x00\xff\x2f\x00"  # C4 for 96 ticks, end of track
+
+
+@pytest.mark.parametrize("name, data, msg", [
+    ("running status first", _smf(0, 1, 480, b"\x00\x3c\x40\x00\xff\x2f\x00"), "corrupt: running status"),
+    ("header announces 5 tracks", _smf(1, 5, 480, NOTE), "truncated"),
+    ("tempo meta of 1 byte", _smf(0, 1, 480, b"\x00\xff\x51\x01\x07" + NOTE), "corrupt"),
+    ("key signature of 99 sharps", _smf(0, 1, 480, b"\x00\xff\x59\x02\x63\x00" + NOTE), "corrupt"),
+    ("zero ticks per beat", _smf(0, 1, 0, NOTE), "time division"),
+    ("a delta of 4660 minutes", _smf(0, 1, 480, b"\x00\x90\x3c\x40\xff\xff\xff\x7f\x80\x3c\x00\x00\xff\x2f\x00"),
+     "the limit is 60"),
+])
+def test_malformed_files_refused_with_a_reason(tmp_path, name, data, msg):
+    p = tmp_path / "bad.mid"
+    p.write_bytes(data)
+    with pytest.raises(InputError, match=msg):
+        load_song(p)
+
+
+def test_odd_but_valid_files_load(tmp_path):
+    """A type-0 file with two tracks and a track without end-of-track still play; a folder is named as one."""
+    for data in (_smf(0, 2, 480, NOTE, NOTE), _smf(0, 1, 480, NOTE[:-4])):
+        (tmp_path / "odd.mid").write_bytes(data)
+        assert load_song(tmp_path / "odd.mid").note_count >= 1
+    with pytest.raises(InputError, match="is a folder"):
+        load_song(tmp_path)

@@ -180,9 +180,12 @@ def load_song(path: str | os.PathLike[str], *, require_notes: bool = True) -> So
     try:
         mf = mido.MidiFile(str(path), clip=True)
     except EOFError as exc:
-        raise InputError(f"{path}: the MIDI file is truncated (it ends inside a track)") from exc
+        raise InputError(f"{path}: the MIDI file is truncated (it ends before the tracks its header announces "
+                         "are complete)") from exc
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the MIDI file ({exc.strerror or exc})") from exc
+        if exc.errno is not None:  # the file itself could not be read
+            raise InputError(f"{path}: cannot read the MIDI file ({exc.strerror or exc})") from exc
+        raise InputError(f"{path}: the MIDI file is corrupt: {exc}") from exc  # mido's IOError on bad data
     except Exception as exc:  # mido raises ValueError, KeyError, IndexError, KeySignatureError... on bad data
         log.debug("mido could not parse %s", path, exc_info=True)
         raise InputError(f"{path}: the MIDI file is corrupt: {exc}") from exc
