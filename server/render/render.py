@@ -322,7 +322,7 @@ def render_song_to_file(
     peak = 0.0
     gain = np.float32(1.0)
     first: Path | None = None
-    bar = _progress_bar(frames * (2 if two_pass else 1), st)
+    bar = _progress_bar(frames * (2 if two_pass else 1), st, "render + normalise" if two_pass else "render")
     try:
         with atomic_path(out, suffix=".wav") as tmp:
             blocks = _chunks(_blocks(song, src, frames, st, bar))
@@ -446,8 +446,8 @@ def _blocks(song: Song, src: FluidSynthSource, frames: int, st: RenderSettings, 
             bar.update(n / st.sample_rate)
 
 
-def _progress_bar(frames: int, st: RenderSettings):
-    """A bar counting seconds of audio (``frames`` in all, both passes of a normalised render)."""
+def _progress_bar(frames: int, st: RenderSettings, desc: str = "render"):
+    """A bar counting seconds of audio (``frames`` in all: both passes of a normalised render)."""
     show = st.progress
     if show is None:
         show = sys.stderr.isatty() and frames > 5 * st.sample_rate
@@ -455,7 +455,7 @@ def _progress_bar(frames: int, st: RenderSettings):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=round(frames / st.sample_rate, 2), unit="s", desc="render", leave=False,
+    return tqdm(total=round(frames / st.sample_rate, 2), unit="s", desc=desc, leave=False,
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s of audio [{elapsed}<{remaining}]")
 
 
