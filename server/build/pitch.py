@@ -175,7 +175,7 @@ def refine_f0(x: np.ndarray, sr: int, f0: float, harmonics: int = 6) -> float:
 @dataclass(frozen=True)
 class Partial:
     freq: float  # Hz, interpolated on the long spectrum
-    stability: float  # fraction of frames in which it is within 10 dB of the frame's strongest bin
+    stability: float  # fraction of sounding frames in which it is within 10 dB of the frame's strongest bin
     prominence_db: float  # its median level above the median spectrum around it (+-1/2 octave)
     drift_cents: float  # interquartile range of its frame-wise frequency
 
@@ -200,8 +200,12 @@ def strongest_partial(x: np.ndarray, sr: int) -> Partial:
     band = (freqs >= 25) & (freqs <= 5000)
     med = np.median(spec, axis=0) * band
     i = int(np.argmax(med))
-    loud = spec[:, i] > 0.316 * spec[:, band].max(axis=1)
-    stability = float(np.mean(loud))
+    # judged on the frames that carry sound (within 30 dB of the loudest): the gaps between a
+    # cricket's pulses or a tap's drips do not make its steady partial unstable
+    energy = np.sum(spec[:, band] ** 2, axis=1)
+    sounding = energy > 1e-3 * energy.max()
+    loud = (spec[:, i] > 0.316 * spec[:, band].max(axis=1)) & sounding
+    stability = float(loud.sum() / max(1, sounding.sum()))
     # prominence: the peak's median level over the median of the spectrum +-1/2 octave around it
     lo, hi = np.searchsorted(freqs, [freqs[i] / np.sqrt(2), freqs[i] * np.sqrt(2)])
     around = np.r_[med[max(lo, 1) : max(i - 3, 1)], med[i + 4 : hi]]
