@@ -73,7 +73,7 @@ def test_cli_one_line_for_a_file_as_sf2_dir(tmp_path, tone, capsys, no_work):
     rc = main(["build", str(tone), "--role", "keyboard", "--sf2-dir", str(blocker), "--sfz-dir", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert rc == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert str(blocker) in err
+    assert str(blocker) in err and err.count("cannot write") == 1, err
     assert not (tmp_path / "o").exists()
 
 

@@ -39,15 +39,25 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def _check(dest: Path, kind: str) -> None:
+    try:
+        check_output(dest, kind=kind)
+    except OutputError as exc:
+        # check_output re-wraps its own OutputError (an OSError) once more: report the inner line only
+        if isinstance(exc.__cause__, OutputError):
+            raise exc.__cause__ from None
+        raise
+
+
 def check_outputs(sfz_dest: Path | None, sf2_dest: Path | None) -> None:
     """Check, before any work, that the SFZ folder and the SF2 file can be written (touches nothing)."""
     if sfz_dest is not None:
-        check_output(sfz_dest, kind="folder")
+        _check(sfz_dest, "folder")
     if sf2_dest is not None:
         if sf2_dest.exists() and sf2_dest.is_dir():
             raise OutputError(f"cannot write {sf2_dest}: a folder of that name exists; remove it or choose "
                               "another --sf2-dir or --name")
-        check_output(sf2_dest, kind="file")
+        _check(sf2_dest, "file")
 
 
 @dataclass
