@@ -151,9 +151,13 @@ def summary(rows: list[dict]) -> list[str]:
     for fam in ("machines", "instruments"):
         rs = [r for r in rows if r["family"] == fam]
         if rs:
-            out.append(f"- {fam}: {len(rs)} clips, right branch {sum(r['branch_ok'] for r in rs) / len(rs):.0%}, "
-                       f"class in top 5 {sum(r['top5_ok'] for r in rs) / len(rs):.0%}, top 1 "
-                       f"{sum(r['top1_ok'] for r in rs) / len(rs):.0%}.")
+            line = (f"- {fam}: {len(rs)} clips, right branch {sum(r['branch_ok'] for r in rs) / len(rs):.0%}, "
+                    f"class in top 5 {sum(r['top5_ok'] for r in rs) / len(rs):.0%}, top 1 "
+                    f"{sum(r['top1_ok'] for r in rs) / len(rs):.0%}")
+            if fam == "instruments":  # the class "Music" itself is the pseudo-branch Music/*
+                music = sum(r["branch_ok"] or r["branch"] == "Music/*" for r in rs) / len(rs)
+                line += f"; top branch Music/Musical instrument or Music itself {music:.0%}"
+            out.append(line + ".")
     return out
 
 
