@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from array import array
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
@@ -189,18 +190,37 @@ def load_song(path: str | os.PathLike[str], *, require_notes: bool = True) -> So
     except Exception as exc:  # mido raises ValueError, KeyError, IndexError, KeySignatureError... on bad data
         log.debug("mido could not parse %s", path, exc_info=True)
         raise InputError(f"{path}: the MIDI file is corrupt: {exc}") from exc
-    return song_from_midifile(mf, path=path, require_notes=require_notes)
+    parsed = _parse(mf, str(path))
+    del mf  # mido's messages go before the events are built: the peak holds one of the two, not both
+    return _build(parsed, path, require_notes)
 
 
 def song_from_midifile(mf: mido.MidiFile, *, path: Path | None = None, require_notes: bool = True) -> Song:
-    where = str(path) if path else "MIDI file"
+    """A :class:`Song` from a parsed :class:`mido.MidiFile` (validated as :func:`load_song` does)."""
+    return _build(_parse(mf, str(path) if path else "MIDI file"), path, require_notes)
+
+
+@dataclass
+class _Parsed:
+    where: str
+    tpb: int
+    ntracks: int
+    cols: dict[str, array]
+    tempo_ticks: list[tuple[int, int, int, int]]
+    track_names: dict[int, str]
+
+
+def _parse(mf: mido.MidiFile, where: str) -> _Parsed:
+    """Validate the header and read every channel event into compact columns, tempos and track names."""
     if mf.type == 2:
         raise InputError(f"{where}: type 2 (asynchronous) MIDI files are not supported; use type 0 or 1")
     tpb = mf.ticks_per_beat
     if not isinstance(tpb, int) or tpb <= 0 or tpb >= 0x8000:
         raise InputError(f"{where}: SMPTE or invalid time division ({tpb}); use ticks per beat")
 
-    raw: list[tuple[int, int, int, mido.Message]] = []  # (tick, track, seq, msg)
+    # channel events as compact columns (a dense hour-long file holds millions): tick, track, kind, channel, a, b
+    cols = {name: array(code) for name, code in (("tick", "q"), ("track", "i"), ("kind", "b"), ("channel", "b"),
+                                                   ("a", "i"), ("b", "i"))}
     tempo_ticks: list[tuple[int, int, int, int]] = []  # (tick, track, seq, tempo µs/beat)
     track_names: dict[int, str] = {}
     seq = 0
@@ -221,21 +241,33 @@ def song_from_midifile(mf: mido.MidiFile, *, path: Path | None = None, require_n
                 elif msg.type == "track_name" and ti not in track_names:
                     track_names[ti] = msg.name.strip()
             elif msg.type in _KINDS:
-                raw.append((tick, ti, seq, msg))
-    tempo_ticks.sort()
+                kind, a, b = _fields(msg)
+                cols["tick"].append(tick)
+                cols["track"].append(ti)
+                cols["kind"].append(kind)
+                cols["channel"].append(msg.channel)
+                cols["a"].append(a)
+                cols["b"].append(b)
+    return _Parsed(where, tpb, len(mf.tracks), cols, sorted(tempo_ticks), track_names)
+
+
+def _build(parsed: _Parsed, path: Path | None, require_notes: bool) -> Song:
+    where, tpb, cols, tempo_ticks = parsed.where, parsed.tpb, parsed.cols, parsed.tempo_ticks
     tick_to_seconds = _tempo_map(tempo_ticks, tpb)
-    raw.sort(key=lambda r: (r[0], r[1], r[2]))
-    ticks = np.array([r[0] for r in raw], dtype=np.int64)
-    times = tick_to_seconds(ticks)
-    events = []
-    for (_tick, ti, _seq, msg), t in zip(raw, times, strict=True):
-        events.append(_to_event(msg, float(t), ti))
+    c = {name: np.frombuffer(col, dtype=col.typecode) if len(col) else np.zeros(0, col.typecode)
+         for name, col in cols.items()}
+    # time order; within a tick, by track, then file order (a stable sort keeps it: columns are in file order)
+    order = np.lexsort((c["track"], c["tick"]))
+    times = tick_to_seconds(c["tick"][order]).tolist()
+    events = [Event(t, k, ch, a, b, ti) for t, k, ch, a, b, ti in
+              zip(times, *(c[name][order].tolist() for name in ("kind", "channel", "a", "b", "track")), strict=True)]
+    del c, order, times
     if events and events[-1].time > MAX_SONG_SECONDS:
         raise InputError(f"{where}: the song lasts {events[-1].time / 60:.0f} minutes; the limit is 60")
     tempo_changes = [(float(tick_to_seconds(np.array([tk]))[0]), mido.tempo2bpm(tp)) for tk, _, _, tp in tempo_ticks]
     song = Song(path, tpb, events, tempo_changes or [(0.0, 120.0)])
     song.channels = _channel_infos(events)
-    song.tracks = _track_infos(mf, events, track_names)
+    song.tracks = _track_infos(parsed.ntracks, events, parsed.track_names)
     _refresh_track_roles(song)
     if require_notes and song.note_count == 0:
         raise InputError(f"{where}: the MIDI file holds no notes to play")
@@ -253,21 +285,22 @@ _KINDS = {
 }
 
 
-def _to_event(msg: mido.Message, t: float, track: int) -> Event:
+def _fields(msg: mido.Message) -> tuple[int, int, int]:
+    """(kind, a, b) of a channel message, as :class:`Event` holds them (note-on at velocity 0 is a note-off)."""
     kind = _KINDS[msg.type]
-    if kind in (NOTE_ON, NOTE_OFF):
-        if kind == NOTE_ON and msg.velocity == 0:
-            kind = NOTE_OFF
-        return Event(t, kind, msg.channel, msg.note, msg.velocity, track)
+    if kind == NOTE_ON:
+        return (NOTE_OFF if msg.velocity == 0 else NOTE_ON), msg.note, msg.velocity
+    if kind == NOTE_OFF:
+        return kind, msg.note, msg.velocity
     if kind == CONTROL:
-        return Event(t, kind, msg.channel, msg.control, msg.value, track)
+        return kind, msg.control, msg.value
     if kind == PROGRAM:
-        return Event(t, kind, msg.channel, msg.program, 0, track)
+        return kind, msg.program, 0
     if kind == PITCHWHEEL:
-        return Event(t, kind, msg.channel, msg.pitch, 0, track)
+        return kind, msg.pitch, 0
     if kind == AFTERTOUCH:
-        return Event(t, kind, msg.channel, msg.value, 0, track)
-    return Event(t, kind, msg.channel, msg.note, msg.value, track)
+        return kind, msg.value, 0
+    return kind, msg.note, msg.value
 
 
 def _tempo_map(tempo_ticks: list[tuple[int, int, int, int]], tpb: int):
@@ -340,8 +373,8 @@ def _channel_infos(events: list[Event]) -> list[ChannelInfo]:
     return infos
 
 
-def _track_infos(mf: mido.MidiFile, events: list[Event], names: dict[int, str]) -> list[TrackInfo]:
-    by_track: list[list[Event]] = [[] for _ in mf.tracks]
+def _track_infos(ntracks: int, events: list[Event], names: dict[int, str]) -> list[TrackInfo]:
+    by_track: list[list[Event]] = [[] for _ in range(ntracks)]
     for e in events:
         by_track[e.track].append(e)
     infos = []
@@ -415,22 +448,24 @@ def apply_roles(song: Song, mapping: dict[str | int, str]) -> None:
 
 
 def _max_polyphony(evs: list[Event]) -> int:
-    """Most notes sounding at once (note-offs at a time are applied before note-ons at that time)."""
+    """Most notes sounding at once (note-offs at a time are applied before note-ons at that time).
+    ``evs`` are in time order."""
     sounding: set[tuple[int, int]] = set()
     best = 0
-    times = sorted({e.time for e in evs})
-    by_time: dict[float, list[Event]] = {}
-    for e in evs:
-        by_time.setdefault(e.time, []).append(e)
-    for t in times:
-        group = by_time[t]
-        for e in group:
+    i, n = 0, len(evs)
+    while i < n:
+        j = i
+        t = evs[i].time
+        while j < n and evs[j].time == t:
+            j += 1
+        for e in evs[i:j]:
             if e.kind == NOTE_OFF:
                 sounding.discard((e.channel, e.a))
-        for e in group:
+        for e in evs[i:j]:
             if e.kind == NOTE_ON:
                 sounding.add((e.channel, e.a))
         best = max(best, len(sounding))
+        i = j
     return best
 
 

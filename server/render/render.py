@@ -68,17 +68,18 @@ class SongPlayer:
         self.song = song
         self.source = source
         self.sample_rate = source.sample_rate
-        self._events: list[tuple[int, Event]] = []
+        self._events: list[Event] = []
         self._i = 0
         self.pos = 0
 
     def prepare(self, sample_rate: int, max_block: int, channels: int = 2) -> None:
         self.source.prepare(sample_rate, max_block, channels)
         self.sample_rate = sample_rate
-        end = round(self.song.duration * sample_rate)
-        release = [(end, Event(self.song.duration, CONTROL, ch, cc, 0)) for ch in range(16)
+        release = [Event(self.song.duration, CONTROL, ch, cc, 0) for ch in range(16)
                    for cc in (CC_SUSTAIN, CC_ALL_NOTES_OFF)]
-        self._events = self.song.events_at(sample_rate) + release
+        # sample positions are computed as events fall due (round(time * rate), as Song.events_at does),
+        # not stored for the whole song
+        self._events = self.song.events + release
         self._i = 0
         self.pos = 0
         self._buf = np.zeros((2, max_block), dtype=np.float32)
@@ -90,13 +91,16 @@ class SongPlayer:
 
     def process(self, block: np.ndarray) -> np.ndarray:
         n = block.shape[1]
-        end = self.pos + n
-        i, evs = self._i, self._events
-        j = i
-        while j < len(evs) and evs[j][0] < end:
-            j += 1
-        due = [(max(s - self.pos, 0), e) for s, e in evs[i:j]]
-        self._i = j
+        start, end = self.pos, self.pos + n
+        evs, i, sr = self._events, self._i, self.sample_rate
+        due = []
+        while i < len(evs):
+            s = round(evs[i].time * sr)
+            if s >= end:
+                break
+            due.append((max(s - start, 0), evs[i]))
+            i += 1
+        self._i = i
         out = self._buf[:, :n]
         self.source.render(out, due)
         self.pos = end
