@@ -232,3 +232,19 @@ def test_machine_stems_do_not_take_the_older_models_cases():
     for name, material, play, _timbre, _ok in CASES:
         chosen = choose_model(SourceDescription(name, material, play))[0]
         assert chosen not in machines.MODELS, (name, chosen)
+
+
+def test_room_reverberation_decays_at_its_rt60():
+    from server.sounds.machines import _room
+
+    for rt60 in (0.4, 1.5):
+        ctx = ctx_for("room", "", 4.0)
+        dry = np.zeros(ctx.n)
+        dry[100] = 1.0
+        wet = _room(ctx, dry, rt60, 0.5, floor_db=-200.0) - dry
+        # Schroeder backward integration: T60 = 2 x (time from -5 dB to -35 dB)
+        e = np.cumsum((wet**2)[::-1])[::-1]
+        edc = 10 * np.log10(e / e[0] + 1e-30)
+        measured = 2.0 * (np.argmax(edc <= -35) - np.argmax(edc <= -5)) / SR
+        assert abs(measured / rt60 - 1) < 0.15, (rt60, measured)
+        assert np.abs(wet[:100 + int(0.003 * SR)]).max() < 1e-8  # no reflection before 3 ms

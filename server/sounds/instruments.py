@@ -445,12 +445,22 @@ def phrase_midi(program: int | None, notes: list[Note], path: str | os.PathLike[
     return path
 
 
+ROOM_RT60 = (1.2, 1.8)  # seconds: a small hall
+ROOM_WET = 0.6
+
+
 def m_gm_instrument(ctx: Ctx) -> np.ndarray:
-    """A short phrase of the source's General MIDI program (or drums) from the GM soundfont, mono."""
+    """A short phrase of the source's General MIDI program (or drums) from the GM soundfont, mono, played in a
+    small hall (a diffuse reverberation of RT60 1.2-1.8 s at 0.6 of the dry level: an instrument is heard in a
+    room; dry, the soundfont's samples were often heard as a synthesiser or an alarm)."""
+    from .machines import _room
+
     desc = ctx.desc or SourceDescription("piano")
     program, notes = phrase(desc, ctx.seconds, ctx.rng)
-    stereo = render_notes(program, notes, ctx.n, ctx.sr)
-    return stereo.mean(axis=0).astype(np.float64)
+    dry = render_notes(program, notes, ctx.n, ctx.sr).mean(axis=0).astype(np.float64)
+    if not np.any(dry):
+        return dry
+    return _room(ctx, dry, float(ctx.rng.uniform(*ROOM_RT60)), ROOM_WET, -60.0)
 
 
 # Instrument names as stems: a source named after an instrument plays it (the older models keep generic words
