@@ -339,7 +339,12 @@ def build_set(
     insts: dict[str, Instrument] = {}
     for role in roles:
         audio, sr = _read(sounds[role])
-        insts[role] = make_instrument(audio, sr, role, name=f"{name}_{role}", step=step, force_pitch=force_pitch)
+        try:
+            insts[role] = make_instrument(
+                audio, sr, role, name=f"{name}_{role}", step=step, force_pitch=force_pitch
+            )
+        except InputError as exc:  # name the file: a set is built from several
+            raise InputError(f"{Path(sounds[role]).name} ({role}): {exc}") from exc
     for role in roles:
         if role != "drums":
             insts[role] = spread_to_all_keys(insts[role])
