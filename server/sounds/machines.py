@@ -242,7 +242,8 @@ def m_blender(ctx: Ctx) -> np.ndarray:
     knock = _strike_ir(ctx, replace(MATERIALS["glass"], t60=0.08), rng.uniform(900, 1400))
     for tk in rng.uniform(0, ctx.seconds, int(rng.integers(15, 40) * ctx.seconds / 5)):
         _place(ctx, chunks, knock, tk, rng.uniform(0.2, 1.0))
-    return (_nz(fan) + 0.45 * _nz(motor) + 0.6 * _nz(churn) + 0.2 * _nz(chunks)) * on
+    x = (_nz(fan) + 0.45 * _nz(motor) + 0.6 * _nz(churn) + 0.2 * _nz(chunks)) * on
+    return _room(ctx, x, rng.uniform(0.5, 0.7), 0.4, -60.0)  # a kitchen
 
 
 def m_washing_machine(ctx: Ctx) -> np.ndarray:
