@@ -30,10 +30,14 @@ SPACING = 0.5
 
 
 def _levels(audio: np.ndarray, keys, spacing: float = SPACING) -> dict[int, float]:
-    return {k: rms_db(audio[int(spacing * i * SR) : int((spacing * i + 0.3) * SR)]) for i, k in enumerate(keys)}
+    return {
+        k: rms_db(audio[int(spacing * i * SR) : int((spacing * i + 0.3) * SR)]) for i, k in enumerate(keys)
+    }
 
 
-def _drum_midi(path: Path, keys, spacing: float = SPACING, program: int = 0, channel: int = DRUM_CHANNEL) -> Path:
+def _drum_midi(
+    path: Path, keys, spacing: float = SPACING, program: int = 0, channel: int = DRUM_CHANNEL
+) -> Path:
     return write_midi(path, [(k, 100, spacing * i, 0.2) for i, k in enumerate(keys)], program, channel)
 
 

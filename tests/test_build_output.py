@@ -70,7 +70,18 @@ def test_sfz_folder_that_is_a_file_fails_before_any_work(tmp_path, tone, no_work
 def test_cli_one_line_for_a_file_as_sf2_dir(tmp_path, tone, capsys, no_work):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    rc = main(["build", str(tone), "--role", "keyboard", "--sf2-dir", str(blocker), "--sfz-dir", str(tmp_path / "o")])
+    rc = main(
+        [
+            "build",
+            str(tone),
+            "--role",
+            "keyboard",
+            "--sf2-dir",
+            str(blocker),
+            "--sfz-dir",
+            str(tmp_path / "o"),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert str(blocker) in err and err.count("cannot write") == 1, err
@@ -113,8 +124,16 @@ def test_instrument_is_replaced_as_a_unit_or_not_at_all(tmp_path, tone, monkeypa
 
 
 def test_writes_nothing_when_asked_for_neither(tmp_path, tone):
-    res = build_instrument(tone, "bass", name="t", sfz_dir=tmp_path / "a", sf2_dir=tmp_path / "b",
-                           write_sfz_files=False, write_sf2_file=False, step=12)
+    res = build_instrument(
+        tone,
+        "bass",
+        name="t",
+        sfz_dir=tmp_path / "a",
+        sf2_dir=tmp_path / "b",
+        write_sfz_files=False,
+        write_sf2_file=False,
+        step=12,
+    )
     assert res.sf2 is None and not res.sfz
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     assert np.isfinite(res.seconds)

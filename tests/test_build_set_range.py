@@ -50,7 +50,9 @@ def test_a_set_never_silences_a_note_the_gm_font_plays(small_set, program, tmp_p
 
     def levels(sf2):
         a = render_fluidsynth(sf2, mid, tmp_path / "out.wav")
-        return {k: rms_db(a[int(SPACING * i * SR) : int((SPACING * i + 0.4) * SR)]) for i, k in enumerate(KEYS)}
+        return {
+            k: rms_db(a[int(SPACING * i * SR) : int((SPACING * i + 0.4) * SR)]) for i, k in enumerate(KEYS)
+        }
 
     gm, ours = levels(default_soundfont()), levels(small_set.sf2)
     played = [k for k in KEYS if gm[k] > -60]

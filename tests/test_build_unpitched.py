@@ -82,7 +82,13 @@ def forced(tmp_path_factory):
         wav = root / f"{name.replace(' ', '_')}.wav"
         sf.write(str(wav), make(), 48000, subtype="PCM_24")
         out[name] = build_instrument(
-            wav, "keyboard", name=wav.stem, sfz_dir=root / "sfz", sf2_dir=root / "sf2", step=6, force_pitch=True
+            wav,
+            "keyboard",
+            name=wav.stem,
+            sfz_dir=root / "sfz",
+            sf2_dir=root / "sf2",
+            step=6,
+            force_pitch=True,
         )
     return out
 
@@ -174,8 +180,18 @@ def test_pitch_shift_work_does_not_grow_with_the_interval(monkeypatch):
 def test_cli_says_what_was_done(tmp_path, capsys):
     wav = tmp_path / "grass.wav"
     sf.write(str(wav), noise_burst(), 48000)
-    base = ["build", str(wav), "--role", "bass", "--sfz-dir", str(tmp_path / "sfz"), "--sf2-dir", str(tmp_path / "sf2"),
-            "--step", "12"]
+    base = [
+        "build",
+        str(wav),
+        "--role",
+        "bass",
+        "--sfz-dir",
+        str(tmp_path / "sfz"),
+        "--sf2-dir",
+        str(tmp_path / "sf2"),
+        "--step",
+        "12",
+    ]
     assert main(base) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--role drums" in err[0] and "--force-pitch" in err[0], err
@@ -199,7 +215,10 @@ def test_force_pitch_values_are_checked_before_any_work(tmp_path, capsys):
     with pytest.raises(ConfigError, match="C1 and C7"):
         build_instrument(wav, "bass", name="x", sfz_dir=tmp_path / "o", force_pitch="C8")
     assert not (tmp_path / "o").exists()
-    assert main(["build", str(wav), "--role", "bass", "--force-pitch", "C9", "--sfz-dir", str(tmp_path / "o")]) == 1
+    assert (
+        main(["build", str(wav), "--role", "bass", "--force-pitch", "C9", "--sfz-dir", str(tmp_path / "o")])
+        == 1
+    )
     assert "C1 and C7" in capsys.readouterr().err
 
 

@@ -35,9 +35,27 @@ VELOCITIES = list(range(1, 128))
 def render_fluidsynth_float(sf2: Path, mid: Path, out: Path) -> np.ndarray:
     """FluidSynth CLI to a 32-bit float WAV (16-bit would bury velocity 1 in its own dither)."""
     subprocess.run(
-        [FLUIDSYNTH, "-ni", "-R", "0", "-C", "0", "-g", "0.5", "-O", "float", "-F", str(out), "-r", str(SR),
-         str(sf2), str(mid)],
-        check=True, capture_output=True, timeout=120,
+        [
+            FLUIDSYNTH,
+            "-ni",
+            "-R",
+            "0",
+            "-C",
+            "0",
+            "-g",
+            "0.5",
+            "-O",
+            "float",
+            "-F",
+            str(out),
+            "-r",
+            str(SR),
+            str(sf2),
+            str(mid),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     a, sr = sf.read(str(out), always_2d=True)
     assert sr == SR
@@ -69,7 +87,9 @@ def test_velocity_sweep_is_monotonic_and_smooth_at_layer_boundaries(built, tmp_p
     zones = [z for z in res.instruments[role].zones if z.lokey <= key <= z.hikey]
     boundaries = sorted(z.hivel for z in zones if z.hivel < 127)
     assert boundaries, "expected at least two velocity layers"
-    mid = write_midi(tmp_path / "sweep.mid", [(key, v, SPACING * i, LENGTH) for i, v in enumerate(VELOCITIES)])
+    mid = write_midi(
+        tmp_path / "sweep.mid", [(key, v, SPACING * i, LENGTH) for i, v in enumerate(VELOCITIES)]
+    )
     for player, audio in (
         ("sfizz", render_sfizz(res.sfz[role], mid, tmp_path / "s.wav")),
         ("fluidsynth", render_fluidsynth_float(res.sf2, mid, tmp_path / "f.wav")),
@@ -92,7 +112,9 @@ def test_velocity_sweep_is_monotonic_and_smooth_at_layer_boundaries(built, tmp_p
         # players' curves are so steep that the first steps outgrow their right-hand neighbours alone)
         for i in range(7, len(steps)):
             local = float(np.median(np.r_[steps[max(0, i - 6) : i], steps[i + 1 : i + 7]]))
-            assert steps[i] <= 3 * local + 0.05, f"{player}: velocity {i + 1} -> {i + 2} steps {steps[i]:.2f} dB"
+            assert steps[i] <= 3 * local + 0.05, (
+                f"{player}: velocity {i + 1} -> {i + 2} steps {steps[i]:.2f} dB"
+            )
         # the layers still differ: the loud one is brighter at the boundary
         b = boundaries[-1]
         soft, loud = _note(audio, VELOCITIES.index(b)), _note(audio, VELOCITIES.index(b + 1))

@@ -131,7 +131,9 @@ def make_instrument(
             max_seconds=MAX_MELODIC_SECONDS,
             what=name,
         )
-        seg, pitch = _pitched_segment(sample_segment(x, build_sr, role), build_sr, role, (lo, hi), name, force_pitch)
+        seg, pitch = _pitched_segment(
+            sample_segment(x, build_sr, role), build_sr, role, (lo, hi), name, force_pitch
+        )
         with _progress(len(root_keys(lo, hi, step)), f"{name} ({role})") as bar:
             inst = build_melodic(
                 seg, build_sr, role, pitch, name=name, step=step, key_range=key_range, progress=bar
@@ -234,7 +236,9 @@ def build_instrument(
     force_pitch = force_pitch_key(force_pitch)
     sfz_dest, sf2_dest = _outputs(name, sfz_dir, sf2_dir, write_sfz_files, write_sf2_file)
     audio, sr = _read(sound)
-    inst = make_instrument(audio, sr, role, name=name, step=step, key_range=key_range, force_pitch=force_pitch)
+    inst = make_instrument(
+        audio, sr, role, name=name, step=step, key_range=key_range, force_pitch=force_pitch
+    )
     result = BuildResult(name=name, sf2=None, instruments={role: inst})
     presets = [Preset(name, 0, 0, 0)]
     if role == "drums":

@@ -85,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
             kit = result.instruments[role].info.get("kit")
             if kit:
                 own = sum(not v["derived"] for v in kit.values())
-                print(f"  kit: {len(kit)} keys ({min(v['key'] for v in kit.values())}-"
-                      f"{max(v['key'] for v in kit.values())}), {own} from the sound's own hits, the rest derived")
+                print(
+                    f"  kit: {len(kit)} keys ({min(v['key'] for v in kit.values())}-"
+                    f"{max(v['key'] for v in kit.values())}), {own} from the sound's own hits, the rest derived"
+                )
         print(f"sf2: {result.sf2}  ({result.seconds:.1f} s)")
     return 0

@@ -322,41 +322,183 @@ def _recipes(sr: int):
         "cowbell": ("snare", lambda h, own: shape(bandpass(h, sr, 540, 1600, 4), sr, 0.3), -6),
         # GS / GM2 keys below and above the GM map (GM fonts play them too)
         "high_q": ("kick", lambda h, own: shape(retune(bandpass(h, sr, 800, 5000), 12), sr, 0.08), -6),
-        "slap": ("snare", lambda h, own: shape(taps(bandpass(h, sr, 1500, 6000), sr, (0, 0.004)), sr, 0.06), -5),
-        "scratch_push": ("snare", lambda h, own: shape(glide(bandpass(h, sr, 300, 3000), sr, 0.6, 1.6, 0.2), sr, 0.2), -6),
-        "scratch_pull": ("snare", lambda h, own: shape(glide(bandpass(h, sr, 300, 3000), sr, 1.6, 0.6, 0.25), sr, 0.25), -6),
-        "sticks": ("snare", lambda h, own: shape(resonate(bandpass(h, sr, 2000, 6000), sr, (2500, 6100), 0.06), sr, 0.06), -5),
+        "slap": (
+            "snare",
+            lambda h, own: shape(taps(bandpass(h, sr, 1500, 6000), sr, (0, 0.004)), sr, 0.06),
+            -5,
+        ),
+        "scratch_push": (
+            "snare",
+            lambda h, own: shape(glide(bandpass(h, sr, 300, 3000), sr, 0.6, 1.6, 0.2), sr, 0.2),
+            -6,
+        ),
+        "scratch_pull": (
+            "snare",
+            lambda h, own: shape(glide(bandpass(h, sr, 300, 3000), sr, 1.6, 0.6, 0.25), sr, 0.25),
+            -6,
+        ),
+        "sticks": (
+            "snare",
+            lambda h, own: shape(resonate(bandpass(h, sr, 2000, 6000), sr, (2500, 6100), 0.06), sr, 0.06),
+            -5,
+        ),
         "square_click": ("closed_hat", lambda h, own: shape(bandpass(h, sr, 3000, None), sr, 0.02), -8),
         "metronome_click": ("closed_hat", lambda h, own: shape(resonate(h, sr, (1800,), 0.04), sr, 0.04), -8),
-        "metronome_bell": ("closed_hat", lambda h, own: shape(resonate(h, sr, (2637, 7278), 0.6), sr, 0.5), -8),
+        "metronome_bell": (
+            "closed_hat",
+            lambda h, own: shape(resonate(h, sr, (2637, 7278), 0.6), sr, 0.5),
+            -8,
+        ),
         # GM keys 58 and 60-81: Latin percussion and effects
-        "vibraslap": ("closed_hat", lambda h, own: shape(scrape(shape(bandpass(h, sr, 2000, 8000), sr, 0.03), sr, 18, 0.6), sr, 0.9), -8),
+        "vibraslap": (
+            "closed_hat",
+            lambda h, own: shape(scrape(shape(bandpass(h, sr, 2000, 8000), sr, 0.03), sr, 18, 0.6), sr, 0.9),
+            -8,
+        ),
         "hi_bongo": ("tom", lambda h, own: shape(retune(bandpass(h, sr, 200, 5000), 10), sr, 0.25), -4),
         "low_bongo": ("tom", lambda h, own: shape(retune(bandpass(h, sr, 150, 5000), 5), sr, 0.3), -4),
         "mute_hi_conga": ("tom", lambda h, own: shape(retune(bandpass(h, sr, 150, 5000), 5), sr, 0.1), -3),
         "open_hi_conga": ("tom", lambda h, own: shape(retune(bandpass(h, sr, 120, 5000), 4), sr, 0.45), -3),
         "low_conga": ("tom", lambda h, own: shape(bandpass(h, sr, 80, 5000), sr, 0.5), -3),
-        "high_timbale": ("snare", lambda h, own: shape(resonate(retune(bandpass(h, sr, 300, 8000), 6), sr, (880, 1950), 0.4), sr, 0.4), -3),
-        "low_timbale": ("snare", lambda h, own: shape(resonate(retune(bandpass(h, sr, 250, 8000), 2), sr, (660, 1460), 0.45), sr, 0.45), -3),
-        "high_agogo": ("snare", lambda h, own: shape(resonate(bandpass(h, sr, 500, 6000), sr, (988, 2580), 0.5), sr, 0.45), -6),
-        "low_agogo": ("snare", lambda h, own: shape(resonate(bandpass(h, sr, 400, 6000), sr, (740, 1930), 0.5), sr, 0.45), -6),
-        "cabasa": ("closed_hat", lambda h, own: shape(taps(bandpass(h, sr, 4000, 12000), sr, (0, 0.01, 0.02, 0.03)), sr, 0.12), -8),
+        "high_timbale": (
+            "snare",
+            lambda h, own: shape(
+                resonate(retune(bandpass(h, sr, 300, 8000), 6), sr, (880, 1950), 0.4), sr, 0.4
+            ),
+            -3,
+        ),
+        "low_timbale": (
+            "snare",
+            lambda h, own: shape(
+                resonate(retune(bandpass(h, sr, 250, 8000), 2), sr, (660, 1460), 0.45), sr, 0.45
+            ),
+            -3,
+        ),
+        "high_agogo": (
+            "snare",
+            lambda h, own: shape(resonate(bandpass(h, sr, 500, 6000), sr, (988, 2580), 0.5), sr, 0.45),
+            -6,
+        ),
+        "low_agogo": (
+            "snare",
+            lambda h, own: shape(resonate(bandpass(h, sr, 400, 6000), sr, (740, 1930), 0.5), sr, 0.45),
+            -6,
+        ),
+        "cabasa": (
+            "closed_hat",
+            lambda h, own: shape(taps(bandpass(h, sr, 4000, 12000), sr, (0, 0.01, 0.02, 0.03)), sr, 0.12),
+            -8,
+        ),
         "maracas": ("closed_hat", lambda h, own: shape(bandpass(h, sr, 3000, 10000), sr, 0.07), -8),
-        "short_whistle": ("closed_hat", lambda h, own: shape(resonate(extend(bandpass(h, sr, 1500, 4000), sr, 0.2), sr, (2300, 4600), 1.0), sr, 0.18, flatten=True), -10),
-        "long_whistle": ("closed_hat", lambda h, own: shape(resonate(extend(bandpass(h, sr, 1500, 4000), sr, 0.6), sr, (2300, 4600), 1.5), sr, 0.55, flatten=True), -10),
-        "short_guiro": ("closed_hat", lambda h, own: shape(scrape(shape(bandpass(h, sr, 1500, 8000), sr, 0.015), sr, 8, 0.12), sr, 0.16), -8),
-        "long_guiro": ("closed_hat", lambda h, own: shape(scrape(shape(bandpass(h, sr, 1500, 8000), sr, 0.015), sr, 20, 0.4), sr, 0.45), -8),
-        "claves": ("snare", lambda h, own: shape(resonate(bandpass(h, sr, 1500, 5000), sr, (2500,), 0.15), sr, 0.12), -5),
-        "hi_wood_block": ("snare", lambda h, own: shape(resonate(bandpass(h, sr, 600, 5000), sr, (1200, 2900), 0.12), sr, 0.12), -5),
-        "low_wood_block": ("snare", lambda h, own: shape(resonate(bandpass(h, sr, 400, 5000), sr, (800, 1930), 0.14), sr, 0.14), -5),
-        "mute_cuica": ("tom", lambda h, own: shape(glide(retune(bandpass(h, sr, 200, 4000), 12), sr, 1.0, 1.5, 0.15), sr, 0.15), -6),
-        "open_cuica": ("tom", lambda h, own: shape(glide(retune(extend(bandpass(h, sr, 200, 4000), sr, 0.4), 12), sr, 1.3, 0.8, 0.35), sr, 0.35), -6),
-        "mute_triangle": ("crash", lambda h, own: shape(resonate(bandpass(h, sr, 3000, None), sr, (4980, 7310, 9650), 0.2), sr, 0.15), -8),
-        "open_triangle": ("crash", lambda h, own: shape(resonate(bandpass(h, sr, 3000, None), sr, (4980, 7310, 9650), 2.0), sr, 1.5), -8),
-        "shaker": ("closed_hat", lambda h, own: shape(taps(bandpass(h, sr, 3000, 12000), sr, (0, 0.06)), sr, 0.15), -8),
-        "jingle_bell": ("closed_hat", lambda h, own: shape(taps(resonate(bandpass(h, sr, 4000, None), sr, (5200, 6900, 8100), 0.25), sr, (0, 0.02, 0.045, 0.07)), sr, 0.4), -8),
-        "belltree": ("crash", lambda h, own: shape(taps(resonate(bandpass(h, sr, 3000, None), sr, (4200, 6100), 0.5), sr, (0, 0.05, 0.1, 0.15, 0.2, 0.25)), sr, 1.2), -9),
-        "castanets": ("snare", lambda h, own: shape(taps(bandpass(h, sr, 1500, 6000), sr, (0, 0.012)), sr, 0.06), -5),
+        "short_whistle": (
+            "closed_hat",
+            lambda h, own: shape(
+                resonate(extend(bandpass(h, sr, 1500, 4000), sr, 0.2), sr, (2300, 4600), 1.0),
+                sr,
+                0.18,
+                flatten=True,
+            ),
+            -10,
+        ),
+        "long_whistle": (
+            "closed_hat",
+            lambda h, own: shape(
+                resonate(extend(bandpass(h, sr, 1500, 4000), sr, 0.6), sr, (2300, 4600), 1.5),
+                sr,
+                0.55,
+                flatten=True,
+            ),
+            -10,
+        ),
+        "short_guiro": (
+            "closed_hat",
+            lambda h, own: shape(
+                scrape(shape(bandpass(h, sr, 1500, 8000), sr, 0.015), sr, 8, 0.12), sr, 0.16
+            ),
+            -8,
+        ),
+        "long_guiro": (
+            "closed_hat",
+            lambda h, own: shape(
+                scrape(shape(bandpass(h, sr, 1500, 8000), sr, 0.015), sr, 20, 0.4), sr, 0.45
+            ),
+            -8,
+        ),
+        "claves": (
+            "snare",
+            lambda h, own: shape(resonate(bandpass(h, sr, 1500, 5000), sr, (2500,), 0.15), sr, 0.12),
+            -5,
+        ),
+        "hi_wood_block": (
+            "snare",
+            lambda h, own: shape(resonate(bandpass(h, sr, 600, 5000), sr, (1200, 2900), 0.12), sr, 0.12),
+            -5,
+        ),
+        "low_wood_block": (
+            "snare",
+            lambda h, own: shape(resonate(bandpass(h, sr, 400, 5000), sr, (800, 1930), 0.14), sr, 0.14),
+            -5,
+        ),
+        "mute_cuica": (
+            "tom",
+            lambda h, own: shape(glide(retune(bandpass(h, sr, 200, 4000), 12), sr, 1.0, 1.5, 0.15), sr, 0.15),
+            -6,
+        ),
+        "open_cuica": (
+            "tom",
+            lambda h, own: shape(
+                glide(retune(extend(bandpass(h, sr, 200, 4000), sr, 0.4), 12), sr, 1.3, 0.8, 0.35), sr, 0.35
+            ),
+            -6,
+        ),
+        "mute_triangle": (
+            "crash",
+            lambda h, own: shape(
+                resonate(bandpass(h, sr, 3000, None), sr, (4980, 7310, 9650), 0.2), sr, 0.15
+            ),
+            -8,
+        ),
+        "open_triangle": (
+            "crash",
+            lambda h, own: shape(resonate(bandpass(h, sr, 3000, None), sr, (4980, 7310, 9650), 2.0), sr, 1.5),
+            -8,
+        ),
+        "shaker": (
+            "closed_hat",
+            lambda h, own: shape(taps(bandpass(h, sr, 3000, 12000), sr, (0, 0.06)), sr, 0.15),
+            -8,
+        ),
+        "jingle_bell": (
+            "closed_hat",
+            lambda h, own: shape(
+                taps(
+                    resonate(bandpass(h, sr, 4000, None), sr, (5200, 6900, 8100), 0.25),
+                    sr,
+                    (0, 0.02, 0.045, 0.07),
+                ),
+                sr,
+                0.4,
+            ),
+            -8,
+        ),
+        "belltree": (
+            "crash",
+            lambda h, own: shape(
+                taps(
+                    resonate(bandpass(h, sr, 3000, None), sr, (4200, 6100), 0.5),
+                    sr,
+                    (0, 0.05, 0.1, 0.15, 0.2, 0.25),
+                ),
+                sr,
+                1.2,
+            ),
+            -9,
+        ),
+        "castanets": (
+            "snare",
+            lambda h, own: shape(taps(bandpass(h, sr, 1500, 6000), sr, (0, 0.012)), sr, 0.06),
+            -5,
+        ),
         "mute_surdo": ("kick", lambda h, own: shape(retune(h, 5), sr, 0.25), -2),
         "open_surdo": ("kick", lambda h, own: shape(extend(retune(h, 4), sr, 0.9), sr, 0.9), -2),
     }

@@ -91,7 +91,12 @@ def shift_pitch(x: np.ndarray, sr: int, semitones: float) -> np.ndarray:
 
     def stretch(v: np.ndarray) -> np.ndarray:
         return pedalboard.time_stretch(
-            v.astype(np.float32)[None, :], float(sr), 1.0 / ratio, 0.0, high_quality=True, preserve_formants=False
+            v.astype(np.float32)[None, :],
+            float(sr),
+            1.0 / ratio,
+            0.0,
+            high_quality=True,
+            preserve_formants=False,
         )[0].astype(np.float64)
 
     y = stretch(resample(x)) if ratio > 1 else resample(stretch(x))
@@ -137,7 +142,9 @@ def build_melodic(
     loops = []
     for root, zlo, zhi in root_keys(lo, hi, step):
         shifted = shift_pitch(seg, sr, root - pitch.midi)
-        versions = [_soften(shifted, sr, None if m is None else m * midi_to_hz(root)) for m in VELOCITY_LAYERS]
+        versions = [
+            _soften(shifted, sr, None if m is None else m * midi_to_hz(root)) for m in VELOCITY_LAYERS
+        ]
         peak = max(float(np.max(np.abs(v))) for v in versions)
         for (lovel, hivel), layer in zip(layers, versions, strict=True):
             layer = layer * (0.89 / peak) if peak > 0 else layer  # one gain for all layers of a root

@@ -55,8 +55,10 @@ def check_outputs(sfz_dest: Path | None, sf2_dest: Path | None) -> None:
         _check(sfz_dest, "folder")
     if sf2_dest is not None:
         if sf2_dest.exists() and sf2_dest.is_dir():
-            raise OutputError(f"cannot write {sf2_dest}: a folder of that name exists; remove it or choose "
-                              "another --sf2-dir or --name")
+            raise OutputError(
+                f"cannot write {sf2_dest}: a folder of that name exists; remove it or choose "
+                "another --sf2-dir or --name"
+            )
         _check(sf2_dest, "file")
 
 
@@ -85,15 +87,17 @@ def replace_together(sfz_dest: Path | None, sf2_dest: Path | None) -> Iterator[S
             try:
                 staged.sfz = Path(tempfile.mkdtemp(prefix=f".{sfz_dest.name}.", suffix=".part", dir=parent))
             except OSError as exc:
-                raise OutputError(f"cannot write {sfz_dest}: folder {parent} does not take new folders "
-                                  f"({_reason(exc)})") from exc
+                raise OutputError(
+                    f"cannot write {sfz_dest}: folder {parent} does not take new folders ({_reason(exc)})"
+                ) from exc
         if sf2_dest is not None:
             parent = _make_parent(sf2_dest)
             try:
                 fd, tmp = tempfile.mkstemp(prefix=f".{sf2_dest.stem}.", suffix=".part.sf2", dir=parent)
             except OSError as exc:
-                raise OutputError(f"cannot write {sf2_dest}: folder {parent} does not take new files "
-                                  f"({_reason(exc)})") from exc
+                raise OutputError(
+                    f"cannot write {sf2_dest}: folder {parent} does not take new files ({_reason(exc)})"
+                ) from exc
             os.close(fd)
             staged.sf2 = Path(tmp)
         yield staged

@@ -272,10 +272,10 @@ def estimate_root(x: np.ndarray, sr: int) -> PitchEstimate:
         cents = 1200 * np.log2(f0[:n][good] / coarse)
         spread = float(np.subtract(*np.percentile(cents, [75, 25]))) if good.sum() > 1 else 0.0
         if spread <= MAX_SPREAD_CENTS:
-            est = PitchEstimate(
-                refine_f0(seg, sr, coarse), conf, "pyin", True, spread, voiced_frac, seconds
+            est = PitchEstimate(refine_f0(seg, sr, coarse), conf, "pyin", True, spread, voiced_frac, seconds)
+            est = replace(
+                est, summary=f"root {est.freq:.2f} Hz ({note_name(est.midi)}), pYIN confidence {conf:.2f}"
             )
-            est = replace(est, summary=f"root {est.freq:.2f} Hz ({note_name(est.midi)}), pYIN confidence {conf:.2f}")
             log.info("root pitch %.2f Hz (MIDI %.2f), pYIN confidence %.2f", est.freq, est.midi, conf)
             return est
         why = f"its pitch wanders over {spread:.0f} cents (interquartile range)"
@@ -293,8 +293,9 @@ def estimate_root(x: np.ndarray, sr: int) -> PitchEstimate:
         f"and stands {p.prominence_db:.0f} dB above its surroundings)"
     )
     log.info("%s", summary)
-    return PitchEstimate(p.freq, p.stability, "none", False, min(spread, p.drift_cents), voiced_frac, seconds,
-                         summary=summary)
+    return PitchEstimate(
+        p.freq, p.stability, "none", False, min(spread, p.drift_cents), voiced_frac, seconds, summary=summary
+    )
 
 
 def resonator_target(est: PitchEstimate, lokey: int, hikey: int) -> int:

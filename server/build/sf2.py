@@ -134,7 +134,15 @@ def sf2_bytes(name: str, instruments: list[Instrument], presets: list[Preset]) -
     for ii, inst in enumerate(instruments):
         inst_recs.append(_name(inst.name) + struct.pack("<H", len(ibag)))
         for zone in inst.zones:
-            key = (zone.audio.ctypes.data, len(zone.audio), zone.root_key, zone.loop_mode, zone.loop_start, zone.loop_end, zone.sample_rate)
+            key = (
+                zone.audio.ctypes.data,
+                len(zone.audio),
+                zone.root_key,
+                zone.loop_mode,
+                zone.loop_start,
+                zone.loop_end,
+                zone.sample_rate,
+            )
             if key in stored:
                 ibag.append(struct.pack("<HH", len(igen), 0))
                 igen.extend(zone_generators(zone, stored[key]))
