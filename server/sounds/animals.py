@@ -82,14 +82,17 @@ Formant = tuple  # (frequency Hz or knots over the call, bandwidth Hz, gain)
 
 
 def _formant_filter(ctx: Ctx, x: np.ndarray, formants: Sequence[Formant], nfft: int = 1024,
-                    floor: float = 0.0, parallel: bool = False, wander: float = 0.0) -> np.ndarray:
+                    floor: float = 0.0, parallel: bool = False, wander: float = 0.0,
+                    zeros: Sequence[Formant] = ()) -> np.ndarray:
     """Shape ``x`` by a vocal tract of two-pole resonances (frequency, bandwidth, gain). In cascade (the
     default, as in cascade formant synthesis) each is flat below its frequency, peaks there and falls 12
     dB/octave above it, ``gain`` tilting its peak; in ``parallel`` each is a band peaking (at ``gain``) at its
     frequency and falling 6 dB/octave on either side, which keeps the upper formants of a long tract.
     Applied frame by frame in the STFT domain, so a formant's frequency may be a sequence of knots moved
     linearly over the call (mouth opening and closing); ``wander`` moves each formant at random by about that
-    fraction over the call (the tongue, jaw and lips never hold still). ``floor`` adds a flat share."""
+    fraction over the call (the tongue, jaw and lips never hold still). ``floor`` adds a flat share. ``zeros``
+    are anti-resonances (frequency, bandwidth, depth 0..1): the side branch of the nose cancels the sound
+    near its own resonances, cutting dips into a nasal call's spectrum."""
     m = len(x)
     nfft = int(min(nfft, 2 ** int(np.log2(max(m, 64)))))
     hop = nfft // 2  # a Hann window at 50 % overlap adds up to a constant: exact resynthesis
@@ -109,6 +112,8 @@ def _formant_filter(ctx: Ctx, x: np.ndarray, formants: Sequence[Formant], nfft: 
         else:
             h = h * (fc**2 / den) * (gain ** np.clip(freqs / fc, 0, 1) if gain != 1 else 1.0)  # 1 at DC
     h = h / (h.max() + 1e-12) + floor
+    for f, bw, depth in zeros:
+        h = h * (1 - depth / np.sqrt(1 + ((freqs - f) / (0.5 * bw)) ** 2))
     _, y = signal.istft(spec * h, fs=ctx.sr, nperseg=nfft, noverlap=nfft - hop)
     y = y[:m]
     return np.pad(y, (0, m - len(y))) if len(y) < m else y
@@ -135,7 +140,7 @@ def _outdoors(ctx: Ctx, x: np.ndarray, rt60: float = 0.4, wet: float = 0.15, flo
 def _voice(ctx: Ctx, f0: np.ndarray, env: np.ndarray, formants: Sequence[Formant], *, oq: float = 0.6,
            jitter: float = 0.01, shimmer: float = 0.05, sub: float = 0.0, rough: float = 0.0,
            rough_hz: float = 30.0, noise: float = 0.1, nfft: int = 1024, lowpass: float | None = None,
-           parallel: bool = False, wander: float = 0.0) -> np.ndarray:
+           parallel: bool = False, wander: float = 0.0, zeros: Sequence[Formant] = ()) -> np.ndarray:
     """One voiced call: a glottal pulse train following ``f0`` (Hz per sample) with jitter, shimmer,
     subharmonics (every other cycle weakened by ``sub``), flutter (noisy amplitude modulation near
     ``rough_hz``) and aspiration noise pulsing with the flow, under ``env``, through ``formants``."""
@@ -156,7 +161,7 @@ def _voice(ctx: Ctx, f0: np.ndarray, env: np.ndarray, formants: Sequence[Formant
     if rough:
         flutter = _bandpass(rng.standard_normal(m), 0.6 * rough_hz, 1.6 * rough_hz, sr)
         src *= np.clip(1 + rough * 2.5 * flutter / (np.std(flutter) * 2.5 + 1e-12), 0, None)
-    y = _formant_filter(ctx, src * env, formants, nfft=nfft, parallel=parallel, wander=wander)
+    y = _formant_filter(ctx, src * env, formants, nfft=nfft, parallel=parallel, wander=wander, zeros=zeros)
     if lowpass:
         y = _lowpass(y, lowpass, sr)
     return y
@@ -412,20 +417,27 @@ def m_moo(ctx: Ctx) -> np.ndarray:
     out = np.zeros(ctx.n)
     t = _start(ctx, 0.05, 0.5)
     while t < _until(ctx, 0.2):
-        dur = rng.uniform(1.2, 2.5) * (0.7 if calf else 1.0)
-        m = _secs(ctx, dur)
-        f = rng.uniform(130, 170) * (1.6 if calf else 0.7 if bull else 1.0) * p.pitch
-        f0 = f * _contour(m, ((0, 0.65), (0.3, 1.0), (0.7, 1.05), (1, 0.7))) * (1 + 0.03 * _smooth_noise(ctx, m, 4))
-        env = _env(m, ctx.sr, 0.15, 0.35) * _contour(m, ((0, 0.3), (0.3, 1.0), (0.8, 0.9), (1, 0.6)))
-        # a long vocal tract (larynx to lips ~ 70 cm, the nose in parallel at first): formants ~ 250 Hz apart
-        # ('ooo'); the mouth opens after the nasal 'mmm', lifting the low formants
-        fs = (1.3 if calf else 0.9 if bull else 1.0) * rng.uniform(0.95, 1.05)
-        formants = tuple((((250 * i + 125) * fs * 0.85, (250 * i + 125) * fs, (250 * i + 125) * fs),
-                          60 + 20 * i, 1.0 / (1 + 0.3 * abs(i - 2.5))) for i in range(1, 12))
-        call = _voice(ctx, f0, env, formants, oq=0.5, jitter=0.01, shimmer=0.04, sub=0.0, rough=0.0,
-                      rough_hz=rng.uniform(15, 30), noise=0.12, nfft=2048, lowpass=5000, parallel=True)
-        _place(ctx, out, call, t, rng.uniform(0.8, 1.0))
-        t += dur + rng.uniform(1.0, 2.5) / p.density
+        f = rng.uniform(150, 195) * (1.4 if calf else 0.75 if bull else 1.0) * p.pitch
+        fs = (1.2 if calf else 0.9 if bull else 1.0) * rng.uniform(0.96, 1.04)
+        # 1. mouth shut, the sound through the nose: 'mmm' at ~ 0.7 f0, one low nasal formant, quieter
+        d1 = rng.uniform(0.2, 0.45) * (0.7 if calf else 1.0)
+        m = _secs(ctx, d1)
+        f0 = 0.7 * f * _contour(m, ((0, 0.95), (1, 1.05))) * (1 + 0.02 * _smooth_noise(ctx, m, 4))
+        hum = _voice(ctx, f0, _env(m, ctx.sr, 0.08, 0.06), ((250 * fs, 100, 1.0), (700 * fs, 200, 0.5)), oq=0.5,
+                     jitter=0.01, shimmer=0.04, noise=0.05, nfft=2048)
+        _place(ctx, out, hum / (np.abs(hum).max() + 1e-12), t, 0.15)
+        t += d1 - 0.03
+        # 2. the mouth opens: a loud, bright 'ooo-aaa' of harmonics up to ~3 kHz, f0 up, then falling
+        d2 = rng.uniform(0.7, 1.2) * (0.7 if calf else 1.0)
+        m = _secs(ctx, d2)
+        f0 = f * _contour(m, ((0, 0.95), (0.3, 1.03), (0.75, 1.0), (1, 0.85))) * (1 + 0.02 * _smooth_noise(ctx, m, 4))
+        env = _env(m, ctx.sr, 0.05, 0.25)
+        formants = (((330 * fs, 380 * fs, 350 * fs), 200, 1.0), ((1050 * fs, 1180 * fs, 1120 * fs), 250, 1.0),
+                    (1400 * fs, 300, 0.5), (2100 * fs, 400, 0.35), (2600 * fs, 400, 0.3))
+        call = _voice(ctx, f0, env, formants, oq=0.5, jitter=0.02, shimmer=0.08, sub=0.0, noise=0.15, nfft=2048,
+                      parallel=True, zeros=((750 * fs, 300, 0.8), (3100 * fs, 500, 0.8)))
+        _place(ctx, out, call / (np.abs(call).max() + 1e-12), t, rng.uniform(0.85, 1.0))
+        t += d2 + rng.uniform(0.8, 2.0) / p.density
     return out
 
 
@@ -440,9 +452,9 @@ def m_bleat(ctx: Ctx) -> np.ndarray:
     while t < _until(ctx, 0.1):
         dur = rng.uniform(0.7, 1.4)
         m = _secs(ctx, dur)
-        f = rng.uniform(330, 430) * (1.2 if goat else 1.3 if lamb else 1.0) * p.pitch
-        rate = rng.uniform(9, 14) if goat else rng.uniform(7, 10)
-        depth = 0.7 if goat else 0.5
+        f = rng.uniform(280, 380) * (1.1 if goat else 1.2 if lamb else 1.0) * p.pitch
+        rate = rng.uniform(10, 14) if goat else rng.uniform(9, 12)
+        depth = 0.6
         ph = rng.uniform(0, 6)
         f0 = f * _contour(m, ((0, 0.9), (0.15, 1.06), (1, 0.85))) * _vib(m, ctx.sr, rate, 0.08, ph)
         env = _env(m, ctx.sr, 0.05, 0.2) * (1 - depth * (0.5 + 0.5 * np.sin(2 * np.pi * rate * np.arange(m) / ctx.sr + ph)))
@@ -1077,7 +1089,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "meow": (("meow", "miaow", "mew", "kitten", "kitty", "caterwaul"), _in_air(m_meow)),
     "purr": (("purr",), _in_air(m_purr)),
     "roar": (("lion", "tiger", "leopard"), _in_air(m_roar)),
-    "moo": (("moo", "cattle", "bovine", "heifer", "oxen"), _in_air(m_moo)),
+    "moo": (("moo", "cattle", "bovine", "heifer", "oxen"), _in_air(m_moo, floor_db=-32)),
     "bleat": (("bleat", "baa", "sheep", "goat", "lamb", "ewe"), _in_air(m_bleat)),
     "neigh": (("neighing", "neighs", "whinn", "horse", "pony", "foal", "stallion", "mare"), _in_air(m_neigh)),
     "snort": (("snort",), _in_air(m_snort)),
