@@ -452,8 +452,8 @@ def m_bleat(ctx: Ctx) -> np.ndarray:
     while t < _until(ctx, 0.1):
         dur = rng.uniform(0.7, 1.4)
         m = _secs(ctx, dur)
-        f = rng.uniform(280, 380) * (1.1 if goat else 1.2 if lamb else 1.0) * p.pitch
-        rate = rng.uniform(10, 14) if goat else rng.uniform(9, 12)
+        f = rng.uniform(280, 380) * (1.2 if goat or lamb else 1.0) * p.pitch
+        rate = rng.uniform(12, 15) if goat else rng.uniform(8.5, 11)
         depth = 0.6
         ph = rng.uniform(0, 6)
         f0 = f * _contour(m, ((0, 0.9), (0.15, 1.06), (1, 0.85))) * _vib(m, ctx.sr, rate, 0.08, ph)
