@@ -446,7 +446,7 @@ def m_phone_ring(ctx: Ctx) -> np.ndarray:
     """Bell telephone: the 20 Hz ringing current swings an armature whose clapper strikes two gongs
     alternately, each 20 times a second, in the exchange's cadence (:data:`RING_CADENCES`: the British double
     ring 0.4 on, 0.2 off, 0.4 on, 2 off by default; "american" gives 2 s on, 4 s off). The gongs are small
-    bells a few semitones apart (~1-1.4 kHz). A mobile or smartphone plays an electronic ringtone instead:
+    bells a few semitones apart (~1.8-2.4 kHz). A mobile or smartphone plays an electronic ringtone instead:
     a marimba-like arpeggio repeated."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
@@ -464,7 +464,7 @@ def m_phone_ring(ctx: Ctx) -> np.ndarray:
             t += 0.13 * len(irs) + 0.5
         return out
     gong = replace(MATERIALS["bell"], t60=0.4)  # small gongs, damped by the clapper between strikes
-    f1 = rng.uniform(1000, 1400) * p.pitch
+    f1 = rng.uniform(1800, 2400) * p.pitch
     g1 = _strike_ir(ctx, gong, f1, detune=0.0)
     g2 = _strike_ir(ctx, gong, f1 * 2 ** (rng.uniform(2, 4) / 12), detune=0.0)
     t = t0
