@@ -632,7 +632,7 @@ def m_crow(ctx: Ctx) -> np.ndarray:
 
 
 def m_cluck(ctx: Ctx) -> np.ndarray:
-    """A hen clucking: short (40-100 ms) low-pitched (~ 250-450 Hz) noisy clucks in irregular runs,
+    """A hen clucking: short (30-70 ms) noisy clucks (f0 ~ 400-700 Hz) in irregular runs,
     each falling in pitch, now and then a rising 'buk-buk-BAWK' (a longer, higher call)."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
@@ -640,9 +640,9 @@ def m_cluck(ctx: Ctx) -> np.ndarray:
     form = ((1000, 350, 1.0), (2300, 450, 0.6), (3500, 600, 0.3))
     while t < _until(ctx, 0.05):
         for _ in range(int(rng.integers(2, 6))):
-            dur = rng.uniform(0.04, 0.1)
+            dur = rng.uniform(0.03, 0.07)
             m = _secs(ctx, dur)
-            f0 = rng.uniform(250, 450) * p.pitch * _contour(m, ((0, 1.15), (1, 0.8)))
+            f0 = rng.uniform(400, 700) * p.pitch * _contour(m, ((0, 1.15), (1, 0.8)))
             call = _voice(ctx, f0, _env(m, ctx.sr, 0.005, dur * 0.6, 1.5), form, oq=0.4, jitter=0.05,
                           shimmer=0.2, sub=0.3, noise=0.4, nfft=256)
             _place(ctx, out, call, t, rng.uniform(0.5, 1.0))
