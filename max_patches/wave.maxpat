@@ -446,7 +446,7 @@
     "box": {
      "id": "obj-msg19",
      "maxclass": "message",
-     "text": "/wave/midi/play demo.mid",
+     "text": "/wave/midi/play sunday_market.mid",
      "patching_rect": [
       20.0,
       515.0,

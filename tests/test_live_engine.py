@@ -413,10 +413,14 @@ def test_builtin_timbre_model_streams_live(server):
 
 def test_generation_job_publishes_its_set(server):
     """The job machinery with a small real worker process standing in for `wave make` (which takes
-    minutes): it reports progress on stderr like tqdm and writes OUT/instruments/NAME.sf2."""
+    minutes): it reports progress with `wave make`'s protocol (WAVE_PROGRESS=json) and writes
+    OUT/instruments/NAME.sf2; a look-alike log line ("50%") is not progress."""
     (server.folders.images / "beach.jpg").write_bytes(b"\xff\xd8\xff" + bytes(32))
-    script = ("import shutil, sys, time, pathlib; out = pathlib.Path(sys.argv[1]) / 'instruments'; "
-              "out.mkdir(parents=True); print(' 50%|#####', file=sys.stderr, flush=True); time.sleep(0.2); "
+    script = ("import os, shutil, sys, time, pathlib; out = pathlib.Path(sys.argv[1]) / 'instruments'; "
+              "assert os.environ['WAVE_PROGRESS'] == 'json'; "
+              "out.mkdir(parents=True); print(' 70%|#####', file=sys.stderr, flush=True); "
+              "print('@wave-progress {{\"fraction\": 0.5, \"what\": \"sounds done\"}}', file=sys.stderr, flush=True); "  # {{ }}: the command is a format template
+              "time.sleep(0.2); "
               f"shutil.copyfile({str(server.gm_soundfont)!r}, out / (sys.argv[2] + '.sf2'))")
     server.generate_command = [sys.executable, "-c", script, "{out}", "{name}"]
     (_, (job_id, *_)), = osc(server, "/wave/generate", "beach.jpg", "beachset")
@@ -426,7 +430,9 @@ def test_generation_job_publishes_its_set(server):
         assert time.monotonic() - t0 < 60
     reports = [(args[2], args[3]) for a, args in server.sent if a == "/wave/job" and args[0] == job_id]
     assert reports[0] == ("running", 0.0) and ("running", 0.5) in reports and reports[-1] == ("done", 1.0)
+    assert ("running", 0.7) not in reports
     assert "beachset" in [n for n, _ in server.list_sets()]
+    assert not any((server.folders.sets / ".jobs").iterdir())  # the work folder is cleaned up
     assert osc(server, "/wave/set/load", "beachset", 0) == []
     wait_loader(server)
     assert server.engine.snapshot.strips[0].set_name == "beachset"
@@ -670,3 +676,28 @@ def test_set_swap_keeps_the_pitch_bend_range_set_by_rpn(server):
     # 1190.6 cents, as in the fluidsynth CLI); with the default 2 semitones it would be ~198 cents
     cents = 12700 * 12 / 128 * 8191 / 8192
     assert abs(f0_cents(y[0, 4800:4800 + 16384], 440.0 * 2 ** (cents / 1200))) < 3
+
+
+def test_rtmidi_events_play_at_the_time_they_arrived(server):
+    """An event stamped on arrival plays at the same offset within the next block as it arrived
+    within the last callback period (a constant delay, no jitter of up to one block)."""
+    from server.live.engine import Engine
+
+    eng: Engine = server.engine
+    osc(server, "/wave/note", 9, 76, 0)
+    render(server, 0.2)
+    onsets = []
+    for frac in (0.1, 0.5, 0.9):
+        render(server, 0.3)  # the wood block has rung out
+        eng.process(BLOCK)
+        t_prev = eng._t_prev
+        eng.send_at(Event(0.0, NOTE_ON, 9, 76, 127), t_prev + frac * BLOCK / SR)
+        eng._t_prev = t_prev  # as if this callback came one period after the previous one
+        ref = eng.watch_onset()
+        y = eng.process(BLOCK)
+        eng.process(BLOCK)  # a voice starts on FluidSynth's next 64-frame period: maybe the next block
+        assert eng.first_sound_frame is not None, frac
+        onsets.append((eng.first_sound_frame - ref) - frac * BLOCK)
+        assert np.isfinite(y).all()
+        eng.send(Event(0.0, NOTE_OFF, 9, 76, 0))
+    assert max(onsets) - min(onsets) <= 64 + 8, onsets  # FluidSynth starts voices on a 64-frame grid

@@ -61,27 +61,51 @@ def free_udp_port() -> int:
 
 
 class Recorder:
-    """A JACK client: two audio inputs recorded into memory, one MIDI output sending queued bytes."""
+    """Two JACK clients: ``wave-test-rec`` records two audio inputs into memory; ``wave-test-midi`` sends
+    queued MIDI bytes. Two clients, so that sending MIDI to the server and recording its output is no
+    feedback cycle in JACK's graph (with one, deactivating and reactivating the recorder lost this
+    process's connection to the server)."""
 
     def __init__(self, server: str) -> None:
         self.client = jack.Client("wave-test-rec", servername=server, no_start_server=True)
         self.ins = [self.client.inports.register("in_L"), self.client.inports.register("in_R")]
-        self.midi = self.client.midi_outports.register("midi_out")
+        self.mclient = jack.Client("wave-test-midi", servername=server, no_start_server=True)
+        self.midi = self.mclient.midi_outports.register("midi_out")
         self.buf = np.zeros((2, SR * 30), dtype=np.float32)
         self.pos = 0
         self.recording = False
-        self.outbox: collections.deque[bytes] = collections.deque()
+        self.outbox: collections.deque = collections.deque()
+        self.sent_at: list[int] = []
+        self.start_frame = 0
+        self.by_frame_time = False
         self.client.set_process_callback(self._process)
+        self.mclient.set_process_callback(self._process_midi)
         self.client.activate()
+        self.mclient.activate()
 
-    def _process(self, frames: int) -> None:
+    def _process_midi(self, frames: int) -> None:
+        # runs in the same cycle before the server and the recorder (upstream of both)
         self.midi.clear_buffer()
         while self.outbox:
-            self.midi.write_midi_event(0, self.outbox.popleft())
-        if self.recording and self.pos + frames <= self.buf.shape[1]:
-            self.buf[0, self.pos : self.pos + frames] = self.ins[0].get_array()
-            self.buf[1, self.pos : self.pos + frames] = self.ins[1].get_array()
-            self.pos += frames
+            item = self.outbox.popleft()  # bytes (at frame 0) or (frame, bytes)
+            offset, data = item if isinstance(item, tuple) else (0, item)
+            self.midi.write_midi_event(offset, data)
+            if self.recording:
+                self.sent_at.append(self.mclient.last_frame_time + offset)  # JACK frame time it was sent at
+
+    def _process(self, frames: int) -> None:
+        if not self.recording:
+            return
+        t = self.client.last_frame_time
+        if self.pos == 0:
+            self.start_frame = t  # JACK frame time of the recording's frame 0
+        # written where JACK's clock says: a cycle lost to an xrun leaves its frames silent, so a
+        # position in the recording is a frame time (the sample-accuracy test relies on that)
+        at = self.pos if self.by_frame_time is False else (t - self.start_frame) & 0xFFFFFFFF
+        if at + frames <= self.buf.shape[1]:
+            self.buf[0, at : at + frames] = self.ins[0].get_array()
+            self.buf[1, at : at + frames] = self.ins[1].get_array()
+            self.pos = at + frames
 
     def record(self, seconds: float) -> np.ndarray:
         start = self.pos
@@ -91,8 +115,9 @@ class Recorder:
         return self.buf[:, start : self.pos].copy()
 
     def close(self) -> None:
-        self.client.deactivate()
-        self.client.close()
+        for c in (self.mclient, self.client):
+            c.deactivate()
+            c.close()
 
 
 # A client that dies without closing (SIGKILL) makes jackd die of SIGPIPE when it next notifies that
@@ -113,11 +138,11 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
 
 
 @contextlib.contextmanager
-def dummy_jackd(prefix: str):
+def dummy_jackd(prefix: str, period: int = PERIOD):
     """A JACK server with the dummy driver under a unique name (stopped by its PID)."""
     name = f"{prefix}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(SR), "-p", str(PERIOD)],
+    proc = subprocess.Popen(["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(SR), "-p", str(period)],
                             stdout=subprocess.DEVNULL, stderr=log)
     try:
         t0 = time.monotonic()
@@ -149,7 +174,8 @@ def jack_server():
 @pytest.fixture(scope="module")
 def live(jack_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("live_jack")
-    env = dict(os.environ, JACK_DEFAULT_SERVER=jack_server, PYTHONUNBUFFERED="1")
+    # no JACK_DEFAULT_SERVER: `--audio jack:NAME` alone must put the MIDI port on that server too
+    env = {k: v for k, v in os.environ.items() if k != "JACK_DEFAULT_SERVER"} | {"PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "server", "serve", "--audio", f"jack:{jack_server}", "--midi-in", "virtual",
            "--osc-port", "0", "--session", str(tmp / "session.json"), "--sets-dir", str(tmp),
            "--record-dir", str(tmp / "rec")]
@@ -163,7 +189,7 @@ def live(jack_server, tmp_path_factory):
         rec = Recorder(jack_server)
         rec.client.connect("wave:out_L", "wave-test-rec:in_L")
         rec.client.connect("wave:out_R", "wave-test-rec:in_R")
-        rec.client.connect("wave-test-rec:midi_out", "wave-midi:midi_in")
+        rec.client.connect("wave-test-midi:midi_out", "wave-midi:midi_in")
         yield {"proc": proc, "port": port, "rec": rec, "ready": ready, "tmp": tmp, "stderr": stderr_lines}
     finally:
         if rec is not None:
@@ -267,20 +293,19 @@ def test_oscdump_receives_replies(live):
     dump = subprocess.Popen(["oscdump", "-L", str(dump_port)], stdout=subprocess.PIPE, text=True)
     try:
         time.sleep(0.3)
-        oscsend(port, "/wave/reply_to", "i", dump_port)
+        oscsend(port, "/wave/reply_to", "ii", dump_port, 1)  # oscsend: a new socket per message
         oscsend(port, "/wave/ping", "s", "hello")
         oscsend(port, "/wave/nope", "")
         oscsend(port, "/wave/status", "")
-        lines = []
+        lines: list[str] = []  # read by a thread: a missing reply must fail the test, not hang it
+        threading.Thread(target=lambda: lines.extend(ln.strip() for ln in dump.stdout), daemon=True).start()
         t0 = time.monotonic()
         while len(lines) < 4 and time.monotonic() - t0 < 5:
-            line = dump.stdout.readline()
-            if line:
-                lines.append(line.strip())
+            time.sleep(0.05)
     finally:
         dump.terminate()
         dump.wait()
-        oscsend(port, "/wave/reply_to", "i", 0)
+        oscsend(port, "/wave/reply_to", "ii", 0, 1)
     text = "\n".join(lines)
     assert '/wave/ok s "/wave/reply_to"' in text, text
     assert '/wave/pong s "hello"' in text, text
@@ -293,14 +318,14 @@ def test_midi_input_by_port_name(live, jack_server, monkeypatch):
     from server.midi.song import NOTE_OFF, NOTE_ON, PITCHWHEEL, Event
 
     monkeypatch.setenv("JACK_DEFAULT_SERVER", jack_server)  # rtmidi's JACK backend opens the default server
-    assert any("wave-test-rec:midi_out" in p for p in list_ports("jack"))
+    assert any("wave-test-midi:midi_out" in p for p in list_ports("jack"))
     got: list[Event] = []
-    m = MidiInput("test-rec:midi", got.append, api="jack", client_name="wave-test-in")
+    m = MidiInput("test-midi:midi", lambda e, t: got.append(e), api="jack", client_name="wave-test-in")
     try:
-        assert m.port_name.endswith("wave-test-rec:midi_out")
+        assert m.port_name.endswith("wave-test-midi:midi_out")
         rec = live["rec"]
         t0 = time.monotonic()  # rtmidi connects the ports asynchronously: wait until JACK shows it
-        while not any("wave-test-in" in p.name for p in rec.client.get_all_connections(rec.midi)):
+        while not any("wave-test-in" in p.name for p in rec.mclient.get_all_connections(rec.midi)):
             assert time.monotonic() - t0 < 5, "rtmidi did not connect to the port"
             time.sleep(0.05)
         time.sleep(0.1)
@@ -439,8 +464,7 @@ def test_load_osc_and_midi_while_playing(live, jack_server):
         stop_process(seq)
         rec.client.activate()
         rec.client.connect("wave:out_L", "wave-test-rec:in_L")
-        rec.client.connect("wave:out_R", "wave-test-rec:in_R")
-        rec.client.connect("wave-test-rec:midi_out", "wave-midi:midi_in")
+        rec.client.connect("wave:out_R", "wave-test-rec:in_R")  # (the MIDI client stayed connected)
     oscsend(port, "/wave/panic", "")
     late, xruns = st1[4] - st0[4], st1[9] - st0[9]
     blocks = round((st1[0] * elapsed) / st1[1])
@@ -485,3 +509,4 @@ def test_sigterm_stops_cleanly_and_saves_the_session(live):
 
     s = json.loads((live["tmp"] / "session.json").read_text())
     assert s["fx"]["3"]["reverb"]["room_size"] == pytest.approx(0.75)
+

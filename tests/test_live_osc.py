@@ -207,3 +207,15 @@ def test_reply_to_expires_when_its_sender_goes_quiet(server, monkeypatch):
     assert server.reply_dest(a) == ("127.0.0.1", 9002)
     monkeypatch.setattr(srv, "REPLY_TTL_S", -1.0)
     assert server.reply_dest(a) == a
+
+
+def test_reply_to_for_a_whole_host_serves_one_shot_senders(server):
+    """oscsend opens a new socket per message: `/wave/reply_to PORT 1` covers every sender of its host
+    that has no setting of its own."""
+    server.dispatcher.handle_datagram(encode("/wave/reply_to", [9003, 1]), ("127.0.0.2", 40010))
+    assert server.reply_dest(("127.0.0.2", 40011)) == ("127.0.0.2", 9003)
+    server.dispatcher.handle_datagram(encode("/wave/reply_to", [9004]), ("127.0.0.2", 40012))
+    assert server.reply_dest(("127.0.0.2", 40012)) == ("127.0.0.2", 9004)  # its own setting wins
+    assert server.reply_dest(("127.0.0.3", 40011)) == ("127.0.0.3", 40011)  # another host is not affected
+    server.dispatcher.handle_datagram(encode("/wave/reply_to", [0, 1]), ("127.0.0.2", 40010))
+    assert server.reply_dest(("127.0.0.2", 40011)) == ("127.0.0.2", 40011)

@@ -262,3 +262,59 @@ def test_a_model_that_raises_is_muted_reported_and_its_worker_lives(server):
     osc(server, "/wave/note", 0, 69, 120)
     y = render(server, 0.5)
     assert db(y) > -40 and abs(f0_cents(y[0, 4800:4800 + 16384], 440.0)) < 10
+
+
+def test_wave_make_reports_progress_per_stage_as_a_protocol(monkeypatch, capsys):
+    from server.live.server import parse_progress
+    from server.make.pipeline import STAGES, _print_progress
+
+    monkeypatch.setenv("WAVE_PROGRESS", "json")
+    for i, stage in enumerate(STAGES, 1):
+        _print_progress(i, stage, "running", None)
+        _print_progress(i, stage, "done", 0.5)
+    lines = capsys.readouterr().err.splitlines()
+    fractions = [p[0] for p in map(parse_progress, lines) if p is not None]
+    assert len(fractions) == 2 * len(STAGES)
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert parse_progress("[1/8] scene ... 50%") is None and parse_progress("@wave-progress {bad") is None
+
+
+def test_generation_jobs_are_capped_and_names_checked(server):
+    import sys
+
+    from server.live.server import MAX_JOBS_QUEUED, MAX_JOBS_RUNNING
+
+    (server.folders.images / "a.jpg").write_bytes(b"\xff\xd8\xff" + bytes(32))
+    server.generate_command = [sys.executable, "-c", "import time; time.sleep(30)"]
+    (address, args), = osc(server, "/wave/generate", "a.jpg", "-rf")
+    assert address == "/wave/error" and "starting with a letter or digit" in args[1]
+    replies = [osc(server, "/wave/generate", "a.jpg", f"s{i}") for i in range(MAX_JOBS_RUNNING + MAX_JOBS_QUEUED + 2)]
+    accepted = [r for r in replies if r[0][0] == "/wave/job"]
+    refused = [r for r in replies if r[0][0] == "/wave/error"]
+    assert len(accepted) == MAX_JOBS_RUNNING + MAX_JOBS_QUEUED and len(refused) == 2
+    assert "limit" in refused[0][0][1][1]
+    import time
+
+    time.sleep(0.5)
+    running = [j for j in server._jobs.values() if j.state == "running"]
+    assert len(running) == MAX_JOBS_RUNNING
+
+
+def test_a_recording_never_overwrites_unless_asked(server):
+    import os
+    import stat
+
+    take = server.folders.recordings
+    take.mkdir(exist_ok=True)
+    (take / "take1.wav").write_bytes(b"yesterday")
+    (address, args), = osc(server, "/wave/record/start", "take1.wav")
+    assert address == "/wave/error" and "exists" in args[1]
+    assert (take / "take1.wav").read_bytes() == b"yesterday"
+    assert osc(server, "/wave/record/start", "take2.wav") == [("/wave/ok", ["/wave/record/start"])]
+    render(server, 0.1)
+    osc(server, "/wave/record/stop")
+    assert stat.S_IMODE(os.stat(take / "take2.wav").st_mode) & 0o044  # readable like any other file
+    assert osc(server, "/wave/record/start", "take1.wav", 1)[0][0] == "/wave/ok"
+    render(server, 0.1)
+    osc(server, "/wave/record/stop")
+    assert (take / "take1.wav").read_bytes()[:4] == b"RIFF"

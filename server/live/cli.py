@@ -83,6 +83,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not _loopback(args.osc_host):
         print(f"wave serve: warning: OSC on {args.osc_host} accepts commands from any host that can reach it",
               file=sys.stderr)
+    # python-osc logs a root warning per unknown type tag: a hostile client could flood the log. Such a
+    # message then fails validation and is counted and answered like any other bad message.
+    logging.getLogger().addFilter(lambda r: not str(r.msg).startswith("Unhandled parameter type"))
     folders = Folders()
     for attr, opt in (("sets", "sets_dir"), ("models", "models_dir"), ("midi", "midi_dir"),
                       ("recordings", "record_dir"), ("images", "images_dir")):
@@ -106,6 +109,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             extra = " ports=" + ",".join(driver.port_names)
         if s.midi_input is not None:
             extra += f" midi={s.midi_input.port_name}"
+        elif s.midi_port_name:
+            extra += f" midi={s.midi_port_name}"
         if getattr(s, "osc_tcp_address", None):
             extra += " tcp={}:{}".format(*s.osc_tcp_address)
         print(f"wave serve: ready osc=udp:{host}:{port} audio={driver.name} sr={s.sample_rate} "

@@ -26,6 +26,12 @@ from ..errors import ConfigError, MissingDependencyError, OutputError
 log = logging.getLogger(__name__)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class WavWriter:
     """Writes blocks handed over by the audio thread (``put``, never blocks) from its own thread.
 
@@ -73,6 +79,7 @@ class WavWriter:
         self._q.put(None)
         self._thread.join()
         self._file.close()
+        os.chmod(self._tmp, 0o666 & ~_umask())  # mkstemp made it private; a take is an ordinary file
         os.replace(self._tmp, self.path)
         if self.dropped:
             log.warning("%s: %d blocks were dropped (writer too slow)", self.path, self.dropped)
@@ -171,8 +178,23 @@ class JackDriver:
         if sr != sample_rate or bs != block:
             log.info("JACK server runs at %d Hz / %d frames; using those", sr, bs)
         self.outports = [self.client.outports.register("out_L"), self.client.outports.register("out_R")]
+        self.midi_client = None
+        self.midi_port = None
         self.latency_samples = bs
         return sr, bs
+
+    def open_midi_in(self, client_name: str = "wave-midi", name: str = "midi_in") -> str:
+        """Open a JACK MIDI input (a client of its own, ``wave-midi:midi_in``) whose events reach the
+        engine with their frame time: each plays one period later at its exact offset inside the block,
+        as sample-accurate as a MIDI file. Call before :meth:`start`; returns the port's full name."""
+        import jack
+
+        try:
+            self.midi_client = jack.Client(client_name, servername=self.server, no_start_server=True)
+        except jack.JackOpenError as exc:
+            raise ConfigError(f"cannot open a JACK MIDI client on {self.server or '(default)'}: {exc}") from exc
+        self.midi_port = self.midi_client.midi_inports.register(name)
+        return self.midi_port.name
 
     def start(self, engine) -> None:
         ports = self.outports
@@ -180,7 +202,7 @@ class JackDriver:
 
         @client.set_process_callback
         def _process(frames: int) -> None:
-            out = engine.process(frames)
+            out = engine.process(frames, frame_time=client.last_frame_time)
             ports[0].get_array()[:] = out[0]
             ports[1].get_array()[:] = out[1]
 
@@ -189,6 +211,20 @@ class JackDriver:
             engine.driver_late(1)
 
         client.activate()
+        if self.midi_port is not None:
+            from .midi_in import decode
+
+            mclient, mport = self.midi_client, self.midi_port
+
+            @mclient.set_process_callback
+            def _midi(frames: int) -> None:
+                t = mclient.last_frame_time
+                for offset, data in mport.incoming_midi_events():
+                    e = decode(bytes(data))
+                    if e is not None:
+                        engine.send_frame(e, t + offset)
+
+            mclient.activate()
         if self.connect:
             playback = client.get_ports(is_physical=True, is_input=True, is_audio=True)
             for src, dst in zip(ports, playback, strict=False):
@@ -199,6 +235,10 @@ class JackDriver:
         return [p.name for p in self.outports]
 
     def stop(self) -> None:
+        if self.midi_client is not None:
+            self.midi_client.deactivate()
+            self.midi_client.close()
+            self.midi_client = None
         if self.client is not None:
             self.client.deactivate()
             self.client.close()

@@ -34,6 +34,7 @@ CC_DATA_ENTRY = (CC_DATA_MSB, CC_DATA_LSB, CC_DATA_INC, CC_DATA_DEC,  # data ent
                  CC_NRPN_LSB, CC_NRPN_MSB, CC_RPN_LSB, CC_RPN_MSB)  # NRPN/RPN select
 _SELECT = {CC_RPN_MSB: (CC_RPN_MSB, 0), CC_RPN_LSB: (CC_RPN_MSB, 1),  # CC → (parameter kind, MSB/LSB index)
            CC_NRPN_MSB: (CC_NRPN_MSB, 0), CC_NRPN_LSB: (CC_NRPN_MSB, 1)}
+LIVE_QUEUE = 4096  # timed live events waiting for the callback (a MIDI flood beyond it is dropped)
 RETIRE_QUIET_BLOCKS = 4  # a retiring source silent (no voices) this many blocks is done
 
 
@@ -164,6 +165,7 @@ class Stats:
     frames: int = 0
     strip_errors: int = 0
     nonfinite_blocks: int = 0  # blocks in which a model, an effect chain or the mix produced NaN/inf
+    midi_dropped: int = 0  # live MIDI events beyond the queue's bound
 
     def mean_load(self) -> float:
         return float(np.mean(self.loads)) if self.loads else 0.0
@@ -181,6 +183,10 @@ class MidiPlayer:
     @property
     def done(self) -> bool:
         return self.pos >= len(self.events)
+
+
+def _offset(item: tuple[int, Event]) -> int:
+    return item[0]
 
 
 class Engine:
@@ -223,6 +229,14 @@ class Engine:
         # objects retired from the graph, each with the first version that no longer holds them
         self.acked_version = snapshot.version
         self._graveyard: collections.deque[tuple[int, object]] = collections.deque()
+        self._live_in: collections.deque[tuple[float, Event]] = collections.deque()
+        self._frame_in: collections.deque[tuple[int, Event]] = collections.deque()
+        # controller events that came with the driver's MIDI (JACK), for the control side (MIDI learn):
+        # ``on_control_out()`` is called (never blocks: e.g. loop.call_soon_threadsafe) when some are queued
+        self.control_out: collections.deque[Event] = collections.deque()
+        self.on_control_out: Callable[[], None] | None = None
+        self.midi_in_count = 0
+        self._t_prev: float | None = None  # perf_counter at the start of the previous callback
         self.safety = SafetyStage()
         self.safety.prepare(self.sample_rate, self.block, 2)
         self._prepare(snapshot)
@@ -269,6 +283,17 @@ class Engine:
     def retired_pending(self) -> int:
         """Objects retired and not yet closed."""
         return len(self._graveyard)
+
+    def send_at(self, e: Event, t: float) -> None:
+        """Post a channel event that arrived at ``t`` (``time.perf_counter()``) from a thread that has no
+        frame time for it (rtmidi). The callback places it in its block at the offset it arrived at
+        within the previous callback period: a constant one-period delay instead of a jitter of up
+        to one block. Never blocks; a flood beyond :data:`LIVE_QUEUE` events is dropped and counted."""
+        q = self._live_in
+        if len(q) >= LIVE_QUEUE:
+            self.stats.midi_dropped += 1
+            return
+        q.append((t, e))
 
     def send(self, e: Event) -> None:
         """Post a channel event (any thread); applied at the start of the next block."""
@@ -372,7 +397,25 @@ class Engine:
         return int(sum(getattr(s, "active_voices", 0) for s in self.snapshot.sources))
 
     # -- audio thread -----------------------------------------------------------------------------
-    def process(self, n: int) -> np.ndarray:
+    def send_frame(self, e: Event, frame: int) -> None:
+        """Post an event that carries its JACK frame time (the MIDI client's thread). The callback plays
+        it one period later at its exact offset (:meth:`process` with ``frame_time``): live MIDI as
+        sample-accurate as a MIDI file. Controllers also go to the control side (MIDI learn) through
+        :attr:`control_out`. Never blocks; beyond :data:`LIVE_QUEUE` waiting events they are dropped."""
+        self.midi_in_count += 1
+        q = self._frame_in
+        if len(q) >= LIVE_QUEUE:
+            self.stats.midi_dropped += 1
+            return
+        q.append((frame, e))
+        if e.kind == CONTROL:
+            self.control_out.append(e)
+            if self.on_control_out is not None:
+                self.on_control_out()
+
+    def process(self, n: int, frame_time: int | None = None) -> np.ndarray:
+        """One block of ``n`` frames; ``frame_time``: the JACK frame time of its first frame (events
+        posted with :meth:`send_frame` are placed by it)."""
         t0 = time.perf_counter()
         snap = self.snapshot  # one read per block
         if n > self._out.shape[1]:
@@ -398,6 +441,44 @@ class Engine:
                     i += 1
                 player.pos = i
             player.frame = end
+        live, fin = self._live_in, self._frame_in
+        if fin or live:
+            due = self._due
+            while fin:  # JACK MIDI: one period after its frame, at its offset (frame times wrap at 2**32)
+                f, e = fin[0]
+                off = ((f + n - frame_time + 2**31) & 0xFFFFFFFF) - 2**31 if frame_time is not None else 0
+                if off >= n:
+                    break  # sent during this period: it plays in the next block
+                fin.popleft()
+                due[e.channel].append((off if off > 0 else 0, e))
+                if e.kind != NOTE_ON:
+                    self._remember(e)
+            if live:
+                t_prev = self._t_prev if self._t_prev is not None else t0
+                sr = self.sample_rate
+                for _ in range(len(live)):
+                    t, e = live.popleft()
+                    off = int((t - t_prev) * sr)
+                    midi_e = (off if 0 <= off < n else (0 if off < 0 else n - 1), e)
+                    due[e.channel].append(midi_e)
+                    if e.kind != NOTE_ON:
+                        self._remember(e)
+        live, fin = self._live_in, self._frame_in
+        if fin or live:
+            due = self._due
+            while fin:  # JACK MIDI: one period after its frame, at its offset (frame times wrap at 2**32)
+                f, e = fin[0]
+                off = ((f + n - frame_time + 2**31) & 0xFFFFFFFF) - 2**31 if frame_time is not None else 0
+                if off >= n:
+                    break  # sent during this period: it plays in the next block
+                fin.popleft()
+                due[e.channel].append((off if off > 0 else 0, e))
+                if e.kind != NOTE_ON:
+                    self._remember(e)
+            for evs in due:
+                if len(evs) > 1:
+                    evs.sort(key=_offset)  # stable: events at one frame keep their order
+        self._t_prev = t0
 
         for strip in snap.strips:
             try:

@@ -8,6 +8,8 @@ block (the server posts them to the engine's lock-free inboxes).
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Callable
 
 from ..errors import ConfigError, MissingDependencyError
@@ -66,11 +68,15 @@ def _api(api: str) -> int:
 class MidiInput:
     """Opens ``port`` ("virtual" or a substring of a port name) and forwards decoded events."""
 
-    def __init__(self, port: str, on_event: Callable[[Event], None], *, api: str = "default",
-                 client_name: str = "wave") -> None:
+    def __init__(self, port: str, on_event: Callable[[Event, float], None], *, api: str = "default",
+                 client_name: str = "wave", jack_server: str | None = None) -> None:
         rtmidi = _rtmidi()
         self.received = 0
         self._on_event = on_event
+        # rtmidi opens its JACK client on $JACK_DEFAULT_SERVER: the audio's server, not the default one
+        saved = os.environ.get("JACK_DEFAULT_SERVER")
+        if api == "jack" and jack_server:
+            os.environ["JACK_DEFAULT_SERVER"] = jack_server
         try:
             self.midi = rtmidi.MidiIn(_api(api), name=client_name)
         except rtmidi.SystemError as exc:
@@ -78,6 +84,12 @@ class MidiInput:
                 f"cannot open MIDI input ({api}): {exc}; on Linux without the ALSA sequencer (/dev/snd/seq) "
                 "run with --audio jack to use JACK MIDI"
             ) from exc
+        finally:
+            if api == "jack" and jack_server:
+                if saved is None:
+                    os.environ.pop("JACK_DEFAULT_SERVER", None)
+                else:
+                    os.environ["JACK_DEFAULT_SERVER"] = saved
         self.midi.ignore_types(sysex=True, timing=True, active_sense=True)
         if port == "virtual":
             self.midi.open_virtual_port("midi_in")
@@ -97,12 +109,13 @@ class MidiInput:
         log.info("MIDI input on %s", self.port_name)
 
     def _callback(self, msg_and_delta, _data=None) -> None:
+        t = time.perf_counter()  # when it arrived: the engine places it in its block by this time
         data, _delta = msg_and_delta
         self.received += 1
         e = decode(data)
         if e is not None:
             try:
-                self._on_event(e)
+                self._on_event(e, t)
             except Exception:  # never let a bad message kill rtmidi's thread
                 log.exception("MIDI event %r failed", data)
 

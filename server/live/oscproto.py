@@ -138,7 +138,10 @@ class OscDispatcher:
             self.ignored += 1  # another server's (or our own) reply: answering it could start a loop
             return []
         if spec is None:
-            return [self._error(address, f"unknown address {address}; see docs/osc.md (/wave/ping, /wave/note, ...)")]
+            hint = (" (OSC address patterns such as * ? [ ] { } are not supported: send each address in full)"
+                    if any(c in address for c in "*?[]{}") else "")
+            return [self._error(address, f"unknown address {address}{hint}; see docs/osc.md (/wave/ping, "
+                                         "/wave/note, ...)")]
         try:
             values = validate(spec, args)
             res = self._handlers[address](sender, *values)

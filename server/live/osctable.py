@@ -82,10 +82,14 @@ TABLE: tuple[Address, ...] = (
             (Reply("/wave/pong", "s", "the token"),), "session"),
     Address("/wave/reply_to", "osc_reply_to",
             "Send replies and job reports for this sender (its host and source port) to PORT on its host (Max "
-            "`udpreceive`, Pd `netreceive -u -b`, `oscdump`) instead of the sending socket. Other clients on "
-            "the same host are not affected; the setting is forgotten after 10 minutes without a message "
-            "from that sender. The server's own ports are refused. 0 clears.",
-            (Arg("port", "i", 0, 65535, "UDP port on the sender's host"),), (OK,), "session"),
+            "`udpreceive`, Pd `netreceive -u -b`, TouchDesigner OSC In) instead of the sending socket. Other "
+            "clients on the same host are not affected. Clients that send each message from a new socket "
+            "(`oscsend`) give `host` 1: then every sender on that host without a setting of its own is "
+            "answered on PORT. A setting is forgotten after 10 minutes without a message it applies to. The "
+            "server's own ports are refused. 0 clears.",
+            (Arg("port", "i", 0, 65535, "UDP port on the sender's host"),
+             Arg("host", "i", 0, 1, "1: for every sender on this host (one-shot senders such as oscsend)",
+                 default=0)), (OK,), "session"),
     Address("/wave/status", "osc_status", "Engine health.", (),
             (Reply("/wave/status", "iiffiiiiiiii",
                    "sample rate, block, callback CPU load (fraction of the block's duration, mean of the "
@@ -154,13 +158,18 @@ TABLE: tuple[Address, ...] = (
     Address("/wave/midi/stop", "osc_midi_stop", "Stop MIDI file playback (all notes off).", (), (OK,),
             "transport"),
     Address("/wave/record/start", "osc_record_start", "Record the master output to a WAV in the recordings "
-            "folder.", (Arg("file", "s", doc="file name, e.g. take1.wav"),), (OK, ERROR), "transport"),
+            "folder. An existing file is kept (an error says so) unless `overwrite` is 1.",
+            (Arg("file", "s", doc="file name, e.g. take1.wav"),
+             Arg("overwrite", "i", 0, 1, "1: replace an existing file of that name", default=0)),
+            (OK, ERROR), "transport"),
     Address("/wave/record/stop", "osc_record_stop", "Stop recording; the file is finished atomically.", (),
             (Reply("/wave/record/done", "sf", "file, seconds recorded"),), "transport"),
     # -- jobs ---------------------------------------------------------------------------------
     Address("/wave/generate", "osc_generate",
             "Make a new instrument set from an image (from the images folder) in a worker process; "
-            "progress comes as `/wave/job`, then the set appears in `/wave/set/list`.",
+            "progress comes as `/wave/job` (per stage of `wave make`), then the set appears in "
+            "`/wave/set/list`. One job runs at a time; up to 4 more wait (`queued`); beyond that the "
+            "request is refused. A finished job's work folder is removed.",
             (Arg("image", "s"), Arg("name", "s", doc="set name; default: the image's stem", default="")),
             (JOB, Reply("/wave/job/message", "is", "job id, text")), "jobs"),
 )
@@ -203,7 +212,8 @@ def markdown() -> str:
         "Replies go to the "
         "sender's socket, or to the port set with `/wave/reply_to`, and use only the types "
         "`i`, `f`, `s`, `b`. File names are confined to the server's folders (sets, models, MIDI, "
-        "recordings, images); `..` and absolute paths outside them are refused.",
+        "recordings, images); `..` and absolute paths outside them are refused. OSC address patterns "
+        "(`/wave/*`, `?`, `[…]`, `{…}`) are not supported: every message names one address in full.",
         "",
     ]
     groups: list[str] = []

@@ -13,9 +13,12 @@ import collections
 import concurrent.futures
 import ipaddress
 import itertools
+import json
 import logging
+import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,6 +39,10 @@ from .session import Learned, Session
 log = logging.getLogger(__name__)
 
 GM = "gm"
+MAX_JOBS_RUNNING = 1  # generation jobs at once (each uses the machine's cores)
+MAX_JOBS_QUEUED = 4  # more wait; beyond that /wave/generate is refused
+MAX_JOBS_KEPT = 32  # finished jobs remembered
+PROGRESS_PREFIX = "@wave-progress "  # `wave make` with WAVE_PROGRESS=json: one JSON object a line on stderr
 REPLY_TTL_S = 600.0  # a /wave/reply_to setting is forgotten after this long without a message from its sender
 CLIENT_TTL_S = 60.0  # a client that sent nothing for this long gets no broadcasts (audio faults)
 MAX_CLIENTS = 64  # senders remembered for reply_to and broadcasts (oldest forgotten first)
@@ -65,6 +72,20 @@ def confine(name: str, root: Path, suffixes: tuple[str, ...], what: str) -> Path
     if suffixes and p.suffix.lower() not in suffixes:
         raise InputError(f"{what} {name!r} must end with {' or '.join(suffixes)}")
     return p
+
+
+def parse_progress(line: str) -> tuple[float, str] | None:
+    """``(fraction, what)`` from one stderr line of a job, or None when it is not a progress line."""
+    if not line.startswith(PROGRESS_PREFIX):
+        return None
+    try:
+        d = json.loads(line[len(PROGRESS_PREFIX):])
+        fraction = float(d["fraction"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not math.isfinite(fraction):
+        return None
+    return min(max(fraction, 0.0), 1.0), str(d.get("what", ""))[:200]
 
 
 def _latent_dims(model) -> int | None:
@@ -152,6 +173,7 @@ class LiveServer:
         self.osc_tcp_address: tuple | None = None
         self.midi_received = 0
         self.midi_input = None
+        self.midi_port_name: str | None = None  # the JACK driver's own MIDI input, when it has one
         self._loader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="wave-loader")
         self._publish_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -162,6 +184,8 @@ class LiveServer:
         self._recorder: WavWriter | None = None
         self._record_started = 0.0
         self._jobs: dict[int, Job] = {}
+        self._job_slots = threading.Semaphore(MAX_JOBS_RUNNING)
+        self._stopping = False
         self._pending_lock = threading.Lock()
         self._pending_sets: dict[int, tuple] = {}  # channel -> (set name, reply dest, requested channel)
         self._set_worker_queued = False
@@ -292,7 +316,10 @@ class LiveServer:
         key = tuple(sender[:2])
         entry = self.reply_ports.get(key)
         if entry is None:
-            return sender
+            key = (sender[0], None)  # a host-wide setting (one-shot senders such as oscsend)
+            entry = self.reply_ports.get(key)
+            if entry is None:
+                return sender
         port, seen = entry
         now = time.monotonic()
         if now - seen > REPLY_TTL_S:
@@ -349,11 +376,26 @@ class LiveServer:
                 log.error("session not saved: %s", exc)
 
     # -- MIDI (rtmidi thread or OSC) ---------------------------------------------------------------
-    def on_midi(self, e: Event) -> None:
+    def on_midi(self, e: Event, t: float | None = None) -> None:
+        """A MIDI event from rtmidi's thread (``t``: when it arrived, ``time.perf_counter()``): placed in
+        the audio block at the time it arrived (see :meth:`Engine.send_at`)."""
         self.midi_received += 1
         if e.kind == CONTROL:
             self._on_cc(e.channel, e.a, e.b)
-        self.engine.send(e)
+        if t is None:
+            self.engine.send(e)
+        else:
+            self.engine.send_at(e, t)
+
+    def _drain_control_out(self) -> None:
+        """Control thread: controller events the audio thread received with JACK MIDI (MIDI learn)."""
+        q = self.engine.control_out
+        while q:
+            e = q.popleft()
+            try:
+                self._on_cc(e.channel, e.a, e.b)
+            except WaveError as exc:
+                log.warning("MIDI CC %d on channel %d: %s", e.a, e.channel + 1, exc)
 
     def _on_cc(self, ch: int, cc: int, value: int) -> None:
         pending = self._learn_pending
@@ -383,10 +425,10 @@ class LiveServer:
     def osc_ping(self, sender, token):
         return [("/wave/pong", [token])]
 
-    def osc_reply_to(self, sender, port):
+    def osc_reply_to(self, sender, port, host=0):
         if sender is None or isinstance(sender, TcpPeer):
             raise InputError("/wave/reply_to needs a UDP sender (over TCP replies come back on the connection)")
-        key = tuple(sender[:2])
+        key = (sender[0], None) if host else tuple(sender[:2])
         if port:
             if self._own_port(sender[0], port):
                 raise InputError(f"/wave/reply_to {port}: that is this server's own port; give the port your "
@@ -403,7 +445,7 @@ class LiveServer:
         st = self.engine.stats
         return [self.sample_rate, self.block, float(st.mean_load()), float(st.max_load), int(st.late_blocks),
                 int(self.engine.latency_samples + self.driver.latency_samples), self.engine.active_voices(),
-                self.dispatcher.malformed, self.midi_received, int(st.driver_late),
+                self.dispatcher.malformed, self.midi_received + self.engine.midi_in_count, int(st.driver_late),
                 int(st.nonfinite_blocks + self.engine.safety.faults), self.dispatcher.dropped]
 
     def osc_status(self, sender):
@@ -628,10 +670,13 @@ class LiveServer:
         self.engine.play(None)
         return [("/wave/ok", ["/wave/midi/stop"])]
 
-    def osc_record_start(self, sender, file):
+    def osc_record_start(self, sender, file, overwrite=0):
         if self._recorder is not None:
             raise InputError("already recording; send /wave/record/stop first")
         path = confine(file, self.folders.recordings, (".wav",), "recording")
+        if path.exists() and not overwrite:
+            raise InputError(f"recording {path.name} exists; choose another name or send "
+                             f"/wave/record/start {file} 1 to replace it")
         self._recorder = WavWriter(path, self.sample_rate)
         self._record_started = time.monotonic()
         self.engine.add_tap(self._recorder.put)
@@ -653,10 +698,17 @@ class LiveServer:
         if not img.is_file():
             raise InputError(f"image {image!r} not found in {self.folders.images}")
         name = name or img.stem
-        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name) or name == GM:
-            raise InputError(f"set name {name!r}: use 1-64 letters, digits, '_', '-', '.' (not 'gm')")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name) or name == GM:
+            raise InputError(f"set name {name!r}: use 1-64 letters, digits, '_', '-', '.', starting with a "
+                             "letter or digit (not 'gm')")
+        active = [j for j in self._jobs.values() if j.state in ("queued", "running")]
+        if len(active) >= MAX_JOBS_RUNNING + MAX_JOBS_QUEUED:
+            raise InputError(f"{len(active)} generation jobs are running or waiting (the limit); "
+                             "send /wave/generate again when one has finished")
         job = Job(next(self._job_ids), "generate", dest=self.reply_dest(sender))
         self._jobs[job.id] = job
+        for old_id in [i for i, j in self._jobs.items() if j.state in ("done", "error")][:-MAX_JOBS_KEPT]:
+            del self._jobs[old_id]  # the record of finished jobs is bounded too
         reply = [("/wave/job", [job.id, job.kind, job.state, 0.0])]
         threading.Thread(target=self._run_job, args=(job, img, name), name=f"job-{job.id}", daemon=True).start()
         return reply
@@ -667,6 +719,11 @@ class LiveServer:
             self.notify(job.dest, "/wave/job/message", [job.id, job.message])
 
     def _run_job(self, job: Job, image: Path, name: str) -> None:
+        with self._job_slots:  # one at a time (a job takes the machine's cores); the others wait queued
+            if job.state == "queued" and not self._stopping:
+                self._run_job_now(job, image, name)
+
+    def _run_job_now(self, job: Job, image: Path, name: str) -> None:
         work = Path(self.folders.sets) / ".jobs" / f"{name}-{job.id}"  # beside the sets: same file system
         subst = {"image": str(image), "name": name, "out": str(work)}
         cmd = [part.format(**subst) for part in self.generate_command]
@@ -674,28 +731,31 @@ class LiveServer:
         self._job_report(job)
         tail: list[str] = []
         try:
+            env = {**os.environ, "WAVE_PROGRESS": "json"}  # `wave make` then reports each stage as a line
             job.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                        cwd=REPO_ROOT, start_new_session=True)
-            for line in job.proc.stderr:  # tqdm / log lines: report percentages as progress
-                tail = (tail + [line.strip()])[-5:]
-                m = re.search(r"(\d{1,3})%", line)
-                if m:
-                    p = min(1.0, int(m.group(1)) / 100)
-                    if p > job.progress + 0.049:
-                        job.progress = p
-                        self._job_report(job)
+                                        cwd=REPO_ROOT, start_new_session=True, env=env)
+            for line in job.proc.stderr:
+                p = parse_progress(line)
+                if p is None:
+                    tail = (tail + [line.strip()])[-5:]
+                    continue
+                fraction, what = p
+                if fraction > job.progress:
+                    job.progress, job.message = min(fraction, 0.99), what
+                    self._job_report(job)
             rc = job.proc.wait()
         except OSError as exc:
             rc, tail = -1, [str(exc)]
         made = work / "instruments" / f"{name}.sf2"
         out = Path(self.folders.sets) / f"{name}.sf2"
         if rc == 0 and made.is_file():
-            os.replace(made, out)  # the finished set appears atomically; the rest stays in .jobs/
+            os.replace(made, out)  # the finished set appears atomically
             job.state, job.progress, job.message = "done", 1.0, f"set {name} is ready: /wave/set/load {name}"
         else:
             job.state = "error"
             job.message = (f"exit {rc}: " + " | ".join(t for t in tail if t))[-400:] if rc else \
                 f"the job finished but wrote no {made.relative_to(work)}"
+        shutil.rmtree(work, ignore_errors=True)  # sounds, SFZ, report: tens of MB per job, never read again
         self._job_report(job)
 
     # -- life cycle -------------------------------------------------------------------------------
@@ -704,9 +764,17 @@ class LiveServer:
         from .midi_in import MidiInput
 
         api = "jack" if isinstance(self.driver, JackDriver) else "default"
-        self.midi_input = MidiInput(port, self.on_midi, api=api, client_name="wave-midi")
+        if port == "virtual" and api == "jack" and not self._started:
+            # our own JACK MIDI client: events arrive with their frame time (sample-accurate)
+            self.midi_port_name = self.driver.open_midi_in("wave-midi", "midi_in")
+            return
+        server_name = getattr(self.driver, "server", None) if api == "jack" else None
+        self.midi_input = MidiInput(port, self.on_midi, api=api, client_name="wave-midi", jack_server=server_name)
 
     def start(self) -> None:
+        loop = self._loop
+        if loop is not None:
+            self.engine.on_control_out = lambda: loop.call_soon_threadsafe(self._drain_control_out)
         self.driver.start(self.engine)
         self._started = True
 
@@ -733,7 +801,8 @@ class LiveServer:
         if self._recorder is not None:
             self._recorder.close()
             self._recorder = None
-        for job in self._jobs.values():
+        self._stopping = True  # queued jobs do not start
+        for job in list(self._jobs.values()):
             if job.proc is not None and job.proc.poll() is None:
                 job.proc.terminate()
         self._loader.shutdown(wait=True, cancel_futures=True)

@@ -168,8 +168,19 @@ def default_name(image: Path) -> str:
 
 
 # ---- progress ------------------------------------------------------------------------------------
+PROGRESS_PREFIX = "@wave-progress "
+
+
 def _print_progress(i: int, stage: str, status: str, seconds: float | None, note: str = "") -> None:
+    """``[i/n] stage ...`` lines on stderr; with ``WAVE_PROGRESS=json`` (the live server's jobs) also one
+    ``@wave-progress {"fraction": f, "stage": s, "what": text}`` line per step, a protocol, not a log."""
     n = len(STAGES)
+    if os.environ.get("WAVE_PROGRESS") == "json":
+        done = i - 1 if seconds is None else i
+        what = f"{stage} ..." if seconds is None else f"{stage} {status}"
+        print(PROGRESS_PREFIX + json.dumps({"fraction": round(done / n, 4), "stage": stage, "index": i,
+                                            "stages": n, "status": status, "what": what}),
+              file=sys.stderr, flush=True)
     if seconds is None:
         print(f"[{i}/{n}] {stage} ...", file=sys.stderr, flush=True)
     else:
