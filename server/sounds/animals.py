@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 from scipy import signal
@@ -132,7 +133,8 @@ def _outdoors(ctx: Ctx, x: np.ndarray, rt60: float = 0.4, wet: float = 0.15, flo
     ir[: int(0.004 * sr)] = 0.0
     ir *= wet / (np.sqrt(np.sum(ir ** 2)) + 1e-12)
     y = x + signal.oaconvolve(x, ir)[: len(x)]
-    bed = _lowpass(rng.standard_normal(len(x)), 400, sr, order=1) + 0.1 * rng.standard_normal(len(x))
+    white = rng.standard_normal(len(x))
+    bed = _lowpass(white, 400, sr, order=1) + 0.1 * white
     bed *= np.clip(1 + 0.3 * _smooth_noise(ctx, len(x), 0.5), 0.5, None)
     return y + 10 ** (floor_db / 20) * np.abs(y).max() * bed / (np.abs(bed).max() + 1e-12)
 
@@ -146,7 +148,7 @@ def _voice(ctx: Ctx, f0: np.ndarray, env: np.ndarray, formants: Sequence[Formant
     ``rough_hz``) and aspiration noise pulsing with the flow, under ``env``, through ``formants``."""
     m = len(f0)
     sr, rng = ctx.sr, ctx.rng
-    f = f0 * (1 + jitter * _smooth_noise(ctx, m, 0.5 * float(np.median(f0))))
+    f = f0 * (1 + jitter * _smooth_noise(ctx, m, 0.5 * float(np.median(f0[::256]))))
     ph = np.cumsum(f) / sr + rng.uniform(0, 1)
     cyc = np.floor(ph).astype(np.int64)
     cyc -= cyc[0]
@@ -592,11 +594,13 @@ def m_elephant(ctx: Ctx) -> np.ndarray:
         _place(ctx, out, call, t, 1.0)
         t += dur + rng.uniform(1.2, 3.0) / p.density
     # the rumble: infrasonic f0 whose harmonics reach 100-300 Hz
-    m = ctx.n
-    f0 = rng.uniform(18, 28) * (1 + 0.05 * _smooth_noise(ctx, m, 1))
-    env = np.clip(_slow_curve(ctx, np.arange(m) / sr, 0.4, 0.8), 0.05, None)
-    r = _voice(ctx, f0, env, ((120, 80, 1.0), (250, 120, 0.6), (500, 200, 0.2)), oq=0.5, jitter=0.02,
-               shimmer=0.1, noise=0.1, nfft=2048, lowpass=800)
+    low = replace(ctx, sr=sr // 8, n=-(-ctx.n // 8))  # nothing above 800 Hz: rendered at 1/8 of the rate
+    m = low.n
+    f0 = rng.uniform(18, 28) * (1 + 0.05 * _smooth_noise(low, m, 1))
+    env = np.clip(_slow_curve(low, np.arange(m) / low.sr, 0.4, 0.8), 0.05, None)
+    r = _voice(low, f0, env, ((120, 80, 1.0), (250, 120, 0.6), (500, 200, 0.2)), oq=0.5, jitter=0.02,
+               shimmer=0.1, noise=0.1, nfft=256, lowpass=800)
+    r = signal.resample_poly(r, 8, 1)[: ctx.n]
     return out / (np.abs(out).max() + 1e-12) + (1.0 if rumble_only else 0.15) * r / (np.abs(r).max() + 1e-12)
 
 
@@ -1067,6 +1071,20 @@ def m_hoofbeats(ctx: Ctx) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # Registry
 # ----------------------------------------------------------------------------------------------
+def _at_rate(fn: Callable[[Ctx], np.ndarray], factor: int) -> Callable[[Ctx], np.ndarray]:
+    """``fn`` rendered at 1/``factor`` of the sample rate and resampled up: for calls with nothing above
+    sr / (2 factor) (a purr, a growl), at a fraction of the cost."""
+
+    @functools.wraps(fn)
+    def render(ctx: Ctx) -> np.ndarray:
+        if ctx.sr // factor < 8000:
+            return fn(ctx)
+        low = replace(ctx, sr=ctx.sr // factor, n=-(-ctx.n // factor))
+        return signal.resample_poly(np.asarray(fn(low), float), factor, 1)[: ctx.n]
+
+    return render
+
+
 def _in_air(fn: Callable[[Ctx], np.ndarray], rt60: float = 0.4, wet: float = 0.15, floor_db: float = -45.0
             ) -> Callable[[Ctx], np.ndarray]:
     """``fn`` heard outdoors (see :func:`_outdoors`)."""
@@ -1084,10 +1102,10 @@ def _in_air(fn: Callable[[Ctx], np.ndarray], rt60: float = 0.4, wet: float = 0.1
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "bark": (("bark", "woof", "yap", "yelp", "bow wow", "dog", "pupp", "hound", "terrier"), _in_air(m_bark)),
     "howl": (("howl", "wolf", "wolves", "coyote", "jackal"), _in_air(m_howl)),
-    "growl": (("growl", "snarl", "grizzly"), _in_air(m_growl)),
+    "growl": (("growl", "snarl", "grizzly"), _in_air(_at_rate(m_growl, 4))),
     "whine": (("whimper", "whine"), _in_air(m_whine)),
     "meow": (("meow", "miaow", "mew", "kitten", "kitty", "caterwaul"), _in_air(m_meow)),
-    "purr": (("purr",), _in_air(m_purr)),
+    "purr": (("purr",), _in_air(_at_rate(m_purr, 4))),
     "roar": (("lion", "tiger", "leopard"), _in_air(m_roar)),
     "moo": (("moo", "cattle", "bovine", "heifer", "oxen"), _in_air(m_moo, floor_db=-32)),
     "bleat": (("bleat", "baa", "sheep", "goat", "lamb", "ewe"), _in_air(m_bleat)),
@@ -1105,7 +1123,8 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "songbird": (("songbird", "robin", "blackbird", "canary", "finch", "nightingale", "thrush", "lark"), _in_air(m_songbird)),
     "squawk": (("squawk", "parrot", "macaw", "cockatoo", "parakeet", "budgie"), _in_air(m_squawk)),
     "croak": (("croak", "frog", "toad", "ribbit"), _in_air(m_croak)),
-    "buzz": (("bees", "honeybee", "bumblebee", "wasp", "hornet", "mosquito", "housefl", "flies", "gnat"), _in_air(m_buzz)),
+    "buzz": (("bees", "honeybee", "bumblebee", "wasp", "hornet", "mosquito", "housefl", "flies", "gnat"),
+             _in_air(_at_rate(m_buzz, 2))),
     "stridulate": (("stridulat", "cicada", "katydid"), _in_air(m_stridulate)),
     "hiss": (("snake", "serpent", "viper", "cobra", "rattlesnake"), _in_air(m_hiss)),
     "hoofbeats": (("hoof", "hooves", "gallop", "trot", "canter", "clop", "clip clop"),
