@@ -95,3 +95,18 @@ def test_past_four_gib_is_rf64(tmp_path):
     with render_mod._wav_writer(tmp_path / "small.wav", 8000, "FLOAT", 1000, tmp_path / "small.wav") as w:
         w.write(np.zeros((100, 2), dtype=np.float32))
     assert sf.info(str(tmp_path / "small.wav")).format == "WAV"
+
+
+def test_no_room_on_disk_is_refused_before_rendering(tmp_path, monkeypatch):
+    from collections import namedtuple
+
+    song = load_song(write_midi(tmp_path / "s.mid", note(0, 2, 60)))
+    out = tmp_path / "song.wav"
+    out.write_bytes(b"yesterday's song")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(render_mod.shutil, "disk_usage", lambda _p: usage(10**9, 10**9 - 1000, 1000))
+    monkeypatch.setattr(render_mod, "_blocks", lambda *a, **k: pytest.fail("rendered without room"))
+    need = round(3.0 * 48000) * 2 * (3 + 4)  # 1 s of song + 2 s of tail, 24-bit output + float first pass
+    with pytest.raises(OutputError, match=rf"needs about {need / 2**20:.1f} MiB .* has 0\.0 MiB free"):
+        render_song_to_file(song, out, soundfont=GM_FONT, settings=RenderSettings(progress=False, tail=2.0))
+    assert out.read_bytes() == b"yesterday's song" and leftovers(tmp_path) == []

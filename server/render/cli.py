@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="render a MIDI file to WAV with soundfonts and image-made instruments",
         description="Render a Standard MIDI File to WAV through FluidSynth (block by block, sample-accurate "
         "events), then a master chain (gentle limiter, optional reverb) and peak normalisation. The song is "
-        "streamed to disk: memory does not grow with its length (peak normalisation reads it back once).",
+        "streamed to disk: memory does not grow with the audio's length (peak normalisation writes a temporary float "
+        "file beside OUT and reads it back once).",
     )
     p.add_argument("midi", type=Path, help="the .mid file")
     p.add_argument("-o", "--output", type=Path, help="output WAV (default: out/<song>.wav)")
@@ -45,7 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_render)
 
-    q = sub.add_parser("inspect", help="list a MIDI file's tracks with program, range, polyphony and role")
+    q = sub.add_parser("inspect", help="list a MIDI file's tracks and channels with program, range, polyphony and "
+                      "role (roles belong to channels)")
     q.add_argument("midi", type=Path)
     q.set_defaults(func=cmd_inspect)
 

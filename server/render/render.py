@@ -8,6 +8,7 @@ import contextlib
 import ctypes
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -323,6 +324,7 @@ def render_song_to_file(
                       sample_rate=st.sample_rate, gain=st.fluid_gain)
     frames = song_frames(song, st)
     two_pass = not st.raw and st.normalize == "peak"
+    _check_space(out, frames * 2 * (_BYTES[subtype] + (4 if two_pass else 0)))
     peak = 0.0
     gain = np.float32(1.0)
     first: Path | None = None
@@ -388,10 +390,29 @@ def _sf_errors() -> tuple[type[BaseException], ...]:
     return (OSError, RuntimeError, getattr(sf, "LibsndfileError", RuntimeError))
 
 
+_BYTES = {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4}  # per sample
+
+
+def _check_space(out: Path, need: int) -> None:
+    """Refuse before rendering when OUT's folder (or its nearest existing parent) lacks the room for the
+    output and, when normalising, the temporary float file."""
+    folder = out.parent if str(out.parent) else Path(".")
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:  # pragma: no cover - no statistics for this file system: the writes will tell
+        return
+    if need > free:
+        raise OutputError(f"cannot write {out}: the render needs about {need / 2**20:.1f} MiB on that disk "
+                          f"(output and its temporary file) and {folder} has {free / 2**20:.1f} MiB free; "
+                          "free some space, write elsewhere, or use --format 16")
+
+
 def _wav_writer(path: Path, sample_rate: int, subtype: str, frames: int, out: Path):
     import soundfile as sf
 
-    size = frames * 2 * {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4}.get(subtype, 4)
+    size = frames * 2 * _BYTES.get(subtype, 4)
     container = "RF64" if size > WAV_LIMIT else "WAV"
     if container == "RF64":
         log.info("%s holds %.1f GiB of audio: writing RF64 (WAV's 4 GiB size field is too small)", out,
