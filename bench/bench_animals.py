@@ -96,7 +96,7 @@ def markdown(rows: list[dict]) -> str:
                      f"| {1000 * min(r['s'] for r in rs):.0f} |")
     n = len(rows)
     lines.append("")
-    lines.append(f"All {len(models)} models x 3 seeds ({n} clips): right branch {sum(r['branch_ok'] for r in rows)}/{n}"
+    lines.append(f"All {len(models)} models x {n // len(models)} seeds ({n} clips): right branch {sum(r['branch_ok'] for r in rows)}/{n}"
                  f" ({sum(r['branch_ok'] for r in rows) / n:.0%}), exact class in top 5 "
                  f"{sum(r['exact_top5'] for r in rows)}/{n} ({sum(r['exact_top5'] for r in rows) / n:.0%}), any of its "
                  f"classes in top 5 {sum(r['any_top5'] for r in rows)}/{n} ({sum(r['any_top5'] for r in rows) / n:.0%}).")
@@ -107,12 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated model names (default: all)")
     ap.add_argument("--markdown", action="store_true", help="print the docs/benchmarks.md table")
+    ap.add_argument("--seeds", type=int, default=3, help="seeds per model (default 3)")
     args = ap.parse_args(argv)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in models if m not in CASES]
     if unknown:
         raise SystemExit(f"unknown animal models {unknown}; known: {', '.join(CASES)}")
-    rows = run_models(models)
+    rows = run_models(models, seeds=tuple(range(args.seeds)))
     for r in rows:
         mark = ("B" if r["branch_ok"] else "-") + ("X" if r["exact_top5"] else "-")
         print(f"{mark} {r['model']:10s} s{r['seed']} {r['branch'].split('/')[-1][:18]:18s} | "

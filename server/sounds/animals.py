@@ -267,7 +267,7 @@ def m_howl(ctx: Ctx) -> np.ndarray:
                     env[a:a + int(0.04 * ctx.sr)] *= 0.2
             form = (((450, 650, 700, 450), 200, 1.0), ((1000, 1200, 1150, 900), 250, 0.8), (2600, 400, 0.5),
                     (3600, 600, 0.3))
-            call = _voice(ctx, f0, env, form, oq=0.6, jitter=0.015, shimmer=0.08, sub=0.05, noise=0.2, nfft=1024,
+            call = _voice(ctx, f0, env, form, oq=0.45, jitter=0.03, shimmer=0.12, sub=0.1, noise=0.3, nfft=1024,
                           lowpass=6000)
             _place(ctx, out, call, t, rng.uniform(0.7, 1.0) / (1 + 0.5 * v))
             t += dur + rng.uniform(0.6, 1.5)
