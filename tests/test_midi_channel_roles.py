@@ -171,3 +171,16 @@ def test_program_change_mid_song_and_several_channels_on_one_track(tmp_path):
     assert song.tracks[0].role == "keyboard+bass"
     # a program in effect before the first note counts, whichever track sets it
     assert ch[0].program == 0
+
+
+def test_routing_a_channel_that_changes_role_says_so(tmp_path, caplog):
+    from server.render import RenderSettings, render_song
+
+    evs = band(0, 0, (60,), range(6)) + [(6, mido.Message("program_change", channel=0, program=33))]
+    evs += band(0, None, (40,), (6, 7))
+    song = load_song(write_midi(tmp_path / "mid.mid", evs))
+    font = tone_sf2(tmp_path / "sine.sf2")
+    with caplog.at_level("WARNING"):
+        render_song(song, soundfont=GM_FONT, instruments={"keyboard": font},
+                    settings=RenderSettings(raw=True, tail=0.1, progress=False))
+    assert "channel 1 is routed whole: its program 33 (bass, 2 notes) also plays through" in caplog.text

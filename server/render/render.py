@@ -220,10 +220,9 @@ def _route(src: FluidSynthSource, song: Song, instruments: dict, role_ids: dict[
             log.info("channel %d (%s) plays %s", c.number, role, instruments[role])
             others = [p for p, r in c.program_roles.items() if r != role]
             if others:
-                n = sum(c.program_notes[p] for p in others)
-                log.warning("channel %d also plays program%s %s (%d notes) that %s not %s; they play through "
-                            "%s too", c.number, "s" if len(others) > 1 else "", ", ".join(map(str, others)), n,
-                            "are" if len(others) > 1 else "is", role, instruments[role])
+                what = ", ".join(f"program {p} ({c.program_roles[p]}, {c.program_notes[p]} notes)" for p in others)
+                log.warning("channel %d is routed whole: its %s also play%s through %s", c.number, what,
+                            "s" if len(others) == 1 else "", instruments[role])
 
 
 def render_song(
