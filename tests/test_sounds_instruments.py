@@ -165,3 +165,11 @@ def test_soundfont_loaded_once_per_process():
     assert inst._synth(SR) is first and len(first.soundfonts) == 1
     inst.render_notes(0, [inst.Note(60, 100, 0.0, 0.2)], SR // 2, SR)
     assert inst._synth(SR) is first
+
+
+@pytest.mark.parametrize("rate", [22050, 192000])
+def test_in_tune_at_other_sample_rates(rate):
+    note = inst.Note(69, 100, 0.05, 1.0)
+    x = inst.render_notes(40, [note], int(1.2 * rate), rate).mean(axis=0)
+    assert x.shape == (int(1.2 * rate),)
+    assert abs(cents(note_pitch(x, rate, note), 69)) < 10

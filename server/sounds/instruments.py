@@ -382,9 +382,23 @@ def _clean_start(src) -> None:
     stop()
 
 
+FLUID_MAX_RATE = 96000  # FluidSynth's highest sample rate
+
+
 def render_notes(program: int | None, notes: list[Note], frames: int, sample_rate: int) -> np.ndarray:
     """Stereo float32 ``(2, frames)`` of ``notes`` on GM ``program`` (None: the drum kit), dry. Takes a lock
-    (one phrase at a time per process)."""
+    (one phrase at a time per process). Above FluidSynth's 96 kHz the phrase is rendered at 48 kHz and
+    resampled."""
+    if sample_rate > FLUID_MAX_RATE:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        low = 48000
+        x = render_notes(program, notes, -(-frames * low // sample_rate) + 64, low)
+        g = gcd(sample_rate, low)
+        up = resample_poly(x, sample_rate // g, low // g, axis=1)[:, :frames]
+        return np.pad(up, ((0, 0), (0, frames - up.shape[1]))).astype(np.float32)
     with _LOCK:
         src = _synth(sample_rate)
         _clean_start(src)
