@@ -249,3 +249,19 @@ def test_room_reverberation_decays_at_its_rt60():
         measured = 2.0 * (np.argmax(edc <= -35) - np.argmax(edc <= -5)) / SR
         assert abs(measured / rt60 - 1) < 0.15, (rt60, measured)
         assert np.abs(wet[:100 + int(0.003 * SR)]).max() < 1e-8  # no reflection before 3 ms
+
+
+@pytest.mark.parametrize("rate", [8000, 96000])
+def test_every_machine_renders_at_other_sample_rates(rate):
+    for model in machines.MODELS:
+        x, _ = synthesize(SourceDescription("thing", "metal", "in use", model=model), 1.0, seed=1, sample_rate=rate)
+        assert x.shape == (rate,) and np.isfinite(x).all(), model
+        assert np.sqrt(np.mean(x**2)) > 10 ** (-45 / 20), model
+
+
+def test_siren_sweep_does_not_depend_on_the_sample_rate():
+    lo, hi, _ = machines.SIREN_MODES["wail"]
+    for rate in (16000, 96000):
+        x = machines.m_siren(ctx_for("police car", "siren wailing", 6.0, sr=rate))
+        t, f, _ = peak_track(x, rate, 0.8 * lo, 1.2 * hi, nfft=2048 * rate // 48000, hop=1024 * rate // 48000)
+        assert abs(np.percentile(f, 1) / lo - 1) < 0.04 and abs(np.percentile(f, 99) / hi - 1) < 0.04
