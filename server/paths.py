@@ -118,6 +118,8 @@ def check_output(dest: str | os.PathLike[str], *, kind: str = "file") -> Path:
             raise OutputError(f"cannot write {dest}: folder {parent} is missing and {anc} is not writable")
         else:
             _probe_folder(anc, dest)
+    except OutputError:
+        raise
     except OSError as exc:  # ENAMETOOLONG, ELOOP, EACCES on a path component ...
         raise OutputError(f"cannot write {dest}: {_os_reason(exc)}") from exc
     return dest
@@ -135,6 +137,8 @@ def _check_writable_dir(dest: Path) -> Path:
             raise OutputError(f"cannot write {dest}: {parent} is not a folder")
         if not os.access(parent, os.W_OK):
             raise OutputError(f"cannot write {dest}: folder {parent} is not writable")
+    except OutputError:
+        raise
     except OSError as exc:
         raise OutputError(f"cannot write {dest}: {_os_reason(exc)}") from exc
     return parent

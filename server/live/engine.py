@@ -35,6 +35,7 @@ CC_DATA_ENTRY = (CC_DATA_MSB, CC_DATA_LSB, CC_DATA_INC, CC_DATA_DEC,  # data ent
 _SELECT = {CC_RPN_MSB: (CC_RPN_MSB, 0), CC_RPN_LSB: (CC_RPN_MSB, 1),  # CC → (parameter kind, MSB/LSB index)
            CC_NRPN_MSB: (CC_NRPN_MSB, 0), CC_NRPN_LSB: (CC_NRPN_MSB, 1)}
 LIVE_QUEUE = 4096  # timed live events waiting for the callback (a MIDI flood beyond it is dropped)
+RETIRE_MAX_S = 8.0  # a retiring sampler still holding notes this long after a swap releases them
 RETIRE_QUIET_BLOCKS = 4  # a retiring source silent (no voices) this many blocks is done
 
 
@@ -107,12 +108,23 @@ class Retiring:
     and bend included), and the audio thread marks it ``done`` once it has had no voices for
     :data:`RETIRE_QUIET_BLOCKS` blocks; the control side then drops it from the graph and closes it."""
 
-    __slots__ = ("source", "quiet", "done")
+    __slots__ = ("source", "quiet", "done", "frames", "released")
 
     def __init__(self, source) -> None:
         self.source = source
         self.quiet = 0
         self.done = False
+        self.frames = 0  # how long it has been retiring
+        self.released = False  # its notes were released for it (held too long, or a newer swap)
+
+    def release(self) -> None:
+        """Release whatever it still holds (sustain pedal up, all notes off): it rings out and is done.
+        Any thread (the source's inbox is lock-free)."""
+        if not self.released:
+            self.released = True
+            for ch in range(16):
+                self.source.send(Event(0.0, CONTROL, ch, CC_SUSTAIN, 0))
+                self.source.send(Event(0.0, CONTROL, ch, CC_ALL_NOTES_OFF, 0))
 
 
 @dataclass(frozen=True)
@@ -588,6 +600,9 @@ class Engine:
         """One block of a retiring sampler (None when it was silent); marks it done once it has
         stayed without voices for :data:`RETIRE_QUIET_BLOCKS` blocks."""
         src = r.source
+        r.frames += silence.shape[1]
+        if r.frames > RETIRE_MAX_S * self.sample_rate and not r.released:
+            r.release()  # a note held that long after a swap is let go: memory stays bounded
         if evs:
             evs = [(t, e) for t, e in evs if e.kind != NOTE_ON]
         o = src.process(silence, evs) if evs else src.process(silence)

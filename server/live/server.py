@@ -88,6 +88,23 @@ def parse_progress(line: str) -> tuple[float, str] | None:
     return min(max(fraction, 0.0), 1.0), str(d.get("what", ""))[:200]
 
 
+def _trim_heap() -> None:
+    """``malloc_trim(0)`` where the C library has it (glibc); elsewhere nothing. Control thread only."""
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        try:
+            import ctypes
+
+            _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM = None
+
+
 def _latent_dims(model) -> int | None:
     """Latent dimensions of a streaming nn~ model (0: none), or None when it does not say."""
     inner = getattr(model, "model", None)
@@ -283,8 +300,11 @@ class LiveServer:
         self._collect()
 
     def _collect(self) -> None:
-        """Close what the audio thread has let go of (all of it when the callback is not running)."""
-        self.engine.collect(force=not self._started)
+        """Close what the audio thread has let go of (all of it when the callback is not running), and
+        give the freed memory back to the system (a closed FluidSynth leaves its soundfont's pages in
+        glibc's heap: measured 696 -> 287 MB after 48 replaced samplers)."""
+        if self.engine.collect(force=not self._started):
+            _trim_heap()
 
     def reap_retired(self) -> int:
         """Drop the retiring samplers the audio thread has marked done (control thread; never waits:
@@ -547,6 +567,8 @@ class LiveServer:
                     for e in self.engine.replay_state(c):  # program, controllers, bend carry over
                         src.send(e)
                     old = strips[c]
+                    for r in old.retiring:  # at most one set rings on per channel: older ones let go
+                        r.release()
                     strips[c] = replace(old, source=src, set_name=name,
                                         retiring=(*old.retiring, Retiring(old.source)))
                 return replace(snap, strips=tuple(strips))

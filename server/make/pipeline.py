@@ -443,7 +443,10 @@ def _build(ctx: dict) -> tuple[list[str], dict]:
     st: MakeSettings = ctx["settings"]
     out, name = ctx["out"], ctx["name"]
     sounds = dict(ctx["timbre_sounds"])
-    kw = {"name": name, "sfz_dir": out / "sfz_out", "sf2_dir": out / "instruments", "step": st.step}
+    # the photo's sounds are mostly noises: a melodic role gets a pitch imposed by tuned resonators where
+    # the sound has none (build.json and the report say so), rather than no instrument at all
+    kw = {"name": name, "sfz_dir": out / "sfz_out", "sf2_dir": out / "instruments", "step": st.step,
+          "force_pitch": True}
     try:
         res = build_set(sounds, **kw)
     except WaveError as exc:
@@ -453,7 +456,7 @@ def _build(ctx: dict) -> tuple[list[str], dict]:
         for role in list(sounds):
             try:
                 a, sr = read_audio(sounds[role])
-                make_instrument(a, sr, role, name=f"{name}_{role}", step=12)
+                make_instrument(a, sr, role, name=f"{name}_{role}", step=12, force_pitch=True)
             except WaveError as exc1:
                 ctx["failures"].append({"stage": "build", "what": role, "error": f"{type(exc1).__name__}: {exc1}"})
                 sounds.pop(role)
