@@ -72,6 +72,36 @@ def test_bad_options_say_what_works(tmp_path):
     for args, words in ((["--audio", "alsa"], "use jack[:SERVER], portaudio[:DEVICE], wav:PATH or null"),
                         (["--block", "5"], "use 16-8192 frames"),
                         (["--sample-rate", "1000"], "use 8000-192000"),
-                        (["--audio", "null", "--midi-in", "no-such-port-xyz"], "MIDI input")):
+                        (["--audio", "null", "--midi-in", "no-such-port-xyz"], "MIDI input"),
+                        (["--audio", "null", "--duration", "-1"], "positive number of seconds"),
+                        (["--audio", "null", "--osc-host", "0.0.0.0"], "--allow-remote"),
+                        (["--audio", "null", "--memory-budget", "0"], "positive number of megabytes")):
         r = wave("serve", "--osc-port", "0", "--session", str(tmp_path / "s.json"), *args)
         assert r.returncode == 1 and words in r.stderr, (args, r.stderr)
+
+
+def test_relative_folders_are_resolved_once_at_start(tmp_path, monkeypatch):
+    """/wave/generate runs its worker in another folder: a relative --sets-dir must not change meaning."""
+    import argparse
+
+    from server.live import cli, server
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(driver, **kw):
+        seen.update(kw)
+        raise Stop
+
+    monkeypatch.setattr(server, "LiveServer", capture)
+    monkeypatch.chdir(tmp_path)
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(["serve", "--audio", "null", "--sets-dir", "sets", "--images-dir", "img"])
+    try:
+        cli.cmd_serve(args)
+    except Stop:
+        pass
+    assert seen["folders"].sets == tmp_path / "sets" and seen["folders"].images == tmp_path / "img"
