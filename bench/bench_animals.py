@@ -17,11 +17,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from server.sounds.animals import AUDIOSET, MODELS  # noqa: E402
-from server.sounds.synth import SourceDescription, synthesize  # noqa: E402
+from server.sounds.synth import MATERIALS, MODEL_FUNCS, Ctx, Params, SourceDescription, synthesize  # noqa: E402
 
 DOM, LIVE, WILD = ("Animal/Domestic animals, pets", "Animal/Livestock, farm animals, working animals",
                    "Animal/Wild animals")
@@ -59,10 +61,16 @@ CASES: dict[str, tuple[str, str, str, str]] = {
 
 
 EXACT = {"buzz": "Bee, wasp, etc."}
+# the AudioSet classes a vocabulary entry for the case would name (default: the model's AUDIOSET), for the
+# project's judge (server.sounds.tagger.judge: in the branch of any of them, a class with several parents
+# counting in each)
+CLASSES = {"howl": ("Howl", "Dog"), "growl": ("Growling", "Dog"), "roar": ("Roar", "Roaring cats (lions, tigers)"),
+           "hiss": ("Hiss", "Snake"), "buzz": ("Bee, wasp, etc.", "Buzz", "Insect"), "snort": ("Snort (horse)", "Horse"),
+           "hoofbeats": ("Clip-clop", "Horse")}
 
 
 def run_models(models: list[str], seeds=(0, 1, 2), seconds: float = 5.0) -> list[dict]:
-    from server.sounds.tagger import get_tagger
+    from server.sounds.tagger import get_tagger, judge
 
     yam = get_tagger()
     rows = []
@@ -70,34 +78,43 @@ def run_models(models: list[str], seeds=(0, 1, 2), seconds: float = 5.0) -> list
         name, material, play, branch = CASES[model]
         exact = EXACT.get(model, AUDIOSET[model][0])
         for seed in seeds:
-            t0 = time.perf_counter()
-            audio, _ = synthesize(SourceDescription(name, material, play), seconds, seed=seed, model=model)
-            took = time.perf_counter() - t0
+            desc = SourceDescription(name, material, play)
+            audio, _ = synthesize(desc, seconds, seed=seed, model=model)
+            # the model's own cost (CPU time of its render function; synthesize also chooses by keywords)
+            ctx = Ctx(48000, int(seconds * 48000), np.random.default_rng(seed), Params(), MATERIALS["wood"], None, desc)
+            t0 = time.process_time()
+            MODEL_FUNCS[model](ctx)
+            took = time.process_time() - t0
             a = yam.analyse(audio, 48000)
             top = a.top(5)
             labels = [n for n, _ in top]
+            v = judge(a, CLASSES.get(model, AUDIOSET[model]))
             rows.append({"model": model, "seed": seed, "branch_ok": a.branch == branch, "branch": a.branch or "",
+                         "judge_branch": v.in_branch,
                          "exact_top5": exact in labels, "any_top5": any(c in labels for c in AUDIOSET[model]),
                          "top": top, "s": took})
     return rows
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| model | source | expected branch | right branch | exact class in top 5 | any of its classes in top 5 "
-             "| top 3 (seed 0) | ms / 5 s |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| model | source | expected branch | right branch | in its classes' branches (judge) "
+             "| exact class in top 5 | any of its classes in top 5 | top 3 (seed 0) | CPU ms / 5 s |",
+             "|---|---|---|---|---|---|---|---|---|"]
     models = list(dict.fromkeys(r["model"] for r in rows))
     for m in models:
         rs = [r for r in rows if r["model"] == m]
         name, _, play, branch = CASES[m]
         top = ", ".join(f"{n} {s:.2f}" for n, s in rs[0]["top"][:3])
         lines.append(f"| {m} | {name}, {play} | {branch.split('/')[1]} | {sum(r['branch_ok'] for r in rs)}/{len(rs)} "
+                     f"| {sum(r['judge_branch'] for r in rs)}/{len(rs)} "
                      f"| {EXACT.get(m, AUDIOSET[m][0])}: {sum(r['exact_top5'] for r in rs)}/{len(rs)} "
                      f"| {sum(r['any_top5'] for r in rs)}/{len(rs)} | {top} "
                      f"| {1000 * min(r['s'] for r in rs):.0f} |")
     n = len(rows)
     lines.append("")
     lines.append(f"All {len(models)} models x {n // len(models)} seeds ({n} clips): right branch {sum(r['branch_ok'] for r in rows)}/{n}"
-                 f" ({sum(r['branch_ok'] for r in rows) / n:.0%}), exact class in top 5 "
+                 f" ({sum(r['branch_ok'] for r in rows) / n:.0%}; by the project's judge "
+                 f"{sum(r['judge_branch'] for r in rows) / n:.0%}), exact class in top 5 "
                  f"{sum(r['exact_top5'] for r in rows)}/{n} ({sum(r['exact_top5'] for r in rows) / n:.0%}), any of its "
                  f"classes in top 5 {sum(r['any_top5'] for r in rows)}/{n} ({sum(r['any_top5'] for r in rows) / n:.0%}).")
     return "\n".join(lines)
