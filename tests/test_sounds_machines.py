@@ -265,3 +265,24 @@ def test_siren_sweep_does_not_depend_on_the_sample_rate():
         x = machines.m_siren(ctx_for("police car", "siren wailing", 6.0, sr=rate))
         t, f, _ = peak_track(x, rate, 0.8 * lo, 1.2 * hi, nfft=2048 * rate // 48000, hop=1024 * rate // 48000)
         assert abs(np.percentile(f, 1) / lo - 1) < 0.04 and abs(np.percentile(f, 99) / hi - 1) < 0.04
+
+
+def test_horns_car_pair_a_third_apart_and_a_low_foghorn():
+    car = ctx_for("car", "horn honking", 5.0)
+    ship = ctx_for("ship", "ship horn", 5.0)
+    assert machines.horn_kind(car) == "car" and machines.horn_kind(ship) == "fog"
+    assert machines.horn_kind(ctx_for("fire truck", "air horn blast", 1.0)) == "air"
+    x = machines.m_car_horn(car)
+    spec = np.abs(np.fft.rfft(x * np.hanning(x.size)))
+    f = np.fft.rfftfreq(x.size, 1 / SR)
+    band = (f > 330) & (f < 700)
+    peaks, _ = signal.find_peaks(spec[band], distance=int(20 / (f[1] - f[0])))
+    top2 = np.sort(f[band][peaks[np.argsort(spec[band][peaks])[-2:]]])
+    assert 380 <= top2[0] <= 440, top2
+    assert abs(1200 * np.log2(top2[1] / top2[0]) - 400) < 60, top2  # a major third (+-0.5 semitone)
+    y = machines.m_car_horn(ship)
+    spec = np.abs(np.fft.rfft(y * np.hanning(y.size)))
+    band = (f > 50) & (f < 1000)
+    low = (f > 70) & (f < 160)
+    assert 80 <= f[low][np.argmax(spec[low])] <= 150
+    assert spec[low].max() > 0.3 * spec[band].max()  # the fundamental is strong: a low horn

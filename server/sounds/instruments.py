@@ -127,7 +127,7 @@ STYLE_WORDS: dict[str, tuple[str, ...]] = {
 GM_FAMILY_AUDIOSET: dict[str, tuple[str, ...]] = {
     "piano": ("Piano", "Electric piano", "Keyboard (musical)", "Harpsichord"),
     "chromatic percussion": ("Mallet percussion", "Glockenspiel", "Vibraphone", "Marimba, xylophone", "Tubular bells",
-                             "Zither"),
+                             "Chime", "Zither"),
     "organ": ("Organ", "Electronic organ", "Hammond organ", "Accordion", "Harmonica", "Keyboard (musical)"),
     "guitar": ("Guitar", "Acoustic guitar", "Electric guitar", "Plucked string instrument", "Strum", "Ukulele",
                "Mandolin"),
@@ -135,17 +135,19 @@ GM_FAMILY_AUDIOSET: dict[str, tuple[str, ...]] = {
     "strings": ("Bowed string instrument", "Violin, fiddle", "Cello", "Double bass", "String section", "Pizzicato",
                 "Harp", "Timpani"),
     "ensemble": ("String section", "Orchestra", "Choir", "Bowed string instrument"),
-    "brass": ("Brass instrument", "Trumpet", "Trombone", "French horn"),
-    "reed": ("Wind instrument, woodwind instrument", "Saxophone", "Clarinet"),
-    "pipe": ("Wind instrument, woodwind instrument", "Flute"),
+    "brass": ("Brass instrument", "Trumpet", "Cornet", "Trombone", "French horn"),
+    "reed": ("Wind instrument, woodwind instrument", "Saxophone", "Alto saxophone", "Soprano saxophone", "Clarinet",
+             "Oboe", "Bassoon"),
+    "pipe": ("Wind instrument, woodwind instrument", "Flute", "Whistle"),
     "synth lead": ("Synthesizer",),
     "synth pad": ("Synthesizer",),
     "synth effects": ("Synthesizer",),
     "ethnic": ("Sitar", "Banjo", "Plucked string instrument", "Zither", "Bagpipes", "Violin, fiddle"),
     "percussive": ("Percussion", "Steelpan", "Drum", "Bell", "Wood block", "Mallet percussion"),
     "sound effects": ("Sound effect",),
-    "drums": ("Drum kit", "Drum", "Snare drum", "Bass drum", "Cymbal", "Hi-hat", "Percussion", "Drum roll",
-              "Rimshot", "Tambourine", "Cowbell", "Wood block", "Drum machine"),
+    "drums": ("Drum kit", "Drum", "Snare drum", "Bass drum", "Cymbal", "Crash cymbal", "Hi-hat", "Percussion",
+              "Drum roll", "Rimshot", "Tambourine", "Cowbell", "Wood block", "Maraca", "Rattle (instrument)", "Gong",
+              "Drum machine"),
 }
 _FAMILIES = tuple(GM_FAMILY_AUDIOSET)[:16]
 

@@ -712,32 +712,68 @@ def m_siren(ctx: Ctx) -> np.ndarray:
     return x
 
 
+# horn kinds: (low fundamental range Hz, interval to the second horn in semitones, pulse duty, blast lengths s)
+HORN_KINDS: dict[str, tuple[tuple[float, float], float, float, tuple[float, float]]] = {
+    "car": ((380.0, 440.0), 4.0, 0.3, (0.6, 1.5)),  # electromagnetic diaphragm horns
+    "air": ((230.0, 300.0), 5.0, 0.4, (0.8, 2.0)),  # truck / bus / fire engine: compressed air through a reed
+    "fog": ((80.0, 150.0), 0.0, 0.45, (2.0, 3.0)),  # ship's horn / foghorn: one huge low horn
+}
+
+
+def horn_kind(ctx: Ctx) -> str:
+    if _has(ctx, "ship", "boat", "ferry", "fog", "vessel", "tug", "liner"):
+        return "fog"
+    if _has(ctx, "truck", "lorry", "bus", "fire engine", "fire truck", "air horn", "semi", "coach", "tractor"):
+        return "air"
+    return "car"
+
+
 def m_car_horn(ctx: Ctx) -> np.ndarray:
-    """Car horn: a pair of electromagnetic horns, a diaphragm buzzed by an interrupter at ~400 and ~500 Hz
-    (about a major third apart); the diaphragm's motion is a clipped, pulse-like wave rich in harmonics,
-    radiated through a small trumpet (high-passed). Honks: a couple of short taps or a long blast."""
+    """Horn (:data:`HORN_KINDS`, chosen by the name): a car's pair of electromagnetic horns, a diaphragm buzzed by
+    an interrupter at ~400 and ~500 Hz (about a major third apart), the diaphragm's motion a clipped, pulse-like
+    wave rich in harmonics radiated through a small trumpet; honks of a couple of short taps or a long blast.
+    A truck, bus or fire engine has air horns (compressed air through reeds, ~230-300 Hz and a fourth above,
+    longer blasts); a ship's horn (foghorn) is one huge low horn at 80-150 Hz blowing for seconds, its pitch
+    settling as the air pressure builds at the start, the air rushing through it, echoing across the water."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
-    f_lo = rng.uniform(380, 440) * p.pitch
-    f_hi = f_lo * 2 ** (rng.uniform(3.5, 4.5) / 12)
+    kind = horn_kind(ctx)
+    (f_a, f_b), interval, duty_c, (long_a, long_b) = HORN_KINDS[kind]
+    f_lo = rng.uniform(f_a, f_b) * p.pitch
+    f_hi = f_lo * 2 ** ((interval + rng.uniform(-0.5, 0.5)) / 12) if interval else 0.0
     segs, t = [], rng.uniform(0.1, 0.4)
     while t < ctx.seconds - 0.2:
-        if rng.random() < 0.5:
+        if kind == "car" and rng.random() < 0.5:
             for _ in range(int(rng.integers(2, 4))):
                 d = rng.uniform(0.12, 0.25)
                 segs.append((t, d))
                 t += d + rng.uniform(0.08, 0.15)
         else:
-            d = rng.uniform(0.6, 1.5)
+            d = rng.uniform(long_a, long_b)
             segs.append((t, d))
             t += d
         t += rng.uniform(0.6, 1.5)
-    env = _segments_env(ctx, segs, 0.015, 0.03)
-    duty = np.array([np.sinc(k * 0.3) * 0.3 for k in range(1, 30)])  # a 30 % pulse: harmonics sinc(k d)
+    attack = {"car": 0.015, "air": 0.05, "fog": 0.3}[kind]
+    env = _segments_env(ctx, segs, attack, 3 * attack)
+    duty = np.array([np.sinc(k * duty_c) * duty_c for k in range(1, 30)])  # a pulse: harmonics sinc(k d)
     tt = np.arange(ctx.n) / sr
     wob = 1 + 0.002 * np.sin(2 * np.pi * 6 * tt)
-    x = _osc(ctx, f_lo * wob, np.abs(duty)) + 0.9 * _osc(ctx, f_hi * wob, np.abs(duty))
+    if kind == "fog":  # the pitch settles from ~6 % low as the pressure builds at each blast's start
+        starts = np.zeros(ctx.n)
+        for s0, _ in segs:
+            i0 = int(s0 * sr)
+            if i0 < ctx.n:
+                starts[i0:] = s0
+        wob = wob * (1 - 0.06 * np.exp(-np.clip(tt - starts, 0, None) / 0.3))
+    x = _osc(ctx, f_lo * wob, np.abs(duty))
+    if f_hi:
+        x = x + 0.9 * _osc(ctx, f_hi * wob, np.abs(duty))
     x = np.tanh(2.0 * _nz(x))
-    return _bandpass(x, 300, 6000, sr) * env
+    lo_cut = {"car": 300, "air": 180, "fog": 60}[kind]
+    x = _bandpass(x, lo_cut, 6000, sr) * env
+    if kind == "fog":  # the rush of air through the horn, and the harbour's long echo
+        air = _bandpass(rng.standard_normal(ctx.n), 200, 3000, sr) * env
+        x = _room(ctx, _nz(x) + 0.3 * _nz(air), 2.5, 0.8, -50.0)
+    return x
 
 
 def m_train(ctx: Ctx) -> np.ndarray:
@@ -958,27 +994,28 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
 # is its own class. "Kettle whistle" is an ontology class that YAMNet does not output.
 AUDIOSET: dict[str, tuple[str, ...]] = {
     "vacuum": ("Vacuum cleaner",),
-    "washing_machine": ("Mechanisms", "Slosh", "Splash, splatter", "Liquid", "Water", "Whir", "Vibration", "Rumble",
-                        "Hum"),
-    "kettle": ("Kettle whistle", "Steam whistle", "Whistle", "Boiling", "Steam"),
+    "washing_machine": ("Mechanisms", "Slosh", "Splash, splatter", "Liquid", "Water", "Spray", "Whir", "Vibration",
+                        "Rumble", "Hum"),
+    "kettle": ("Kettle whistle", "Steam whistle", "Whistle", "Boiling", "Steam", "Hiss"),
     "blender": ("Blender",),
     "hair_dryer": ("Hair dryer",),
-    "saw": ("Sawing", "Power tool", "Chainsaw", "Tools"),
+    "saw": ("Sawing", "Power tool", "Chainsaw", "Tools", "Wood"),
     "hammer": ("Hammer", "Tools"),
     "drill": ("Drill", "Power tool", "Dental drill, dentist's drill", "Tools"),
     "typewriter": ("Typewriter", "Typing"),
     "clock": ("Clock", "Tick", "Tick-tock", "Chime"),
-    "phone_ring": ("Telephone bell ringing", "Telephone", "Ringtone"),
+    "phone_ring": ("Telephone bell ringing", "Telephone", "Ringtone", "Alarm clock"),
     "doorbell": ("Doorbell", "Ding-dong", "Ding", "Chime"),
     "shutter": ("Camera", "Single-lens reflex camera"),
     "flush": ("Toilet flush", "Water", "Gurgling", "Gush", "Liquid"),
     "tap": ("Water tap, faucet", "Sink (filling or washing)", "Water", "Pour", "Gush", "Trickle, dribble", "Liquid"),
     "siren": ("Siren", "Police car (siren)", "Ambulance (siren)", "Fire engine, fire truck (siren)",
               "Emergency vehicle", "Civil defense siren"),
-    "car_horn": ("Vehicle horn, car horn, honking", "Toot", "Car"),
-    "train": ("Train", "Train horn", "Train whistle", "Rail transport", "Railroad car, train wagon", "Clickety-clack",
-              "Train wheels squealing", "Air horn, truck horn"),
-    "aircraft": ("Aircraft", "Aircraft engine", "Jet engine", "Fixed-wing aircraft, airplane", "Propeller, airscrew"),
+    "car_horn": ("Vehicle horn, car horn, honking", "Toot", "Car", "Air horn, truck horn", "Foghorn"),
+    "train": ("Train", "Train horn", "Train whistle", "Steam whistle", "Rail transport", "Railroad car, train wagon",
+              "Clickety-clack", "Train wheels squealing", "Air horn, truck horn"),
+    "aircraft": ("Aircraft", "Aircraft engine", "Jet engine", "Fixed-wing aircraft, airplane", "Propeller, airscrew",
+                 "Rumble"),
     "helicopter": ("Helicopter", "Aircraft"),
     "motorcycle": ("Motorcycle", "Engine", "Accelerating, revving, vroom", "Motor vehicle (road)", "Idling"),
     "bicycle_bell": ("Bicycle bell", "Bell", "Ding", "Jingle, tinkle", "Bicycle"),
