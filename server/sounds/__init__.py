@@ -1,9 +1,29 @@
-"""Sounds stage: scene -> one sound effect per source (builtin synthesiser, AudioLDM2, AudioLDM) + stereo scene."""
+"""Sounds stage: scene -> one sound effect per source (builtin synthesiser, AudioLDM2, AudioLDM, the
+user's library) + stereo scene.
+
+The public names are imported on first use (PEP 562), so ``wave --help`` and the other commands do
+not pay for scipy.signal and the synthesiser when they never touch this stage.
+"""
 
 from __future__ import annotations
 
-from .generate import render_sounds
-from .mix import integrated_loudness, mix_scene, place_sources
-from .synth import SourceDescription, synthesize
+import importlib
 
-__all__ = ["SourceDescription", "integrated_loudness", "mix_scene", "place_sources", "render_sounds", "synthesize"]
+_EXPORTS = {
+    "render_sounds": ".generate",
+    "integrated_loudness": ".mix",
+    "mix_scene": ".mix",
+    "place_sources": ".mix",
+    "SourceDescription": ".synth",
+    "synthesize": ".synth",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    mod = _EXPORTS.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(mod, __name__), name)
+    globals()[name] = value
+    return value
