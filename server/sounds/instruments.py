@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from .synth import Ctx, SourceDescription
 
 log = logging.getLogger(__name__)
 
@@ -494,3 +493,6 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
 AUDIOSET: dict[str, tuple[str, ...]] = {
     "gm_instrument": tuple(dict.fromkeys(c for cs in GM_FAMILY_AUDIOSET.values() for c in cs if c != "Sound effect")),
 }
+
+# Imported last: server.sounds.synth imports this module at its end to register MODELS (see machines.py).
+from .synth import Ctx, SourceDescription  # noqa: E402

@@ -20,19 +20,6 @@ from dataclasses import replace
 import numpy as np
 from scipy import signal
 
-from .synth import (
-    MATERIALS,
-    Ctx,
-    _bandpass,
-    _bubble,
-    _impulses,
-    _lowpass,
-    _modal_ir,
-    _place,
-    _slow_curve,
-    _strike_ir,
-)
-
 # ----------------------------------------------------------------------------------------------
 # Building blocks
 # ----------------------------------------------------------------------------------------------
@@ -1020,3 +1007,19 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "motorcycle": ("Motorcycle", "Engine", "Accelerating, revving, vroom", "Motor vehicle (road)", "Idling"),
     "bicycle_bell": ("Bicycle bell", "Bell", "Ding", "Jingle, tinkle", "Bicycle"),
 }
+
+# The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
+# register MODELS, so MODELS must exist before synth is imported from here (when this module is imported first);
+# the functions above look these names up when they run.
+from .synth import (  # noqa: E402
+    MATERIALS,
+    Ctx,
+    _bandpass,
+    _bubble,
+    _impulses,
+    _lowpass,
+    _modal_ir,
+    _place,
+    _slow_curve,
+    _strike_ir,
+)
