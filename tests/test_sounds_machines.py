@@ -286,3 +286,15 @@ def test_horns_car_pair_a_third_apart_and_a_low_foghorn():
     low = (f > 70) & (f < 160)
     assert 80 <= f[low][np.argmax(spec[low])] <= 150
     assert spec[low].max() > 0.3 * spec[band].max()  # the fundamental is strong: a low horn
+
+
+@pytest.mark.parametrize("module", ["server.sounds.machines", "server.sounds.instruments"])
+def test_family_module_imports_first_in_a_fresh_process(module):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = f"import {module}; from server.sounds.synth import MODEL_FUNCS; assert 'vacuum' in MODEL_FUNCS"
+    r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
