@@ -27,8 +27,6 @@ from dataclasses import replace
 import numpy as np
 from scipy import signal
 
-from .synth import Ctx, _bandpass, _highpass, _lowpass, _norm, _place, _slow_curve
-
 # ----------------------------------------------------------------------------------------------
 # Building blocks
 # ----------------------------------------------------------------------------------------------
@@ -1161,3 +1159,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "hiss": ("Hiss", "Snake", "Rattle", "Cat"),
     "hoofbeats": ("Clip-clop", "Horse"),
 }
+
+# The synthesiser's building blocks, imported last: synth.py registers this module's MODELS when it is imported,
+# so whichever of the two is imported first, MODELS and AUDIOSET exist by the time synth.py reads them.
+from .synth import Ctx, _bandpass, _highpass, _lowpass, _norm, _place, _slow_curve  # noqa: E402
