@@ -531,7 +531,9 @@ def m_flush(ctx: Ctx) -> np.ndarray:
 def m_tap(ctx: Ctx) -> np.ndarray:
     """Running tap: a jet of water falls into a sink; where it enters the pool it entrains air, a steady
     stream of hundreds of small bubbles a second (1-5 mm radius, ringing 0.6-3 kHz as Minnaert bubbles) over
-    the splashing of the jet (broadband noise with fast fluctuations); the basin colours it a little."""
+    the splashing of the jet (broadband noise with fast fluctuations); the basin colours it a little. Filling a
+    vessel (a play method or name saying fill, tub, bath, bucket, bottle ...), the air column above the water
+    shortens and its resonance rises (:func:`filling_resonance`)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
     flow = np.clip(_slow_curve(ctx, t, 2.0, 0.15), 0.5, None)
@@ -539,7 +541,32 @@ def m_tap(ctx: Ctx) -> np.ndarray:
     splash = _bandpass(rng.standard_normal(ctx.n), 500, 8000 + 4000 * p.brightness, sr)
     splash *= 1 + 0.6 * np.abs(_bandpass(rng.standard_normal(ctx.n), 8, 60, sr)) / 0.1 * 0.1
     basin = _bandpass(rng.standard_normal(ctx.n), 150, 600, sr)
-    return (_nz(bubbles) + 0.7 * _nz(splash) + 0.2 * _nz(basin)) * flow
+    x = (_nz(bubbles) + 0.7 * _nz(splash) + 0.2 * _nz(basin)) * flow
+    if _has(ctx, "fill", "tub", "bath", "bucket", "jug", "bottle", "pot"):
+        x = _filling(ctx, x)
+    return x
+
+
+def filling_resonance(ctx: Ctx, l0: float) -> np.ndarray:
+    """Resonance (Hz, per sample) of the air column above the water in a vessel of depth ``l0`` m being filled:
+    a quarter-wave tube closed by the water, f = c / 4L, L falling from l0 to 0.3 l0 over the clip."""
+    t = np.arange(ctx.n) / ctx.sr
+    length = l0 * (1 - 0.7 * t / ctx.seconds)
+    return 343.0 / (4 * length)
+
+
+def _filling(ctx: Ctx, x: np.ndarray) -> np.ndarray:
+    """``x`` (water falling into a vessel) coloured by the vessel's rising air-column resonance (Q ~ 3, +6 dB): the
+    pitch that tells a listener a bottle or a tub is filling."""
+    l0 = ctx.rng.uniform(0.2, 0.35)
+    nfft, hop = 2048, 512
+    f, tt, z = signal.stft(x, fs=ctx.sr, nperseg=nfft, noverlap=nfft - hop)
+    fres = np.interp(tt, np.arange(ctx.n) / ctx.sr, filling_resonance(ctx, l0))
+    q = 3.0
+    gain = 0.5 + 1.0 / (1 + (q * (f[:, None] / fres[None, :] - fres[None, :] / np.maximum(f[:, None], 1.0))) ** 2)
+    _, y = signal.istft(z * gain, fs=ctx.sr, nperseg=nfft, noverlap=nfft - hop)
+    y = y[: ctx.n]
+    return np.pad(y, (0, ctx.n - y.size))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -995,7 +1022,8 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "doorbell": ("Doorbell", "Ding-dong", "Ding", "Chime"),
     "shutter": ("Camera", "Single-lens reflex camera"),
     "flush": ("Toilet flush", "Water", "Gurgling", "Gush", "Liquid"),
-    "tap": ("Water tap, faucet", "Sink (filling or washing)", "Water", "Pour", "Gush", "Trickle, dribble", "Liquid"),
+    "tap": ("Water tap, faucet", "Sink (filling or washing)", "Bathtub (filling or washing)", "Fill (with liquid)",
+            "Water", "Pour", "Gush", "Trickle, dribble", "Liquid"),
     "siren": ("Siren", "Police car (siren)", "Ambulance (siren)", "Fire engine, fire truck (siren)",
               "Emergency vehicle", "Civil defense siren"),
     "car_horn": ("Vehicle horn, car horn, honking", "Toot", "Car", "Air horn, truck horn", "Foghorn"),
