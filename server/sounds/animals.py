@@ -437,7 +437,7 @@ def m_moo(ctx: Ctx) -> np.ndarray:
         call = _voice(ctx, f0, env, formants, oq=0.5, jitter=0.02, shimmer=0.08, sub=0.0, noise=0.15, nfft=2048,
                       parallel=True, zeros=((750 * fs, 300, 0.8), (3100 * fs, 500, 0.8)))
         _place(ctx, out, call / (np.abs(call).max() + 1e-12), t, rng.uniform(0.85, 1.0))
-        t += d2 + rng.uniform(0.8, 2.0) / p.density
+        t += d2 + rng.uniform(0.3, 0.9) / p.density
     return out
 
 
