@@ -316,3 +316,14 @@ def test_filling_vessel_resonance_rises():
         # by 70 % over the clip: ~1.9x between these two windows)
         assert 1.6 < measured[1] / measured[0] < 2.3, (seed, measured)
         assert 343 / (4 * 0.36) < measured[0] < 343 / (4 * 0.18), measured
+
+
+def test_ratchet_clicks_in_strokes():
+    x = machines.m_clock(ctx_for("pencil sharpener", "crank turned", 5.0))
+    env = envelope(x, SR, ms=0.5)
+    clicks, _ = signal.find_peaks(env, height=0.2 * env.max(), distance=int(0.01 * SR))
+    gaps = np.diff(clicks) / SR
+    inside = gaps[gaps < 0.15]  # within a stroke
+    assert len(inside) > 20
+    assert 1 / 45 < np.median(inside) < 1 / 15, np.median(inside)  # 20-40 teeth a second, slower at the ends
+    assert np.sum(gaps > 0.15) >= 2  # pauses between strokes
