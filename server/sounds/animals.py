@@ -563,7 +563,7 @@ def m_oink(ctx: Ctx) -> np.ndarray:
                           rough_hz=rng.uniform(40, 70), noise=0.3, nfft=512)
             _place(ctx, out, call, t, rng.uniform(0.6, 1.0))
             t += dur + rng.uniform(0.1, 0.35) / p.density
-        if rng.random() < 0.5:
+        if rng.random() < 0.8:
             dur = rng.uniform(0.3, 0.6)
             _place(ctx, out, _squeal(ctx, dur), t + rng.uniform(0.1, 0.4), rng.uniform(0.5, 0.9))
             t += dur + 0.4
