@@ -173,14 +173,71 @@ def test_program_change_mid_song_and_several_channels_on_one_track(tmp_path):
     assert ch[0].program == 0
 
 
-def test_routing_a_channel_that_changes_role_says_so(tmp_path, caplog):
-    from server.render import RenderSettings, render_song
+def switching(*, piano: bool = True, bass: bool = True):
+    """Channel 1 plays piano (program 0), switches to a fingered bass (33) for beats 4-6, then back to
+    piano; drums on channel 10 throughout. Notes of either program can be left out (same events else)."""
+    evs = dry(0) + band(9, None, (42,), range(8), dur=0.2)
+    evs.append((0, mido.Message("program_change", channel=0, program=0)))
+    if piano:
+        evs += band(0, None, (60, 64), (0, 1, 2, 3, 6, 7), dur=0.9)
+    evs.append((4, mido.Message("program_change", channel=0, program=33)))
+    if bass:
+        evs += band(0, None, (BASS_KEY,), (4, 5), dur=0.95)
+    evs.append((6, mido.Message("program_change", channel=0, program=0)))
+    evs.append((7.95, mido.Message("control_change", channel=0, control=7, value=100)))  # the same end
+    return evs
 
-    evs = band(0, 0, (60,), range(6)) + [(6, mido.Message("program_change", channel=0, program=33))]
-    evs += band(0, None, (40,), (6, 7))
-    song = load_song(write_midi(tmp_path / "mid.mid", evs))
+
+def test_program_change_mid_song_reroutes_only_that_stretch(tmp_path, capsys):
+    """A channel that plays piano, then a bass program, then piano again (keyboard by majority):
+    `--instrument bass=FONT` plays the bass stretch from FONT and leaves the piano stretches and the
+    drums as they were; `--instrument keyboard=FONT` leaves the bass stretch as it was."""
     font = tone_sf2(tmp_path / "sine.sf2")
-    with caplog.at_level("WARNING"):
-        render_song(song, soundfont=GM_FONT, instruments={"keyboard": font},
-                    settings=RenderSettings(raw=True, tail=0.1, progress=False))
-    assert "channel 1 is routed whole: its program 33 (bass, 2 notes) also plays through" in caplog.text
+    song = load_song(write_midi(tmp_path / "sw.mid", switching()))
+    assert song.channel_roles()[0] == "keyboard" and song.channels[0].program_roles == {0: "keyboard", 33: "bass"}
+    full = tmp_path / "sw.mid"
+    nobass = write_midi(tmp_path / "nobass.mid", switching(bass=False))
+    nopiano = write_midi(tmp_path / "nopiano.mid", switching(piano=False))
+    b = render_file(full, tmp_path / "b.wav", capsys, "--instrument", f"bass={font}")
+    c = render_file(nobass, tmp_path / "c.wav", capsys)
+    d = render_file(nobass, tmp_path / "d.wav", capsys, "--instrument", f"bass={font}")
+    np.testing.assert_allclose(d, c, atol=1e-6)  # piano before and after the bass stretch, drums: untouched
+    stem = (b - c).mean(axis=0)[int(2.05 * SR):int(2.95 * SR)]  # the bass stretch, beats 4-6 at 120 BPM
+    assert abs(cents(f0_autocorr(stem, SR), 440.0 * 2 ** ((BASS_KEY - 69) / 12))) < 5
+    f = np.fft.rfftfreq(len(stem), 1 / SR)
+    spec = np.abs(np.fft.rfft(stem * np.hanning(len(stem))))
+    assert spec[f > 150].max() < spec[(f > 100) & (f < 120)].max() * 10 ** (-30 / 20)  # the sine font
+    e = render_file(nopiano, tmp_path / "e.wav", capsys)
+    g = render_file(nopiano, tmp_path / "g.wav", capsys, "--instrument", f"keyboard={font}")
+    np.testing.assert_allclose(g, e, atol=1e-6)  # the bass stretch stays the GM bass
+    # --map gives the whole channel one role (even the role it was detected with): the bass stretch then
+    # plays the keyboard font too
+    for f in (full, nopiano):
+        assert load_song(f).channel_roles()[0] == ("keyboard" if f == full else "bass")
+    m = render_file(full, tmp_path / "m.wav", capsys, "--map", "ch1=keyboard", "--instrument", f"keyboard={font}")
+    k = render_file(full, tmp_path / "k.wav", capsys, "--instrument", f"keyboard={font}")
+    span = slice(int(2.05 * SR), int(2.95 * SR))
+    assert np.abs(m[:, span] - k[:, span]).max() > 0.01
+    np.testing.assert_allclose(m[:, :int(1.95 * SR)], k[:, :int(1.95 * SR)], atol=1e-6)
+
+
+def test_player_with_switches_replays_identically_after_reset(tmp_path):
+    from server.render import SongPlayer, open_source
+
+    font = tone_sf2(tmp_path / "sine.sf2")
+    song = load_song(write_midi(tmp_path / "sw.mid", switching()))
+    src, routing = open_source(song, soundfont=GM_FONT, instruments={"bass": font}, sample_rate=SR)
+    assert sorted(routing.switches) and routing.initial == {0: 1}  # starts on the GM font (index 1)
+    player = SongPlayer(song, src, routing.switches, routing.initial)
+    player.prepare(SR, 512, 2)
+
+    def play():
+        return np.concatenate([player.process(np.zeros((2, 512), np.float32)).copy() for _ in range(8 * SR // 512)],
+                              axis=1)
+
+    first = play()
+    player.reset()
+    try:
+        np.testing.assert_array_equal(play(), first)
+    finally:
+        src.close()

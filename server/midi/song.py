@@ -88,6 +88,7 @@ class ChannelInfo:
     tracks: list[int]  # tracks that play notes on it
     detected_role: str
     role: str  # detected_role unless overridden (--map)
+    mapped: bool = False  # the role was set by hand (--map): the whole channel plays it
 
     @property
     def program(self) -> int:
@@ -139,6 +140,7 @@ class Song:
         for c in self.channels:
             if c.channel == channel:
                 c.role = role
+                c.mapped = True
                 _refresh_track_roles(self)
                 return
         raise ConfigError(f"channel {channel + 1} plays no notes in this song; {_channels_with_notes(self)}")

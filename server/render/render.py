@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.effects import master_chain
-from ..engine.fluid import CC_ALL_NOTES_OFF, CC_SUSTAIN, FluidSynthSource, import_pyfluidsynth
+from ..engine.fluid import CC_ALL_NOTES_OFF, CC_BANK_MSB, CC_SUSTAIN, FluidSynthSource, import_pyfluidsynth
+from ..engine.soundfont import read_presets
 from ..errors import ConfigError, InputError, OutputError
-from ..midi.roles import OTHER, ROLES
-from ..midi.song import CONTROL, Event, Song, apply_roles, load_song
+from ..midi.roles import DRUM_CHANNEL, OTHER, ROLES
+from ..midi.song import CONTROL, PROGRAM, Event, Song, apply_roles, load_song
 from ..paths import INSTRUMENTS_DIR, atomic_path, check_output, default_soundfont
 
 log = logging.getLogger(__name__)
@@ -61,14 +62,22 @@ class SongPlayer:
 
     Each block applies the song's events at their frame offsets; after the last event it releases
     every note and the sustain pedal (all-notes-off), so nothing hangs into the tail.
+
+    ``switches`` (from :func:`open_source`) re-route a channel at an event: ``{index in song.events:
+    (channel, index of the font in source.soundfonts)}``; the block is rendered up to that event's
+    frame, the channel is routed, and the rest follows. ``initial`` routes are applied again on reset.
     """
 
     latency_samples = 0
 
-    def __init__(self, song: Song, source: FluidSynthSource) -> None:
+    def __init__(self, song: Song, source: FluidSynthSource,
+                 switches: Mapping[int, tuple[int, int]] | None = None,
+                 initial: Mapping[int, int] | None = None) -> None:
         self.song = song
         self.source = source
         self.sample_rate = source.sample_rate
+        self._switches = dict(switches or {})
+        self._initial = dict(initial or {})  # channel -> font index, for the channels that switch
         self._events: list[Event] = []
         self._i = 0
         self.pos = 0
@@ -87,23 +96,37 @@ class SongPlayer:
 
     def reset(self) -> None:
         self.source.reset()
+        for ch, font in self._initial.items():
+            self._route(ch, font)
         self._i = 0
         self.pos = 0
+
+    def _route(self, channel: int, font: int) -> None:
+        self.source.route_channel(channel, self.source.soundfonts[font][0])
 
     def process(self, block: np.ndarray) -> np.ndarray:
         n = block.shape[1]
         start, end = self.pos, self.pos + n
-        evs, i, sr = self._events, self._i, self.sample_rate
+        evs, i, sr, switches = self._events, self._i, self.sample_rate, self._switches
+        out = self._buf[:, :n]
+        cut = 0  # frames of this block already rendered
         due = []
         while i < len(evs):
             s = round(evs[i].time * sr)
             if s >= end:
                 break
-            due.append((max(s - start, 0), evs[i]))
+            off = max(s - start, 0)
+            if i in switches:  # render up to here, re-route, go on
+                self.source.render(out[:, cut:off], [(o - cut, e) for o, e in due])
+                due, cut = [], off
+                self._route(*switches[i])
+            due.append((off, evs[i]))
             i += 1
         self._i = i
-        out = self._buf[:, :n]
-        self.source.render(out, due)
+        if cut:
+            self.source.render(out[:, cut:], [(o - cut, e) for o, e in due])
+        else:
+            self.source.render(out, due)
         self.pos = end
         return out
 
@@ -137,14 +160,17 @@ def open_source(
     instruments: Mapping[str, str | os.PathLike[str]] | None = None,
     sample_rate: int = 48000,
     gain: float = 0.2,
-) -> FluidSynthSource:
-    """A FluidSynth source with the song's fonts loaded and its role channels routed.
+) -> tuple[FluidSynthSource, Routing]:
+    """A FluidSynth source with the song's fonts loaded and its role channels routed, and the
+    :class:`Routing` its :class:`SongPlayer` follows for channels whose programs change role.
 
     Fonts given per role (``instruments``) are loaded *first*, so they sit at the bottom of FluidSynth's
     font stack: an unrouted channel's program change finds the GM font's (or the set's) preset and never
     a role font's, which would otherwise capture every channel playing a program it happens to have.
     Each channel whose role has a font is routed to it (every program change on it picks that font's
-    matching or closest preset).
+    matching or closest preset). A channel whose programs play different roles (piano, then a bass
+    program) is re-routed at its program changes, so each program plays from its own role's font; see
+    :func:`plan_routing`.
     """
     valid = (*ROLES, OTHER)
     instruments = {str(role).strip().lower(): Path(font) for role, font in (instruments or {}).items()}
@@ -162,11 +188,11 @@ def open_source(
             src.load_soundfont(gm)
             if layer is not None:
                 src.load_soundfont(layer)
-        _route(src, song, instruments, role_ids)
+        routing = plan_routing(src, song, instruments, role_ids)
     except BaseException:
         src.close()
         raise
-    return src
+    return src, routing
 
 
 def _check_font(path: Path, what: str) -> None:
@@ -208,21 +234,88 @@ def _fluid_log_to_logging():
         setter(_FLUID_WARN, prev, None)
 
 
-def _route(src: FluidSynthSource, song: Song, instruments: dict, role_ids: dict[str, int]) -> None:
-    for role, sfid in role_ids.items():
-        chans = [c for c in song.channels if c.role == role]
-        if not chans:
+@dataclass
+class Routing:
+    """Re-routing at program changes: ``switches`` {index in song.events: (channel, font index)}, and the
+    ``initial`` font index of each channel that switches (see :class:`SongPlayer`)."""
+
+    switches: dict[int, tuple[int, int]] = field(default_factory=dict)
+    initial: dict[int, int] = field(default_factory=dict)
+
+
+def plan_routing(src: FluidSynthSource, song: Song, instruments: dict, role_ids: dict[str, int]) -> Routing:
+    """Route each channel to its role's font; plan switches for channels whose programs change role.
+
+    A channel given a role by ``--map`` is routed whole. Otherwise each program plays its own role
+    (:attr:`ChannelInfo.program_roles`): where those roles route to different fonts, the channel is
+    routed from the start and re-routed at each program change that changes the font. Stretches whose
+    role has no font are routed to the font FluidSynth's own look-up would pick (the set, then the GM
+    font, then the role fonts: the first holding that bank and program, else its fallbacks), so they
+    sound as an unrouted channel does.
+    """
+    routing = Routing()
+    for role in role_ids:
+        if not any(c.role == role or (not c.mapped and role in c.program_roles.values())
+                   for c in song.channels):
             log.warning("no channel of this song plays the %s role, so %s is not used (channels: %s; "
                         "give one the role with --map chN=%s)", role, instruments[role],
                         ", ".join(f"ch{c.number} {c.role}" for c in song.channels) or "none", role)
-        for c in chans:
-            src.route_channel(c.channel, sfid)
-            log.info("channel %d (%s) plays %s", c.number, role, instruments[role])
-            others = [p for p, r in c.program_roles.items() if r != role]
-            if others:
-                what = ", ".join(f"program {p} ({c.program_roles[p]}, {c.program_notes[p]} notes)" for p in others)
-                log.warning("channel %d is routed whole: its %s also play%s through %s", c.number, what,
-                            "s" if len(others) == 1 else "", instruments[role])
+    if not role_ids:
+        return routing
+    fonts = src.soundfonts  # load order: role fonts, GM, set
+    index = {sfid: i for i, (sfid, _) in enumerate(fonts)}
+    stack: list[tuple[int, set[tuple[int, int]]]] | None = None
+    for c in song.channels:
+
+        def role_of(prog: int, c=c) -> str:
+            return c.role if c.mapped else c.program_roles.get(prog, c.role)
+
+        targets = {role_ids.get(role_of(p)) for p in c.programs}
+        if len(targets) == 1:
+            sfid = targets.pop()
+            if sfid is not None:
+                src.route_channel(c.channel, sfid)
+                log.info("channel %d (%s) plays %s", c.number, role_of(c.program), fonts[index[sfid]][1])
+            continue
+        if stack is None:
+            stack = [(i, {(p.bank, p.program) for p in read_presets(path)}) for i, (_, path) in
+                     reversed(list(enumerate(fonts)))]
+        _plan_channel(song, c.channel, role_of, {r: index[s] for r, s in role_ids.items()}, stack, routing)
+        src.route_channel(c.channel, fonts[routing.initial[c.channel]][0])
+        roles = dict.fromkeys(role_of(p) for p in c.programs)
+        log.info("channel %d switches between %s at its program changes: each plays from its own font",
+                 c.number, ", ".join(roles))
+    return routing
+
+
+def _plan_channel(song: Song, ch: int, role_of, role_font: dict[str, int],
+                  stack: list[tuple[int, set[tuple[int, int]]]], routing: Routing) -> None:
+    drums = ch == DRUM_CHANNEL
+
+    def font_for(bank: int, prog: int) -> int:
+        role = role_of(prog)
+        if role in role_font:
+            return role_font[role]
+        want = [(128, prog), (128, 0)] if drums else [(bank, prog), (0, prog), (0, 0)]
+        for key in want:  # FluidSynth's look-up and its fallbacks, top of the stack first
+            for font, have in stack:
+                if key in have:
+                    return font
+        return stack[-1][0]
+
+    bank = 0
+    current = font_for(0, 0)
+    routing.initial[ch] = current
+    for i, e in enumerate(song.events):
+        if e.channel != ch:
+            continue
+        if e.kind == CONTROL and e.a == CC_BANK_MSB:
+            bank = e.b
+        elif e.kind == PROGRAM:
+            font = font_for(bank, e.a)
+            if font != current:
+                routing.switches[i] = (ch, font)
+                current = font
 
 
 def render_song(
@@ -245,14 +338,14 @@ def render_song(
     """
     st = settings or RenderSettings()
     st.check()
-    src = open_source(song, soundfont=soundfont, instrument_set=instrument_set, instruments=instruments,
-                      sample_rate=st.sample_rate, gain=st.fluid_gain)
+    src, routing = open_source(song, soundfont=soundfont, instrument_set=instrument_set, instruments=instruments,
+                               sample_rate=st.sample_rate, gain=st.fluid_gain)
     frames = song_frames(song, st)
     bar = _progress_bar(frames, st)
     try:
         out = np.empty((2, frames), dtype=np.float32)
         pos = 0
-        for y in _blocks(song, src, frames, st, bar):
+        for y in _blocks(song, src, frames, st, bar, routing):
             out[:, pos:pos + y.shape[1]] = y
             pos += y.shape[1]
     finally:
@@ -319,8 +412,8 @@ def render_song_to_file(
         raise ConfigError(f"WAV format {fmt!r} is not one of {', '.join(WAV_FORMATS)}")
     out = check_output(out)
     subtype = WAV_FORMATS[fmt]
-    src = open_source(song, soundfont=soundfont, instrument_set=instrument_set, instruments=instruments,
-                      sample_rate=st.sample_rate, gain=st.fluid_gain)
+    src, routing = open_source(song, soundfont=soundfont, instrument_set=instrument_set, instruments=instruments,
+                               sample_rate=st.sample_rate, gain=st.fluid_gain)
     frames = song_frames(song, st)
     two_pass = not st.raw and st.normalize == "peak"
     _check_space(out, frames * 2 * (_BYTES[subtype] + (4 if two_pass else 0)))
@@ -330,7 +423,7 @@ def render_song_to_file(
     bar = _progress_bar(frames * (2 if two_pass else 1), st, "render + normalise" if two_pass else "render")
     try:
         with atomic_path(out, suffix=".wav") as tmp:
-            blocks = _chunks(_blocks(song, src, frames, st, bar))
+            blocks = _chunks(_blocks(song, src, frames, st, bar, routing))
             if two_pass:
                 fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".pass1.wav", dir=tmp.parent)
                 os.close(fd)
@@ -448,11 +541,13 @@ def _read_blocks(path: Path, block: int, out: Path):
         raise OutputError(f"cannot read back the first pass of {out} from {path}: {exc}") from exc
 
 
-def _blocks(song: Song, src: FluidSynthSource, frames: int, st: RenderSettings, bar=None):
+def _blocks(song: Song, src: FluidSynthSource, frames: int, st: RenderSettings, bar=None,
+            routing: Routing | None = None):
     """Yield the master's output (or the engine's, ``st.raw``) block by block, ``(2, n)`` float32 views
     that are overwritten by the next block; ``bar`` (a progress bar) advances by each block's seconds."""
     block = st.block
-    player = SongPlayer(song, src)
+    routing = routing or Routing()
+    player = SongPlayer(song, src, routing.switches, routing.initial)
     player.prepare(st.sample_rate, block, 2)
     chain = None if st.raw else master_chain(gain_db=st.gain_db, reverb=st.reverb)
     if chain is not None:
