@@ -327,3 +327,14 @@ def test_ratchet_clicks_in_strokes():
     assert len(inside) > 20
     assert 1 / 45 < np.median(inside) < 1 / 15, np.median(inside)  # 20-40 teeth a second, slower at the ends
     assert np.sum(gaps > 0.15) >= 2  # pauses between strokes
+
+
+def test_steam_chuffs_quicken_with_the_wheels():
+    x = machines._chuffs(ctx_for("steam train", "chuffing", 6.0, 2))
+    env = envelope(x, SR, ms=40.0)
+    beats, _ = signal.find_peaks(env, prominence=0.2 * env.max(), distance=int(0.1 * SR))
+    gaps = np.diff(beats) / SR
+    # four beats per turn of 1.5-2 m driving wheels at 3 m/s at the start (0.39-0.52 s apart) ...
+    assert 0.3 < gaps[0] < 0.6, gaps
+    # ... and at ~8 m/s by the end: the beats come ~2.7 times faster
+    assert 2.0 < gaps[0] / np.median(gaps[-4:]) < 3.3, gaps

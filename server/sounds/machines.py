@@ -824,7 +824,8 @@ def m_train(ctx: Ctx) -> np.ndarray:
     jointed track, each axle clicking over each rail joint: a car's two bogies give "clickety ... clack"
     pairs of clicks an axle spacing apart (2.5 m at ~20 m/s, ~0.12 s), one pair per bogie, so a rhythm of about
     one per second. The play method chooses: a horn / whistle, the rails, or (default) both. A steam
-    train whistles (one breathy chime) instead of the air horn."""
+    train whistles (one breathy chime) instead of the air horn, and chuffs as it pulls away (:func:`_chuffs`;
+    "chuff"/"puff" in the play method: the chuffs and the rails only)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
     horn_only = _has(ctx, "horn", "whistl", "honk", "toot", "blow")
@@ -850,9 +851,13 @@ def m_train(ctx: Ctx) -> np.ndarray:
         for h in hits:
             _place(ctx, clicks, steel, h, rng.uniform(0.6, 1.0))
         out += _nz(rumble) + 0.8 * _nz(clicks)
-    if not rails_only:
-        if _has(ctx, "steam"):
-            notes = (rng.uniform(400, 500) * p.pitch * np.array([1.0, 1.26, 1.5]),)[0]
+    if _has(ctx, "steam", "chuff", "puff") and not horn_only:
+        out += 0.8 * _nz(_chuffs(ctx))
+    if not rails_only and not _has(ctx, "chuff", "puff"):
+        steam = _has(ctx, "steam")
+        if steam:  # a chime whistle: a few bells (pipes) blown by steam, each a hole tone beating with its twin
+            notes = rng.uniform(400, 500) * p.pitch * np.array([1.0, 1.26, 1.5])
+            notes = np.concatenate([notes, notes + rng.uniform(12, 20)])
             amps = [1 / k ** 1.5 for k in range(1, 8)]
         else:
             base = rng.uniform(300, 330) * p.pitch  # ~D#4
@@ -865,9 +870,34 @@ def m_train(ctx: Ctx) -> np.ndarray:
             s += d + 0.3
         env = _segments_env(ctx, segs, 0.08, 0.15)
         horn = sum(_osc(ctx, f * (1 + 0.003 * np.sin(2 * np.pi * 5 * t)), amps, fmax=8000) for f in notes)
-        horn = np.tanh(1.5 * _nz(horn)) + 0.1 * _nz(_bandpass(rng.standard_normal(ctx.n), 500, 4000, sr))
+        breath = _nz(_bandpass(rng.standard_normal(ctx.n), 500, 4000, sr))
+        horn = (_nz(horn) + 0.5 * breath) if steam else (np.tanh(1.5 * _nz(horn)) + 0.1 * breath)
         out += (1.6 if horn_only else 1.2) * _nz(_bandpass(horn, 200, 6000, sr)) * env
     return out
+
+
+def chuff_rate(ctx: Ctx, wheel_d: float, speed: np.ndarray) -> np.ndarray:
+    """Exhaust beats per second of a two-cylinder double-acting steam locomotive: four per turn of the driving
+    wheels (diameter ``wheel_d`` m) at ``speed`` m/s."""
+    return 4 * speed / (np.pi * wheel_d)
+
+
+def _chuffs(ctx: Ctx) -> np.ndarray:
+    """Steam exhaust beats: each cylinder exhausts twice per wheel turn up the chimney, a breathy burst of
+    steam (400 Hz-7 kHz, ~30 ms rise, ~100 ms decay), strong and weak in turn; the engine pulls away, so the
+    beats quicken (3 -> 8 m/s)."""
+    rng, sr = ctx.rng, ctx.sr
+    t = np.arange(ctx.n) / sr
+    wheel_d = rng.uniform(1.5, 2.0)
+    speed = 3.0 + 5.0 * t / ctx.seconds
+    beats = np.floor(np.cumsum(chuff_rate(ctx, wheel_d, speed)) / sr)
+    ev = np.flatnonzero(np.diff(beats, prepend=0.0) > 0)
+    amps = np.where(np.arange(ev.size) % 2 == 0, 1.0, 0.6) * rng.uniform(0.8, 1.0, ev.size)
+    m = int(0.25 * sr)
+    k = np.arange(m) / sr
+    shape = (1 - np.exp(-k / 0.03)) * np.exp(-k / 0.1)
+    env = signal.oaconvolve(_impulses(ctx, ev / sr, amps), shape)[: ctx.n]
+    return _bandpass(rng.standard_normal(ctx.n), 400, 7000, sr) * env
 
 
 def m_aircraft(ctx: Ctx) -> np.ndarray:
@@ -1054,7 +1084,8 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "siren": ("Siren", "Police car (siren)", "Ambulance (siren)", "Fire engine, fire truck (siren)",
               "Emergency vehicle", "Civil defense siren"),
     "car_horn": ("Vehicle horn, car horn, honking", "Toot", "Car", "Air horn, truck horn", "Foghorn"),
-    "train": ("Train", "Train horn", "Train whistle", "Steam whistle", "Rail transport", "Railroad car, train wagon",
+    "train": ("Train", "Train horn", "Train whistle", "Steam whistle", "Steam", "Rail transport",
+              "Railroad car, train wagon",
               "Clickety-clack", "Train wheels squealing", "Air horn, truck horn"),
     "aircraft": ("Aircraft", "Aircraft engine", "Jet engine", "Fixed-wing aircraft, airplane", "Propeller, airscrew",
                  "Rumble"),
