@@ -409,9 +409,11 @@ def m_roar(ctx: Ctx) -> np.ndarray:
 
 
 def m_moo(ctx: Ctx) -> np.ndarray:
-    """A cow's moo (1.2-2.5 s): a low f0 (~100-150 Hz; a calf's ~200, a bull's ~80) that rises a little and
-    falls at the end; it starts through the nose with the mouth shut ('mmm': one low nasal formant) and
-    opens into 'ooo-aaa' (formants ~ 450, 1100, 2200, 3000 Hz), a large resonant head."""
+    """A cow's moo, in two phases as a real cow's call measures: 0.2-0.45 s through the nose with the mouth
+    shut ('mmm': f0 ~0.7 x the open call's, one low nasal formant, quiet), then 0.7-1.2 s of loud, bright
+    'ooo-aaa' (f0 150-195 Hz rising then falling; a calf's x1.4, a bull's x0.75) through formants ~350, 1120,
+    1400, 2100, 2600 Hz with nasal anti-resonances near 750 Hz and 3.1 kHz; cows moo in runs, 0.3-0.9 s
+    apart."""
     p, rng = ctx.p, ctx.rng
     calf, bull = _has(ctx, "calf", "calves"), _has(ctx, "bull", "ox", "bison", "buffalo")
     out = np.zeros(ctx.n)
@@ -442,9 +444,9 @@ def m_moo(ctx: Ctx) -> np.ndarray:
 
 
 def m_bleat(ctx: Ctx) -> np.ndarray:
-    """A bleat (0.5-1.1 s, 'baa' / 'meh'): f0 ~200-300 Hz for a sheep (a lamb's ~400, a goat's ~300-450)
-    with the quavering tremolo of both pitch and level at 6-9 Hz (a goat's faster and deeper, 10-15 Hz),
-    nasal 'ae' formants (~ 700, 1700, 2600 Hz)."""
+    """A bleat (0.7-1.4 s, 'baa' / 'meh'): f0 ~280-380 Hz for a sheep (a goat's or lamb's x1.2) with the
+    quavering tremolo of pitch (8 %) and level (60 %) at 8.5-11 Hz (a goat's faster, 12-15 Hz), nasal 'ae'
+    formants (~ 600-850, 1350, 2500, 3400 Hz)."""
     p, rng = ctx.p, ctx.rng
     goat, lamb = _has(ctx, "goat", "kid"), _has(ctx, "lamb")
     out = np.zeros(ctx.n)
