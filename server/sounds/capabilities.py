@@ -24,7 +24,7 @@ from ..errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-FAMILY_MODULES = ("server.sounds.animals", "server.sounds.machines", "server.sounds.instruments")
+FAMILY_MODULES = ("server.sounds.animals", "server.sounds.machines", "server.sounds.instruments", "server.sounds.actions")
 
 # model -> AudioSet classes it renders (names exactly as in the ontology)
 CORE: dict[str, tuple[str, ...]] = {

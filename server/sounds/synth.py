@@ -1122,11 +1122,12 @@ MODEL_FUNCS: dict[str, Callable[[Ctx], np.ndarray]] = {
 }
 # Model families in their own modules (animal calls, machines, musical instruments) register here:
 # each module's MODELS maps a model name to (keyword stems, render function).
+from . import actions as _actions  # noqa: E402
 from . import animals as _animals  # noqa: E402  (they import the building blocks above)
 from . import instruments as _instruments  # noqa: E402
 from . import machines as _machines  # noqa: E402
 
-for _family in (_animals, _machines, _instruments):
+for _family in (_animals, _machines, _instruments, _actions):
     for _name, (_stems, _func) in _family.MODELS.items():
         if _name in MODEL_FUNCS:  # pragma: no cover - a clash between families
             raise RuntimeError(f"sound model {_name!r} is defined twice")

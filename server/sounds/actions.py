@@ -1,0 +1,15 @@
+"""Actions of people and things that no other family covers: hands clapping and applause, wings
+flapping, tyres squealing, air brakes, sails and flags flapping, each from its physics.
+
+Each model here is registered into :data:`server.sounds.synth.MODEL_FUNCS` through :data:`MODELS`:
+``name -> (keyword stems, render function)``; a render function takes a
+:class:`server.sounds.synth.Ctx` and returns mono float audio of ``ctx.n`` samples. :data:`AUDIOSET`
+lists, per model, the AudioSet classes it is meant to be heard as.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {}
+AUDIOSET: dict[str, tuple[str, ...]] = {}
