@@ -338,3 +338,22 @@ def test_steam_chuffs_quicken_with_the_wheels():
     assert 0.3 < gaps[0] < 0.6, gaps
     # ... and at ~8 m/s by the end: the beats come ~2.7 times faster
     assert 2.0 < gaps[0] / np.median(gaps[-4:]) < 3.3, gaps
+
+
+def test_digital_alarm_beeps_in_fours():
+    x = machines.m_phone_ring(ctx_for("digital alarm clock", "beeping", 4.0))
+    segs = on_segments(x, SR, thresh_db=-20, min_gap=0.02)
+    starts = np.array([s for s, _ in segs])
+    gaps = np.diff(starts)
+    assert np.allclose(gaps[:3], 0.125, atol=0.005), gaps  # 8 beeps a second ...
+    assert abs(gaps[3] - 0.625) < 0.01, gaps  # ... in bursts of four, 0.5 s of silence between
+    t, f, _ = peak_track(x, SR, 1000, 8000)
+    assert 2500 <= np.median(f[_ > _.max() - 10]) <= 4000
+
+
+def test_escaping_steam_hisses_above_2_khz():
+    x = machines.m_kettle(ctx_for("espresso maker", "steam wand hissing", 3.0))
+    power = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(x.size, 1 / SR)
+    assert power[(f > 2000) & (f < 12000)].sum() > 0.8 * power.sum()
+    assert power[f < 1000].sum() < 0.05 * power.sum()

@@ -276,9 +276,14 @@ def m_kettle(ctx: Ctx) -> np.ndarray:
     them, so its pitch rises with the steam speed (Strouhal number constant): as the steam builds the tone
     glides up from ~0.85-1 kHz towards 1.5-1.8 kHz and grows louder. The two orifices sound a second tone
     15-25 Hz apart (a beating warble), the turbulent jet makes the level flutter and adds breath noise; the
-    boil goes on quietly under it."""
+    boil goes on quietly under it. Steam escaping without a whistle (hiss, steam wand, vent, geyser) is the
+    jet's fluttering hiss (2-12 kHz)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
+    if _has(ctx, "hiss", "wand", "geyser", "vent", "escap", "valve"):
+        # steam escaping without a whistle: a small, fast jet's turbulent hiss (2-12 kHz) fluttering at ~15 Hz
+        flutter = np.clip(_slow_curve(ctx, t, 15.0, 0.6), 0.2, None) * np.clip(_slow_curve(ctx, t, 0.5, 0.3), 0.3, None)
+        return _bandpass(rng.standard_normal(ctx.n), 2000, 12000, sr) * flutter
     t_on = rng.uniform(0.15, 0.25) * ctx.seconds  # the whistle starts sounding
     tau = rng.uniform(0.3, 0.45) * ctx.seconds
     f0 = rng.uniform(850, 1000) * p.pitch
@@ -461,11 +466,21 @@ def m_phone_ring(ctx: Ctx) -> np.ndarray:
     alternately, each 20 times a second, in the exchange's cadence (:data:`RING_CADENCES`: the British double
     ring 0.4 on, 0.2 off, 0.4 on, 2 off by default; "american" gives 2 s on, 4 s off). The gongs are small
     bells a few semitones apart (~1.8-2.4 kHz). A mobile or smartphone plays an electronic ringtone instead:
-    a marimba-like arpeggio repeated."""
+    a marimba-like arpeggio repeated; a digital alarm clock or timer beeps (a piezo buzzer's square wave at
+    2.5-4 kHz, bursts of four beeps)."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
     cad = phone_cadence(ctx)
     t0 = rng.uniform(0.05, 0.3)
+    if _has(ctx, "digital", "electronic", "beep", "alarm clock", "timer"):
+        # a piezo buzzer driven by a square wave at its resonance (2.5-4 kHz): bursts of 4 beeps, 8 a second
+        f = rng.uniform(2500, 4000) * p.pitch
+        segs, t = [], t0
+        while t < ctx.seconds - 0.1:
+            segs += [(t + k / 8, 0.07) for k in range(4)]
+            t += 4 / 8 + 0.5
+        env = _segments_env(ctx, segs, 0.002, 0.004)
+        return _osc(ctx, f, [(1 / k if k % 2 else 0.0) for k in range(1, 8)]) * env
     if _has(ctx, "mobile", "cell", "smartphone", "ringtone"):
         root = rng.uniform(700, 1000) * p.pitch
         notes = root * 2 ** (np.array([0, 4, 7, 12, 7, 4]) / 12)
@@ -1075,7 +1090,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "drill": ("Drill", "Power tool", "Dental drill, dentist's drill", "Tools"),
     "typewriter": ("Typewriter", "Typing"),
     "clock": ("Clock", "Tick", "Tick-tock", "Chime", "Ratchet, pawl", "Mechanisms", "Clicking"),
-    "phone_ring": ("Telephone bell ringing", "Telephone", "Ringtone", "Alarm clock"),
+    "phone_ring": ("Telephone bell ringing", "Telephone", "Ringtone", "Alarm clock", "Beep, bleep", "Alarm"),
     "doorbell": ("Doorbell", "Ding-dong", "Ding", "Chime"),
     "shutter": ("Camera", "Single-lens reflex camera"),
     "flush": ("Toilet flush", "Water", "Gurgling", "Gush", "Liquid"),
