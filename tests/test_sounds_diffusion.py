@@ -9,6 +9,7 @@ scores an independent CLAP call gives), resampled to the scene rate and written 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +19,18 @@ diffusers = pytest.importorskip("diffusers")
 transformers = pytest.importorskip("transformers")
 
 from server.errors import ConfigError, MissingDependencyError  # noqa: E402
+from server.models.cache import ModelCache  # noqa: E402
 from server.scene import SceneSpec  # noqa: E402
-from server.sounds.diffusion import DiffusionGenerator, Ranker, clap_scores  # noqa: E402
+from server.sounds.diffusion import (  # noqa: E402
+    DiffusionGenerator,
+    Ranker,
+    clap_scores,
+    language_model_generate,
+    source_core_prompt,
+)
 from server.sounds.generate import render_sounds  # noqa: E402
+
+CONFIGS = Path(__file__).parent / "data" / "model_configs"
 
 
 def _roberta_tokenizer():
@@ -129,6 +139,123 @@ def tiny_audioldm():
                             scheduler=scheduler, vocoder=vocoder)
 
 
+@pytest.fixture(scope="module")
+def published_audioldm2(tmp_path_factory):
+    """A folder laid out like the published ``cvssp/audioldm2`` checkpoint: the same component classes
+    (``GPT2Model`` language model, full ``ClapModel``, fast tokenizers; tests/data/model_configs/audioldm2/
+    model_index.json) and the same structure (8 latent channels, 64 mel bins, the vocoder's 5-4-2-2-2
+    upsampling to 16 kHz, DDIM with the checkpoint's betas, ``max_new_tokens`` = 8), widths shrunk."""
+    from diffusers import (
+        AudioLDM2Pipeline,
+        AudioLDM2ProjectionModel,
+        AudioLDM2UNet2DConditionModel,
+        AutoencoderKL,
+        DDIMScheduler,
+    )
+    from transformers import (
+        GPT2Config,
+        GPT2Model,
+        SpeechT5HifiGan,
+        SpeechT5HifiGanConfig,
+        T5Config,
+        T5EncoderModel,
+    )
+
+    real = json.loads((CONFIGS / "audioldm2" / "components.json").read_text())
+    torch.manual_seed(0)
+    unet = AudioLDM2UNet2DConditionModel(
+        block_out_channels=(32, 64), layers_per_block=1, sample_size=16,
+        in_channels=real["unet"]["in_channels"], out_channels=real["unet"]["out_channels"],
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=([None, 16, 32], [None, 16, 32]))
+    sch = {k: v for k, v in real["scheduler"].items() if k != "class"}
+    scheduler = DDIMScheduler(**sch)
+    vae = AutoencoderKL(block_out_channels=[16, 32], in_channels=1, out_channels=1,
+                        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
+                        latent_channels=real["vae"]["latent_channels"], norm_num_groups=8)
+    voc = real["vocoder"]
+    vocoder = SpeechT5HifiGan(SpeechT5HifiGanConfig(
+        model_in_dim=voc["model_in_dim"], sampling_rate=voc["sampling_rate"], upsample_initial_channel=32,
+        upsample_rates=voc["upsample_rates"], upsample_kernel_sizes=voc["upsample_kernel_sizes"],
+        resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3, 5]], normalize_before=False))
+    clap, fe = _tiny_clap()
+    torch.manual_seed(0)
+    t5 = T5EncoderModel(T5Config(vocab_size=32100, d_model=32, d_ff=37, d_kv=8, num_heads=2, num_layers=2))
+    torch.manual_seed(0)
+    npos = real["language_model"]["n_positions"]  # room for T5's 128 tokens + CLAP's + the 8 generated
+    lm = GPT2Model(GPT2Config(n_embd=16, n_head=2, n_layer=2, vocab_size=1000, n_ctx=npos, n_positions=npos,
+                              bos_token_id=0, eos_token_id=2))
+    lm.config.max_new_tokens = real["language_model"]["max_new_tokens"]
+    torch.manual_seed(0)
+    proj = AudioLDM2ProjectionModel(text_encoder_dim=16, text_encoder_1_dim=32, langauge_model_dim=16)
+    t5tok = _t5_tokenizer()
+    t5tok.model_max_length = real["tokenizer_2"]["model_max_length"]
+    pipe = AudioLDM2Pipeline(vae=vae, text_encoder=clap, text_encoder_2=t5, projection_model=proj, language_model=lm,
+                             tokenizer=_roberta_tokenizer(), tokenizer_2=t5tok, feature_extractor=fe,
+                             unet=unet, scheduler=scheduler, vocoder=vocoder)
+    folder = tmp_path_factory.mktemp("cvssp_audioldm2")
+    pipe.save_pretrained(folder)
+    # the published model index, as is: the class names diffusers resolves when a user loads the hub id
+    published = json.loads((CONFIGS / "audioldm2" / "model_index.json").read_text())
+    saved = json.loads((folder / "model_index.json").read_text())
+    assert set(published) - {"_diffusers_version"} == set(saved) - {"_diffusers_version"}
+    (folder / "model_index.json").write_text(json.dumps(published, indent=2))
+    return folder
+
+
+def test_published_audioldm2_layout_matches_the_checkpoint(published_audioldm2):
+    real = json.loads((CONFIGS / "audioldm2" / "components.json").read_text())
+    lm = json.loads((published_audioldm2 / "language_model" / "config.json").read_text())
+    assert lm["architectures"] == ["GPT2Model"] and lm["max_new_tokens"] == 8
+    gpt2_keys = {"n_embd", "n_layer", "n_head", "n_positions", "vocab_size"}
+    assert gpt2_keys <= set(lm) and gpt2_keys <= set(real["language_model"])
+    unet = json.loads((published_audioldm2 / "unet" / "config.json").read_text())
+    assert unet["_class_name"] == real["unet"]["class"] and unet["in_channels"] == 8
+    voc = json.loads((published_audioldm2 / "vocoder" / "config.json").read_text())
+    assert voc["upsample_rates"] == real["vocoder"]["upsample_rates"] and voc["sampling_rate"] == 16000
+
+
+@pytest.mark.slow
+def test_audioldm2_as_published_loads_and_generates(published_audioldm2):
+    """The checkpoint's GPT2Model language model has no generation methods (diffusers #12630): WAVE's own
+    language-model loop must carry it, through the same from_pretrained path a user's hub id takes."""
+    cache = ModelCache(budget="4G")
+    gen = DiffusionGenerator("audioldm2", model_id=str(published_audioldm2), steps=2, device="cpu", cache=cache)
+    pipe = gen.load()
+    assert type(pipe.language_model).__name__ == "GPT2Model"
+    assert not hasattr(pipe.language_model, "_update_model_kwargs_for_generation")
+    assert type(pipe.scheduler).__name__ == "DDIMScheduler" and pipe.scheduler.config.beta_end == 0.0195
+    audio, sr, cands = gen.generate("a glass clink", "music", 0.2, candidates=2, seed=1,
+                                    rank_prompt="The sound of a glass, clinked.")
+    assert sr == 16000 and abs(len(audio) / sr - 0.2) < 0.011 and np.isfinite(audio).all()
+    assert np.abs(audio).max() > 0
+    assert len(cands) == 2 and all(c["clap_score"] is not None for c in cands)
+
+
+def test_language_model_loop_matches_diffusers_own_loop(tiny_audioldm2):
+    """Independent peer: with a GPT2LMHeadModel (where diffusers' loop works) both loops give the same
+    eight hidden states, and a GPT2Model holding the same weights gives them too."""
+    from transformers import GPT2Model
+
+    lm = tiny_audioldm2.language_model
+    torch.manual_seed(3)
+    embeds = torch.randn(2, 5, lm.config.n_embd)
+    mask = torch.ones(2, 5, dtype=torch.long)
+    mask[1, 4] = 0
+    from diffusers import AudioLDM2Pipeline
+
+    with torch.inference_mode():
+        theirs = AudioLDM2Pipeline.generate_language_model(tiny_audioldm2, embeds, max_new_tokens=8,
+                                                           attention_mask=mask)
+        ours = language_model_generate(lm, embeds, 8, attention_mask=mask)
+        bare = GPT2Model(lm.config).eval()
+        bare.load_state_dict(lm.transformer.state_dict())
+        ours_bare = language_model_generate(bare, embeds, 8, attention_mask=mask)
+    assert ours.shape == (2, 8, lm.config.n_embd)
+    torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(ours_bare, theirs, atol=1e-5, rtol=1e-4)
+
+
 SCENE = {
     "scene_description": "A kitchen at night.",
     "mood_description": "calm",
@@ -234,3 +361,68 @@ def test_missing_model_folder_says_how_to_get_it(tmp_path):
     gen = DiffusionGenerator("audioldm2", model_id=str(tmp_path / "nowhere"), device="cpu")
     with pytest.raises(MissingDependencyError, match="huggingface-cli download|--backend builtin"):
         gen.load()
+
+
+SIX = {
+    "scene_description": "A bell tower above a market square.",
+    "mood_description": "busy",
+    "sound_sources": [
+        {"name": n, "material": m, "variants": [{"play_method": p, "timbre": ["bright"],
+                                                  "mapping_to_music_instrument": "drums"}]}
+        for n, m, p in [("glass", "glass", "clink with a spoon"), ("cart", "wood", "rolling over cobbles"),
+                        ("dog", "fur", "barking"), ("fountain", "stone", "water splashing"),
+                        ("pigeons", "feathers", "wings flapping"), ("kettle", "steel", "whistling")]
+    ],
+}
+
+
+@pytest.mark.slow
+def test_one_load_for_a_six_source_scene_and_a_second_render(published_audioldm2, tmp_path, monkeypatch):
+    """What `wave make` does: render_sounds builds its own generator per call; the pipeline loads once."""
+    import dataclasses
+
+    from server.models import cache as cache_mod
+    from server.sounds import diffusion as dmod
+
+    cache = ModelCache(budget="4G")
+    monkeypatch.setattr(cache_mod, "_DEFAULT", cache)
+    fast = dataclasses.replace(dmod.BACKENDS["audioldm2"], model_id=str(published_audioldm2), steps=2)
+    monkeypatch.setitem(dmod.BACKENDS, "audioldm2", fast)
+    spec = SceneSpec.from_data(SIX)
+    for run in ("a", "b"):
+        m = render_sounds(spec, tmp_path / run, backend="audioldm2", candidates=1, seconds=0.2, sample_rate=16000)
+        assert len(m["sources"]) == 6
+    (key,) = cache.keys()
+    assert key.backend == "audioldm2" and key.device == "cpu" and key.dtype == "float32"
+    assert cache.loads[key] == 1
+    # another dtype is another model; releasing returns the cache to empty
+    DiffusionGenerator("audioldm2", model_id=str(published_audioldm2), device="cpu", fp16=True).load()
+    assert len(cache) == 2 and all(n == 1 for n in cache.loads.values())
+    assert {k.dtype for k in cache.keys()} == {"float32", "float16"}
+    half = next(k for k in cache.keys() if k.dtype == "float16")
+    assert cache.get(half, lambda: None).unet.dtype == torch.float16
+    assert cache.release() == 2 and len(cache) == 0
+
+
+@pytest.mark.slow
+def test_candidates_ranked_against_the_sources_core_prompt(tiny_audioldm2, tmp_path):
+    spec = SceneSpec.from_data(SIX)
+    gen = DiffusionGenerator("audioldm2", pipeline=tiny_audioldm2, steps=2, device="cpu")
+    m = render_sounds(spec, tmp_path / "snd", backend="audioldm2", generator=gen, candidates=3, seconds=0.1,
+                      seed=4, sample_rate=16000)
+    src = m["sources"][0]
+    core = source_core_prompt(spec.sound_sources[0])
+    assert src["rank_prompt"] == core
+    assert "glass" in core and "clink with a spoon" in core and "bright" in core
+    assert "bell tower" not in core and "market" not in core and "busy" not in core
+    assert "bell tower" in src["prompt"]  # the generation prompt keeps the scene context
+    # the stored scores are CLAP(core prompt, candidate): the same call made directly gives the same numbers,
+    # and differs from scoring against the whole context prompt
+    audio, sr, cands = gen.generate(src["prompt"], src["negative_prompt"], 0.1, candidates=3, seed=src["seed"],
+                                    rank_prompt=core)
+    assert [c["clap_score"] for c in src["candidates"]] == [c["clap_score"] for c in cands]
+    assert clap_scores(gen.ranker, core, audio[None, :], sr)[0] == pytest.approx(cands[0]["clap_score"], abs=1e-4)
+    whole = clap_scores(gen.ranker, src["prompt"], audio[None, :], sr)[0]
+    assert abs(whole - cands[0]["clap_score"]) > 1e-4
+    on_disk = json.loads((tmp_path / "snd" / "manifest.json").read_text())
+    assert on_disk["sources"][0]["candidates"][0]["clap_score"] == cands[0]["clap_score"]

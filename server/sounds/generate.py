@@ -145,8 +145,12 @@ def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = 
             entry["library"] = record
             entry["candidates"] = record["candidates"]
         else:
+            from .diffusion import source_core_prompt
+
             entry["negative_prompt"] = NEGATIVE_PROMPT
-            audio, sr, cands = generator.generate(prompt, NEGATIVE_PROMPT, seconds, candidates=candidates, seed=sseed)
+            entry["rank_prompt"] = source_core_prompt(src)  # CLAP ranks against the source itself
+            audio, sr, cands = generator.generate(prompt, NEGATIVE_PROMPT, seconds, candidates=candidates, seed=sseed,
+                                                  rank_prompt=entry["rank_prompt"])
             audio = _resample(np.asarray(audio, np.float32), sr, sample_rate)
             entry["model_id"] = generator.model_id
             entry["model_sample_rate"] = sr

@@ -1,0 +1,122 @@
+"""The process model cache: one build per key, LRU release within a byte budget, explicit release."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from server.errors import ConfigError
+from server.models.cache import ModelCache, ModelKey, model_bytes, parse_bytes
+
+torch = pytest.importorskip("torch")
+
+
+def _linear(n_in: int, n_out: int) -> torch.nn.Module:
+    return torch.nn.Linear(n_in, n_out)  # (n_in * n_out + n_out) float32 parameters
+
+
+def key(name: str, device: str = "cpu", dtype: str = "float32") -> ModelKey:
+    return ModelKey("test", name, device, dtype)
+
+
+def test_bytes_are_counted_from_parameters_and_buffers():
+    m = torch.nn.Sequential(_linear(10, 20), torch.nn.BatchNorm1d(20))
+    expected = (10 * 20 + 20) * 4 + (20 + 20) * 4 + (20 + 20) * 4 + 8  # linear, bn weight/bias, stats, count
+    assert model_bytes(m) == expected
+    assert model_bytes((m, m)) == expected  # shared objects counted once
+    assert model_bytes(m.half()) == (expected - 8) // 2 + 8
+
+
+@pytest.mark.parametrize("text,value", [("12G", 12 << 30), ("512M", 512 << 20), ("2.5GB", int(2.5 * (1 << 30))),
+                                        ("1000", 1000), (4096, 4096)])
+def test_parse_bytes(text, value):
+    assert parse_bytes(text) == value
+
+
+@pytest.mark.parametrize("text", ["lots", "-1G", "0", "12X"])
+def test_parse_bytes_refuses(text):
+    with pytest.raises(ConfigError, match="12G"):
+        parse_bytes(text)
+
+
+def test_one_build_per_key_and_keys_differ_by_device_and_dtype():
+    cache = ModelCache(budget="1G")
+    built = []
+
+    def loader():
+        built.append(1)
+        return _linear(4, 4)
+
+    a = cache.get(key("m"), loader)
+    assert cache.get(key("m"), loader) is a
+    cache.get(key("m", dtype="float16"), loader)
+    cache.get(key("m", device="cuda"), loader)
+    assert len(built) == 3 and cache.loads[key("m")] == 1 and len(cache) == 3
+
+
+def test_least_recently_used_is_released_to_stay_within_budget():
+    one = model_bytes(_linear(100, 100))
+    cache = ModelCache(budget=int(one * 2.5))
+    cache.get(key("a"), lambda: _linear(100, 100))
+    cache.get(key("b"), lambda: _linear(100, 100))
+    cache.get(key("a"), lambda: _linear(100, 100))  # a is now the most recently used
+    cache.get(key("c"), lambda: _linear(100, 100))
+    assert cache.keys() == [key("a"), key("c")] and cache.used <= cache.budget
+    cache.get(key("b"), lambda: _linear(100, 100))  # built again after its release
+    assert cache.loads[key("b")] == 2
+
+
+def test_a_model_over_budget_is_still_loaded_alone(caplog):
+    cache = ModelCache(budget=1000)
+    cache.get(key("small"), lambda: _linear(2, 2))
+    with caplog.at_level("WARNING"):
+        m = cache.get(key("big"), lambda: _linear(100, 100))
+    assert isinstance(m, torch.nn.Linear) and cache.keys() == [key("big")]
+    assert "WAVE_MODEL_MEMORY" in caplog.text
+
+
+def test_explicit_release_frees_the_model():
+    import gc
+    import weakref
+
+    cache = ModelCache(budget="1G")
+    ref = weakref.ref(cache.get(key("m"), lambda: _linear(8, 8)))
+    assert cache.release(key("m")) == 1 and key("m") not in cache
+    gc.collect()
+    assert ref() is None  # nothing else holds it
+    assert cache.release(key("m")) == 0
+    cache.get(key("x"), lambda: _linear(2, 2))
+    cache.get(key("y"), lambda: _linear(2, 2))
+    assert cache.release() == 2 and len(cache) == 0 and cache.used == 0
+
+
+def test_concurrent_requests_build_once():
+    cache = ModelCache(budget="1G")
+    built = []
+
+    def slow():
+        built.append(1)
+        time.sleep(0.2)
+        return _linear(4, 4)
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get(key("m"), slow))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and len(got) == 4 and all(g is got[0] for g in got)
+
+
+def test_a_failed_load_is_not_cached_and_can_be_retried():
+    cache = ModelCache(budget="1G")
+
+    def broken():
+        raise OSError("no such checkpoint")
+
+    with pytest.raises(OSError):
+        cache.get(key("m"), broken)
+    assert key("m") not in cache
+    assert isinstance(cache.get(key("m"), lambda: _linear(2, 2)), torch.nn.Linear)
