@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from server.live.engine import CEILING, DryWet
-from tests.test_live_engine import SR, db, f0_cents, make_server, osc, render
+from tests.test_live_engine import BLOCK, SR, db, f0_cents, make_server, osc, render
 
 
 @pytest.fixture()
@@ -318,3 +318,52 @@ def test_a_recording_never_overwrites_unless_asked(server):
     render(server, 0.1)
     osc(server, "/wave/record/stop")
     assert (take / "take1.wav").read_bytes()[:4] == b"RIFF"
+
+
+class Stalling(Closable):
+    """A timbre slot whose process() stalls the callback for ``stall`` seconds once, and that fails
+    loudly if it is used after being closed (what freeing FluidSynth under a callback would do)."""
+
+    def __init__(self, stall: float) -> None:
+        super().__init__()
+        self.stall, self.used_after_close = stall, False
+        import threading
+
+        self.entered = threading.Event()
+
+    def process(self, block):
+        if self.closed:
+            self.used_after_close = True
+        if self.stall:
+            self.entered.set()
+            import time
+
+            time.sleep(self.stall)
+            self.stall = 0.0
+        if self.closed:
+            self.used_after_close = True
+        return block
+
+
+def test_a_stalled_callback_delays_the_free_of_what_it_holds(server):
+    """The callback stalls for 10 blocks inside the old model while the control side swaps it out and
+    tries to free it: it is closed only after the callback has finished a block with the new graph."""
+    import threading
+
+    eng = server.engine
+    old = Stalling(stall=10 * BLOCK / SR)
+    install(server, 4, old)
+    server._started = True
+    try:
+        t = threading.Thread(target=lambda: [eng.process(BLOCK) for _ in range(3)])
+        t.start()
+        assert old.entered.wait(5)
+        server._set_timbre_now(4, "none")  # swap while the callback is inside the old model
+        for _ in range(20):
+            server._collect()
+            assert not old.closed or not t.is_alive()
+        t.join(10)
+        server._collect()
+        assert old.closed and not old.used_after_close
+    finally:
+        server._started = False
