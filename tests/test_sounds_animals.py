@@ -109,6 +109,17 @@ def test_every_model_is_finite_normalised_and_deterministic_per_seed(model):
     assert len(short) == int(0.1 * SR) and np.isfinite(short).all()
 
 
+@pytest.mark.parametrize("model", REQUIRED)
+def test_every_model_holds_at_extreme_rates_and_timbres(model):
+    """8 kHz (formants and carriers above Nyquist) and 96 kHz, pitch x5 and x0.2, density x6 and x0.1."""
+    for sr in (8000, 96000):
+        for words in (("high pitched", "tinny", "rapid", "bright"), ("low rumble", "deep", "sparse", "slow")):
+            x, _ = synthesize(SourceDescription("thing", "wood", "x", words), 1.0, seed=2, sample_rate=sr,
+                              model=model)
+            assert len(x) == sr and np.isfinite(x).all(), (sr, words)
+            assert np.abs(x).max() == pytest.approx(10 ** (-1 / 20), rel=1e-3), (sr, words)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_bark_is_short_and_high_a_moo_long_and_low(seed):
     bark = render("bark", "dog", "barking", seed=seed)
