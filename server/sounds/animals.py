@@ -241,9 +241,10 @@ def m_bark(ctx: Ctx) -> np.ndarray:
 
 
 def m_howl(ctx: Ctx) -> np.ndarray:
-    """A long tonal howl (1.5-3.5 s): f0 ~300-600 Hz rising over a glide, holding with slow vibrato and
-    falling at the end; a nearly pure, breathy voice through a rounded 'oo' tract. A wolf's howl is lower
-    and steadier than a dog's; a pack (wolves, coyotes) howls in chorus at different pitches."""
+    """A long tonal howl (a dog's 1-2 s, a wolf's 1.5-3.5 s): f0 ~330-650 Hz rising over a glide, holding with
+    slow vibrato and falling at the end; a breathy voice through an 'ow' tract that opens and closes, a dog's
+    breaking between registers. A wolf's howl is lower and steadier; a pack (wolves, coyotes) howls in chorus
+    at different pitches."""
     p, rng = ctx.p, ctx.rng
     wild = _has(ctx, "wolf", "wolves", "coyote", "jackal", "pack")
     voices = int(rng.integers(2, 4)) if _has(ctx, "wolves", "pack", "coyotes", "chorus") else 1
@@ -471,9 +472,9 @@ def m_bleat(ctx: Ctx) -> np.ndarray:
 
 
 def m_neigh(ctx: Ctx) -> np.ndarray:
-    """A horse's whinny (1.2-1.8 s): it starts high (f0 ~ 900-1100 Hz), quavers (pitch and level modulated
-    at 8-14 Hz) while the pitch steps down to ~350 Hz, with a second, independent high voice
-    (biphonation, ~2 kHz) early on, and ends in low, breathy nickers; a snort often follows."""
+    """A horse's whinny (1.2-1.8 s): it starts high (f0 ~ 850-1100 Hz) and steps down to about half, quavering
+    in pitch and level at 8-13 Hz with a depth that grows until the call breaks into separate pulses (the
+    nickering end), with a second, independent high voice (biphonation, ~2.1 x f0) early on."""
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     pony = _has(ctx, "pony", "foal")
     out = np.zeros(ctx.n)
@@ -494,12 +495,7 @@ def m_neigh(ctx: Ctx) -> np.ndarray:
         hi *= env * _contour(m, ((0, 1.0), (0.45, 0.2), (1, 0.01)))
         call = x / (np.std(x) + 1e-12) + 0.5 * hi / (np.std(hi) + 1e-12)
         _place(ctx, out, call, t, 1.0)
-        t += dur + rng.uniform(0.2, 0.6)
-        if rng.random() < 0.0:
-            s = _snort_call(ctx)
-            _place(ctx, out, s, t, 0.6)
-            t += len(s) / sr
-        t += rng.uniform(1.0, 2.5) / p.density
+        t += dur + rng.uniform(1.2, 3.0) / p.density
     return out
 
 
