@@ -372,8 +372,8 @@ def m_purr(ctx: Ctx) -> np.ndarray:
 
 
 def m_roar(ctx: Ctx) -> np.ndarray:
-    """A big cat's roar: a loud, very rough call of 1.2-2 s whose f0 (lion ~150-200 Hz, tiger a little
-    higher, bear lower) swells and falls, with subharmonics, jitter and noise through the low, closely
+    """A big cat's roar: a loud, very rough call of 1.2-2 s whose f0 (lion ~200 Hz, tiger ~220, bear ~130)
+    swells and falls while the mouth opens and closes, with subharmonics, jitter and noise through the low, closely
     spaced formants of a long vocal tract (a descended larynx); a lion follows it with a series of shorter
     grunting roars fading away."""
     p, rng = ctx.p, ctx.rng
@@ -571,7 +571,7 @@ def m_oink(ctx: Ctx) -> np.ndarray:
 
 def m_elephant(ctx: Ctx) -> np.ndarray:
     """An elephant's trumpet (1-2 s): air forced through the trunk sets its lips buzzing like a brass
-    player's at ~ 300-500 Hz, very loud and nonlinear (sharp pulses, subharmonics, noise), the long trunk
+    player's at ~ 380-550 Hz, very loud and nonlinear (sharp pulses, subharmonics, noise), the long trunk
     tube adding broad brassy resonances up to ~ 4 kHz; a low rumble (f0 ~ 20-30 Hz with harmonics) is
     under it, and 'rumble' in the play method gives the rumble alone."""
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
@@ -605,8 +605,9 @@ def m_elephant(ctx: Ctx) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 def m_crow(ctx: Ctx) -> np.ndarray:
     """A rooster's crow, 'cock-a-doodle-doo' (1.5-2.5 s): three short harsh syllables climbing in pitch
-    (~ 450-650 Hz) and a long last one that rises, holds and falls; rough voice (noise, subharmonics)
-    through formants near 0.9, 2 and 3.2 kHz. One crow every few seconds."""
+    (0.9-1.2 x f0, f0 600-750 Hz) and a long last one (0.7-1.2 s) that rises, holds and falls; rough voice
+    (noise, subharmonics, flutter) through formants near 1.2, 2.4, 3.5 and 4.8 kHz. One crow every few
+    seconds."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
     t = _start(ctx, 0.05, 0.6)
@@ -661,7 +662,7 @@ def m_cluck(ctx: Ctx) -> np.ndarray:
 
 def m_quack(ctx: Ctx) -> np.ndarray:
     """A duck's quacks: a series of 3-7 nasal, buzzy quacks (0.12-0.25 s) at ~3-4 per second, fading
-    ('the laugh'), f0 ~ 200-300 Hz of sharp pulses whose energy sits in high nasal formants (~ 1-1.5 and
+    ('the laugh'), f0 ~ 280-380 Hz of sharp pulses whose energy sits in high nasal formants (~ 1-1.5 and
     2.5-3.5 kHz) that rise as the bill opens ('wa')."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
@@ -684,8 +685,8 @@ def m_quack(ctx: Ctx) -> np.ndarray:
 
 
 def m_honk(ctx: Ctx) -> np.ndarray:
-    """Goose honks: 0.15-0.35 s, harsh and nasal, the pitch breaking up from ~ 300 to ~ 550 Hz early
-    ('a-HONK') then falling; runs of 2-5 honks; a flock (geese) overlaps several birds at other pitches."""
+    """Goose honks: 0.25-0.45 s, harsh and nasal, the pitch breaking up from ~0.65 to 1.15 x f0 (f0 500-650 Hz)
+    early ('a-HONK') then falling; runs of 2-5 honks; a flock (geese) overlaps several birds at other pitches."""
     p, rng = ctx.p, ctx.rng
     birds = int(rng.integers(3, 6)) if _has(ctx, "geese", "flock", "skein") else 1
     out = np.zeros(ctx.n)
