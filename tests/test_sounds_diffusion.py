@@ -222,6 +222,7 @@ def test_audioldm2_as_published_loads_and_generates(published_audioldm2):
     cache = ModelCache(budget="4G")
     gen = DiffusionGenerator("audioldm2", model_id=str(published_audioldm2), steps=2, device="cpu", cache=cache)
     pipe = gen.load()
+    assert len(cache) == 1 and gen.load() is pipe
     assert type(pipe.language_model).__name__ == "GPT2Model"
     assert not hasattr(pipe.language_model, "_update_model_kwargs_for_generation")
     assert type(pipe.scheduler).__name__ == "DDIMScheduler" and pipe.scheduler.config.beta_end == 0.0195
@@ -426,3 +427,124 @@ def test_candidates_ranked_against_the_sources_core_prompt(tiny_audioldm2, tmp_p
     assert abs(whole - cands[0]["clap_score"]) > 1e-4
     on_disk = json.loads((tmp_path / "snd" / "manifest.json").read_text())
     assert on_disk["sources"][0]["candidates"][0]["clap_score"] == cands[0]["clap_score"]
+
+
+def _faithful_clap(real: dict):
+    """ClapModel with laion/clap-htsat-unfused's structure (HTSAT audio tower on 64 mel bins, spec 256, window 8,
+    patch stride 4; RoBERTa text tower with 514 positions), widths and depths shrunk."""
+    from transformers import ClapAudioConfig, ClapConfig, ClapModel, ClapTextConfig
+
+    a, t = real["model"]["audio_config"], real["model"]["text_config"]
+    torch.manual_seed(0)
+    text = ClapTextConfig(hidden_size=16, intermediate_size=37, num_attention_heads=2, num_hidden_layers=2,
+                          vocab_size=1000, projection_dim=16, max_position_embeddings=t["max_position_embeddings"],
+                          bos_token_id=0, eos_token_id=2, pad_token_id=1, layer_norm_eps=1e-5)
+    audio = ClapAudioConfig(spec_size=a["spec_size"], window_size=a["window_size"], num_mel_bins=a["num_mel_bins"],
+                            depths=[1, 1], num_attention_heads=[2, 2], hidden_size=32, patch_embeds_hidden_size=16,
+                            patch_stride=a["patch_stride"], patch_size=a["patch_size"], projection_dim=16,
+                            intermediate_size=37, enable_fusion=a["enable_fusion"])
+    return ClapModel(ClapConfig(text_config=text.to_dict(), audio_config=audio.to_dict(), projection_dim=16)).eval()
+
+
+@pytest.fixture(scope="module")
+def published_clap(tmp_path_factory):
+    """A folder laid out like laion/clap-htsat-unfused (ClapModel + ClapProcessor with the real feature
+    extractor settings: 48 kHz, 64 mels, hop 480, 10 s, rand_trunc), sizes shrunk."""
+    from transformers import ClapFeatureExtractor, ClapProcessor
+
+    real = json.loads((CONFIGS / "clap" / "components.json").read_text())
+    fe_cfg = real["feature_extractor"]
+    fe = ClapFeatureExtractor(feature_size=fe_cfg["feature_size"], sampling_rate=fe_cfg["sampling_rate"],
+                              hop_length=fe_cfg["hop_length"], fft_window_size=fe_cfg["fft_window_size"],
+                              max_length_s=fe_cfg["max_length_s"], truncation=fe_cfg["truncation"],
+                              padding=fe_cfg["padding"])
+    folder = tmp_path_factory.mktemp("laion_clap_htsat_unfused")
+    _faithful_clap(real).save_pretrained(folder)
+    ClapProcessor(feature_extractor=fe, tokenizer=_roberta_tokenizer()).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def published_audioldm(tmp_path_factory):
+    """A folder laid out like cvssp/audioldm-s-full-v2 (tests/data/model_configs/audioldm): the converter's
+    component classes, 8 latent channels, FiLM class embedding of the CLAP text projection (concatenated),
+    64 mel bins, the vocoder's 5-4-2-2-2 upsampling to 16 kHz, DDIM with the checkpoint's betas; widths shrunk."""
+    from diffusers import AudioLDMPipeline, AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+    from transformers import (
+        ClapTextConfig,
+        ClapTextModelWithProjection,
+        SpeechT5HifiGan,
+        SpeechT5HifiGanConfig,
+    )
+
+    real = json.loads((CONFIGS / "audioldm" / "components.json").read_text())
+    u = real["unet"]
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 64), layers_per_block=1, sample_size=16, in_channels=u["in_channels"],
+        out_channels=u["out_channels"], down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=(32, 64),
+        class_embed_type=u["class_embed_type"], projection_class_embeddings_input_dim=32,
+        class_embeddings_concat=u["class_embeddings_concat"])
+    scheduler = DDIMScheduler(**{k: v for k, v in real["scheduler"].items() if k != "class"})
+    vae = AutoencoderKL(block_out_channels=[16, 32], in_channels=1, out_channels=1,
+                        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
+                        latent_channels=real["vae"]["latent_channels"], norm_num_groups=8)
+    voc = real["vocoder"]
+    vocoder = SpeechT5HifiGan(SpeechT5HifiGanConfig(
+        model_in_dim=voc["model_in_dim"], sampling_rate=voc["sampling_rate"], upsample_initial_channel=32,
+        upsample_rates=voc["upsample_rates"], upsample_kernel_sizes=voc["upsample_kernel_sizes"],
+        resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3, 5]], normalize_before=False))
+    torch.manual_seed(0)
+    text = ClapTextModelWithProjection(ClapTextConfig(
+        bos_token_id=0, eos_token_id=2, hidden_size=32, intermediate_size=37, layer_norm_eps=1e-5,
+        num_attention_heads=4, num_hidden_layers=2, pad_token_id=1, vocab_size=1000, projection_dim=32,
+        max_position_embeddings=514))
+    pipe = AudioLDMPipeline(vae=vae, text_encoder=text, tokenizer=_roberta_tokenizer(), unet=unet,
+                            scheduler=scheduler, vocoder=vocoder)
+    folder = tmp_path_factory.mktemp("cvssp_audioldm")
+    pipe.save_pretrained(folder)
+    published = json.loads((CONFIGS / "audioldm" / "model_index.json").read_text())
+    saved = json.loads((folder / "model_index.json").read_text())
+    assert {k for k in published if not k.startswith("_")} == {k for k in saved if not k.startswith("_")}
+    (folder / "model_index.json").write_text(json.dumps({**published, "_diffusers_version": saved["_diffusers_version"]}))
+    return folder
+
+
+def test_published_clap_layout(published_clap):
+    real = json.loads((CONFIGS / "clap" / "components.json").read_text())
+    cfg = json.loads((published_clap / "config.json").read_text())
+    assert cfg["architectures"] == [real["model"]["class"]]
+    for tower in ("text_config", "audio_config"):
+        assert set(real["model"][tower]) <= set(cfg[tower])
+    fe = json.loads((published_clap / "processor_config.json").read_text()) \
+        if (published_clap / "processor_config.json").exists() else \
+        json.loads((published_clap / "preprocessor_config.json").read_text())
+    text = json.dumps(fe)
+    assert "ClapFeatureExtractor" in text and '"hop_length": 480' in text and '"sampling_rate": 48000' in text
+
+
+@pytest.mark.slow
+def test_audioldm_as_published_with_the_published_clap_ranker(published_audioldm, published_clap):
+    """Both load through from_pretrained of folders laid out like the hub checkpoints, through the process
+    cache; the ranker scores every candidate against the core prompt, as an independent CLAP call does."""
+    cache = ModelCache(budget="4G")
+    gen = DiffusionGenerator("audioldm", model_id=str(published_audioldm), ranker=str(published_clap), steps=2,
+                             device="cpu", cache=cache)
+    pipe = gen.load()
+    assert type(pipe.text_encoder).__name__ == "ClapTextModelWithProjection"
+    assert type(pipe.tokenizer).__name__ in ("RobertaTokenizerFast", "RobertaTokenizer")
+    audio, sr, cands = gen.generate("Scene: a farm. The sound of a cow mooing.", None, 0.2, candidates=3, seed=2,
+                                    rank_prompt="The sound of a cow, mooing.")
+    assert sr == 16000 and abs(len(audio) / sr - 0.2) < 0.011 and np.isfinite(audio).all()
+    scores = [c["clap_score"] for c in cands]
+    assert None not in scores and scores == sorted(scores, reverse=True)
+    assert sorted(k.backend for k in cache.keys()) == ["audioldm", "clap-ranker"]
+    assert type(gen.ranker.feature_extractor).__name__ == "ClapFeatureExtractor"
+    assert gen.ranker.feature_extractor.sampling_rate == 48000
+    again = clap_scores(gen.ranker, "The sound of a cow, mooing.", audio[None, :], sr)
+    assert again[0] == pytest.approx(scores[0], abs=1e-4)
+    # a second generator with the same checkpoint and ranker loads nothing new
+    DiffusionGenerator("audioldm", model_id=str(published_audioldm), ranker=str(published_clap), steps=2,
+                       device="cpu", cache=cache).generate("wind", None, 0.1, candidates=2, seed=0)
+    assert all(n == 1 for n in cache.loads.values()) and len(cache.loads) == 2

@@ -210,6 +210,9 @@ class DiffusionGenerator:
             self._configure(pipeline)
 
     # ---- loading ------------------------------------------------------------------------------
+    def _cache(self) -> ModelCache:
+        return self.cache if self.cache is not None else default_cache()
+
     def load(self) -> Any:
         """The pipeline: the one given, or the process cache's (loaded once per backend, checkpoint, device
         and dtype with ``from_pretrained``)."""
@@ -227,7 +230,7 @@ class DiffusionGenerator:
         device, dtype = resolve_device_dtype(self.device, self.fp16)
         where = f"{device}+offload" if self.offload and device.startswith("cuda") else device
         self.key = ModelKey(self.backend, self.model_id, where, str(dtype).removeprefix("torch."))
-        cache = self.cache or default_cache()
+        cache = self._cache()
         pipe = cache.get(self.key, lambda: self._from_pretrained(cls, dtype, device))
         self.pipe = pipe
         self._configure(pipe)
@@ -295,7 +298,7 @@ class DiffusionGenerator:
             return Ranker(model, proc.tokenizer, proc.feature_extractor)
 
         try:
-            self.ranker = (self.cache or default_cache()).get(ModelKey("clap-ranker", name, "cpu", "float32"), build)
+            self.ranker = self._cache().get(ModelKey("clap-ranker", name, "cpu", "float32"), build)
         except (OSError, ValueError) as exc:
             log.warning("cannot load CLAP ranker %s (%s); candidates keep their generation order", name, exc)
             self._ranker_arg = False
