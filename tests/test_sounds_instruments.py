@@ -173,3 +173,12 @@ def test_in_tune_at_other_sample_rates(rate):
     x = inst.render_notes(40, [note], int(1.2 * rate), rate).mean(axis=0)
     assert x.shape == (int(1.2 * rate),)
     assert abs(cents(note_pitch(x, rate, note), 69)) < 10
+
+
+@pytest.mark.parametrize("name,play,model", [
+    ("timpani", "rolled", "gm_instrument"), ("snare drum", "drum roll", "gm_instrument"),
+    ("cello", "bowed", "gm_instrument"), ("guitar", "strummed", "gm_instrument"),
+    ("suitcase", "rolled along the platform", "rolling"), ("church bell", "ringing", "bell"),
+])
+def test_play_words_side_with_the_instrument_named(name, play, model):
+    assert choose_model(SourceDescription(name, "", play))[0] == model

@@ -25,6 +25,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -155,9 +156,14 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9 ]+", " ", text.lower().replace("-", " "))
 
 
+@lru_cache(maxsize=1024)
+def _word_start(stem: str) -> re.Pattern:
+    return re.compile(r"\b" + re.escape(stem))
+
+
 def _longest_stem(text: str, table: dict) -> str | None:
     t = _norm(text)
-    hits = [s for s in table if re.search(r"\b" + re.escape(s), t)]
+    hits = [s for s in table if _word_start(s).search(t)]
     return max(hits, key=len) if hits else None
 
 
@@ -192,7 +198,7 @@ def style_for(desc: SourceDescription, program: int | None) -> str:
     """Phrase style from the play method (:data:`STYLE_WORDS`), else the GM family's usual way of playing."""
     t = _norm(desc.play_method)
     for style, stems in STYLE_WORDS.items():
-        if any(re.search(r"\b" + re.escape(s), t) for s in stems):
+        if any(_word_start(s).search(t) for s in stems):
             return style
     if program is None:
         return "struck"
@@ -486,7 +492,11 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
                        "french horn", "saxophone", "sax", "clarinet", "oboe", "bassoon", "flute", "piccolo",
                        "recorder", "accordion", "organ", "harmonica", "harpsichord", "xylophone", "marimba",
                        "glockenspiel", "vibraphone", "timpani", "snare", "cymbal", "drum kit", "drumkit",
-                       "hi hat", "bongo", "conga", "tambourine", "bagpipe", "instrument", "music"),
+                       "hi hat", "bongo", "conga", "tambourine", "bagpipe", "instrument", "music",
+                       # ways of playing: they decide between an instrument's name and a generic play word
+                       # ("timpani rolled" is not wheels rolling; "a suitcase rolled" still is)
+                       "roll", "drum roll", "drumroll", "bowed", "bowing", "pluck", "strum", "pizzicato", "arpegg",
+                       "chord"),
                       m_gm_instrument),
 }
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 from scipy import signal
@@ -39,13 +40,18 @@ def _mix(*xs: np.ndarray) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=1024)
+def _word_start(stem: str) -> re.Pattern:
+    return re.compile(r"\b" + re.escape(stem))
+
+
 def _has(ctx: Ctx, *stems: str) -> bool:
     """Does the play method or the name contain a word starting with one of ``stems``?"""
     d = ctx.desc
     if d is None:
         return False
     text = re.sub(r"[^a-z0-9 ]+", " ", f"{d.play_method} {d.name}".lower().replace("-", " "))
-    return any(re.search(r"\b" + re.escape(s), text) for s in stems)
+    return any(_word_start(s).search(text) for s in stems)
 
 
 def _table(amps: tuple[float, ...] | np.ndarray, phases: np.ndarray | None = None) -> np.ndarray:
