@@ -146,3 +146,37 @@ def test_scale_demo_notes():
     assert notes[:8] == [31, 33, 34, 36, 38, 39, 41, 43]  # G minor from G1 (nearest G to C2)
     drums = scale_demo("drums")
     assert {m.channel for m in drums.tracks[0] if m.type == "note_on"} == {9}
+
+
+def _scene(**kw):
+    from server.scene import SceneSpec
+
+    data = {"scene_description": "friends shopping on a sunny street", "mood_description": "bright, lively, joyful",
+            "sound_sources": [{"name": "bell", "material": "metal", "box": [0.0, 0.1, 0.2, 0.3], "variants": [
+                {"play_method": "struck", "timbre": ["bright"], "mapping_to_music_instrument": "keyboard"}]}]}
+    data.update(kw)
+    return SceneSpec.from_data(data)
+
+
+def test_composed_song_is_the_default_plan():
+    """wave make's song: composed for the scene (genre from its description, mood from its words here),
+    parts only for the set's roles, each panned to its source; the record names genre, key, tempo and form."""
+    pans = {"keyboard": -0.8, "bass": 0.5}
+    arr, mf = arrange.compose_plan(_scene(), ["keyboard", "bass"], pans, seed=3)
+    assert arr.chosen_by == "composer" and arr.genre == "pop" and arr.mood_source == "words"
+    assert arr.mode == "major" and arr.valence > 0
+    song = arrange.to_song(mf)
+    assert set(song.channel_roles().values()) == {"keyboard", "bass"}
+    assert song.tempo_changes[0][1] == pytest.approx(arr.bpm, rel=1e-6)
+    assert [f["name"] for f in arr.form] == ["intro", "A", "B", "A'", "outro"] and 45 <= arr.seconds <= 90
+    assert len(arr.chords) == sum(f["bars"] for f in arr.form)
+    # one pan CC per channel, from its role's source
+    ccs = {(m.channel, m.value) for tr in mf.tracks for m in tr if m.type == "control_change" and m.control == 10}
+    roles = song.channel_roles()
+    assert {(ch, arrange.pan_cc(pans[roles[ch]])) for ch in roles} == ccs
+    # the key the composer reports is the key the notes are in
+    assert arrange.estimate_key(arrange.song_pitch_weights(song)).name == arr.key
+    # another seed: another song
+    arr2, mf2 = arrange.compose_plan(_scene(), ["keyboard", "bass"], pans, seed=4)
+    notes = [[m.note for tr in f.tracks for m in tr if m.type == "note_on" and m.velocity] for f in (mf, mf2)]
+    assert notes[0] != notes[1]

@@ -87,9 +87,15 @@ def test_tempo_and_key_follow_the_mood(first):
     arr = res.arrangement
     spec_mood = json.loads((res.out_dir / "scene.json").read_text())["mood"]
     assert arr["valence"] == pytest.approx(spec_mood["valence"], abs=1e-4)
-    assert arr["mode"] == ("major" if spec_mood["valence"] >= 0 else "minor")
-    assert arr["bpm"] == pytest.approx(
-        np.clip(60 + 80 * spec_mood["arousal"], 0.6 * arr["source_bpm"], 1.6 * arr["source_bpm"]), abs=1e-3)
+    # the song is composed for the picture: mode from valence, tempo from arousal in the genre's range
+    from server.compose.genres import GENRES
+    from server.compose.mood import MODE_FAMILY, mode_for
+
+    assert arr["chosen_by"] == "composer" and arr["genre"] in GENRES
+    assert arr["modal_key"].endswith(mode_for(spec_mood["valence"]))
+    assert arr["mode"] == MODE_FAMILY[mode_for(spec_mood["valence"])]
+    lo, hi = GENRES[arr["genre"]].bpm
+    assert arr["bpm"] == pytest.approx(lo + (hi - lo) * spec_mood["arousal"], abs=0.01)
     song = arrange.to_song(mido.MidiFile(res.out_dir / "song.mid"))
     assert song.tempo_changes[0][1] == pytest.approx(arr["bpm"], rel=1e-5)
     assert arrange.estimate_key(arrange.song_pitch_weights(song)).name == arr["key"]

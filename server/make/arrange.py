@@ -1,5 +1,9 @@
-"""Mood-fitted arrangement: pick a song by valence, set its tempo by arousal, transpose it, and pan
-each role to where its source sits in the picture. Pure functions on ``mido.MidiFile`` objects.
+"""The song of ``wave make``: by default an original song composed for the picture (:func:`compose_plan`,
+``server.compose``); with ``--song FILE`` (or a demo song) a mood-fitted arrangement of that file
+(:func:`plan`): tempo set by arousal, transposed by valence. Either way each role is panned to where its
+source sits in the picture. Pure functions on ``mido.MidiFile`` objects.
+
+The rules of the arrangement of a given song:
 
 The rules live in one table (:data:`MOOD_RULES`) so the report and the docs can state them:
 
@@ -124,7 +128,18 @@ class Arrangement:
     transpose: int
     key: str
     pans: dict[str, float] = field(default_factory=dict)  # role -> -1 (left) .. 1 (right)
-    chosen_by: str = "mood"
+    chosen_by: str = "mood"  # "composer" | "--song" | "mood" (a demo song chosen by the mood)
+    # the composed song (chosen_by == "composer"); see server/compose
+    genre: str | None = None
+    genre_score: float | None = None
+    genre_method: str | None = None
+    genre_scores: dict[str, float] = field(default_factory=dict)
+    mood_source: str | None = None  # scene | words | neutral
+    modal_key: str | None = None  # key and mode, e.g. "D dorian" (``key`` names its major/minor family)
+    form: list[dict] = field(default_factory=list)  # name, start_bar, bars, start_s, end_s
+    chords: list[str] = field(default_factory=list)  # one symbol per bar
+    seed: int | None = None
+    seconds: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -171,6 +186,26 @@ def plan(mood, pans: dict[str, float], song_path: str | Path | None = None) -> t
                       bpm=round(src_bpm * factor, 3), tempo_factor=round(factor, 6), transpose=shift,
                       key=key.name, pans={r: round(p, 4) for r, p in pans.items()}, chosen_by=chosen_by)
     return arr, apply(mf, arr, song)
+
+
+def compose_plan(spec, roles, pans: dict[str, float], *, seed: int = 0,
+                 genre: str | None = None) -> tuple[Arrangement, mido.MidiFile]:
+    """An original song for the scene (``server.compose``): its mood, the genre its description is nearest
+    (or ``genre``), parts for ``roles`` only, each role panned to its source (``pans``)."""
+    from ..compose import compose_scene
+
+    c = compose_scene(spec, genre=genre, roles=roles, seed=seed)
+    info = c.info()
+    key = Key(c.harmony.tonic, c.params.family)
+    arr = Arrangement(
+        song="composed", source_key=key.name, source_bpm=c.bpm, valence=info["valence"], arousal=info["arousal"],
+        mode=c.params.family, bpm=c.bpm, tempo_factor=1.0, transpose=0, key=key.name,
+        pans={r: round(p, 4) for r, p in pans.items() if r in roles}, chosen_by="composer",
+        genre=info["genre"], genre_score=info["genre_score"], genre_method=info["genre_method"],
+        genre_scores=info["genre_scores"], mood_source=info["mood_source"], modal_key=info["key"],
+        form=info["form"], chords=info["chords"], seed=seed, seconds=info["seconds"])
+    mf = c.to_midi()
+    return arr, apply(mf, arr, song_from_midifile(mf))
 
 
 def apply(mf: mido.MidiFile, arr: Arrangement, song: Song | None = None) -> mido.MidiFile:

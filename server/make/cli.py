@@ -47,7 +47,7 @@ def _sound_backend(text: str) -> str:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "make",
-        help="image -> scene, sounds, instrument set, mood-fitted song and report.html",
+        help="image -> scene, sounds, instrument set, a song composed for it and report.html",
         description="Run scene -> sounds -> timbre -> build -> song -> report on a photograph. Finished "
         "stages are reused when their inputs and settings are unchanged (unless --force).",
     )
@@ -55,7 +55,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"photograph (default: the bundled demo photo {BUNDLED_PHOTO.name})")
     p.add_argument("-o", "--out", default=None, metavar="DIR", help="output folder (default out/<image name>)")
     p.add_argument("--name", default=None, help="instrument set name (default: the image's file name)")
-    p.add_argument("--song", default=None, metavar="FILE.mid", help="MIDI song (default: chosen by the mood)")
+    p.add_argument("--song", default=None, metavar="FILE.mid",
+                   help="play this MIDI file (e.g. midi/sunday_market.mid), fitted to the mood, instead of the "
+                   "song composed for the picture (default: composed; see `wave compose`)")
+    p.add_argument("--genre", default=None, metavar="GENRE",
+                   help="genre of the composed song (default: chosen from the scene's description)")
     p.add_argument("--backends", type=_backends, default={}, metavar="SPEC",
                    help="scene=builtin|qwen2.5-vl|blip, sounds=builtin|audioldm2|audioldm, detector=...; "
                    "default builtin everywhere (offline)")
@@ -71,6 +75,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-scene-layer", action="store_true", help="do not layer the soundscape under intro/outro")
     p.add_argument("--force", action="store_true", help="re-run every stage, ignoring the cache")
     p.set_defaults(func=run)
+    # `wave compose` belongs in server/cli.py's COMMAND_MODULES; registered here until it is listed there.
+    if "compose" not in subparsers.choices:
+        from ..compose.cli import register as register_compose
+
+        register_compose(subparsers)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,12 +91,16 @@ def run(args: argparse.Namespace) -> int:
     st = MakeSettings(name=args.name, scene_backend=b.get("scene", "builtin"), detector=b.get("detector", "builtin"),
                       sounds_backend=args.sound_backend or b.get("sounds", "builtin"), timbre_models=_models(args.timbre_model),
                       timbre=not args.no_timbre, seed=args.seed, seconds=args.seconds, step=args.step,
-                      song=args.song, layer_scene=not args.no_scene_layer)
+                      song=args.song, genre=args.genre, layer_scene=not args.no_scene_layer)
     res = make(image, out, st, force=args.force)
     for f in res.failures:
         print(f"skipped: {f['stage']}: {f['what']}: {f['error']}")
     arr = res.arrangement or {}
     if arr:
-        print(f"song: {Path(arr['song']).name} in {arr['key']} at {arr['bpm']:.1f} BPM")
+        if arr.get("chosen_by") == "composer":
+            print(f"song: composed, {arr['genre']} in {arr['modal_key']} at {arr['bpm']:.1f} BPM, "
+                  f"{arr['seconds']:.1f} s")
+        else:
+            print(f"song: {Path(arr['song']).name} in {arr['key']} at {arr['bpm']:.1f} BPM")
     print(f"{out / 'report.html'}  ({res.total_seconds:.1f} s)")
     return 0

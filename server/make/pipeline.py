@@ -11,7 +11,7 @@ Output folder ``OUT``::
     scene.wav, sounds.json  the stereo soundscape and the sounds stage's manifest
     timbre/<role>.wav       each role's source passed through its builtin (or given) nn~ model
     instruments/NAME.sf2    the GM-covering instrument set;  sfz_out/NAME/<role>.sfz + samples
-    song.mid, song.wav      the mood-fitted arrangement and its render with the set
+    song.mid, song.wav      the song composed for the picture (or --song arranged) and its render with the set
     demos/scale_<role>.wav  a short scale (or drum pattern) per instrument
     report.html             the visual report (images embedded; audio beside it)
     make.json               per-stage cache keys, timings, failures, the arrangement
@@ -67,7 +67,8 @@ class MakeSettings:
     seed: int = 0
     seconds: float = 3.0  # length of each generated sound
     step: int = 4  # semitones between the builder's sampled root keys
-    song: str | None = None  # MIDI file; None: chosen by the mood
+    song: str | None = None  # MIDI file to arrange; None: a song composed for the picture
+    genre: str | None = None  # genre of the composed song; None: chosen from the scene's description
     sample_rate: int = 48000
     layer_scene: bool = True  # soundscape under the intro and outro
     scale_demos: bool = True
@@ -88,6 +89,10 @@ class MakeSettings:
             raise ConfigError(f"builder step {self.step} must be 1-12 semitones")
         if self.song is not None and not Path(self.song).is_file():
             raise InputError(f"--song {self.song}: no such MIDI file")
+        if self.genre is not None:
+            from ..compose.genres import genre
+
+            genre(self.genre)  # raises ConfigError naming the genres
 
 
 @dataclass
@@ -137,7 +142,7 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
     "sounds": ("sounds", "audio"),
     "timbre": ("timbre", "audio", "../instruments/builtin"),
     "build": ("build", "audio"),
-    "song": ("make/arrange.py", "render", "engine", "midi", "audio"),
+    "song": ("make/arrange.py", "compose", "render", "engine", "midi", "audio"),
     "report": ("make/report.py",),
 }
 _code_cache: dict[str, str] = {}
@@ -479,7 +484,17 @@ def _song(ctx: dict) -> tuple[list[str], dict]:
     st: MakeSettings = ctx["settings"]
     out, spec = ctx["out"], ctx["spec"]
     pans = arrange.role_pans(spec, _role_variants(spec))
-    arr, mf = arrange.plan(spec.mood, pans, st.song)
+    arr = None
+    if st.song is None:  # an original song for the roles the set has
+        from ..errors import MissingDependencyError
+
+        try:
+            arr, mf = arrange.compose_plan(spec, list(ctx["build"]["instruments"]), pans, seed=st.seed,
+                                           genre=st.genre)
+        except MissingDependencyError as exc:  # no music21: the mood's demo song, said in the report
+            ctx["failures"].append({"stage": "song", "what": "composer", "error": f"{exc}; played a demo song"})
+    if arr is None:
+        arr, mf = arrange.plan(spec.mood, pans, st.song)
     mf.save(str(out / "song.mid"))
     song = arrange.to_song(mf, out / "song.mid")
     y = render_song(song, instrument_set=ctx["sf2"], settings=RenderSettings(sample_rate=st.sample_rate,
@@ -585,6 +600,6 @@ _ADAPTERS: dict[str, tuple[Callable, Callable]] = {
     "sounds": (_sounds, _settings_for("sounds_backend", "seed", "seconds", "sample_rate")),
     "timbre": (_timbre, _settings_for("timbre", "timbre_models", "seed")),
     "build": (_build, _settings_for("step")),
-    "song": (_song, _settings_for("song", "sample_rate", "layer_scene", "scale_demos")),
+    "song": (_song, _settings_for("song", "genre", "seed", "sample_rate", "layer_scene", "scale_demos")),
     "report": (_report, _settings_for()),
 }

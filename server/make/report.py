@@ -101,6 +101,57 @@ def wave_and_spectrogram(path: Path, title: str = "") -> str:
     return _png(fig)
 
 
+def piano_roll(midi_path: Path, form: list[dict] | None = None) -> str:
+    """The song's notes over time (one row per MIDI key, coloured by the channel's role; drums as ticks in
+    the bottom band), with the form's sections marked."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    from ..midi.roles import DRUM_CHANNEL
+    from ..midi.song import NOTE_OFF, NOTE_ON, load_song
+
+    song = load_song(midi_path)
+    roles = song.channel_roles()
+    fig = Figure(figsize=(11, 3.6), dpi=80)
+    ax = fig.add_subplot(1, 1, 1)
+    start: dict[tuple[int, int], tuple[float, int]] = {}
+    lo, hi, end = 127, 0, 0.0
+    drums: list[tuple[float, int]] = []
+    boxes: list[tuple[float, float, int, str]] = []
+    for ev in song.events:
+        if ev.kind == NOTE_ON and ev.b > 0:
+            if ev.channel == DRUM_CHANNEL:
+                drums.append((ev.time, ev.a))
+            else:
+                start[(ev.channel, ev.a)] = (ev.time, ev.b)
+        elif ev.kind in (NOTE_ON, NOTE_OFF) and (ev.channel, ev.a) in start:
+            t0, _v = start.pop((ev.channel, ev.a))
+            boxes.append((t0, ev.time, ev.a, roles.get(ev.channel, "other")))
+            lo, hi, end = min(lo, ev.a), max(hi, ev.a), max(end, ev.time)
+    if not boxes:
+        lo, hi = 48, 72
+    band = lo - 8  # drums drawn below the lowest pitched note
+    for t0, t1, key, role in boxes:
+        ax.add_patch(Rectangle((t0, key - 0.4), max(t1 - t0, 0.02), 0.8, color=ROLE_COLOURS.get(role, "#7f7f7f"),
+                               lw=0))
+    if drums:
+        t = np.array([d[0] for d in drums])
+        k = np.array([d[1] for d in drums])
+        ax.scatter(t, band + (k - 35) / 24 * 6, s=4, marker="|", color=ROLE_COLOURS["drums"])
+        end = max(end, float(t.max()))
+    for sec in form or []:
+        ax.axvline(sec["start_s"], color="#444", lw=0.8, ls="--")
+        ax.text(sec["start_s"] + 0.3, hi + 2, sec["name"], fontsize=9, va="bottom")
+    ax.set_xlim(0, max(end, 1.0) + 0.5)
+    ax.set_ylim(band - 1, hi + 6)
+    ax.set_xlabel("s")
+    ax.set_ylabel("MIDI key (drums below)")
+    handles = [Rectangle((0, 0), 1, 1, color=ROLE_COLOURS[r]) for r in ("keyboard", "guitar", "bass", "drums")]
+    ax.legend(handles, ["keyboard", "guitar", "bass", "drums"], loc="lower right", fontsize=7, ncol=4)
+    fig.tight_layout()
+    return _png(fig)
+
+
 def _audio(rel: str) -> str:
     return f'<audio controls preload="none" src="{html.escape(rel)}"></audio>'
 
@@ -154,13 +205,28 @@ def build_html(ctx: dict[str, Any]) -> str:
     if (out / "song.wav").is_file():
         parts.append(_audio("song.wav"))
         parts.append(f"<img alt='song' src='{wave_and_spectrogram(out / 'song.wav', 'song.wav')}'>")
-    if arr:
+    if arr and arr.get("chosen_by") == "composer":
+        scores = ", ".join(f"{g} {v:.2f}" for g, v in list(arr["genre_scores"].items())[:4])
+        form = " · ".join(f"{f['name']} {f['bars']} bars ({f['start_s']:.1f}–{f['end_s']:.1f} s)" for f in arr["form"])
+        rows = [("song", f"composed for this picture (seed {arr['seed']}), {arr['seconds']:.1f} s"),
+                ("genre", f"{arr['genre']} (score {arr['genre_score']:.3f} by {arr['genre_method']}; {scores})"),
+                ("key", f"{arr['modal_key']} ({arr['key']} family)"),
+                ("tempo", f"{arr['bpm']:.1f} BPM"),
+                ("form", form),
+                ("chords", " ".join(arr["chords"])),
+                ("mood", f"valence {arr['valence']:+.2f} → {arr['modal_key'].split(' ', 1)[1]}; arousal "
+                         f"{arr['arousal']:.2f} → tempo, loudness, density (from the {arr['mood_source']})"),
+                ("pan", ", ".join(f"{r} {p:+.2f}" for r, p in arr["pans"].items()))]
+        parts.append("<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows) + "</table>")
+    elif arr:
         rows = [("song", Path(arr["song"]).name + f" ({arr['chosen_by']})"),
                 ("key", f"{arr['source_key']} → {arr['key']} (transpose {arr['transpose']:+d})"),
                 ("tempo", f"{arr['source_bpm']:.1f} → {arr['bpm']:.1f} BPM (× {arr['tempo_factor']:.3f})"),
                 ("mood", f"valence {arr['valence']:+.2f} → {arr['mode']}; arousal {arr['arousal']:.2f} → tempo"),
                 ("pan", ", ".join(f"{r} {p:+.2f}" for r, p in arr["pans"].items()))]
         parts.append("<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows) + "</table>")
+    if (out / "song.mid").is_file():
+        parts.append(f"<img alt='piano roll' id='piano-roll' src='{piano_roll(out / 'song.mid', arr.get('form'))}'>")
     parts.append("</div>")
     # scene soundscape
     if (out / "scene.wav").is_file():
