@@ -581,21 +581,21 @@ def m_elephant(ctx: Ctx) -> np.ndarray:
     while t < _until(ctx, 0.1) and not rumble_only:
         dur = rng.uniform(1.0, 2.0)
         m = _secs(ctx, dur)
-        f = rng.uniform(380, 550) * p.pitch
+        f = rng.uniform(350, 510) * p.pitch
         f0 = f * _contour(m, ((0, 0.75), (0.08, 1.08), (0.7, 1.0), (1, 0.8))) * (1 + 0.02 * _smooth_noise(ctx, m, 8))
         env = _env(m, sr, 0.05, 0.35) * _contour(m, ((0, 0.7), (0.15, 1.0), (1, 0.8)))
-        form = ((550, 300, 0.7), (1150, 350, 1.0), (1900, 400, 0.9), (2800, 500, 0.6), (3800, 700, 0.35))
-        call = _voice(ctx, f0, env, form, oq=0.25, jitter=0.03, shimmer=0.2, sub=0.35, rough=0.4,
-                      rough_hz=rng.uniform(30, 60), noise=0.3, nfft=1024)
+        form = ((485, 265, 0.7), (1010, 310, 1.0), (1670, 350, 0.9), (2470, 440, 0.6), (3350, 620, 0.35))
+        call = _voice(ctx, f0, env, form, oq=0.35, jitter=0.075, shimmer=0.05, sub=0.25, rough=0.55,
+                      rough_hz=rng.uniform(40, 50), noise=0.38, nfft=1024)
         _place(ctx, out, call, t, 1.0)
         t += dur + rng.uniform(1.2, 3.0) / p.density
     # the rumble: infrasonic f0 whose harmonics reach 100-300 Hz
     low = replace(ctx, sr=sr // 8, n=-(-ctx.n // 8))  # nothing above 800 Hz: rendered at 1/8 of the rate
     m = low.n
-    f0 = rng.uniform(18, 28) * (1 + 0.05 * _smooth_noise(low, m, 1))
+    f0 = rng.uniform(17, 26) * (1 + 0.05 * _smooth_noise(low, m, 1))
     env = np.clip(_slow_curve(low, np.arange(m) / low.sr, 0.4, 0.8), 0.05, None)
-    r = _voice(low, f0, env, ((120, 80, 1.0), (250, 120, 0.6), (500, 200, 0.2)), oq=0.5, jitter=0.02,
-               shimmer=0.1, noise=0.1, nfft=256, lowpass=800)
+    r = _voice(low, f0, env, ((105, 70, 1.0), (220, 105, 0.6), (440, 175, 0.2)), oq=0.35, jitter=0.075,
+               shimmer=0.05, sub=0.25, rough=0.55, rough_hz=45, noise=0.38, nfft=256, lowpass=800)
     r = signal.resample_poly(r, 8, 1)[: ctx.n]
     return out / (np.abs(out).max() + 1e-12) + (1.0 if rumble_only else 0.15) * r / (np.abs(r).max() + 1e-12)
 
@@ -1109,7 +1109,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "neigh": (("neighing", "neighs", "whinn", "horse", "pony", "foal", "stallion", "mare"), _in_air(m_neigh)),
     "snort": (("snort",), _in_air(m_snort)),
     "oink": (("oink", "pig", "piglet", "hog", "swine", "sow", "grunt"), _in_air(m_oink)),
-    "elephant": (("elephant", "trumpeting"), _in_air(m_elephant)),
+    "elephant": (("elephant", "trumpeting"), _in_air(m_elephant, rt60=0.33, wet=0.12)),
     "crow": (("rooster", "cockerel", "cock a doodle", "crowing"), _in_air(m_crow)),
     "cluck": (("cluck", "hen", "chicken", "poultry"), _in_air(m_cluck)),
     "quack": (("quack", "duck", "mallard", "drake"), _in_air(m_quack)),
