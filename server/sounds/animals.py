@@ -571,7 +571,7 @@ def m_oink(ctx: Ctx) -> np.ndarray:
 
 def m_elephant(ctx: Ctx) -> np.ndarray:
     """An elephant's trumpet (1-2 s): air forced through the trunk sets its lips buzzing like a brass
-    player's at ~ 380-550 Hz, very loud and nonlinear (sharp pulses, subharmonics, noise), the long trunk
+    player's at ~ 350-510 Hz, very loud and nonlinear (jitter, subharmonics, 40-50 Hz flutter, noise), the long trunk
     tube adding broad brassy resonances up to ~ 4 kHz; a low rumble (f0 ~ 20-30 Hz with harmonics) is
     under it, and 'rumble' in the play method gives the rumble alone."""
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
