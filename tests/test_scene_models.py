@@ -7,11 +7,16 @@ malformed outputs directly in test_scene_parse.py.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from server.errors import InputError, MissingDependencyError
+from server.errors import ConfigError, InputError, MissingDependencyError
 from server.scene import vlm
+
+CONFIGS = Path(__file__).parent / "data" / "model_configs"
 
 transformers = pytest.importorskip("transformers")
 torch = pytest.importorskip("torch")
@@ -41,8 +46,14 @@ def _byte_tokenizer(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_qwen(tmp_path_factory):
+    """A folder laid out like Qwen/Qwen2.5-VL-7B-Instruct (tests/data/model_configs/qwen2.5-vl): the same
+    model class and config keys (mrope in the real 2:3:3 proportion, 14-pixel patches merged 2x2, temporal
+    patches of 2, 112-pixel attention windows with full-attention blocks), the checkpoint's own
+    preprocessor_config.json (pixel bounds 3136..12845056) as is; widths and depths shrunk."""
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2VLImageProcessorPil
 
+    real = json.loads((CONFIGS / "qwen2.5-vl" / "config.json").read_text())
+    rv = real["vision_config"]
     tmp = tmp_path_factory.mktemp("qwen")
     tok, vocab = _byte_tokenizer(tmp)
     tok.chat_template = (
@@ -53,11 +64,12 @@ def tiny_qwen(tmp_path_factory):
                                                          "<|vision_end|>"]})
     cfg = Qwen2_5_VLConfig(
         text_config=dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
-                         rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]}),
-        vision_config=dict(depth=1, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=32,
-                           patch_size=14, spatial_merge_size=2, temporal_patch_size=2, fullatt_block_indexes=[0],
-                           window_size=56),
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096,
+                         rope_scaling={"type": real["rope_scaling"]["type"], "mrope_section": [2, 3, 3]}),
+        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=32,
+                           patch_size=rv["patch_size"], spatial_merge_size=rv["spatial_merge_size"],
+                           temporal_patch_size=rv["temporal_patch_size"], fullatt_block_indexes=[1],
+                           window_size=rv["window_size"], in_chans=rv["in_chans"]),
         image_token_id=vocab["<|image_pad|>"], video_token_id=vocab["<|video_pad|>"],
         vision_start_token_id=vocab["<|vision_start|>"], vision_end_token_id=vocab["<|vision_end|>"],
     )
@@ -67,8 +79,79 @@ def tiny_qwen(tmp_path_factory):
     proc = vlm.qwen_processor_pil(tokenizer=tok, image_processor=ip)
     net.save_pretrained(tmp / "model")
     tok.save_pretrained(tmp / "model")
-    ip.save_pretrained(tmp / "model")
+    (tmp / "model" / "preprocessor_config.json").write_text(
+        (CONFIGS / "qwen2.5-vl" / "preprocessor_config.json").read_text())
     return tmp / "model", net, proc
+
+
+def test_qwen_fixture_has_the_checkpoints_keys(tiny_qwen):
+    path, _net, _proc = tiny_qwen
+    real = json.loads((CONFIGS / "qwen2.5-vl" / "config.json").read_text())
+    saved = json.loads((path / "config.json").read_text())
+    assert saved["architectures"] == real["architectures"] and saved["model_type"] == real["model_type"]
+    vision = saved["vision_config"]
+    for k in ("patch_size", "spatial_merge_size", "temporal_patch_size", "window_size"):
+        assert vision[k] == real["vision_config"][k], k
+    assert set(real["vision_config"]) <= set(vision)
+    text = saved.get("text_config", saved)
+    assert (text.get("rope_scaling") or text.get("rope_parameters"))["mrope_section"] == [2, 3, 3]
+
+
+def test_a_12_megapixel_photo_costs_at_most_the_budgeted_visual_tokens(tiny_qwen):
+    """4000x3000 through the loaded processor: the checkpoint's own bounds would give ~15,300 visual tokens;
+    WAVE's budget caps it at MAX_VISUAL_TOKENS, and the prompt carries exactly that many image tokens."""
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import smart_resize
+
+    path, _net, _proc = tiny_qwen
+    _n, proc = vlm.load_qwen(path)
+    h, w = smart_resize(3000, 4000, factor=28, min_pixels=3136, max_pixels=12845056)
+    assert (h // 28) * (w // 28) > 15000  # what the checkpoint's preprocessor_config.json alone allows
+    from PIL import Image
+
+    big = Image.fromarray(np.full((3000, 4000, 3), 127, np.uint8))
+    text = proc.apply_chat_template([{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "a"}]}],
+                                    tokenize=False, add_generation_prompt=True)
+    inputs = proc(text=[text], images=[big], return_tensors="pt")
+    t, gh, gw = inputs["image_grid_thw"][0].tolist()
+    tokens = t * gh * gw // 4
+    assert vlm.MIN_VISUAL_TOKENS <= tokens <= vlm.MAX_VISUAL_TOKENS
+    image_id = proc.tokenizer.convert_tokens_to_ids("<|image_pad|>")
+    assert int((inputs["input_ids"] == image_id).sum()) == tokens
+    # aspect ratio kept within one 28-pixel cell
+    assert abs(gw - gh * 4 / 3) <= 2
+    # a tighter budget is honoured; a nonsense one is refused with the range
+    vlm.set_pixel_budget(proc.image_processor, max_tokens=64, min_tokens=16)
+    t, gh, gw = proc(text=[text], images=[big], return_tensors="pt")["image_grid_thw"][0].tolist()
+    assert t * gh * gw // 4 <= 64
+    with pytest.raises(ConfigError, match="4 <= min <= max <= 16384"):
+        vlm.set_pixel_budget(proc.image_processor, max_tokens=10, min_tokens=20)
+    vlm.set_pixel_budget(proc.image_processor)
+
+
+def test_image_only_processor_patches_nothing_process_wide(tiny_qwen):
+    from transformers import Qwen2_5_VLProcessor
+    from transformers.processing_utils import ProcessorMixin
+
+    before = ProcessorMixin.__dict__["check_argument_for_proper_class"]
+    _path, _net, proc = tiny_qwen
+    vlm.qwen_processor_pil(tokenizer=proc.tokenizer, image_processor=proc.image_processor)
+    assert ProcessorMixin.__dict__["check_argument_for_proper_class"] is before
+    assert "check_argument_for_proper_class" not in Qwen2_5_VLProcessor.__dict__
+    assert isinstance(proc, Qwen2_5_VLProcessor)
+    with pytest.raises((TypeError, ValueError, AttributeError)):  # the stock class still checks it
+        Qwen2_5_VLProcessor(image_processor=proc.image_processor, tokenizer=proc.tokenizer, video_processor=None)
+
+
+def test_qwen_dtype_on_gpu_is_bf16_or_fp16(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert vlm.auto_device_dtype() == ("cuda", torch.bfloat16)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert vlm.auto_device_dtype() == ("cuda", torch.float16)
+    assert vlm.auto_device_dtype("cpu") == ("cpu", torch.float32)
+    assert vlm.auto_device_dtype("cuda", "float32") == ("cuda", torch.float32)
+    with pytest.raises(ConfigError, match="bfloat16"):
+        vlm.auto_device_dtype("cpu", "int8")
 
 
 def test_qwen_generate_end_to_end_and_retry(tiny_qwen):
@@ -103,10 +186,15 @@ def test_qwen_scene_repairs_model_output(tiny_qwen, monkeypatch):
 
 
 def test_load_qwen_from_local_folder(tiny_qwen):
+    from server.models.cache import default_cache
+
     path, _net, _proc = tiny_qwen
     net, proc = vlm.load_qwen(path)
     assert str(net.device) == "cpu" and net.dtype == torch.float32
     assert isinstance(vlm.qwen_generate(_image(), net, proc, max_new_tokens=3), str)
+    assert vlm.load_qwen(path)[0] is net  # one load per process
+    key = next(k for k in default_cache().keys() if k.backend == "qwen2.5-vl" and k.checkpoint == str(path))
+    assert default_cache().loads[key] == 1
 
 
 @pytest.fixture(scope="module")

@@ -254,11 +254,19 @@ def load_hf_detector(model: str | Any, *, kind: str = "detr") -> tuple[Any, Any]
     try:
         import transformers  # noqa: F401
     except ImportError:
-        raise MissingDependencyError("--detector detr/owlvit needs transformers: pip install 'transformers>=4.49'") from None
-    from transformers import AutoImageProcessor, AutoModelForObjectDetection, AutoProcessor
+        raise MissingDependencyError("--detector detr/owlvit needs transformers: pip install 'wave-server[models]'") from None
 
     if not isinstance(model, (str, Path)):
         return model, None
+    from ..models.cache import ModelKey, default_cache
+
+    key = ModelKey(kind, str(model), "cpu", "float32")
+    return default_cache().get(key, lambda: _load_hf_detector(str(model), kind))
+
+
+def _load_hf_detector(model: str, kind: str) -> tuple[Any, Any]:
+    from transformers import AutoImageProcessor, AutoModelForObjectDetection, AutoProcessor
+
     try:
         if kind == "owlvit":
             from transformers import AutoModelForZeroShotObjectDetection

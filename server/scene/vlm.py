@@ -18,13 +18,21 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError, MissingDependencyError
+from ..errors import ConfigError, InputError, MissingDependencyError
 from .spec import ROLES, SceneSpec, normalise_role
 
 log = logging.getLogger(__name__)
 
 DEFAULT_VLM = "Qwen/Qwen2.5-VL-7B-Instruct"
 DEFAULT_BLIP = "Salesforce/blip-image-captioning-large"
+
+# Visual-token budget of one photo for Qwen2.5-VL. Each visual token covers a 28x28-pixel square (14-pixel
+# patches merged 2x2), so the image processor resizes a photo to at most MAX_VISUAL_TOKENS * 784 pixels
+# (1280 tokens ~ 1 megapixel: Qwen's own recommended upper setting) and at least MIN_VISUAL_TOKENS * 784.
+# The checkpoint's preprocessor_config.json allows 12845056 pixels (16384 tokens): a 12-megapixel photo would
+# become ~15,300 visual tokens, minutes of prefill and many GB of attention memory for no better scene.
+MAX_VISUAL_TOKENS = 1280
+MIN_VISUAL_TOKENS = 256
 
 FEW_SHOT = {
     "scene_description": "A shaded veranda with potted plants, wooden shutters and a hanging paper lantern.",
@@ -218,7 +226,9 @@ def auto_device_dtype(device: str | None = None, dtype: str | None = None):
         else:
             tdtype = torch.float32
     else:
-        tdtype = getattr(torch, dtype)
+        tdtype = getattr(torch, str(dtype), None)
+        if not isinstance(tdtype, torch.dtype) or dtype not in ("float32", "float16", "bfloat16"):
+            raise ConfigError(f"unknown dtype {dtype!r}; use float32, float16 or bfloat16")
     return device, tdtype
 
 
@@ -227,17 +237,47 @@ def _require_transformers() -> None:
         import transformers  # noqa: F401
     except ImportError:
         raise MissingDependencyError(
-            "this backend needs transformers: pip install 'transformers>=4.49' (or use --backend builtin)"
+            "this backend needs transformers: pip install 'wave-server[models]' (or use --backend builtin)"
         ) from None
 
 
 # ---- Qwen2.5-VL -------------------------------------------------------------------------------------------
-def load_qwen(model: str | Path = DEFAULT_VLM, *, device: str | None = None, dtype: str | None = None):
-    """(model, processor) for a Qwen2.5-VL checkpoint by hub id or local folder."""
+def set_pixel_budget(image_processor: Any, max_tokens: int = MAX_VISUAL_TOKENS,
+                     min_tokens: int = MIN_VISUAL_TOKENS) -> tuple[int, int]:
+    """Bound the pixels a Qwen2-VL-family image processor keeps so one image costs at most ``max_tokens``
+    (and at least ``min_tokens``) visual tokens; returns ``(min_pixels, max_pixels)``."""
+    if not (isinstance(max_tokens, int) and isinstance(min_tokens, int) and 4 <= min_tokens <= max_tokens <= 16384):
+        raise ConfigError(f"visual token budget min={min_tokens!r}, max={max_tokens!r} is out of range; "
+                          f"use 4 <= min <= max <= 16384 (default {MIN_VISUAL_TOKENS}..{MAX_VISUAL_TOKENS})")
+    unit = (int(image_processor.patch_size) * int(image_processor.merge_size)) ** 2
+    min_pixels, max_pixels = min_tokens * unit, max_tokens * unit
+    image_processor.size = {"shortest_edge": min_pixels, "longest_edge": max_pixels}
+    for name, value in (("min_pixels", min_pixels), ("max_pixels", max_pixels)):
+        if getattr(image_processor, name, None) is not None:  # older releases keep them as attributes too
+            setattr(image_processor, name, value)
+    return min_pixels, max_pixels
+
+
+def load_qwen(model: str | Path = DEFAULT_VLM, *, device: str | None = None, dtype: str | None = None,
+              max_visual_tokens: int = MAX_VISUAL_TOKENS, min_visual_tokens: int = MIN_VISUAL_TOKENS):
+    """(model, processor) for a Qwen2.5-VL checkpoint by hub id or local folder.
+
+    bf16 on GPUs that have it (fp16 on others), fp32 on the CPU; loaded once per process (model cache keyed
+    by checkpoint, device and dtype); images bounded to ``max_visual_tokens`` visual tokens.
+    """
     _require_transformers()
-    from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
+    from ..models.cache import ModelKey, default_cache
 
     dev, tdtype = auto_device_dtype(device, dtype)
+    key = ModelKey("qwen2.5-vl", str(model), dev, str(tdtype).removeprefix("torch."))
+    net, proc = default_cache().get(key, lambda: _load_qwen(model, dev, tdtype))
+    set_pixel_budget(proc.image_processor, max_visual_tokens, min_visual_tokens)
+    return net, proc
+
+
+def _load_qwen(model: str | Path, dev: str, tdtype: Any) -> tuple[Any, Any]:
+    from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
+
     try:
         net = Qwen2_5_VLForConditionalGeneration.from_pretrained(str(model), dtype=tdtype)
         try:
@@ -247,8 +287,8 @@ def load_qwen(model: str | Path = DEFAULT_VLM, *, device: str | None = None, dty
             proc = qwen_processor_pil(str(model))
     except OSError as exc:
         raise MissingDependencyError(
-            f"cannot load VLM {model!r}: {exc}. Download it once (huggingface-cli download {DEFAULT_VLM}) "
-            "and pass its folder with --model, or use --backend builtin"
+            f"cannot load VLM {model!r}: {exc}. Download it once (wave models fetch qwen2.5-vl, or "
+            f"huggingface-cli download {DEFAULT_VLM}) and pass its folder with --model, or use --backend builtin"
         ) from None
     return net.to(dev).eval(), proc
 
@@ -257,11 +297,11 @@ def qwen_processor_pil(model: str | Path | None = None, *, tokenizer: Any = None
                        chat_template: str | None = None) -> Any:
     """A Qwen2.5-VL processor built on ``Qwen2VLImageProcessorPil``, for installs without torchvision.
 
-    transformers' processor insists on a video processor class (which needs torchvision); images
-    alone need none, so the class check is skipped for that one attribute.
+    transformers' processor insists on a video processor class (which needs torchvision); images alone
+    need none, so a private subclass skips the class check for that one attribute (nothing is patched
+    process-wide).
     """
-    from transformers import AutoTokenizer, Qwen2_5_VLProcessor, Qwen2VLImageProcessorPil
-    from transformers.processing_utils import ProcessorMixin
+    from transformers import AutoTokenizer, Qwen2VLImageProcessorPil
 
     if tokenizer is None:
         tokenizer = AutoTokenizer.from_pretrained(str(model))
@@ -270,19 +310,28 @@ def qwen_processor_pil(model: str | Path | None = None, *, tokenizer: Any = None
                            else Qwen2VLImageProcessorPil())
     if chat_template is None:
         chat_template = getattr(tokenizer, "chat_template", None)
-    original = ProcessorMixin.check_argument_for_proper_class
+    return _image_only_processor_class()(image_processor=image_processor, tokenizer=tokenizer,
+                                         video_processor=None, chat_template=chat_template)
 
-    def check(self, name, arg):
-        if name == "video_processor" and arg is None:
-            return None
-        return original(self, name, arg)
 
-    ProcessorMixin.check_argument_for_proper_class = check
-    try:
-        return Qwen2_5_VLProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=None,
-                                   chat_template=chat_template)
-    finally:
-        ProcessorMixin.check_argument_for_proper_class = original
+_IMAGE_ONLY: Any = None
+
+
+def _image_only_processor_class() -> Any:
+    global _IMAGE_ONLY
+    if _IMAGE_ONLY is None:
+        from transformers import Qwen2_5_VLProcessor
+
+        class Qwen2_5_VLImageOnlyProcessor(Qwen2_5_VLProcessor):
+            """Qwen2.5-VL processor for images only: no video processor (which needs torchvision)."""
+
+            def check_argument_for_proper_class(self, argument_name, argument):
+                if argument_name == "video_processor" and argument is None:
+                    return None
+                return super().check_argument_for_proper_class(argument_name, argument)
+
+        _IMAGE_ONLY = Qwen2_5_VLImageOnlyProcessor
+    return _IMAGE_ONLY
 
 
 def qwen_generate(rgb: np.ndarray, net: Any, processor: Any, *, prompt: str = PROMPT, max_new_tokens: int = 768,
@@ -322,9 +371,17 @@ def qwen_scene(rgb: np.ndarray, net: Any, processor: Any, *, retries: int = 2, *
 # ---- BLIP captions --------------------------------------------------------------------------------------------
 def load_blip(model: str | Path = DEFAULT_BLIP, *, device: str | None = None, dtype: str | None = None):
     _require_transformers()
-    from transformers import BlipForConditionalGeneration, BlipProcessor
+
+    from ..models.cache import ModelKey, default_cache
 
     dev, tdtype = auto_device_dtype(device, dtype)
+    key = ModelKey("blip", str(model), dev, str(tdtype).removeprefix("torch."))
+    return default_cache().get(key, lambda: _load_blip(model, dev, tdtype))
+
+
+def _load_blip(model: str | Path, dev: str, tdtype: Any) -> tuple[Any, Any]:
+    from transformers import BlipForConditionalGeneration, BlipProcessor
+
     try:
         net = BlipForConditionalGeneration.from_pretrained(str(model), dtype=tdtype)
         proc = BlipProcessor.from_pretrained(str(model))
