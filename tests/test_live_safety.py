@@ -367,3 +367,69 @@ def test_a_stalled_callback_delays_the_free_of_what_it_holds(server):
         assert old.closed and not old.used_after_close
     finally:
         server._started = False
+
+
+class PureDelay:
+    """A timbre slot that only delays by ``latency_samples`` (as a model's look-ahead would)."""
+
+    def __init__(self, latency: int) -> None:
+        self.latency_samples = latency
+
+    def prepare(self, sample_rate, max_block, channels=2):
+        self._h = np.zeros((channels, self.latency_samples + max_block), dtype=np.float32)
+
+    def process(self, block):
+        n, lat = block.shape[1], self.latency_samples
+        self._h[:, lat : lat + n] = block
+        out = self._h[:, :n].copy()
+        self._h[:, :lat] = self._h[:, n : n + lat]
+        return out
+
+    def reset(self):
+        self._h[:] = 0
+
+
+def _onset_of(server, ch: int) -> int:
+    render(server, 0.5)  # the last note has rung out
+    ref = server.engine.watch_onset()
+    osc(server, "/wave/note", ch, 76, 127)  # a wood block on... any program: a sharp attack
+    render(server, 0.3)
+    osc(server, "/wave/note", ch, 76, 0)
+    return server.engine.first_sound_frame - ref
+
+
+def test_channels_with_and_without_a_model_stay_sample_aligned(server):
+    for ch in (0, 1):
+        osc(server, "/wave/program", ch, 115)  # woodblock
+        _onset_of(server, ch)  # a synth's first note starts a few frames later than the next ones
+    before = _onset_of(server, 0)
+    assert before == _onset_of(server, 1)
+    slot = DryWet(PureDelay(1000))
+    slot.prepare(SR, BLOCK, 2)
+    server._publish(lambda s: replace(s, strips=tuple(
+        replace(st, timbre=slot, timbre_name="delay") if st.channel == 1 else st for st in s.strips)))
+    assert server.engine.latency_samples == 1000
+    render(server, 0.2)  # the re-alignment cross-fade is done
+    plain, modelled = _onset_of(server, 0), _onset_of(server, 1)
+    assert plain == modelled, (plain, modelled)
+    assert plain - before == 1000  # the channel without a model now waits for the one with it
+    # the model removed: back to no delay, both channels again on the same sample
+    clear(server, 1)
+    render(server, 0.2)
+    assert server.engine.latency_samples == 0
+    assert _onset_of(server, 0) == before == _onset_of(server, 1)
+
+
+def test_a_latency_change_re_aligns_without_a_click(server):
+    osc(server, "/wave/program", 0, 19)  # organ: a steady tone
+    osc(server, "/wave/note", 0, 57, 100)
+    before = render(server, 0.5)
+    slot = DryWet(PureDelay(777))
+    slot.prepare(SR, BLOCK, 2)
+    server._publish(lambda s: replace(s, strips=tuple(
+        replace(st, timbre=slot, timbre_name="delay") if st.channel == 5 else st for st in s.strips)))
+    after = render(server, 0.5)  # channel 0 moves from 0 to 777 frames of delay here
+    y = np.concatenate([before[0], after[0]])
+    step = np.abs(np.diff(y))
+    steady = step[: before.shape[1] - 1].max()
+    assert step.max() <= 2.0 * steady, (step.max(), steady)

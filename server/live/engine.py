@@ -23,7 +23,7 @@ from ..engine.safety import CEILING, SafetyStage, finite
 from ..midi.song import CONTROL, NOTE_ON, PITCHWHEEL, PROGRAM, Event
 from .effects import EffectChain
 
-__all__ = ["CEILING", "DryWet", "Engine", "Retiring", "Snapshot", "Strip"]
+__all__ = ["CEILING", "Aligner", "DryWet", "Engine", "Retiring", "Snapshot", "Strip"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ CC_DATA_ENTRY = (CC_DATA_MSB, CC_DATA_LSB, CC_DATA_INC, CC_DATA_DEC,  # data ent
                  CC_NRPN_LSB, CC_NRPN_MSB, CC_RPN_LSB, CC_RPN_MSB)  # NRPN/RPN select
 _SELECT = {CC_RPN_MSB: (CC_RPN_MSB, 0), CC_RPN_LSB: (CC_RPN_MSB, 1),  # CC → (parameter kind, MSB/LSB index)
            CC_NRPN_MSB: (CC_NRPN_MSB, 0), CC_NRPN_LSB: (CC_NRPN_MSB, 1)}
+ALIGN_CAPACITY = 16384  # frames a channel can be delayed without a new delay line (RAVE: ~4-8k)
 LIVE_QUEUE = 4096  # timed live events waiting for the callback (a MIDI flood beyond it is dropped)
 RETIRE_MAX_S = 8.0  # a retiring sampler still holding notes this long after a swap releases them
 RETIRE_QUIET_BLOCKS = 4  # a retiring source silent (no voices) this many blocks is done
@@ -125,6 +126,69 @@ class Retiring:
             for ch in range(16):
                 self.source.send(Event(0.0, CONTROL, ch, CC_SUSTAIN, 0))
                 self.source.send(Event(0.0, CONTROL, ch, CC_ALL_NOTES_OFF, 0))
+
+
+class Aligner:
+    """A channel's delay to the graph's latency (latency compensation): a ring buffer of its recent
+    output. ``target`` is set by the control side; the audio thread moves ``delay`` to it with a
+    one-block cross-fade between the two read positions (no click). Audio thread: :meth:`mix`, which
+    allocates only on a delay change."""
+
+    __slots__ = ("h", "size", "capacity", "w", "delay", "target", "pending", "_ramp")
+
+    def __init__(self, capacity: int, max_block: int, channels: int = 2) -> None:
+        self.capacity = int(capacity)  # the longest delay it can give
+        self.size = self.capacity + int(max_block)
+        self.h = np.zeros((channels, self.size), dtype=np.float32)
+        self.w = 0  # where the next frame is written
+        self.delay = 0
+        self.target = 0
+        self.pending = 0  # frames until the last non-silent input has come out
+        self._ramp = np.linspace(0.0, 1.0, max_block, dtype=np.float32)
+
+    def _write(self, y: np.ndarray | None, n: int) -> None:
+        h, w, size = self.h, self.w, self.size
+        k = min(n, size - w)
+        if y is None:
+            h[:, w : w + k] = 0.0
+            h[:, : n - k] = 0.0
+        else:
+            h[:, w : w + k] = y[:, :k]
+            h[:, : n - k] = y[:, k:]
+        self.w = (w + n) % size
+
+    def _add(self, out: np.ndarray, d: int, gain: np.ndarray | None = None) -> None:
+        """out += the block written ``d`` frames ago (times ``gain`` per frame)."""
+        n, size = out.shape[1], self.size
+        r = (self.w - n - d) % size
+        k = min(n, size - r)
+        if gain is None:
+            out[:, :k] += self.h[:, r : r + k]
+            if k < n:
+                out[:, k:] += self.h[:, : n - k]
+        else:
+            out[:, :k] += self.h[:, r : r + k] * gain[:k]
+            if k < n:
+                out[:, k:] += self.h[:, : n - k] * gain[k:]
+
+    def mix(self, y: np.ndarray | None, out: np.ndarray) -> None:
+        """Push one block (None: silence) and add the delayed block to ``out``."""
+        n = out.shape[1]
+        if y is None and self.pending <= 0 and self.delay == self.target:
+            return  # nothing but silence in the buffer
+        self._write(y, n)
+        self.pending = self.delay + n if y is not None else self.pending - n
+        d, t = self.delay, min(max(int(self.target), 0), self.capacity)
+        if t != d:
+            ramp = self._ramp[:n] if n <= self._ramp.shape[0] else np.linspace(0, 1, n, dtype=np.float32)
+            self._add(out, d, 1.0 - ramp)
+            self._add(out, t, ramp)
+            self.delay = t
+            self.pending = max(self.pending, t + n)
+        else:
+            self._add(out, d)
+        if self.pending <= 0:
+            self.h[:] = 0.0  # nothing stale may come out after a pause
 
 
 @dataclass(frozen=True)
@@ -251,7 +315,9 @@ class Engine:
         self._t_prev: float | None = None  # perf_counter at the start of the previous callback
         self.safety = SafetyStage()
         self.safety.prepare(self.sample_rate, self.block, 2)
+        self._aligners = [Aligner(ALIGN_CAPACITY, self.block) for _ in range(16)]
         self._prepare(snapshot)
+        self._align(snapshot)
 
     # -- control side -----------------------------------------------------------------------------
     def _prepare(self, snap: Snapshot) -> None:
@@ -262,10 +328,28 @@ class Engine:
         snap.master_fx.prepare(self.sample_rate, self.block, 2)
 
     def publish(self, snap: Snapshot) -> Snapshot:
-        """Swap in a new graph (its members already loaded and prepared). Returns the old one."""
+        """Swap in a new graph (its members already loaded and prepared). Returns the old one. Each
+        channel is delayed to the new graph's latency (re-aligned with a one-block cross-fade)."""
         old = self.snapshot
+        self._align(snap)
         self.snapshot = replace(snap, version=old.version + 1)
         return old
+
+    def _align(self, snap: Snapshot) -> None:
+        """Control side: set every channel's delay to the graph latency minus its own, so channels with
+        and without a timbre model stay sample-aligned (a delay line that must grow is made here)."""
+        total = snap.latency_samples
+        for strip in snap.strips:
+            ch = strip.channel
+            want = total - strip.latency_samples
+            al = self._aligners[ch]
+            if want + self.block > al.capacity:
+                bigger = Aligner(want + self.block, self.block)
+                bigger.delay = al.delay
+                bigger.target = want
+                self._aligners[ch] = bigger  # one reference store; the old history is lost (re-alignment)
+            else:
+                al.target = want
 
     def retire(self, *objects) -> None:
         """Control side: ``objects`` (samplers, timbre slots) left the graph with the snapshot just
@@ -492,6 +576,7 @@ class Engine:
                     evs.sort(key=_offset)  # stable: events at one frame keep their order
         self._t_prev = t0
 
+        aligners = self._aligners
         for strip in snap.strips:
             try:
                 src = strip.source
@@ -519,6 +604,7 @@ class Engine:
                                     "bypassed until it is reloaded or replaced")
                         timbre.faulted = why
                         y = dry
+                        aligners[strip.channel].target = snap.latency_samples  # dry now: keep it aligned
                         try:
                             timbre.reset()
                         except Exception:  # a broken model stays bypassed
@@ -531,20 +617,25 @@ class Engine:
                     # (2 s delay line, reverb) sleeps until sound arrives again
                     if quiet or not y.any():
                         if fx.quiet_frames >= fx.sleep_after:
-                            continue
-                        y = fx.process(y)
-                        fx.quiet_frames = 0 if np.abs(y).max() > 1e-7 else fx.quiet_frames + n
+                            y = None
+                        else:
+                            y = fx.process(y)
+                            fx.quiet_frames = 0 if np.abs(y).max() > 1e-7 else fx.quiet_frames + n
                     else:
                         fx.quiet_frames = 0
                         y = fx.process(y)
-                    if not finite(y):
+                    if y is not None and not finite(y):
                         self._fault(f"channel {strip.channel}: the effect chain produced non-finite samples; "
                                     "its state was reset")
                         fx.reset()
-                        continue
+                        y = None
                 elif quiet:
-                    continue
-                out += y
+                    y = None
+                al = aligners[strip.channel]  # delays the channel to the graph's latency
+                if al.delay or al.target or al.pending:
+                    al.mix(y, out)
+                elif y is not None:
+                    out += y
             except Exception as exc:  # a broken strip goes silent; the others play on
                 self.stats.strip_errors += 1
                 if self.stats.strip_errors == 1:
