@@ -1,0 +1,182 @@
+"""The actions family checked by its physics: a clapper's rate and the hand cavity's band, an audience's
+density, the wingbeat rate of a small and a big bird, a tyre squeal's stick-slip band, an air brake's hiss band
+and decay, a flag's irregular snaps; every model deterministic, finite and peak-normalised."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from server.sounds import actions
+from server.sounds.synth import MATERIALS, MODEL_FUNCS, Ctx, Params, SourceDescription, synthesize
+
+SR = 48000
+
+
+def ctx_for(name: str, play: str, seconds: float, seed: int = 0, sr: int = SR) -> Ctx:
+    return Ctx(sr, int(seconds * sr), np.random.default_rng(seed), Params(), MATERIALS["metal"], None,
+               SourceDescription(name, "", play))
+
+
+def envelope(x: np.ndarray, sr: int, ms: float = 5.0) -> np.ndarray:
+    n = max(int(ms * 1e-3 * sr), 1)
+    return np.sqrt(np.convolve(x**2, np.ones(n) / n, mode="same"))
+
+
+def onsets(x: np.ndarray, sr: int, thresh_db: float = -20.0, min_gap: float = 0.05) -> np.ndarray:
+    """Times (s) where the 2 ms envelope rises through ``thresh_db`` under its peak, at least ``min_gap`` apart."""
+    e = envelope(x, sr, 2.0)
+    on = 20 * np.log10(e / e.max() + 1e-12) > thresh_db
+    ups = np.flatnonzero(np.diff(on.astype(int)) == 1) / sr
+    out: list[float] = []
+    for t in ups:
+        if not out or t - out[-1] >= min_gap:
+            out.append(float(t))
+    return np.asarray(out)
+
+
+def band_fraction(x: np.ndarray, sr: int, lo: float, hi: float) -> float:
+    f, p = signal.welch(x, fs=sr, nperseg=4096)
+    return float(p[(f >= lo) & (f <= hi)].sum() / p.sum())
+
+
+def modulation_peak(x: np.ndarray, sr: int, lo: float, hi: float) -> float:
+    """Frequency (Hz) of the strongest component of the amplitude envelope between lo and hi."""
+    e = envelope(x, sr, 2.0)
+    e = signal.decimate(e - e.mean(), 10)
+    f, p = signal.welch(e, fs=sr / 10, nperseg=min(len(e), 2**15))
+    band = (f >= lo) & (f <= hi)
+    return float(f[band][np.argmax(p[band])])
+
+
+CASES = [("person", "hand claps", "clap"), ("crowd", "applause", "clap"), ("pigeon", "wings flapping", "wings"),
+         ("race car", "tyres squealing", "tyre_squeal"), ("truck", "air brakes hissing", "air_brake"),
+         ("flag", "flag flapping", "flap")]
+
+
+def test_the_family_registers_its_models_with_their_classes():
+    assert set(actions.MODELS) == set(actions.AUDIOSET) == {"clap", "wings", "tyre_squeal", "air_brake", "flap"}
+    assert all(MODEL_FUNCS[m] is actions.MODELS[m][1] for m in actions.MODELS)
+
+
+@pytest.mark.parametrize("name,play,model", CASES)
+def test_every_model_is_deterministic_finite_and_peak_normalised(name, play, model):
+    desc = SourceDescription(name, "", play)
+    a, choice = synthesize(desc, 3.0, seed=4, model=model)
+    b, _ = synthesize(desc, 3.0, seed=4, model=model)
+    c, _ = synthesize(desc, 3.0, seed=5, model=model)
+    assert choice.model == model and a.shape == (3 * 48000,) and a.dtype == np.float32
+    assert np.isfinite(a).all() and np.array_equal(a, b) and not np.array_equal(a, c)
+    assert 20 * np.log10(np.abs(a).max()) == pytest.approx(-1.0, abs=0.01)
+    assert np.std(a) > 1e-3  # not silence
+
+
+@pytest.mark.parametrize("name,play,model", CASES)
+def test_other_sample_rates_render(name, play, model):
+    x, _ = synthesize(SourceDescription(name, "", play), 1.0, seed=0, sample_rate=16000, model=model)
+    assert x.shape == (16000,) and np.isfinite(x).all() and np.abs(x).max() > 0.5
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_one_person_claps_at_3_to_5_hz_through_a_hand_cavity_of_1_to_2_khz(seed):
+    ctx = ctx_for("person", "hand claps", 8.0, seed)
+    x = actions.m_clap(ctx)
+    ts = onsets(x, SR, -20.0, 0.12)
+    ioi = np.diff(ts)
+    runs = ioi[ioi < 0.3]  # within a run of claps (the pauses between runs are longer)
+    assert len(runs) >= 10
+    assert 3.3 <= 1 / np.median(runs) <= 5.2
+    assert np.std(runs) / np.mean(runs) < 0.1  # Repp: a steady clapper's period varies by a few %
+    f, p = signal.welch(x, fs=SR, nperseg=4096)
+    assert 500 <= f[np.argmax(p)] <= 2500  # the cavity resonance
+    assert band_fraction(x, SR, 300, 5000) > 0.7
+
+
+def test_an_audience_is_a_dense_patter_of_many_clappers():
+    one = actions.m_clap(ctx_for("person", "hand claps", 6.0, 1))
+    many = actions.m_clap(ctx_for("crowd", "applause", 6.0, 1))
+
+    def frame_spread_db(x):  # spread of 20 ms frame levels after the swell: sparse claps vary widely
+        e = envelope(x, SR, 20.0)[SR:: int(0.02 * SR)]
+        db = 20 * np.log10(e + 1e-12)
+        return np.percentile(db, 90) - np.percentile(db, 10)
+
+    assert frame_spread_db(many) < 8.0 < frame_spread_db(one)
+    assert band_fraction(many, SR, 600, 8000) > 0.8
+
+
+@pytest.mark.parametrize("name,lo,hi", [("songbird", 11.0, 16.0), ("pigeon", 5.0, 8.0), ("heron", 2.0, 3.5),
+                                        ("hummingbird", 40.0, 55.0)])
+def test_wings_beat_at_the_species_rate(name, lo, hi):
+    ctx = ctx_for(name, "wings flapping", 8.0, 3)
+    assert actions.wingbeat_hz(ctx) == (lo, hi)
+    x = actions.m_wings(ctx)
+    assert lo * 0.9 <= modulation_peak(x, SR, lo / 2, 70.0) <= hi * 1.1  # above the bouts of flight
+
+
+def test_an_owls_wings_are_silent_above_a_kilohertz():
+    owl = actions.m_wings(ctx_for("owl", "silent wingbeats", 6.0, 2))
+    crow = actions.m_wings(ctx_for("raptor", "wings beating", 6.0, 2))
+    assert band_fraction(owl, SR, 2000, 20000) < 0.02 < band_fraction(crow, SR, 2000, 20000)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tyre_squeal_is_a_stick_slip_tone_of_1_to_3_khz(seed):
+    ctx = ctx_for("race car", "tyres squealing", 5.0, seed)
+    x = actions.m_tyre_squeal(ctx)
+    f, t, z = signal.stft(x, fs=SR, nperseg=4096)
+    mag = np.abs(z)
+    loud = mag.sum(0) > 0.3 * mag.sum(0).max()
+    band = (f > 600) & (f < 4000)
+    peaks = f[band][np.argmax(mag[band][:, loud], axis=0)]
+    assert np.median(peaks) == pytest.approx(np.clip(np.median(peaks), 900, 3000))
+    # a tone: in each frame the strongest bin stands well above the band's median (noise would not)
+    sub = mag[band][:, loud]
+    assert np.median(sub.max(0) / np.median(sub, axis=0)) > 20
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_air_brake_is_a_burst_of_hiss_above_a_kilohertz_that_decays(seed):
+    ctx = ctx_for("truck", "air brakes hissing", 6.0, seed)
+    x = actions.m_air_brake(ctx)
+    assert band_fraction(x, SR, 1000, 12000) > 0.8
+    e = envelope(_hp(x, 1000), SR, 10.0)  # the hiss, not the engine under it
+    i = int(np.argmax(e[: int(0.6 * SR)]))  # the first vent (the brake applied) starts within 0.5 s
+    rise = np.flatnonzero(e[:i] < 0.1 * e[i])
+    assert (i - rise[-1]) / SR < 0.06  # the valve snaps open: full hiss within tens of ms
+    after = 20 * np.log10(e[i:i + int(0.9 * SR)] / e[i] + 1e-12)  # before the release (>= 1 s later)
+    assert after.min() < -15.0  # the reservoir empties exponentially (time constant <= 0.4 s)
+
+
+def test_flag_snaps_come_irregularly_and_a_sail_snaps_slower():
+    rates, cvs = [], []
+    for name, play in (("flag", "flag flapping"), ("sailboat", "sails flapping")):
+        r = []
+        for seed in range(4):
+            x = actions.m_flap(ctx_for(name, play, 10.0, seed))
+            ts = onsets(_hp(x, 7000), SR, -14.0, 0.04)  # the edge's cracks reach far above the flutter
+            r.append(len(ts) / 10.0)
+            if len(ts) > 4:
+                ioi = np.diff(ts)
+                cvs.append(np.std(ioi) / np.mean(ioi))
+        rates.append(np.mean(r))
+    assert 1.0 < rates[0] < 12.0 and rates[1] < rates[0]
+    assert np.median(cvs) > 0.4  # gusty, Poisson-like, not a steady beat
+
+
+def _hp(x: np.ndarray, fc: float = 2000) -> np.ndarray:
+    return signal.sosfilt(signal.butter(4, fc, "high", fs=SR, output="sos"), x)
+
+
+def test_the_keywords_choose_the_family_and_leave_other_models_alone():
+    from server.sounds.synth import choose_model
+
+    def pick(name, play):
+        return choose_model(SourceDescription(name, "", play))[0]
+
+    assert pick("audience", "applause") == "clap" and pick("person", "hand claps") == "clap"
+    assert pick("flag", "flag flapping") == "flap" and pick("race car", "tyres skidding") == "tyre_squeal"
+    assert pick("bus", "air brake") == "air_brake" and pick("race car", "tyres squealing") == "tyre_squeal"
+    assert pick("songbird", "wings flapping") == "wings" and pick("tent", "fabric flapping in the wind") == "flap"
+    assert pick("pig", "squealing") != "tyre_squeal" and pick("snake", "hissing") == "hiss"
