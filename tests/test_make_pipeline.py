@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from server.audio.io import read_audio
+from server.errors import ConfigError
 from server.make import MakeSettings, arrange, make
 from server.make.cli import BUNDLED_PHOTO
 from server.midi.roles import ROLES
@@ -129,6 +130,36 @@ def test_changed_setting_reruns_later_stages(first, tmp_path):
     status = {k: r.status for k, r in again.stages.items()}
     assert status == {"scene": "cached", "sounds": "cached", "timbre": "cached", "build": "cached",
                       "song": "done", "report": "done"}
+
+
+def test_genre_and_song_options(first, tmp_path, monkeypatch):
+    """--genre re-composes (only song and report re-run); --song plays that file fitted to the mood; without
+    music21 the mood's demo song plays and the report says why."""
+    res, _ = first
+    out = tmp_path / "g"
+    shutil.copytree(res.out_dir, out)
+    st = dict(SETTINGS, scale_demos=False)
+    rock = make(BUNDLED_PHOTO, out, MakeSettings(**st, genre="rock"), progress=None)
+    assert {k: r.status for k, r in rock.stages.items()}["build"] == "cached"
+    assert rock.stages["song"].status == "done"
+    assert rock.arrangement["genre"] == "rock" and rock.arrangement["chosen_by"] == "composer"
+    assert "rock" in (out / "report.html").read_text() and "piano-roll" in (out / "report.html").read_text()
+    demo = arrange.DEMO_SONGS["major"]
+    given = make(BUNDLED_PHOTO, out, MakeSettings(**st, song=str(demo)), progress=None)
+    assert given.arrangement["chosen_by"] == "--song" and given.arrangement["song"] == str(demo)
+    song = arrange.to_song(mido.MidiFile(out / "song.mid"))
+    assert song.tempo_changes[0][1] == pytest.approx(given.arrangement["bpm"], rel=1e-5)
+    from server.errors import MissingDependencyError
+
+    def no_music21(*a, **k):
+        raise MissingDependencyError("the composer needs music21 (pip install music21)")
+
+    monkeypatch.setattr(arrange, "compose_plan", no_music21)
+    fallback = make(BUNDLED_PHOTO, out, MakeSettings(**st, genre="jazz"), progress=None)
+    assert fallback.arrangement["chosen_by"] == "mood"
+    assert any(f["what"] == "composer" and "music21" in f["error"] for f in fallback.failures)
+    with pytest.raises(ConfigError, match="genre"):
+        make(BUNDLED_PHOTO, out, MakeSettings(**st, genre="polka"), progress=None)
 
 
 def test_changed_stage_code_reruns_that_stage_and_later_ones(first, tmp_path, monkeypatch):
