@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 
 import mido
 import numpy as np
@@ -70,8 +71,8 @@ def _tempo(mf: mido.MidiFile) -> float:
 def test_mood_gives_key_mode_and_tempo(genre, seed, tmp_path):
     """A happy, excited scene and a sad, calm one: major vs minor by music21's key analysis of the MIDI (the
     tonic the composer chose), and the tempo the mapping gives (the genre's range by arousal), faster when excited."""
-    happy = compose(0.7, 0.85, genre, roles=PITCHED, seed=seed)
-    sad = compose(-0.6, 0.15, genre, roles=PITCHED, seed=seed)
+    happy = compose_scene(_scene(mood={"valence": 0.7, "arousal": 0.85}), genre=genre, roles=PITCHED, seed=seed)
+    sad = compose_scene(_scene(mood={"valence": -0.6, "arousal": 0.15}), genre=genre, roles=PITCHED, seed=seed)
     g = GENRES[genre]
     measured = {}
     for c, family, arousal in ((happy, "major", 0.85), (sad, "minor", 0.15)):
@@ -313,8 +314,15 @@ def test_cli_compose_and_inspect(tmp_path, capsys):
     assert "jazz" in said and "BPM" in said and out.is_file()
     assert main(["inspect", str(out)]) == 0
     table = capsys.readouterr().out
+    assert "keyboard" in table and not any(r in table for r in ("drums", "bass", "guitar"))  # the scene's one role
+    assert main(["compose", str(scene), "-o", str(out), "--roles", "drums,bass,guitar,keyboard"]) == 0
+    capsys.readouterr()
+    assert main(["inspect", str(out)]) == 0
+    table = capsys.readouterr().out
     for role in ("drums", "bass", "guitar", "keyboard"):
         assert role in table
+    plan = json.loads((tmp_path / "song.json").read_text())
+    assert plan["genre"] == "jazz" and [f["name"] for f in plan["form"]] == ["intro", "A", "B", "A'", "outro"]
     assert main(["compose", str(scene), "-o", str(tmp_path / "x.wav")]) == 1
     assert "must be a .mid" in capsys.readouterr().err
     with pytest.raises(SystemExit):

@@ -45,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bars", type=int, default=None, help="total bars, 8-128 (default: sized to 45-90 s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed -> same song); default 0")
     p.add_argument("--roles", type=_roles, default=None, metavar="LIST",
-                   help="roles the instrument set has (default drums,bass,guitar,keyboard)")
+                   help="roles the instrument set has, e.g. drums,bass,keyboard (default: the roles the scene's "
+                   "sources play; all four if it names none)")
     p.add_argument("--json", type=Path, default=None, metavar="FILE",
                    help="also write the song's plan (genre and scores, key, tempo, form, chords, parts)")
     p.set_defaults(func=cmd_compose)
@@ -56,7 +57,7 @@ def cmd_compose(args: argparse.Namespace) -> int:
     from ..midi.roles import ROLES
     from ..paths import atomic_path, check_output
     from ..scene import SceneSpec
-    from .composer import compose_scene
+    from .composer import compose_scene, scene_roles
 
     if args.output.suffix.lower() not in (".mid", ".midi"):
         raise ConfigError(f"-o {args.output}: the output must be a .mid file")
@@ -67,7 +68,8 @@ def cmd_compose(args: argparse.Namespace) -> int:
         raise InputError(f"{args.scene}: no such scene file")
     spec = SceneSpec.load(args.scene)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    c = compose_scene(spec, genre=args.genre, roles=args.roles or ROLES, seed=args.seed, bars=args.bars)
+    roles = args.roles or scene_roles(spec) or list(ROLES)
+    c = compose_scene(spec, genre=args.genre, roles=roles, seed=args.seed, bars=args.bars)
     with atomic_path(args.output) as tmp:
         c.to_midi().save(str(tmp))
     info = c.info()
@@ -75,7 +77,9 @@ def cmd_compose(args: argparse.Namespace) -> int:
         with atomic_path(args.json) as tmp:
             tmp.write_text(json.dumps(info, indent=1) + "\n", "utf-8")
     form = " ".join(f"{s['name']}:{s['bars']}" for s in info["form"])
+    parts = ", ".join(f"{name} ({p['role']})" for name, p in info["parts"].items())
     print(f"{args.output}: {info['genre']} ({info['genre_method']} {info['genre_score']:.2f}) in {info['key']} at "
           f"{info['bpm']:.1f} BPM, {info['bars']} bars ({form}), {info['seconds']:.1f} s; "
-          f"mood valence {info['valence']:+.2f} arousal {info['arousal']:.2f} ({info['mood_source']})")
+          f"mood valence {info['valence']:+.2f} arousal {info['arousal']:.2f} ({info['mood_source']}); "
+          f"parts {parts}")
     return 0

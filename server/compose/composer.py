@@ -606,6 +606,14 @@ def scene_mood(spec) -> tuple[float, float, str]:
     return wm.valence, wm.arousal, "words" if wm.method != "neutral" else "neutral"
 
 
+def scene_roles(spec) -> list[str]:
+    """The roles a scene's sources play (its variants' ``mapping_to_music_instrument``), in ROLES order."""
+    from ..scene.roles import role_table
+
+    named = role_table(spec)
+    return [r for r in ROLES if r in named]
+
+
 def scene_text(spec) -> str:
     return f"{spec.scene_description}. {spec.mood_description}".strip(". ")
 
