@@ -297,9 +297,18 @@ def test_bad_input():
         compose(2, 0.5, "pop")
 
 
-def test_bars_option_sets_the_length():
-    c = compose(0.0, 0.5, "pop", bars=40, seed=0)
-    assert c.bars == 40 and [s.bars for s in c.sections] == [5, 10, 10, 10, 5]
+@pytest.mark.parametrize("bars", [8, 13, 20, 40, 64])
+def test_bars_option_sets_the_length(bars):
+    c = compose(0.0, 0.5, "pop", bars=bars, seed=0)
+    assert c.bars == bars and sum(s.bars for s in c.sections) == bars
+    if bars == 40:
+        assert [s.bars for s in c.sections] == [5, 10, 10, 10, 5]
+    song = song_from_midifile(_midi(c))
+    assert song.duration == pytest.approx(c.seconds, abs=4 * 60 / c.bpm)
+    # A' ends on the tonic, held
+    a2 = next(s for s in c.sections if s.name == "A'")
+    last = [n for n in c.part("melody").notes if a2.start_bar * 4 <= n.start < (a2.start_bar + a2.bars) * 4][-1]
+    assert last.pitch % 12 == c.harmony.tonic and last.length >= 2
 
 
 def test_cli_compose_and_inspect(tmp_path, capsys):

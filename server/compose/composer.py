@@ -472,10 +472,15 @@ def _melody_plan(c: Composition, rng, g: Genre, p: MusicParams) -> list[tuple[in
             last_phrase = i >= s.bars - 4
             if s.name == "intro":
                 continue
+            end = i == s.bars - 1
             if s.name in ("A", "A'"):
-                if pos == 3:
-                    kind = "final" if (i == s.bars - 1 and s.name == "A'") or (i == s.bars - 1 and s.bars < 8) \
-                        else ("half" if (i // 4) % 2 == 0 else "final")
+                if end or pos == 3:
+                    if end and s.name == "A'":
+                        kind = "final"  # the tonic before the outro
+                    elif end:
+                        kind = "final" if s.bars >= 8 else "half"  # a short A leads on into B
+                    else:
+                        kind = "half" if (i // 4) % 2 == 0 else "final"
                     plan.append((bar, None, kind))
                 else:
                     m = (a, a, a_var)[pos]
@@ -483,7 +488,7 @@ def _melody_plan(c: Composition, rng, g: Genre, p: MusicParams) -> list[tuple[in
                         m = a_end
                     plan.append((bar, m, "motif"))
             elif s.name == "B":
-                if pos == 3:
+                if end or pos == 3:
                     plan.append((bar, None, "half"))
                 else:
                     plan.append((bar, (b, b, b_var)[pos], "motif"))
