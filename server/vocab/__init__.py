@@ -50,6 +50,8 @@ SOUND_MODELS: tuple[str, ...] = (
     "vacuum", "washing_machine", "kettle", "blender", "hair_dryer", "saw", "hammer", "drill", "typewriter", "clock",
     "phone_ring", "doorbell", "shutter", "flush", "tap", "siren", "car_horn", "train", "aircraft", "helicopter",
     "motorcycle", "bicycle_bell",
+    # actions of people and things
+    "clap", "wings", "tyre_squeal", "air_brake", "flap",
     # musical instruments through a General MIDI program or the GM drum kit
     "gm_instrument",
 )
