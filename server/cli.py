@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "server.build.cli",  # build: sound -> SFZ + SF2 instrument
     "server.render.cli",  # render, inspect, demo
     "server.live.cli",  # serve, devices
+    "server.models.cli",  # models: list model backends and their checkpoints, fetch them
 )
 
 log = logging.getLogger("server")

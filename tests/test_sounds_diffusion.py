@@ -548,3 +548,30 @@ def test_audioldm_as_published_with_the_published_clap_ranker(published_audioldm
     DiffusionGenerator("audioldm", model_id=str(published_audioldm), ranker=str(published_clap), steps=2,
                        device="cpu", cache=cache).generate("wind", None, 0.1, candidates=2, seed=0)
     assert all(n == 1 for n in cache.loads.values()) and len(cache.loads) == 2
+
+
+@pytest.mark.slow
+def test_fetch_then_wave_sounds_by_hub_id_offline(published_audioldm2, tmp_path):
+    """A user's path before a gig: `wave models fetch audioldm2` (here from a local mirror), then
+    `wave sounds --backend audioldm2` with the network off loads cvssp/audioldm2 by its hub id."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    hub, cache = tmp_path / "hub", tmp_path / "hf"
+    shutil.copytree(published_audioldm2, hub / "cvssp" / "audioldm2")
+    wave = [sys.executable, "-m", "server"]
+    env = {**os.environ, "HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    r = subprocess.run(wave + ["models", "fetch", "audioldm2", "--from", str(hub)], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "scene.json").write_text(json.dumps(SCENE))
+    r = subprocess.run(wave + ["sounds", str(tmp_path / "scene.json"), "-o", str(tmp_path / "out"), "--backend",
+                               "audioldm2", "--steps", "2", "--candidates", "1", "--seconds", "0.2",
+                               "--sample-rate", "16000", "--device", "cpu"],
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["model"]["id"] == "cvssp/audioldm2" and len(manifest["sources"]) == 2
+    assert manifest["sources"][0]["rank_prompt"].startswith("The sound of glass")
