@@ -143,6 +143,11 @@ def test_parts_only_for_the_roles_the_set_has(roles):
     assert found == set(roles)
     if "guitar" in roles or "keyboard" in roles:
         assert c.part("melody") is not None and c.part("comp") is not None
+    # the song is the same song whichever roles play it: same key, tempo, chords and rhythm of the drums
+    full = compose(0.2, 0.6, "rock", seed=0)
+    assert (c.harmony, c.bpm, c.chords) == (full.harmony, full.bpm, full.chords)
+    if "drums" in roles:
+        assert [(n.start, n.pitch) for n in c.part("drums").notes] == [(n.start, n.pitch) for n in full.part("drums").notes]
 
 
 def test_sections_are_where_the_song_says():
@@ -174,6 +179,24 @@ def test_sections_are_where_the_song_says():
     a, a2, b = form["A"], form["A'"], form["B"]
     assert deg[a["start_bar"]: a["start_bar"] + a["bars"] - 1] == deg[a2["start_bar"]: a2["start_bar"] + a2["bars"] - 1]
     assert deg[a2["start_bar"] + a2["bars"] - 1] == 1 and deg[b["start_bar"] + b["bars"] - 1] == 5 and deg[-1] == 1
+
+
+@pytest.mark.parametrize("genre", GENRE_NAMES)
+def test_a_prime_restates_a(genre):
+    """Over seeds and moods: A' opens with A's rhythm and (but for a note moved off parallel octaves with the
+    bass) A's pitches; B opens with something else."""
+    for seed, (v, a) in itertools.product(range(3), ((0.6, 0.8), (-0.5, 0.2))):
+        c = compose(v, a, genre, seed=seed)
+        form = {s.name: s for s in c.sections}
+
+        def opening(name, c=c, form=form):
+            b0 = form[name].start_bar * 4
+            return [(round(n.start - b0, 3), n.pitch) for n in c.part("melody").notes if b0 <= n.start < b0 + 8]
+
+        a_, a2, b = opening("A"), opening("A'"), opening("B")
+        assert [t for t, _ in a_] == [t for t, _ in a2] and len(a_) >= 2
+        assert np.mean([p == q for (_, p), (_, q) in zip(a_, a2, strict=True)]) >= 0.75
+        assert a_ != b
 
 
 def _abs(track):

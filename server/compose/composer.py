@@ -511,6 +511,7 @@ def _melody(c: Composition, g: Genre, role: str, program: int, channel: int, rng
         for n in bass.notes:
             bass_at[round(n.start, 4)] = n.pitch
     cur = centre
+    anchors: dict[str, tuple] = {}
     prev_pair: tuple[int, int] | None = None  # (melody, bass) at the last shared onset
     for bar, motif, kind in _melody_plan(c, rng, g, c.params):
         tones = c.chord_tones(bar)
@@ -518,6 +519,14 @@ def _melody(c: Composition, g: Genre, role: str, program: int, channel: int, rng
         chord_notes = [n for n in scale if n % 12 in tones]
         sec = _section_at(c.sections, bar)
         lift = 3 if sec.name == "B" else 0  # B climbs a little higher
+        if bar == sec.start_bar:  # A' restates A from the same pitch
+            if sec.name == "A":
+                anchors["A"] = (cur, prev_pair)
+            elif sec.name == "A'" and "A" in anchors:
+                cur, start_pair = anchors["A"]
+                # A's opening note is kept unless it would move in octaves with the bass from B's last one
+                if prev_pair is not None and start_pair is not None:
+                    prev_pair = start_pair if (prev_pair[0] - prev_pair[1]) % 12 else prev_pair
         if motif is None:  # cadence: a long note on a chord tone (the tonic at a final cadence)
             target = [n for n in scale if n % 12 == c.harmony.tonic] if kind == "final" else chord_notes
             n = _nearest(target or chord_notes, cur)
@@ -571,7 +580,11 @@ def compose(valence: float, arousal: float, genre: str | GenreChoice, *, roles=R
         raise ConfigError(f"seed {seed!r} must be a whole number >= 0")
     if not (-1 <= valence <= 1 and 0 <= arousal <= 1):
         raise ConfigError(f"mood valence {valence} must be -1..1 and arousal {arousal} 0..1")
-    rng = np.random.default_rng([seed, sorted(GENRES).index(g.name)])
+    base = [seed, sorted(GENRES).index(g.name)]
+    rng = np.random.default_rng(base)
+
+    def part_rng(i: int) -> np.random.Generator:  # one stream per part: a part does not change with the roles
+        return np.random.default_rng([*base, i])
     params = music_params(valence, arousal, g)
     tonic = int(rng.choice(TONIC_POOL))
     harmony = Harmony(tonic, params.mode)
@@ -584,18 +597,18 @@ def compose(valence: float, arousal: float, genre: str | GenreChoice, *, roles=R
         return params.velocity + SECTION_DYNAMICS[_section_at(sections, bar).name]
 
     tonal = [r for r in g.lead_order if r in roles]
-    bass = _bass(c, g, rng, vel) if "bass" in roles else None
+    bass = _bass(c, g, part_rng(1), vel) if "bass" in roles else None
     channels = iter(ch for ch in range(16) if ch != DRUM_CHANNEL)
     if tonal:
         lead = tonal[0]
         comp_role = tonal[1] if len(tonal) > 1 else lead
-        c.parts.append(_melody(c, g, lead, g.programs[lead][0], next(channels), rng, vel, bass))
-        c.parts.append(_comp(c, g, comp_role, g.programs[comp_role][1], next(channels), rng, vel))
+        c.parts.append(_melody(c, g, lead, g.programs[lead][0], next(channels), part_rng(2), vel, bass))
+        c.parts.append(_comp(c, g, comp_role, g.programs[comp_role][1], next(channels), part_rng(3), vel))
     if bass is not None:
         bass.channel = next(channels)
         c.parts.append(bass)
     if "drums" in roles:
-        c.parts.append(_drums(c, g, rng, vel))
+        c.parts.append(_drums(c, g, part_rng(4), vel))
     log.info("composed %s in %s at %.1f BPM, %d bars (%.1f s), parts %s", g.name, harmony.name, params.bpm,
              c.bars, c.seconds, [p.name for p in c.parts])
     return c
