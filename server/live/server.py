@@ -170,13 +170,22 @@ class LiveServer:
         soundfont: str | os.PathLike[str] | None = None,
         generate_command: list[str] | None = None,
         memory_budget_mb: float = 2048.0,
+        session: Session | None = None,
+        strict: bool = False,
     ) -> None:
+        """``session``: a session to play instead of one read from ``session_path`` (never saved: an
+        offline bounce). ``strict``: a set or model of the session that cannot be loaded is an error
+        instead of a warning with General MIDI / no model in its place."""
         self.folders = folders or Folders()
         self.driver = driver
         self.sample_rate, self.block = driver.open(sample_rate, block)
         self.gm_soundfont = Path(soundfont) if soundfont else default_soundfont()
         self.session_path = Path(session_path) if session_path else None
-        self.session = Session.load(self.session_path) if self.session_path else Session()
+        if session is not None:
+            self.session = session
+        else:
+            self.session = Session.load(self.session_path) if self.session_path else Session()
+        self.strict = bool(strict)
         # `wave make IMAGE -o OUT --name NAME` writes OUT/instruments/NAME.sf2 (and its report, SFZ...)
         self.generate_command = generate_command or [
             sys.executable, "-m", "server", "make", "{image}", "-o", "{out}", "--name", "{name}",
@@ -242,7 +251,7 @@ class LiveServer:
             try:
                 src = self._new_source(name, ch)
             except WaveError as exc:
-                if name == GM:
+                if name == GM or self.strict:
                     raise
                 log.warning("channel %d: set %r from the session cannot be loaded (%s); playing General MIDI",
                             ch + 1, name, exc)
@@ -269,6 +278,9 @@ class LiveServer:
                 if model is not None and edits and hasattr(model, "set_controls"):
                     model.set_controls(**edits)
             except WaveError as exc:
+                if self.strict:
+                    raise InputError(f"channel {ch + 1}: timbre model {t.get('model')!r} cannot be loaded: {exc}") \
+                        from exc
                 log.warning("channel %d: timbre model %r from the session cannot be loaded: %s", ch + 1, t, exc)
         return snap
 

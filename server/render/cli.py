@@ -44,6 +44,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the engine's output as it is: no master chain, no normalisation")
     p.add_argument("--block", type=int, default=1024, help="processing block in frames (default 1024)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b = p.add_argument_group(
+        "bounce through the live graph",
+        "With any of these the song plays through the graph `wave serve` builds from a session (sets per "
+        "channel, timbre models, effect chains, master chain and safety stage), offline and as fast as it "
+        "renders: what a performer set up live, bounced to a file. --set/--instrument/--map/--reverb/--gain "
+        "do not apply (the session says what plays).")
+    b.add_argument("--session", type=Path, metavar="FILE.json", help="a session file `wave serve --session` saved")
+    b.add_argument("--timbre", action="append", default=[], metavar="CH=MODEL[:WET]",
+                   help="a timbre model (MODEL.ts in --models-dir) on MIDI channel CH (1-16); repeatable")
+    b.add_argument("--fx", action="append", default=[], metavar="CH=EFFECT.PARAM=VALUE",
+                   help="switch an effect on with a parameter, on channel CH (1-16) or `master`, e.g. "
+                   "3=reverb.room_size=0.8; repeatable (effects and ranges: docs/osc.md)")
+    b.add_argument("--sets-dir", type=Path, help="where the session's sets are (default instruments/)")
+    b.add_argument("--models-dir", type=Path, help="where timbre models are (default instruments/builtin/)")
     p.set_defaults(func=cmd_render)
 
     q = sub.add_parser("inspect", help="list a MIDI file's tracks and channels with program, range, polyphony and "
@@ -80,12 +94,41 @@ def cmd_render(args: argparse.Namespace) -> int:
                         reverb=args.reverb, gain_db=args.gain, normalize=args.normalize, target_db=args.target,
                         progress=False if args.no_progress else None)
     st.check()
+    if args.session or args.timbre or args.fx:
+        return _bounce(args, out, st)
     song = load_song(args.midi)
     if roles:
         apply_roles(song, roles)
     res = render_song_to_file(song, out, fmt=args.format, soundfont=args.soundfont,
                               instrument_set=args.instrument_set, instruments=instruments, settings=st)
     print(f"{out}: {res.seconds:.1f} s, {args.sample_rate} Hz, {args.format}")
+    return 0
+
+
+def _bounce(args: argparse.Namespace, out: Path, st) -> int:
+    from ..live.server import Folders
+    from ..live.session import Session
+    from ..midi.song import load_song
+    from .bounce import bounce_to_file, parse_edits
+
+    clash = [flag for flag, used in (("--set", args.instrument_set), ("--instrument", args.instrument),
+                                     ("--map", args.map), ("--reverb", args.reverb), ("--gain", args.gain)) if used]
+    if clash:
+        raise ConfigError(f"{', '.join(clash)} cannot be used with --session/--timbre/--fx: the session says what "
+                          "plays (load sets with /wave/set/load, effects with /wave/fx/set, or give --fx)")
+    edits = parse_edits(args.timbre, args.fx)
+    if args.session is not None and not args.session.is_file():
+        raise ConfigError(f"--session {args.session}: no such file (wave serve --session FILE writes one)")
+    session = Session.load(args.session) if args.session else Session()
+    folders = Folders()
+    if args.sets_dir:
+        folders.sets = args.sets_dir.resolve()
+    if args.models_dir:
+        folders.models = args.models_dir.resolve()
+    song = load_song(args.midi)
+    res = bounce_to_file(song, out, session=session, folders=folders, soundfont=args.soundfont, edits=edits,
+                         fmt=args.format, settings=st)
+    print(f"{out}: {res.seconds:.1f} s, {args.sample_rate} Hz, {args.format} (bounced through the live graph)")
     return 0
 
 
