@@ -120,3 +120,25 @@ def test_a_failed_load_is_not_cached_and_can_be_retried():
         cache.get(key("m"), broken)
     assert key("m") not in cache
     assert isinstance(cache.get(key("m"), lambda: _linear(2, 2)), torch.nn.Linear)
+
+
+def test_wave_device_env_chooses_the_device_of_every_backend(monkeypatch):
+    from server.models.cache import default_device
+    from server.models.registry import BY_NAME, would_run_on
+    from server.scene.vlm import auto_device_dtype
+    from server.sounds.diffusion import resolve_device_dtype
+
+    monkeypatch.delenv("WAVE_DEVICE", raising=False)
+    assert default_device() is None
+    monkeypatch.setenv("WAVE_DEVICE", "cpu")
+    assert resolve_device_dtype(None, None) == ("cpu", torch.float32)
+    assert auto_device_dtype() == ("cpu", torch.float32)
+    assert would_run_on(BY_NAME["audioldm2"]) == ("cpu", "float32")
+    monkeypatch.setenv("WAVE_DEVICE", "cuda:1")
+    assert would_run_on(BY_NAME["qwen2.5-vl"]) == ("cuda:1", "bfloat16")
+    monkeypatch.setenv("WAVE_DEVICE", "gpu")
+    with pytest.raises(ConfigError, match="WAVE_DEVICE='gpu'.*cuda:N"):
+        default_device()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ConfigError, match="no CUDA GPU"):
+        resolve_device_dtype("cuda", None)

@@ -59,6 +59,17 @@ def default_budget() -> int:
         return 8 << 30
 
 
+def default_device() -> str | None:
+    """``WAVE_DEVICE`` (cpu, cuda, cuda:N, mps) when set: the device every model backend of this process uses
+    unless a command names one (``wave make`` and ``wave serve`` jobs have no --device of their own)."""
+    dev = os.environ.get("WAVE_DEVICE", "").strip()
+    if not dev:
+        return None
+    if not (dev == "cpu" or dev == "mps" or re.fullmatch(r"cuda(:\d+)?", dev)):
+        raise ConfigError(f"WAVE_DEVICE={dev!r} is not a device; use cpu, cuda, cuda:N or mps")
+    return dev
+
+
 def model_bytes(obj: Any) -> int:
     """Bytes held by the parameters and buffers of a torch module, a diffusers pipeline, or a tuple of them."""
     seen: set[int] = set()

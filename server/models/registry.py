@@ -110,6 +110,10 @@ def folder_bytes(folder: Path) -> int:
 def would_run_on(spec: ModelSpec, device: str | None = None) -> tuple[str, str]:
     """(device, dtype) the backend would use: CUDA with its GPU dtype when present, else the CPU in float32."""
     if device is None:
+        from .cache import default_device
+
+        device = default_device()
+    if device is None:
         try:
             import torch
 

@@ -216,6 +216,10 @@ def auto_device_dtype(device: str | None = None, dtype: str | None = None):
     """GPU with bf16 (fp16 on GPUs without bf16) when present, else CPU float32."""
     import torch
 
+    from ..models.cache import default_device
+
+    if device is None:
+        device = default_device()
     if device is None:
         device = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
     if dtype is None:

@@ -158,8 +158,10 @@ def resolve_device_dtype(device: str | None, fp16: bool | None) -> tuple[str, An
     """``(device, torch dtype)``: CUDA in fp16 when there is one (unless told otherwise), else CPU in fp32."""
     import torch
 
+    from ..models.cache import default_device
+
     if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = default_device() or ("cuda" if torch.cuda.is_available() else "cpu")
     device = str(device)
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"device {device!r} was asked for but no CUDA GPU is available; use --device cpu")
