@@ -7,13 +7,29 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from .roles import assign_roles
-from .spec import Mood, Role, SceneSpec, SoundSource, Variant
+
+if TYPE_CHECKING:
+    from .spec import SceneSpec
 
 __all__ = ["BACKENDS", "Mood", "Role", "SceneSpec", "SoundSource", "Variant", "assign_roles", "read_scene"]
+
+# imported on first use (PEP 562): `wave --help` does not load pydantic for them
+_LAZY = {"assign_roles": ".roles", "Mood": ".spec", "Role": ".spec", "SceneSpec": ".spec", "SoundSource": ".spec",
+         "Variant": ".spec"}
+
+
+def __getattr__(name: str):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(mod, __name__), name)
+    globals()[name] = value
+    return value
 
 BACKENDS = ("builtin", "qwen2.5-vl", "blip")
 log = logging.getLogger(__name__)
@@ -75,5 +91,7 @@ def read_scene(
                 update["mood_description"] = mood_words(mood)
             spec = spec.model_copy(update=update)
     if options.get("roles", True):
+        from .roles import assign_roles
+
         spec = assign_roles(spec)
     return spec
