@@ -36,18 +36,18 @@ class ModelSpec:
 
 
 MODELS: tuple[ModelSpec, ...] = (
-    ModelSpec("audioldm2", "cvssp/audioldm2", "diffusers", "wave sounds/make --sound-backend audioldm2",
+    ModelSpec("audioldm2", "cvssp/audioldm2", "diffusers", "wave sounds --backend audioldm2; wave make --sound-backend audioldm2",
               "float16", "cc-by-nc-sa-4.0"),
-    ModelSpec("audioldm", "cvssp/audioldm-s-full-v2", "diffusers", "wave sounds/make --sound-backend audioldm",
+    ModelSpec("audioldm", "cvssp/audioldm-s-full-v2", "diffusers", "wave sounds --backend audioldm; wave make --sound-backend audioldm",
               "float16", "model card"),
     ModelSpec("clap-ranker", "laion/clap-htsat-unfused", "transformers",
               "ranks audioldm candidates (audioldm2 carries its own CLAP)", "float32", "apache-2.0"),
-    ModelSpec("qwen2.5-vl", "Qwen/Qwen2.5-VL-7B-Instruct", "transformers", "wave scene/make --scene-backend qwen2.5-vl",
+    ModelSpec("qwen2.5-vl", "Qwen/Qwen2.5-VL-7B-Instruct", "transformers", "wave scene --backend qwen2.5-vl; wave make --backends scene=qwen2.5-vl",
               "bfloat16", "apache-2.0"),
     ModelSpec("qwen2.5-vl-3b", "Qwen/Qwen2.5-VL-3B-Instruct", "transformers",
-              "--scene-backend qwen2.5-vl --model Qwen/Qwen2.5-VL-3B-Instruct (smaller GPUs)", "bfloat16",
+              "wave scene --backend qwen2.5-vl --model Qwen/Qwen2.5-VL-3B-Instruct (smaller GPUs)", "bfloat16",
               "model card (Qwen research licence)"),
-    ModelSpec("blip", "Salesforce/blip-image-captioning-large", "transformers", "wave scene --backend blip",
+    ModelSpec("blip", "Salesforce/blip-image-captioning-large", "transformers", "wave scene --backend blip; wave make --backends scene=blip",
               "bfloat16", "bsd-3-clause"),
     ModelSpec("detr", "facebook/detr-resnet-50", "transformers", "wave scene --detector detr --detector-model ID",
               "float32", "apache-2.0"),
