@@ -1125,7 +1125,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "stridulate": (("stridulat", "cicada", "katydid"), _in_air(m_stridulate)),
     "hiss": (("snake", "serpent", "viper", "cobra", "rattlesnake"), _in_air(m_hiss)),
     "hoofbeats": (("hoof", "hooves", "gallop", "trot", "canter", "clop", "clip clop"),
-                  _in_air(m_hoofbeats, rt60=0.6, wet=0.25, floor_db=-35)),
+                  _in_air(m_hoofbeats, rt60=0.3, wet=0.05, floor_db=-32)),
 }
 
 # The AudioSet classes (ontology display names) each model can make.
