@@ -330,3 +330,26 @@ def test_detr_detector_loads_a_saved_folder(tmp_path):
     assert dets and {d.label for d in dets} <= {"cat", "cup"}
     with pytest.raises(MissingDependencyError, match="cannot load detector"):
         run_detector(_image(), "detr", model=str(tmp_path / "missing"), threshold=0.01)
+
+
+def test_detr_as_published_needs_timm_and_says_so(tmp_path):
+    """facebook/detr-resnet-50 (main) declares a timm ResNet-50 backbone. Without timm the load must end in
+    one actionable line, not a traceback; with timm it builds (and never downloads backbone weights)."""
+    import importlib.util
+
+    from safetensors.torch import save_file
+
+    from server.scene.detect import run_detector
+
+    cfg = json.loads((CONFIGS / "detr" / "config.json").read_text())
+    cfg.pop("_source")
+    folder = tmp_path / "detr-resnet-50"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(cfg))
+    save_file({"placeholder": torch.zeros(1)}, str(folder / "model.safetensors"))
+    (folder / "preprocessor_config.json").write_text(json.dumps(
+        {"image_processor_type": "DetrImageProcessor", "size": {"shortest_edge": 800, "longest_edge": 1333}}))
+    if importlib.util.find_spec("timm") is not None:
+        pytest.skip("timm is installed: the timm path is exercised with real weights only")
+    with pytest.raises(MissingDependencyError, match="timm.*no_timm"):
+        run_detector(_image(), "detr", model=str(folder), threshold=0.5)

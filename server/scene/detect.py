@@ -278,7 +278,15 @@ def _load_hf_detector(model: str, kind: str) -> tuple[Any, Any]:
             proc = AutoImageProcessor.from_pretrained(str(model))
     except OSError as exc:
         raise MissingDependencyError(
-            f"cannot load detector {model!r}: {exc}. Pass a local folder with the weights (--detector-model)"
+            f"cannot load detector {model!r}: {exc}. Pass a local folder with the weights (--detector-model), "
+            f"or fetch it while online (wave models fetch {kind})"
+        ) from None
+    except ImportError as exc:  # e.g. facebook/detr-resnet-50's timm ResNet backbone without timm installed
+        first = " ".join(str(exc).split())[:160]
+        raise MissingDependencyError(
+            f"cannot build detector {model!r}: {first}. Install what it names (pip install timm; it needs "
+            "torchvision), or use a checkpoint with a transformers backbone (facebook/detr-resnet-50 at revision "
+            "no_timm, saved to a folder)"
         ) from None
     return net.eval(), proc
 
