@@ -1,6 +1,9 @@
 """The actions family checked by its physics: a clapper's rate and the hand cavity's band, an audience's
 density, the wingbeat rate of a small and a big bird, a tyre squeal's stick-slip band, an air brake's hiss band
-and decay, a flag's irregular snaps; every model deterministic, finite and peak-normalised."""
+and decay, a flag's irregular snaps, a cork's Helmholtz pop, a spring's falling boing, a zip's tooth rate, a
+ball's geometric bounces, a cannon's lower boom, a heartbeat's lub-dub, breaths per minute, a vibrating phone's
+motor, white static, feedback's exponential growth, a sewing machine's stitch rate; every model deterministic,
+finite and peak-normalised."""
 
 from __future__ import annotations
 
@@ -52,11 +55,17 @@ def modulation_peak(x: np.ndarray, sr: int, lo: float, hi: float) -> float:
 
 CASES = [("person", "hand claps", "clap"), ("crowd", "applause", "clap"), ("pigeon", "wings flapping", "wings"),
          ("race car", "tyres squealing", "tyre_squeal"), ("truck", "air brakes hissing", "air_brake"),
-         ("flag", "flag flapping", "flap")]
+         ("flag", "flag flapping", "flap"), ("balloon", "popped", "pop"), ("ruler", "twanged on the desk edge", "twang"),
+         ("bag", "zip pulled", "zipper"), ("ball", "bouncing on the ground", "bounce"), ("gun", "gunshot", "blast"),
+         ("stethoscope", "heartbeat heard", "heartbeat"), ("diver", "regulator breathing", "breathing"),
+         ("phone", "vibration alert", "vibrate"), ("radio", "tuning between stations", "static"),
+         ("microphone", "feedback whine", "feedback"), ("sewing machine", "needle hammering", "sewing")]
 
 
 def test_the_family_registers_its_models_with_their_classes():
-    assert set(actions.MODELS) == set(actions.AUDIOSET) == {"clap", "wings", "tyre_squeal", "air_brake", "flap"}
+    assert set(actions.MODELS) == set(actions.AUDIOSET) == {
+        "clap", "wings", "tyre_squeal", "air_brake", "flap", "pop", "twang", "zipper", "bounce", "blast", "heartbeat",
+        "breathing", "vibrate", "static", "feedback", "sewing"}
     assert all(MODEL_FUNCS[m] is actions.MODELS[m][1] for m in actions.MODELS)
 
 
@@ -180,3 +189,146 @@ def test_the_keywords_choose_the_family_and_leave_other_models_alone():
     assert pick("bus", "air brake") == "air_brake" and pick("race car", "tyres squealing") == "tyre_squeal"
     assert pick("songbird", "wings flapping") == "wings" and pick("tent", "fabric flapping in the wind") == "flap"
     assert pick("pig", "squealing") != "tyre_squeal" and pick("snake", "hissing") == "hiss"
+
+
+def peak_hz(x: np.ndarray, sr: int, lo: float = 20.0, hi: float = 20000.0) -> float:
+    f, p = signal.welch(x, fs=sr, nperseg=min(8192, x.size))
+    band = (f >= lo) & (f <= hi)
+    return float(f[band][np.argmax(p[band])])
+
+
+@pytest.mark.parametrize("name,play,lo,hi", [("corkscrew", "cork popping", 400, 800),
+                                             ("plunger", "suction pop", 150, 300)])
+def test_a_cork_pops_at_the_necks_helmholtz_resonance_and_a_suction_cup_lower(name, play, lo, hi):
+    x = actions.m_pop(ctx_for(name, play, 5.0, 1))
+    assert lo * 0.95 <= peak_hz(x, SR, 100, 2000) <= hi * 1.05
+    ts = onsets(x, SR, -12.0, 0.5)
+    assert len(ts) >= 2 and np.all((np.diff(ts) > 0.9) & (np.diff(ts) < 2.6))  # one pop at a time
+
+
+def test_a_balloon_burst_is_a_millisecond_pulse():
+    ctx = ctx_for("balloon", "popped", 3.0, 0)
+    x = actions.m_pop(ctx)
+    i = int(np.argmax(np.abs(x)))
+    e = envelope(x, SR, 0.5)
+    above = np.flatnonzero(e[i - int(0.01 * SR): i + int(0.05 * SR)] > 0.3 * e[i])
+    assert (above[-1] - above[0]) / SR < 0.01  # the burst itself is over within 10 ms (its room tail is lower)
+
+
+def test_twangers_ring_at_their_modes_and_a_spring_boings_downwards():
+    ruler = actions.m_twang(ctx_for("ruler", "twanged on the desk edge", 3.0, 0))
+    assert 60 * 0.95 <= peak_hz(ruler, SR, 30, 400) <= 140 * 1.05
+    # while it swings wide it slaps the desk, which clips the bar's motion: strong odd harmonics at first
+    i = int(np.flatnonzero(np.abs(ruler) > 0.1 * np.abs(ruler).max())[0])
+    first = ruler[i:i + int(0.3 * SR)]
+    f0 = peak_hz(first, SR, 30, 400)
+
+    def harmonics(seg):  # power from the 3rd to the 5th harmonic over the fundamental's
+        f, p = signal.welch(seg, fs=SR, nperseg=8192)
+        return p[(f > 2.5 * f0) & (f < 5.5 * f0)].sum() / p[(f > 0.8 * f0) & (f < 1.2 * f0)].sum()
+
+    later = ruler[i + int(0.9 * SR):i + int(1.2 * SR)]  # the swing has died down: no more slapping
+    assert harmonics(first) > 0.01 and harmonics(first) > 3 * harmonics(later)
+    fork = actions.m_twang(ctx_for("cutlery", "fork tines plucked", 3.0, 0))
+    assert 500 * 0.95 <= peak_hz(fork, SR, 200, 3000) <= 1100 * 1.05
+    ctx = ctx_for("mousetrap", "spring twanged", 3.0, 2)
+    x = actions.m_twang(ctx)
+    i = int(np.flatnonzero(np.abs(x) > 0.1 * np.abs(x).max())[0])
+    early = peak_hz(x[i:i + 4096], SR, 100, 600)
+    late = peak_hz(x[i + int(0.5 * SR):i + int(0.5 * SR) + 8192], SR, 100, 600)
+    assert early > 1.1 * late
+
+
+def test_a_zip_clicks_at_its_tooth_rate():
+    x = actions.m_zipper(ctx_for("bag", "zip pulled", 5.0, 3))
+    e = envelope(_hp(x, 1500), SR, 0.3)
+    loud = e > 0.3 * e.max()
+    seg = e[loud][: int(0.3 * SR)] - e[loud][: int(0.3 * SR)].mean()
+    ac = np.correlate(seg, seg, "full")[seg.size - 1:]
+    lags = np.arange(ac.size) / SR
+    band = (lags > 1 / 300) & (lags < 1 / 60)
+    rate = 1 / lags[band][np.argmax(ac[band])]
+    assert 60 <= rate <= 260  # 0.2-0.5 m/s over teeth 2-3 mm apart
+
+
+def test_bounces_quicken_geometrically_by_the_coefficient_of_restitution():
+    t = actions.bounce_times(0.0, 0.4, 0.8, 10.0)
+    flights = np.diff(t)
+    assert t[0] == pytest.approx(0.4) and flights[0] == pytest.approx(0.64)
+    assert np.allclose(flights[1:] / flights[:-1], 0.8)
+    x = actions.m_bounce(ctx_for("small ball", "bouncing on a table", 5.0, 4))
+    ts = onsets(x, SR, -20.0, 0.1)
+    ratios = np.diff(ts)[1:4] / np.diff(ts)[:3]
+    assert np.all((ratios > 0.82) & (ratios < 0.97))  # a table-tennis ball: e = 0.88-0.93
+
+
+def test_a_cannon_booms_lower_than_a_gunshot_and_an_eruption_rumbles():
+    def centroid(x):
+        f, p = signal.welch(x, fs=SR, nperseg=8192)
+        return float((f * p).sum() / p.sum())
+
+    gun = actions.m_blast(ctx_for("gun", "gunshot", 5.0, 0))
+    cannon = actions.m_blast(ctx_for("cannon", "cannon firing", 5.0, 0))
+    volcano = actions.m_blast(ctx_for("volcano", "deep eruption rumble", 5.0, 0))
+    assert centroid(cannon) < 0.5 * centroid(gun)
+    assert band_fraction(volcano, SR, 0, 200) > 0.5
+
+
+def test_a_heartbeat_is_lub_dub_at_60_to_85_beats_a_minute():
+    x = actions.m_heartbeat(ctx_for("stethoscope", "heartbeat heard", 10.0, 1))
+    assert band_fraction(x, SR, 20, 600) > 0.95
+    ts = onsets(x, SR, -15.0, 0.15)
+    gaps = np.diff(ts)
+    systole = gaps[gaps < 0.45]
+    beats = gaps[0::2][:4] + gaps[1::2][:4]  # S1 to the next S1
+    assert len(systole) >= 5 and np.all((systole > 0.2) & (systole < 0.42))
+    assert np.all((60 / beats > 55) & (60 / beats < 90))
+
+
+def test_breaths_come_12_to_20_a_minute_and_a_puff_is_short():
+    x = actions.m_breathing(ctx_for("person", "slow breathing", 20.0, 2))
+    e = envelope(x, SR, 50.0)[:: SR // 100]  # 100 frames a second
+    e = e - e.mean()
+    ac = np.correlate(e, e, "full")[e.size - 1:]
+    lags = np.arange(ac.size) / 100
+    band = (lags > 2.0) & (lags < 7.0)
+    rate = 60 / lags[band][np.argmax(ac[band])]  # an inhalation and an exhalation make one breath
+    assert 11 <= rate <= 21
+    puff = actions.m_breathing(ctx_for("candle", "blown out", 4.0, 2))
+    e = envelope(puff, SR, 10.0)
+    i = int(np.argmax(e))
+    above = np.flatnonzero(e[max(0, i - SR // 2): i + SR // 2] > 0.1 * e[i])
+    assert (above[-1] - above[0]) / SR < 0.6
+
+
+def test_a_vibrating_phone_buzzes_at_its_motor_speed_in_pairs_of_pulses():
+    x = actions.m_vibrate(ctx_for("phone", "vibration alert", 6.0, 0))
+    assert 140 <= peak_hz(x, SR, 80, 400) <= 260
+    ts = onsets(x, SR, -15.0, 0.3)
+    gaps = np.diff(ts)
+    assert np.any((gaps > 0.5) & (gaps < 0.75)) and np.any(gaps > 1.3)  # the pair, then the pause
+
+
+def test_tv_static_is_white():
+    x = actions.m_static(ctx_for("tv", "static hiss", 4.0, 0))
+    f, p = signal.welch(x, fs=SR, nperseg=4096)
+    lo, hi = p[(f > 1000) & (f < 4000)].mean(), p[(f > 8000) & (f < 16000)].mean()
+    assert abs(10 * np.log10(lo / hi)) < 3.0
+
+
+def test_feedback_grows_exponentially_into_a_whine():
+    x = actions.m_feedback(ctx_for("microphone", "feedback whine", 4.0, 1))
+    assert 1000 * 0.95 <= peak_hz(x, SR, 200, 8000) <= 4000 * 1.05
+    e = 20 * np.log10(envelope(x, SR, 20.0) + 1e-9)
+    i = int(np.argmax(e > e.max() - 3))  # saturated
+    j = int(np.argmax(e > e.max() - 40))  # 40 dB under it
+    slope = 37.0 / ((i - j) / SR)
+    assert 15 <= slope <= 80  # dB per second: a straight line in dB, 20-60 dB/s
+
+
+def test_a_sewing_machine_stitches_10_to_17_times_a_second():
+    x = actions.m_sewing(ctx_for("sewing machine", "needle hammering", 6.0, 0))
+    ts = onsets(_hp(x, 1500), SR, -15.0, 0.04)
+    gaps = np.diff(ts)
+    fast = gaps[gaps < 0.2]
+    assert len(fast) > 20 and 9 <= 1 / np.median(fast) <= 18

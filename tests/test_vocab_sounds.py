@@ -1,7 +1,7 @@
 """Every sound the vocabulary asks for lands on a model that can make it (issue 12, item 4).
 
 :mod:`server.sounds.capabilities` says which AudioSet classes each builtin model can make (the synthesiser's
-21 models in one table, the animal, machine and instrument families in their own ``AUDIOSET`` tables). These
+21 models in one table, the animal, machine, instrument and action families in their own ``AUDIOSET`` tables). These
 tests check the tables themselves, then walk every play of every source of the sound vocabulary
 (``server/vocab``) and fail on any whose ``sound_model`` cannot make its ``audioset`` classes.
 """
@@ -110,10 +110,6 @@ def _vocab_failures(every: bool) -> tuple[int, list[str]]:
     return plays, out
 
 
-# The vocabulary and the model families' AUDIOSET tables are still being reconciled (issue 12): the failing
-# plays are listed by these tests' messages (pytest -rx --runxfail) and in the sounds report. Remove the marks
-# once they pass.
-@pytest.mark.xfail(reason="vocabulary plays whose sound_model can make none of their AudioSet classes", strict=False)
 def test_every_vocabulary_play_lands_on_a_model_that_can_make_its_sound():
     """The bench's measure: a play is right when its sound is heard as any of its classes, so its model must be
     able to make at least one of them."""
@@ -122,7 +118,6 @@ def test_every_vocabulary_play_lands_on_a_model_that_can_make_its_sound():
     assert not failures, f"{len(failures)} of {plays} plays:\n" + "\n".join(failures)
 
 
-@pytest.mark.xfail(reason="vocabulary plays naming some AudioSet classes their sound_model cannot make", strict=False)
 def test_every_class_a_vocabulary_play_names_is_one_its_model_makes():
     plays, failures = _vocab_failures(every=True)
     assert plays > 0

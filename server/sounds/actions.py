@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 from scipy import signal
@@ -288,12 +289,428 @@ def m_flap(ctx: Ctx) -> np.ndarray:
     return 0.4 * out + peak * (0.5 * flutter / (np.abs(flutter).max() + 1e-12) + 0.15 * wind / (np.abs(wind).max() + 1e-12))
 
 
+
+# ----------------------------------------------------------------------------------------------
+# Bursts, twangs, fasteners, bounces
+# ----------------------------------------------------------------------------------------------
+def _n_wave(ctx: Ctx, ms: float) -> np.ndarray:
+    """The pressure pulse of a sudden release (a burst, a muzzle blast): an N-wave of ``ms`` duration, a sharp
+    rise, a linear fall through zero to the same depth, and a sharp return."""
+    m = max(int(ms * 1e-3 * ctx.sr), 4)
+    return np.concatenate([np.linspace(1.0, -1.0, m), [0.0]])
+
+
+def m_pop(ctx: Ctx) -> np.ndarray:
+    """Bursts and pops. A balloon bursting releases its overpressure at once: an N-wave as long as the balloon
+    is wide divided by the speed of sound (0.5-1 ms), then the rubber's flap, in the room. A cork leaving a
+    bottle (a play method or name saying cork, champagne, bottle) is a click and then the neck's Helmholtz
+    resonance (400-800 Hz, a few cycles) and the fizz after it; a suction cup or plunger letting go (suction,
+    plunger) is a lower, duller "thwop" (150-300 Hz). Pops come one at a time, 1-2.5 s apart."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    cork = _has(ctx, "cork", "champagne", "bottle", "wine")
+    suction = _has(ctx, "suction", "plunger", "sucker")
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.1, 0.4)
+    while t < ctx.seconds - 0.2:
+        if cork or suction:
+            f = (rng.uniform(400, 800) if cork else rng.uniform(150, 300)) * p.pitch
+            m = int(0.08 * sr)
+            tt = np.arange(m) / sr
+            ring = np.sin(2 * np.pi * f * tt) * np.exp(-tt / (0.006 if cork else 0.012))
+            grain = _mix2(0.6 * _n_wave(ctx, 0.3), ring)
+            if cork:  # bubbles fizzing out of the opened bottle
+                fizz = _highpass(_decay_burst(ctx, 5.0, 300.0, 900.0), 3000, sr)
+                grain = _mix2(grain, np.concatenate([np.zeros(int(0.05 * sr)), 0.08 * fizz]))
+        else:
+            grain = _mix2(_n_wave(ctx, rng.uniform(0.5, 1.0) / p.pitch),
+                          0.3 * _bandpass(_decay_burst(ctx, 0.2, 4.0), 300, 3000, sr))
+        _place(ctx, out, grain, t, rng.uniform(0.7, 1.0))
+        t += rng.uniform(1.0, 2.5)
+    return _in_room(ctx, out, 0.5, 0.3)
+
+
+def _mix2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sum of two arrays of different lengths (zero-padded to the longer)."""
+    out = np.zeros(max(a.size, b.size))
+    out[: a.size] += a
+    out[: b.size] += b
+    return out
+
+
+# (keyword stems, fundamental range Hz, partial ratios, T60 s): first match wins
+TWANGERS: tuple[tuple[tuple[str, ...], tuple[float, float], tuple[float, ...], float], ...] = (
+    (("ruler", "desk", "blade", "cantilever"), (60.0, 140.0), (1.0, 6.27, 17.55), 0.8),  # clamped-free bar
+    (("spring", "doorstop", "boing", "coil"), (180.0, 320.0), (1.0, 2.0, 3.0, 4.0), 0.9),
+    (("fork", "tine", "tuning"), (500.0, 1100.0), (1.0, 6.27), 1.2),  # tuning-fork-like tines
+    (("spoke", "wire", "string"), (350.0, 700.0), (1.0, 2.0, 3.0, 4.0, 5.0), 0.6),  # a tensioned wire
+)
+
+
+def twanger(ctx: Ctx) -> tuple[tuple[float, float], tuple[float, ...], float]:
+    for stems, band, ratios, t60 in TWANGERS:
+        if _has(ctx, *stems):
+            return band, ratios, t60
+    return TWANGERS[0][1:]
+
+
+def m_twang(ctx: Ctx) -> np.ndarray:
+    """Twang and boing: a plucked elastic thing ringing at its own modes (:data:`TWANGERS`). A ruler held over a
+    desk edge is a clamped-free bar (bending modes 1 : 6.27 : 17.55, 60-140 Hz) that slaps the desk on each
+    swing while it is large, so its first half-second is a buzz rich in harmonics (the slap clips the
+    motion); a coil spring (a doorstop, a mousetrap's) is dispersive, so its "boing" glides down by a few
+    semitones and wobbles; a fork's tines ring clean at a few hundred Hz; a spoke or wire is a tensioned
+    string (harmonic partials). Each pluck decays exponentially; plucks come every 1-2 s."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    band, ratios, t60 = twanger(ctx)
+    bar = ratios[:2] == (1.0, 6.27) and band[0] < 200
+    spring = ratios == (1.0, 2.0, 3.0, 4.0)
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.3)
+    while t < ctx.seconds - 0.3:
+        f0 = rng.uniform(*band) * p.pitch
+        m = int(min(2.5 * t60, 3.0) * sr)
+        tt = np.arange(m) / sr
+        glide = 1 + (0.25 * np.exp(-tt / 0.15) + 0.02 * np.sin(2 * np.pi * 6 * tt)) if spring else 1.0
+        ph = np.cumsum(f0 * glide * np.ones(m)) / sr
+        x = np.zeros(m)
+        for k, r in enumerate(ratios):
+            if r * f0 * 1.3 < 0.45 * sr:
+                x += np.sin(2 * np.pi * r * ph + rng.uniform(0, 2 * np.pi)) * np.exp(-6.91 * tt * r**0.5 / t60) / (k + 1)
+        env = np.exp(-6.91 * tt / t60)
+        if bar:  # the bar slaps the desk edge while it swings wide: clip the motion, a buzz
+            x = np.clip(x * (1 + 3 * env), -0.8, 0.8)
+        x *= np.minimum(tt / 0.002, 1.0)
+        _place(ctx, out, x, t, rng.uniform(0.7, 1.0))
+        t += rng.uniform(1.0, 2.0)
+    return _in_room(ctx, out, 0.3, 0.2)
+
+
+def m_zipper(ctx: Ctx) -> np.ndarray:
+    """A zip pulled: the slider engages one tooth after another (teeth 2-3 mm apart), each a tiny hard click
+    (broadband, ringing the fabric and the slider at 2-6 kHz); at a pull speed of 0.2-0.5 m/s the clicks come
+    at 70-250 a second and fuse into a rasp whose pitch follows the speed: it rises as the hand accelerates
+    and falls as it slows. Pulls last 0.3-0.8 s (round a suitcase, 1.5-3 s with slow corners)."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    long = _has(ctx, "round", "around", "suitcase", "tent")
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.1, 0.4)
+    pitch_mm = rng.uniform(2.0, 3.0)
+    while t < ctx.seconds - 0.3:
+        d = min(rng.uniform(1.5, 3.0) if long else rng.uniform(0.3, 0.8), ctx.seconds - t - 0.05)
+        k = np.linspace(0, 1, 200)
+        speed = rng.uniform(0.2, 0.5) * np.sin(np.pi * k) ** 0.6  # m/s, up and down again
+        if long:  # corners: the hand slows
+            for c in rng.uniform(0.2, 0.8, 2):
+                speed *= 1 - 0.7 * np.exp(-((k - c) / 0.05) ** 2)
+        rate = np.interp(np.arange(int(d * sr)) / sr / d, k, speed) / (pitch_mm * 1e-3)  # clicks per second
+        clicks = np.flatnonzero(np.diff(np.floor(np.cumsum(rate) / sr)) > 0)
+        exc = np.zeros(rate.size)
+        exc[clicks] = rng.uniform(0.5, 1.0, clicks.size) * np.sign(rng.standard_normal(clicks.size))
+        grain = _decay_burst(ctx, 0.05, 0.25, 1.5)
+        seg = signal.oaconvolve(exc, grain)[: exc.size]
+        seg = _bandpass(seg, 1500, 9000, sr) + 0.4 * _resonator(seg, rng.uniform(2500, 4500) * p.pitch, 4.0, sr)
+        _place(ctx, out, seg, t, rng.uniform(0.7, 1.0))
+        t += d + rng.uniform(0.4, 1.2)
+    return _in_room(ctx, out, 0.3, 0.15)
+
+
+def bounce_times(t0: float, fall_s: float, e: float, end: float) -> np.ndarray:
+    """Impact times of a ball dropped at ``t0`` that first falls ``fall_s`` seconds: each flight after an
+    impact is ``e`` (the coefficient of restitution) times the one before, so the bounces quicken
+    geometrically (total flight time fall_s (1 + 2e / (1 - e)))."""
+    times, t, flight = [], t0 + fall_s, 2 * fall_s * e
+    while t < end and flight > 0.008:
+        times.append(t)
+        t += flight
+        flight *= e
+    return np.asarray(times)
+
+
+def m_bounce(ctx: Ctx) -> np.ndarray:
+    """A ball bouncing: dropped, it hits the ground at speed v = g t; each bounce returns ``e`` of the speed
+    (coefficient of restitution: basketball 0.75-0.85, table-tennis ball 0.88-0.93), so the flights shrink
+    geometrically (:func:`bounce_times`) and each impact is ``e`` times softer. A basketball's impact rings
+    its air cavity and shell (a hollow "boom" of ~300-500 Hz) over the floor's thud, and it is dribbled at
+    1.5-2.2 bounces a second before being let go; a small hard ball on a table ("small", "table", "ping") ticks
+    at 2-5 kHz on the table's wooden modes."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    small = _has(ctx, "small", "table", "ping", "pong", "marble", "golf")
+    e = rng.uniform(0.88, 0.93) if small else rng.uniform(0.75, 0.85)
+    out = np.zeros(ctx.n)
+    if small:
+        hit = _strike_ir(ctx, replace(MATERIALS["plastic"], t60=0.01), rng.uniform(2500, 4500) * p.pitch)
+        hit = _mix2(hit / (np.abs(hit).max() + 1e-12), 0.5 * _strike_ir(ctx, MATERIALS["wood"], rng.uniform(150, 300)))
+    else:
+        m = int(0.15 * sr)
+        tt = np.arange(m) / sr
+        boom = np.sin(2 * np.pi * rng.uniform(300, 500) * p.pitch * tt) * np.exp(-tt / 0.02)
+        thud = _lowpass(_decay_burst(ctx, 1.0, 8.0, 150.0), 400, sr)
+        hit = boom + 1.5 * thud / (np.abs(thud).max() + 1e-12) + 0.3 * _bandpass(_decay_burst(ctx, 0.3, 2.0, 150.0),
+                                                                                 1000, 5000, sr)
+    hit = hit / (np.abs(hit).max() + 1e-12)
+    t = rng.uniform(0.1, 0.3)
+    times: list[float] = []
+    if not small:  # dribbling first
+        rate = rng.uniform(1.5, 2.2)
+        while t < 0.55 * ctx.seconds:
+            times.append(t)
+            t += 1 / rate * (1 + 0.03 * rng.standard_normal())
+    amps = [1.0] * len(times)
+    while t < ctx.seconds - 0.5:
+        fall = rng.uniform(0.25, 0.45)  # dropped from 0.3-1 m
+        bt = bounce_times(t, fall, e, ctx.seconds)
+        times += list(bt)
+        amps += list(e ** np.arange(bt.size))
+        t = (bt[-1] if bt.size else t) + rng.uniform(0.5, 1.0)
+    for ti, a in zip(times, amps, strict=True):
+        _place(ctx, out, hit, ti, a)
+    return _in_room(ctx, out, 0.6 if not small else 0.4, 0.2)
+
+
+# ----------------------------------------------------------------------------------------------
+# Blasts
+# ----------------------------------------------------------------------------------------------
+def m_blast(ctx: Ctx) -> np.ndarray:
+    """Gunshots, cannon fire and eruptions, heard outdoors. The muzzle blast is an N-wave whose length grows
+    with the charge (1-3 ms for a gun, 10-30 ms for a cannon, so a cannon's energy lies an octave or three
+    lower: a boom), reflected by the ground a few ms later and echoed by buildings and hills (a decaying tail of
+    0.8-3 s that is darker than the shot). Shots come singly or in pairs, 1-2 s apart; a cannon is fired every
+    2-3 s. An eruption (volcano, erupt) is a continuous rumbling roar below ~200 Hz, swelling and falling, with
+    explosive booms."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    cannon = _has(ctx, "cannon", "artillery", "howitzer", "mortar", "boom", "explos")
+    erupt = _has(ctx, "volcan", "erupt", "lava")
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.3)
+    ms = (15.0, 35.0) if (cannon or erupt) else (1.0, 3.0)
+    rt = 3.0 if (cannon or erupt) else 1.5
+    while t < ctx.seconds - 0.3:
+        w = _n_wave(ctx, rng.uniform(*ms) / p.pitch)
+        w = _mix2(w, np.concatenate([np.zeros(int(rng.uniform(0.002, 0.006) * sr)), 0.6 * w]))  # ground reflection
+        crack = _highpass(_decay_burst(ctx, 0.1, 0.8 if not cannon else 3.0), 800, sr)
+        _place(ctx, out, _mix2(w, 0.3 * crack / (np.abs(crack).max() + 1e-12)), t, rng.uniform(0.7, 1.0))
+        t += rng.uniform(2.0, 3.0) if (cannon or erupt) else rng.uniform(1.0, 2.0)
+    m = int(rt * sr)
+    k = np.arange(m) / sr
+    echo = _lowpass(rng.standard_normal(m) * np.exp(-6.91 * k / rt), 1500 if (cannon or erupt) else 3000, sr)
+    echo[: int(0.05 * sr)] = 0.0
+    tail = signal.oaconvolve(out, echo)[: ctx.n]
+    out = out + 0.5 * tail * np.abs(out).max() / (np.abs(tail).max() + 1e-12)
+    if erupt:
+        tt = np.arange(ctx.n) / sr
+        roar = _lowpass(rng.standard_normal(ctx.n), 200, sr, order=3) * np.clip(_slow_curve(ctx, tt, 0.7, 0.6), 0.2, None)
+        out = 0.6 * out + np.abs(out).max() * roar / (np.abs(roar).max() + 1e-12)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Bodies
+# ----------------------------------------------------------------------------------------------
+def m_heartbeat(ctx: Ctx) -> np.ndarray:
+    """A heartbeat through a stethoscope: the first sound (S1, "lub": the mitral and tricuspid valves closing)
+    is ~100-140 ms of low damped vibration at 40-70 Hz and its overtones; the second (S2, "dub": the aortic and
+    pulmonary valves) is shorter, higher (60-100 Hz) and comes a systole later (~0.3 s, shortening as the rate
+    rises); the rate is 60-85 beats a minute with a little breathing-driven variation. A stethoscope passes
+    20-600 Hz and adds the skin's rustle."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    bpm = rng.uniform(60, 85)
+    out = np.zeros(ctx.n)
+
+    def valve(f: float, dur: float) -> np.ndarray:
+        m = int(dur * sr)
+        tt = np.arange(m) / sr
+        env = np.sin(np.pi * tt / dur) ** 2
+        x = np.sin(2 * np.pi * f * tt) + 0.5 * np.sin(2 * np.pi * 2.1 * f * tt) + 0.3 * np.sin(2 * np.pi * 3.3 * f * tt)
+        noise = _bandpass(rng.standard_normal(m), 40, 300, sr)
+        return (x + 0.4 * noise / (np.std(noise) + 1e-12)) * env
+
+    s1, s2 = valve(rng.uniform(40, 70) * p.pitch, 0.12), valve(rng.uniform(60, 100) * p.pitch, 0.08)
+    t = rng.uniform(0.05, 0.4)
+    while t < ctx.seconds - 0.1:
+        period = 60.0 / bpm * (1 + 0.04 * np.sin(2 * np.pi * t / 4.0))  # respiratory sinus arrhythmia
+        _place(ctx, out, s1, t, 1.0)
+        _place(ctx, out, s2, t + 0.1 + 0.2 * period, 0.7)
+        t += period
+    floor = _bandpass(rng.standard_normal(ctx.n), 30, 600, sr)
+    return _bandpass(out, 20, 600, sr) + 0.02 * floor / (np.std(floor) + 1e-12)
+
+
+def m_breathing(ctx: Ctx) -> np.ndarray:
+    """Breathing: air rushing through the mouth and nose is turbulent noise shaped by the vocal tract (broad
+    resonances near 500, 1500 and 2500 Hz), 12-20 breaths a minute, the inhalation (~40 % of the cycle) softer
+    and brighter than the exhalation. Through a diving regulator or a mask's valves (regulator, valve, mask,
+    diver) each inhalation opens the demand valve, a loud hiss of air (2-8 kHz), and a diver's exhalation
+    bubbles out (Minnaert bubbles of 2-8 mm); blowing out a candle or a puff (blow, puff, candle) is one short
+    forced exhalation (0.2-0.4 s) every few seconds."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    puff = _has(ctx, "blow", "puff", "candle")
+    valve = _has(ctx, "regulator", "valve", "mask", "diver", "scuba")
+    diver = _has(ctx, "regulator", "diver", "scuba", "underwater")
+    out = np.zeros(ctx.n)
+
+    def airflow(dur: float, bright: float) -> np.ndarray:
+        m = int(dur * sr)
+        tt = np.arange(m) / sr
+        env = np.sin(np.pi * np.clip(tt / dur, 0, 1)) ** 1.5
+        x = rng.standard_normal(m)
+        y = sum(g * _resonator(x, f * p.pitch ** 0.3, 3.0, sr) for f, g in ((500, 1.0), (1500, 0.6), (2500, 0.4)))
+        y = y + bright * _highpass(x, 3000, sr)
+        return y * env / (np.std(y) + 1e-12)
+
+    t = rng.uniform(0.1, 0.5)
+    if puff:
+        while t < ctx.seconds - 0.4:
+            d = rng.uniform(0.2, 0.4)
+            g = airflow(d, 0.4) * np.exp(-np.arange(int(d * sr)) / sr / (0.4 * d))
+            _place(ctx, out, g, t, 1.0)
+            t += rng.uniform(1.5, 2.5)
+        return _in_room(ctx, out, 0.3, 0.2)
+    period = 60.0 / rng.uniform(12, 20)
+    while t < ctx.seconds - 0.3:
+        inh, exh = 0.4 * period, 0.5 * period
+        if valve:
+            hiss = _bandpass(rng.standard_normal(int(inh * sr)), 2000, 8000, sr)
+            hiss *= np.sin(np.pi * np.linspace(0, 1, hiss.size)) ** 0.5
+            _place(ctx, out, hiss / (np.std(hiss) + 1e-12), t, 0.8)
+        else:
+            _place(ctx, out, airflow(inh, 0.5), t, 0.6)
+        if diver:
+            for bt in t + inh + np.sort(rng.uniform(0, exh, int(rng.integers(25, 50)))):
+                _place(ctx, out, _bubble(ctx, rng.uniform(0.002, 0.008), rng.uniform(0.5, 1.5)), float(bt), 1.0)
+        else:
+            _place(ctx, out, airflow(exh, 0.2), t + inh, 1.0)
+        t += period * (1 + 0.05 * rng.standard_normal())
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Small machines
+# ----------------------------------------------------------------------------------------------
+def m_vibrate(ctx: Ctx) -> np.ndarray:
+    """A phone's vibrating alert: an eccentric mass on a tiny motor spins at 150-250 turns a second, shaking
+    the phone at that rate; on a hard surface the phone rattles against it (the motion clips: a buzz rich in
+    harmonics). The motor spins up in ~40 ms (its pitch rising to speed) and runs in the alert's cadence, two
+    pulses of ~0.4 s 0.2 s apart, then ~1 s of silence."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    f = rng.uniform(150, 250) * p.pitch
+    out = np.zeros(ctx.n)
+    d = rng.uniform(0.35, 0.5)
+    m = int(d * sr)
+    tt = np.arange(m) / sr
+    spin = 1 - np.exp(-tt / 0.04)
+    ph = np.cumsum(f * spin) / sr
+    x = np.sin(2 * np.pi * ph) * spin
+    buzz = np.clip(2.5 * x, -1, 1) + 0.3 * _bandpass(rng.standard_normal(m), 1000, 6000, sr) * np.abs(x) ** 4
+    buzz *= np.minimum((d - tt) / 0.02, 1.0)
+    t = rng.uniform(0.05, 0.3)
+    while t < ctx.seconds - 0.2:
+        _place(ctx, out, buzz, t, 1.0)
+        _place(ctx, out, buzz, t + d + 0.2, 1.0)
+        t += 2 * d + 0.2 + rng.uniform(0.9, 1.2)
+    return _in_room(ctx, out, 0.3, 0.1)
+
+
+def m_static(ctx: Ctx) -> np.ndarray:
+    """Static: a television tuned to no station shows and sounds the receiver's own thermal noise, white and
+    steady, with faint crackle; a radio tuned between stations (tuning, radio, dial, between) hisses too, and
+    as the dial moves past each carrier the receiver's oscillator beats with it, a heterodyne whistle sweeping
+    down through the audio band and up again, with snatches of the station's audio (here a band-limited
+    buzz) when it is near."""
+    sr, rng = ctx.sr, ctx.rng
+    hiss = rng.standard_normal(ctx.n)
+    crackle = _impulses(ctx, rng.uniform(0, ctx.seconds, int(20 * ctx.seconds)), rng.standard_normal(int(20 * ctx.seconds)))
+    out = hiss + 3.0 * _highpass(crackle, 1000, sr)
+    if not _has(ctx, "tuning", "radio", "dial", "between"):
+        return out
+    t = np.arange(ctx.n) / sr
+    out *= 0.5 * _slow_curve(ctx, t, 0.8, 0.5)  # the signal strength (AGC) wandering as the dial turns
+    s = rng.uniform(0.2, 1.0)
+    while s < ctx.seconds - 0.5:
+        d = rng.uniform(0.6, 1.2)
+        i0, i1 = int(s * sr), min(int((s + d) * sr), ctx.n)
+        tt = t[i0:i1] - s
+        fb = 4000 * np.abs(2 * tt / d - 1) ** 1.5 + 30  # sweeping down to zero beat and up again
+        whistle = np.sin(2 * np.pi * np.cumsum(fb) / sr)
+        near = np.exp(-((2 * tt / d - 1) / 0.25) ** 2)
+        station = _bandpass(np.sign(np.sin(2 * np.pi * rng.uniform(100, 200) * tt)) + 0.5 * rng.standard_normal(tt.size),
+                            300, 3000, sr)
+        out[i0:i1] += 1.5 * whistle * (1 - near) + 2.0 * station * near
+        s += d + rng.uniform(0.3, 1.0)
+    return out
+
+
+def m_feedback(ctx: Ctx) -> np.ndarray:
+    """Acoustic feedback: where the loop from loudspeaker through the room into the microphone has a gain
+    above one at some frequency (one of the room's peaks, 1-4 kHz), that frequency grows exponentially out of
+    the room noise (20-60 dB a second) until the amplifier saturates (a whine with odd harmonics) and the
+    fader is pulled down; it comes back, sometimes at another frequency."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    out = 0.003 * _lowpass(rng.standard_normal(ctx.n), 3000, sr)
+    t = rng.uniform(0.05, 0.3)
+    while t < ctx.seconds - 0.5:
+        d = min(rng.uniform(1.2, 2.5), ctx.seconds - t)
+        m = int(d * sr)
+        tt = np.arange(m) / sr
+        f = rng.uniform(1000, 4000) * p.pitch * (1 + 0.003 * np.sin(2 * np.pi * rng.uniform(3, 6) * tt))
+        growth = rng.uniform(20, 60) / 8.686  # dB/s to nepers/s
+        amp = 1e-3 * np.exp(growth * tt)
+        x = np.tanh(amp * np.sin(2 * np.pi * np.cumsum(f) / sr) * 3) / np.tanh(3)
+        x *= np.clip((d - tt) / 0.05, 0, 1)  # the fader pulled down
+        _place(ctx, out, x, t, 1.0)
+        t += d + rng.uniform(0.3, 1.0)
+    return out
+
+
+def m_sewing(ctx: Ctx) -> np.ndarray:
+    """A sewing machine: its motor (a small universal motor, 100-200 turns a second through a belt) whirs,
+    and each turn of the main shaft makes a stitch, 10-17 a second at speed (600-1000 stitches a minute):
+    the needle bar hits the bottom of its stroke and the take-up lever and the bobbin hook click (steel
+    parts ringing at 2-6 kHz a few ms apart) over a knock of the cast body. The seamstress stitches in runs
+    of 1-3 s, the pedal bringing the machine up to speed and down."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    steel = replace(MATERIALS["metal"], t60=0.02, noise=0.3, contact_ms=0.1)
+    body = replace(MATERIALS["metal"], t60=0.04)
+    tick = _strike_ir(ctx, steel, rng.uniform(2500, 4000) * p.pitch)
+    knock = _strike_ir(ctx, body, rng.uniform(300, 600))
+    stitch = _mix2(knock / (np.abs(knock).max() + 1e-12),
+                   np.concatenate([np.zeros(int(0.006 * sr)), 0.6 * tick / (np.abs(tick).max() + 1e-12)]))
+    out = np.zeros(ctx.n)
+    whir = np.zeros(ctx.n)
+    t = rng.uniform(0.1, 0.4)
+    while t < ctx.seconds - 0.3:
+        d = min(rng.uniform(1.0, 3.0), ctx.seconds - t - 0.05)
+        top = rng.uniform(10, 17)
+        k = np.arange(int(d * sr)) / sr
+        speed = top * np.clip(k / 0.25, 0, 1) * np.clip((d - k) / 0.2, 0, 1)  # stitches per second
+        turns = np.cumsum(speed) / sr
+        for i in np.flatnonzero(np.diff(np.floor(turns)) > 0):
+            _place(ctx, out, stitch, t + i / sr, 0.6 + 0.4 * speed[i] / top)
+        mot = speed * rng.uniform(9, 12)  # motor turns per second (belt reduction)
+        ph = np.cumsum(mot) / sr
+        hum = (np.sin(2 * np.pi * ph) + 0.5 * np.sin(4 * np.pi * ph) + 0.3 * np.sin(6 * np.pi * ph)) * (speed / top)
+        whir[int(t * sr):int(t * sr) + hum.size] += hum[: ctx.n - int(t * sr)]
+        t += d + rng.uniform(0.4, 1.2)
+    return out + 0.25 * whir * np.abs(out).max() / (np.abs(whir).max() + 1e-12)
+
+
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "clap": (("clap", "hand clap", "applau", "ovation", "handclap"), m_clap),
     "wings": (("wing", "wingbeat", "take off"), m_wings),
     "tyre_squeal": (("tyre", "tires", "tyres squeal", "tire squeal", "skid"), m_tyre_squeal),
     "air_brake": (("air brake", "airbrake", "brake"), m_air_brake),
     "flap": (("flag", "flapping", "sails flap", "flapping in the wind", "banner", "tarpaulin"), m_flap),
+    "pop": (("pop", "burst", "cork"), m_pop),
+    "twang": (("twang", "boing", "plucked spoke", "spring twang"), m_twang),
+    "zipper": (("zip", "zipper"), m_zipper),
+    "bounce": (("bounc", "dribbl"), m_bounce),
+    "blast": (("gunshot", "gunfire", "gun", "rifle", "pistol", "cannon", "artillery", "explosion", "eruption",
+               "volcano"), m_blast),
+    "heartbeat": (("heartbeat", "heart beat", "heart sound", "stethoscope"), m_heartbeat),
+    "breathing": (("breathing", "breaths", "inhal", "exhal", "blown out", "regulator"), m_breathing),
+    "vibrate": (("vibrat",), m_vibrate),
+    "static": (("static", "white noise", "between stations"), m_static),
+    "feedback": (("feedback",), m_feedback),
+    "sewing": (("sewing", "stitch"), m_sewing),
 }
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
@@ -303,6 +720,17 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "tyre_squeal": ("Tire squeal", "Skidding", "Squeal"),
     "air_brake": ("Air brake", "Hiss"),
     "flap": ("Flap",),
+    "pop": ("Burst, pop", "Bang"),
+    "twang": ("Twang", "Boing"),
+    "zipper": ("Zipper (clothing)",),
+    "bounce": ("Bouncing", "Basketball bounce"),
+    "blast": ("Gunshot, gunfire", "Artillery fire", "Boom", "Explosion", "Eruption", "Rumble"),
+    "heartbeat": ("Heart sounds, heartbeat",),
+    "breathing": ("Breathing", "Puff"),
+    "vibrate": ("Cellphone buzz, vibrating alert",),
+    "static": ("Static", "White noise"),
+    "feedback": ("Squeal",),
+    "sewing": ("Sewing machine", "Mechanisms"),
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
@@ -311,6 +739,7 @@ from .synth import (  # noqa: E402
     MATERIALS,
     Ctx,
     _bandpass,
+    _bubble,
     _highpass,
     _impulses,
     _lowpass,

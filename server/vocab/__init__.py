@@ -51,7 +51,8 @@ SOUND_MODELS: tuple[str, ...] = (
     "phone_ring", "doorbell", "shutter", "flush", "tap", "siren", "car_horn", "train", "aircraft", "helicopter",
     "motorcycle", "bicycle_bell",
     # actions of people and things
-    "clap", "wings", "tyre_squeal", "air_brake", "flap",
+    "clap", "wings", "tyre_squeal", "air_brake", "flap", "pop", "twang", "zipper", "bounce", "blast", "heartbeat",
+    "breathing", "vibrate", "static", "feedback", "sewing",
     # musical instruments through a General MIDI program or the GM drum kit
     "gm_instrument",
 )
