@@ -200,6 +200,45 @@ def test_owl_hoots_low_nearly_pure(seed):
     assert all(e - s < 0.8 for s, e in hoots) and len(hoots) >= 4, hoots
 
 
+@pytest.mark.parametrize(("name", "lo", "hi"), [("frog", 35, 75), ("bullfrog", 75, 125)])
+def test_croak_is_a_pulse_train_at_the_species_rate(name, lo, hi):
+    x = render("croak", name, "croaking", seed=1)
+    rate = modulation_peak(x, 20, 150)
+    assert lo <= rate <= hi, rate
+    f, p = signal.welch(x, SR, nperseg=4096)
+    dominant = f[np.argmax(p)]
+    assert (150 <= dominant <= 1400) if name == "bullfrog" else (800 <= dominant <= 3000), dominant
+
+
+def test_whinny_quavers_and_falls():
+    x = render("neigh", "horse", "neighing", seed=0)
+    (s, e), *_ = calls(x, -25, gap_s=0.12)
+    call = x[int(s * SR):int(e * SR)]
+    assert 1.0 < e - s < 2.2, (s, e)
+    quaver = modulation_peak(call, 5, 20, 60)
+    assert 7 <= quaver <= 14, quaver
+    half = len(call) // 2
+    assert f0_autocorr(call[:half], 300, 1500) > 1.2 * f0_autocorr(call[half:], 200, 1500)
+
+
+def test_moo_opens_from_a_quiet_low_hum():
+    x = render("moo", "cow", "mooing", seed=0)
+    (s, e), *_ = calls(x, -30, gap_s=0.1)
+    call = x[int(s * SR):int(e * SR)]
+    hum, vowel = call[: int(0.15 * SR)], call[int(0.5 * SR):int(0.8 * SR)]
+    level = lambda y: 20 * np.log10(np.sqrt(np.mean(y ** 2)) + 1e-12)  # noqa: E731
+    assert level(vowel) - level(hum) > 8  # the mouth opens: much louder
+    assert f0_autocorr(vowel, 80, 400) > 1.25 * f0_autocorr(hum, 60, 400)  # and higher
+
+
+def test_songbird_sings_between_2_and_7_khz():
+    x = render("songbird", "robin", "singing", seed=0)
+    f, p = signal.welch(x, SR, nperseg=4096)
+    assert p[(f >= 1500) & (f <= 7500)].sum() > 0.9 * p.sum()
+    centroid = (f * p).sum() / p.sum()
+    assert 2000 < centroid < 6000, centroid
+
+
 def test_wingbeat_follows_the_species():
     def fundamental(name):
         x = render("buzz", name, "buzzing", seed=1)

@@ -855,7 +855,7 @@ def m_croak(ctx: Ctx) -> np.ndarray:
         while t < _until(ctx, 0.05):
             dur = rng.uniform(0.4, 0.7) if bull else rng.uniform(0.15, 0.45)
             npulse = max(int(dur * pulse_rate), 3)
-            tt = t + np.arange(npulse) / pulse_rate * (1 + 0.05 * rng.standard_normal(npulse))
+            tt = t + (np.arange(npulse) + 0.05 * rng.standard_normal(npulse)) / pulse_rate
             shape = np.sin(np.pi * (np.arange(npulse) + 0.5) / npulse) ** 0.5
             times.append(tt)
             amps.append(shape * rng.uniform(0.7, 1.0, npulse))
