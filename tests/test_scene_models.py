@@ -199,6 +199,9 @@ def test_load_qwen_from_local_folder(tiny_qwen):
 
 @pytest.fixture(scope="module")
 def tiny_blip(tmp_path_factory):
+    """A folder laid out like Salesforce/blip-image-captioning-large (tests/data/model_configs/blip): 384-pixel
+    images in 16-pixel patches, a BERT word-piece tokenizer whose decoder start token [DEC] sits after the
+    vocabulary (bos_token_id = vocab - 2, as 30522 of 30524), [SEP] as separator; widths shrunk."""
     from transformers import (
         BertTokenizerFast,
         BlipConfig,
@@ -207,23 +210,27 @@ def tiny_blip(tmp_path_factory):
         BlipProcessor,
     )
 
+    real = json.loads((CONFIGS / "blip" / "config.json").read_text())
+    rv, rp = real["vision_config"], real["processor"]
     tmp = tmp_path_factory.mktemp("blip")
     words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "photo", "of", "cat", "cup", "on", "table",
              "the", "objects", "in", "this", "picture", "are", "photograph", "rain", "street"] + [f"w{i}" for i in range(40)]
     (tmp / "vocab.txt").write_text("\n".join(words) + "\n")
     tok = BertTokenizerFast(vocab_file=str(tmp / "vocab.txt"))
-    tok.add_special_tokens({"bos_token": "[CLS]"})
+    tok.add_special_tokens({"bos_token": rp["bos_token"], "additional_special_tokens": ["[ENC]"]})
+    vocab = len(tok)
+    assert tok.convert_tokens_to_ids("[DEC]") == vocab - 2  # the checkpoint's layout: 30522 of 30524
     cfg = BlipConfig(
-        text_config=dict(vocab_size=len(words), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                         num_attention_heads=2, max_position_embeddings=64, bos_token_id=2, sep_token_id=3,
-                         pad_token_id=0),
+        text_config=dict(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, max_position_embeddings=64, bos_token_id=vocab - 2,
+                         sep_token_id=tok.sep_token_id, pad_token_id=tok.pad_token_id),
         vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
-                           image_size=32, patch_size=8),
+                           image_size=rv["image_size"], patch_size=rv["patch_size"]),
         projection_dim=32,
     )
     torch.manual_seed(0)
     net = BlipForConditionalGeneration(cfg).eval()
-    proc = BlipProcessor(image_processor=BlipImageProcessor(size={"height": 32, "width": 32}), tokenizer=tok)
+    proc = BlipProcessor(image_processor=BlipImageProcessor(size=rp["size"]), tokenizer=tok)
     net.save_pretrained(tmp / "model")
     proc.save_pretrained(tmp / "model")
     return tmp / "model", net, proc
@@ -266,9 +273,12 @@ def test_detr_detector_tiny_random(monkeypatch):
 
 
 def _tiny_owlvit(folder):
-    """A random-weight OWL-ViT with a character-level CLIP tokenizer, saved as a hub-style folder."""
-    import json
+    """A random-weight OWL-ViT laid out like google/owlvit-base-patch32 (768-pixel images in 32-pixel patches,
+    16 text positions; tests/data/model_configs/owlvit) with a character-level CLIP tokenizer, saved as a
+    hub-style folder."""
     import string
+
+    real = json.loads((CONFIGS / "owlvit" / "config.json").read_text())
 
     from transformers import (
         CLIPTokenizer,
@@ -289,14 +299,16 @@ def _tiny_owlvit(folder):
     eos = vocab["<|endoftext|>"]
     cfg = OwlViTConfig(
         text_config=dict(vocab_size=len(vocab), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                         num_attention_heads=2, max_position_embeddings=16, bos_token_id=eos - 1,
+                         num_attention_heads=2,
+                         max_position_embeddings=real["text_config"]["max_position_embeddings"], bos_token_id=eos - 1,
                          eos_token_id=eos, pad_token_id=eos),
         vision_config=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-                           image_size=64, patch_size=16),
+                           image_size=real["vision_config"]["image_size"], patch_size=real["vision_config"]["patch_size"]),
         projection_dim=16)
     torch.manual_seed(0)
     OwlViTForObjectDetection(cfg).eval().save_pretrained(folder)
-    ip = OwlViTImageProcessor(size={"height": 64, "width": 64}, crop_size={"height": 64, "width": 64})
+    size = real["processor"]["size"]
+    ip = OwlViTImageProcessor(size=size, crop_size=size)
     OwlViTProcessor(image_processor=ip, tokenizer=tok).save_pretrained(folder)
     return folder
 
@@ -353,3 +365,17 @@ def test_detr_as_published_needs_timm_and_says_so(tmp_path):
         pytest.skip("timm is installed: the timm path is exercised with real weights only")
     with pytest.raises(MissingDependencyError, match="timm.*no_timm"):
         run_detector(_image(), "detr", model=str(folder), threshold=0.5)
+
+
+def test_half_precision_loads_run(tiny_qwen, tiny_blip):
+    """The dtype a GPU gets (bf16) through the same loaders and generation code, here on the CPU: inputs are
+    cast where the model needs them, and each dtype is its own cached model."""
+    qpath, _n, _p = tiny_qwen
+    net, proc = vlm.load_qwen(qpath, dtype="bfloat16")
+    assert net.dtype == torch.bfloat16 and vlm.load_qwen(qpath)[0] is not net
+    assert isinstance(vlm.qwen_generate(_image(), net, proc, max_new_tokens=3), str)
+    bpath, _n, _p = tiny_blip
+    net, proc = vlm.load_blip(bpath, dtype="bfloat16")
+    assert net.dtype == torch.bfloat16
+    caps = vlm.blip_captions(_image(), net, proc, max_new_tokens=3)
+    assert len(caps) == 3 and all(isinstance(c, str) for c in caps)
