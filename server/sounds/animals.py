@@ -160,7 +160,7 @@ def _voice(ctx: Ctx, f0: np.ndarray, env: np.ndarray, formants: Sequence[Formant
     src = src + noise * 2.0 * breath / (np.std(breath) + 1e-12)
     if rough:
         flutter = _bandpass(rng.standard_normal(m), 0.6 * rough_hz, 1.6 * rough_hz, sr)
-        src *= np.clip(1 + rough * 2.5 * flutter / (np.std(flutter) * 2.5 + 1e-12), 0, None)
+        src *= np.clip(1 + rough * flutter / (np.std(flutter) + 1e-12), 0, None)
     y = _formant_filter(ctx, src * env, formants, nfft=nfft, parallel=parallel, wander=wander, zeros=zeros)
     if lowpass:
         y = _lowpass(y, lowpass, sr)
@@ -171,14 +171,6 @@ def _tone(ctx: Ctx, f0: np.ndarray, harmonics: Sequence[float]) -> np.ndarray:
     """A nearly pure tone (whistle, hoot, syrinx): the given harmonic amplitudes on the ``f0`` track."""
     ph = 2 * np.pi * np.cumsum(f0) / ctx.sr + ctx.rng.uniform(0, 2 * np.pi)
     return sum(a * np.sin((k + 1) * ph) for k, a in enumerate(harmonics) if a)
-
-
-def _wavetable(phase: np.ndarray, harmonics: Sequence[float], size: int = 2048) -> np.ndarray:
-    """A periodic waveform of the given harmonic amplitudes read at ``phase`` (cycles): cheap for long notes."""
-    k = np.arange(1, len(harmonics) + 1)
-    t = np.arange(size) / size
-    table = (np.asarray(harmonics)[:, None] * np.sin(2 * np.pi * k[:, None] * t[None, :])).sum(axis=0)
-    return table[((phase % 1.0) * size).astype(np.int64) % size]
 
 
 def _start(ctx: Ctx, lo: float, hi: float) -> float:
@@ -193,10 +185,6 @@ def _until(ctx: Ctx, margin: float) -> float:
 
 def _vib(m: int, sr: int, rate: float, depth: float, phase: float = 0.0) -> np.ndarray:
     return 1 + depth * np.sin(2 * np.pi * rate * np.arange(m) / sr + phase)
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x / (np.abs(x).max() + 1e-12)
 
 
 def _secs(ctx: Ctx, s: float) -> int:
