@@ -359,3 +359,7 @@ def test_cli_compose_and_inspect(tmp_path, capsys):
     assert "must be a .mid" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["compose", str(scene), "-o", str(out), "--genre", "polka"])
+    assert "unknown genre 'polka'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["make", "-o", str(tmp_path / "m"), "--genre", "polka"])
+    assert "unknown genre 'polka'" in capsys.readouterr().err

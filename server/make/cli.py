@@ -58,8 +58,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--song", default=None, metavar="FILE.mid",
                    help="play this MIDI file (e.g. midi/sunday_market.mid), fitted to the mood, instead of the "
                    "song composed for the picture (default: composed; see `wave compose`)")
-    p.add_argument("--genre", default=None, metavar="GENRE",
-                   help="genre of the composed song (default: chosen from the scene's description)")
+    from ..compose.cli import _genre
+    from ..compose.genres import GENRE_NAMES
+
+    p.add_argument("--genre", type=_genre, default=None, metavar="GENRE",
+                   help=f"genre of the composed song: {', '.join(GENRE_NAMES)} (default: the one the scene's "
+                   "description is nearest)")
     p.add_argument("--backends", type=_backends, default={}, metavar="SPEC",
                    help="scene=builtin|qwen2.5-vl|blip, sounds=builtin|audioldm2|audioldm, detector=...; "
                    "default builtin everywhere (offline)")
