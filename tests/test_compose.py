@@ -363,3 +363,15 @@ def test_cli_compose_and_inspect(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["make", "-o", str(tmp_path / "m"), "--genre", "polka"])
     assert "unknown genre 'polka'" in capsys.readouterr().err
+
+
+def test_without_wordllama(monkeypatch):
+    """Without the embedding: genres by character n-grams, moods by exact pole words."""
+    import server.sounds.library as library
+
+    monkeypatch.setattr(library, "text_embedder", lambda: None)
+    ch = classify_genre("a jazz club with a saxophone and a piano bar")
+    assert ch.method == "char-ngrams" and ch.genre == "jazz"
+    m = mood_from_words("gloomy and quiet")
+    assert m.method == "lexicon" and m.valence < 0 and m.arousal < 0.5
+    assert mood_from_words("a table and a chair").method == "neutral"
