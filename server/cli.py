@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "server.render.cli",  # render, inspect, demo
     "server.live.cli",  # serve, devices
     "server.models.cli",  # models: list model backends and their checkpoints, fetch them
+    "server.plugins.cli",  # plugins: list the LV2/VST3 plugins the live graph can host
 )
 
 log = logging.getLogger("server")

@@ -1,0 +1,581 @@
+"""LV2 plugins: discovery (:class:`World`), descriptions (:class:`PluginInfo`) and a stereo Processor
+(:class:`LV2Plugin`) that the live engine and the offline bounce drive alike.
+
+Threads: :class:`World` and everything that instantiates, activates or frees a plugin run on the
+control or loader thread (``World`` takes a lock). :meth:`LV2Plugin.process` is the audio thread's
+only entry: it applies posted parameter changes (a lock-free inbox), copies the block into buffers
+connected once at :meth:`LV2Plugin.prepare`, and calls the plugin's ``run``; it never allocates.
+
+Host features WAVE provides: ``urid:map`` and ``urid:unmap`` (one process-wide table),
+``options:options`` (sample rate, min/max/nominal block length), ``buf-size:boundedBlockLength``.
+A plugin that requires any other feature is refused with a message naming it.
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import logging
+import os
+import threading
+from ctypes import CFUNCTYPE, POINTER, c_char_p, c_float, c_uint32, c_void_p
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from . import lilv as L
+from .lilv import LV2_CORE, LV2_Feature, iter_nodes, iter_plugins, lib, node_str
+
+log = logging.getLogger(__name__)
+
+__all__ = ["LV2Plugin", "ParamInfo", "PluginInfo", "PortInfo", "World", "default_world", "urid"]
+
+URID = "http://lv2plug.in/ns/ext/urid#"
+OPTIONS = "http://lv2plug.in/ns/ext/options#"
+BUF_SIZE = "http://lv2plug.in/ns/ext/buf-size#"
+PARAMS = "http://lv2plug.in/ns/ext/parameters#"
+MIDI_EVENT = "http://lv2plug.in/ns/ext/midi#MidiEvent"
+ATOM = L.ATOM
+
+# Features WAVE passes to every instance, and "features" that are plugin properties the host meets.
+PROVIDED = (URID + "map", URID + "unmap", OPTIONS + "options", BUF_SIZE + "boundedBlockLength")
+SATISFIED = frozenset(PROVIDED) | {LV2_CORE + "hardRTCapable", LV2_CORE + "isLive", LV2_CORE + "inPlaceBroken"}
+ATOM_CAPACITY = 8192  # bytes of an atom sequence buffer (events a plugin may write per block)
+DEFAULT_LV2_PATH = ("~/.lv2", "/usr/local/lib/lv2", "/usr/lib/lv2")
+
+
+# -- urid:map / urid:unmap ------------------------------------------------------------------------
+_URIDS: dict[str, int] = {}
+_URIS: list[ctypes.Array] = [ctypes.create_string_buffer(b"")]  # index = URID (0 is never a URID)
+_URID_LOCK = threading.Lock()
+
+
+def urid(uri: str) -> int:
+    """The process-wide URID of ``uri`` (mapped on first use). Any thread."""
+    with _URID_LOCK:
+        u = _URIDS.get(uri)
+        if u is None:
+            u = _URIDS[uri] = len(_URIS)
+            _URIS.append(ctypes.create_string_buffer(uri.encode()))
+        return u
+
+
+@CFUNCTYPE(c_uint32, c_void_p, c_char_p)
+def _map_cb(handle, uri):
+    try:
+        return urid(uri.decode("utf-8", "replace")) if uri else 0
+    except Exception:  # a callback must not raise into C
+        return 0
+
+
+@CFUNCTYPE(c_void_p, c_void_p, c_uint32)
+def _unmap_cb(handle, u):
+    if 0 < u < len(_URIS):
+        return ctypes.addressof(_URIS[u])
+    return None
+
+
+class _Map(ctypes.Structure):
+    _fields_ = [("handle", c_void_p), ("map", type(_map_cb))]
+
+
+class _Unmap(ctypes.Structure):
+    _fields_ = [("handle", c_void_p), ("unmap", type(_unmap_cb))]
+
+
+class _Option(ctypes.Structure):
+    _fields_ = [("context", c_uint32), ("subject", c_uint32), ("key", c_uint32), ("size", c_uint32),
+                ("type", c_uint32), ("value", c_void_p)]
+
+
+_URID_MAP = _Map(None, _map_cb)
+_URID_UNMAP = _Unmap(None, _unmap_cb)
+
+
+class _Features:
+    """The NULL-terminated ``LV2_Feature*`` array of one instance, and the memory it points into."""
+
+    def __init__(self, sample_rate: int, max_block: int) -> None:
+        self._ints = (ctypes.c_int32 * 3)(1, int(max_block), int(max_block))  # min, max, nominal
+        self._rate = c_float(float(sample_rate))
+        i32, f32 = urid(ATOM + "Int"), urid(ATOM + "Float")
+        opts = [(BUF_SIZE + "minBlockLength", i32, ctypes.addressof(self._ints)),
+                (BUF_SIZE + "maxBlockLength", i32, ctypes.addressof(self._ints) + 4),
+                (BUF_SIZE + "nominalBlockLength", i32, ctypes.addressof(self._ints) + 8),
+                (PARAMS + "sampleRate", f32, ctypes.addressof(self._rate))]
+        self._opts = (_Option * (len(opts) + 1))()
+        for k, (key, typ, addr) in enumerate(opts):
+            self._opts[k] = _Option(0, 0, urid(key), 4, typ, addr)  # context 0: LV2_OPTIONS_INSTANCE
+        data = {URID + "map": ctypes.addressof(_URID_MAP), URID + "unmap": ctypes.addressof(_URID_UNMAP),
+                OPTIONS + "options": ctypes.addressof(self._opts), BUF_SIZE + "boundedBlockLength": None}
+        self._feats = [LV2_Feature(uri.encode(), data[uri]) for uri in PROVIDED]
+        self.array = (POINTER(LV2_Feature) * (len(self._feats) + 1))(
+            *[ctypes.pointer(f) for f in self._feats], None)
+
+
+# -- descriptions -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PortInfo:
+    index: int
+    symbol: str
+    name: str
+    kind: str  # "audio", "control", "cv", "atom" or "other"
+    output: bool
+    lo: float = 0.0
+    hi: float = 1.0
+    default: float = 0.0
+    toggled: bool = False
+    integer: bool = False
+    enumeration: bool = False
+    optional: bool = False
+
+
+ParamInfo = PortInfo  # a parameter is a control input port
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    uri: str
+    name: str
+    bundle: str  # the bundle folder
+    plugin_class: str
+    instrument: bool
+    ports: tuple[PortInfo, ...]
+    latency_port: int | None
+    required_features: tuple[str, ...]
+
+    @property
+    def unsupported(self) -> tuple[str, ...]:
+        return tuple(f for f in self.required_features if f not in SATISFIED)
+
+    @property
+    def audio_in(self) -> tuple[PortInfo, ...]:
+        return tuple(p for p in self.ports if p.kind == "audio" and not p.output)
+
+    @property
+    def audio_out(self) -> tuple[PortInfo, ...]:
+        return tuple(p for p in self.ports if p.kind == "audio" and p.output)
+
+    @property
+    def params(self) -> tuple[PortInfo, ...]:
+        return tuple(p for p in self.ports if p.kind == "control" and not p.output)
+
+    def param(self, name: str) -> PortInfo:
+        """A parameter by port symbol (or, failing that, by its display name)."""
+        for p in self.params:
+            if p.symbol == name:
+                return p
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise InputError(f"plugin {self.name!r} has no parameter {name!r}; it has "
+                         f"{', '.join(p.symbol for p in self.params) or 'none'}")
+
+    def check(self, name: str, value: float) -> tuple[PortInfo, float]:
+        p = self.param(name)
+        v = float(value)
+        if not np.isfinite(v) or v < p.lo or v > p.hi:
+            raise InputError(f"{self.name}: {p.symbol}={value!r} is out of range; use {p.lo:g} … {p.hi:g}")
+        if p.integer or p.toggled or p.enumeration:
+            v = float(round(v))
+        return p, v
+
+    def to_dict(self) -> dict:
+        return {"uri": self.uri, "name": self.name, "format": "lv2", "bundle": self.bundle,
+                "class": self.plugin_class, "instrument": self.instrument,
+                "audio_in": len(self.audio_in), "audio_out": len(self.audio_out),
+                "latency": self.latency_port is not None,
+                "params": [{k: v for k, v in asdict(p).items() if k not in ("kind", "output", "optional")}
+                           for p in self.params],
+                "unsupported_features": list(self.unsupported)}
+
+
+def _path_of(uri: str) -> str:
+    if uri.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return unquote(urlparse(uri).path)
+    return uri
+
+
+class World:
+    """A lilv world: every LV2 plugin found on ``lv2_path`` (default: ``$LV2_PATH``, else
+    ~/.lv2, /usr/local/lib/lv2, /usr/lib/lv2). Control/loader threads (methods take a lock)."""
+
+    def __init__(self, lv2_path: str | None = None) -> None:
+        self._lib = lib()
+        self._lock = threading.RLock()
+        self.lv2_path = lv2_path if lv2_path is not None else os.environ.get(
+            "LV2_PATH", os.pathsep.join(os.path.expanduser(p) for p in DEFAULT_LV2_PATH))
+        self._w = self._lib.world_new()
+        self._nodes: dict[str, int] = {}
+        path_node = self._lib.new_string(self._w, self.lv2_path.encode())
+        self._lib.world_set_option(self._w, b"http://drobilla.net/ns/lilv#lv2-path", path_node)
+        self._lib.node_free(path_node)
+        self._lib.world_load_all(self._w)
+        self._infos: dict[str, PluginInfo] = {}
+
+    def node(self, uri: str):
+        """An interned URI node (owned by this World)."""
+        n = self._nodes.get(uri)
+        if n is None:
+            n = self._nodes[uri] = self._lib.new_uri(self._w, uri.encode())
+        return n
+
+    def _all(self):
+        return self._lib.world_get_all_plugins(self._w)
+
+    def uris(self) -> list[str]:
+        with self._lock:
+            return sorted(node_str(self._lib.plugin_get_uri(p)) for p in iter_plugins(self._all()))
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every plugin that lilv could read, sorted by URI (a plugin whose data does not verify is
+        skipped with a warning)."""
+        out = []
+        for uri in self.uris():
+            try:
+                out.append(self.info(uri))
+            except InputError as exc:
+                log.warning("%s", exc)
+        return out
+
+    def plugin_ptr(self, uri: str):
+        with self._lock:
+            p = self._lib.plugins_get_by_uri(self._all(), self.node(uri))
+            if not p:
+                raise InputError(f"no LV2 plugin {uri!r} is installed (searched {self.lv2_path}); "
+                                 "`wave plugins` lists the installed ones")
+            return p
+
+    def info(self, uri: str) -> PluginInfo:
+        with self._lock:
+            info = self._infos.get(uri)
+            if info is None:
+                info = self._infos[uri] = self._describe(self.plugin_ptr(uri), uri)
+            return info
+
+    def load_bundle(self, path: str | os.PathLike[str]) -> list[PluginInfo]:
+        """Load one bundle folder (``*.lv2``) and describe the plugins it holds."""
+        p = Path(path).resolve()
+        if not p.is_dir() or not (p / "manifest.ttl").is_file():
+            raise InputError(f"{path}: not an LV2 bundle (a folder with a manifest.ttl)")
+        with self._lock:
+            before = set(self.uris())
+            uri_node = self._lib.new_file_uri(self._w, None, (str(p) + "/").encode())
+            self._lib.world_load_bundle(self._w, uri_node)
+            self._lib.node_free(uri_node)
+            found = []
+            for plug in iter_plugins(self._all()):
+                b = _path_of(node_str(self._lib.plugin_get_bundle_uri(plug))).rstrip("/")
+                if b == str(p):
+                    found.append(node_str(self._lib.plugin_get_uri(plug)))
+            if not found:
+                raise InputError(f"{path}: the bundle holds no readable LV2 plugin (its manifest.ttl or plugin "
+                                 "data could not be parsed)")
+            log.debug("bundle %s: %d plugin(s), %d new", p, len(found), len(set(found) - before))
+            return [self.info(u) for u in sorted(found)]
+
+    def _describe(self, plug, uri: str) -> PluginInfo:
+        lb = self._lib
+        if not lb.plugin_verify(plug):
+            raise InputError(f"LV2 plugin {uri!r}: its data does not verify (a broken or incomplete bundle)")
+        name_node = lb.plugin_get_name(plug)
+        name = node_str(name_node) or uri
+        lb.node_free(name_node)
+        klass = node_str(lb.plugin_class_get_uri(lb.plugin_get_class(plug)))
+        n = lb.plugin_get_num_ports(plug)
+        mins, maxs, defs = (c_float * n)(), (c_float * n)(), (c_float * n)()
+        lb.plugin_get_port_ranges_float(plug, mins, maxs, defs)
+        nd = self.node
+        ports = []
+        instrument = klass == LV2_CORE + "InstrumentPlugin"
+        for i in range(n):
+            port = lb.plugin_get_port_by_index(plug, i)
+            output = bool(lb.port_is_a(plug, port, nd(LV2_CORE + "OutputPort")))
+            if lb.port_is_a(plug, port, nd(LV2_CORE + "AudioPort")):
+                kind = "audio"
+            elif lb.port_is_a(plug, port, nd(LV2_CORE + "ControlPort")):
+                kind = "control"
+            elif lb.port_is_a(plug, port, nd(LV2_CORE + "CVPort")):
+                kind = "cv"
+            elif lb.port_is_a(plug, port, nd(ATOM + "AtomPort")):
+                kind = "atom"
+                if not output and lb.port_supports_event(plug, port, nd(MIDI_EVENT)):
+                    instrument = True
+            else:
+                kind = "other"
+            pname_node = lb.port_get_name(plug, port)
+            pname = node_str(pname_node)
+            lb.node_free(pname_node)
+            lo, hi, de = float(mins[i]), float(maxs[i]), float(defs[i])
+            lo = 0.0 if np.isnan(lo) else lo
+            hi = (max(lo, 1.0) if np.isnan(hi) else hi)
+            de = min(max(lo if np.isnan(de) else de, lo), hi)
+
+            def has(prop: str, port=port) -> bool:
+                return bool(lb.port_has_property(plug, port, nd(LV2_CORE + prop)))
+
+            ports.append(PortInfo(i, node_str(lb.port_get_symbol(plug, port)), pname, kind, output, lo, hi, de,
+                                  has("toggled"), has("integer"), has("enumeration"), has("connectionOptional")))
+        latency = int(lb.plugin_get_latency_port_index(plug)) if lb.plugin_has_latency(plug) else None
+        feats = lb.plugin_get_required_features(plug)
+        required = tuple(node_str(f) for f in iter_nodes(feats)) if feats else ()
+        if feats:
+            lb.nodes_free(feats)
+        bundle = _path_of(node_str(lb.plugin_get_bundle_uri(plug))).rstrip("/")
+        return PluginInfo(uri, name, bundle, klass, instrument, tuple(ports), latency, required)
+
+    def instantiate(self, uri: str, sample_rate: int, features: _Features):
+        """A new ``LilvInstance*`` (free with ``lib().instance_free``); InputError when the plugin refuses."""
+        with self._lock:
+            plug = self.plugin_ptr(uri)
+            inst = self._lib.plugin_instantiate(plug, float(sample_rate), features.array)
+        if not inst:
+            raise InputError(f"LV2 plugin {uri!r} failed to instantiate at {sample_rate} Hz (its library is "
+                             "missing or broken, or it refused the host)")
+        return inst
+
+
+_DEFAULT: World | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_world() -> World:
+    """The process's World over ``$LV2_PATH`` and the standard folders (built on first use)."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = World()
+        return _DEFAULT
+
+
+# -- the Processor ------------------------------------------------------------------------------------
+class _Instance:
+    """One activated instance with its buffers connected once."""
+
+    def __init__(self, world: World, info: PluginInfo, sample_rate: int, max_block: int) -> None:
+        self.features = _Features(sample_rate, max_block)
+        self.ptr = world.instantiate(info.uri, sample_rate, self.features)
+        desc = self.ptr.contents.lv2_descriptor.contents
+        self.handle = self.ptr.contents.lv2_handle
+        self._run = desc.run
+        self._activate = ctypes.cast(desc.activate, L.HANDLE_FN) if desc.activate else None
+        self._deactivate = ctypes.cast(desc.deactivate, L.HANDLE_FN) if desc.deactivate else None
+        n_ports = len(info.ports)
+        self.ctrl = np.zeros(max(n_ports, 1), dtype=np.float32)
+        for p in info.ports:
+            if p.kind == "control":
+                self.ctrl[p.index] = p.default
+        self.ins = np.zeros((max(len(info.audio_in), 1), max_block), dtype=np.float32)
+        self.outs = np.zeros((max(len(info.audio_out), 1), max_block), dtype=np.float32)
+        self.cv = np.zeros((n_ports, max_block), dtype=np.float32) if any(p.kind == "cv" for p in info.ports) \
+            else None
+        atoms = [p for p in info.ports if p.kind == "atom"]
+        self.atom = np.zeros((max(len(atoms), 1), ATOM_CAPACITY // 4), dtype=np.uint32)
+        self._atom_out_rows = np.array([k for k, p in enumerate(atoms) if p.output], dtype=np.intp)
+        self._seq, self._chunk = urid(ATOM + "Sequence"), urid(ATOM + "Chunk")
+        connect = desc.connect_port
+        ai = ao = ak = 0
+        for p in info.ports:
+            if p.kind == "audio":
+                buf = self.outs[ao] if p.output else self.ins[ai]
+                ao, ai = (ao + 1, ai) if p.output else (ao, ai + 1)
+                addr = buf.ctypes.data
+            elif p.kind == "control":
+                addr = self.ctrl.ctypes.data + 4 * p.index
+            elif p.kind == "cv":
+                addr = self.cv[p.index].ctypes.data
+            elif p.kind == "atom":
+                row = self.atom[ak]
+                row[0], row[1] = 8, self._seq  # an empty sequence: body = {unit, pad}
+                ak += 1
+                addr = row.ctypes.data
+            else:
+                addr = None  # an unknown port type: only a connectionOptional one gets here
+            connect(self.handle, p.index, addr)
+        self.active = False
+
+    def activate(self) -> None:
+        if not self.active:
+            if self._activate is not None:
+                self._activate(self.handle)
+            self.active = True
+
+    def deactivate(self) -> None:
+        if self.active:
+            if self._deactivate is not None:
+                self._deactivate(self.handle)
+            self.active = False
+
+    def run(self, n: int) -> None:
+        rows = self._atom_out_rows
+        if rows.size:  # an output sequence's capacity is given afresh before each run
+            self.atom[rows, 0] = ATOM_CAPACITY - 8
+            self.atom[rows, 1] = self._chunk
+        self._run(self.handle, n)
+
+    def free(self) -> None:
+        if self.ptr:
+            self.deactivate()
+            lib().instance_free(self.ptr)
+            self.ptr = None
+
+
+class LV2Plugin:
+    """An LV2 plugin as a stereo Processor (``prepare / process / reset``, ``latency_samples``).
+
+    Channel mapping: a plugin with two audio inputs and outputs gets left and right; a mono plugin (one
+    in, one out) runs as two instances, one per side (Carla's "force stereo"); one in and two out gets
+    the mid signal; one out and no more goes to both sides. Parameters are its control input ports,
+    addressed by symbol (or name). :meth:`set` validates and posts a value from any thread; the audio
+    thread applies it at the start of its next block.
+    """
+
+    def __init__(self, plugin: str | PluginInfo, *, world: World | None = None) -> None:
+        self.world = world or default_world()
+        self.info = plugin if isinstance(plugin, PluginInfo) else self.world.info(plugin)
+        info = self.info
+        if info.unsupported:
+            raise InputError(f"LV2 plugin {info.name!r} ({info.uri}) requires host features WAVE does not provide: "
+                             f"{', '.join(info.unsupported)}; WAVE provides {', '.join(PROVIDED)}")
+        if not info.audio_out:
+            raise InputError(f"LV2 plugin {info.name!r} has no audio output; an insert slot needs an audio effect "
+                             "(instrument and MIDI plugins are not hosted in slots)")
+        if not info.audio_in:
+            raise InputError(f"LV2 plugin {info.name!r} has no audio input (an instrument or generator); insert "
+                             "slots take audio effects")
+        bad = [p.symbol for p in info.ports if p.kind == "other" and not p.optional]
+        if bad:
+            raise InputError(f"LV2 plugin {info.name!r} has ports of a type WAVE cannot connect: {', '.join(bad)}")
+        self.name = info.name
+        self.values: dict[str, float] = {p.symbol: p.default for p in info.params}  # control thread's view
+        self._inbox: collections.deque[tuple[int, float]] = collections.deque()
+        self._insts: list[_Instance] = []
+        self._config: tuple[int, int] | None = None
+        self._out = np.zeros((2, 0), dtype=np.float32)
+        self.latency_samples = 0
+        self.max_block = 0
+        self.bypass = False  # set by the control side: the slot passes its input through
+        self.faulted = ""  # set by the audio thread when the output was non-finite (the slot is bypassed)
+
+    # -- control / loader thread -------------------------------------------------------------------
+    def prepare(self, sample_rate: int, max_block: int, channels: int = 2) -> None:
+        """Instantiate (one or two instances), connect, activate, and measure the latency with one
+        block of silence. Loader thread; a second call with the same settings does nothing."""
+        if self._config == (int(sample_rate), int(max_block)):
+            return
+        self.close()
+        info = self.info
+        pair = len(info.audio_in) == 1 and len(info.audio_out) == 1
+        self._insts = [_Instance(self.world, info, int(sample_rate), int(max_block)) for _ in range(2 if pair else 1)]
+        self._config = (int(sample_rate), int(max_block))
+        self.max_block = int(max_block)
+        self._out = np.zeros((2, max_block), dtype=np.float32)
+        for sym, v in self.values.items():
+            for inst in self._insts:
+                inst.ctrl[info.param(sym).index] = v
+        for inst in self._insts:
+            inst.activate()
+        self._measure_latency()
+
+    def _measure_latency(self) -> None:
+        lat = self.info.latency_port
+        if lat is None:
+            self.latency_samples = 0
+            return
+        for _ in range(2):  # some plugins (x42 nodelay) take the new setting in at the first run
+            for inst in self._insts:
+                inst.run(self.max_block)
+        self.latency_samples = max(0, int(round(float(self._insts[0].ctrl[lat]))))
+        for inst in self._insts:  # start clean
+            inst.deactivate()
+            inst.ins[:] = 0.0
+            inst.activate()
+
+    def set(self, param: str, value: float) -> float:
+        """Validate and post a parameter value (any thread); returns the value as it will be applied
+        (integers and toggles rounded)."""
+        p, v = self.info.check(param, value)
+        self.values[p.symbol] = v
+        self._inbox.append((p.index, v))
+        return v
+
+    def state(self) -> dict[str, float]:
+        return dict(self.values)
+
+    def restore(self, values: dict) -> None:
+        """Set saved control values; a name the plugin no longer has is skipped with a warning."""
+        for k, v in values.items():
+            try:
+                self.set(k, v)
+            except InputError as exc:
+                log.warning("%s", exc)
+
+    def refresh_latency(self) -> int:
+        """Control thread: the plugin's latency as its latency port reports it now."""
+        lat = self.info.latency_port
+        if lat is not None and self._insts:
+            self.latency_samples = max(0, int(round(float(self._insts[0].ctrl[lat]))))
+        return self.latency_samples
+
+    def close(self) -> None:
+        """Deactivate and free the instances (control thread, after the audio thread let go)."""
+        insts, self._insts = self._insts, []
+        for inst in insts:
+            inst.free()
+        self._config = None
+
+    # -- audio thread ----------------------------------------------------------------------------------
+    def apply_posted(self) -> None:
+        inbox = self._inbox
+        while inbox:
+            i, v = inbox.popleft()
+            for inst in self._insts:
+                inst.ctrl[i] = v
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        """``block`` (2, n) float32 -> (2, n) float32: a view of the plugin's own buffers, valid until the
+        next call."""
+        if self._inbox:
+            self.apply_posted()
+        n = block.shape[1]
+        if n > self.max_block:
+            return np.concatenate([self.process(block[:, i : i + self.max_block]).copy()
+                                   for i in range(0, n, self.max_block)], axis=1)
+        insts = self._insts
+        a = insts[0]
+        if len(insts) == 2:  # mono plugin, one instance per side
+            b = insts[1]
+            a.ins[0, :n] = block[0]
+            b.ins[0, :n] = block[1]
+            a.run(n)
+            b.run(n)
+            out = self._out
+            out[0, :n] = a.outs[0, :n]
+            out[1, :n] = b.outs[0, :n]
+            return out[:, :n]
+        if len(self.info.audio_in) >= 2:
+            a.ins[0, :n] = block[0]
+            a.ins[1, :n] = block[1]
+        else:
+            np.add(block[0], block[1], out=a.ins[0, :n])
+            a.ins[0, :n] *= 0.5
+        a.run(n)
+        if len(self.info.audio_out) >= 2:
+            return a.outs[:2, :n]
+        out = self._out
+        out[0, :n] = a.outs[0, :n]
+        out[1, :n] = a.outs[0, :n]
+        return out[:, :n]
+
+    def reset(self) -> None:
+        """Clear the plugin's state: a fresh instance with the current values. Control thread (it
+        instantiates; a plugin's deactivate/activate does not reliably clear its state: x42 darc keeps
+        its gain)."""
+        cfg = self._config
+        if cfg is not None:
+            self.close()
+            self.prepare(*cfg)
