@@ -154,8 +154,10 @@ def test_air_brake_is_a_burst_of_hiss_above_a_kilohertz_that_decays(seed):
     i = int(np.argmax(e[: int(0.6 * SR)]))  # the first vent (the brake applied) starts within 0.5 s
     rise = np.flatnonzero(e[:i] < 0.1 * e[i])
     assert (i - rise[-1]) / SR < 0.06  # the valve snaps open: full hiss within tens of ms
-    after = 20 * np.log10(e[i:i + int(0.9 * SR)] / e[i] + 1e-12)  # before the release (>= 1 s later)
-    assert after.min() < -15.0  # the reservoir empties exponentially (time constant <= 0.4 s)
+    db = 20 * np.log10(e / e[i] + 1e-12)
+    slope = (db[i + int(0.6 * SR)] - db[i + int(0.2 * SR)]) / 0.4  # dB/s, before the release (>= 1 s later)
+    tau = 8.686 / -slope
+    assert 0.1 < tau < 0.8  # the reservoir empties exponentially (time constant 0.3-0.6 s, the hiss darkening)
 
 
 def test_flag_snaps_come_irregularly_and_a_sail_snaps_slower():

@@ -163,16 +163,16 @@ def m_wings(ctx: Ctx) -> np.ndarray:
     frac = phase % 1.0
     down = np.where(frac < 0.6, np.sin(np.pi * frac / 0.6) ** 2, 0.0)
     up = np.where(frac >= 0.6, 0.35 * np.sin(np.pi * (frac - 0.6) / 0.4) ** 2, 0.0)
-    lo, hi = (150.0 + 350.0 * (1 - size)), (1200.0 + 3000.0 * (1 - size)) * p.pitch ** 0.5
+    lo, hi = (300.0 + 500.0 * (1 - size)), (3000.0 + 4000.0 * (1 - size)) * p.pitch ** 0.5
     if owl:
         hi = min(hi, 900.0)
     air = _bandpass(rng.standard_normal(ctx.n), lo, hi, sr) * (down + up)
     out = air / (np.std(air) + 1e-12)
     if not owl:  # feathers rustling: crackle at the turn of each stroke
         turn = np.exp(-((frac - 0.6) / 0.06) ** 2) + np.exp(-(np.minimum(frac, 1 - frac) / 0.06) ** 2)
-        clicks = (rng.random(ctx.n) < 2500.0 / sr) * rng.standard_normal(ctx.n)
-        rustle = _bandpass(clicks, 2000, 8000, sr) * turn
-        out = out + 0.15 * rustle / (np.std(rustle) + 1e-12)
+        clicks = (rng.random(ctx.n) < 4000.0 / sr) * rng.standard_normal(ctx.n)
+        rustle = _bandpass(clicks, 2000, 8000, sr) * (0.3 + turn)
+        out = out + 0.25 * rustle / (np.std(rustle) + 1e-12)
     if rate >= 30:  # the beat itself is heard as a tone (and its first harmonics)
         hum = np.sin(2 * np.pi * phase) + 0.5 * np.sin(4 * np.pi * phase) + 0.25 * np.sin(6 * np.pi * phase)
         out = out + 1.5 * hum
@@ -197,7 +197,9 @@ def m_tyre_squeal(ctx: Ctx) -> np.ndarray:
         tt = t[i0:i1] - s
         f0 = rng.uniform(1000, 2600) * p.pitch
         glide = 1.0 - rng.uniform(0.15, 0.4) * tt / d if rng.random() < 0.6 else 1.0 + 0.1 * np.sin(np.pi * tt / d)
-        f = f0 * glide * (1 + 0.02 * np.sin(2 * np.pi * rng.uniform(3, 7) * tt))
+        # the slip speed jitters as tread blocks grip and let go: a rough, noisy pitch
+        jitter = _lowpass(rng.standard_normal(tt.size), 60.0, sr)
+        f = f0 * glide * (1 + 0.02 * np.sin(2 * np.pi * rng.uniform(3, 7) * tt) + 0.04 * jitter / (np.std(jitter) + 1e-12))
         ph = np.cumsum(f) / sr
         tone = np.zeros(tt.size)
         for k in range(1, 8):
@@ -217,9 +219,9 @@ def m_air_brake(ctx: Ctx) -> np.ndarray:
     """Air brake of a truck or bus: compressed air (~8 bar) vented through a valve is a choked jet, a burst of
     broadband hiss strongest at 2-8 kHz (jet noise peaks near a Strouhal number of 0.2 of a sonic jet from a
     few-mm orifice) that starts within a few ms as the valve snaps open. The tank pressure falls exponentially
-    as it vents (time constant 0.15-0.4 s for the short "pssht" as the brake is applied), and the hiss darkens
-    and fades with it; after a pause the brake is released (or the parking brake set), a longer and louder dump
-    (0.5-1 s), begun by the valve's click."""
+    as it vents (time constant 0.3-0.6 s for the "pssht" as the brake is applied), and the hiss darkens and fades
+    with it; after a pause the brake is released (or the parking brake set), a longer and louder dump (time
+    constant 0.8-1.5 s), begun by the valve's click; the idling engine of the truck or bus is heard under it."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     out = np.zeros(ctx.n)
     metal = MATERIALS["metal"]
@@ -228,23 +230,23 @@ def m_air_brake(ctx: Ctx) -> np.ndarray:
         m = int(length * sr)
         tt = np.arange(m) / sr
         press = np.exp(-tt / tau)
-        env = np.minimum(tt / 0.015, 1.0) * press
+        env = np.minimum(tt / 0.04, 1.0) * press
         bright = _bandpass(rng.standard_normal(m), 3000, 11000, sr) * env**2
         dark = _bandpass(rng.standard_normal(m), 1000, 5000, sr) * env
         return (bright / (np.std(bright) + 1e-12) + 0.6 * dark / (np.std(dark) + 1e-12)) * np.max(env)
 
     t = rng.uniform(0.1, 0.5)
     while t < ctx.seconds - 0.2:
-        _place(ctx, out, vent(rng.uniform(0.15, 0.4) * p.pitch ** -0.3, 1.2), t, rng.uniform(0.5, 0.8))
+        _place(ctx, out, vent(rng.uniform(0.3, 0.6) * p.pitch ** -0.3, 1.8), t, rng.uniform(0.5, 0.8))
         t += rng.uniform(1.0, 2.0)
         if t >= ctx.seconds - 0.2:
             break
         click = _strike_ir(ctx, metal, rng.uniform(1500, 3000))
         _place(ctx, out, 0.1 * click / (np.abs(click).max() + 1e-12), t, 1.0)
-        _place(ctx, out, vent(rng.uniform(0.5, 1.0), 3.0), t + 0.01, 1.0)
+        _place(ctx, out, vent(rng.uniform(0.8, 1.5), 4.0), t + 0.01, 1.0)
         t += rng.uniform(2.0, 3.5)
     engine = m_engine(ctx)  # the idling truck or bus it comes from, under it
-    return out + 0.1 * np.std(out) * engine / (np.std(engine) + 1e-12)
+    return out + 0.25 * np.std(out) * engine / (np.std(engine) + 1e-12)
 
 
 # ----------------------------------------------------------------------------------------------
