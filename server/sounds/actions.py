@@ -405,6 +405,8 @@ def m_zipper(ctx: Ctx) -> np.ndarray:
             for c in rng.uniform(0.2, 0.8, 2):
                 speed *= 1 - 0.7 * np.exp(-((k - c) / 0.05) ** 2)
         rate = np.interp(np.arange(int(d * sr)) / sr / d, k, speed) / (pitch_mm * 1e-3)  # clicks per second
+        wob = _lowpass(rng.standard_normal(rate.size), 40.0, sr)  # the hand's speed and the friction vary
+        rate = rate * np.clip(1 + 0.5 * wob / (np.std(wob) + 1e-12), 0.2, None)
         clicks = np.flatnonzero(np.diff(np.floor(np.cumsum(rate) / sr)) > 0)
         exc = np.zeros(rate.size)
         exc[clicks] = rng.uniform(0.5, 1.0, clicks.size) * np.sign(rng.standard_normal(clicks.size))
@@ -490,12 +492,17 @@ def m_blast(ctx: Ctx) -> np.ndarray:
         w = _n_wave(ctx, rng.uniform(*ms) / p.pitch)
         w = _mix2(w, np.concatenate([np.zeros(int(rng.uniform(0.002, 0.006) * sr)), 0.6 * w]))  # ground reflection
         crack = _highpass(_decay_burst(ctx, 0.1, 0.8 if not cannon else 3.0), 800, sr)
-        _place(ctx, out, _mix2(w, 0.3 * crack / (np.abs(crack).max() + 1e-12)), t, rng.uniform(0.7, 1.0))
-        t += rng.uniform(2.0, 3.0) if (cannon or erupt) else rng.uniform(1.0, 2.0)
+        # the propellant gas jetting out after the blast: turbulent, tens of ms
+        gas = _lowpass(_decay_burst(ctx, 1.0, 80.0 if (cannon or erupt) else 40.0), 500 if (cannon or erupt) else 1500, sr)
+        grain = _mix2(_mix2(w, 0.3 * crack / (np.abs(crack).max() + 1e-12)), 1.0 * gas / (np.abs(gas).max() + 1e-12))
+        _place(ctx, out, grain, t, rng.uniform(0.7, 1.0))
+        t += rng.uniform(2.0, 3.0) if (cannon or erupt) else rng.choice([0.25, 1.0, 2.0]) * rng.uniform(0.8, 1.5)
     m = int(rt * sr)
     k = np.arange(m) / sr
     echo = _lowpass(rng.standard_normal(m) * np.exp(-6.91 * k / rt), 1500 if (cannon or erupt) else 3000, sr)
     echo[: int(0.05 * sr)] = 0.0
+    for d_s in rng.uniform(0.06, 0.5, 3):  # discrete echoes off buildings or hillsides
+        echo[int(d_s * sr)] += rng.uniform(0.3, 0.6) * np.abs(echo).max() * 8
     tail = signal.oaconvolve(out, echo)[: ctx.n]
     out = out + 0.5 * tail * np.abs(out).max() / (np.abs(tail).max() + 1e-12)
     if erupt:
