@@ -191,6 +191,11 @@ class Aligner:
             self.h[:] = 0.0  # nothing stale may come out after a pause
 
 
+def slots_latency(slots) -> int:
+    """Latency of a chain of plugin slots: the sum over those that play (not bypassed, not faulted)."""
+    return int(sum(p.latency_samples for p in slots if not (p.bypass or p.faulted)))
+
+
 @dataclass(frozen=True)
 class Strip:
     """One MIDI channel's path, with its own sampler ``source`` (a FluidSynthSource: 16 idle synths
@@ -203,10 +208,11 @@ class Strip:
     timbre: DryWet | None = None
     timbre_name: str = ""
     retiring: tuple[Retiring, ...] = ()  # previous sets still ringing out (see :class:`Retiring`)
+    plugins: tuple = ()  # insert slots: third-party plugin Processors (server.plugins), after the timbre
 
     @property
     def latency_samples(self) -> int:
-        return self.timbre.latency_samples if self.timbre is not None else 0
+        return (self.timbre.latency_samples if self.timbre is not None else 0) + slots_latency(self.plugins)
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,7 @@ class Snapshot:
     strips: tuple[Strip, ...]
     master_fx: EffectChain
     version: int = 0
+    master_plugins: tuple = ()  # insert slots after the master effect chain, before the limiter
 
     @property
     def sources(self) -> tuple:
@@ -223,6 +230,11 @@ class Snapshot:
     @property
     def latency_samples(self) -> int:
         return max((s.latency_samples for s in self.strips), default=0)
+
+    @property
+    def output_latency(self) -> int:
+        """The graph's latency at the output: the channels' (aligned) plus the master slots'."""
+        return self.latency_samples + slots_latency(self.master_plugins)
 
     @property
     def retired(self) -> bool:
@@ -325,7 +337,11 @@ class Engine:
             s.fx.prepare(self.sample_rate, self.block, 2)
             if s.timbre is not None:
                 s.timbre.prepare(self.sample_rate, self.block, 2)
+            for p in s.plugins:  # already prepared by the loader: a no-op then
+                p.prepare(self.sample_rate, self.block, 2)
         snap.master_fx.prepare(self.sample_rate, self.block, 2)
+        for p in snap.master_plugins:
+            p.prepare(self.sample_rate, self.block, 2)
 
     def publish(self, snap: Snapshot) -> Snapshot:
         """Swap in a new graph (its members already loaded and prepared). Returns the old one. Each
@@ -487,7 +503,7 @@ class Engine:
 
     @property
     def latency_samples(self) -> int:
-        return self.snapshot.latency_samples
+        return self.snapshot.output_latency
 
     def active_voices(self) -> int:
         return int(sum(getattr(s, "active_voices", 0) for s in self.snapshot.sources))
@@ -609,6 +625,11 @@ class Engine:
                             timbre.reset()
                         except Exception:  # a broken model stays bypassed
                             pass
+                if strip.plugins:
+                    y = self._run_slots(strip.plugins, silence if y is None else y, f"channel {strip.channel}")
+                    quiet = False
+                    if y is silence:  # every slot bypassed on a quiet channel
+                        y, quiet = None, True
                 fx = strip.fx
                 if fx.pending:
                     fx.apply_posted()
@@ -653,6 +674,8 @@ class Engine:
             self._fault("the master effect chain produced non-finite samples; its state was reset")
             snap.master_fx.reset()
             y = self._silence[:, :n]
+        if snap.master_plugins:
+            y = self._run_slots(snap.master_plugins, y, "master")
         y = self._limiter.process(y, self.sample_rate, reset=False)
         if not finite(y):  # never expected (its input is finite); the limiter's state would latch
             self._fault("the master limiter produced non-finite samples; it was reset")
@@ -680,6 +703,25 @@ class Engine:
             st.max_load = load
         if load > 1.0:
             st.late_blocks += 1
+        return y
+
+    def _run_slots(self, slots, y: np.ndarray, where: str) -> np.ndarray:
+        """Audio thread: ``y`` through the plugin slots that play. A slot whose output is non-finite is
+        bypassed from then on (its input passes) and reported; a channel is re-aligned to its new latency."""
+        for slot in slots:
+            if slot.bypass or slot.faulted:
+                continue
+            o = slot.process(y)
+            if finite(o):
+                y = o
+                continue
+            slot.faulted = "produced non-finite samples"
+            self._fault(f"{where}: plugin {slot.name!r} produced non-finite samples; bypassed until it is removed "
+                        "or loaded again")
+            snap = self.snapshot
+            total = snap.latency_samples  # its latency is gone: keep the channels aligned
+            for strip in snap.strips:
+                self._aligners[strip.channel].target = total - strip.latency_samples
         return y
 
     def _fault(self, what: str) -> None:

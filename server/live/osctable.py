@@ -69,6 +69,7 @@ def _fmt(x: float) -> str:
 CH = Arg("channel", "i", 0, 15, "MIDI channel, 0-based (0 = MIDI channel 1; 9 = drums)")
 CH_OR_ALL = Arg("channel", "i", -1, 15, "MIDI channel 0-15, or -1 for every channel", default=-1)
 FX_TARGET = Arg("channel", "i", -1, 15, "MIDI channel 0-15, or -1 for the master chain")
+SLOT = Arg("slot", "i", 0, 7, "plugin insert slot, 0 = first (see `/wave/plugin/list`)")
 
 OK = Reply("/wave/ok", "s", "the address that succeeded")
 ERROR = Reply("/wave/error", "ss", "the address (or `?`) and a message naming the bad value")
@@ -145,6 +146,37 @@ TABLE: tuple[Address, ...] = (
             "effects"),
     Address("/wave/master/gain", "osc_master_gain", "Master gain before the limiter.",
             (Arg("db", "f", -60.0, 12.0),), (), "effects"),
+    # -- third-party plugins (LV2) ------------------------------------------------------------
+    Address("/wave/plugin/load", "osc_plugin_load",
+            "Load an LV2 plugin into the next insert slot of a channel or the master (loader thread: "
+            "instantiated, activated and its latency measured off the audio thread, then swapped in). "
+            "`plugin` is a URI from `wave plugins` or a bundle folder (`*.lv2`) inside the plugins folder. "
+            "The channel is delayed by the plugin's latency like every other (latency compensation).",
+            (FX_TARGET, Arg("plugin", "s", doc="LV2 URI, or a bundle folder name in the plugins folder")),
+            (Reply("/wave/plugin/loaded", "iisi", "channel, slot, plugin name, latency in samples"), ERROR),
+            "plugins"),
+    Address("/wave/plugin/set", "osc_plugin_set", "Set a plugin parameter (applied at the next block).",
+            (FX_TARGET, SLOT, Arg("param", "s", doc="port symbol (or the parameter's name)"), Arg("value", "f")),
+            (), "plugins"),
+    Address("/wave/plugin/list", "osc_plugin_list", "List the plugin slots of a channel or the master.",
+            (FX_TARGET,),
+            (Reply("/wave/plugin/item", "iissii", "channel, slot, URI, name, latency in samples, bypassed (1/0)"),
+             Reply("/wave/plugin/count", "ii", "channel, how many slots")), "plugins"),
+    Address("/wave/plugin/params", "osc_plugin_params", "List a plugin's parameters with ranges and values.",
+            (FX_TARGET, SLOT),
+            (Reply("/wave/plugin/param", "iissfff", "channel, slot, symbol, name, min, max, value"),), "plugins"),
+    Address("/wave/plugin/remove", "osc_plugin_remove",
+            "Remove a plugin; the slots after it move up one. It is freed once the audio thread has let go.",
+            (FX_TARGET, SLOT), (OK,), "plugins"),
+    Address("/wave/plugin/bypass", "osc_plugin_bypass",
+            "Bypass a slot (1: its input passes, its latency leaves the graph) or play it again (0); a slot "
+            "bypassed for a fault (non-finite output) plays again with a fresh instance.",
+            (FX_TARGET, SLOT, Arg("on", "i", 0, 1)), (OK,), "plugins"),
+    Address("/wave/plugin/learn", "osc_plugin_learn",
+            "MIDI learn: the next CC received drives this plugin parameter over its range (saved with the session).",
+            (FX_TARGET, SLOT, Arg("param", "s")),
+            (Reply("/wave/learned", "iiiss", "MIDI channel, CC, target channel, `plugin:SLOT`, parameter"),),
+            "plugins"),
     # -- MIDI learn ---------------------------------------------------------------------------
     Address("/wave/learn", "osc_learn",
             "MIDI learn: the next CC received (MIDI or `/wave/cc`) drives this effect parameter over its "

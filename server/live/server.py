@@ -46,6 +46,7 @@ PROGRESS_PREFIX = "@wave-progress "  # `wave make` with WAVE_PROGRESS=json: one 
 REPLY_TTL_S = 600.0  # a /wave/reply_to setting is forgotten after this long without a message from its sender
 CLIENT_TTL_S = 60.0  # a client that sent nothing for this long gets no broadcasts (audio faults)
 MAX_CLIENTS = 64  # senders remembered for reply_to and broadcasts (oldest forgotten first)
+MAX_PLUGIN_SLOTS = 8  # plugin insert slots per channel and on the master
 CC_ALL_SOUND_OFF = 120
 
 
@@ -58,6 +59,7 @@ class Folders:
     midi: Path = MIDI_DIR
     recordings: Path = REPO_ROOT / "recordings"
     images: Path = REPO_ROOT / "images"
+    plugins: Path = REPO_ROOT / "plugins"  # LV2 bundles loadable by folder name (URIs come from discovery)
 
 
 def confine(name: str, root: Path, suffixes: tuple[str, ...], what: str) -> Path:
@@ -282,7 +284,7 @@ class LiveServer:
                     raise InputError(f"channel {ch + 1}: timbre model {t.get('model')!r} cannot be loaded: {exc}") \
                         from exc
                 log.warning("channel %d: timbre model %r from the session cannot be loaded: %s", ch + 1, t, exc)
-        return snap
+        return self._restore_plugins(snap)
 
     def _with_timbre(self, snap: Snapshot, ch: int, model: str, wet: float = 1.0) -> Snapshot:
         strips = list(snap.strips)
@@ -440,7 +442,9 @@ class LiveServer:
             self.mark_dirty()
             self.notify(dest, "/wave/learned", [ch, cc, target, effect, param])
         m = self._learn.get((ch, cc))
-        if m is not None:
+        if m is not None and m.effect.startswith("plugin:"):
+            self._plugin_cc(m, value)
+        elif m is not None:
             p = effect_spec(m.effect).param(m.param)
             self._fx(m.target).post_set(m.effect, m.param, p.scale(value / 127.0))
             self._save_fx(m.target)
@@ -682,6 +686,166 @@ class LiveServer:
         self.session.master_gain_db = db
         self.mark_dirty()
 
+    # -- plugin insert slots (LV2) ------------------------------------------------------------------
+    def _slots(self, target: int) -> tuple:
+        snap = self.engine.snapshot
+        return snap.master_plugins if target < 0 else snap.strips[target].plugins
+
+    def _slot(self, target: int, slot: int):
+        slots = self._slots(target)
+        if slot >= len(slots):
+            where = "the master" if target < 0 else f"channel {target}"
+            raise InputError(f"{where} has {len(slots)} plugin slot(s) (0-{len(slots) - 1}); "
+                             f"/wave/plugin/list {target} shows them" if slots else
+                             f"{where} has no plugin; load one with /wave/plugin/load {target} URI")
+        return slots[slot]
+
+    @staticmethod
+    def _with_slots(snap: Snapshot, target: int, slots) -> Snapshot:
+        if target < 0:
+            return replace(snap, master_plugins=tuple(slots))
+        strips = list(snap.strips)
+        strips[target] = replace(strips[target], plugins=tuple(slots))
+        return replace(snap, strips=tuple(strips))
+
+    def _new_plugin(self, source: str):
+        """An unprepared LV2 Processor for a URI (checked against discovery) or a bundle folder inside the
+        plugins folder. Loader thread (the first call scans the LV2 folders)."""
+        from ..plugins.lv2 import LV2Plugin, default_world
+
+        world = default_world()
+        if "://" in source or source.startswith("urn:"):
+            info = world.info(source)
+        else:
+            path = confine(source, self.folders.plugins, (".lv2",), "plugin bundle")
+            infos = world.load_bundle(path)
+            if len(infos) > 1:
+                raise InputError(f"bundle {source} holds {len(infos)} plugins; load one by its URI: "
+                                 f"{', '.join(i.uri for i in infos)}")
+            info = infos[0]
+        p = LV2Plugin(info, world=world)
+        p.source = source
+        return p
+
+    def _restore_plugins(self, snap: Snapshot) -> Snapshot:
+        """The session's plugin slots with their control values, instantiated and prepared (start-up)."""
+        for target, saved in sorted(self.session.plugins.items()):
+            if not -1 <= target <= 15:
+                continue
+            made = []
+            for d in saved:
+                try:
+                    p = self._new_plugin(str(d.get("source") or d.get("uri", "")))
+                    p.restore(dict(d.get("values", {})))
+                    p.bypass = bool(d.get("bypass", False))
+                    p.prepare(self.sample_rate, self.block, 2)
+                    made.append(p)
+                except WaveError as exc:
+                    where = "master" if target < 0 else f"channel {target + 1}"
+                    if self.strict:
+                        raise InputError(f"{where}: plugin {d.get('uri')!r} cannot be loaded: {exc}") from exc
+                    log.warning("%s: plugin %r from the session cannot be loaded: %s", where, d.get("uri"), exc)
+            snap = self._with_slots(snap, target, made)
+        return snap
+
+    def _save_plugins(self, target: int) -> None:
+        slots = self._slots(target)
+        if slots:
+            self.session.plugins[target] = [{"uri": p.info.uri, "source": p.source, "values": p.state(),
+                                             "bypass": bool(p.bypass)} for p in slots]
+        else:
+            self.session.plugins.pop(target, None)
+        self.mark_dirty()
+
+    def _realign(self) -> None:
+        """Publish the graph again so every channel is delayed to its current latency."""
+        self._publish(lambda snap: snap)
+
+    def osc_plugin_load(self, sender, target, plugin):
+        if len(self._slots(target)) >= MAX_PLUGIN_SLOTS:
+            raise InputError(f"{MAX_PLUGIN_SLOTS} plugin slots are in use there; remove one first")
+        dest = self.reply_dest(sender)
+
+        def work():
+            try:
+                p = self._new_plugin(plugin)
+                p.prepare(self.sample_rate, self.block, 2)  # instantiate, activate, measure latency
+                with self._publish_lock:
+                    slots = (*self._slots(target), p)
+                    self.engine.publish(self._with_slots(self.engine.snapshot, target, slots))
+                self._save_plugins(target)
+                self.notify(dest, "/wave/plugin/loaded", [target, len(slots) - 1, p.name, int(p.latency_samples)])
+            except WaveError as exc:
+                self.notify(dest, "/wave/error", ["/wave/plugin/load", str(exc)])
+            except Exception as exc:  # pragma: no cover - keep the loader alive
+                log.exception("plugin load failed")
+                self.notify(dest, "/wave/error", ["/wave/plugin/load", f"{plugin}: {type(exc).__name__}: {exc}"])
+
+        self._loader.submit(work)
+
+    def _follow_latency(self, p) -> None:
+        """A parameter of a plugin with a latency port may change its latency: read it again once the
+        audio thread has run a few blocks, and re-align the channels when it moved (loader thread)."""
+        if p.info.latency_port is None:
+            return
+        before, start = p.latency_samples, self.engine.stats.blocks
+
+        def work():
+            t_end = time.monotonic() + 1.0
+            while self.engine.stats.blocks < start + 2 and time.monotonic() < t_end:
+                time.sleep(self.block / self.sample_rate)  # the plugin takes a new value in when it runs
+            if p.refresh_latency() != before:
+                self._realign()
+
+        self._loader.submit(work)
+
+    def osc_plugin_set(self, sender, target, slot, param, value):
+        p = self._slot(target, slot)
+        p.set(param, value)
+        self._save_plugins(target)
+        self._follow_latency(p)
+
+    def _plugin_cc(self, m: Learned, value: int) -> None:
+        p = self._slot(m.target, int(m.effect.split(":", 1)[1]))
+        q = p.info.param(m.param)
+        p.set(q.symbol, q.lo + (q.hi - q.lo) * value / 127.0)
+        self._save_plugins(m.target)
+
+    def osc_plugin_list(self, sender, target):
+        slots = self._slots(target)
+        return [("/wave/plugin/item", [target, i, p.info.uri, p.name, int(p.latency_samples),
+                                       int(bool(p.bypass or p.faulted))]) for i, p in enumerate(slots)] + \
+            [("/wave/plugin/count", [target, len(slots)])]
+
+    def osc_plugin_params(self, sender, target, slot):
+        p = self._slot(target, slot)
+        return [("/wave/plugin/param", [target, slot, q.symbol, q.name, float(q.lo), float(q.hi),
+                                        float(p.values[q.symbol])]) for q in p.info.params]
+
+    def osc_plugin_remove(self, sender, target, slot):
+        with self._publish_lock:
+            p = self._slot(target, slot)
+            slots = tuple(x for x in self._slots(target) if x is not p)
+            self.engine.publish(self._with_slots(self.engine.snapshot, target, slots))
+            self.engine.retire(p)  # closed once the callback has let go
+        self._collect()
+        self._save_plugins(target)
+        return [("/wave/ok", ["/wave/plugin/remove"])]
+
+    def osc_plugin_bypass(self, sender, target, slot, on):
+        p = self._slot(target, slot)
+        if not on and p.faulted:  # the audio thread skips a faulted slot: a fresh instance is safe to make
+            p.reset()
+            p.faulted = ""
+        p.bypass = bool(on)
+        self._realign()  # its latency joins or leaves the channel's
+        self._save_plugins(target)
+        return [("/wave/ok", ["/wave/plugin/bypass"])]
+
+    def osc_plugin_learn(self, sender, target, slot, param):
+        q = self._slot(target, slot).info.param(param)
+        self._learn_pending = (target, f"plugin:{slot}", q.symbol, self.reply_dest(sender))
+
     def osc_learn(self, sender, target, effect, param):
         effect_spec(effect).param(param)
         self._learn_pending = (target, effect, param, self.reply_dest(sender))
@@ -844,6 +1008,8 @@ class LiveServer:
         for strip in self.engine.snapshot.strips:
             if strip.timbre is not None:
                 strip.timbre.close()
+        for slot in (*self.engine.snapshot.master_plugins, *(p for st in self.engine.snapshot.strips for p in st.plugins)):
+            slot.close()
         self._dirty = True
         self.flush_session()
 

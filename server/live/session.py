@@ -1,4 +1,4 @@
-"""Session state: loaded sets, routing, effect settings, timbre settings and the MIDI-learn map.
+"""Session state: loaded sets, routing, effect settings, timbre settings, plugin slots and the MIDI-learn map.
 
 Saved as JSON (atomically) whenever it changes, restored when ``wave serve`` starts. Reading is
 strict about types and lenient about missing keys (a session from an older version still loads).
@@ -36,6 +36,9 @@ class Session:
     timbre: dict[int, dict] = field(default_factory=dict)  # channel -> {"model": name, "wet": x}
     master_gain_db: float = 0.0
     learn: list[Learned] = field(default_factory=list)
+    # channel (-1 master) -> plugin slots in order: {"uri", "source" (URI or bundle path as loaded),
+    # "values": {port symbol: value}, "bypass": bool}
+    plugins: dict[int, list[dict]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -43,6 +46,7 @@ class Session:
         d["sets"] = {str(k): v for k, v in self.sets.items()}
         d["fx"] = {str(k): v for k, v in self.fx.items()}
         d["timbre"] = {str(k): v for k, v in self.timbre.items()}
+        d["plugins"] = {str(k): v for k, v in self.plugins.items()}
         return json.dumps(d, indent=1, sort_keys=True)
 
     @classmethod
@@ -57,6 +61,7 @@ class Session:
                 timbre={int(k): dict(v) for k, v in d.get("timbre", {}).items()},
                 master_gain_db=float(d.get("master_gain_db", 0.0)),
                 learn=[Learned(**x) for x in d.get("learn", [])],
+                plugins={int(k): [dict(x) for x in v] for k, v in d.get("plugins", {}).items()},
             )
         except (ValueError, TypeError) as exc:
             raise InputError(f"{source}: not a WAVE session file ({exc}); move it away to start fresh") from exc

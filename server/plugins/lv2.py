@@ -451,6 +451,7 @@ class LV2Plugin:
         if bad:
             raise InputError(f"LV2 plugin {info.name!r} has ports of a type WAVE cannot connect: {', '.join(bad)}")
         self.name = info.name
+        self.source = info.uri  # what it was loaded from (a URI, or a bundle folder): saved with the session
         self.values: dict[str, float] = {p.symbol: p.default for p in info.params}  # control thread's view
         self._inbox: collections.deque[tuple[int, float]] = collections.deque()
         self._insts: list[_Instance] = []

@@ -1,0 +1,235 @@
+"""LV2 plugins in the live graph, driven over OSC (raw datagrams, no sockets): load, set, list, bypass,
+remove on a channel and on the master; the level they give; latency compensation; session restore;
+MIDI learn; errors for bad plugins; a plugin that outputs NaN is bypassed while the server plays on.
+
+Needs Debian ``liblilv-0-0`` and ``x42-plugins`` (scripts/system-packages.txt)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from server.live.drivers import PacedDriver
+from server.live.oscproto import encode
+from server.live.server import Folders, LiveServer
+
+SR, BLOCK = 48000, 512
+BALANCE = "http://gareus.org/oss/lv2/balance"
+NODELAY = "http://gareus.org/oss/lv2/nodelay"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _lv2():
+    try:
+        from server.plugins.lv2 import default_world
+
+        uris = default_world().uris()
+    except Exception as exc:
+        pytest.skip(f"LV2 hosting unavailable: {exc}")
+    if BALANCE not in uris:
+        pytest.skip("x42-plugins is not installed (apt-get install x42-plugins; see scripts/system-packages.txt)")
+
+
+def make_server(tmp: Path, session: Path | None = None) -> LiveServer:
+    folders = Folders(sets=tmp / "sets", models=tmp / "models", midi=tmp / "midi", recordings=tmp / "rec",
+                      images=tmp / "img", plugins=tmp / "plugins")
+    for p in (folders.sets, folders.models, folders.midi, folders.images, folders.plugins):
+        p.mkdir(parents=True, exist_ok=True)
+    s = LiveServer(PacedDriver(), sample_rate=SR, block=BLOCK, folders=folders,
+                   session_path=session or tmp / "session.json")
+    s.sent = []
+    s.notify = lambda dest, address, args: s.sent.append((address, args))
+    return s
+
+
+@pytest.fixture()
+def server(tmp_path):
+    s = make_server(tmp_path)
+    yield s
+    s.shutdown()
+
+
+def osc(server, address, *args):
+    return server.dispatcher.handle_datagram(encode(address, list(args)), ("127.0.0.1", 1))
+
+
+def wait_loader(server) -> None:
+    server._loader.submit(lambda: None).result(timeout=60)
+
+
+def render(server, seconds: float) -> np.ndarray:
+    n = int(round(seconds * SR / BLOCK))
+    return np.concatenate([server.engine.process(BLOCK).copy() for _ in range(n)], axis=1)
+
+
+def db(x: np.ndarray) -> float:
+    return 20 * np.log10(np.sqrt(np.mean(np.square(x, dtype=np.float64))) + 1e-30)
+
+
+def errors(server) -> list:
+    return [args for a, args in server.sent if a == "/wave/error"]
+
+
+def play_organ(server, ch: int = 0, seconds: float = 1.0) -> np.ndarray:
+    """A sustained organ chord (quiet enough to stay under the limiter) on channel ``ch``."""
+    osc(server, "/wave/program", ch, 19)
+    render(server, 0.05)
+    for k in (60, 64, 67):
+        osc(server, "/wave/note", ch, k, 70)
+    return render(server, seconds)
+
+
+def load(server, target: int, plugin: str) -> list:
+    server.sent.clear()
+    osc(server, "/wave/plugin/load", target, plugin)
+    wait_loader(server)
+    return [args for a, args in server.sent if a == "/wave/plugin/loaded"]
+
+
+def test_balance_on_a_channel_and_the_master_sets_the_level_and_the_session_restores_it(tmp_path):
+    plain = make_server(tmp_path / "a")
+    try:
+        ref = play_organ(plain)
+    finally:
+        plain.shutdown()
+    session = tmp_path / "b" / "session.json"
+    s = make_server(tmp_path / "b", session)
+    try:
+        loaded = load(s, 0, BALANCE) + load(s, -1, BALANCE)
+        assert loaded == [[0, 0, "Stereo Balance Control", 0], [-1, 0, "Stereo Balance Control", 0]], s.sent
+        osc(s, "/wave/plugin/set", 0, 0, "trim", -12.0)
+        osc(s, "/wave/plugin/set", -1, 0, "Trim/Gain [dB]", -6.0)  # by name too
+        assert errors(s) == []
+        y = play_organ(s)
+        s.flush_session()
+    finally:
+        s.shutdown()
+    tail = slice(SR // 2, None)
+    assert db(ref[:, tail]) > -40.0  # the organ sounds
+    gain = db(y[:, tail]) - db(ref[:, tail])
+    assert abs(gain - (-18.0)) <= 0.1, gain
+    # a new server from the saved session plays the same sound (what `wave render --session` builds)
+    r = make_server(tmp_path / "b", session)
+    try:
+        assert [p.values["trim"] for p in r.engine.snapshot.strips[0].plugins] == [-12.0]
+        assert [p.values["trim"] for p in r.engine.snapshot.master_plugins] == [-6.0]
+        y2 = play_organ(r)
+    finally:
+        r.shutdown()
+    assert db(y2 - y) - db(y) <= -80.0
+
+
+def test_list_params_bypass_learn_and_remove(server):
+    load(server, 0, BALANCE)
+    osc(server, "/wave/plugin/set", 0, 0, "trim", -12.0)
+    (item, count) = osc(server, "/wave/plugin/list", 0)
+    assert item == ("/wave/plugin/item", [0, 0, BALANCE, "Stereo Balance Control", 0, 0])
+    assert count == ("/wave/plugin/count", [0, 1])
+    params = {args[2]: args for a, args in osc(server, "/wave/plugin/params", 0, 0)}
+    assert params["trim"][4:] == [-20.0, 20.0, -12.0]
+    on = play_organ(server)
+    osc(server, "/wave/plugin/bypass", 0, 0, 1)
+    off = render(server, 0.5)
+    # bypassed: 12 dB louder (two different stretches of the organ: its level moves by a fraction of a dB)
+    assert abs((db(off[:, -SR // 4:]) - db(on[:, -SR // 4:])) - 12.0) < 1.0
+    osc(server, "/wave/plugin/bypass", 0, 0, 0)
+    # MIDI learn: the next CC drives trim over its range (-20 ... 20 dB)
+    osc(server, "/wave/plugin/learn", 0, 0, "trim")
+    osc(server, "/wave/cc", 0, 21, 127)
+    assert ("/wave/learned", [0, 21, 0, "plugin:0", "trim"]) in server.sent
+    assert server.engine.snapshot.strips[0].plugins[0].values["trim"] == 20.0
+    osc(server, "/wave/cc", 0, 21, 0)
+    assert server.engine.snapshot.strips[0].plugins[0].values["trim"] == -20.0
+    assert server.session.plugins[0][0]["values"]["trim"] == -20.0
+    p = server.engine.snapshot.strips[0].plugins[0]
+    assert osc(server, "/wave/plugin/remove", 0, 0) == [("/wave/ok", ["/wave/plugin/remove"])]
+    assert server.engine.snapshot.strips[0].plugins == () and 0 not in server.session.plugins
+    render(server, 0.05)
+    server._collect()
+    assert p._insts == []  # freed once the callback let go
+    (err,) = osc(server, "/wave/plugin/set", 0, 0, "trim", 0.0)
+    assert err[0] == "/wave/error" and "no plugin" in err[1][1]
+    (err,) = osc(server, "/wave/plugin/set", -1, 3, "trim", 0.0)
+    assert "no plugin" in err[1][1]
+
+
+def test_plugin_latency_is_compensated_across_channels(server):
+    load(server, 0, NODELAY)
+    osc(server, "/wave/plugin/set", 0, 0, "report_latency", 1)
+    osc(server, "/wave/plugin/set", 0, 0, "delay", 300)
+    render(server, 0.1)  # the plugin takes the new delay in; the server reads its latency port again
+    wait_loader(server)  # ... and re-aligns the graph
+    assert server.engine.latency_samples == 300
+    assert server.engine.snapshot.strips[0].plugins[0].latency_samples == 300
+    onsets = []
+    for ch in (1, 0):  # channel 1 (no plugin) is delayed to match channel 0's plugin
+        osc(server, "/wave/program", ch, 19)
+        render(server, 0.05)
+        ref = server.engine.watch_onset()
+        osc(server, "/wave/note", ch, 69, 100)
+        render(server, 0.2)
+        onsets.append(server.engine.first_sound_frame - ref)
+        osc(server, "/wave/note", ch, 69, 0)
+        render(server, 1.5)
+    assert onsets[0] == onsets[1] and onsets[0] >= 300, onsets
+
+
+def test_bad_plugins_are_refused_one_error_each_and_the_server_plays_on(server, tmp_path):
+    outside = tmp_path / "elsewhere.lv2"
+    outside.mkdir()
+    (outside / "manifest.ttl").write_text("")
+    corrupt = server.folders.plugins / "corrupt.lv2"
+    corrupt.mkdir()
+    (corrupt / "manifest.ttl").write_text("this is not turtle {{{ ;;;\n")
+    cases = [("http://example.org/none", "no LV2 plugin"), (str(outside), "outside"),
+             ("../elsewhere.lv2", "outside"), ("corrupt.lv2", "no readable LV2 plugin"),
+             ("missing.lv2", "not an LV2 bundle")]
+    for plugin, words in cases:
+        server.sent.clear()
+        osc(server, "/wave/plugin/load", 0, plugin)
+        wait_loader(server)
+        errs = errors(server)
+        assert len(errs) == 1 and errs[0][0] == "/wave/plugin/load" and words in errs[0][1], (plugin, errs)
+    assert server.engine.snapshot.strips[0].plugins == ()
+    y = play_organ(server, seconds=0.5)
+    assert np.isfinite(y).all() and db(y[:, -SR // 4:]) > -40.0
+
+
+class NaNAfter:
+    """A Processor double (no LV2 plugin outputs NaN on purpose): it passes sound, then returns NaN."""
+
+    name = "nan-maker"
+
+    def __init__(self, good_blocks: int) -> None:
+        self.left = good_blocks
+        self.latency_samples = 0
+        self.bypass = False
+        self.faulted = ""
+        self.closed = False
+
+    def prepare(self, sample_rate, max_block, channels=2):
+        pass
+
+    def process(self, block):
+        self.left -= 1
+        return block * np.float32(np.nan) if self.left < 0 else block
+
+    def reset(self):
+        pass
+
+    def close(self):
+        self.closed = True
+
+
+def test_a_plugin_outputting_nan_is_bypassed_and_reported(server):
+    bad = NaNAfter(good_blocks=20)
+    server._publish(lambda snap: server._with_slots(snap, 0, (bad,)))
+    y = play_organ(server, seconds=1.0)
+    assert np.isfinite(y).all()
+    assert bad.faulted and server.engine.stats.nonfinite_blocks >= 1
+    assert any("nan-maker" in f and "bypassed" in f for f in server.engine.faults)
+    assert db(y[:, -SR // 4:]) > -40.0  # the channel plays on, dry
+    server._report_audio_errors()
+    assert any(a == "/wave/error" and args[0] == "audio" and "nan-maker" in args[1] for a, args in server.sent)
