@@ -5,7 +5,8 @@ can be checked against it (every variant's ``sound_model`` must be able to make 
   classes a listener (or YAMNet) would name for what the model renders, across the materials, surfaces and
   play methods it takes (a struck glass is *Chink, clink*, a struck pot *Clang*).
 * The model families publish their own table as ``AUDIOSET = {model: (class, ...)}`` in
-  :mod:`server.sounds.animals`, :mod:`server.sounds.machines` and :mod:`server.sounds.instruments`;
+  :mod:`server.sounds.animals`, :mod:`server.sounds.machines`, :mod:`server.sounds.instruments` and
+  :mod:`server.sounds.actions`;
   they are merged here (a family without one yet contributes nothing).
 
 :func:`can_make` closes a model's classes upwards through the AudioSet ontology: a model that makes *Bark*
