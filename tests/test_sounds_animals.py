@@ -231,6 +231,29 @@ def test_moo_opens_from_a_quiet_low_hum():
     assert f0_autocorr(vowel, 80, 400) > 1.25 * f0_autocorr(hum, 60, 400)  # and higher
 
 
+def test_donkey_brays_hee_haw_alternating_high_and_low():
+    x = render("neigh", "donkey", "braying", seed=0)
+    n = int(0.05 * SR)  # f0 of every loud 50 ms frame: two registers, taking turns
+    frames = x[: len(x) // n * n].reshape(-1, n)
+    loud = np.sqrt((frames ** 2).mean(axis=1)) > 0.2 * np.sqrt((frames ** 2).mean(axis=1)).max()
+    f0s = np.array([f0_autocorr(fr, 100, 1200) if ok else np.nan for fr, ok in zip(frames, loud, strict=True)])
+    high, low = f0s > 420, f0s < 300
+    assert high.sum() >= 5 and low.sum() >= 5, np.round(f0s)  # 'hee' (inhale) and 'haw' (exhale)
+    runs = np.diff(np.flatnonzero(high | low)[np.diff(high[high | low].astype(int), prepend=2) != 0])
+    assert len(runs) >= 4, np.round(f0s)  # ... alternating, several times in a bray
+
+
+def test_primate_pant_hoot_climbs_and_quickens():
+    x = render("hoot", "monkey", "hooting calls", seed=0)
+    segs = [(s, e) for s, e in calls(x, -30, gap_s=0.015) if e - s > 0.05]
+    first = segs[:8]
+    assert len(first) >= 6, segs
+    f0s = [f0_autocorr(x[int(s * SR):int(e * SR)], 150, 1500) for s, e in first]
+    assert f0s[-1] > 1.5 * f0s[0], f0s
+    gaps = np.diff([s for s, _ in first])
+    assert gaps[-1] < gaps[0], gaps
+
+
 def test_songbird_sings_between_2_and_7_khz():
     x = render("songbird", "robin", "singing", seed=0)
     f, p = signal.welch(x, SR, nperseg=4096)
@@ -243,13 +266,15 @@ def test_wingbeat_follows_the_species():
     def fundamental(name):
         x = render("buzz", name, "buzzing", seed=1)
         f, p = signal.welch(x, SR, nperseg=16384)
-        band = (f > 80) & (f < 900)
-        return f0_autocorr(x, 80, 900), f[band][np.argmax(p[band])]
+        band = (f > 50) & (f < 900)
+        return f0_autocorr(x, 50, 900), f[band][np.argmax(p[band])]
 
     bee, _ = fundamental("honeybee")
     mosquito, _ = fundamental("mosquito")
     bumble, _ = fundamental("bumblebee")
+    beetle, _ = fundamental("beetle")
     assert 190 <= bee <= 280, bee
+    assert 60 <= beetle <= 120, beetle
     assert 380 <= mosquito <= 650, mosquito
     assert 110 <= bumble <= 210, bumble
 

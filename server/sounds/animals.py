@@ -232,19 +232,23 @@ def m_howl(ctx: Ctx) -> np.ndarray:
     """A long tonal howl (a dog's 1-2 s, a wolf's 1.5-3.5 s): f0 ~330-650 Hz rising over a glide, holding with
     slow vibrato and falling at the end; a breathy voice through an 'ow' tract that opens and closes, a dog's
     breaking between registers. A wolf's howl is lower and steadier; a pack (wolves, coyotes) howls in chorus
-    at different pitches."""
+    at different pitches. A hyena's whoop is a shorter call gliding up; a whale's song the same moan an octave
+    and a half lower (~ 115-170 Hz), each unit 1.5-3.5 s."""
     p, rng = ctx.p, ctx.rng
-    wild = _has(ctx, "wolf", "wolves", "coyote", "jackal", "pack")
+    whale, whoop = _has(ctx, "whale"), _has(ctx, "whoop", "hyena")
+    wild = whale or whoop or _has(ctx, "wolf", "wolves", "coyote", "jackal", "pack", "fox")
     voices = int(rng.integers(2, 4)) if _has(ctx, "wolves", "pack", "coyotes", "chorus") else 1
     out = np.zeros(ctx.n)
     for v in range(voices):
         t = _start(ctx, 0.05, 0.5) + v * rng.uniform(0.3, 1.2)
         while t < _until(ctx, 0.2):
-            dur = rng.uniform(1.5, 3.5) if wild else rng.uniform(1.0, 2.0)
+            dur = (rng.uniform(1.5, 3.5) if wild else rng.uniform(1.0, 2.0)) * (0.4 if whoop else 1.0)
             m = _secs(ctx, dur)
-            f = rng.uniform(330, 480) * (1.0 if wild else 1.35) * p.pitch * (1 + 0.15 * v)
+            f = rng.uniform(330, 480) * (1.0 if wild else 1.35) * p.pitch * (1 + 0.15 * v) * (0.7 if whale else 1.0)
             knee = rng.uniform(0.1, 0.25)
             f0 = f * _contour(m, ((0, 0.7), (knee, 1.0), (0.6, rng.uniform(0.95, 1.1)), (0.85, 0.95), (1, 0.65)))
+            if whoop:  # 'whoo-oop': a glide up
+                f0 = f * _contour(m, ((0, 0.55), (0.7, 1.15), (1, 1.25)))
             f0 *= _vib(m, ctx.sr, rng.uniform(4, 6), 0.012) * (1 + 0.02 * _smooth_noise(ctx, m, 3))
             env = _env(m, ctx.sr, 0.15, 0.4) * np.clip(1 + 0.3 * _smooth_noise(ctx, m, 6), 0.2, None)
             if not wild:  # a dog's voice breaks and yodels between registers
@@ -254,6 +258,8 @@ def m_howl(ctx: Ctx) -> np.ndarray:
                     env[a:a + int(0.04 * ctx.sr)] *= 0.2
             form = (((450, 650, 700, 450), 200, 1.0), ((1000, 1200, 1150, 900), 250, 0.8), (2600, 400, 0.5),
                     (3600, 600, 0.3))
+            if whale:  # a far larger resonator: formants at half
+                form = tuple((np.asarray(fq, float) * 0.7, bw * 0.7, g) for fq, bw, g in form)
             call = _voice(ctx, f0, env, form, oq=0.45, jitter=0.03, shimmer=0.12, sub=0.1, noise=0.3, nfft=1024,
                           lowpass=6000)
             _place(ctx, out, call, t, rng.uniform(0.7, 1.0) / (1 + 0.5 * v))
@@ -266,7 +272,8 @@ def m_growl(ctx: Ctx) -> np.ndarray:
     exhale and more quietly on the inhale: strong subharmonics, flutter at 20-40 Hz, shimmer and breath noise
     through the low formants of a long tract."""
     p, rng = ctx.p, ctx.rng
-    big = _has(ctx, "bear", "grizzly", "lion", "tiger", "leopard", "jaguar", "panther", "big", "large", "deep")
+    big = _has(ctx, "bear", "grizzly", "lion", "tiger", "leopard", "jaguar", "panther", "big", "large", "deep",
+               "gorilla", "crocodile", "alligator", "hippo", "bellow")
     f_base = (rng.uniform(50, 75) if big else rng.uniform(85, 125)) * p.pitch
     fs = 0.65 if big else 1.0
     out = np.zeros(ctx.n)
@@ -365,7 +372,7 @@ def m_roar(ctx: Ctx) -> np.ndarray:
     spaced formants of a long vocal tract (a descended larynx); a lion follows it with a series of shorter
     grunting roars fading away."""
     p, rng = ctx.p, ctx.rng
-    bear = _has(ctx, "bear", "grizzly")
+    bear = _has(ctx, "bear", "grizzly", "hippo")
     tiger = _has(ctx, "tiger")
     f = (130 if bear else 220 if tiger else 200) * rng.uniform(0.9, 1.1) * p.pitch
     fs = 0.8 if bear else 1.0
@@ -436,6 +443,8 @@ def m_bleat(ctx: Ctx) -> np.ndarray:
     """A bleat (0.7-1.4 s, 'baa' / 'meh'): f0 ~280-380 Hz for a sheep (a goat's or lamb's x1.2) with the
     quavering tremolo of pitch (8 %) and level (60 %) at 8.5-11 Hz (a goat's faster, 12-15 Hz), nasal 'ae'
     formants (~ 600-850, 1350, 2500, 3400 Hz)."""
+    if _has(ctx, "humm", "llama", "alpaca"):
+        return _camelid_hum(ctx)
     p, rng = ctx.p, ctx.rng
     goat, lamb = _has(ctx, "goat", "kid"), _has(ctx, "lamb")
     out = np.zeros(ctx.n)
@@ -459,10 +468,30 @@ def m_bleat(ctx: Ctx) -> np.ndarray:
     return out
 
 
+def _camelid_hum(ctx: Ctx) -> np.ndarray:
+    """A llama's or alpaca's hum: a soft, steady, nasal 'mmm' with the mouth shut (f0 ~ 250-400 Hz, one low nasal
+    formant, little else), 0.5-1.2 s, rising or falling a little, every second or two."""
+    p, rng = ctx.p, ctx.rng
+    out = np.zeros(ctx.n)
+    t = _start(ctx, 0.05, 0.5)
+    while t < _until(ctx, 0.1):
+        dur = rng.uniform(0.5, 1.2)
+        m = _secs(ctx, dur)
+        f0 = rng.uniform(250, 400) * p.pitch * _contour(m, ((0, 0.95), (0.5, rng.uniform(0.95, 1.1)), (1, 0.9)))
+        call = _voice(ctx, f0, _env(m, ctx.sr, 0.1, 0.2), ((280, 120, 1.0), (900, 300, 0.4)), oq=0.6, jitter=0.01,
+                      shimmer=0.04, noise=0.1, nfft=1024, zeros=((700, 300, 0.7),))
+        _place(ctx, out, call, t, rng.uniform(0.6, 1.0))
+        t += dur + rng.uniform(0.5, 1.5) / p.density
+    return out
+
+
 def m_neigh(ctx: Ctx) -> np.ndarray:
     """A horse's whinny (1.2-1.8 s): it starts high (f0 ~ 850-1100 Hz) and steps down to about half, quavering
     in pitch and level at 8-13 Hz with a depth that grows until the call breaks into separate pulses (the
-    nickering end), with a second, independent high voice (biphonation, ~2.1 x f0) early on."""
+    nickering end), with a second, independent high voice (biphonation, ~2.1 x f0) early on. A donkey (or a
+    'bray') gives the bray instead (:func:`_bray`)."""
+    if _has(ctx, "donkey", "bray", "mule", "burro", "hee haw"):
+        return _bray(ctx)
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     pony = _has(ctx, "pony", "foal")
     out = np.zeros(ctx.n)
@@ -484,6 +513,31 @@ def m_neigh(ctx: Ctx) -> np.ndarray:
         call = x / (np.std(x) + 1e-12) + 0.5 * hi / (np.std(hi) + 1e-12)
         _place(ctx, out, call, t, 1.0)
         t += dur + rng.uniform(1.2, 3.0) / p.density
+    return out
+
+
+def _bray(ctx: Ctx) -> np.ndarray:
+    """A donkey's bray, 'hee-haw': the larynx sounds on both breaths, a high, harsh 'hee' on the inhale
+    (0.25-0.4 s, f0 ~ 500-800 Hz, noisy) and a low, loud 'haw' on the exhale (0.3-0.5 s, f0 ~ 150-250 Hz),
+    4-8 cycles, the first and last weaker."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    out = np.zeros(ctx.n)
+    t = _start(ctx, 0.05, 0.4)
+    while t < _until(ctx, 0.3):
+        cycles = int(rng.integers(4, 9))
+        hi_f, lo_f = rng.uniform(500, 800) * p.pitch, rng.uniform(150, 250) * p.pitch
+        for c in range(cycles):
+            level = np.sin(np.pi * (c + 0.5) / cycles) ** 0.5
+            for inhale in (True, False):
+                dur = rng.uniform(0.25, 0.4) if inhale else rng.uniform(0.3, 0.5)
+                m = _secs(ctx, dur)
+                f0 = (hi_f if inhale else lo_f) * _contour(m, ((0, 0.9), (0.4, 1.08), (1, 0.85)))
+                form = ((700, 250, 1.0), (1400, 300, 0.8), (2500, 400, 0.5), (3500, 600, 0.25))
+                call = _voice(ctx, f0, _env(m, sr, 0.03, 0.08), form, oq=0.35, jitter=0.04, shimmer=0.2,
+                              sub=0.3 if inhale else 0.2, rough=0.3, noise=0.5 if inhale else 0.25, nfft=1024)
+                _place(ctx, out, call / (np.abs(call).max() + 1e-12), t, level * (0.7 if inhale else 1.0))
+                t += dur + rng.uniform(0.01, 0.04)
+        t += rng.uniform(1.5, 3.0) / p.density
     return out
 
 
@@ -722,7 +776,12 @@ def m_gobble(ctx: Ctx) -> np.ndarray:
 def m_hoot(ctx: Ctx) -> np.ndarray:
     """An owl's hoots: nearly pure low tones (a great horned owl's ~ 250-400 Hz, a tawny owl's ~ 500-800 Hz)
     of 0.15-0.5 s in the species' rhythm ('hoo, h'hoo, hoo, hoo'), each rising slightly then sagging, a
-    little breathy, repeated every few seconds."""
+    little breathy, repeated every few seconds. A monkey or ape gives a pant-hoot instead, an ostrich or emu a
+    boom (:func:`_pant_hoot`, :func:`_boom`)."""
+    if _has(ctx, "monkey", "ape", "chimp", "gibbon", "primate", "baboon"):
+        return _pant_hoot(ctx)
+    if _has(ctx, "ostrich", "emu", "bittern", "boom"):
+        return _boom(ctx)
     p, rng = ctx.p, ctx.rng
     tawny = _has(ctx, "tawny", "screech", "little", "small")
     f = (rng.uniform(500, 650) if tawny else rng.uniform(260, 380)) * p.pitch
@@ -741,6 +800,48 @@ def m_hoot(ctx: Ctx) -> np.ndarray:
             _place(ctx, out, x, t, rng.uniform(0.85, 1.0))
             t += dur + gap * rng.uniform(0.9, 1.1)
         t += rng.uniform(1.5, 3.5) / p.density
+    return out
+
+
+def _pant_hoot(ctx: Ctx) -> np.ndarray:
+    """A primate's pant-hoot: a series of 8-14 breathy 'hoo's on alternating breaths that climb in pitch
+    (~ 300 to 900 Hz) and quicken (from ~3 to ~7 a second) into a climax of harsh screams."""
+    p, rng = ctx.p, ctx.rng
+    out = np.zeros(ctx.n)
+    t = _start(ctx, 0.05, 0.5)
+    while t < _until(ctx, 0.5):
+        k = int(rng.integers(8, 15))
+        for i in range(k):
+            u = i / (k - 1)
+            dur = 0.18 - 0.08 * u
+            m = _secs(ctx, dur)
+            f0 = rng.uniform(280, 340) * p.pitch * (1 + 2.0 * u ** 1.5) * _contour(m, ((0, 0.9), (0.5, 1.05), (1, 0.9)))
+            scream = u > 0.8
+            call = _voice(ctx, f0, _env(m, ctx.sr, 0.02, dur * 0.4),
+                          ((700, 300, 1.0), (1500, 400, 0.6), (2800, 600, 0.3)), oq=0.35 if scream else 0.6,
+                          jitter=0.05 if scream else 0.02, shimmer=0.15, sub=0.3 if scream else 0.0,
+                          noise=0.4 if scream else 0.3, nfft=512)
+            _place(ctx, out, call / (np.abs(call).max() + 1e-12), t, 0.5 + 0.5 * u)
+            t += dur + (0.2 - 0.12 * u) * rng.uniform(0.9, 1.1)
+        t += rng.uniform(1.0, 2.5) / p.density
+    return out
+
+
+def _boom(ctx: Ctx) -> np.ndarray:
+    """A boom (ostrich, emu, bittern): air pumped into an inflated neck or oesophagus resonates as a very low,
+    nearly pure tone (~ 60-120 Hz) of 0.5-1.5 s, in groups of 2-4."""
+    p, rng = ctx.p, ctx.rng
+    out = np.zeros(ctx.n)
+    t = _start(ctx, 0.05, 0.5)
+    while t < _until(ctx, 0.3):
+        for _ in range(int(rng.integers(2, 5))):
+            dur = rng.uniform(0.5, 1.5)
+            m = _secs(ctx, dur)
+            f0 = rng.uniform(60, 120) * p.pitch * _contour(m, ((0, 0.9), (0.3, 1.0), (1, 0.85)))
+            x = _tone(ctx, f0, (1.0, 0.35, 0.12, 0.05)) * _env(m, ctx.sr, 0.1, 0.3)
+            _place(ctx, out, x, t, rng.uniform(0.8, 1.0))
+            t += dur + rng.uniform(0.2, 0.5)
+        t += rng.uniform(1.0, 3.0) / p.density
     return out
 
 
@@ -802,7 +903,10 @@ def m_songbird(ctx: Ctx) -> np.ndarray:
 
 def m_squawk(ctx: Ctx) -> np.ndarray:
     """A parrot's squawk: loud, harsh calls of 0.2-0.6 s with a chaotic voice (f0 ~ 600-1200 Hz buried in
-    subharmonics and noise) through high formants (~ 1.5, 3, 4.5 kHz) that the tongue moves; irregular."""
+    subharmonics and noise) through high formants (~ 1.5, 3, 4.5 kHz) that the tongue moves; irregular. A bird
+    of prey gives its piercing cry instead (:func:`_raptor_cry`)."""
+    if _has(ctx, "eagle", "hawk", "falcon", "prey", "kite", "buzzard", "osprey", "harrier"):
+        return _raptor_cry(ctx)
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
     t = _start(ctx, 0.05, 0.5)
@@ -816,6 +920,26 @@ def m_squawk(ctx: Ctx) -> np.ndarray:
                       sub=0.5, rough=0.6, rough_hz=rng.uniform(50, 100), noise=0.45, nfft=512)
         _place(ctx, out, call, t, rng.uniform(0.7, 1.0))
         t += dur + rng.uniform(0.15, 1.5) / p.density
+    return out
+
+
+def _raptor_cry(ctx: Ctx) -> np.ndarray:
+    """A bird of prey's cry ('kee-eeer'): a high, piercing, harsh call of 0.4-1 s falling from ~ 2.3-3 kHz to
+    ~ 1.5-2 kHz (syrinx with subharmonics and flutter), sometimes in a short series."""
+    p, rng = ctx.p, ctx.rng
+    out = np.zeros(ctx.n)
+    t = _start(ctx, 0.05, 0.6)
+    while t < _until(ctx, 0.2):
+        for _ in range(int(rng.integers(1, 4))):
+            dur = rng.uniform(0.4, 1.0)
+            m = _secs(ctx, dur)
+            f0 = rng.uniform(2300, 3000) * p.pitch * _contour(m, ((0, 0.9), (0.15, 1.0), (1, 0.65)))
+            x = _voice(ctx, f0, _env(m, ctx.sr, 0.02, 0.2), ((2800, 1200, 1.0), (5000, 1500, 0.5)), oq=0.4,
+                       jitter=0.05, shimmer=0.25, sub=0.4, rough=0.5, rough_hz=rng.uniform(60, 100), noise=0.6,
+                       nfft=512, parallel=True)
+            _place(ctx, out, x, t, rng.uniform(0.7, 1.0))
+            t += dur + rng.uniform(0.1, 0.4)
+        t += rng.uniform(1.0, 3.0) / p.density
     return out
 
 
@@ -865,6 +989,8 @@ _WINGBEAT = (  # (name stems, wingbeat Hz range): the buzz is the wingbeat and i
     (("hornet",), (100, 150)),
     (("wasp",), (150, 200)),
     (("flies", "fly ", "housefl", "blowfl", "bluebottle"), (170, 230)),
+    (("beetle", "cockchafer", "june bug"), (70, 110)),  # before "bee", which "beetle" starts with
+    (("dragonfly", "damselfl"), (25, 45)),
     (("bee", "honeybee"), (210, 260)),
 )
 
@@ -983,7 +1109,7 @@ _GAITS = {  # beats per stride at phase offsets (fractions of the stride), strid
 
 
 def _gait(ctx: Ctx) -> str:
-    if _has(ctx, "gallop", "charg", "race", "racing", "run", "stamped"):
+    if _has(ctx, "gallop", "charg", "race", "racing", "run", "stamped", "bound", "leap"):
         return "gallop"
     if _has(ctx, "canter", "lope"):
         return "canter"
@@ -1027,7 +1153,7 @@ def m_hoofbeats(ctx: Ctx) -> np.ndarray:
     gait = _gait(ctx)
     offsets, (r0, r1) = _GAITS[gait]
     stride = rng.uniform(r0, r1) * p.density ** 0.3
-    soft = _has(ctx, "grass", "dirt", "sand", "turf", "mud", "field", "earth", "soft", "meadow", "snow")
+    soft = _has(ctx, "grass", "dirt", "sand", "turf", "mud", "field", "earth", "soft", "meadow", "snow", "pad")
     hard = 0.25 if soft else 0.6 if _has(ctx, "ground", "dry", "track") else 1.0
     times, amps = [], []
     t = _start(ctx, 0.05, 0.3)
