@@ -233,3 +233,46 @@ def test_a_plugin_outputting_nan_is_bypassed_and_reported(server):
     assert db(y[:, -SR // 4:]) > -40.0  # the channel plays on, dry
     server._report_audio_errors()
     assert any(a == "/wave/error" and args[0] == "audio" and "nan-maker" in args[1] for a, args in server.sent)
+
+
+def test_wave_render_session_bounces_the_plugins_as_live_plays_them(tmp_path):
+    """``wave render --session``: the bounce builds the graph from the session through LiveServer, so
+    its plugins (a latency-reporting one included) sound as live, with their latency trimmed."""
+    import mido
+    import soundfile as sf
+
+    from server.live.session import Session
+    from server.midi.song import load_song
+    from server.render.bounce import bounce_to_file
+    from server.render.render import RenderSettings
+
+    mid = mido.MidiFile(ticks_per_beat=480)
+    tr = mido.MidiTrack()
+    tr.append(mido.Message("program_change", channel=0, program=19, time=0))
+    for k in (60, 64, 67, 72):
+        tr.append(mido.Message("note_on", channel=0, note=k, velocity=70, time=0))
+        tr.append(mido.Message("note_off", channel=0, note=k, velocity=0, time=480))
+    mid.tracks.append(tr)
+    song_path = tmp_path / "song.mid"
+    mid.save(song_path)
+    fo = Folders(sets=tmp_path / "sets", models=tmp_path / "models", midi=tmp_path / "midi",
+                 recordings=tmp_path / "rec", images=tmp_path, plugins=tmp_path / "plugins")
+    settings = RenderSettings(sample_rate=SR, block=BLOCK, raw=True, tail=0.5, progress=False)
+
+    def bounce(session: Session, name: str) -> np.ndarray:
+        bounce_to_file(load_song(song_path), tmp_path / name, session=session, folders=fo, fmt="float",
+                       settings=settings)
+        y, sr = sf.read(tmp_path / name, dtype="float32")
+        return y.T
+
+    plain = bounce(Session(), "plain.wav")
+    with_plugins = Session(plugins={
+        0: [{"uri": NODELAY, "values": {"delay": 100, "report_latency": 1}},
+            {"uri": BALANCE, "values": {"trim": -12.0}}],
+        -1: [{"uri": BALANCE, "values": {"trim": -6.0}}]})
+    y = bounce(with_plugins, "plugins.wav")
+    assert y.shape == plain.shape and db(plain) > -50.0
+    gain = db(y) - db(plain)
+    assert abs(gain - (-18.0)) <= 0.1, gain
+    exact = plain * np.float32(10 ** (-18 / 20))  # the 100-sample plugin delay was compensated
+    assert db(y - exact) - db(exact) <= -60.0, db(y - exact) - db(exact)
