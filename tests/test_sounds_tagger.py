@@ -139,3 +139,30 @@ def test_glass_clink_is_not_heard_as_music(tagger):
     top = a.top(1)[0][0]
     assert "music" not in top.lower() and "instrument" not in top.lower(), top
     assert not a.branch.startswith("Music/"), a.branch
+
+
+def test_bench_summary_rates_per_family_and_weighted_by_labels():
+    """The benchmark's arithmetic on hand-made rows: rates per family and model, and weighted by labels."""
+    from bench.bench_sounds import markdown, summarise
+
+    def row(case, family, model, seed, in_branch, top5, labels):
+        return {"case": case, "play_method": "p", "seed": seed, "model": model, "family": family,
+                "audioset": ["Bark"], "branch": "Animal/Domestic animals, pets" if in_branch else "Music/*",
+                "in_branch": in_branch, "in_branch_strict": in_branch, "class_top5": top5, "top_level_ok": in_branch,
+                "top5": ["Bark 0.50"], "labels": labels}
+
+    rows = [row("dog", "animals", "bark", s, True, s == 0, 119) for s in range(3)]
+    rows += [row("fox", "animals", "bark", s, s == 0, False, 1) for s in range(3)]
+    rows += [row("kettle", "household", "kettle", s, False, False, 2) for s in range(3)]
+    rec = summarise(rows)
+    assert rec["clips"] == 9 and rec["entries"] == 3 and rec["labels"] == 122
+    assert rec["in_branch"] == pytest.approx(4 / 9, abs=1e-3)
+    assert rec["families"]["animals"]["in_branch"] == pytest.approx(4 / 6, abs=1e-3)
+    assert rec["families"]["household"]["class_top5"] == 0.0
+    # the dog stands for 119 labels: weighted, the rate is dominated by it
+    assert rec["in_branch_by_label"] == pytest.approx((3 * 119 + 1) / (3 * 122), abs=1e-3)
+    fox = next(e for e in rec["per_entry"] if e["case"] == "fox")
+    assert fox["in_branch"] == 1 and fox["seeds"] == 3
+    rec.update(source="vocab", seeds=[0, 1, 2], seconds=5.0)
+    text = "\n".join(markdown(rec))
+    assert "| animals | 2 | 6 | 67% | 17% |" in text and "| bark | animals |" in text
