@@ -1245,7 +1245,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
 # The AudioSet classes (ontology display names) each model can make.
 AUDIOSET: dict[str, tuple[str, ...]] = {
     "bark": ("Bark", "Dog", "Bow-wow", "Yip", "Domestic animals, pets"),
-    "howl": ("Howl", "Dog", "Canidae, dogs, wolves", "Wild animals"),
+    "howl": ("Howl", "Dog", "Canidae, dogs, wolves", "Wild animals", "Whale vocalization"),
     "growl": ("Growling", "Dog", "Roaring cats (lions, tigers)", "Canidae, dogs, wolves"),
     "whine": ("Whimper (dog)", "Dog", "Domestic animals, pets"),
     "meow": ("Meow", "Cat", "Caterwaul", "Cat communication", "Domestic animals, pets"),
@@ -1253,7 +1253,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "roar": ("Roar", "Roaring cats (lions, tigers)", "Growling", "Wild animals"),
     "moo": ("Moo", "Cattle, bovinae", "Livestock, farm animals, working animals"),
     "bleat": ("Bleat", "Sheep", "Goat", "Livestock, farm animals, working animals"),
-    "neigh": ("Neigh, whinny", "Horse", "Livestock, farm animals, working animals"),
+    "neigh": ("Neigh, whinny", "Horse", "Donkey, ass", "Livestock, farm animals, working animals"),
     "snort": ("Snort (horse)", "Snort", "Horse"),
     "oink": ("Oink", "Pig", "Livestock, farm animals, working animals"),
     "elephant": ("Wild animals", "Animal"),
