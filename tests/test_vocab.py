@@ -46,6 +46,14 @@ def test_every_entry_complete():
             assert any(p.sound_model == "gm_instrument" for p in e.plays), e.key
 
 
+def test_the_vocabularys_models_are_the_synthesisers_registered_models():
+    """A model family adding a model (animals, machines, instruments, actions) is usable by a play at once."""
+    from server.sounds.synth import MODEL_FUNCS
+
+    assert set(SOUND_MODELS) == set(MODEL_FUNCS)
+    assert len(SOUND_MODELS) == len(set(SOUND_MODELS))
+
+
 def test_audioset_names_exist_in_the_ontology():
     if not ONTOLOGY.is_file():
         pytest.skip(f"AudioSet ontology not found at {ONTOLOGY}")
