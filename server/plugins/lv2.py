@@ -375,7 +375,7 @@ class _Instance:
             else None
         atoms = [p for p in info.ports if p.kind == "atom"]
         self.atom = np.zeros((max(len(atoms), 1), ATOM_CAPACITY // 4), dtype=np.uint32)
-        self._atom_out_rows = np.array([k for k, p in enumerate(atoms) if p.output], dtype=np.intp)
+        self._atom_outs = [self.atom[k, :2] for k, p in enumerate(atoms) if p.output]  # header views
         self._seq, self._chunk = urid(ATOM + "Sequence"), urid(ATOM + "Chunk")
         connect = desc.connect_port
         ai = ao = ak = 0
@@ -411,10 +411,9 @@ class _Instance:
             self.active = False
 
     def run(self, n: int) -> None:
-        rows = self._atom_out_rows
-        if rows.size:  # an output sequence's capacity is given afresh before each run
-            self.atom[rows, 0] = ATOM_CAPACITY - 8
-            self.atom[rows, 1] = self._chunk
+        for head in self._atom_outs:  # an output sequence's capacity is given afresh before each run
+            head[0] = ATOM_CAPACITY - 8
+            head[1] = self._chunk
         self._run(self.handle, n)
 
     def free(self) -> None:
