@@ -67,3 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"wave {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `wave inspect song.mid | head`: the reader left; nothing more to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
