@@ -255,10 +255,11 @@ def m_air_brake(ctx: Ctx) -> np.ndarray:
 def m_flap(ctx: Ctx) -> np.ndarray:
     """Cloth flapping in the wind (a flag, a sail, a tent, a kite): the fabric flutters in travelling waves
     whose free edge whips round and snaps, a sharp crack (a few ms of broadband noise to 8 kHz) after a softer
-    low "whump" of the panel (80-400 Hz, ~40 ms); the snaps come irregularly, more and harder in gusts (rate
+    low "whump" of the panel (150-1200 Hz, ~40 ms); the snaps come irregularly, more and harder in gusts (rate
     proportional to the square of the wind speed, a slowly wandering curve), at 3-9 per second for a flag and
     1-4 for a big sail, over a continuous flutter rustle and the wind itself. A play method saying "snapped
-    open" (an umbrella, a parachute) makes a few isolated big snaps."""
+    open" (an umbrella, a parachute) makes a few isolated big snaps. The wind that drives it is heard too
+    (low-passed noise following the gusts), as a microphone beside a flag hears it."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     big = _has(ctx, "sail", "canopy", "parachute", "tent", "tarp", "envelope", "airship", "banner")
     opening = _has(ctx, "open")
@@ -276,11 +277,11 @@ def m_flap(ctx: Ctx) -> np.ndarray:
         if ts >= ctx.seconds - 0.05 or ts < 0:
             continue
         gi = float(np.interp(ts, t, gust))
-        whump = _lowpass(_decay_burst(ctx, 5.0, 15.0 if big else 8.0), 300 if big else 450, sr)
+        whump = _bandpass(_decay_burst(ctx, 5.0, 15.0 if big else 8.0), 150, 900 if big else 1200, sr)
         crack = _highpass(_decay_burst(ctx, 0.2, rng.uniform(0.8, 2.0) * (1.5 if big else 1.0)), 700, sr)
         lag = int(0.02 * sr)  # the edge snaps ~20 ms after the panel turns
         grain = np.zeros(max(whump.size, lag + crack.size))
-        grain[: whump.size] += whump / (np.abs(whump).max() + 1e-12)
+        grain[: whump.size] += 0.5 * whump / (np.abs(whump).max() + 1e-12)
         grain[lag:lag + crack.size] += 0.8 * crack / (np.abs(crack).max() + 1e-12)
         _place(ctx, out, grain, float(ts), gi * rng.uniform(0.5, 1.0) * (1.5 if opening else 1.0))
     rate_t = base * gust
@@ -288,7 +289,7 @@ def m_flap(ctx: Ctx) -> np.ndarray:
     flutter *= (0.6 + 0.4 * np.sin(2 * np.pi * np.cumsum(rate_t * 2) / sr)) * gust
     wind = _lowpass(rng.standard_normal(ctx.n), 400, sr) * gust
     peak = np.abs(out).max() + 1e-12
-    return 0.4 * out + peak * (0.5 * flutter / (np.abs(flutter).max() + 1e-12) + 0.15 * wind / (np.abs(wind).max() + 1e-12))
+    return 0.4 * out + peak * (0.5 * flutter / (np.abs(flutter).max() + 1e-12) + 0.4 * wind / (np.abs(wind).max() + 1e-12))
 
 
 
@@ -728,7 +729,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "wings": ("Bird flight, flapping wings",),
     "tyre_squeal": ("Tire squeal", "Skidding", "Squeal"),
     "air_brake": ("Air brake", "Hiss"),
-    "flap": ("Flap",),
+    "flap": ("Flap", "Wind"),
     "pop": ("Burst, pop", "Bang"),
     "twang": ("Twang", "Boing"),
     "zipper": ("Zipper (clothing)",),
