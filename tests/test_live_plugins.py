@@ -203,6 +203,11 @@ class NaNAfter:
     name = "nan-maker"
 
     def __init__(self, good_blocks: int) -> None:
+        from server.plugins.lv2 import PluginInfo
+
+        self.info = PluginInfo(f"urn:wave:test:{self.name}", self.name, "", "", False, (), None, ())
+        self.source = self.info.uri
+        self.values: dict = {}
         self.left = good_blocks
         self.latency_samples = 0
         self.bypass = False
@@ -218,6 +223,9 @@ class NaNAfter:
 
     def reset(self):
         pass
+
+    def state(self):
+        return {}
 
     def close(self):
         self.closed = True
@@ -276,3 +284,40 @@ def test_wave_render_session_bounces_the_plugins_as_live_plays_them(tmp_path):
     assert abs(gain - (-18.0)) <= 0.1, gain
     exact = plain * np.float32(10 ** (-18 / 20))  # the 100-sample plugin delay was compensated
     assert db(y - exact) - db(exact) <= -60.0, db(y - exact) - db(exact)
+
+
+class Slow(NaNAfter):
+    """A Processor double slower than real time: it sleeps longer than a block lasts."""
+
+    name = "slowpoke"
+
+    def process(self, block):
+        import time
+
+        time.sleep(1.3 * block.shape[1] / SR)
+        return block
+
+
+def test_a_plugin_slower_than_real_time_is_bypassed_live_but_waited_for_offline(server, tmp_path):
+    from server.live.engine import SLOT_OVERRUN_BLOCKS
+    from server.render.bounce import OfflineDriver
+
+    slow = Slow(0)
+    server._publish(lambda snap: server._with_slots(snap, -1, (slow,)))
+    render(server, (SLOT_OVERRUN_BLOCKS - 1) * BLOCK / SR)
+    assert not slow.faulted  # a few late blocks are tolerated
+    render(server, 3 * BLOCK / SR)
+    assert "longer than the block" in slow.faulted
+    assert any("slowpoke" in f for f in server.engine.faults)
+    assert osc(server, "/wave/plugin/bypass", -1, 0, 0) == [("/wave/ok", ["/wave/plugin/bypass"])]
+    assert not slow.faulted and slow.overruns == 0  # played again on request
+    folders = server.folders
+    offline = LiveServer(OfflineDriver(), sample_rate=SR, block=BLOCK, folders=folders, session_path=None)
+    try:
+        assert offline.engine.freewheel
+        slow2 = Slow(0)
+        offline._publish(lambda snap: offline._with_slots(snap, -1, (slow2,)))
+        render(offline, (SLOT_OVERRUN_BLOCKS + 2) * BLOCK / SR)
+        assert not slow2.faulted  # a bounce waits for it
+    finally:
+        offline.shutdown()

@@ -211,3 +211,14 @@ def test_wave_plugins_json_lists_params_latency_and_refusals(world, capsys):
     assert main(["plugins", "--params"]) == 0
     out = capsys.readouterr().out
     assert "trim" in out and "Stereo Balance Control" in out
+
+
+def test_plugins_without_audio_in_or_out_are_refused_in_slots(world):
+    from server.plugins.lv2 import LV2Plugin
+
+    midi_only = "http://gareus.org/oss/lv2/midifilter#passthru"
+    if midi_only not in world.uris():
+        pytest.skip("x42 midifilter not installed")
+    assert not world.info(midi_only).audio_out
+    with pytest.raises(InputError, match="no audio output"):
+        LV2Plugin(midi_only, world=world)

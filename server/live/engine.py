@@ -38,6 +38,7 @@ ALIGN_CAPACITY = 16384  # frames a channel can be delayed without a new delay li
 LIVE_QUEUE = 4096  # timed live events waiting for the callback (a MIDI flood beyond it is dropped)
 RETIRE_MAX_S = 8.0  # a retiring sampler still holding notes this long after a swap releases them
 RETIRE_QUIET_BLOCKS = 4  # a retiring source silent (no voices) this many blocks is done
+SLOT_OVERRUN_BLOCKS = 8  # a plugin slot slower than real time this many blocks in a row is bypassed (live)
 
 
 class DryWet:
@@ -311,6 +312,7 @@ class Engine:
         self._watch_from: int | None = None
         self._onset_event = threading.Event()
         self.last_error = ""  # first strip error seen by the callback (reported by the control side)
+        self.freewheel = False  # offline (a bounce): nothing is late, a slow plugin slot is not bypassed
         # faults the callback saw (non-finite output: what, where), reported and emptied by the control side
         self.faults: collections.deque[str] = collections.deque(maxlen=64)
         # epoch reclamation: the version of the snapshot the callback last finished a block with, and
@@ -620,7 +622,8 @@ class Engine:
                                     "bypassed until it is reloaded or replaced")
                         timbre.faulted = why
                         y = dry
-                        aligners[strip.channel].target = snap.latency_samples  # dry now: keep it aligned
+                        # dry now: keep it aligned (its plugin slots still delay it)
+                        aligners[strip.channel].target = snap.latency_samples - slots_latency(strip.plugins)
                         try:
                             timbre.reset()
                         except Exception:  # a broken model stays bypassed
@@ -706,18 +709,30 @@ class Engine:
         return y
 
     def _run_slots(self, slots, y: np.ndarray, where: str) -> np.ndarray:
-        """Audio thread: ``y`` through the plugin slots that play. A slot whose output is non-finite is
-        bypassed from then on (its input passes) and reported; a channel is re-aligned to its new latency."""
+        """Audio thread: ``y`` through the plugin slots that play. A slot whose output is non-finite, or
+        (live) that alone took longer than the block's duration :data:`SLOT_OVERRUN_BLOCKS` blocks in a
+        row, is bypassed from then on (its input passes) and reported; the channels are re-aligned."""
+        budget = y.shape[1] / self.sample_rate
         for slot in slots:
             if slot.bypass or slot.faulted:
                 continue
+            t = time.perf_counter()
             o = slot.process(y)
-            if finite(o):
+            why = ""
+            if not self.freewheel and time.perf_counter() - t > budget:  # slower than real time on its own
+                slot.overruns = getattr(slot, "overruns", 0) + 1
+                if slot.overruns >= SLOT_OVERRUN_BLOCKS:
+                    why = f"took longer than the block's duration {SLOT_OVERRUN_BLOCKS} blocks in a row"
+            elif getattr(slot, "overruns", 0):
+                slot.overruns = 0
+            if not finite(o):
+                why = "produced non-finite samples"
+            elif not why:
                 y = o
                 continue
-            slot.faulted = "produced non-finite samples"
-            self._fault(f"{where}: plugin {slot.name!r} produced non-finite samples; bypassed until it is removed "
-                        "or loaded again")
+            slot.faulted = why
+            self._fault(f"{where}: plugin {slot.name!r} {why}; bypassed until it is removed or played again "
+                        "(/wave/plugin/bypass ... 0)")
             snap = self.snapshot
             total = snap.latency_samples  # its latency is gone: keep the channels aligned
             for strip in snap.strips:

@@ -226,6 +226,7 @@ class LiveServer:
             getattr(driver, "abort", driver.stop)()  # close the JACK client / drop the WAV opened above
             self._loader.shutdown(wait=False)
             raise
+        self.engine.freewheel = getattr(driver, "name", "") == "offline"  # wave render: a slow plugin is waited for
         self._started = False
         self._stop_event: asyncio.Event | None = None
         self._errors_reported = 0
@@ -836,6 +837,7 @@ class LiveServer:
         p = self._slot(target, slot)
         if not on and p.faulted:  # the audio thread skips a faulted slot: a fresh instance is safe to make
             p.reset()
+            p.overruns = 0
             p.faulted = ""
         p.bypass = bool(on)
         self._realign()  # its latency joins or leaves the channel's

@@ -460,6 +460,7 @@ class LV2Plugin:
         self.max_block = 0
         self.bypass = False  # set by the control side: the slot passes its input through
         self.faulted = ""  # set by the audio thread when the output was non-finite (the slot is bypassed)
+        self.overruns = 0  # audio thread: blocks in a row it took longer than the block's duration
 
     # -- control / loader thread -------------------------------------------------------------------
     def prepare(self, sample_rate: int, max_block: int, channels: int = 2) -> None:
