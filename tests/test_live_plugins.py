@@ -149,6 +149,7 @@ def test_list_params_bypass_learn_and_remove(server):
     render(server, 0.05)
     server._collect()
     assert p._insts == []  # freed once the callback let go
+    assert osc(server, "/wave/cc", 0, 21, 64) == []  # learned for a slot that is gone: logged, not raised
     (err,) = osc(server, "/wave/plugin/set", 0, 0, "trim", 0.0)
     assert err[0] == "/wave/error" and "no plugin" in err[1][1]
     (err,) = osc(server, "/wave/plugin/set", -1, 3, "trim", 0.0)

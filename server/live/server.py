@@ -769,6 +769,8 @@ class LiveServer:
 
         def work():
             try:
+                if len(self._slots(target)) >= MAX_PLUGIN_SLOTS:  # loads queued behind each other
+                    raise InputError(f"{MAX_PLUGIN_SLOTS} plugin slots are in use there; remove one first")
                 p = self._new_plugin(plugin)
                 p.prepare(self.sample_rate, self.block, 2)  # instantiate, activate, measure latency
                 with self._publish_lock:
@@ -807,9 +809,16 @@ class LiveServer:
         self._follow_latency(p)
 
     def _plugin_cc(self, m: Learned, value: int) -> None:
-        p = self._slot(m.target, int(m.effect.split(":", 1)[1]))
-        q = p.info.param(m.param)
-        p.set(q.symbol, q.lo + (q.hi - q.lo) * value / 127.0)
+        """A learned CC to a plugin parameter (any thread: rtmidi's too, so nothing is raised: a slot that
+        is gone, e.g. removed after it was learned, is logged)."""
+        try:
+            p = self._slot(m.target, int(m.effect.split(":", 1)[1]))
+            q = p.info.param(m.param)
+            p.set(q.symbol, q.lo + (q.hi - q.lo) * value / 127.0)
+        except (WaveError, ValueError) as exc:
+            log.warning("MIDI CC %d on channel %d learned for %s %s: %s", m.cc, m.midi_channel + 1, m.effect,
+                        m.param, exc)
+            return
         self._save_plugins(m.target)
 
     def osc_plugin_list(self, sender, target):
