@@ -19,6 +19,7 @@ from .errors import WaveError
 # (module, what it adds). Order is the order in `wave --help`.
 COMMAND_MODULES = (
     "server.make.cli",  # make: image -> instruments + song + report
+    "server.batch.cli",  # batch: many images -> many sets on Ray (local or a cluster)
     "server.scene.cli",  # scene: image -> scene.json
     "server.sounds.cli",  # sounds: scene -> sound effects + stereo scene
     "server.timbre.cli",  # timbre, rave: timbre transfer, RAVE training
