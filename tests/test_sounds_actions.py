@@ -250,7 +250,7 @@ def test_a_zip_clicks_at_its_tooth_rate():
     lags = np.arange(ac.size) / SR
     band = (lags > 1 / 300) & (lags < 1 / 60)
     rate = 1 / lags[band][np.argmax(ac[band])]
-    assert 60 <= rate <= 260  # 0.2-0.5 m/s over teeth 2-3 mm apart
+    assert 60 <= rate <= 330  # 0.2-0.5 m/s over teeth 2-3 mm apart, wavering by ~30 %
 
 
 def test_bounces_quicken_geometrically_by_the_coefficient_of_restitution():
