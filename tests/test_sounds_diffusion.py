@@ -575,3 +575,31 @@ def test_fetch_then_wave_sounds_by_hub_id_offline(published_audioldm2, tmp_path)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["model"]["id"] == "cvssp/audioldm2" and len(manifest["sources"]) == 2
     assert manifest["sources"][0]["rank_prompt"].startswith("The sound of glass")
+
+
+@pytest.mark.slow
+def test_generators_sharing_a_cached_pipeline_on_two_threads(published_audioldm2):
+    """Two generators (DDIM and DPM-Solver) share one cached pipeline, as two server jobs would: run at once
+    on two threads, each gets exactly what it gets alone."""
+    import threading
+
+    cache = ModelCache(budget="4G")
+    kw = {"model_id": str(published_audioldm2), "steps": 2, "device": "cpu", "cache": cache}
+    ddim = DiffusionGenerator("audioldm2", scheduler="ddim", **kw)
+    dpm = DiffusionGenerator("audioldm2", scheduler="dpm", **kw)
+    assert ddim.load() is dpm.load() and len(cache) == 1
+    alone = {g.scheduler: g.generate("wind", None, 0.1, candidates=1, seed=3)[0] for g in (ddim, dpm)}
+    a, b = alone["ddim"], alone["dpm"]
+    assert np.abs(a - b).max() > 0.01 * np.abs(a).max()  # the schedulers differ, so the audio does
+    together: dict[str, np.ndarray] = {}
+
+    def run(g):
+        together[g.scheduler] = g.generate("wind", None, 0.1, candidates=1, seed=3)[0]
+
+    threads = [threading.Thread(target=run, args=(g,)) for g in (ddim, dpm, ddim)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for name in ("ddim", "dpm"):
+        np.testing.assert_array_equal(together[name], alone[name])

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,7 @@ BACKENDS: dict[str, BackendDefaults] = {
 SCHEDULERS = ("default", "ddim", "dpm")
 DPM_STEPS = 20
 CLAP_RANKER = "laion/clap-htsat-unfused"
+_CONFIGURE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -260,10 +262,12 @@ class DiffusionGenerator:
 
         # the checkpoint's own scheduler, kept on the instance so generators that share a cached pipeline
         # each use their own (set before every call)
-        base = pipe.__dict__.get("_wave_base_scheduler")
-        if base is None:
-            base = pipe.scheduler
-            object.__setattr__(pipe, "_wave_base_scheduler", base)
+        with _CONFIGURE_LOCK:
+            base = pipe.__dict__.get("_wave_base_scheduler")
+            if base is None:
+                base = pipe.scheduler
+                object.__setattr__(pipe, "_wave_base_scheduler", base)
+                object.__setattr__(pipe, "_wave_lock", threading.Lock())
         if self.scheduler != "default":
             from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
 
@@ -323,9 +327,11 @@ class DiffusionGenerator:
         if not 1 <= n <= 16:
             raise ConfigError(f"candidates={candidates!r} is out of range; use 1 to 16 (3 is the seed's choice)")
         pipe = self.load()
-        pipe.scheduler = self._scheduler
         generator = torch.Generator(device="cpu").manual_seed(int(seed) % (2**63))
-        with torch.inference_mode():
+        # a cached pipeline may be shared by generators on several threads: one call at a time, each with its
+        # own scheduler
+        with pipe.__dict__["_wave_lock"], torch.inference_mode():
+            pipe.scheduler = self._scheduler
             out = pipe(prompt, negative_prompt=negative_prompt, audio_length_in_s=float(seconds),
                        num_inference_steps=self.steps, guidance_scale=self.guidance,
                        num_waveforms_per_prompt=n, generator=generator)
