@@ -322,3 +322,53 @@ def test_a_plugin_slower_than_real_time_is_bypassed_live_but_waited_for_offline(
         assert not slow2.faulted  # a bounce waits for it
     finally:
         offline.shutdown()
+
+
+ORGAN = "http://gareus.org/oss/lv2/b_synth"  # setBfree's tonewheel organ (Debian setbfree)
+
+
+def peak_hz(x: np.ndarray, lo: float, hi: float) -> float:
+    """The strongest spectral peak between lo and hi Hz, interpolated (parabola on log magnitude)."""
+    X = np.abs(np.fft.rfft(x * np.hanning(len(x)))) + 1e-20
+    hz = np.fft.rfftfreq(len(x), 1 / SR)
+    band = np.flatnonzero((hz >= lo) & (hz <= hi))
+    k = int(band[np.argmax(X[band])])
+    a, b, c = np.log(X[k - 1 : k + 2])
+    return float((k + 0.5 * (a - c) / (a - 2 * b + c)) * SR / len(x))
+
+
+def test_an_lv2_instrument_plays_a_channel_in_tune_and_the_session_restores_it(tmp_path):
+    from server.plugins.lv2 import default_world
+
+    if ORGAN not in default_world().uris():
+        pytest.skip("setBfree is not installed (apt-get install setbfree)")
+    session = tmp_path / "session.json"
+    s = make_server(tmp_path, session)
+    try:
+        osc(s, "/wave/plugin/instrument", 2, ORGAN)
+        wait_loader(s)
+        assert ("/wave/set/loaded", [f"lv2:{ORGAN}", 2]) in s.sent, s.sent
+        osc(s, "/wave/note", 2, 69, 100)
+        y = render(s, 1.5)
+        s.flush_session()
+        s.sent.clear()
+        osc(s, "/wave/plugin/instrument", 3, BALANCE)  # an effect cannot play a channel
+        osc(s, "/wave/plugin/instrument", 3, "http://example.org/none")
+        wait_loader(s)
+        errs = errors(s)
+        assert len(errs) == 2 and "takes no MIDI" in errs[0][1] and "no LV2 plugin" in errs[1][1], errs
+    finally:
+        s.shutdown()
+    x = y[0, SR // 2 : SR // 2 + 32768]
+    assert db(x) > -40.0
+    cents = 1200 * np.log2(peak_hz(x, 415.0, 466.0) / 440.0)  # the 8' drawbar sounds the key's pitch
+    assert abs(cents) < 10.0, cents
+    r = make_server(tmp_path, session)  # restored from the session: the organ plays channel 2 again
+    try:
+        assert r.engine.snapshot.strips[2].set_name == f"lv2:{ORGAN}"
+        osc(r, "/wave/note", 2, 72, 100)
+        y2 = render(r, 1.5)
+    finally:
+        r.shutdown()
+    cents = 1200 * np.log2(peak_hz(y2[0, SR // 2 : SR // 2 + 32768], 500.0, 560.0) / (440.0 * 2 ** (3 / 12)))
+    assert abs(cents) < 10.0, cents

@@ -47,6 +47,7 @@ REPLY_TTL_S = 600.0  # a /wave/reply_to setting is forgotten after this long wit
 CLIENT_TTL_S = 60.0  # a client that sent nothing for this long gets no broadcasts (audio faults)
 MAX_CLIENTS = 64  # senders remembered for reply_to and broadcasts (oldest forgotten first)
 MAX_PLUGIN_SLOTS = 8  # plugin insert slots per channel and on the master
+LV2_SET = "lv2:"  # a channel's "set" named lv2:URI is played by that LV2 instrument plugin
 CC_ALL_SOUND_OFF = 120
 
 
@@ -242,6 +243,8 @@ class LiveServer:
     def _new_source(self, set_name: str, channel: int):
         from ..engine.fluid import FluidSynthSource
 
+        if set_name.startswith(LV2_SET):  # an LV2 instrument plays the channel instead of a sampler
+            return self._new_instrument(set_name[len(LV2_SET):])
         src = FluidSynthSource([self._set_path(set_name)], sample_rate=self.sample_rate, reverb=False, chorus=False)
         src.route_channel(channel, src.soundfonts[0][0])
         src.prepare(self.sample_rate, self.block, 2)
@@ -801,6 +804,20 @@ class LiveServer:
                 self._realign()
 
         self._loader.submit(work)
+
+    def _new_instrument(self, uri: str):
+        """A prepared LV2 instrument source for ``uri`` (checked against discovery). Loader thread."""
+        from ..plugins.instrument import LV2Instrument
+        from ..plugins.lv2 import default_world
+
+        world = default_world()
+        src = LV2Instrument(world.info(uri), world=world)
+        src.prepare(self.sample_rate, self.block, 2)
+        return src
+
+    def osc_plugin_instrument(self, sender, ch, uri):
+        dest = self.reply_dest(sender)
+        self._loader.submit(self._load_set, f"{LV2_SET}{uri}", ch, (ch,), dest)
 
     def osc_plugin_set(self, sender, target, slot, param, value):
         p = self._slot(target, slot)

@@ -49,6 +49,7 @@ class LV2_Feature(ctypes.Structure):
 
 
 HANDLE_FN = ctypes.CFUNCTYPE(None, c_void_p)
+HANDLE_FN_INT = ctypes.CFUNCTYPE(ctypes.c_int, c_void_p)  # LV2_Worker_Interface.end_run
 
 # name: (restype, argtypes)
 _SIGNATURES = {

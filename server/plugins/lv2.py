@@ -36,11 +36,12 @@ URID = "http://lv2plug.in/ns/ext/urid#"
 OPTIONS = "http://lv2plug.in/ns/ext/options#"
 BUF_SIZE = "http://lv2plug.in/ns/ext/buf-size#"
 PARAMS = "http://lv2plug.in/ns/ext/parameters#"
+WORKER = "http://lv2plug.in/ns/ext/worker#"
 MIDI_EVENT = "http://lv2plug.in/ns/ext/midi#MidiEvent"
 ATOM = L.ATOM
 
 # Features WAVE passes to every instance, and "features" that are plugin properties the host meets.
-PROVIDED = (URID + "map", URID + "unmap", OPTIONS + "options", BUF_SIZE + "boundedBlockLength")
+PROVIDED = (URID + "map", URID + "unmap", OPTIONS + "options", BUF_SIZE + "boundedBlockLength", WORKER + "schedule")
 SATISFIED = frozenset(PROVIDED) | {LV2_CORE + "hardRTCapable", LV2_CORE + "isLive", LV2_CORE + "inPlaceBroken"}
 ATOM_CAPACITY = 8192  # bytes of an atom sequence buffer (events a plugin may write per block)
 DEFAULT_LV2_PATH = ("~/.lv2", "/usr/local/lib/lv2", "/usr/lib/lv2")
@@ -94,10 +95,32 @@ _URID_MAP = _Map(None, _map_cb)
 _URID_UNMAP = _Unmap(None, _unmap_cb)
 
 
+_WORK_FN = CFUNCTYPE(ctypes.c_int, c_void_p, c_uint32, c_void_p)  # schedule_work and respond: (handle, size, data)
+
+
+class _Schedule(ctypes.Structure):
+    _fields_ = [("handle", c_void_p), ("schedule_work", _WORK_FN)]
+
+
+class _WorkerInterface(ctypes.Structure):
+    _fields_ = [("work", CFUNCTYPE(ctypes.c_int, c_void_p, _WORK_FN, c_void_p, c_uint32, c_void_p)),
+                ("work_response", _WORK_FN), ("end_run", c_void_p)]
+
+
 class _Features:
-    """The NULL-terminated ``LV2_Feature*`` array of one instance, and the memory it points into."""
+    """The NULL-terminated ``LV2_Feature*`` array of one instance, and the memory it points into.
+
+    ``worker:schedule`` is met synchronously: a job the plugin schedules during ``run`` is kept (copied),
+    and :meth:`_Instance.run` has the plugin do it right after that ``run`` returns, then delivers its
+    responses and calls ``end_run``, on the same thread (deterministic, so a bounce is repeatable; the
+    work LV2 plugins schedule is loading a table or a file at a setting change)."""
 
     def __init__(self, sample_rate: int, max_block: int) -> None:
+        self.jobs: collections.deque[bytes] = collections.deque()
+        self.responses: collections.deque[bytes] = collections.deque()
+        self._schedule_cb = _WORK_FN(self._on_schedule)
+        self._respond_cb = _WORK_FN(self._on_respond)
+        self._schedule_struct = _Schedule(None, self._schedule_cb)
         self._ints = (ctypes.c_int32 * 3)(1, int(max_block), int(max_block))  # min, max, nominal
         self._rate = c_float(float(sample_rate))
         i32, f32 = urid(ATOM + "Int"), urid(ATOM + "Float")
@@ -109,10 +132,19 @@ class _Features:
         for k, (key, typ, addr) in enumerate(opts):
             self._opts[k] = _Option(0, 0, urid(key), 4, typ, addr)  # context 0: LV2_OPTIONS_INSTANCE
         data = {URID + "map": ctypes.addressof(_URID_MAP), URID + "unmap": ctypes.addressof(_URID_UNMAP),
-                OPTIONS + "options": ctypes.addressof(self._opts), BUF_SIZE + "boundedBlockLength": None}
+                OPTIONS + "options": ctypes.addressof(self._opts), BUF_SIZE + "boundedBlockLength": None,
+                WORKER + "schedule": ctypes.addressof(self._schedule_struct)}
         self._feats = [LV2_Feature(uri.encode(), data[uri]) for uri in PROVIDED]
         self.array = (POINTER(LV2_Feature) * (len(self._feats) + 1))(
             *[ctypes.pointer(f) for f in self._feats], None)
+
+    def _on_schedule(self, handle, size, data) -> int:
+        self.jobs.append(ctypes.string_at(data, size) if size else b"")
+        return 0  # LV2_WORKER_SUCCESS
+
+    def _on_respond(self, handle, size, data) -> int:
+        self.responses.append(ctypes.string_at(data, size) if size else b"")
+        return 0
 
 
 # -- descriptions -----------------------------------------------------------------------------------
@@ -130,6 +162,7 @@ class PortInfo:
     integer: bool = False
     enumeration: bool = False
     optional: bool = False
+    midi: bool = False  # an atom input that takes MIDI events (an instrument's note input)
 
 
 ParamInfo = PortInfo  # a parameter is a control input port
@@ -187,7 +220,7 @@ class PluginInfo:
                 "class": self.plugin_class, "instrument": self.instrument,
                 "audio_in": len(self.audio_in), "audio_out": len(self.audio_out),
                 "latency": self.latency_port is not None,
-                "params": [{k: v for k, v in asdict(p).items() if k not in ("kind", "output", "optional")}
+                "params": [{k: v for k, v in asdict(p).items() if k not in ("kind", "output", "optional", "midi")}
                            for p in self.params],
                 "unsupported_features": list(self.unsupported)}
 
@@ -293,6 +326,7 @@ class World:
         ports = []
         instrument = klass == LV2_CORE + "InstrumentPlugin"
         for i in range(n):
+            midi = False
             port = lb.plugin_get_port_by_index(plug, i)
             output = bool(lb.port_is_a(plug, port, nd(LV2_CORE + "OutputPort")))
             if lb.port_is_a(plug, port, nd(LV2_CORE + "AudioPort")):
@@ -303,8 +337,8 @@ class World:
                 kind = "cv"
             elif lb.port_is_a(plug, port, nd(ATOM + "AtomPort")):
                 kind = "atom"
-                if not output and lb.port_supports_event(plug, port, nd(MIDI_EVENT)):
-                    instrument = True
+                midi = not output and bool(lb.port_supports_event(plug, port, nd(MIDI_EVENT)))
+                instrument = instrument or midi
             else:
                 kind = "other"
             pname_node = lb.port_get_name(plug, port)
@@ -319,7 +353,8 @@ class World:
                 return bool(lb.port_has_property(plug, port, nd(LV2_CORE + prop)))
 
             ports.append(PortInfo(i, node_str(lb.port_get_symbol(plug, port)), pname, kind, output, lo, hi, de,
-                                  has("toggled"), has("integer"), has("enumeration"), has("connectionOptional")))
+                                  has("toggled"), has("integer"), has("enumeration"), has("connectionOptional"),
+                                  midi))
         latency = int(lb.plugin_get_latency_port_index(plug)) if lb.plugin_has_latency(plug) else None
         feats = lb.plugin_get_required_features(plug)
         required = tuple(node_str(f) for f in iter_nodes(feats)) if feats else ()
@@ -364,6 +399,13 @@ class _Instance:
         self._run = desc.run
         self._activate = ctypes.cast(desc.activate, L.HANDLE_FN) if desc.activate else None
         self._deactivate = ctypes.cast(desc.deactivate, L.HANDLE_FN) if desc.deactivate else None
+        self._worker = self._end_run = None
+        if desc.extension_data:
+            ext = ctypes.cast(desc.extension_data, CFUNCTYPE(c_void_p, c_char_p))(f"{WORKER}interface".encode())
+            if ext:
+                self._worker = ctypes.cast(ext, POINTER(_WorkerInterface)).contents
+                end = self._worker.end_run
+                self._end_run = ctypes.cast(end, L.HANDLE_FN_INT) if end else None
         n_ports = len(info.ports)
         self.ctrl = np.zeros(max(n_ports, 1), dtype=np.float32)
         for p in info.ports:
@@ -379,6 +421,7 @@ class _Instance:
         self._seq, self._chunk = urid(ATOM + "Sequence"), urid(ATOM + "Chunk")
         connect = desc.connect_port
         ai = ao = ak = 0
+        self.atom_rows: dict[int, np.ndarray] = {}  # port index -> its sequence buffer (uint32 words)
         for p in info.ports:
             if p.kind == "audio":
                 buf = self.outs[ao] if p.output else self.ins[ai]
@@ -391,6 +434,7 @@ class _Instance:
             elif p.kind == "atom":
                 row = self.atom[ak]
                 row[0], row[1] = 8, self._seq  # an empty sequence: body = {unit, pad}
+                self.atom_rows[p.index] = row
                 ak += 1
                 addr = row.ctypes.data
             else:
@@ -415,6 +459,22 @@ class _Instance:
             head[0] = ATOM_CAPACITY - 8
             head[1] = self._chunk
         self._run(self.handle, n)
+        if self._worker is not None:
+            self.work()
+
+    def work(self) -> None:
+        """Do the worker jobs the plugin scheduled, deliver the responses, end the run cycle."""
+        f, w = self.features, self._worker
+        while f.jobs:
+            job = f.jobs.popleft()
+            buf = ctypes.create_string_buffer(job, len(job) or 1)
+            w.work(self.handle, f._respond_cb, None, len(job), buf)
+        while f.responses:
+            r = f.responses.popleft()
+            buf = ctypes.create_string_buffer(r, len(r) or 1)
+            w.work_response(self.handle, len(r), buf)
+        if self._end_run is not None:
+            self._end_run(self.handle)
 
     def free(self) -> None:
         if self.ptr:
