@@ -191,3 +191,20 @@ def test_killed_worker_still_finishes(ray_session, images, tmp_path):
         rec = json.loads((out / it.name / "make.json").read_text())
         assert all(rec["stages"][s]["status"] in ("done", "cached") for s in STAGES)
     assert not (out / ".staging").exists()
+
+
+def test_changed_option_redoes_only_the_stages_it_affects(first_batch):
+    from dataclasses import replace
+
+    out, items, _, code = first_batch
+    mirror = [i for i in items if i.name == "mirror"]
+    old_scene = (out / "mirror" / "scene.json").stat().st_mtime_ns
+    res = run_batch(mirror, out, replace(SETTINGS, layer_scene=True), workers=2, progress=False)
+    if _fingerprints() != code:
+        pytest.skip("WAVE's stage code changed while this test ran")
+    (r,) = res.images
+    assert r["status"] == "done" and r["stages_run"] == ["song", "report"]
+    rec = json.loads((out / "mirror" / "make.json").read_text())
+    assert rec["settings"]["layer_scene"] is True
+    assert (out / "mirror" / "scene.json").stat().st_mtime_ns == old_scene  # copied with its time, not remade
+    assert not (out / ".staging").exists()
