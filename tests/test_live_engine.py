@@ -366,7 +366,8 @@ def test_builtin_timbre_model_streams_live(server):
     shutil.copyfile(BUILTIN, server.folders.models / "keyboard.ts")
     assert osc(server, "/wave/timbre/model", 0, "keyboard") == []
     wait_loader(server)
-    (ch, name, latency), = [args for a, args in server.sent if a == "/wave/timbre/loaded"]
+    (ch, name, latency, dims), = [args for a, args in server.sent if a == "/wave/timbre/loaded"]
+    assert dims == server.engine.snapshot.strips[0].timbre.model.model.latent_dim > 0
     assert (ch, name) == (0, "keyboard") and latency > 0
     assert server.engine.latency_samples == latency
     osc(server, "/wave/timbre/bias", 0, 0, 0.5)

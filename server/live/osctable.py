@@ -128,11 +128,15 @@ TABLE: tuple[Address, ...] = (
     Address("/wave/timbre/model", "osc_timbre_model",
             "Put a streaming timbre model (`.ts`, from the models folder) on a channel; `none` removes it.",
             (CH, Arg("model", "s", doc="model name or `none`")),
-            (Reply("/wave/timbre/loaded", "isi", "channel, model, latency in samples"), ERROR), "timbre"),
-    Address("/wave/timbre/bias", "osc_timbre_bias", "Add to one latent dimension.",
-            (CH, Arg("dim", "i", 0, 127), Arg("value", "f", -8.0, 8.0)), (), "timbre"),
-    Address("/wave/timbre/scale", "osc_timbre_scale", "Scale one latent dimension.",
-            (CH, Arg("dim", "i", 0, 127), Arg("value", "f", -8.0, 8.0)), (), "timbre"),
+            (Reply("/wave/timbre/loaded", "isii", "channel, model, latency in samples, latent dimensions (the "
+                   "range of DIM in /wave/timbre/bias and /scale: 0 to this - 1; 0: no latent controls)"), ERROR),
+            "timbre"),
+    Address("/wave/timbre/bias", "osc_timbre_bias", "Add to one latent dimension. DIM is checked against "
+            "the loaded model (below the latent dimensions `/wave/timbre/loaded` reported).",
+            (CH, Arg("dim", "i", 0, 127), Arg("value", "f", -8.0, 8.0)), (ERROR,), "timbre"),
+    Address("/wave/timbre/scale", "osc_timbre_scale", "Scale one latent dimension. DIM is checked against "
+            "the loaded model.",
+            (CH, Arg("dim", "i", 0, 127), Arg("value", "f", -8.0, 8.0)), (ERROR,), "timbre"),
     Address("/wave/timbre/mix", "osc_timbre_mix", "Dry/wet of the timbre model.",
             (CH, Arg("wet", "f", 0.0, 1.0, "0 = dry sampler, 1 = model only")), (), "timbre"),
     # -- effects ------------------------------------------------------------------------------

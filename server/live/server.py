@@ -620,7 +620,8 @@ class LiveServer:
                 else:
                     self.session.timbre.pop(ch, None)
                 self.mark_dirty()
-                self.notify(dest, "/wave/timbre/loaded", [ch, model, strip.latency_samples])
+                dims = _latent_dims(strip.timbre.model) if strip.timbre is not None else 0
+                self.notify(dest, "/wave/timbre/loaded", [ch, model, strip.latency_samples, int(dims or 0)])
             except WaveError as exc:
                 self.notify(dest, "/wave/error", ["/wave/timbre/model", str(exc)])
             except Exception as exc:  # a corrupt model may raise anything from torch
