@@ -12,7 +12,7 @@
   "rect": [
    40.0,
    40.0,
-   760.0,
+   960.0,
    760.0
   ],
   "boxes": [
@@ -531,6 +531,184 @@
       ""
      ]
     }
+   },
+   {
+    "box": {
+     "id": "obj-plugins-title",
+     "maxclass": "comment",
+     "text": "LV2 plugins (wave plugins lists them; see docs/plugins.md)",
+     "patching_rect": [
+      560.0,
+      40.0,
+      360.0,
+      22.0
+     ],
+     "numinlets": 1,
+     "numoutlets": 0,
+     "outlettype": []
+    }
+   },
+   {
+    "box": {
+     "id": "obj-plugin0",
+     "maxclass": "message",
+     "text": "/wave/plugin/load 0 http://gareus.org/oss/lv2/balance",
+     "patching_rect": [
+      560.0,
+      65.0,
+      360.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-plugin1",
+     "maxclass": "message",
+     "text": "/wave/plugin/set 0 0 trim -12.",
+     "patching_rect": [
+      560.0,
+      90.0,
+      360.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-plugin2",
+     "maxclass": "message",
+     "text": "/wave/plugin/list 0",
+     "patching_rect": [
+      560.0,
+      115.0,
+      360.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-plugin3",
+     "maxclass": "message",
+     "text": "/wave/plugin/params 0 0",
+     "patching_rect": [
+      560.0,
+      140.0,
+      360.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-plugin4",
+     "maxclass": "message",
+     "text": "/wave/plugin/bypass 0 0 1",
+     "patching_rect": [
+      560.0,
+      165.0,
+      360.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-plugin5",
+     "maxclass": "message",
+     "text": "/wave/plugin/learn 0 0 trim",
+     "patching_rect": [
+      560.0,
+      190.0,
+      360.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-plugin6",
+     "maxclass": "message",
+     "text": "/wave/plugin/remove 0 0",
+     "patching_rect": [
+      560.0,
+      215.0,
+      360.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-plugin7",
+     "maxclass": "message",
+     "text": "/wave/plugin/load -1 http://gareus.org/oss/lv2/darc#stereo",
+     "patching_rect": [
+      560.0,
+      240.0,
+      360.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-plugin8",
+     "maxclass": "message",
+     "text": "/wave/plugin/instrument 2 http://gareus.org/oss/lv2/b_synth",
+     "patching_rect": [
+      560.0,
+      265.0,
+      360.0,
+      22.0
+     ],
+     "numinlets": 2,
+     "numoutlets": 1,
+     "outlettype": [
+      ""
+     ]
+    }
    }
   ],
   "lines": [
@@ -842,6 +1020,114 @@
      ],
      "destination": [
       "obj-msg0",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-plugin0",
+      0
+     ],
+     "destination": [
+      "obj-send",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-plugin1",
+      0
+     ],
+     "destination": [
+      "obj-send",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-plugin2",
+      0
+     ],
+     "destination": [
+      "obj-send",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-plugin3",
+      0
+     ],
+     "destination": [
+      "obj-send",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-plugin4",
+      0
+     ],
+     "destination": [
+      "obj-send",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-plugin5",
+      0
+     ],
+     "destination": [
+      "obj-send",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-plugin6",
+      0
+     ],
+     "destination": [
+      "obj-send",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-plugin7",
+      0
+     ],
+     "destination": [
+      "obj-send",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-plugin8",
+      0
+     ],
+     "destination": [
+      "obj-send",
       0
      ]
     }

@@ -372,3 +372,75 @@ def test_an_lv2_instrument_plays_a_channel_in_tune_and_the_session_restores_it(t
         r.shutdown()
     cents = 1200 * np.log2(peak_hz(y2[0, SR // 2 : SR // 2 + 32768], 500.0, 560.0) / (440.0 * 2 ** (3 / 12)))
     assert abs(cents) < 10.0, cents
+
+
+@pytest.mark.peer
+def test_the_pd_patch_loads_a_plugin_and_sets_its_parameter(tmp_path):
+    """Headless Pure Data runs max_patches/wave.pd against a running server: wave-plugin-load, then (a
+    second run, once the plugin is in) wave-plugin-set; the Max patch's plugin messages pass the table."""
+    import asyncio
+    import json
+    import shutil
+    import socket
+    import subprocess
+    import threading
+    import time
+
+    from server.live.oscproto import validate
+    from server.live.osctable import BY_ADDRESS
+
+    repo = Path(__file__).resolve().parent.parent
+    patch = json.loads((repo / "max_patches" / "wave.maxpat").read_text())["patcher"]
+    texts = [b["box"]["text"] for b in patch["boxes"] if b["box"]["maxclass"] == "message"]
+    plugin_msgs = [t for t in texts if t.startswith("/wave/plugin/")]
+    assert len(plugin_msgs) >= 6
+    for t in plugin_msgs:
+        address, *args = t.split()
+        validate(BY_ADDRESS[address], [float(a) if a.lstrip("-").replace(".", "").isdigit() else a for a in args])
+    if shutil.which("pd") is None:
+        pytest.skip("Pure Data (pd) not installed")
+    folders = Folders(sets=tmp_path, models=tmp_path, midi=tmp_path, recordings=tmp_path, images=tmp_path,
+                      plugins=tmp_path)
+    server = LiveServer(PacedDriver(), sample_rate=SR, block=BLOCK, folders=folders)
+    ready = threading.Event()
+    th = threading.Thread(target=lambda: asyncio.run(server.serve("127.0.0.1", 0, duration=60,
+                                                                  ready=lambda _s: ready.set())), daemon=True)
+    th.start()
+
+    def pd(send: str, until) -> list[str]:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            listen = sock.getsockname()[1]
+        port = server.osc_address[1]
+        proc = subprocess.Popen(["pd", "-nogui", "-noaudio", "-nomidi", "-open", str(repo / "max_patches" / "wave.pd"),
+                                 "-send", f"wave-connect disconnect; wave-connect connect 127.0.0.1 {port}; "
+                                 f"wave-listen listen 0; wave-listen listen {listen}; wave-reply-to {listen}; {send}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        out: list[str] = []
+        try:
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 20 and not until(out):
+                line = proc.stderr.readline()
+                if not line:
+                    break
+                out.append(line.strip())
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        return out
+
+    try:
+        assert ready.wait(60)
+        out = pd(f"wave-plugin-load 0 {BALANCE}", lambda o: any("plugin loaded" in x for x in o))
+        # Pd prints the name, one symbol, with its spaces escaped
+        assert any(x == r"wave-reply: wave plugin loaded 0 0 Stereo\ Balance\ Control 0" for x in out), out
+        slot = server.engine.snapshot.strips[0].plugins[0]
+        pd("wave-plugin-set 0 0 trim -12", lambda o: slot.values["trim"] == -12.0)
+        t0 = time.monotonic()
+        while slot.values["trim"] != -12.0 and time.monotonic() - t0 < 5:
+            time.sleep(0.05)
+        assert slot.values["trim"] == -12.0
+        assert server.dispatcher.malformed == 0
+    finally:
+        server.request_stop()
+        th.join(20)
