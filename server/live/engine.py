@@ -628,11 +628,10 @@ class Engine:
                             timbre.reset()
                         except Exception:  # a broken model stays bypassed
                             pass
-                if strip.plugins:
-                    y = self._run_slots(strip.plugins, silence if y is None else y, f"channel {strip.channel}")
-                    quiet = False
-                    if y is silence:  # every slot bypassed on a quiet channel
-                        y, quiet = None, True
+                if strip.plugins:  # run even on silence: a reverb or delay plugin rings on
+                    o = self._run_slots(strip.plugins, y, f"channel {strip.channel}")
+                    if o is not y:  # a slot played (all bypassed: y unchanged, and still quiet if it was)
+                        y, quiet = o, False
                 fx = strip.fx
                 if fx.pending:
                     fx.apply_posted()
