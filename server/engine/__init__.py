@@ -1,5 +1,5 @@
 """The block-processing contract shared by offline rendering and the live server."""
 
-from .processor import Chain, Processor
+from .processor import Processor
 
-__all__ = ["Chain", "Processor"]
+__all__ = ["Processor"]

@@ -10,7 +10,7 @@ in a live graph; ``process`` is called from the audio thread only and must not b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -25,34 +25,6 @@ class Processor(Protocol):
     def process(self, block: np.ndarray) -> np.ndarray: ...
 
     def reset(self) -> None: ...
-
-
-class Chain:
-    """Processors in series. Its latency is the sum of its members'."""
-
-    def __init__(self, processors: Iterable[Processor] = ()) -> None:
-        self.processors: list[Processor] = list(processors)
-        self.sample_rate = 0
-        self.max_block = 0
-        self.channels = 0
-
-    @property
-    def latency_samples(self) -> int:
-        return int(sum(p.latency_samples for p in self.processors))
-
-    def prepare(self, sample_rate: int, max_block: int, channels: int) -> None:
-        self.sample_rate, self.max_block, self.channels = sample_rate, max_block, channels
-        for p in self.processors:
-            p.prepare(sample_rate, max_block, channels)
-
-    def process(self, block: np.ndarray) -> np.ndarray:
-        for p in self.processors:
-            block = p.process(block)
-        return block
-
-    def reset(self) -> None:
-        for p in self.processors:
-            p.reset()
 
 
 def render_offline(
