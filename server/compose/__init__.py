@@ -6,7 +6,7 @@ music21 for them.
 
 from __future__ import annotations
 
-import importlib
+from .._lazy import lazy_exports
 
 _EXPORTS = {
     "GenreChoice": ".classify", "classify_genre": ".classify",
@@ -14,12 +14,4 @@ _EXPORTS = {
     "GENRES": ".genres", "GENRE_NAMES": ".genres",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    mod = _EXPORTS.get(name)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(mod, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -577,18 +577,6 @@ class Engine:
                     due[e.channel].append(midi_e)
                     if e.kind != NOTE_ON:
                         self._remember(e)
-        live, fin = self._live_in, self._frame_in
-        if fin or live:
-            due = self._due
-            while fin:  # JACK MIDI: one period after its frame, at its offset (frame times wrap at 2**32)
-                f, e = fin[0]
-                off = ((f + n - frame_time + 2**31) & 0xFFFFFFFF) - 2**31 if frame_time is not None else 0
-                if off >= n:
-                    break  # sent during this period: it plays in the next block
-                fin.popleft()
-                due[e.channel].append((off if off > 0 else 0, e))
-                if e.kind != NOTE_ON:
-                    self._remember(e)
             for evs in due:
                 if len(evs) > 1:
                     evs.sort(key=_offset)  # stable: events at one frame keep their order

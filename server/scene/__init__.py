@@ -9,6 +9,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any
 
+from .._lazy import lazy_exports
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
@@ -20,16 +21,7 @@ __all__ = ["BACKENDS", "Mood", "Role", "SceneSpec", "SoundSource", "Variant", "a
 _LAZY = {"assign_roles": ".roles", "Mood": ".spec", "Role": ".spec", "SceneSpec": ".spec", "SoundSource": ".spec",
          "Variant": ".spec"}
 
-
-def __getattr__(name: str):
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(mod, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 BACKENDS = ("builtin", "qwen2.5-vl", "blip")
 log = logging.getLogger(__name__)

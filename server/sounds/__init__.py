@@ -7,7 +7,7 @@ not pay for scipy.signal and the synthesiser when they never touch this stage.
 
 from __future__ import annotations
 
-import importlib
+from .._lazy import lazy_exports
 
 _EXPORTS = {
     "render_sounds": ".generate",
@@ -18,12 +18,4 @@ _EXPORTS = {
     "synthesize": ".synth",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    mod = _EXPORTS.get(name)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(mod, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
