@@ -5,14 +5,8 @@ The public names are imported on first use (PEP 562): ``wave --help`` does not l
 
 from __future__ import annotations
 
-__all__ = ["MakeResult", "MakeSettings", "make"]
+from .._lazy import lazy_exports
 
-
-def __getattr__(name: str):
-    if name in __all__:
-        from . import pipeline
-
-        value = getattr(pipeline, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_EXPORTS = {"MakeResult": ".pipeline", "MakeSettings": ".pipeline", "make": ".pipeline"}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
