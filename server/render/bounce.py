@@ -13,28 +13,14 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError, InputError
 from ..midi.song import Song
-from ..paths import atomic_path, check_output
-from .render import (
-    CHUNK,
-    RenderResult,
-    RenderSettings,
-    _check_space,
-    _chunks,
-    _progress_bar,
-    _read_blocks,
-    _wav_writer,
-    _write_block,
-    normalise_gain,
-    song_frames,
-)
+from ..paths import check_output
+from .render import RenderResult, RenderSettings, _check_space, _progress_bar, song_frames, write_stream
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +141,6 @@ def bounce_to_file(
         _check_space(out, frames * 2 * (4 + (4 if two_pass else 0)))
         eng.play(song.events_at(st.sample_rate))
         bar = _progress_bar(frames * (2 if two_pass else 1), st, "bounce + normalise" if two_pass else "bounce")
-        peak, gain, first = 0.0, np.float32(1.0), None
 
         def blocks():
             skip, left = latency, frames  # the graph's latency is trimmed: time zero is the song's
@@ -174,32 +159,10 @@ def bounce_to_file(
                     yield y
 
         try:
-            with atomic_path(out, suffix=".wav") as tmp:
-                if two_pass:
-                    fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".pass1.wav", dir=tmp.parent)
-                    os.close(fd)
-                    first = Path(name)
-                    with _wav_writer(first, st.sample_rate, "FLOAT", frames, out) as w:
-                        for y in _chunks(blocks()):
-                            peak = max(peak, float(np.max(np.abs(y))) if y.size else 0.0)
-                            _write_block(w, y, out, clip=False)
-                    if peak > 0:
-                        gain = normalise_gain(peak, st)
-                    with _wav_writer(tmp, st.sample_rate, subtype, frames, out) as w:
-                        for y in _read_blocks(first, CHUNK, out):
-                            _write_block(w, y * gain, out, clip=subtype != "FLOAT")
-                            if bar is not None:
-                                bar.update(y.shape[1] / st.sample_rate)
-                else:
-                    with _wav_writer(tmp, st.sample_rate, subtype, frames, out) as w:
-                        for y in _chunks(blocks()):
-                            peak = max(peak, float(np.max(np.abs(y))) if y.size else 0.0)
-                            _write_block(w, y, out, clip=subtype != "FLOAT")
+            peak, gain = write_stream(out, blocks(), frames, st, subtype, bar, normalise=two_pass)
         finally:
             if bar is not None:
                 bar.close()
-            if first is not None:
-                first.unlink(missing_ok=True)
         faults = list(eng.faults)
         if faults:
             log.warning("bounce: %d fault(s) in the graph; first: %s", len(faults), faults[0])

@@ -417,22 +417,37 @@ def render_song_to_file(
     frames = song_frames(song, st)
     two_pass = not st.raw and st.normalize == "peak"
     _check_space(out, frames * 2 * (_BYTES[subtype] + (4 if two_pass else 0)))
-    peak = 0.0
-    gain = np.float32(1.0)
-    first: Path | None = None
     bar = _progress_bar(frames * (2 if two_pass else 1), st, "render + normalise" if two_pass else "render")
     try:
+        peak, gain = write_stream(out, _blocks(song, src, frames, st, bar, routing), frames, st, subtype, bar,
+                                  normalise=two_pass, after_first_pass=src.close)
+    finally:
+        src.close()
+        if bar is not None:
+            bar.close()
+    return RenderResult(out, frames, st.sample_rate, 20 * np.log10(peak) if peak > 0 else float("-inf"),
+                        20 * float(np.log10(gain)))
+
+
+def write_stream(out: Path, blocks, frames: int, st: RenderSettings, subtype: str, bar=None, *,
+                 normalise: bool, after_first_pass=None) -> tuple[float, np.float32]:
+    """Write ``blocks`` (``(2, n)`` float32, ``frames`` in all) to ``out`` in ``subtype``, atomically and in
+    memory that does not grow with the song; with ``normalise``, to a temporary float file first and then,
+    scaled to ``st.target_db``, to ``out`` (``after_first_pass()`` runs between the passes: free the
+    engine). Returns the first pass's peak and the gain applied."""
+    peak, gain, first = 0.0, np.float32(1.0), None
+    try:
         with atomic_path(out, suffix=".wav") as tmp:
-            blocks = _chunks(_blocks(song, src, frames, st, bar, routing))
-            if two_pass:
+            if normalise:
                 fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".pass1.wav", dir=tmp.parent)
                 os.close(fd)
                 first = Path(name)
                 with _wav_writer(first, st.sample_rate, "FLOAT", frames, out) as w:
-                    for y in blocks:
+                    for y in _chunks(blocks):
                         peak = max(peak, float(np.max(np.abs(y))) if y.size else 0.0)
                         _write_block(w, y, out, clip=False)
-                src.close()
+                if after_first_pass is not None:
+                    after_first_pass()
                 if peak > 0:
                     gain = normalise_gain(peak, st)
                 with _wav_writer(tmp, st.sample_rate, subtype, frames, out) as w:
@@ -442,17 +457,13 @@ def render_song_to_file(
                             bar.update(y.shape[1] / st.sample_rate)
             else:
                 with _wav_writer(tmp, st.sample_rate, subtype, frames, out) as w:
-                    for y in blocks:
+                    for y in _chunks(blocks):
                         peak = max(peak, float(np.max(np.abs(y))) if y.size else 0.0)
                         _write_block(w, y, out, clip=subtype != "FLOAT")
     finally:
-        src.close()
-        if bar is not None:
-            bar.close()
         if first is not None:
             first.unlink(missing_ok=True)
-    return RenderResult(out, frames, st.sample_rate, 20 * np.log10(peak) if peak > 0 else float("-inf"),
-                        20 * float(np.log10(gain)))
+    return peak, gain
 
 
 CHUNK = 65536  # frames gathered per write and read back per read (512 KiB of float stereo)
