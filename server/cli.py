@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "server.render.cli",  # render, inspect, demo
     "server.live.cli",  # serve, devices
     "server.models.cli",  # models: list model backends and their checkpoints, fetch them
+    "server.sounds.v2a_cli",  # v2a: train the picture -> sound mapper
     "server.plugins.cli",  # plugins: list the LV2/VST3 plugins the live graph can host
 )
 

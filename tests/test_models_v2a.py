@@ -3,6 +3,8 @@ when it does not fit; a picture drives AudioLDM through CLIP -> mapper -> CLAP s
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -137,3 +139,43 @@ def test_mismatched_parts_are_refused(tiny_v2a):
         v2a.V2AGenerator(gen.image, wrong, gen.pipe)
     with pytest.raises(ConfigError, match="takes 10-d CLIP"):
         v2a.V2AGenerator(gen.image, v2a.build_mapper(10, 16, hidden=8, layers=0), gen.pipe)
+
+
+def test_train_command_on_a_folder_of_pairs(tmp_path, capsys):
+    """`wave v2a train DIR -o mapper.pt` with CLIP and CLAP loaded from folders by from_pretrained, on pairs made
+    here (coloured pictures, tones); the mapper file fits the encoders it was trained between."""
+    import json
+
+    import soundfile as sf
+    from PIL import Image
+    from test_sounds_diffusion import _faithful_clap, _roberta_tokenizer
+    from transformers import ClapFeatureExtractor, ClapProcessor
+
+    from server.cli import main
+
+    clip = _tiny_clip()
+    clip.model.save_pretrained(tmp_path / "clip")
+    clip.processor.save_pretrained(tmp_path / "clip")
+    real = json.loads((Path(__file__).parent / "data/model_configs/clap/components.json").read_text())
+    _faithful_clap(real).save_pretrained(tmp_path / "clap")
+    ClapProcessor(feature_extractor=ClapFeatureExtractor(truncation="rand_trunc"),
+                  tokenizer=_roberta_tokenizer()).save_pretrained(tmp_path / "clap")
+    pairs = tmp_path / "pairs"
+    (pairs / "sub").mkdir(parents=True)
+    for i in range(8):
+        folder = pairs / "sub" if i % 2 else pairs
+        Image.new("RGB", (64, 48), (30 * i, 255 - 30 * i, 90)).save(folder / f"thing{i}.png")
+        t = np.arange(16000) / 16000
+        sf.write(folder / f"thing{i}.wav", 0.3 * np.sin(2 * np.pi * (220 * (i + 1)) * t), 16000)
+    (pairs / "lonely.png").write_bytes((pairs / "thing0.png").read_bytes())  # no sound: not a pair
+    out = tmp_path / "mapper.pt"
+    rc = main(["v2a", "train", str(pairs), "-o", str(out), "--clip", str(tmp_path / "clip"), "--clap",
+               str(tmp_path / "clap"), "--epochs", "3", "--hidden", "32", "--layers", "1", "--val-fraction", "0.25",
+               "--seconds", "1"])
+    assert rc == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["pairs"] == 8 and -1 <= report["val_cosine"] <= 1
+    mapper, meta = v2a.load_mapper(out, clip_dim=24, clap_dim=16)
+    assert meta["clip"] == str(tmp_path / "clip") and meta["clap"] == str(tmp_path / "clap")
+    assert main(["v2a", "train", str(tmp_path / "clip"), "-o", str(tmp_path / "m2.pt")]) == 1  # no pairs there
+    assert "at least 4" in capsys.readouterr().err

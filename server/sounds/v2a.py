@@ -220,6 +220,17 @@ class AudioEncoder:
     def __init__(self, model: Any, feature_extractor: Any) -> None:
         self.model, self.feature_extractor = model.eval(), feature_extractor
 
+    @classmethod
+    def load(cls, checkpoint: str = "laion/clap-htsat-unfused") -> AudioEncoder:
+        from transformers import ClapFeatureExtractor, ClapModel
+
+        from ..models.cache import ModelKey, default_cache
+
+        def build() -> tuple[Any, Any]:
+            return ClapModel.from_pretrained(checkpoint).eval(), ClapFeatureExtractor.from_pretrained(checkpoint)
+
+        return cls(*default_cache().get(ModelKey("clap-audio", checkpoint, "cpu", "float32"), build))
+
     @property
     def dim(self) -> int:
         return int(self.model.config.projection_dim)
@@ -289,3 +300,44 @@ class V2AGenerator:
                   "clap_cosine": None if sc is None or not math.isfinite(sc) else round(sc, 5)}
                  for r, sc in enumerate(scores)]
         return audios[order[0]], sr, cands
+
+
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+
+
+def find_pairs(folder: str | Path) -> list[tuple[Path, Path]]:
+    """(image, audio) files of the same stem in ``folder`` and below: ``dog.jpg`` + ``dog.wav``."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(f"{root}: no such folder; give a folder of pairs such as dog.jpg + dog.wav")
+    images: dict[Path, Path] = {}
+    audios: dict[Path, Path] = {}
+    for p in sorted(root.rglob("*")):
+        key = p.with_suffix("")
+        if p.suffix.lower() in IMAGE_EXTS:
+            images.setdefault(key, p)
+        elif p.suffix.lower() in AUDIO_EXTS:
+            audios.setdefault(key, p)
+    pairs = [(images[k], audios[k]) for k in sorted(images) if k in audios]
+    if len(pairs) < 4:
+        raise InputError(f"{root} holds {len(pairs)} (image, audio) pairs of the same name; at least 4 are needed "
+                         "(hundreds in practice): e.g. dog.jpg + dog.wav")
+    return pairs
+
+
+def embed_pairs(pairs: list[tuple[Path, Path]], image: ImageEncoder, audio: AudioEncoder, *,
+                seconds: float = 10.0, batch: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """CLIP embeddings of the images and CLAP embeddings of the first ``seconds`` of the audio files."""
+    import librosa
+    from PIL import Image
+
+    sr = int(audio.feature_extractor.sampling_rate)
+    xs, ys = [], []
+    for i in range(0, len(pairs), batch):
+        chunk = pairs[i:i + batch]
+        crops = [np.asarray(Image.open(ip).convert("RGB")) for ip, _ in chunk]
+        waves = [librosa.load(str(ap), sr=sr, mono=True, duration=seconds)[0] for _, ap in chunk]
+        xs.append(image.embed(crops))
+        ys.append(audio.embed(waves, sr))
+    return np.concatenate(xs), np.concatenate(ys)
