@@ -66,15 +66,21 @@ def test_mapper_file_round_trip_and_contract(tmp_path):
 
 def _tiny_clip():
     """CLIP laid out like openai/clip-vit-base-patch32 (224-pixel images, 32-pixel patches), widths shrunk."""
+    import json
+
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
 
+    real = json.loads((Path(__file__).parent / "data/model_configs/clip/config.json").read_text())
+    rv = real["vision_config"]
     torch.manual_seed(0)
     cfg = CLIPConfig(text_config=dict(vocab_size=100, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                      num_attention_heads=2, max_position_embeddings=77),
+                                      num_attention_heads=2,
+                                      max_position_embeddings=real["text_config"]["max_position_embeddings"]),
                      vision_config=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                        num_attention_heads=2, image_size=224, patch_size=32),
+                                        num_attention_heads=2, image_size=rv["image_size"], patch_size=rv["patch_size"]),
                      projection_dim=24)
-    return v2a.ImageEncoder(CLIPModel(cfg).eval(), CLIPImageProcessor())
+    proc = CLIPImageProcessor(size=real["processor"]["size"], crop_size=real["processor"]["crop_size"])
+    return v2a.ImageEncoder(CLIPModel(cfg).eval(), proc)
 
 
 @pytest.fixture(scope="module")

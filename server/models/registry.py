@@ -51,6 +51,8 @@ MODELS: tuple[ModelSpec, ...] = (
               "bfloat16", "bsd-3-clause"),
     ModelSpec("detr", "facebook/detr-resnet-50", "transformers", "wave scene --detector detr --detector-model ID",
               "float32", "apache-2.0"),
+    ModelSpec("clip", "openai/clip-vit-base-patch32", "transformers", "wave v2a train (the V2A-Mapper's image side)",
+              "float32", "mit"),
     ModelSpec("owlvit", "google/owlvit-base-patch32", "transformers",
               "wave scene --detector owlvit --detector-model ID", "float32", "apache-2.0"),
 )
