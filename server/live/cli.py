@@ -32,6 +32,8 @@ def register(subparsers) -> None:
     p.add_argument("--midi-dir", type=Path, help="MIDI files for /wave/midi/play; default midi/")
     p.add_argument("--record-dir", type=Path, help="where /wave/record writes; default recordings/")
     p.add_argument("--images-dir", type=Path, help="images for /wave/generate; default images/")
+    p.add_argument("--plugins-dir", type=Path, help="LV2 bundles /wave/plugin/load may name by path; default "
+                   "plugins/ (installed plugins are named by URI, see `wave plugins`)")
     p.add_argument("--session", type=Path, help="session file, restored at start and saved on change")
     p.add_argument("--jack-connect", action="store_true", help="connect the outputs to JACK's playback ports")
     p.add_argument("--duration", type=float, help="stop after this many seconds (headless runs)")
@@ -88,7 +90,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.getLogger().addFilter(lambda r: not str(r.msg).startswith("Unhandled parameter type"))
     folders = Folders()
     for attr, opt in (("sets", "sets_dir"), ("models", "models_dir"), ("midi", "midi_dir"),
-                      ("recordings", "record_dir"), ("images", "images_dir")):
+                      ("recordings", "record_dir"), ("images", "images_dir"), ("plugins", "plugins_dir")):
         if getattr(args, opt):
             setattr(folders, attr, getattr(args, opt).resolve())  # jobs run in another folder
     driver = make_driver(args.audio, jack_connect=args.jack_connect)
