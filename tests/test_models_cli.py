@@ -88,3 +88,19 @@ def test_hf_env_decides_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hc"))
     assert registry.hub_cache_dir() == tmp_path / "hc"
     assert os.fspath(registry.hub_cache_dir(tmp_path / "x")) == os.fspath(tmp_path / "x")
+
+
+def test_download_skips_weights_loading_never_reads():
+    files = ["model_index.json", "unet/config.json", "unet/diffusion_pytorch_model.bin",
+             "unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors",
+             "vae/diffusion_pytorch_model.bin", "text_encoder/model.safetensors", "text_encoder/flax_model.msgpack",
+             "text_encoder/tf_model.h5", "tokenizer/vocab.json", "training_args.bin"]
+    ignore = registry.ignore_patterns(files)
+    import fnmatch
+
+    kept = [f for f in files if not any(fnmatch.fnmatch(f, p) for p in ignore)]
+    assert "unet/diffusion_pytorch_model.bin" not in kept  # its folder has safetensors
+    assert "vae/diffusion_pytorch_model.bin" in kept  # the only weights of that folder
+    assert "unet/diffusion_pytorch_model.safetensors" in kept and "text_encoder/model.safetensors" in kept
+    assert not any(f.endswith((".msgpack", ".h5")) for f in kept)
+    assert {"model_index.json", "unet/config.json", "tokenizer/vocab.json", "training_args.bin"} <= set(kept)

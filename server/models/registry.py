@@ -137,6 +137,23 @@ def status(cache_dir: str | os.PathLike[str] | None = None, device: str | None =
     return rows
 
 
+# Weight formats that torch-based from_pretrained never reads.
+UNUSED_FORMATS = ("*.msgpack", "*.h5", "*.ot", "*.onnx", "*.onnx_data", "*.tflite", "*.mlmodel", "*.gguf")
+
+
+def ignore_patterns(repo_files: list[str]) -> list[str]:
+    """Files of a hub repository that loading never reads: Flax/TF/ONNX/Core ML weights, and a folder's
+    ``.bin`` weights where the same folder has ``.safetensors`` (diffusers and transformers prefer those)."""
+    out = list(UNUSED_FORMATS)
+    folders_with_safetensors = {f.rsplit("/", 1)[0] if "/" in f else "" for f in repo_files
+                                if f.endswith(".safetensors")}
+    for f in repo_files:
+        folder = f.rsplit("/", 1)[0] if "/" in f else ""
+        if f.endswith(".bin") and folder in folders_with_safetensors:
+            out.append(f)
+    return out
+
+
 def fetch(name: str, *, source: str | os.PathLike[str] | None = None,
           cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """Put ``name``'s checkpoint into the local cache and return its snapshot folder.
@@ -152,7 +169,10 @@ def fetch(name: str, *, source: str | os.PathLike[str] | None = None,
             raise MissingDependencyError("fetching needs huggingface_hub: pip install 'wave-server[models]'") from exc
         log.info("downloading %s into %s", spec.checkpoint, cache)
         try:
-            return Path(snapshot_download(spec.checkpoint, cache_dir=str(cache)))
+            from huggingface_hub import HfApi
+
+            ignore = ignore_patterns(HfApi().list_repo_files(spec.checkpoint))
+            return Path(snapshot_download(spec.checkpoint, cache_dir=str(cache), ignore_patterns=ignore))
         except Exception as exc:  # network, auth, missing repo: one clear line
             raise MissingDependencyError(
                 f"cannot download {spec.checkpoint} ({exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
