@@ -94,7 +94,8 @@ def test_download_skips_weights_loading_never_reads():
     files = ["model_index.json", "unet/config.json", "unet/diffusion_pytorch_model.bin",
              "unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors",
              "vae/diffusion_pytorch_model.bin", "text_encoder/model.safetensors", "text_encoder/flax_model.msgpack",
-             "text_encoder/tf_model.h5", "tokenizer/vocab.json", "training_args.bin"]
+             "text_encoder/tf_model.h5", "tokenizer/vocab.json", "training_args.bin",
+             "vocoder/model.fp16.safetensors", "vocoder/pytorch_model.bin"]
     ignore = registry.ignore_patterns(files)
     import fnmatch
 
@@ -104,3 +105,7 @@ def test_download_skips_weights_loading_never_reads():
     assert "unet/diffusion_pytorch_model.safetensors" in kept and "text_encoder/model.safetensors" in kept
     assert not any(f.endswith((".msgpack", ".h5")) for f in kept)
     assert {"model_index.json", "unet/config.json", "tokenizer/vocab.json", "training_args.bin"} <= set(kept)
+    # variants are not what from_pretrained reads without variant=: dropped where plain weights exist, and a
+    # plain .bin is kept when the folder's only safetensors are a variant
+    assert "unet/diffusion_pytorch_model.fp16.safetensors" not in kept
+    assert "vocoder/pytorch_model.bin" in kept and "vocoder/model.fp16.safetensors" not in kept

@@ -142,14 +142,21 @@ UNUSED_FORMATS = ("*.msgpack", "*.h5", "*.ot", "*.onnx", "*.onnx_data", "*.tflit
 
 
 def ignore_patterns(repo_files: list[str]) -> list[str]:
-    """Files of a hub repository that loading never reads: Flax/TF/ONNX/Core ML weights, and a folder's
-    ``.bin`` weights where the same folder has ``.safetensors`` (diffusers and transformers prefer those)."""
+    """Files of a hub repository that loading never reads: Flax/TF/ONNX/Core ML weights; in a folder that has
+    plain ``.safetensors`` weights, its ``.bin`` ones (diffusers and transformers prefer safetensors); and
+    variant weights (``*.fp16.safetensors``) where plain ones exist (WAVE loads without ``variant=``)."""
+    import posixpath
+
+    def plain(name: str) -> bool:  # model.safetensors, model-00001-of-00002.safetensors; not model.fp16.safetensors
+        return posixpath.basename(name).count(".") == 1
+
     out = list(UNUSED_FORMATS)
-    folders_with_safetensors = {f.rsplit("/", 1)[0] if "/" in f else "" for f in repo_files
-                                if f.endswith(".safetensors")}
-    for f in repo_files:
-        folder = f.rsplit("/", 1)[0] if "/" in f else ""
-        if f.endswith(".bin") and folder in folders_with_safetensors:
+    weights = [f for f in repo_files if f.endswith((".safetensors", ".bin"))]
+    plain_st = {posixpath.dirname(f) for f in weights if f.endswith(".safetensors") and plain(f)}
+    plain_any = {posixpath.dirname(f) for f in weights if plain(f)}
+    for f in weights:
+        folder = posixpath.dirname(f)
+        if (f.endswith(".bin") and folder in plain_st) or (not plain(f) and folder in plain_any):
             out.append(f)
     return out
 
