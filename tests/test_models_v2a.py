@@ -185,3 +185,30 @@ def test_train_command_on_a_folder_of_pairs(tmp_path, capsys):
     assert meta["clip"] == str(tmp_path / "clip") and meta["clap"] == str(tmp_path / "clap")
     assert main(["v2a", "train", str(tmp_path / "clip"), "-o", str(tmp_path / "m2.pt")]) == 1  # no pairs there
     assert "at least 4" in capsys.readouterr().err
+
+
+def test_each_source_is_heard_from_its_own_crop(tiny_v2a):
+    """One picture, several sources: a source with a box is conditioned on that part of the picture (with
+    context), one without a box (ambience) on the whole picture."""
+    from server.scene import SceneSpec
+    from server.scene.detect import crop_box
+
+    rgb = np.zeros((120, 160, 3), np.uint8)
+    rgb[:, :80] = (200, 30, 30)  # left half red, right half blue
+    rgb[:, 80:] = (30, 30, 200)
+    spec = SceneSpec.from_data({"scene_description": "", "mood_description": "", "sound_sources": [
+        {"name": "bell", "material": "brass", "box": [0.05, 0.1, 0.3, 0.5],
+         "variants": [{"play_method": "struck", "timbre": [], "mapping_to_music_instrument": "keyboard"}]},
+        {"name": "wind", "material": "air", "ambience": True,
+         "variants": [{"play_method": "blowing", "timbre": [], "mapping_to_music_instrument": None}]}]})
+    src = v2a.V2ASources(tiny_v2a, rgb)
+    bell, wind = spec.sound_sources
+    np.testing.assert_array_equal(src.crop(bell), crop_box(rgb, tuple(bell.box)))
+    assert (src.crop(bell)[..., 0] == 200).all()  # only the red half
+    assert src.crop(wind).shape == rgb.shape
+    a, sr, cands = src.generate("ignored", None, 0.1, candidates=2, seed=1, source=bell)
+    ref, _, _ = tiny_v2a.generate(crop_box(rgb, tuple(bell.box)), 0.1, candidates=2, seed=1)
+    np.testing.assert_array_equal(a, ref)
+    assert len(cands) == 2 and sr == 16000
+    with pytest.raises(InputError, match="RGB array"):
+        v2a.V2ASources(tiny_v2a, np.zeros((10, 10)))

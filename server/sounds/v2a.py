@@ -341,3 +341,29 @@ def embed_pairs(pairs: list[tuple[Path, Path]], image: ImageEncoder, audio: Audi
         xs.append(image.embed(crops))
         ys.append(audio.embed(waves, sr))
     return np.concatenate(xs), np.concatenate(ys)
+
+
+class V2ASources:
+    """The sounds stage's view of V2A: one picture, many sources. ``generate`` has the signature of
+    :meth:`server.sounds.diffusion.DiffusionGenerator.generate` plus ``source`` (a SoundSource): the source's
+    box is cropped with context (the whole picture for a source with no box, e.g. ambience) and turned into
+    sound; the text prompts are recorded but not used (V2A has no text step)."""
+
+    backend = "v2a"
+
+    def __init__(self, v2a: V2AGenerator, rgb: np.ndarray, *, model_id: str = "v2a") -> None:
+        rgb = np.asarray(rgb)
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 4:
+            raise InputError(f"the picture must be an RGB array of at least 4x4 pixels; got shape {rgb.shape}")
+        self.v2a, self.rgb, self.model_id = v2a, rgb, model_id
+        self.steps, self.guidance, self.scheduler = v2a.steps, v2a.guidance, type(v2a.pipe.scheduler).__name__
+
+    def crop(self, source: Any) -> np.ndarray:
+        from ..scene.detect import crop_box
+
+        box = getattr(source, "box", None) if source is not None else None
+        return self.rgb if box is None else crop_box(self.rgb, tuple(box))
+
+    def generate(self, prompt: str, negative_prompt: str | None, seconds: float, *, candidates: int | None = None,
+                 seed: int = 0, rank_prompt: str | None = None, source: Any = None) -> tuple[np.ndarray, int, list[dict]]:
+        return self.v2a.generate(self.crop(source), seconds, candidates=candidates or 3, seed=seed)
