@@ -28,9 +28,57 @@ pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="module")
-def ray_session():
+def hub_cache(tmp_path_factory) -> Path | None:
+    """A Hugging Face hub cache holding a tiny random-weight BLIP captioner under the default checkpoint's
+    name (config from tests/data/model_configs/blip, widths shrunk), so `--backends scene=blip` runs its
+    real loading code offline. None when transformers is not installed."""
+    try:
+        import torch
+        from transformers import (
+            BertTokenizerFast,
+            BlipConfig,
+            BlipForConditionalGeneration,
+            BlipImageProcessor,
+            BlipProcessor,
+        )
+    except ImportError:
+        return None
+    from server.scene.vlm import DEFAULT_BLIP
+
+    real = json.loads((Path(__file__).parent / "data" / "model_configs" / "blip" / "config.json").read_text())
+    rv, rp = real["vision_config"], real["processor"]
+    cache = tmp_path_factory.mktemp("hub")
+    repo = cache / ("models--" + DEFAULT_BLIP.replace("/", "--"))
+    snap = repo / "snapshots" / ("0" * 40)
+    snap.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "photo", "of", "cat", "cup", "on", "table",
+             "the", "objects", "in", "this", "picture", "are", "photograph", "rain", "street"]
+    (snap / "vocab.txt").write_text("\n".join(words) + "\n")
+    tok = BertTokenizerFast(vocab_file=str(snap / "vocab.txt"))
+    tok.add_special_tokens({"bos_token": rp["bos_token"], "additional_special_tokens": ["[ENC]"]})
+    vocab = len(tok)
+    cfg = BlipConfig(
+        text_config=dict(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, max_position_embeddings=64, bos_token_id=vocab - 2,
+                         sep_token_id=tok.sep_token_id, pad_token_id=tok.pad_token_id),
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                           image_size=rv["image_size"], patch_size=rv["patch_size"]),
+        projection_dim=32,
+    )
+    torch.manual_seed(0)
+    BlipForConditionalGeneration(cfg).eval().save_pretrained(snap)
+    BlipProcessor(image_processor=BlipImageProcessor(size=rp["size"]), tokenizer=tok).save_pretrained(snap)
+    return cache
+
+
+@pytest.fixture(scope="module")
+def ray_session(hub_cache):
     if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        env = {"HF_HUB_CACHE": str(hub_cache), "HF_HUB_OFFLINE": "1"} if hub_cache else {}
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+                 runtime_env={"env_vars": env})
     yield
     ray.shutdown()
 
@@ -154,42 +202,48 @@ def test_set_equals_wave_make(first_batch, tmp_path):
     assert ka == kb
 
 
-def _cpu_workers() -> list:
+def _ray_processes(title: str) -> list:
     import psutil
 
     found = []
     for p in psutil.process_iter(["pid", "cmdline"]):
-        cmd = " ".join(p.info.get("cmdline") or [])
-        if cmd.startswith("ray::cpu_stages"):
+        if " ".join(p.info.get("cmdline") or []).startswith(title):
             found.append(p)
     return found
 
 
-def test_killed_worker_still_finishes(ray_session, images, tmp_path):
+def test_killed_workers_still_finish(ray_session, images, tmp_path):
+    """SIGKILL a model actor's process while it works, then a CPU task's worker process: Ray restarts
+    the actor and retries the task once, each resumes from make's cache, and every image is made."""
     out = tmp_path / "out"
     items = [i for i in name_items(collect_inputs([images])) if i.name in ("cafe", "mirror")]
-    killed: list[int] = []
+    killed: dict[str, int] = {}
+
+    def kill_first(title: str, wait: float) -> None:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if _ray_processes(title):
+                time.sleep(wait)  # let it get into the pipeline's stages
+                for p in _ray_processes(title)[:1]:
+                    os.kill(p.pid, signal.SIGKILL)
+                    killed[title] = p.pid
+                return
+            time.sleep(0.1)
 
     def killer() -> None:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and not killed:
-            procs = _cpu_workers()
-            if procs:
-                time.sleep(2.0)  # let it get into the pipeline's stages
-                for p in _cpu_workers()[:1]:
-                    os.kill(p.pid, signal.SIGKILL)
-                    killed.append(p.pid)
-            time.sleep(0.2)
+        kill_first("ray::ModelWorker.run", 0.5)
+        kill_first("ray::cpu_stages", 2.0)
 
     t = threading.Thread(target=killer, daemon=True)
     t.start()
     res = run_batch(items, out, SETTINGS, workers=2, progress=False)
     t.join(5)
-    assert killed, "no worker process was seen running a CPU task"
+    assert set(killed) == {"ray::ModelWorker.run", "ray::cpu_stages"}, killed
     assert [r["status"] for r in res.images] == ["done", "done"], [r.get("error") for r in res.images]
     for it in items:
         rec = json.loads((out / it.name / "make.json").read_text())
         assert all(rec["stages"][s]["status"] in ("done", "cached") for s in STAGES)
+        assert (out / it.name / "song.wav").is_file()
     assert not (out / ".staging").exists()
 
 
@@ -208,3 +262,22 @@ def test_changed_option_redoes_only_the_stages_it_affects(first_batch):
     assert rec["settings"]["layer_scene"] is True
     assert (out / "mirror" / "scene.json").stat().st_mtime_ns == old_scene  # copied with its time, not remade
     assert not (out / ".staging").exists()
+
+
+def test_model_backend_loads_once_per_actor(ray_session, hub_cache, images, tmp_path):
+    """`--backends scene=blip` with the tiny captioner: each actor loads it (and the builtin detector and
+    classifier) once, however many images it serves."""
+    if hub_cache is None:
+        pytest.skip("transformers is not installed (the models extra)")
+    from dataclasses import replace
+
+    items = [i for i in name_items(collect_inputs([images])) if i.name in ("cafe", "crop", "mirror")]
+    res = run_batch(items, tmp_path / "out", replace(SETTINGS, scene_backend="blip"), workers=2, progress=False)
+    assert [r["status"] for r in res.images] == ["done"] * 3, [r["error"] for r in res.images]
+    assert sorted(a["images"] for a in res.actors) == [1, 2]
+    for a in res.actors:
+        blip = {k: n for k, n in a["model_loads"].items() if "blip" in k}
+        assert list(blip.values()) == [1], a
+        assert a["model_loads"]["builtin:ssd-mobilenet-v2"] == 1
+    scene = json.loads((tmp_path / "out" / "crop" / "make.json").read_text())["settings"]
+    assert scene["scene_backend"] == "blip"
