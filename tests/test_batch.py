@@ -281,3 +281,30 @@ def test_model_backend_loads_once_per_actor(ray_session, hub_cache, images, tmp_
         assert a["model_loads"]["builtin:ssd-mobilenet-v2"] == 1
     scene = json.loads((tmp_path / "out" / "crop" / "make.json").read_text())["settings"]
     assert scene["scene_backend"] == "blip"
+
+
+def test_cli_reuses_the_sets_and_reports_the_failure(first_batch, images, capsys):
+    from server.cli import main
+
+    out, _, _, _ = first_batch
+    rc = main(["batch", str(images), "-o", str(out), "--seconds", "1", "--step", "12", "--no-timbre",
+               "--no-scene-layer", "--no-progress"])
+    text = capsys.readouterr().out
+    assert rc == 1  # one image failed
+    assert "failed: broken (" in text and "4 sets (" in text and "1 failed" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nowhere.jpg"], "no such image, folder or list"),
+    (["IMAGES", "--workers", "0"], "--workers 0: give 1 or more"),
+    (["IMAGES", "--address", "headnode"], "use auto, HOST:PORT or ray://HOST:PORT"),
+    (["IMAGES", "--seconds", "99"], "outside 0.5-30 s"),
+])
+def test_cli_refuses_bad_input_before_any_work(images, tmp_path, capsys, args, message):
+    from server.cli import main
+
+    args = [str(images) if a == "IMAGES" else a for a in args]
+    assert main(["batch", *args, "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()

@@ -63,12 +63,19 @@ def connect(address: str | None = None, workers: int | None = None) -> bool:
     opts: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING,
                             "configure_logging": False}
     if address:
-        if address != "auto" and not address.startswith(("ray://", "localhost:")) and ":" not in address:
-            raise ConfigError(f"--address {address!r}: use auto, HOST:PORT or ray://HOST:PORT")
+        check_address(address)
         ray.init(address=address, **opts)
     else:
         ray.init(num_cpus=workers or os.cpu_count() or 1, include_dashboard=False, **opts)
     return True
+
+
+def check_address(address: str) -> str:
+    """``auto``, ``HOST:PORT`` (a head node's GCS) or ``ray://HOST:PORT`` (Ray Client)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if address != "auto" and not (host and port.isdigit() and 0 < int(port) < 65536):
+        raise ConfigError(f"--address {address!r}: use auto, HOST:PORT or ray://HOST:PORT (e.g. ray://head:10001)")
+    return address
 
 
 def run_batch(items: list[Item], out: str | os.PathLike[str], settings=None, *, address: str | None = None,
@@ -81,6 +88,12 @@ def run_batch(items: list[Item], out: str | os.PathLike[str], settings=None, *, 
 
     st = settings or MakeSettings()
     st.check()  # a wrong option is one error now, not one per image
+    if address:
+        check_address(address)
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers {workers}: give 1 or more")
+    if not items:
+        raise ConfigError("no image to make")
     if gpus_per_worker < 0:
         raise ConfigError(f"--gpus-per-worker {gpus_per_worker}: give 0 (CPU) or a positive share of a GPU")
     out = check_output(out, kind="folder")
