@@ -19,6 +19,7 @@ from .work import STAGING
 log = logging.getLogger(__name__)
 
 BATCH_VERSION = 1
+OBJECT_STORE_BYTES = 256 * 1024**2
 TASK_RETRIES = 1  # a task whose worker process died is run once more (it resumes from make's cache)
 
 
@@ -66,7 +67,9 @@ def connect(address: str | None = None, workers: int | None = None) -> bool:
         check_address(address)
         ray.init(address=address, **opts)
     else:
-        ray.init(num_cpus=workers or os.cpu_count() or 1, include_dashboard=False, **opts)
+        # only paths and small result dicts go through the object store: a small one spares /dev/shm
+        ray.init(num_cpus=workers or os.cpu_count() or 1, include_dashboard=False,
+                 object_store_memory=OBJECT_STORE_BYTES, **opts)
     return True
 
 
