@@ -174,6 +174,25 @@ def test_rerun_does_no_work(first_batch):
     assert res.to_dict()["sets"] == 4
 
 
+def test_a_failing_stage_fails_the_image_and_keeps_the_published_set(first_batch, tmp_path):
+    """--song with a corrupt MIDI file: the song stage fails on every image, each is reported failed with
+    that stage's error line, and each published set stays the complete one it was."""
+    from dataclasses import replace
+
+    out, items, _, _ = first_batch
+    bad_midi = tmp_path / "broken.mid"
+    bad_midi.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01" + b"\xff" * 40)
+    good = [i for i in items if i.name in ("cafe", "crop")]
+    before = {i.name: (out / i.name / "song.wav").read_bytes() for i in good}
+    res = run_batch(good, out, replace(SETTINGS, song=str(bad_midi)), workers=2, progress=False)
+    for r in res.images:
+        assert r["status"] == "failed" and r["error"].startswith("song: "), r
+        assert (out / r["name"] / "song.wav").read_bytes() == before[r["name"]]
+        assert (out / ".staging" / r["name"] / "make.json").is_file()  # kept, so a fixed rerun resumes
+    summary = json.loads((out / "batch.json").read_text())
+    assert summary["failed"] == 2 and summary["sets"] == 0
+
+
 def test_set_equals_wave_make(first_batch, tmp_path):
     out, _, _, code = first_batch
     src = sorted(Path(json.loads((out / "batch.json").read_text())["images"][0]["image"]).parent.glob("crop.jpg"))[0]
@@ -261,7 +280,7 @@ def test_changed_option_redoes_only_the_stages_it_affects(first_batch):
     rec = json.loads((out / "mirror" / "make.json").read_text())
     assert rec["settings"]["layer_scene"] is True
     assert (out / "mirror" / "scene.json").stat().st_mtime_ns == old_scene  # copied with its time, not remade
-    assert not (out / ".staging").exists()
+    assert not (out / ".staging" / "mirror").exists()
 
 
 def test_model_backend_loads_once_per_actor(ray_session, hub_cache, images, tmp_path):
@@ -292,6 +311,7 @@ def test_cli_reuses_the_sets_and_reports_the_failure(first_batch, images, capsys
     text = capsys.readouterr().out
     assert rc == 1  # one image failed
     assert "failed: broken (" in text and "4 sets (" in text and "1 failed" in text
+    assert not (out / ".staging").exists()  # the sets left unfinished by the failing --song resumed
 
 
 @pytest.mark.parametrize("args, message", [
