@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import sys
 from typing import Any
 
@@ -28,6 +29,10 @@ class Progress:
     def update(self, r: dict[str, Any]) -> None:
         self.n += 1
         self.counts[r["status"]] = self.counts.get(r["status"], 0) + 1
+        if os.environ.get("WAVE_PROGRESS") == "json":  # the live server's jobs read this protocol
+            print("@wave-progress " + json.dumps({"fraction": round(self.n / max(self.total, 1), 4),
+                                                  "what": f"{r['name']} {r['status']}", "index": self.n,
+                                                  "images": self.total}), file=sys.stderr, flush=True)
         if self.bar is not None:
             self.bar.update(1)
         elif self.lines:

@@ -210,9 +210,12 @@ TABLE: tuple[Address, ...] = (
     Address("/wave/generate", "osc_generate",
             "Make a new instrument set from an image (from the images folder) in a worker process; "
             "progress comes as `/wave/job` (per stage of `wave make`), then the set appears in "
-            "`/wave/set/list`. One job runs at a time; up to 4 more wait (`queued`); beyond that the "
-            "request is refused. A finished job's work folder is removed.",
-            (Arg("image", "s"), Arg("name", "s", doc="set name; default: the image's stem", default="")),
+            "`/wave/set/list`. IMAGE may be a folder of the images folder (`.` for all of it): then "
+            "`wave batch` makes one set per image, each named after its image, progress per image. One job "
+            "runs at a time; up to 4 more wait (`queued`); beyond that the request is refused. A finished "
+            "job's work folder is removed.",
+            (Arg("image", "s", doc="image or folder in the images folder"),
+             Arg("name", "s", doc="set name; default: the image's stem (none for a folder)", default="")),
             (JOB, Reply("/wave/job/message", "is", "job id, text")), "jobs"),
 )
 

@@ -39,6 +39,7 @@ from .session import Learned, Session
 log = logging.getLogger(__name__)
 
 GM = "gm"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 MAX_JOBS_RUNNING = 1  # generation jobs at once (each uses the machine's cores)
 MAX_JOBS_QUEUED = 4  # more wait; beyond that /wave/generate is refused
 MAX_JOBS_KEPT = 32  # finished jobs remembered
@@ -193,6 +194,9 @@ class LiveServer:
         self.generate_command = generate_command or [
             sys.executable, "-m", "server", "make", "{image}", "-o", "{out}", "--name", "{name}",
         ]
+        # a folder of images: `wave batch` on a local Ray, one worker (the server keeps a core for audio)
+        self.batch_command = [sys.executable, "-m", "server", "batch", "{image}", "-o", "{out}", "--workers", "1",
+                              "--no-progress"]
         self.dispatcher = OscDispatcher(self)
         # per sender (host, port): (reply port, time of its last message); see reply_dest
         self.reply_ports: collections.OrderedDict[tuple, tuple[int, float]] = collections.OrderedDict()
@@ -920,10 +924,16 @@ class LiveServer:
 
     # -- jobs -------------------------------------------------------------------------------------
     def osc_generate(self, sender, image, name):
-        img = confine(image, self.folders.images, (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"),
-                      "image")
-        if not img.is_file():
-            raise InputError(f"image {image!r} not found in {self.folders.images}")
+        folder = confine(image, self.folders.images, (), "image")
+        if folder.is_dir():  # one set per image of the folder, by `wave batch`
+            if name:
+                raise InputError(f"{image!r} is a folder: it makes one set per image, each named after its "
+                                 "image; send /wave/generate FOLDER without a name")
+            img, name = folder, (folder.name if folder != Path(self.folders.images).resolve() else "images")
+        else:
+            img = confine(image, self.folders.images, IMAGE_SUFFIXES, "image")
+            if not img.is_file():
+                raise InputError(f"image {image!r} not found in {self.folders.images}")
         name = name or img.stem
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name) or name == GM:
             raise InputError(f"set name {name!r}: use 1-64 letters, digits, '_', '-', '.', starting with a "
@@ -953,7 +963,8 @@ class LiveServer:
     def _run_job_now(self, job: Job, image: Path, name: str) -> None:
         work = Path(self.folders.sets) / ".jobs" / f"{name}-{job.id}"  # beside the sets: same file system
         subst = {"image": str(image), "name": name, "out": str(work)}
-        cmd = [part.format(**subst) for part in self.generate_command]
+        folder = image.is_dir()
+        cmd = [part.format(**subst) for part in (self.batch_command if folder else self.generate_command)]
         job.state = "running"
         self._job_report(job)
         tail: list[str] = []
@@ -973,6 +984,11 @@ class LiveServer:
             rc = job.proc.wait()
         except OSError as exc:
             rc, tail = -1, [str(exc)]
+        if folder:
+            self._publish_batch(job, work, rc, tail)
+            shutil.rmtree(work, ignore_errors=True)
+            self._job_report(job)
+            return
         made = work / "instruments" / f"{name}.sf2"
         out = Path(self.folders.sets) / f"{name}.sf2"
         if rc == 0 and made.is_file():
@@ -984,6 +1000,31 @@ class LiveServer:
                 f"the job finished but wrote no {made.relative_to(work)}"
         shutil.rmtree(work, ignore_errors=True)  # sounds, SFZ, report: tens of MB per job, never read again
         self._job_report(job)
+
+    def _publish_batch(self, job: Job, work: Path, rc: int, tail: list[str]) -> None:
+        """A folder's batch ended (exit 1: some image failed): every finished set appears in the sets
+        folder, each atomically; the job reports what was made and what failed."""
+        made, failed = [], []
+        try:
+            summary = json.loads((work / "batch.json").read_text())
+        except (OSError, ValueError):
+            summary = {"images": []}
+        for rec in summary.get("images", []):
+            n = str(rec.get("name", ""))
+            sf2 = work / n / "instruments" / f"{n}.sf2"
+            if rec.get("status") != "failed" and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", n) and n != GM \
+                    and sf2.is_file():
+                os.replace(sf2, Path(self.folders.sets) / f"{n}.sf2")
+                made.append(n)
+            else:
+                failed.append(f"{n}: {rec.get('error') or 'no set'}")
+        if made:
+            job.state, job.progress = "done", 1.0
+            job.message = (f"sets ready: {', '.join(made)} (/wave/set/load NAME)"
+                           + (f"; {len(failed)} failed: {' | '.join(failed)}" if failed else ""))[:400]
+        else:
+            job.state = "error"
+            job.message = (f"exit {rc}: " + " | ".join(failed or [t for t in tail if t]))[-400:]
 
     # -- life cycle -------------------------------------------------------------------------------
     def open_midi(self, port: str) -> None:
