@@ -340,7 +340,8 @@ def markdown(rec: dict) -> list[str]:
                   "entry (model → the branch it was heard in)):", ""]
         by_family: dict[str, list[str]] = defaultdict(list)
         for e in misses:
-            heard = (e["heard_as"] or "silence").split("/", 1)[-1]
+            heard = e["heard_as"] or "silence"
+            heard = heard if heard.endswith("/*") else heard.split("/", 1)[-1]
             by_family[e["family"]].append(f"{e['case']} ({', '.join(e['models'])} → {heard})")
         lines += [f"- {f}: {'; '.join(items)}" for f, items in sorted(by_family.items())]
         return lines
