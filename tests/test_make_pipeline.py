@@ -305,3 +305,22 @@ def test_failed_stage_keeps_finished_ones(first, tmp_path, monkeypatch):
                       "song": "done", "report": "done"}
     assert again.stages["build"].info["build"]["instruments"]["keyboard"]["zones"] < \
         res.stages["build"].info["build"]["instruments"]["keyboard"]["zones"]
+
+
+def test_a_library_sound_backend_is_accepted_and_its_changes_redo_the_sounds(tmp_path):
+    import soundfile as sf
+
+    from server.errors import ConfigError
+    from server.make import pipeline
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    sf.write(lib / "rain on a roof.wav", np.zeros(4800, dtype="float32") + 0.01, 48000)
+    st = MakeSettings(sounds_backend=f"library:{lib}")
+    st.check()
+    with pytest.raises(ConfigError, match="not a folder"):
+        MakeSettings(sounds_backend=f"library:{tmp_path / 'none'}").check()
+    key = pipeline._ADAPTERS["sounds"][1]
+    before = key(st, "set")
+    sf.write(lib / "dog barking.wav", np.zeros(4800, dtype="float32") + 0.01, 48000)
+    assert key(st, "set") != before  # a new recording changes the sounds stage's cache key

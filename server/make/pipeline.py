@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 CACHE_VERSION = 1
 STAGES = ("scene", "sounds", "timbre", "build", "song", "report")
 SCENE_BACKENDS = ("builtin", "qwen2.5-vl", "blip")
-SOUNDS_BACKENDS = ("builtin", "audioldm2", "audioldm")
 OUTPUT_NAMES = ("scene.json", "sources", "scene.wav", "sounds.json", "timbre", "instruments", "sfz_out",
                 "song.mid", "song.wav", "demos", "report.html", "make.json")
 TIMBRE_BLOCK = 8192
@@ -76,10 +75,11 @@ class MakeSettings:
     def check(self) -> None:
         if self.scene_backend not in SCENE_BACKENDS:
             raise ConfigError(f"scene backend {self.scene_backend!r}; choose one of {', '.join(SCENE_BACKENDS)}")
-        if self.sounds_backend not in SOUNDS_BACKENDS:
-            raise ConfigError(
-                f"sounds backend {self.sounds_backend!r}; choose one of {', '.join(SOUNDS_BACKENDS)}"
-            )
+        from ..sounds.generate import parse_backend
+
+        kind, folder = parse_backend(self.sounds_backend)  # builtin, audioldm2, audioldm or library:DIR
+        if kind == "library" and not folder.is_dir():
+            raise ConfigError(f"sounds backend {self.sounds_backend!r}: {folder} is not a folder of recordings")
         for role in self.timbre_models:
             if role not in ROLES:
                 raise ConfigError(f"timbre model for unknown role {role!r}; roles are {', '.join(ROLES)}")
@@ -589,6 +589,12 @@ def _settings_for(*fields: str) -> Callable[[MakeSettings, str], dict]:
         for role, model in d.get("timbre_models", {}).items():  # a retrained model file changes the key
             if Path(model).is_file():
                 d.setdefault("model_hashes", {})[role] = _file_hash(Path(model))
+        backend = d.get("sounds_backend")
+        if isinstance(backend, str) and backend.startswith("library:"):  # new or edited recordings re-render
+            from ..sounds.generate import parse_backend
+            from ..sounds.library import library_fingerprint
+
+            d["library"] = library_fingerprint(parse_backend(backend)[1])
         d["name"] = name
         return d
 
