@@ -20,6 +20,7 @@ from .errors import WaveError
 COMMAND_MODULES = (
     "server.make.cli",  # make: image -> instruments + song + report
     "server.batch.cli",  # batch: many images -> many sets on Ray (local or a cluster)
+    "server.compose.cli",  # compose: scene -> an original song for its mood and genre
     "server.scene.cli",  # scene: image -> scene.json
     "server.sounds.cli",  # sounds: scene -> sound effects + stereo scene
     "server.timbre.cli",  # timbre, rave: timbre transfer, RAVE training

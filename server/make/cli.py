@@ -79,11 +79,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-scene-layer", action="store_true", help="do not layer the soundscape under intro/outro")
     p.add_argument("--force", action="store_true", help="re-run every stage, ignoring the cache")
     p.set_defaults(func=run)
-    # `wave compose` belongs in server/cli.py's COMMAND_MODULES; registered here until it is listed there.
-    if "compose" not in subparsers.choices:
-        from ..compose.cli import register as register_compose
-
-        register_compose(subparsers)
 
 
 def run(args: argparse.Namespace) -> int:
