@@ -182,3 +182,13 @@ def test_in_tune_at_other_sample_rates(rate):
 ])
 def test_play_words_side_with_the_instrument_named(name, play, model):
     assert choose_model(SourceDescription(name, "", play))[0] == model
+
+
+def test_a_preset_that_stops_below_the_register_is_played_an_octave_lower():
+    """TimGM6mb's whistle (GM 78) has no sample above about key 78; its phrase (74-96) must still sound."""
+    from server.sounds.synth import SourceDescription, synthesize
+
+    x, choice = synthesize(SourceDescription("whistle", "metal", "short trills", model="gm_instrument",
+                                             gm_program=78), 3.0, seed=0)
+    assert choice.model == "gm_instrument"
+    assert float(np.sqrt(np.mean(np.square(x)))) > 0.01

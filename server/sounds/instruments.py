@@ -19,6 +19,7 @@ render it as a peer.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -479,6 +480,12 @@ def m_gm_instrument(ctx: Ctx) -> np.ndarray:
     desc = ctx.desc or SourceDescription("piano")
     program, notes = phrase(desc, ctx.seconds, ctx.rng)
     dry = render_notes(program, notes, ctx.n, ctx.sr).mean(axis=0).astype(np.float64)
+    for _ in range(3):  # a soundfont whose preset stops below the register (TimGM6mb's whistle: ~key 78)
+        if np.any(dry) or program is None:
+            break
+        notes = [dataclasses.replace(n, key=n.key - 12) for n in notes if n.key >= 12]
+        log.info("%s: GM program %d is silent in this register; an octave lower", desc.name, program)
+        dry = render_notes(program, notes, ctx.n, ctx.sr).mean(axis=0).astype(np.float64)
     if not np.any(dry):
         return dry
     return _room(ctx, dry, float(ctx.rng.uniform(*ROOM_RT60)), ROOM_WET, -60.0)
