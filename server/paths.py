@@ -24,8 +24,8 @@ def _umask() -> int:
 
 
 # mkstemp/mkdtemp make private (0600/0700) temporaries; finished results get the usual permissions.
-_FILE_MODE = 0o666 & ~_umask()
-_DIR_MODE = 0o777 & ~_umask()
+FILE_MODE = 0o666 & ~_umask()
+DIR_MODE = 0o777 & ~_umask()
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIDI_DIR = REPO_ROOT / "midi"
@@ -67,7 +67,8 @@ def default_soundfont() -> Path:
     )
 
 
-def _os_reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
+    """What went wrong, in the system's words (``strerror``, else the exception's text)."""
     return exc.strerror or str(exc)
 
 
@@ -84,7 +85,7 @@ def _probe_folder(folder: Path, dest: Path) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".probe", dir=folder)
     except OSError as exc:
-        raise OutputError(f"cannot write {dest}: folder {folder} does not take new files ({_os_reason(exc)}); "
+        raise OutputError(f"cannot write {dest}: folder {folder} does not take new files ({os_reason(exc)}); "
                           "choose an output in a folder you can write to") from exc
     os.close(fd)
     with contextlib.suppress(OSError):
@@ -112,16 +113,13 @@ def check_output(dest: str | os.PathLike[str], *, kind: str = "file") -> Path:
         anc = _nearest_existing(parent)
         if not anc.is_dir():
             raise OutputError(f"cannot write {dest}: {anc} is a file, not a folder")
-        if anc == parent:
-            _probe_folder(parent, dest)
-        elif not os.access(anc, os.W_OK | os.X_OK):
+        if anc != parent and not os.access(anc, os.W_OK | os.X_OK):
             raise OutputError(f"cannot write {dest}: folder {parent} is missing and {anc} is not writable")
-        else:
-            _probe_folder(anc, dest)
+        _probe_folder(anc, dest)
     except OutputError:
         raise
     except OSError as exc:  # ENAMETOOLONG, ELOOP, EACCES on a path component ...
-        raise OutputError(f"cannot write {dest}: {_os_reason(exc)}") from exc
+        raise OutputError(f"cannot write {dest}: {os_reason(exc)}") from exc
     return dest
 
 
@@ -132,7 +130,7 @@ def _check_writable_dir(dest: Path) -> Path:
             try:
                 parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise OutputError(f"cannot create folder {parent} for {dest.name}: {_os_reason(exc)}") from exc
+                raise OutputError(f"cannot create folder {parent} for {dest.name}: {os_reason(exc)}") from exc
         if not parent.is_dir():
             raise OutputError(f"cannot write {dest}: {parent} is not a folder")
         if not os.access(parent, os.W_OK):
@@ -140,7 +138,7 @@ def _check_writable_dir(dest: Path) -> Path:
     except OutputError:
         raise
     except OSError as exc:
-        raise OutputError(f"cannot write {dest}: {_os_reason(exc)}") from exc
+        raise OutputError(f"cannot write {dest}: {os_reason(exc)}") from exc
     return parent
 
 
@@ -160,17 +158,17 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".part{sfx}", dir=parent)
     except OSError as exc:
         raise OutputError(f"cannot write {dest}: folder {parent} does not take new files "
-                          f"({_os_reason(exc)})") from exc
+                          f"({os_reason(exc)})") from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         if tmp_path.exists():
-            os.chmod(tmp_path, _FILE_MODE)
+            os.chmod(tmp_path, FILE_MODE)
         try:
             os.replace(tmp_path, dest)
         except OSError as exc:
-            raise OutputError(f"cannot write {dest}: {_os_reason(exc)}") from exc
+            raise OutputError(f"cannot write {dest}: {os_reason(exc)}") from exc
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
@@ -191,10 +189,10 @@ def atomic_dir(dest: str | os.PathLike[str]) -> Iterator[Path]:
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=parent))
     except OSError as exc:
         raise OutputError(f"cannot write {dest}: folder {parent} does not take new folders "
-                          f"({_os_reason(exc)})") from exc
+                          f"({os_reason(exc)})") from exc
     try:
         yield tmp
-        os.chmod(tmp, _DIR_MODE)
+        os.chmod(tmp, DIR_MODE)
         old = None
         if dest.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=parent))

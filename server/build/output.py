@@ -20,46 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import OutputError
-from ..paths import check_output
+from ..paths import DIR_MODE, FILE_MODE, check_output
+from ..paths import os_reason as _reason
 
 log = logging.getLogger(__name__)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()
-_DIR_MODE = 0o777 & ~_umask()
-
-
-def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)
-
-
-def _check(dest: Path, kind: str) -> None:
-    try:
-        check_output(dest, kind=kind)
-    except OutputError as exc:
-        # check_output re-wraps its own OutputError (an OSError) once more: report the inner line only
-        if isinstance(exc.__cause__, OutputError):
-            raise exc.__cause__ from None
-        raise
 
 
 def check_outputs(sfz_dest: Path | None, sf2_dest: Path | None) -> None:
     """Check, before any work, that the SFZ folder and the SF2 file can be written (touches nothing)."""
     if sfz_dest is not None:
-        _check(sfz_dest, "folder")
+        check_output(sfz_dest, kind="folder")
     if sf2_dest is not None:
         if sf2_dest.exists() and sf2_dest.is_dir():
             raise OutputError(
                 f"cannot write {sf2_dest}: a folder of that name exists; remove it or choose "
                 "another --sf2-dir or --name"
             )
-        _check(sf2_dest, "file")
+        check_output(sf2_dest, kind="file")
 
 
 @dataclass
@@ -116,7 +93,7 @@ def _commit(staged: Staged, sfz_dest: Path | None, sf2_dest: Path | None) -> Non
     current = sfz_dest
     try:
         if staged.sfz is not None and sfz_dest is not None:
-            os.chmod(staged.sfz, _DIR_MODE)
+            os.chmod(staged.sfz, DIR_MODE)
             if sfz_dest.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{sfz_dest.name}.", suffix=".old", dir=sfz_dest.parent))
                 os.replace(sfz_dest, old / sfz_dest.name)
@@ -124,7 +101,7 @@ def _commit(staged: Staged, sfz_dest: Path | None, sf2_dest: Path | None) -> Non
             sfz_moved = True
         if staged.sf2 is not None and sf2_dest is not None:
             current = sf2_dest
-            os.chmod(staged.sf2, _FILE_MODE)
+            os.chmod(staged.sf2, FILE_MODE)
             os.replace(staged.sf2, sf2_dest)
     except OSError as exc:
         kept = _rollback(sfz_dest, old, sfz_moved)

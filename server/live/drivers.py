@@ -22,14 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, MissingDependencyError, OutputError
+from ..paths import FILE_MODE
 
 log = logging.getLogger(__name__)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class WavWriter:
@@ -79,7 +74,7 @@ class WavWriter:
         self._q.put(None)
         self._thread.join()
         self._file.close()
-        os.chmod(self._tmp, 0o666 & ~_umask())  # mkstemp made it private; a take is an ordinary file
+        os.chmod(self._tmp, FILE_MODE)  # mkstemp made it private; a take is an ordinary file
         os.replace(self._tmp, self.path)
         if self.dropped:
             log.warning("%s: %d blocks were dropped (writer too slow)", self.path, self.dropped)
