@@ -70,15 +70,6 @@ def make_server(tmp: Path, session: Path | None = None, block: int = BLOCK) -> L
                       session_path=session or tmp / "session.json")
 
 
-@pytest.fixture()
-def server(tmp_path):
-    s = make_server(tmp_path)
-    s.sent = []
-    s.notify = lambda dest, address, args: s.sent.append((address, args))
-    yield s
-    s.shutdown()
-
-
 def osc(server, address, *args):
     return server.dispatcher.handle_datagram(encode(address, list(args)), ("127.0.0.1", 1))
 

@@ -10,16 +10,7 @@ import pytest
 
 from server.batch.summary import Progress
 from server.live.server import parse_progress
-from tests.test_live_engine import make_server, osc, render
-
-
-@pytest.fixture()
-def server(tmp_path):
-    s = make_server(tmp_path)
-    s.sent = []
-    s.notify = lambda dest, address, args: s.sent.append((address, args))
-    yield s
-    s.shutdown()
+from tests.test_live_engine import osc, render
 
 
 def test_batch_progress_speaks_the_job_protocol(monkeypatch, capsys):

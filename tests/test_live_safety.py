@@ -15,15 +15,6 @@ from server.live.engine import CEILING, DryWet
 from tests.test_live_engine import BLOCK, SR, db, f0_cents, make_server, osc, render
 
 
-@pytest.fixture()
-def server(tmp_path):
-    s = make_server(tmp_path)
-    s.sent = []
-    s.notify = lambda dest, address, args: s.sent.append((address, args))
-    yield s
-    s.shutdown()
-
-
 class Hostile:
     """A timbre Processor that passes its input through, except on the blocks it poisons."""
 
