@@ -522,7 +522,7 @@ class Engine:
             self.stats.midi_dropped += 1
             return
         q.append((frame, e))
-        if e.kind == CONTROL:
+        if e.kind == CONTROL and len(self.control_out) < LIVE_QUEUE:  # bounded like every queue here
             self.control_out.append(e)
             if self.on_control_out is not None:
                 self.on_control_out()
