@@ -537,7 +537,7 @@ class LiveServer:
         """Estimated memory of the samplers in the graph (each holds its own copy of its set's samples)."""
         total = 0
         for src in self.engine.snapshot.sources:
-            for _, path, _ in getattr(src, "_fonts", ()):
+            for _, path in getattr(src, "soundfonts", ()):  # an LV2 instrument source has none
                 total += _file_size(path)
         return total
 
