@@ -55,12 +55,17 @@ def test_jack_midi_is_sample_accurate_inside_the_block(period, tmp_path):
                 y = np.abs(rec.buf[0, :rec.pos]) + np.abs(rec.buf[1, :rec.pos])
                 sent = [f - rec.start_frame for f in rec.sent_at[0::2]]  # frames into the recording
                 assert len(sent) == len(offsets)
-                delays = []
+                delays, missing = [], []
                 for s in sent:
                     win = y[s : s + 8 * period + 4096]
+                    if win.max(initial=0.0) <= 1e-3:  # a cycle the recorder lost (xrun): no take of this note
+                        missing.append(s)
+                        continue
                     thresh = 0.1 * win.max()  # each note against its own peak
-                    assert win.max() > 1e-3 and y[max(s - 64, 0) : s].max(initial=0) < thresh, s
+                    assert y[max(s - 64, 0) : s].max(initial=0) < thresh, s
                     delays.append(int(np.flatnonzero(win > thresh)[0]))
+                if missing:
+                    continue  # retake
                 spread = max(delays) - min(delays)
                 print(f"period {period}: onset after its frame {sorted(delays)} frames (latency {latency})")
                 if spread <= 64 + 16:
@@ -69,5 +74,6 @@ def test_jack_midi_is_sample_accurate_inside_the_block(period, tmp_path):
             if rec is not None:
                 rec.close()
             stop_process(proc, 20)
+    assert not missing, f"no sound recorded after the notes sent at frames {missing} in either take"
     assert spread <= 64 + 16, (period, list(zip(offsets, delays, strict=True)))
     assert min(delays) <= latency + 2 * period + 64, (delays, latency)
