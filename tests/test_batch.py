@@ -76,6 +76,9 @@ def hub_cache(tmp_path_factory) -> Path | None:
 @pytest.fixture(scope="module")
 def ray_session(hub_cache):
     if not ray.is_initialized():
+        from server.batch.runner import warm_jit
+
+        warm_jit()  # as connect() does: numba's cache complete before any worker starts
         env = {"HF_HUB_CACHE": str(hub_cache), "HF_HUB_OFFLINE": "1"} if hub_cache else {}
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
                  runtime_env={"env_vars": env})

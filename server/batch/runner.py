@@ -52,6 +52,18 @@ def _import_ray():
     return ray
 
 
+def warm_jit() -> None:
+    """Compile librosa's numba kernels the stages use (and write numba's on-disk cache) in this process,
+    before any Ray worker starts: on a fresh install, workers compiling and caching the same kernels at
+    once crashed the process that loaded them half-written (a segfault in librosa's peak_pick)."""
+    import librosa
+    import numpy as np
+
+    x = np.random.default_rng(0).standard_normal(22050).astype(np.float32) * 0.1
+    librosa.onset.onset_detect(y=x, sr=22050)
+    librosa.pyin(x[:8192], fmin=80.0, fmax=800.0, sr=22050, frame_length=1024)
+
+
 def connect(address: str | None = None, workers: int | None = None) -> bool:
     """Start a local Ray with ``workers`` CPUs (default: every core), or join the cluster at ``address``.
     Returns True when this call started the session (the caller shuts it down), False when one was
@@ -63,6 +75,7 @@ def connect(address: str | None = None, workers: int | None = None) -> bool:
         raise ConfigError(f"--workers {workers}: give 1 or more")
     opts: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING,
                             "configure_logging": False}
+    warm_jit()
     if address:
         check_address(address)
         ray.init(address=address, **opts)
