@@ -414,7 +414,7 @@ def test_generation_job_publishes_its_set(server):
               "print('@wave-progress {{\"fraction\": 0.5, \"what\": \"sounds done\"}}', file=sys.stderr, flush=True); "  # {{ }}: the command is a format template
               "time.sleep(0.2); "
               f"shutil.copyfile({str(server.gm_soundfont)!r}, out / (sys.argv[2] + '.sf2'))")
-    server.generate_command = [sys.executable, "-c", script, "{out}", "{name}"]
+    server.jobs.generate_command = [sys.executable, "-c", script, "{out}", "{name}"]
     (_, (job_id, *_)), = osc(server, "/wave/generate", "beach.jpg", "beachset")
     t0 = time.monotonic()
     while not any(a == "/wave/job" and args[2] in ("done", "error") for a, args in server.sent):

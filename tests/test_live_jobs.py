@@ -9,7 +9,7 @@ import time
 import pytest
 
 from server.batch.summary import Progress
-from server.live.server import parse_progress
+from server.live.jobs import parse_progress
 from tests.test_live_engine import osc, render
 
 
@@ -43,7 +43,7 @@ def test_a_folder_job_publishes_every_set_it_made(server):
         "flush=True)\n"
         "(out / 'batch.json').write_text(json.dumps({{'images': recs}})); sys.exit(1)"
     )
-    server.batch_command = [sys.executable, "-c", script, "{image}", "{out}"]
+    server.jobs.batch_command = [sys.executable, "-c", script, "{image}", "{out}"]
     (address, args), = osc(server, "/wave/generate", "shoot", "named")
     assert address == "/wave/error" and "one set per image" in args[1]
     (_, (job_id, *_)), = osc(server, "/wave/generate", "shoot")

@@ -256,7 +256,7 @@ def test_a_model_that_raises_is_muted_reported_and_its_worker_lives(server):
 
 
 def test_wave_make_reports_progress_per_stage_as_a_protocol(monkeypatch, capsys):
-    from server.live.server import parse_progress
+    from server.live.jobs import parse_progress
     from server.make.pipeline import STAGES, _print_progress
 
     monkeypatch.setenv("WAVE_PROGRESS", "json")
@@ -273,10 +273,10 @@ def test_wave_make_reports_progress_per_stage_as_a_protocol(monkeypatch, capsys)
 def test_generation_jobs_are_capped_and_names_checked(server):
     import sys
 
-    from server.live.server import MAX_JOBS_QUEUED, MAX_JOBS_RUNNING
+    from server.live.jobs import MAX_JOBS_QUEUED, MAX_JOBS_RUNNING
 
     (server.folders.images / "a.jpg").write_bytes(b"\xff\xd8\xff" + bytes(32))
-    server.generate_command = [sys.executable, "-c", "import time; time.sleep(30)"]
+    server.jobs.generate_command = [sys.executable, "-c", "import time; time.sleep(30)"]
     (address, args), = osc(server, "/wave/generate", "a.jpg", "-rf")
     assert address == "/wave/error" and "starting with a letter or digit" in args[1]
     replies = [osc(server, "/wave/generate", "a.jpg", f"s{i}") for i in range(MAX_JOBS_RUNNING + MAX_JOBS_QUEUED + 2)]
@@ -287,7 +287,7 @@ def test_generation_jobs_are_capped_and_names_checked(server):
     import time
 
     time.sleep(0.5)
-    running = [j for j in server._jobs.values() if j.state == "running"]
+    running = [j for j in server.jobs.jobs.values() if j.state == "running"]
     assert len(running) == MAX_JOBS_RUNNING
 
 

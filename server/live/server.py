@@ -12,19 +12,12 @@ import asyncio
 import collections
 import concurrent.futures
 import ipaddress
-import itertools
-import json
 import logging
-import math
 import os
-import re
-import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ConfigError, InputError, MissingDependencyError, WaveError
@@ -33,6 +26,7 @@ from ..paths import INSTRUMENTS_DIR, MIDI_DIR, REPO_ROOT, default_soundfont
 from .drivers import WavWriter
 from .effects import EffectChain, effect_spec
 from .engine import DryWet, Engine, Retiring, Snapshot, Strip
+from .jobs import JobQueue, check_set_name
 from .oscproto import OscDispatcher, encode
 from .session import Learned, Session
 
@@ -40,10 +34,6 @@ log = logging.getLogger(__name__)
 
 GM = "gm"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
-MAX_JOBS_RUNNING = 1  # generation jobs at once (each uses the machine's cores)
-MAX_JOBS_QUEUED = 4  # more wait; beyond that /wave/generate is refused
-MAX_JOBS_KEPT = 32  # finished jobs remembered
-PROGRESS_PREFIX = "@wave-progress "  # `wave make` with WAVE_PROGRESS=json: one JSON object a line on stderr
 REPLY_TTL_S = 600.0  # a /wave/reply_to setting is forgotten after this long without a message from its sender
 CLIENT_TTL_S = 60.0  # a client that sent nothing for this long gets no broadcasts (audio faults)
 MAX_CLIENTS = 64  # senders remembered for reply_to and broadcasts (oldest forgotten first)
@@ -76,20 +66,6 @@ def confine(name: str, root: Path, suffixes: tuple[str, ...], what: str) -> Path
     if suffixes and p.suffix.lower() not in suffixes:
         raise InputError(f"{what} {name!r} must end with {' or '.join(suffixes)}")
     return p
-
-
-def parse_progress(line: str) -> tuple[float, str] | None:
-    """``(fraction, what)`` from one stderr line of a job, or None when it is not a progress line."""
-    if not line.startswith(PROGRESS_PREFIX):
-        return None
-    try:
-        d = json.loads(line[len(PROGRESS_PREFIX):])
-        fraction = float(d["fraction"])
-    except (ValueError, KeyError, TypeError):
-        return None
-    if not math.isfinite(fraction):
-        return None
-    return min(max(fraction, 0.0), 1.0), str(d.get("what", ""))[:200]
 
 
 def _trim_heap() -> None:
@@ -151,17 +127,6 @@ def frame(packet: bytes) -> bytes:
 MAX_TCP_PACKET = 1 << 20
 
 
-@dataclass
-class Job:
-    id: int
-    kind: str
-    state: str = "queued"
-    progress: float = 0.0
-    message: str = ""
-    dest: tuple | None = None
-    proc: subprocess.Popen | None = field(default=None, repr=False)
-
-
 class LiveServer:
     def __init__(
         self,
@@ -190,13 +155,9 @@ class LiveServer:
         else:
             self.session = Session.load(self.session_path) if self.session_path else Session()
         self.strict = bool(strict)
-        # `wave make IMAGE -o OUT --name NAME` writes OUT/instruments/NAME.sf2 (and its report, SFZ...)
-        self.generate_command = generate_command or [
-            sys.executable, "-m", "server", "make", "{image}", "-o", "{out}", "--name", "{name}",
-        ]
-        # a folder of images: `wave batch` on a local Ray, one worker (the server keeps a core for audio)
-        self.batch_command = [sys.executable, "-m", "server", "batch", "{image}", "-o", "{out}", "--workers", "1",
-                              "--no-progress"]
+        # image -> instrument set jobs; reports go through self.notify (looked up at each call)
+        self.jobs = JobQueue(self.folders.sets, lambda dest, address, args: self.notify(dest, address, args),
+                             generate_command=generate_command)
         self.dispatcher = OscDispatcher(self)
         # per sender (host, port): (reply port, time of its last message); see reply_dest
         self.reply_ports: collections.OrderedDict[tuple, tuple[int, float]] = collections.OrderedDict()
@@ -216,14 +177,10 @@ class LiveServer:
         self._learn: dict[tuple[int, int], Learned] = {(x.midi_channel, x.cc): x for x in self.session.learn}
         self._recorder: WavWriter | None = None
         self._record_started = 0.0
-        self._jobs: dict[int, Job] = {}
-        self._job_slots = threading.Semaphore(MAX_JOBS_RUNNING)
-        self._stopping = False
         self._pending_lock = threading.Lock()
         self._pending_sets: dict[int, tuple] = {}  # channel -> (set name, reply dest, requested channel)
         self._set_worker_queued = False
         self.memory_budget = int(memory_budget_mb * 2**20)
-        self._job_ids = itertools.count(1)
         try:
             self.engine = Engine(self._initial_snapshot(), sample_rate=self.sample_rate, block=self.block,
                                  master_gain_db=self.session.master_gain_db)
@@ -934,97 +891,9 @@ class LiveServer:
             img = confine(image, self.folders.images, IMAGE_SUFFIXES, "image")
             if not img.is_file():
                 raise InputError(f"image {image!r} not found in {self.folders.images}")
-        name = name or img.stem
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name) or name == GM:
-            raise InputError(f"set name {name!r}: use 1-64 letters, digits, '_', '-', '.', starting with a "
-                             "letter or digit (not 'gm')")
-        active = [j for j in self._jobs.values() if j.state in ("queued", "running")]
-        if len(active) >= MAX_JOBS_RUNNING + MAX_JOBS_QUEUED:
-            raise InputError(f"{len(active)} generation jobs are running or waiting (the limit); "
-                             "send /wave/generate again when one has finished")
-        job = Job(next(self._job_ids), "generate", dest=self.reply_dest(sender))
-        self._jobs[job.id] = job
-        for old_id in [i for i, j in self._jobs.items() if j.state in ("done", "error")][:-MAX_JOBS_KEPT]:
-            del self._jobs[old_id]  # the record of finished jobs is bounded too
-        reply = [("/wave/job", [job.id, job.kind, job.state, 0.0])]
-        threading.Thread(target=self._run_job, args=(job, img, name), name=f"job-{job.id}", daemon=True).start()
-        return reply
-
-    def _job_report(self, job: Job) -> None:
-        self.notify(job.dest, "/wave/job", [job.id, job.kind, job.state, float(job.progress)])
-        if job.message:
-            self.notify(job.dest, "/wave/job/message", [job.id, job.message])
-
-    def _run_job(self, job: Job, image: Path, name: str) -> None:
-        with self._job_slots:  # one at a time (a job takes the machine's cores); the others wait queued
-            if job.state == "queued" and not self._stopping:
-                self._run_job_now(job, image, name)
-
-    def _run_job_now(self, job: Job, image: Path, name: str) -> None:
-        work = Path(self.folders.sets) / ".jobs" / f"{name}-{job.id}"  # beside the sets: same file system
-        subst = {"image": str(image), "name": name, "out": str(work)}
-        folder = image.is_dir()
-        cmd = [part.format(**subst) for part in (self.batch_command if folder else self.generate_command)]
-        job.state = "running"
-        self._job_report(job)
-        tail: list[str] = []
-        try:
-            env = {**os.environ, "WAVE_PROGRESS": "json"}  # `wave make` then reports each stage as a line
-            job.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                        cwd=REPO_ROOT, start_new_session=True, env=env)
-            for line in job.proc.stderr:
-                p = parse_progress(line)
-                if p is None:
-                    tail = (tail + [line.strip()])[-5:]
-                    continue
-                fraction, what = p
-                if fraction > job.progress:
-                    job.progress, job.message = min(fraction, 0.99), what
-                    self._job_report(job)
-            rc = job.proc.wait()
-        except OSError as exc:
-            rc, tail = -1, [str(exc)]
-        if folder:
-            self._publish_batch(job, work, rc, tail)
-            shutil.rmtree(work, ignore_errors=True)
-            self._job_report(job)
-            return
-        made = work / "instruments" / f"{name}.sf2"
-        out = Path(self.folders.sets) / f"{name}.sf2"
-        if rc == 0 and made.is_file():
-            os.replace(made, out)  # the finished set appears atomically
-            job.state, job.progress, job.message = "done", 1.0, f"set {name} is ready: /wave/set/load {name}"
-        else:
-            job.state = "error"
-            job.message = (f"exit {rc}: " + " | ".join(t for t in tail if t))[-400:] if rc else \
-                f"the job finished but wrote no {made.relative_to(work)}"
-        shutil.rmtree(work, ignore_errors=True)  # sounds, SFZ, report: tens of MB per job, never read again
-        self._job_report(job)
-
-    def _publish_batch(self, job: Job, work: Path, rc: int, tail: list[str]) -> None:
-        """A folder's batch ended (exit 1: some image failed): every finished set appears in the sets
-        folder, each atomically; the job reports what was made and what failed."""
-        made, failed = [], []
-        try:
-            summary = json.loads((work / "batch.json").read_text())
-        except (OSError, ValueError):
-            summary = {"images": []}
-        for rec in summary.get("images", []):
-            n = str(rec.get("name", ""))
-            sf2 = work / n / "instruments" / f"{n}.sf2"
-            if rec.get("status") != "failed" and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", n) and n != GM \
-                    and sf2.is_file():
-                os.replace(sf2, Path(self.folders.sets) / f"{n}.sf2")
-                made.append(n)
-            else:
-                failed.append(f"{n}: {rec.get('error') or 'no set'}")
-        if made:
-            job.state, job.progress = "done", 1.0
-            job.message = (f"sets ready: {', '.join(made)} (/wave/set/load NAME)"
-                           + (f"; {len(failed)} failed: {' | '.join(failed)}" if failed else ""))[:400]
-        else:
-            job.state = "error"
-            job.message = (f"exit {rc}: " + " | ".join(failed or [t for t in tail if t]))[-400:]
+        name = check_set_name(name or img.stem)
+        job = self.jobs.submit(img, name, self.reply_dest(sender))
+        return [("/wave/job", [job.id, job.kind, "queued", 0.0])]  # its thread may have started it already
 
     # -- life cycle -------------------------------------------------------------------------------
     def open_midi(self, port: str) -> None:
@@ -1069,10 +938,7 @@ class LiveServer:
         if self._recorder is not None:
             self._recorder.close()
             self._recorder = None
-        self._stopping = True  # queued jobs do not start
-        for job in list(self._jobs.values()):
-            if job.proc is not None and job.proc.poll() is None:
-                job.proc.terminate()
+        self.jobs.close()  # queued jobs do not start, running ones are stopped
         self._loader.shutdown(wait=True, cancel_futures=True)
         self.engine.collect(force=True)
         for strip in self.engine.snapshot.strips:
