@@ -23,6 +23,7 @@ __all__ = ["LV2_DESCRIPTOR", "LilvInstance", "lib"]
 
 LV2_CORE = "http://lv2plug.in/ns/lv2core#"
 ATOM = "http://lv2plug.in/ns/ext/atom#"
+STATE = "http://lv2plug.in/ns/ext/state#"
 
 
 class LV2_DESCRIPTOR(ctypes.Structure):
@@ -97,6 +98,17 @@ _SIGNATURES = {
     "lilv_port_supports_event": (c_bool, [c_void_p, c_void_p, c_void_p]),
     "lilv_port_get_symbol": (c_void_p, [c_void_p, c_void_p]),
     "lilv_port_get_name": (c_void_p, [c_void_p, c_void_p]),
+    "lilv_plugin_has_extension_data": (c_bool, [c_void_p, c_void_p]),
+    # the state extension (lilv/lilv.h "Plugin State"): save an instance's state as Turtle text, restore it
+    "lilv_state_new_from_instance": (c_void_p, [c_void_p, POINTER(LilvInstance), c_void_p, c_char_p, c_char_p,
+                                                c_char_p, c_char_p, c_void_p, c_void_p, c_uint32, c_void_p]),
+    "lilv_state_new_from_string": (c_void_p, [c_void_p, c_void_p, c_char_p]),
+    "lilv_state_to_string": (c_void_p, [c_void_p, c_void_p, c_void_p, c_void_p, c_char_p, c_char_p]),
+    "lilv_state_restore": (None, [c_void_p, POINTER(LilvInstance), c_void_p, c_void_p, c_uint32, c_void_p]),
+    "lilv_state_get_num_properties": (c_uint32, [c_void_p]),
+    "lilv_state_get_plugin_uri": (c_void_p, [c_void_p]),
+    "lilv_state_free": (None, [c_void_p]),
+    "lilv_free": (None, [c_void_p]),
 }
 
 
@@ -109,7 +121,7 @@ class _Lib:
         for name, (res, args) in _SIGNATURES.items():
             fn = getattr(dll, name)
             fn.restype, fn.argtypes = res, args
-            setattr(self, name[5:], fn)  # lilv_world_new -> world_new
+            setattr(self, name[5:], fn)  # lilv_world_new -> world_new, lilv_free -> free
 
 
 _LIB: _Lib | None = None

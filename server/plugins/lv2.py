@@ -30,7 +30,7 @@ from .lilv import LV2_CORE, LV2_Feature, iter_nodes, iter_plugins, lib, node_str
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LV2Plugin", "ParamInfo", "PluginInfo", "PortInfo", "World", "default_world", "urid"]
+__all__ = ["LV2Plugin", "ParamInfo", "PluginInfo", "PortInfo", "STATE_KEY", "World", "default_world", "urid"]
 
 URID = "http://lv2plug.in/ns/ext/urid#"
 OPTIONS = "http://lv2plug.in/ns/ext/options#"
@@ -45,6 +45,8 @@ PROVIDED = (URID + "map", URID + "unmap", OPTIONS + "options", BUF_SIZE + "bound
 SATISFIED = frozenset(PROVIDED) | {LV2_CORE + "hardRTCapable", LV2_CORE + "isLive", LV2_CORE + "inPlaceBroken"}
 ATOM_CAPACITY = 8192  # bytes of an atom sequence buffer (events a plugin may write per block)
 DEFAULT_LV2_PATH = ("~/.lv2", "/usr/local/lib/lv2", "/usr/lib/lv2")
+STATE_FLAGS = 1 | 2  # LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE
+STATE_KEY = "#state"  # in a slot's saved values: the plugin's own state (LV2 state text)
 
 
 # -- urid:map / urid:unmap ------------------------------------------------------------------------
@@ -178,6 +180,7 @@ class PluginInfo:
     ports: tuple[PortInfo, ...]
     latency_port: int | None
     required_features: tuple[str, ...]
+    state: bool = False  # the plugin implements the LV2 state extension (state:interface)
 
     @property
     def unsupported(self) -> tuple[str, ...]:
@@ -219,7 +222,7 @@ class PluginInfo:
         return {"uri": self.uri, "name": self.name, "format": "lv2", "bundle": self.bundle,
                 "class": self.plugin_class, "instrument": self.instrument,
                 "audio_in": len(self.audio_in), "audio_out": len(self.audio_out),
-                "latency": self.latency_port is not None,
+                "latency": self.latency_port is not None, "state": self.state,
                 "params": [{k: v for k, v in asdict(p).items() if k not in ("kind", "output", "optional", "midi")}
                            for p in self.params],
                 "unsupported_features": list(self.unsupported)}
@@ -361,7 +364,50 @@ class World:
         if feats:
             lb.nodes_free(feats)
         bundle = _path_of(node_str(lb.plugin_get_bundle_uri(plug))).rstrip("/")
-        return PluginInfo(uri, name, bundle, klass, instrument, tuple(ports), latency, required)
+        state = bool(lb.plugin_has_extension_data(plug, nd(L.STATE + "interface")))
+        return PluginInfo(uri, name, bundle, klass, instrument, tuple(ports), latency, required, state)
+
+    def save_state(self, uri: str, inst: _Instance) -> str | None:
+        """The instance's own state (what its state:interface saves; port values are not included: the
+        slot keeps those) as Turtle text, or None when it saved nothing. Control thread: LV2 allows this
+        while the audio thread runs the plugin."""
+        lb = self._lib
+        with self._lock:
+            plug = self.plugin_ptr(uri)
+            st = lb.state_new_from_instance(plug, inst.ptr, ctypes.addressof(_URID_MAP), None, None, None, None,
+                                            None, None, STATE_FLAGS, ctypes.cast(inst.features.array, c_void_p))
+            if not st:
+                return None
+            try:
+                if lb.state_get_num_properties(st) == 0:
+                    return None
+                text = lb.state_to_string(self._w, ctypes.addressof(_URID_MAP), ctypes.addressof(_URID_UNMAP), st,
+                                          b"urn:wave:state", None)
+                if not text:
+                    return None
+                try:
+                    return ctypes.string_at(text).decode("utf-8")
+                finally:
+                    lb.free(text)
+            finally:
+                lb.state_free(st)
+
+    def restore_state(self, uri: str, inst: _Instance, text: str) -> None:
+        """Restore state text from :meth:`save_state` into an instance that is not running (loader
+        thread, before it is published: the state restore is in LV2's instantiation class). InputError
+        when the text does not parse or is another plugin's."""
+        lb = self._lib
+        with self._lock:
+            st = lb.state_new_from_string(self._w, ctypes.addressof(_URID_MAP), text.encode("utf-8"))
+            if not st:
+                raise InputError(f"LV2 plugin {uri!r}: the saved state does not parse as an LV2 state")
+            try:
+                owner = node_str(lb.state_get_plugin_uri(st))
+                if owner and owner != uri:
+                    raise InputError(f"LV2 plugin {uri!r}: the saved state belongs to {owner!r}")
+                lb.state_restore(st, inst.ptr, None, None, STATE_FLAGS, ctypes.cast(inst.features.array, c_void_p))
+            finally:
+                lb.state_free(st)
 
     def instantiate(self, uri: str, sample_rate: int, features: _Features):
         """A new ``LilvInstance*`` (free with ``lib().instance_free``); InputError when the plugin refuses."""
@@ -521,6 +567,7 @@ class LV2Plugin:
         self.bypass = False  # set by the control side: the slot passes its input through
         self.faulted = ""  # set by the audio thread when the output was non-finite (the slot is bypassed)
         self.overruns = 0  # audio thread: blocks in a row it took longer than the block's duration
+        self._state_text: str | None = None  # LV2 state to restore at the next instantiation (restore/reset)
 
     # -- control / loader thread -------------------------------------------------------------------
     def prepare(self, sample_rate: int, max_block: int, channels: int = 2) -> None:
@@ -538,9 +585,24 @@ class LV2Plugin:
         for sym, v in self.values.items():
             for inst in self._insts:
                 inst.ctrl[info.param(sym).index] = v
+        self._restore_state()
         for inst in self._insts:
             inst.activate()
+            if inst._worker is not None:
+                inst.work()  # jobs the plugin scheduled while restoring (loading a file its state names)
         self._measure_latency()
+
+    def _restore_state(self) -> None:
+        """The pending LV2 state into the fresh instances (not running yet); a state that does not apply
+        is logged and the control values stand."""
+        text = self._state_text
+        if not text or not self.info.state:
+            return
+        try:
+            for inst in self._insts:
+                self.world.restore_state(self.info.uri, inst, text)
+        except InputError as exc:
+            log.warning("%s; restoring its control values only", exc)
 
     def _measure_latency(self) -> None:
         lat = self.info.latency_port
@@ -564,11 +626,32 @@ class LV2Plugin:
         self._inbox.append((p.index, v))
         return v
 
-    def state(self) -> dict[str, float]:
-        return dict(self.values)
+    def state(self) -> dict:
+        """The control values by port symbol and, for a plugin with the LV2 state extension that saved
+        something, its state as text under :data:`STATE_KEY`. Control thread."""
+        d: dict = dict(self.values)
+        text = self.save_state()
+        if text:
+            d[STATE_KEY] = text
+        return d
+
+    def save_state(self) -> str | None:
+        """The plugin's own LV2 state (Turtle text) saved through its state:interface now, or the state
+        it was restored with while it is not instantiated; None when it has none. Control thread."""
+        if not self.info.state:
+            return None
+        if self._insts:
+            return self.world.save_state(self.info.uri, self._insts[0]) or self._state_text
+        return self._state_text
 
     def restore(self, values: dict) -> None:
-        """Set saved control values; a name the plugin no longer has is skipped with a warning."""
+        """Set saved control values (and the LV2 state under :data:`STATE_KEY`, restored into the plugin
+        when it is next instantiated: :meth:`prepare`); a name the plugin no longer has is skipped with
+        a warning."""
+        values = dict(values)
+        text = values.pop(STATE_KEY, None)
+        if isinstance(text, str) and text:
+            self._state_text = text
         for k, v in values.items():
             try:
                 self.set(k, v)
@@ -638,5 +721,6 @@ class LV2Plugin:
         its gain)."""
         cfg = self._config
         if cfg is not None:
+            self._state_text = self.save_state()  # its settings survive the fresh instance
             self.close()
             self.prepare(*cfg)
