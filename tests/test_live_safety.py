@@ -163,13 +163,13 @@ def test_retired_objects_are_closed_only_after_the_callback_acknowledges(server)
 def test_queued_set_loads_are_coalesced_per_channel(server, monkeypatch):
     """40 loads of all 16 channels queued at once must not build 640 synths (the OOM of the issue)."""
     made = []
-    real = server._new_source
+    real = server.graph.new_source
 
     def counting(name, ch):
         made.append((name, ch))
         return real(name, ch)
 
-    monkeypatch.setattr(server, "_new_source", counting)
+    monkeypatch.setattr(server.graph, "new_source", counting)
     gate = __import__("threading").Event()
     server._loader.submit(gate.wait)  # hold the loader as a slow load would
     for _ in range(40):

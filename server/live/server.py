@@ -1,5 +1,10 @@
 """``wave serve``: OSC + MIDI in, the live engine out, loaders and jobs beside it.
 
+This module holds the OSC handlers and the server's life cycle; what they drive lives beside it:
+:mod:`.graph` (names → samplers, models, plugin slots; the session's snapshot; pure snapshot edits),
+:mod:`.transport` (MIDI file playback, recording), :mod:`.jobs` (image → instrument set in worker
+processes). Every graph change goes through :meth:`LiveServer._publish`.
+
 Threads (see DESIGN.md): the driver's audio thread runs :meth:`Engine.process`; the asyncio loop
 (main thread) receives OSC, runs the handlers and saves the session; one loader thread loads and
 warms up soundfonts and timbre models and publishes new snapshots; rtmidi's thread decodes MIDI and
@@ -17,95 +22,42 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import ConfigError, InputError, MissingDependencyError, WaveError
+from ..errors import ConfigError, InputError, WaveError
 from ..midi.song import CONTROL, NOTE_OFF, NOTE_ON, PITCHWHEEL, PROGRAM, Event
-from ..paths import INSTRUMENTS_DIR, MIDI_DIR, REPO_ROOT, default_soundfont
-from .drivers import WavWriter
+from ..paths import default_soundfont
 from .effects import EffectChain, effect_spec
-from .engine import DryWet, Engine, Retiring, Snapshot, Strip
+from .engine import DryWet, Engine, Snapshot
+from .graph import (
+    GM,
+    LV2_SET,
+    MAX_PLUGIN_SLOTS,
+    Folders,
+    GraphBuilder,
+    confine,
+    file_size,
+    latent_dims,
+    loaded_bytes,
+    slot_of,
+    slots_of,
+    trim_heap,
+    with_slots,
+    with_sources,
+    without_finished,
+)
 from .jobs import JobQueue, check_set_name
 from .oscproto import OscDispatcher, encode
 from .session import Learned, Session
+from .transport import Transport
 
 log = logging.getLogger(__name__)
 
-GM = "gm"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 REPLY_TTL_S = 600.0  # a /wave/reply_to setting is forgotten after this long without a message from its sender
 CLIENT_TTL_S = 60.0  # a client that sent nothing for this long gets no broadcasts (audio faults)
 MAX_CLIENTS = 64  # senders remembered for reply_to and broadcasts (oldest forgotten first)
-MAX_PLUGIN_SLOTS = 8  # plugin insert slots per channel and on the master
-LV2_SET = "lv2:"  # a channel's "set" named lv2:URI is played by that LV2 instrument plugin
 CC_ALL_SOUND_OFF = 120
-
-
-@dataclass
-class Folders:
-    """Where names in OSC messages are looked up; nothing outside these folders is reachable."""
-
-    sets: Path = INSTRUMENTS_DIR
-    models: Path = INSTRUMENTS_DIR / "builtin"
-    midi: Path = MIDI_DIR
-    recordings: Path = REPO_ROOT / "recordings"
-    images: Path = REPO_ROOT / "images"
-    plugins: Path = REPO_ROOT / "plugins"  # LV2 bundles loadable by folder name (URIs come from discovery)
-
-
-def confine(name: str, root: Path, suffixes: tuple[str, ...], what: str) -> Path:
-    """``root/name`` if it stays inside ``root`` and has one of ``suffixes``; InputError otherwise."""
-    if not name or "\x00" in name:
-        raise InputError(f"empty {what} name")
-    root = Path(root).resolve()
-    p = Path(name)
-    p = (p if p.is_absolute() else root / p).resolve()
-    if not p.is_relative_to(root):
-        raise InputError(f"{what} {name!r} is outside the {what} folder {root}; give a name inside it")
-    if suffixes and p.suffix.lower() not in suffixes:
-        raise InputError(f"{what} {name!r} must end with {' or '.join(suffixes)}")
-    return p
-
-
-def _trim_heap() -> None:
-    """``malloc_trim(0)`` where the C library has it (glibc); elsewhere nothing. Control thread only."""
-    global _MALLOC_TRIM
-    if _MALLOC_TRIM is None:
-        try:
-            import ctypes
-
-            _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _MALLOC_TRIM = False
-    if _MALLOC_TRIM:
-        _MALLOC_TRIM(0)
-
-
-_MALLOC_TRIM = None
-
-
-def _latent_dims(model) -> int | None:
-    """Latent dimensions of a streaming nn~ model (0: none), or None when it does not say."""
-    inner = getattr(model, "model", None)
-    dims = getattr(inner, "latent_dim", None)
-    return int(dims) if isinstance(dims, int) else None
-
-
-def _file_size(path) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
-
-
-def load_timbre_model(path: Path):
-    """A streaming timbre Processor for a ``.ts`` model (:class:`server.timbre.stream.StreamingTimbre`)."""
-    try:
-        from ..timbre.stream import StreamingTimbre
-    except ImportError as exc:
-        raise MissingDependencyError(f"streaming timbre models need torch and server.timbre ({exc})") from exc
-    return StreamingTimbre(path)
 
 
 class TcpPeer(tuple):
@@ -175,135 +127,63 @@ class LiveServer:
         self._dirty = False
         self._learn_pending: tuple | None = None  # (target, effect, param, dest)
         self._learn: dict[tuple[int, int], Learned] = {(x.midi_channel, x.cc): x for x in self.session.learn}
-        self._recorder: WavWriter | None = None
-        self._record_started = 0.0
         self._pending_lock = threading.Lock()
         self._pending_sets: dict[int, tuple] = {}  # channel -> (set name, reply dest, requested channel)
         self._set_worker_queued = False
         self.memory_budget = int(memory_budget_mb * 2**20)
+        self.graph = GraphBuilder(self.folders, self.sample_rate, self.block, self.gm_soundfont, strict=strict)
         try:
-            self.engine = Engine(self._initial_snapshot(), sample_rate=self.sample_rate, block=self.block,
-                                 master_gain_db=self.session.master_gain_db)
+            self.engine = Engine(self.graph.initial_snapshot(self.session), sample_rate=self.sample_rate,
+                                 block=self.block, master_gain_db=self.session.master_gain_db)
         except BaseException:
             getattr(driver, "abort", driver.stop)()  # close the JACK client / drop the WAV opened above
             self._loader.shutdown(wait=False)
             raise
         self.engine.freewheel = getattr(driver, "name", "") == "offline"  # wave render: a slow plugin is waited for
+        self.transport = Transport(self.engine, self.folders.midi, self.folders.recordings)
         self._started = False
         self._stop_event: asyncio.Event | None = None
         self._errors_reported = 0
         self.release_s = 1.0  # at stop: how long released notes may ring before all sound off
 
-    # -- graph building (loader thread or start-up) -----------------------------------------------
-    def _set_path(self, name: str) -> Path:
-        if name == GM:
-            return self.gm_soundfont
-        return confine(name if name.endswith((".sf2", ".sf3")) else f"{name}.sf2", self.folders.sets,
-                       (".sf2", ".sf3"), "set")
-
-    def _new_source(self, set_name: str, channel: int):
-        from ..engine.fluid import FluidSynthSource
-
-        if set_name.startswith(LV2_SET):  # an LV2 instrument plays the channel instead of a sampler
-            return self._new_instrument(set_name[len(LV2_SET):])
-        src = FluidSynthSource([self._set_path(set_name)], sample_rate=self.sample_rate, reverb=False, chorus=False)
-        src.route_channel(channel, src.soundfonts[0][0])
-        src.prepare(self.sample_rate, self.block, 2)
-        return src
-
-    def _initial_snapshot(self) -> Snapshot:
-        strips = []
-        for ch in range(16):
-            name = self.session.sets.get(ch, GM)
-            try:
-                src = self._new_source(name, ch)
-            except WaveError as exc:
-                if name == GM or self.strict:
-                    raise
-                log.warning("channel %d: set %r from the session cannot be loaded (%s); playing General MIDI",
-                            ch + 1, name, exc)
-                name, src = GM, self._new_source(GM, ch)
-            fx = EffectChain()
-            fx.restore(self.session.fx.get(ch, {}))
-            strips.append(Strip(ch, src, name, fx))
-        master = EffectChain()
-        master.restore(self.session.fx.get(-1, {}))
-        snap = Snapshot(tuple(strips), master)
-        for ch, t in self.session.timbre.items():
-            try:
-                snap = self._with_timbre(snap, ch, t.get("model", ""), float(t.get("wet", 1.0)))
-                model = snap.strips[ch].timbre.model if snap.strips[ch].timbre is not None else None
-                edits = {k: tuple(t[k]) for k in ("bias", "scale") if t.get(k)}
-                dims = _latent_dims(model) if model is not None else None
-                for k, vals in list(edits.items()):
-                    if dims is not None and len(vals) > dims:
-                        if any(v != (0.0 if k == "bias" else 1.0) for v in vals[dims:]):
-                            log.warning("channel %d: the session's timbre %s edits dimensions %d-%d, but model %r "
-                                        "has %d; those entries are skipped", ch + 1, k, dims, len(vals) - 1,
-                                        t.get("model"), dims)
-                        edits[k] = vals[:dims]
-                if model is not None and edits and hasattr(model, "set_controls"):
-                    model.set_controls(**edits)
-            except WaveError as exc:
-                if self.strict:
-                    raise InputError(f"channel {ch + 1}: timbre model {t.get('model')!r} cannot be loaded: {exc}") \
-                        from exc
-                log.warning("channel %d: timbre model %r from the session cannot be loaded: %s", ch + 1, t, exc)
-        return self._restore_plugins(snap)
-
-    def _with_timbre(self, snap: Snapshot, ch: int, model: str, wet: float = 1.0) -> Snapshot:
-        strips = list(snap.strips)
-        if model in ("", "none"):
-            strips[ch] = replace(strips[ch], timbre=None, timbre_name="")
-        else:
-            path = confine(model if model.endswith(".ts") else f"{model}.ts", self.folders.models, (".ts",), "model")
-            if not path.is_file():
-                raise InputError(f"model {model!r} not found in {self.folders.models}")
-            proc = DryWet(load_timbre_model(path), wet)
-            proc.prepare(self.sample_rate, self.block, 2)  # measures latency and warms the model up
-            strips[ch] = replace(strips[ch], timbre=proc, timbre_name=model)
-        return replace(snap, strips=tuple(strips))
-
-    def _publish(self, edit) -> None:
-        """Apply ``edit(snapshot) -> snapshot`` and swap it in (any non-audio thread)."""
+    # -- publishing graph edits (any non-audio thread) -------------------------------------------------
+    def _publish(self, edit, retired: list | None = None) -> None:
+        """Apply ``edit(snapshot) -> snapshot`` to the current graph and swap the result in, under the
+        publish lock (any non-audio thread). ``retired``: the objects that leave the graph with this edit
+        (``edit`` may fill the list while it runs); they are handed to :meth:`Engine.retire` with the new
+        snapshot and closed only after the audio callback has acknowledged it (:meth:`_collect`)."""
         with self._publish_lock:
             self.engine.publish(edit(self.engine.snapshot))
+            if retired is not None:
+                self.engine.retire(*retired)
+        if retired is not None:
+            self._collect()
 
     def _set_timbre_now(self, ch: int, model: str, wet: float = 1.0) -> None:
-        """Install a ready timbre processor (or none) on channel ``ch``; loader thread. The old one is
-        closed once the callback has acknowledged the new graph (:meth:`Engine.collect`)."""
-        with self._publish_lock:
-            old = self.engine.snapshot.strips[ch].timbre
-            self.engine.publish(self._with_timbre(self.engine.snapshot, ch, model, wet))
-            self.engine.retire(old)
-        self._collect()
+        """Install timbre model ``model`` (or none) on channel ``ch``, loaded and warmed up; loader
+        thread. The old one is closed once the callback has acknowledged the new graph."""
+        gone: list = []
+
+        def edit(snap: Snapshot) -> Snapshot:
+            gone.append(snap.strips[ch].timbre)
+            return self.graph.with_timbre(snap, ch, model, wet)
+
+        self._publish(edit, gone)
 
     def _collect(self) -> None:
         """Close what the audio thread has let go of (all of it when the callback is not running), and
         give the freed memory back to the system (a closed FluidSynth leaves its soundfont's pages in
         glibc's heap: measured 696 -> 287 MB after 48 replaced samplers)."""
         if self.engine.collect(force=not self._started):
-            _trim_heap()
+            trim_heap()
 
     def reap_retired(self) -> int:
         """Drop the retiring samplers the audio thread has marked done (control thread; never waits:
         they are closed by :meth:`Engine.collect` once the callback has let go). Returns how many."""
-        gone: list = []
-
-        def edit(snap: Snapshot) -> Snapshot:
-            strips = list(snap.strips)
-            for i, st in enumerate(strips):
-                if any(r.done for r in st.retiring):
-                    gone.extend(r.source for r in st.retiring if r.done)
-                    strips[i] = replace(st, retiring=tuple(r for r in st.retiring if not r.done))
-            return replace(snap, strips=tuple(strips))
-
         if not self.engine.snapshot.retired:
             return 0
-        with self._publish_lock:
-            self.engine.publish(edit(self.engine.snapshot))
-            self.engine.retire(*gone)
-        self._collect()
+        gone: list = []
+        self._publish(lambda snap: without_finished(snap, gone), gone)
         return len(gone)
 
     # -- replies and notifications ----------------------------------------------------------------
@@ -492,18 +372,14 @@ class LiveServer:
 
     def _loaded_bytes(self) -> int:
         """Estimated memory of the samplers in the graph (each holds its own copy of its set's samples)."""
-        total = 0
-        for src in self.engine.snapshot.sources:
-            for _, path in getattr(src, "soundfonts", ()):  # an LV2 instrument source has none
-                total += _file_size(path)
-        return total
+        return loaded_bytes(self.engine.snapshot)
 
     def osc_set_load(self, sender, name, ch):
-        path = self._set_path(name)  # validate now: a bad name is answered at once
+        path = self.graph.set_path(name)  # validate now: a bad name is answered at once
         if not path.is_file():
             raise InputError(f"set {name!r} not found ({path.name} is not in {self.folders.sets})")
         channels = tuple(range(16)) if ch < 0 else (ch,)
-        need = _file_size(path) * len(channels)
+        need = file_size(path) * len(channels)
         if self._loaded_bytes() + need > self.memory_budget:
             raise InputError(
                 f"set {name!r} on {len(channels)} channel(s) needs about {need / 2**20:.0f} MB and "
@@ -539,22 +415,8 @@ class LiveServer:
 
     def _load_set(self, name: str, ch: int, channels: tuple[int, ...], dest) -> None:
         try:
-            sources = {c: self._new_source(name, c) for c in channels}  # slow part, off the audio thread
-
-            def edit(snap: Snapshot) -> Snapshot:
-                # the old sampler rings on beside the new one until its notes end (Retiring)
-                strips = list(snap.strips)
-                for c, src in sources.items():
-                    for e in self.engine.replay_state(c):  # program, controllers, bend carry over
-                        src.send(e)
-                    old = strips[c]
-                    for r in old.retiring:  # at most one set rings on per channel: older ones let go
-                        r.release()
-                    strips[c] = replace(old, source=src, set_name=name,
-                                        retiring=(*old.retiring, Retiring(old.source)))
-                return replace(snap, strips=tuple(strips))
-
-            self._publish(edit)
+            sources = {c: self.graph.new_source(name, c) for c in channels}  # slow part, off the audio thread
+            self._publish(lambda snap: with_sources(snap, sources, name, self.engine.replay_state))
             for c in channels:
                 self.session.sets[c] = name
             self.mark_dirty()
@@ -581,7 +443,7 @@ class LiveServer:
                 else:
                     self.session.timbre.pop(ch, None)
                 self.mark_dirty()
-                dims = _latent_dims(strip.timbre.model) if strip.timbre is not None else 0
+                dims = latent_dims(strip.timbre.model) if strip.timbre is not None else 0
                 self.notify(dest, "/wave/timbre/loaded", [ch, model, strip.latency_samples, int(dims or 0)])
             except WaveError as exc:
                 self.notify(dest, "/wave/error", ["/wave/timbre/model", str(exc)])
@@ -601,7 +463,7 @@ class LiveServer:
         controls = getattr(model, "controls", None)
         if controls is None or not hasattr(model, "set_controls"):
             raise InputError(f"the model on channel {ch} has no latent controls")
-        dims = _latent_dims(model)
+        dims = latent_dims(model)
         if dims is not None and dim >= dims:
             raise InputError(f"/wave/timbre/{what} {ch} {dim}: the model on channel {ch} has {dims} latent "
                              f"dimensions; use 0-{dims - 1}" if dims else
@@ -654,65 +516,15 @@ class LiveServer:
 
     # -- plugin insert slots (LV2) ------------------------------------------------------------------
     def _slots(self, target: int) -> tuple:
-        snap = self.engine.snapshot
-        return snap.master_plugins if target < 0 else snap.strips[target].plugins
+        return slots_of(self.engine.snapshot, target)
 
     def _slot(self, target: int, slot: int):
-        slots = self._slots(target)
-        if slot >= len(slots):
-            where = "the master" if target < 0 else f"channel {target}"
-            raise InputError(f"{where} has {len(slots)} plugin slot(s) (0-{len(slots) - 1}); "
-                             f"/wave/plugin/list {target} shows them" if slots else
-                             f"{where} has no plugin; load one with /wave/plugin/load {target} URI")
-        return slots[slot]
+        return slot_of(self.engine.snapshot, target, slot)
 
-    @staticmethod
-    def _with_slots(snap: Snapshot, target: int, slots) -> Snapshot:
-        if target < 0:
-            return replace(snap, master_plugins=tuple(slots))
-        strips = list(snap.strips)
-        strips[target] = replace(strips[target], plugins=tuple(slots))
-        return replace(snap, strips=tuple(strips))
+    _with_slots = staticmethod(with_slots)  # for callers that build their own edits (bench, tests)
 
     def _new_plugin(self, source: str):
-        """An unprepared LV2 Processor for a URI (checked against discovery) or a bundle folder inside the
-        plugins folder. Loader thread (the first call scans the LV2 folders)."""
-        from ..plugins.lv2 import LV2Plugin, default_world
-
-        world = default_world()
-        if "://" in source or source.startswith("urn:"):
-            info = world.info(source)
-        else:
-            path = confine(source, self.folders.plugins, (".lv2",), "plugin bundle")
-            infos = world.load_bundle(path)
-            if len(infos) > 1:
-                raise InputError(f"bundle {source} holds {len(infos)} plugins; load one by its URI: "
-                                 f"{', '.join(i.uri for i in infos)}")
-            info = infos[0]
-        p = LV2Plugin(info, world=world)
-        p.source = source
-        return p
-
-    def _restore_plugins(self, snap: Snapshot) -> Snapshot:
-        """The session's plugin slots with their control values, instantiated and prepared (start-up)."""
-        for target, saved in sorted(self.session.plugins.items()):
-            if not -1 <= target <= 15:
-                continue
-            made = []
-            for d in saved:
-                try:
-                    p = self._new_plugin(str(d.get("source") or d.get("uri", "")))
-                    p.restore(dict(d.get("values", {})))
-                    p.bypass = bool(d.get("bypass", False))
-                    p.prepare(self.sample_rate, self.block, 2)
-                    made.append(p)
-                except WaveError as exc:
-                    where = "master" if target < 0 else f"channel {target + 1}"
-                    if self.strict:
-                        raise InputError(f"{where}: plugin {d.get('uri')!r} cannot be loaded: {exc}") from exc
-                    log.warning("%s: plugin %r from the session cannot be loaded: %s", where, d.get("uri"), exc)
-            snap = self._with_slots(snap, target, made)
-        return snap
+        return self.graph.new_plugin(source)
 
     def _save_plugins(self, target: int) -> None:
         slots = self._slots(target)
@@ -736,13 +548,19 @@ class LiveServer:
             try:
                 if len(self._slots(target)) >= MAX_PLUGIN_SLOTS:  # loads queued behind each other
                     raise InputError(f"{MAX_PLUGIN_SLOTS} plugin slots are in use there; remove one first")
-                p = self._new_plugin(plugin)
+                p = self.graph.new_plugin(plugin)
                 p.prepare(self.sample_rate, self.block, 2)  # instantiate, activate, measure latency
-                with self._publish_lock:
-                    slots = (*self._slots(target), p)
-                    self.engine.publish(self._with_slots(self.engine.snapshot, target, slots))
+                index = 0
+
+                def edit(snap: Snapshot) -> Snapshot:
+                    nonlocal index
+                    slots = (*slots_of(snap, target), p)
+                    index = len(slots) - 1
+                    return with_slots(snap, target, slots)
+
+                self._publish(edit)
                 self._save_plugins(target)
-                self.notify(dest, "/wave/plugin/loaded", [target, len(slots) - 1, p.name, int(p.latency_samples)])
+                self.notify(dest, "/wave/plugin/loaded", [target, index, p.name, int(p.latency_samples)])
             except WaveError as exc:
                 self.notify(dest, "/wave/error", ["/wave/plugin/load", str(exc)])
             except Exception as exc:  # pragma: no cover - keep the loader alive
@@ -766,16 +584,6 @@ class LiveServer:
                 self._realign()
 
         self._loader.submit(work)
-
-    def _new_instrument(self, uri: str):
-        """A prepared LV2 instrument source for ``uri`` (checked against discovery). Loader thread."""
-        from ..plugins.instrument import LV2Instrument
-        from ..plugins.lv2 import default_world
-
-        world = default_world()
-        src = LV2Instrument(world.info(uri), world=world)
-        src.prepare(self.sample_rate, self.block, 2)
-        return src
 
     def osc_plugin_instrument(self, sender, ch, uri):
         dest = self.reply_dest(sender)
@@ -812,12 +620,14 @@ class LiveServer:
                                         float(p.values[q.symbol])]) for q in p.info.params]
 
     def osc_plugin_remove(self, sender, target, slot):
-        with self._publish_lock:
-            p = self._slot(target, slot)
-            slots = tuple(x for x in self._slots(target) if x is not p)
-            self.engine.publish(self._with_slots(self.engine.snapshot, target, slots))
-            self.engine.retire(p)  # closed once the callback has let go
-        self._collect()
+        gone: list = []
+
+        def edit(snap: Snapshot) -> Snapshot:
+            p = slot_of(snap, target, slot)
+            gone.append(p)  # closed once the callback has let go
+            return with_slots(snap, target, tuple(x for x in slots_of(snap, target) if x is not p))
+
+        self._publish(edit, gone)
         self._save_plugins(target)
         return [("/wave/ok", ["/wave/plugin/remove"])]
 
@@ -847,37 +657,20 @@ class LiveServer:
         return [("/wave/ok", ["/wave/learn/clear"])]
 
     def osc_midi_play(self, sender, file):
-        from ..midi.song import load_song
-
-        path = confine(file, self.folders.midi, (".mid", ".midi"), "MIDI file")
-        song = load_song(path)
-        self.engine.play(song.events_at(self.sample_rate))
+        self.transport.play(file)
         return [("/wave/ok", ["/wave/midi/play"])]
 
     def osc_midi_stop(self, sender):
-        self.engine.play(None)
+        self.transport.stop()
         return [("/wave/ok", ["/wave/midi/stop"])]
 
     def osc_record_start(self, sender, file, overwrite=0):
-        if self._recorder is not None:
-            raise InputError("already recording; send /wave/record/stop first")
-        path = confine(file, self.folders.recordings, (".wav",), "recording")
-        if path.exists() and not overwrite:
-            raise InputError(f"recording {path.name} exists; choose another name or send "
-                             f"/wave/record/start {file} 1 to replace it")
-        self._recorder = WavWriter(path, self.sample_rate)
-        self._record_started = time.monotonic()
-        self.engine.add_tap(self._recorder.put)
+        self.transport.record_start(file, bool(overwrite))
         return [("/wave/ok", ["/wave/record/start"])]
 
     def osc_record_stop(self, sender):
-        rec = self._recorder
-        if rec is None:
-            raise InputError("not recording; send /wave/record/start FILE first")
-        self._recorder = None
-        self.engine.remove_tap(rec.put)
-        path = rec.close()
-        return [("/wave/record/done", [path.name, rec.frames / self.sample_rate])]
+        name, seconds = self.transport.record_stop()
+        return [("/wave/record/done", [name, seconds])]
 
     # -- jobs -------------------------------------------------------------------------------------
     def osc_generate(self, sender, image, name):
@@ -921,7 +714,7 @@ class LiveServer:
         if self.midi_input is not None:
             self.midi_input.close()
             self.midi_input = None
-        self.engine.play(None)
+        self.transport.stop()
         self.engine.all_notes_off()
         if self._started:
             block_s = self.block / self.sample_rate
@@ -935,9 +728,7 @@ class LiveServer:
             time.sleep(3 * block_s + 0.02)
             self.driver.stop()
             self._started = False
-        if self._recorder is not None:
-            self._recorder.close()
-            self._recorder = None
+        self.transport.close()
         self.jobs.close()  # queued jobs do not start, running ones are stopped
         self._loader.shutdown(wait=True, cancel_futures=True)
         self.engine.collect(force=True)
