@@ -505,8 +505,149 @@ def _bubble(ctx: Ctx, radius_m: float, gain: float = 1.0) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # Models
 # ----------------------------------------------------------------------------------------------
+# ---- impacts by the sound class they should be heard as ---------------------------------------------
+# One struck-object model serves many classes (a click, a thud, a clunk, a clang, a clink, a chop, a
+# whack): what separates them is physics the material table alone does not carry — how long and how
+# hard the contact is, how dense and how damped the modes are, and how the hits group in time. Each
+# recipe below is that physics for one class family; the class comes from the vocabulary's AudioSet
+# classes for the variant (SourceDescription.audioset), the play method's words otherwise.
+_IMPACT_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("click", ("Clicking", "Tick", "Tick-tock", "Computer keyboard", "Typing")),
+    ("clink", ("Chink, clink", "Cutlery, silverware", "Dishes, pots, and pans", "Coin (dropping)", "Clatter")),
+    ("clang", ("Clang", "Bang")),
+    ("clunk", ("Clunk", "Thunk", "Slam", "Cupboard open or close", "Drawer open or close")),
+    ("chop", ("Chop", "Chopping (food)")),
+    ("whack", ("Whack, thwack", "Crack", "Slap, smack", "Smash, crash")),
+    ("thud", ("Thump, thud",)),
+)
+_IMPACT_WORDS = {
+    "click": ("click", "button", "switch", "snip", "tick"), "clink": ("clink", "clatter", "rattl", "jingl"),
+    "clang": ("clang", "clank"), "clunk": ("clunk", "shut", "slam", "door"), "chop": ("chop",),
+    "whack": ("whack", "crack", "slap", "smack", "punch"), "thud": ("thud", "thump", "drum", "beat"),
+}
+
+
+def impact_kind(desc: SourceDescription | None) -> str | None:
+    """Which impact recipe a variant needs: from its AudioSet classes first, then its play method."""
+    if desc is None:
+        return None
+    for cls in desc.audioset:
+        for kind, classes in _IMPACT_CLASSES:
+            if cls in classes:
+                return kind
+    text = _norm(desc.play_method)
+    for kind, words in _IMPACT_WORDS.items():
+        if any(_stem_hits(text, w) for w in words):
+            return kind
+    return None
+
+
+def _noise_burst(ctx: Ctx, ms: float, lo: float, hi: float, decay_ms: float | None = None) -> np.ndarray:
+    """A band-limited noise burst of ``ms`` with an exponential tail: the broadband crack of a hard contact."""
+    n = max(int(ms * 1e-3 * ctx.sr), 8)
+    env = np.exp(-np.arange(n) / max((decay_ms or ms / 3) * 1e-3 * ctx.sr, 1.0))
+    return _bandpass(ctx.rng.standard_normal(n) * env, lo, hi, ctx.sr, order=2)
+
+
+def _dense_modes(ctx: Ctx, lo: float, hi: float, count: int, t60: tuple[float, float]) -> np.ndarray:
+    """Modal IR of a thin plate or shell: ``count`` modes spread log-uniformly from lo to hi Hz (a real
+    plate's modes are dense and inharmonic, which is what makes a clang a clang rather than a note)."""
+    freqs = np.exp(ctx.rng.uniform(np.log(lo), np.log(hi), count))
+    t60s = ctx.rng.uniform(*t60, count) * ctx.p.decay * (freqs / lo) ** -0.3
+    amps = ctx.rng.uniform(0.3, 1.0, count) * (freqs / lo) ** (-0.5 + 0.8 * ctx.p.brightness)
+    return _modal_ir(ctx, freqs, t60s, amps)
+
+
+def _thud(ctx: Ctx, f: float, ms: float = 8.0, t60: float = 0.12) -> np.ndarray:
+    """A heavy, soft impact: a low resonance (a body, a drum head, a cabinet) excited by a long contact,
+    plus the low rumble of the contact itself."""
+    body = _modal_ir(ctx, np.array([f, f * 1.52, f * 2.3]), np.array([t60, t60 * 0.5, t60 * 0.3]),
+                     np.array([1.0, 0.45, 0.2]))
+    n = max(int(ms * 1e-3 * ctx.sr), 4)
+    pulse = np.sin(np.pi * np.arange(n) / n)
+    x = signal.fftconvolve(body, pulse / pulse.sum())
+    rumble = _lowpass(_noise_burst(ctx, 4 * ms, 30, 0.45 * ctx.sr, decay_ms=ms), 350, ctx.sr)
+    x[: len(rumble)] += 0.25 * rumble / max(np.abs(rumble).max(), 1e-9) * np.abs(x).max()
+    return x
+
+
+def _impact_grain(ctx: Ctx, kind: str) -> np.ndarray:
+    """One hit of a kind, unnormalised."""
+    rng, mat = ctx.rng, ctx.material
+    if kind == "click":
+        # a latch or a snap dome: a sub-millisecond contact ringing a tiny stiff part (2-6 kHz), dead in ms
+        g = _dense_modes(ctx, 1800, 6500, 6, (0.006, 0.02))
+        snap = _noise_burst(ctx, 1.5, 1000, 9000)
+        k = min(len(g), len(snap))
+        g[:k] += 0.6 * snap[:k] * np.abs(g).max() / max(np.abs(snap).max(), 1e-9)
+        return g
+    if kind == "clink":
+        # small hard objects touching: high, short, inharmonic partials (glass, china, cutlery)
+        return signal.fftconvolve(_dense_modes(ctx, 2000, 7000, 8, (0.05, 0.25)), _contact(ctx, mat, 0.1))
+    if kind == "clang":
+        # a sheet or lid: dense modes from a few hundred Hz, long ring, a hard crack at the start
+        g = _dense_modes(ctx, 250 * ctx.p.pitch, 5000, 28, (0.5, 1.6))
+        crack = _noise_burst(ctx, 12, 800, 8000)
+        g[: len(crack)] += crack * 0.5 * np.abs(g).max() / max(np.abs(crack).max(), 1e-9)
+        return g
+    if kind == "clunk":
+        # a heavy latch or door: a damped low-mid thud plus a brief metallic rattle of its hardware
+        x = _thud(ctx, rng.uniform(90, 160) * ctx.p.pitch, ms=6.0, t60=0.09)
+        m = _dense_modes(ctx, 400, 3000, 10, (0.03, 0.09))
+        k = min(len(m), len(x))
+        x[:k] += 0.35 * m[:k] * np.abs(x).max() / max(np.abs(m).max(), 1e-9)
+        return x
+    if kind == "chop":
+        # a blade into wood: a sharp crack over a short wooden knock of the board or log
+        wood = _strike_ir(ctx, MATERIALS["wood"], rng.uniform(180, 320))
+        crack = _noise_burst(ctx, 10, 1500, 7000)
+        wood[: len(crack)] += 0.8 * crack * np.abs(wood).max() / max(np.abs(crack).max(), 1e-9)
+        return wood
+    if kind == "whack":
+        # a hard, fast, flat contact (bat, slap, whip): mostly a broadband crack, little ring
+        crack = _noise_burst(ctx, 25, 400, 8000, decay_ms=5)
+        body = _thud(ctx, rng.uniform(150, 300), ms=2.0, t60=0.05)
+        body[: len(crack)] += 1.5 * crack * np.abs(body).max() / max(np.abs(crack).max(), 1e-9)
+        return body
+    # thud: a soft heavy blow (a fist on a bag, a foot, a drum played by hand)
+    return _thud(ctx, rng.uniform(90, 170) * ctx.p.pitch, ms=rng.uniform(12, 20), t60=rng.uniform(0.12, 0.22))
+
+
+# Hits per second and how they group: (rate, chance of a close follow-up, follow-up gap range in s)
+_IMPACT_RHYTHM = {
+    "click": (2.5, 0.9, (0.06, 0.14)),  # press and release
+    "clink": (1.5, 0.7, (0.04, 0.14)),  # things touch twice or three times
+    "clang": (0.5, 0.4, (0.1, 0.25)),
+    "clunk": (0.45, 0.3, (0.15, 0.3)),
+    "chop": (2.2, 0.0, (0.0, 0.0)),
+    "whack": (1.4, 0.1, (0.2, 0.4)),
+    "thud": (2.0, 0.5, (0.12, 0.25)),
+}
+
+
+def _impacts(ctx: Ctx, kind: str) -> np.ndarray:
+    """A take of one kind of impact: hits in the kind's rhythm, every hit its own grain (no two alike, so
+    the take does not turn into a pitched note repeated)."""
+    out = np.zeros(ctx.n)
+    rate, follow, gap = _IMPACT_RHYTHM[kind]
+    regular = 0.75 if kind == "chop" else None
+    for t in _event_times(ctx, rate * ctx.p.density, regular=regular):
+        hits = 1
+        while hits < 3 and ctx.rng.random() < follow / hits:
+            hits += 1
+        at = t
+        for h in range(hits):
+            _place(ctx, out, _impact_grain(ctx, kind), at, ctx.rng.uniform(0.6, 1.0) * (0.75 ** h))
+            at += ctx.rng.uniform(*gap) if gap[1] else 0.0
+    return out
+
+
+
 def m_strike(ctx: Ctx) -> np.ndarray:
     mat, p = ctx.material, ctx.p
+    kind = impact_kind(ctx.desc)
+    if kind is not None:
+        return _impacts(ctx, kind)
     out = np.zeros(ctx.n)
     f0 = mat.base_hz * p.pitch
     ir_len_s = min(mat.t60 * p.decay * 1.2, 4.0)
