@@ -88,3 +88,18 @@ def test_hits_are_not_one_repeated_note():
 def test_deterministic_per_seed():
     assert np.array_equal(_render("Clunk", seed=1), _render("Clunk", seed=1))
     assert not np.array_equal(_render("Clunk", seed=1), _render("Clunk", seed=2))
+
+
+def test_computer_keyboard_is_not_a_typewriter():
+    """A laptop's keys: many short plastic clicks in word bursts, and none of the typewriter's margin bell
+    (a ring lasting far longer than any key)."""
+    desc = SourceDescription("computer keyboard", "plastic keys", "typing", model="typewriter",
+                             audioset=("Typing", "Computer keyboard"))
+    x, _ = synthesize(desc, 8.0, seed=1, sample_rate=SR)
+    x = x.astype(np.float64)
+    hop = int(0.005 * SR)
+    env = np.sqrt(np.convolve(x ** 2, np.ones(hop) / hop, mode="same"))[::hop]
+    onsets = int(np.sum((env[1:] > 0.25 * env.max()) & (env[:-1] <= 0.25 * env.max())))
+    assert 20 <= onsets <= 8 * 12  # 2.5-12 keys a second
+    assert _ring_ms(x) < 80  # no bell
+    assert _centroid(x) > 1000

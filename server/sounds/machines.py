@@ -310,12 +310,63 @@ def m_kettle(ctx: Ctx) -> np.ndarray:
     return 0.12 * _nz(boil) + _nz(whistle)
 
 
+_COMPUTER_WORDS = ("computer", "laptop", "keyboard", "notebook", "pc")
+
+
+def _is_computer_keyboard(ctx: Ctx) -> bool:
+    d = ctx.desc
+    if d is None:
+        return False
+    if "Computer keyboard" in d.audioset:
+        return True
+    text = f"{d.name} {d.material}".lower()
+    return "typewriter" not in text and any(re.search(rf"\b{w}", text) for w in _COMPUTER_WORDS)
+
+
+def _keyboard_typing(ctx: Ctx) -> np.ndarray:
+    """A computer keyboard: keys pressed in word bursts (5-9 per second, a pause between words, a longer
+    one now and then); each key is its own little plastic click — the switch snapping (a ~1 ms contact
+    ringing the keycap's small stiff modes at 1.5-6 kHz, dead in ~20 ms) then the keycap bottoming out on
+    the plate (a short low-mid thock, 250-600 Hz) — and 60-140 ms later the lighter release. The space bar
+    is bigger and lower. No carriage, no bell: that is the typewriter."""
+    p, rng = ctx.p, ctx.rng
+    plastic = MATERIALS["plastic"]
+
+    def key(big: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        f = rng.uniform(1500, 2600) * p.pitch * (0.6 if big else 1.0)
+        click = _strike_ir(ctx, replace(plastic, t60=0.012, noise=0.6, contact_ms=0.15), f, detune=0.08)
+        thock = _strike_ir(ctx, replace(plastic, t60=0.02, noise=0.4, contact_ms=1.5),
+                           rng.uniform(250, 600) * (0.7 if big else 1.0), detune=0.08)
+        down = click / (np.abs(click).max() + 1e-12)
+        n = max(len(down), len(thock))
+        down = np.pad(down, (0, n - len(down))) + 0.7 * np.pad(thock, (0, n - len(thock))) / (
+            np.abs(thock).max() + 1e-12)
+        return down, click / (np.abs(click).max() + 1e-12)
+
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.3)
+    while t < ctx.seconds - 0.05:
+        for _ in range(int(rng.integers(2, 9))):
+            down, up = key()
+            a = rng.uniform(0.6, 1.0)
+            _place(ctx, out, down, t, a)
+            _place(ctx, out, up, t + rng.uniform(0.06, 0.14), 0.35 * a)
+            t += rng.gamma(5.0, 1 / (5.0 * rng.uniform(5, 9) * p.density))
+        down, up = key(big=True)
+        _place(ctx, out, down, t, 0.9)
+        _place(ctx, out, up, t + rng.uniform(0.08, 0.15), 0.3)
+        t += rng.uniform(0.15, 0.35) + (rng.uniform(0.4, 1.0) if rng.random() < 0.15 else 0.0)
+    return out
+
+
 def m_typewriter(ctx: Ctx) -> np.ndarray:
-    """Mechanical typewriter: keys struck in word bursts (6-9 per second, a pause between words); each stroke
+    """Mechanical typewriter (a computer keyboard is :func:`_keyboard_typing`): keys struck in word bursts (6-9 per second, a pause between words); each stroke
     is the typebar slamming the platen (a hard, bright clack ringing small steel parts at 2-6 kHz over the
     rubber platen's thud) followed ~30 ms later by the escapement letting the carriage advance one space (a
     lighter click). The space bar gives only the escapement click. At the end of a line the margin bell rings
     and the carriage return zips the ratchet and lands with a thump."""
+    if _is_computer_keyboard(ctx):
+        return _keyboard_typing(ctx)
     p, rng = ctx.p, ctx.rng
     clack = _strike_ir(ctx, replace(MATERIALS["metal"], t60=0.03, noise=0.5), rng.uniform(1800, 2600) * p.pitch)
     thud = _strike_ir(ctx, replace(MATERIALS["wood"], t60=0.05), rng.uniform(180, 260))

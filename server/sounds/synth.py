@@ -661,6 +661,10 @@ def m_strike(ctx: Ctx) -> np.ndarray:
 
 
 def m_bell(ctx: Ctx) -> np.ndarray:
+    """A struck resonator left to ring (a bell, a bowl, a glass). A variant heard as a clink (a cup tapped
+    with a spoon, a vase flicked) is small hard touches, not one long ring: the clink recipe of the impacts."""
+    if impact_kind(ctx.desc) == "clink":
+        return _impacts(ctx, "clink")
     mat, p = ctx.material, ctx.p
     out = np.zeros(ctx.n)
     f0 = mat.base_hz * p.pitch
