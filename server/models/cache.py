@@ -61,12 +61,13 @@ def default_budget() -> int:
 
 def default_device() -> str | None:
     """``WAVE_DEVICE`` (cpu, cuda, cuda:N, mps) when set: the device every model backend of this process uses
-    unless a command names one (``wave make`` and ``wave serve`` jobs have no --device of their own)."""
-    dev = os.environ.get("WAVE_DEVICE", "").strip()
-    if not dev:
+    unless a call names one (``--device`` of ``wave make``/``wave sounds`` exports it here, so child processes
+    follow). Unset or ``auto``: None (the backend picks: cuda when present, else cpu)."""
+    dev = os.environ.get("WAVE_DEVICE", "").strip().lower()
+    if not dev or dev == "auto":
         return None
     if not (dev == "cpu" or dev == "mps" or re.fullmatch(r"cuda(:\d+)?", dev)):
-        raise ConfigError(f"WAVE_DEVICE={dev!r} is not a device; use cpu, cuda, cuda:N or mps")
+        raise ConfigError(f"WAVE_DEVICE={dev!r} is not a device; use auto, cpu, cuda, cuda:N or mps")
     return dev
 
 
@@ -146,8 +147,10 @@ class ModelCache:
             return sum(e.nbytes for e in self._entries.values())
 
     # ---- loading ---------------------------------------------------------------------------------
-    def get(self, key: ModelKey, loader: Callable[[], Any]) -> Any:
-        """The model for ``key``: the cached one, or ``loader()``'s result, cached (and counted in ``loads``)."""
+    def get(self, key: ModelKey, loader: Callable[[], Any], nbytes: int | None = None) -> Any:
+        """The model for ``key``: the cached one, or ``loader()``'s result, cached (and counted in ``loads``).
+        ``nbytes``: its size when :func:`model_bytes` cannot see it (not a torch model: an OpenCV net, a
+        TFLite interpreter, an ONNX session)."""
         while True:
             with self._lock:
                 entry = self._entries.get(key)
@@ -161,7 +164,7 @@ class ModelCache:
             waiting.wait()  # another thread is building it; look again
         try:
             obj = loader()
-            nbytes = model_bytes(obj)
+            nbytes = model_bytes(obj) if nbytes is None else int(nbytes)
             with self._lock:
                 self.loads[key] += 1
                 self._make_room(nbytes, key)
@@ -214,6 +217,32 @@ def default_cache() -> ModelCache:
         if _DEFAULT is None:
             _DEFAULT = ModelCache()
         return _DEFAULT
+
+
+def file_model_key(backend: str, files: str | os.PathLike[str] | tuple | list) -> ModelKey:
+    """The key of a model loaded from files (not a hub checkpoint): the first file's path with the files'
+    sizes and modification times, so a replaced file is loaded anew. CPU, float32."""
+    paths = [files] if isinstance(files, (str, os.PathLike)) else list(files)
+    if not paths:
+        raise ConfigError(f"{backend}: no model files given")
+    stamp = []
+    for p in paths:
+        st = os.stat(p)
+        stamp.append(f"{st.st_size}-{st.st_mtime_ns}")
+    return ModelKey(backend, f"{os.path.realpath(paths[0])}#{'+'.join(stamp)}", "cpu", "float32")
+
+
+def load_file_model(backend: str, files: str | os.PathLike[str] | tuple | list, loader: Callable[[], Any],
+                    cache: ModelCache | None = None) -> Any:
+    """A model built by ``loader()`` from ``files`` (an OpenCV net, a TFLite interpreter, an ONNX session),
+    through the process cache: loaded once, counted in the memory budget at the files' size, released
+    with the others. E.g. the builtin detector:
+    ``load_file_model("ssd-mobilenet-v2", (pb, pbtxt), lambda: cv2.dnn.readNetFromTensorflow(str(pb), str(pbtxt)))``.
+    """
+    paths = [files] if isinstance(files, (str, os.PathLike)) else list(files)
+    key = file_model_key(backend, paths)
+    size = sum(os.stat(p).st_size for p in paths)
+    return (cache if cache is not None else default_cache()).get(key, loader, nbytes=size)
 
 
 def release_all() -> int:

@@ -122,7 +122,20 @@ def would_run_on(spec: ModelSpec, device: str | None = None) -> tuple[str, str]:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         except ImportError:
             device = "cpu"
-    return device, spec.gpu_dtype if device.startswith("cuda") else "float32"
+    return device, dtype_on(spec.name, device)
+
+
+def dtype_on(name: str, device: str) -> str:
+    """The dtype model ``name`` (registry name or checkpoint; unknown ones count as float32 models) runs in on
+    ``device``: its GPU dtype on CUDA, float16 on MPS for a model that runs in half precision on a GPU
+    (Metal's bfloat16 support is partial), float32 on the CPU."""
+    spec = BY_NAME.get(name) or next((m for m in MODELS if m.checkpoint == name), None)
+    gpu = spec.gpu_dtype if spec is not None else "float32"
+    if str(device).startswith("cuda"):
+        return gpu
+    if str(device) == "mps":
+        return "float32" if gpu == "float32" else "float16"
+    return "float32"
 
 
 def status(cache_dir: str | os.PathLike[str] | None = None, device: str | None = None) -> list[dict[str, Any]]:

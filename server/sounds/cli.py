@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--backend", type=_backend, default="builtin", metavar="NAME",
                    help="builtin procedural synthesiser (offline, default); audioldm2 or audioldm (diffusion "
-                   "models); library:DIR = your own recordings (a folder tree of WAV/FLAC/OGG/MP3, indexed once "
+                   "models); v2a (each source heard from its box of the picture: CLIP -> --v2a-mapper -> AudioLDM, "
+                   "no text step; needs --image with a scene .json); library:DIR = your own recordings (a folder tree of WAV/FLAC/OGG/MP3, indexed once "
                    "and cached; each source gets the best-matching file, trimmed to its loudest event)")
     p.add_argument("--candidates", type=int, default=None, metavar="N",
                    help="candidates per source: ranked by CLAP (model backends), or listed in the manifest "
@@ -29,14 +30,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="equal-power (default) or the stereo seed's area/position weights")
     p.add_argument("--sample-rate", type=int, default=48000, metavar="HZ")
     p.add_argument("--scene-backend", default="builtin", help="scene reader used when INPUT is an image")
+    p.add_argument("--image", default=None, metavar="PHOTO",
+                   help="the picture the scene was read from (v2a backend; default: INPUT when it is an image)")
     m = p.add_argument_group("model backends")
-    m.add_argument("--model-id", default=None, help="model name or local folder (default cvssp/audioldm2, "
-                   "cvssp/audioldm-s-full-v2)")
+    from ..models.options import add_model_arguments
+
+    add_model_arguments(m)
+    m.add_argument("--model-id", dest="sound_model", default=None, help="the same as --sound-model")
     m.add_argument("--scheduler", choices=("default", "ddim", "dpm"), default=None,
                    help="dpm = DPM-Solver++ (fast, ~20 steps)")
     m.add_argument("--steps", type=int, default=None, help="diffusion steps (default 200; 20 with --scheduler dpm)")
     m.add_argument("--guidance", type=float, default=None, help="classifier-free guidance (3.5 / 2.5)")
-    m.add_argument("--device", default=None, help="cuda, cpu ... (default: cuda when present)")
     m.add_argument("--offload", action="store_true", help="offload sub-models to the CPU (small GPUs)")
     p.set_defaults(func=run)
 
@@ -53,19 +57,26 @@ def _backend(text: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .generate import load_scene, render_sounds
+    from pathlib import Path
 
-    spec = load_scene(args.input, args.scene_backend)
+    from ..models.options import options_from_args
+    from ..paths import check_output
+    from .generate import IMAGE_SUFFIXES, MODEL_BACKENDS, build_generator, load_scene, render_sounds
+
+    models = options_from_args(args)
+    models.export_env()  # the scene stage (when INPUT is an image) and child processes use the same device
+    image = args.image
+    if image is None and Path(args.input).suffix.lower() in IMAGE_SUFFIXES:
+        image = args.input
+    check_output(args.out, kind="folder")
     generator = None
-    if args.backend in ("audioldm2", "audioldm"):
-        from .diffusion import DiffusionGenerator
-
-        generator = DiffusionGenerator(args.backend, args.model_id, device=args.device, offload=args.offload,
-                                       scheduler=args.scheduler, steps=args.steps, guidance=args.guidance,
-                                       progress=sys.stderr.isatty())
+    if args.backend in MODEL_BACKENDS:  # models checked (a missing mapper, a bad device) before the scene is read
+        generator = build_generator(args.backend, models, image=image, steps=args.steps, guidance=args.guidance,
+                                    scheduler=args.scheduler, offload=args.offload, progress=sys.stderr.isatty())
+    spec = load_scene(args.input, args.scene_backend)
     manifest = render_sounds(spec, args.out, backend=args.backend, candidates=args.candidates, seed=args.seed,
                              seconds=args.seconds, sample_rate=args.sample_rate, pan_law=args.pan_law,
-                             generator=generator, source_label=str(args.input))
+                             generator=generator, source_label=str(args.input), models=models)
     for s in manifest["sources"]:
         if s.get("library", {}).get("file"):
             what = f"{s['library']['file']} ({s['library']['why']})"

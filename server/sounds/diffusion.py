@@ -156,21 +156,19 @@ def _bind_language_model_loop(pipe: Any) -> None:
     object.__setattr__(pipe, "generate_language_model", generate_language_model)
 
 
-def resolve_device_dtype(device: str | None, fp16: bool | None) -> tuple[str, Any]:
-    """``(device, torch dtype)``: CUDA in fp16 when there is one (unless told otherwise), else CPU in fp32."""
+def resolve_device_dtype(device: str | None, fp16: bool | None, backend: str = "audioldm2") -> tuple[str, Any]:
+    """``(device, torch dtype)``: ``device`` resolved (None/auto: ``WAVE_DEVICE``, else CUDA when present, else
+    CPU; :func:`server.models.options.resolve_device`), in the dtype the registry gives ``backend`` there
+    (AudioLDM/AudioLDM2: float16 on a GPU, float32 on the CPU) unless ``fp16`` says otherwise."""
     import torch
 
-    from ..models.cache import default_device
+    from ..models.options import resolve_device
+    from ..models.registry import dtype_on
 
-    if device is None:
-        device = default_device() or ("cuda" if torch.cuda.is_available() else "cpu")
-    device = str(device)
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} was asked for but no CUDA GPU is available; use --device cpu")
-    if not (device == "cpu" or device.startswith(("cuda", "mps"))):
-        raise ConfigError(f"unknown device {device!r}; use cpu, cuda, cuda:N or mps")
-    half = fp16 if fp16 is not None else device.startswith("cuda")
-    return device, (torch.float16 if half else torch.float32)
+    device = resolve_device(device)
+    if fp16 is None:
+        return device, getattr(torch, dtype_on(backend, device))
+    return device, (torch.float16 if fp16 else torch.float32)
 
 
 class DiffusionGenerator:
@@ -200,7 +198,9 @@ class DiffusionGenerator:
         self.guidance = float(guidance) if guidance is not None else self.defaults.guidance
         if not (0.0 <= self.guidance <= 30.0):
             raise ConfigError(f"guidance={guidance!r} is out of range; use 0 to 30 (2.5-3.5 is usual)")
-        self.device = device
+        from ..models.options import check_device
+
+        self.device = None if device is None else check_device(device)
         self.fp16 = fp16
         self.offload = offload
         self.progress = progress
@@ -231,7 +231,7 @@ class DiffusionGenerator:
                 "pip install 'wave-server[models]' (or use --backend builtin)"
             ) from exc
         cls = getattr(diffusers, self.defaults.pipeline)
-        device, dtype = resolve_device_dtype(self.device, self.fp16)
+        device, dtype = resolve_device_dtype(self.device, self.fp16, self.backend)
         where = f"{device}+offload" if self.offload and device.startswith("cuda") else device
         self.key = ModelKey(self.backend, self.model_id, where, str(dtype).removeprefix("torch."))
         cache = self._cache()
@@ -280,7 +280,9 @@ class DiffusionGenerator:
             if self.offload and torch.cuda.is_available():
                 pipe.enable_model_cpu_offload()
             else:
-                pipe.to(self.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+                from ..models.options import resolve_device
+
+                pipe.to(resolve_device(self.device))
         pipe.set_progress_bar_config(disable=not self.progress)
         if self.backend == "audioldm2":
             _bind_language_model_loop(pipe)
@@ -298,13 +300,21 @@ class DiffusionGenerator:
         except ImportError:
             return None
 
+        from ..models.options import resolve_device
+        from ..models.registry import dtype_on
+
+        device = resolve_device(self.device)
+        dtype = dtype_on("clap-ranker", device)
+
         def build() -> Ranker:
-            model = ClapModel.from_pretrained(name).eval()
+            import torch
+
+            model = ClapModel.from_pretrained(name, dtype=getattr(torch, dtype)).eval().to(device)
             proc = ClapProcessor.from_pretrained(name)
             return Ranker(model, proc.tokenizer, proc.feature_extractor)
 
         try:
-            self.ranker = self._cache().get(ModelKey("clap-ranker", name, "cpu", "float32"), build)
+            self.ranker = self._cache().get(ModelKey("clap-ranker", name, device, dtype), build)
         except (OSError, ValueError) as exc:
             log.warning("cannot load CLAP ranker %s (%s); candidates keep their generation order", name, exc)
             self._ranker_arg = False

@@ -33,7 +33,9 @@ from .synth import SourceDescription, check_seconds, source_seed, synthesize
 
 log = logging.getLogger(__name__)
 
-BACKEND_NAMES = ("builtin", "audioldm2", "audioldm")
+BACKEND_NAMES = ("builtin", "audioldm2", "audioldm", "v2a")
+MODEL_BACKENDS = ("audioldm2", "audioldm", "v2a")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 LIBRARY_PREFIX = "library:"
 MANIFEST_VERSION = 1
 MAX_SOURCES = 64
@@ -77,14 +79,20 @@ def _synth_entry(choice: Any) -> dict:
 def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = "builtin",
                   candidates: int | None = None, seed: int = 0, seconds: float = 5.0,
                   sample_rate: int = 48000, pan_law: str = "equal-power", generator: Any = None,
-                  progress: bool | None = None, source_label: str | None = None, library: Any = None) -> dict:
+                  progress: bool | None = None, source_label: str | None = None, library: Any = None,
+                  image: str | os.PathLike[str] | None = None, models: Any = None, cache: Any = None) -> dict:
     """Render every sound source of ``spec`` (a :class:`server.scene.SceneSpec`) into ``out_dir``.
 
-    ``backend`` is ``builtin``, a model (``audioldm2``, ``audioldm``) or ``library:DIR`` (the user's own
-    recordings, :mod:`server.sounds.library`). ``generator`` is a ready
-    :class:`server.sounds.diffusion.DiffusionGenerator` for the model backends (one is built with its defaults
-    when omitted); ``library`` a ready :class:`server.sounds.library.SoundLibrary` (indexed on demand when
-    omitted). Returns the manifest (also written to disk).
+    ``backend`` is ``builtin``, a model (``audioldm2``, ``audioldm``, ``v2a``) or ``library:DIR`` (the user's
+    own recordings, :mod:`server.sounds.library`). ``generator`` is a ready
+    :class:`server.sounds.diffusion.DiffusionGenerator` (or :class:`server.sounds.v2a.V2ASources`) for the
+    model backends; when omitted one is built from ``models`` (a :class:`server.models.options.ModelOptions`:
+    device and checkpoints; default: the process's, :func:`server.models.options.current_options`) through
+    ``cache`` (default: the process's model cache, so every call of a process shares one loaded model).
+    ``v2a`` hears each source from its box of the picture: ``image`` (default: ``source_label`` when that
+    names an image file, as ``wave make`` passes it). ``library`` is a ready
+    :class:`server.sounds.library.SoundLibrary` (indexed on demand when omitted). Returns the manifest (also
+    written to disk).
     """
     kind, library_dir = parse_backend(backend)
     seconds = check_seconds(seconds)
@@ -107,10 +115,9 @@ def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = 
         from .library import SoundLibrary
 
         library = SoundLibrary(library_dir, progress=progress)
-    if kind in ("audioldm2", "audioldm") and generator is None:
-        from .diffusion import DiffusionGenerator
-
-        generator = DiffusionGenerator(backend)
+    if kind in MODEL_BACKENDS and generator is None:
+        generator = build_generator(kind, models, cache=cache, progress=progress,
+                                    image=image if image is not None else _image_label(source_label))
     used_files: set[str] = set()
 
     from tqdm import tqdm
@@ -149,8 +156,13 @@ def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = 
 
             entry["negative_prompt"] = NEGATIVE_PROMPT
             entry["rank_prompt"] = source_core_prompt(src)  # CLAP ranks against the source itself
+            extra: dict[str, Any] = {}
+            if getattr(generator, "backend", None) == "v2a":  # heard from the picture, no text step
+                extra["source"] = src
+                entry["picture"] = generator.describe(src)
+                entry.pop("rank_prompt")
             audio, sr, cands = generator.generate(prompt, NEGATIVE_PROMPT, seconds, candidates=candidates, seed=sseed,
-                                                  rank_prompt=entry["rank_prompt"])
+                                                  rank_prompt=entry.get("rank_prompt"), **extra)
             audio = _resample(np.asarray(audio, np.float32), sr, sample_rate)
             entry["model_id"] = generator.model_id
             entry["model_sample_rate"] = sr
@@ -188,7 +200,7 @@ def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = 
                                "match_method": library.text_index.method}
     elif kind != "builtin":
         manifest["model"] = {"id": generator.model_id, "steps": generator.steps, "guidance": generator.guidance,
-                             "scheduler": generator.scheduler}
+                             "scheduler": generator.scheduler, **model_info(generator)}
     with atomic_dir(out_dir) as tmp:
         (tmp / "sources").mkdir()
         for e, audio in zip(entries, mono, strict=True):
@@ -197,6 +209,61 @@ def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = 
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
     log.info("wrote %d sources and scene.wav to %s in %.2f s", len(entries), out_dir, manifest["seconds_taken"])
     return manifest
+
+
+def _image_label(label: str | None) -> str | None:
+    """``source_label`` when it names an image file (``wave make`` labels its sounds with the photo)."""
+    if label and Path(label).suffix.lower() in IMAGE_SUFFIXES and Path(label).is_file():
+        return label
+    return None
+
+
+def build_generator(kind: str, models: Any = None, *, cache: Any = None, progress: bool = False,
+                    image: str | os.PathLike[str] | None = None, steps: int | None = None,
+                    guidance: float | None = None, scheduler: str | None = None, offload: bool = False) -> Any:
+    """The generator of model backend ``kind`` built from ``models`` (ModelOptions; default: the process's),
+    its models loaded through the model cache. ``v2a`` needs ``image``: the picture the scene was read from."""
+    from ..models.options import ModelOptions, current_options
+
+    if models is None:
+        models = current_options()
+    elif isinstance(models, dict):
+        models = ModelOptions.from_dict(models)
+    if kind == "v2a":
+        if image is None:
+            raise InputError("the v2a backend hears each source from the picture: give the scene's image "
+                             "(wave sounds scene.json --image PHOTO.jpg; wave make passes it itself)")
+        from ..scene.image import load_image
+        from .v2a import V2ASources, load_v2a
+
+        path = models.mapper_path()  # before the picture and any model: a missing mapper fails first
+        rgb = load_image(image)
+        gen = load_v2a(path, clip=models.clip_model, clap=models.clap_model, audioldm=models.sound_model,
+                       device=models.device, steps=steps, guidance=guidance, scheduler=scheduler, cache=cache,
+                       progress=progress)
+        out = V2ASources(gen, rgb)
+        out.info = {**gen.info, "image": str(image)}
+        return out
+    if kind not in ("audioldm2", "audioldm"):
+        raise ConfigError(f"{kind!r} is not a model backend; use one of: {', '.join(MODEL_BACKENDS)}")
+    from .diffusion import DiffusionGenerator
+
+    return DiffusionGenerator(kind, models.sound_model, device=models.device, offload=offload, scheduler=scheduler,
+                              steps=steps, guidance=guidance, ranker=models.clap_model, progress=progress,
+                              cache=cache)
+
+
+def model_info(generator: Any) -> dict:
+    """What a generator loaded (device, dtype, checkpoints), for the manifest."""
+    info = dict(getattr(generator, "info", None) or {})
+    key = getattr(generator, "key", None)
+    if key is not None:
+        info.setdefault("device", key.device)
+        info.setdefault("dtype", key.dtype)
+    ranker = getattr(generator, "_ranker_arg", None)
+    if isinstance(ranker, str):
+        info.setdefault("clap", ranker)
+    return info
 
 
 def load_scene(path: str | os.PathLike[str], scene_backend: str = "builtin") -> Any:

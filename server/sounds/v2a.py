@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, MissingDependencyError
 
 log = logging.getLogger(__name__)
 
@@ -165,14 +165,18 @@ def load_mapper(path: str | Path, *, clip_dim: int | None = None, clap_dim: int 
 
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"{p}: no such mapper file; train one with train_mapper() on (image, audio) pairs")
+        raise InputError(f"{p}: no such V2A mapper file; train one with `wave v2a train PAIRS_DIR -o {p.name}` "
+                         "(or give --v2a-mapper the path of an existing one)")
     try:
         data = torch.load(p, map_location="cpu", weights_only=True)
         meta, state = data["meta"], data["state_dict"]
     except (OSError, RuntimeError, KeyError, TypeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
-        raise InputError(f"{p} is not a V2A mapper file ({exc.__class__.__name__})") from None
-    if meta.get("format") != MAPPER_FORMAT:
-        raise InputError(f"{p}: mapper format {meta.get('format')!r}; this WAVE reads format {MAPPER_FORMAT}")
+        raise InputError(f"{p} is not a V2A mapper file ({exc.__class__.__name__}); give a file written by "
+                         "`wave v2a train`, or train a new one") from None
+    if not isinstance(meta, dict) or meta.get("format") != MAPPER_FORMAT:
+        fmt = meta.get("format") if isinstance(meta, dict) else None
+        raise InputError(f"{p}: mapper format {fmt!r}; this WAVE reads format {MAPPER_FORMAT}: retrain it with "
+                         "`wave v2a train`")
     cfg = meta["config"]
     for name, want in (("clip_dim", clip_dim), ("clap_dim", clap_dim)):
         if want is not None and cfg[name] != want:
@@ -180,8 +184,46 @@ def load_mapper(path: str | Path, *, clip_dim: int | None = None, clap_dim: int 
                               f"encoders in use have {name} {want}; use the CLIP ({meta['clip']}) and CLAP "
                               f"({meta['clap']}) it was trained with")
     mapper = build_mapper(cfg["clip_dim"], cfg["clap_dim"], cfg["hidden"], cfg["layers"], cfg.get("dropout", 0.1))
-    mapper.load_state_dict(state)
+    try:
+        mapper.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise InputError(f"{p}: the mapper's weights do not fit its own config ({first[:120]}); the file is damaged: "
+                         "retrain it with `wave v2a train`") from None
     return mapper.eval(), meta
+
+
+def _cache(cache: Any) -> Any:
+    from ..models.cache import default_cache
+
+    return cache if cache is not None else default_cache()
+
+
+def _key(backend: str, checkpoint: str, device: str, dtype: str) -> Any:
+    from ..models.cache import ModelKey
+
+    return ModelKey(backend, str(checkpoint), device, dtype)
+
+
+def _device_dtype(registry_name: str, device: str | None) -> tuple[str, str]:
+    from ..models.options import resolve_device
+    from ..models.registry import dtype_on
+
+    dev = resolve_device(device)
+    return dev, dtype_on(registry_name, dev)
+
+
+def _from_pretrained(cls: Any, checkpoint: str, what: str, dtype: str) -> Any:
+    import torch
+
+    try:
+        return cls.from_pretrained(str(checkpoint), dtype=getattr(torch, dtype))
+    except (OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise MissingDependencyError(
+            f"cannot load the {what} checkpoint {checkpoint!r} ({exc.__class__.__name__}: {first[:160]}); put it in "
+            f"the local cache (wave models fetch {'clip' if what == 'CLIP' else 'clap-ranker'}, or --from DIR) or pass --{what.lower()}-model with "
+            "a local folder") from None
 
 
 class ImageEncoder:
@@ -191,15 +233,17 @@ class ImageEncoder:
         self.model, self.processor = model.eval(), processor
 
     @classmethod
-    def load(cls, checkpoint: str = DEFAULT_CLIP) -> ImageEncoder:
+    def load(cls, checkpoint: str = DEFAULT_CLIP, *, device: str | None = None, cache: Any = None) -> ImageEncoder:
+        """CLIP from ``checkpoint`` (hub id or folder) through the model cache, on ``device`` (auto)."""
         from transformers import CLIPImageProcessor, CLIPModel
 
-        from ..models.cache import ModelKey, default_cache
+        dev, dtype = _device_dtype("clip", device)
 
         def build() -> tuple[Any, Any]:
-            return CLIPModel.from_pretrained(checkpoint).eval(), CLIPImageProcessor.from_pretrained(checkpoint)
+            model = _from_pretrained(CLIPModel, checkpoint, "CLIP", dtype).eval().to(dev)
+            return model, CLIPImageProcessor.from_pretrained(checkpoint)
 
-        return cls(*default_cache().get(ModelKey("clip", checkpoint, "cpu", "float32"), build))
+        return cls(*_cache(cache).get(_key("clip", checkpoint, dev, dtype), build))
 
     @property
     def dim(self) -> int:
@@ -209,9 +253,11 @@ class ImageEncoder:
         import torch
 
         inputs = self.processor(images=list(crops), return_tensors="pt")
+        param = next(self.model.parameters())
         with torch.inference_mode():
-            f = _features(self.model.get_image_features(pixel_values=inputs["pixel_values"]))
-        return torch.nn.functional.normalize(f.float(), dim=-1).numpy()
+            f = _features(self.model.get_image_features(pixel_values=inputs["pixel_values"].to(param.device,
+                                                                                                 param.dtype)))
+        return torch.nn.functional.normalize(f.float(), dim=-1).cpu().numpy()
 
 
 class AudioEncoder:
@@ -221,15 +267,18 @@ class AudioEncoder:
         self.model, self.feature_extractor = model.eval(), feature_extractor
 
     @classmethod
-    def load(cls, checkpoint: str = "laion/clap-htsat-unfused") -> AudioEncoder:
+    def load(cls, checkpoint: str = "laion/clap-htsat-unfused", *, device: str | None = None,
+             cache: Any = None) -> AudioEncoder:
+        """CLAP from ``checkpoint`` (hub id or folder) through the model cache, on ``device`` (auto)."""
         from transformers import ClapFeatureExtractor, ClapModel
 
-        from ..models.cache import ModelKey, default_cache
+        dev, dtype = _device_dtype("clap-ranker", device)
 
         def build() -> tuple[Any, Any]:
-            return ClapModel.from_pretrained(checkpoint).eval(), ClapFeatureExtractor.from_pretrained(checkpoint)
+            model = _from_pretrained(ClapModel, checkpoint, "CLAP", dtype).eval().to(dev)
+            return model, ClapFeatureExtractor.from_pretrained(checkpoint)
 
-        return cls(*default_cache().get(ModelKey("clap-audio", checkpoint, "cpu", "float32"), build))
+        return cls(*_cache(cache).get(_key("clap-audio", checkpoint, dev, dtype), build))
 
     @property
     def dim(self) -> int:
@@ -244,9 +293,11 @@ class AudioEncoder:
         if sample_rate != target:
             xs = [librosa.resample(a, orig_sr=sample_rate, target_sr=target) for a in xs]
         feats = self.feature_extractor(xs, sampling_rate=target, return_tensors="pt")
+        param = next(self.model.parameters())
         with torch.inference_mode():
-            f = _features(self.model.get_audio_features(input_features=feats["input_features"]))
-        return torch.nn.functional.normalize(f.float(), dim=-1).numpy()
+            f = _features(self.model.get_audio_features(input_features=feats["input_features"].to(param.device,
+                                                                                                  param.dtype)))
+        return torch.nn.functional.normalize(f.float(), dim=-1).cpu().numpy()
 
 
 class V2AGenerator:
@@ -263,10 +314,15 @@ class V2AGenerator:
         if clap_dim != text_dim:
             raise ConfigError(f"the mapper gives {clap_dim}-d CLAP embeddings; this AudioLDM is conditioned on "
                               f"{text_dim}-d ones")
+        if audio is not None and audio.dim != clap_dim:
+            raise ConfigError(f"the mapper gives {clap_dim}-d CLAP embeddings but the ranking CLAP gives {audio.dim}-d; "
+                              "use the CLAP the mapper was trained with (--clap-model)")
         if not 1 <= int(steps) <= 1000 or not 0 <= float(guidance) <= 30:
             raise ConfigError(f"steps={steps!r} (1-1000) or guidance={guidance!r} (0-30) is out of range")
         self.image, self.mapper, self.pipe, self.audio = image, mapper, pipeline, audio
         self.steps, self.guidance = int(steps), float(guidance)
+        self.scheduler: Any = None  # set by load_v2a: the scheduler this generator uses on a shared pipeline
+        self.info: dict[str, Any] = {}  # what was loaded (checkpoints, device, dtype), for the manifest
 
     def condition(self, crop: np.ndarray) -> np.ndarray:
         """The CLAP-space embedding ``(d,)`` the picture is mapped to."""
@@ -285,7 +341,10 @@ class V2AGenerator:
         param = next(self.pipe.unet.parameters())
         emb = torch.from_numpy(cond)[None].to(param.device, param.dtype)
         g = torch.Generator(device="cpu").manual_seed(int(seed) % (2**63))
-        with torch.inference_mode():
+        lock = self.pipe.__dict__.get("_wave_lock")  # a cached pipeline shared with other generators
+        with lock if lock is not None else _nullcontext(), torch.inference_mode():
+            if self.scheduler is not None:
+                self.pipe.scheduler = self.scheduler
             out = self.pipe(prompt_embeds=emb, audio_length_in_s=float(seconds), num_inference_steps=self.steps,
                             guidance_scale=self.guidance, num_waveforms_per_prompt=int(candidates), generator=g)
         audios = np.asarray(out.audios, np.float32).reshape(int(candidates), -1)
@@ -300,6 +359,68 @@ class V2AGenerator:
                   "clap_cosine": None if sc is None or not math.isfinite(sc) else round(sc, 5)}
                  for r, sc in enumerate(scores)]
         return audios[order[0]], sr, cands
+
+
+def _nullcontext() -> Any:
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def mapper_key_name(path: Path) -> str:
+    """The cache key's checkpoint for a mapper file: its path with size and modification time, so a
+    retrained file at the same path is loaded anew."""
+    st = path.stat()
+    return f"{path.resolve()}#{st.st_size}-{st.st_mtime_ns}"
+
+
+def load_v2a(mapper: str | Path, *, clip: str | None = None, clap: str | None = None,
+             audioldm: str | None = None, device: str | None = None, steps: int | None = None,
+             guidance: float | None = None, scheduler: str | None = None, rank: bool = True,
+             cache: Any = None, progress: bool = False) -> V2AGenerator:
+    """A ready :class:`V2AGenerator`, every part through the model cache (one load per process):
+
+    * the mapper file (checked first: a missing or damaged file fails before any large model loads);
+    * CLIP (``clip``; default: the checkpoint the mapper was trained with);
+    * AudioLDM (``audioldm``; default ``cvssp/audioldm-s-full-v2``), on ``device`` in its registry dtype,
+      with the seed's settings (DDIM, 200 steps, guidance 2.5) unless told otherwise;
+    * CLAP's audio tower to rank candidates (``clap``; default: the mapper's). A CLAP that cannot be loaded
+      only costs the ranking (warned); ``rank=False`` skips it.
+    """
+    from ..models.options import ModelOptions
+    from .diffusion import DiffusionGenerator
+
+    path = ModelOptions(v2a_mapper=str(mapper)).mapper_path()
+    meta_box: dict[str, Any] = {}
+
+    def build_mapper_from_file() -> Any:
+        m, meta = load_mapper(path)
+        m.wave_meta = meta
+        return m
+
+    net = _cache(cache).get(_key("v2a-mapper", mapper_key_name(path), "cpu", "float32"), build_mapper_from_file)
+    meta_box = net.wave_meta
+    clip_id = clip or meta_box["clip"]
+    clap_id = clap or meta_box["clap"]
+    image = ImageEncoder.load(clip_id, device=device, cache=cache)
+    dg = DiffusionGenerator("audioldm", audioldm, device=device, scheduler=scheduler, steps=steps, guidance=guidance,
+                            ranker=False, progress=progress, cache=cache)
+    pipe = dg.load()
+    audio = None
+    if rank:
+        try:
+            audio = AudioEncoder.load(clap_id, device=device, cache=cache)
+        except MissingDependencyError as exc:
+            log.warning("%s; candidates keep their generation order", exc)
+    gen = V2AGenerator(image, net, pipe, audio, steps=dg.steps, guidance=dg.guidance)
+    gen.scheduler = dg._scheduler
+    key = dg.key
+    gen.info = {"mapper": str(path), "mapper_config": dict(net.config), "mapper_trained_with":
+                {"clip": meta_box["clip"], "clap": meta_box["clap"]}, "clip": str(clip_id),
+                "clap": str(clap_id) if audio is not None else None, "audioldm": dg.model_id,
+                "device": key.device if key else None, "dtype": key.dtype if key else None,
+                "scheduler": dg.scheduler}
+    return gen
 
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
@@ -351,12 +472,22 @@ class V2ASources:
 
     backend = "v2a"
 
-    def __init__(self, v2a: V2AGenerator, rgb: np.ndarray, *, model_id: str = "v2a") -> None:
+    def __init__(self, v2a: V2AGenerator, rgb: np.ndarray, *, model_id: str | None = None) -> None:
         rgb = np.asarray(rgb)
         if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 4:
             raise InputError(f"the picture must be an RGB array of at least 4x4 pixels; got shape {rgb.shape}")
-        self.v2a, self.rgb, self.model_id = v2a, rgb, model_id
-        self.steps, self.guidance, self.scheduler = v2a.steps, v2a.guidance, type(v2a.pipe.scheduler).__name__
+        self.v2a, self.rgb = v2a, rgb
+        self.model_id = model_id or v2a.info.get("audioldm") or "v2a"
+        sched = v2a.scheduler if v2a.scheduler is not None else v2a.pipe.scheduler
+        self.steps, self.guidance, self.scheduler = v2a.steps, v2a.guidance, type(sched).__name__
+
+    def describe(self, source: Any) -> dict:
+        """What a source was heard from: its box (with the crop's context) or the whole picture."""
+        box = getattr(source, "box", None) if source is not None else None
+        h, w = self.rgb.shape[:2]
+        return {"box": list(box) if box is not None else None,
+                "crop": "box with context" if box is not None else "whole picture",
+                "crop_pixels": list(self.crop(source).shape[:2][::-1]), "picture_pixels": [w, h]}
 
     def crop(self, source: Any) -> np.ndarray:
         from ..scene.detect import crop_box
