@@ -103,3 +103,19 @@ def test_computer_keyboard_is_not_a_typewriter():
     assert 20 <= onsets <= 8 * 12  # 2.5-12 keys a second
     assert _ring_ms(x) < 80  # no bell
     assert _centroid(x) > 1000
+
+
+def test_rustle_flickers_smoothly_without_crackles():
+    """Rustling is many overlapping contacts: its 5 ms level moves smoothly (a crackle or a firework has
+    single grains jumping out by 15 dB and more), and it is a hiss of kHz."""
+    desc = SourceDescription("leaves", "dry leaves", "leaves rustling in the wind", model="rustle",
+                             audioset=("Rustling leaves", "Rustle"))
+    x, _ = synthesize(desc, 5.0, seed=0, sample_rate=SR)
+    x = x.astype(np.float64)
+    hop = int(0.005 * SR)
+    frames = x[: len(x) // hop * hop].reshape(-1, hop)
+    level = 20 * np.log10(np.sqrt((frames ** 2).mean(axis=1)) + 1e-9)
+    loud = level > level.max() - 30
+    jumps = np.diff(level)[loud[1:] & loud[:-1]]
+    assert np.percentile(jumps, 99.5) < 8.0
+    assert _centroid(x) > 1500

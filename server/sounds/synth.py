@@ -843,17 +843,18 @@ def _granular(ctx: Ctx, rate: float, grain_ms: tuple[float, float], band: tuple[
 
 
 def m_rustle(ctx: Ctx) -> np.ndarray:
-    """Leaves: broadband hiss flickering at 5-30 Hz (many leaves touching) and swelling with the gusts,
-    with a sprinkle of fine grains on top."""
+    """Leaves, pages, sand: a broadband hiss (1-9 kHz) whose level flickers at 2-10 Hz — many small contacts
+    overlapping, so no single one stands out — and swells with the gusts or the handling. Sharp discrete
+    grains on top made it a crackle (heard as fire or fireworks); a smooth flicker is heard as rustling."""
     p = ctx.p
-    lo = 900 + 1500 * p.brightness
+    lo = 1200 + 1500 * p.brightness
     t = np.arange(ctx.n) / ctx.sr
-    flicker = np.abs(_bandpass(ctx.rng.standard_normal(ctx.n), 4.0, 30.0, ctx.sr))
-    flicker = flicker / (flicker.mean() + 1e-12)
-    gust = np.clip(_slow_curve(ctx, t[::256], 0.3, 0.6), 0.1, None).repeat(256)[: ctx.n]
-    hiss = _bandpass(ctx.rng.standard_normal(ctx.n), lo, min(lo * 8, 16000), ctx.sr) * flicker * gust
-    grains = _granular(ctx, 120 * p.density, (3, 10), (lo * 1.5, lo * 6), 0.6, amp_sigma=0.5)
-    return hiss / (np.std(hiss) + 1e-12) + 0.3 * grains / (np.std(grains) + 1e-12)
+    flicker = _lowpass(np.abs(_bandpass(ctx.rng.standard_normal(ctx.n), 2.0, 10.0 * p.density ** 0.5, ctx.sr)),
+                       12.0, ctx.sr)
+    flicker = 0.2 + 0.8 * flicker / (flicker.mean() + 1e-12)
+    gust = np.clip(_slow_curve(ctx, t[::256], 0.5, 0.8), 0.05, None).repeat(256)[: ctx.n]
+    hiss = _bandpass(ctx.rng.standard_normal(ctx.n), lo, min(lo * 6, 0.45 * ctx.sr), ctx.sr)
+    return hiss * flicker * gust
 
 
 def m_crinkle(ctx: Ctx) -> np.ndarray:
