@@ -71,7 +71,6 @@ class MidiInput:
     def __init__(self, port: str, on_event: Callable[[Event, float], None], *, api: str = "default",
                  client_name: str = "wave", jack_server: str | None = None) -> None:
         rtmidi = _rtmidi()
-        self.received = 0
         self._on_event = on_event
         # rtmidi opens its JACK client on $JACK_DEFAULT_SERVER: the audio's server, not the default one
         saved = os.environ.get("JACK_DEFAULT_SERVER")
@@ -111,7 +110,6 @@ class MidiInput:
     def _callback(self, msg_and_delta, _data=None) -> None:
         t = time.perf_counter()  # when it arrived: the engine places it in its block by this time
         data, _delta = msg_and_delta
-        self.received += 1
         e = decode(data)
         if e is not None:
             try:

@@ -84,13 +84,12 @@ class OscDispatcher:
     """Routes validated messages to ``target.<handler>(sender, *args)``; handlers return replies.
 
     A handler returns ``None`` or a list of ``(address, args)`` replies for the sender; it may raise
-    a :class:`WaveError` (answered as ``/wave/error``). Counters: ``received``, ``malformed``.
+    a :class:`WaveError` (answered as ``/wave/error``). Counters: ``malformed``, ``dropped``.
     """
 
     def __init__(self, target: object, table: dict[str, Address] | None = None) -> None:
         self.target = target
         self.table = table if table is not None else BY_ADDRESS
-        self.received = 0
         self.malformed = 0
         self.dropped = 0  # messages and replies beyond one datagram's budget
         self.ignored = 0  # messages to the server's own reply addresses (never answered)
@@ -132,7 +131,6 @@ class OscDispatcher:
         return replies
 
     def handle_message(self, address: str, args: list, sender=None) -> list[Reply]:
-        self.received += 1
         spec = self.table.get(address)
         if spec is None and address in REPLY_ADDRESSES:
             self.ignored += 1  # another server's (or our own) reply: answering it could start a loop

@@ -219,17 +219,11 @@ TABLE: tuple[Address, ...] = (
             (JOB, Reply("/wave/job/message", "is", "job id, text")), "jobs"),
 )
 
-# Replies not tied to one address.
-GLOBAL_REPLIES: tuple[Reply, ...] = (
-    ERROR,
-    Reply("/wave/error", "ss", "also sent for unknown addresses and malformed datagrams (address `?`)"),
-)
-
 BY_ADDRESS: dict[str, Address] = {a.address: a for a in TABLE}
 
 # What the server itself sends: a message to one of these is never answered (no reply loops).
 REPLY_ADDRESSES: frozenset[str] = frozenset(
-    {r.address for a in TABLE for r in a.replies} | {r.address for r in GLOBAL_REPLIES}
+    {r.address for a in TABLE for r in a.replies}
     | {OK.address, ERROR.address, JOB.address, "/wave/job/message", "/wave/learned", "/wave/progress"}
 ) - set(BY_ADDRESS)
 

@@ -106,7 +106,6 @@ class LiveServer:
             self.session = session
         else:
             self.session = Session.load(self.session_path) if self.session_path else Session()
-        self.strict = bool(strict)
         # image -> instrument set jobs; reports go through self.notify (looked up at each call)
         self.jobs = JobQueue(self.folders.sets, lambda dest, address, args: self.notify(dest, address, args),
                              generate_command=generate_command)
