@@ -975,20 +975,39 @@ def _pulse_train(ctx: Ctx, rate: np.ndarray, jitter: float) -> np.ndarray:
     return np.diff(np.floor(np.cumsum(inst) / ctx.sr), prepend=0.0)
 
 
-def m_engine(ctx: Ctx) -> np.ndarray:
-    """Idling four-stroke engine: each cylinder fires once per two crank turns, so ~700-800 rpm gives
-    cylinders/2 x 12-13 Hz firing pulses (4 cyl ~25 Hz; a "low rumble" means a bigger 6/8-cylinder engine).
-    Each exhaust blowdown pulse rings the exhaust pipe and muffler (a ~70-110 Hz quarter-wave mode and its
-    odd-ish overtones); cylinders differ a little and combustion varies cycle to cycle (the idle's lope);
-    the rpm wanders slowly; combustion noise is gated by the firing; a low rumble of the body underneath."""
+_ENGINE_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("traffic", ("Traffic noise, roadway noise", "Road noise")),
+    ("rev", ("Accelerating, revving, vroom", "Race car, auto racing")),
+    ("light", ("Light engine (high frequency)", "Lawn mower", "Chainsaw", "Motorcycle", "Dirt bike",
+               "Motorboat, speedboat")),
+    ("heavy", ("Heavy engine (low frequency)", "Truck", "Bus", "Tractor", "Diesel")),
+)
+
+
+def engine_kind(desc: SourceDescription | None) -> str:
+    """idle (a car at rest), rev, light (a small fast engine), heavy (a diesel) or traffic, from the
+    variant's AudioSet classes."""
+    for cls in desc.audioset if desc is not None else ():
+        for kind, classes in _ENGINE_KINDS:
+            if cls in classes:
+                return kind
+    return "idle"
+
+
+def _engine(ctx: Ctx, cyl: int, rpm: np.ndarray, strokes: int = 4, f_pipe: float | None = None,
+            knock: float = 0.15, bright: float = 0.0) -> np.ndarray:
+    """One engine at the crank speed ``rpm`` (per sample): each cylinder fires once per cycle (two turns of
+    a four-stroke, one of a two-stroke); each exhaust blowdown pulse rings the exhaust pipe and muffler (a
+    quarter-wave mode and its odd-ish overtones); cylinders differ a little and combustion varies cycle to
+    cycle (the idle's lope); combustion noise (``knock``: the diesel's clatter) is gated by the firing; a
+    low rumble of the body underneath."""
     p = ctx.p
     t = np.arange(ctx.n) / ctx.sr
-    cyl = int(ctx.rng.choice([4, 4, 6])) if p.pitch >= 0.7 else int(ctx.rng.choice([6, 8]))
-    rpm = 700 * ctx.rng.uniform(0.9, 1.15) * float(np.clip(p.pitch, 0.5, 2.0)) ** 0.3
     crank = rpm / 60 * _slow_curve(ctx, t, 0.5, 0.02)  # turns per second
-    k = np.floor(np.cumsum(crank) / ctx.sr / 2 * cyl)  # firing count: cyl per cycle of two turns
+    turns_per_cycle = strokes / 2
+    k = np.floor(np.cumsum(crank) / ctx.sr / turns_per_cycle * cyl)  # firing count
     ev = np.flatnonzero(np.diff(k, prepend=k[0]) > 0)
-    fire_rate = crank[ev] * cyl / 2
+    fire_rate = crank[ev] * cyl / turns_per_cycle
     gains = (ctx.rng.uniform(0.75, 1.0, cyl)[(k[ev] % cyl).astype(int)]
              * np.clip(1 + 0.15 * ctx.rng.standard_normal(ev.size), 0.3, None))
     ev = np.clip(ev + (0.02 * ctx.sr / fire_rate * ctx.rng.standard_normal(ev.size)).astype(int), 0, ctx.n - 1)
@@ -996,17 +1015,65 @@ def m_engine(ctx: Ctx) -> np.ndarray:
     m = int(0.08 * ctx.sr)
     tt = np.arange(m) / ctx.sr
     pulse = (tt / 0.0015) * np.exp(1 - tt / 0.0015)  # blowdown: ~1.5 ms rise, then decay
-    f_pipe = ctx.rng.uniform(70, 110) * p.pitch**0.5
+    f_pipe = (f_pipe or ctx.rng.uniform(70, 110)) * p.pitch**0.5
     modes = ((f_pipe, 0.04, 1.0), (f_pipe * 2.9, 0.02, 0.5), (f_pipe * 5.1, 0.012, 0.3),
              (ctx.rng.uniform(400, 700), 0.008, 0.3))  # pipe modes and a muffler chamber
     res = sum(a * np.sin(2 * np.pi * f * tt) * np.exp(-tt / tau) for f, tau, a in modes)
     x = signal.fftconvolve(imp, signal.fftconvolve(pulse, res)[:m])[: ctx.n]
-    x = _lowpass(x, 1000 + 1500 * p.brightness, ctx.sr)
+    x = _lowpass(x, (1000 + 1500 * p.brightness) * (1 + 2 * bright), ctx.sr)
     env = signal.fftconvolve(imp, np.exp(-tt / 0.01))[: ctx.n]
-    comb = _bandpass(ctx.rng.standard_normal(ctx.n), 800, 4000, ctx.sr) * env
+    comb = _bandpass(ctx.rng.standard_normal(ctx.n), 800, 4000 * (1 + bright), ctx.sr) * env
     rumble = _lowpass(ctx.rng.standard_normal(ctx.n), 120 * p.pitch, ctx.sr, order=4)
-    return (x / (np.std(x) + 1e-12) + 0.15 * comb / (np.std(comb) + 1e-12)
+    return (x / (np.std(x) + 1e-12) + knock * comb / (np.std(comb) + 1e-12)
             + 0.2 * rumble / (np.std(rumble) + 1e-12))
+
+
+def m_engine(ctx: Ctx) -> np.ndarray:
+    """Combustion engines by the kind the variant is heard as (:func:`engine_kind`):
+
+    * idle: a four-stroke car engine at ~700-800 rpm, so cylinders/2 x 12-13 Hz firing pulses (4 cyl ~25 Hz;
+      a "low rumble" means a bigger 6/8-cylinder engine);
+    * rev: the throttle opened and closed, the crank sweeping from idle to 3500-5500 rpm and back (the
+      firing rate and the pipe's excitation rise together: the "vroom");
+    * light: a small two-stroke single (mower, outboard, trail bike) at 2500-3500 rpm, firing every turn
+      (40-60 Hz), short bright pipe, lots of combustion noise: the buzz;
+    * heavy: a six-cylinder diesel at 550-700 rpm, long low pipe, and the diesel's combustion clatter;
+    * traffic: a road heard from the kerb — vehicles passing at random (each swells and fades over a few
+      seconds: tyre roar, a broadband hiss below ~1.5 kHz, over its engine) on a steady distant bed.
+    """
+    p, rng = ctx.p, ctx.rng
+    t = np.arange(ctx.n) / ctx.sr
+    kind = engine_kind(ctx.desc)
+    pitch = float(np.clip(p.pitch, 0.5, 2.0))
+    if kind == "rev":
+        idle, top = rng.uniform(800, 1000), rng.uniform(3500, 5500) * pitch ** 0.3
+        curve = np.zeros(ctx.n)
+        for t0 in _event_times(ctx, 0.45 * p.density, regular=0.7, start=0.3):
+            rise, fall = rng.uniform(0.5, 1.0), rng.uniform(0.8, 1.5)
+            up = np.clip((t - t0) / rise, 0, 1)
+            down = np.exp(-np.clip(t - t0 - rise, 0, None) / (fall / 3))
+            curve = np.maximum(curve, np.where(t < t0 + rise, up ** 1.5, down))
+        return _engine(ctx, 4, idle + (top - idle) * curve, knock=0.25, bright=0.6)
+    if kind == "light":
+        rpm = rng.uniform(2500, 3500) * pitch ** 0.3 * np.ones(ctx.n)
+        return _engine(ctx, 1, rpm, strokes=2, f_pipe=rng.uniform(150, 250), knock=0.5, bright=1.0)
+    if kind == "heavy":
+        rpm = rng.uniform(550, 700) * pitch ** 0.3 * np.ones(ctx.n)
+        return _engine(ctx, 6, rpm, f_pipe=rng.uniform(45, 70), knock=0.25)
+    if kind == "traffic":
+        bed = _lowpass(rng.standard_normal(ctx.n), 700, ctx.sr, order=2)
+        out = 0.3 * bed / (np.std(bed) + 1e-12)
+        for t0 in _event_times(ctx, 0.5 * p.density, regular=0.1, start=-1.0):
+            width = rng.uniform(0.8, 2.0)  # seconds of the pass-by's swell
+            swell = 1 / (1 + ((t - t0) / (width / 2)) ** 2)
+            tyres = _lowpass(_highpass(rng.standard_normal(ctx.n), 150, ctx.sr), rng.uniform(900, 1600), ctx.sr)
+            engine = _engine(ctx, 4, rng.uniform(1500, 2500) * np.ones(ctx.n), knock=0.1)
+            car = tyres / (np.std(tyres) + 1e-12) + 0.4 * engine / (np.std(engine) + 1e-12)
+            out += rng.uniform(0.5, 1.0) * swell * car
+        return out
+    cyl = int(rng.choice([4, 4, 6])) if p.pitch >= 0.7 else int(rng.choice([6, 8]))
+    rpm = 700 * rng.uniform(0.9, 1.15) * pitch ** 0.3
+    return _engine(ctx, cyl, rpm * np.ones(ctx.n))
 
 
 def m_hum(ctx: Ctx) -> np.ndarray:
