@@ -1,5 +1,6 @@
-"""LV2 plugin host benchmark: the host's own time per block around a plugin (total minus the plugin's
-run), and the live engine's callback load with 16 channels x 2 plugins against the 25 % budget.
+"""Plugin host benchmark: the LV2 host's own time per block around a plugin (total minus the plugin's
+run), the live engine's callback load with 16 channels x 2 plugins against the 25 % budget, and, with
+WAVE_TEST_VST3=/path/to/plugin.vst3, a VST3 slot's time per block against pedalboard's bare call.
 
     .venv/bin/python -m bench plugins [--write]
 """
@@ -50,6 +51,32 @@ def host_overhead(uri: str, block: int, reps: int = 2000) -> tuple[float, float]
         inner.append(acc[0])
     p.close()
     return statistics.median(totals) * 1e6, statistics.median(inner) * 1e6
+
+
+def vst3_times(path: str, block: int, reps: int = 2000) -> tuple[float, float]:
+    """(median µs per ``ExternalPlugin.process`` call, median µs per bare pedalboard ``process`` call of a
+    second instance of the same plugin, both on the same audio)."""
+    import pedalboard
+
+    from server.plugins.vst3 import ExternalPlugin, on_plugin_thread
+
+    p = ExternalPlugin(path)
+    p.prepare(SR, block, 2)
+    bare = on_plugin_thread(pedalboard.load_plugin, path)
+    on_plugin_thread(lambda: bare.process(np.zeros((2, block), np.float32), SR, block, reset=True))
+    x = (np.random.default_rng(0).standard_normal((2, block)) * 0.1).astype(np.float32)
+    slot, raw = [], []
+    for i in range(reps):
+        for which in ((0, 1) if i % 2 else (1, 0)):  # alternate which runs first (cache effects)
+            t = time.perf_counter()
+            if which == 0:
+                p.process(x)
+                slot.append(time.perf_counter() - t)
+            else:
+                bare.process(x, SR, block, reset=False)
+                raw.append(time.perf_counter() - t)
+    p.close()
+    return statistics.median(slot) * 1e6, statistics.median(raw) * 1e6
 
 
 def engine_load(block: int, plugins: bool, seconds: float = 4.0) -> float:
@@ -111,6 +138,16 @@ def run() -> str:
     for block in (256, 512, 1024):
         a, b = engine_load(block, False), engine_load(block, True)
         lines.append(f"| {block} | {100 * a:.1f} % | {100 * b:.1f} % | 25 % |")
+    vst3 = os.environ.get("WAVE_TEST_VST3")
+    if vst3:
+        lines += ["", f"VST3 slot (`{Path(vst3).name}` through pedalboard): median µs per block of the slot's "
+                  "`process` and of a bare `pedalboard` call on a second instance; the difference is WAVE's own "
+                  "work (posted parameters, the length check).", "",
+                  "| block | slot µs | bare pedalboard µs | WAVE overhead µs | slot % of block |", "|---|---|---|---|---|"]
+        for block in (256, 512, 1024):
+            a, b = vst3_times(vst3, block)
+            lines.append(f"| {block} | {a:.1f} | {b:.1f} | {max(a - b, 0.0):.1f} | "
+                         f"{100 * a * 1e-6 * SR / block:.2f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -412,7 +412,7 @@ def test_wavegain_live_level_latency_session_and_bounce(bundle, wavegain, tmp_pa
     assert db(wet - exact) - db(exact) <= -60.0, db(wet - exact) - db(exact)
 
 
-def test_wavegain_faults_are_bypassed_with_one_error_and_the_server_plays_on(bundle, wavegain, tmp_path, hook):
+def test_wavegain_midi_learn_and_faults_bypassed_with_one_error_while_the_server_plays_on(bundle, wavegain, tmp_path, hook):
     from server.live.engine import SLOT_OVERRUN_BLOCKS
 
     s = make_server(tmp_path)
@@ -420,6 +420,14 @@ def test_wavegain_faults_are_bypassed_with_one_error_and_the_server_plays_on(bun
         name = installed(bundle, s.folders.plugins)
         load(s, 0, name)
         load(s, -1, name)
+        # MIDI learn reaches a VST3 parameter over its range (-60 ... 12 dB)
+        osc(s, "/wave/plugin/learn", 0, 0, "Gain")
+        osc(s, "/wave/cc", 0, 21, 127)
+        assert ("/wave/learned", [0, 21, 0, "plugin:0", "gain_db"]) in s.sent
+        assert s.engine.snapshot.strips[0].plugins[0].values["gain_db"] == 12.0
+        osc(s, "/wave/cc", 0, 21, 0)
+        assert s.session.plugins[0][0]["values"]["gain_db"] == -60.0
+        osc(s, "/wave/plugin/set", 0, 0, "gain_db", 0.0)
         play_organ(s, seconds=0.2)
         osc(s, "/wave/plugin/set", 0, 0, "nan", 1)
         y = render(s, 0.3)
