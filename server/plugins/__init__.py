@@ -1,1 +1,3 @@
-"""Third-party plugin hosting: LV2 through liblilv (:mod:`server.plugins.lv2`), listed by ``wave plugins``."""
+"""Third-party plugin hosting: LV2 through liblilv (:mod:`server.plugins.lv2`), VST3 and Audio Units through
+pedalboard (:mod:`server.plugins.vst3`), one slot entry for both (:mod:`server.plugins.slots`), listed by
+``wave plugins``."""

@@ -120,7 +120,9 @@ def resolve(source: str, folders) -> tuple[Path, str | None]:
 class ExternalInfo(PluginInfo):
     """A VST3/AU plugin's description: ``uri`` is the bundle path (``#name`` for one plugin of several),
     ``ports`` are its automatable parameters (as control input ports), ``latency`` what it reported at
-    load. ``latency_port`` is -1: the plugin reports its latency through its API, not a port."""
+    load. ``latency_port`` is None: a VST3 plugin has no latency port, and a latency it changes while it
+    plays is not seen (JUCE delivers its restart request on a message loop pedalboard does not run); the
+    slot reads the latency each time it is prepared."""
 
     format: str = "vst3"
     plugin_name: str = ""
@@ -139,7 +141,7 @@ class ExternalInfo(PluginInfo):
     @classmethod
     def from_dict(cls, d: dict) -> ExternalInfo:
         ports = tuple(PortInfo(kind="control", output=False, **q) for q in d["params"])
-        return cls(d["uri"], d["name"], d["bundle"], d["class"], bool(d["instrument"]), ports, -1, (),
+        return cls(d["uri"], d["name"], d["bundle"], d["class"], bool(d["instrument"]), ports, None, (),
                    format=d["format"], plugin_name=d.get("plugin_name", ""), latency=int(d["latency"]),
                    manufacturer=d.get("manufacturer", ""),
                    choices=tuple((k, tuple(v)) for k, v in d.get("choices", {}).items()))
@@ -222,7 +224,7 @@ def describe_loaded(plug, path: Path, name: str | None) -> ExternalInfo:
     except Exception as exc:
         raise InputError(f"plugin {uri} failed to process a block of stereo silence: {exc}") from exc
     return ExternalInfo(uri, str(plug.name), str(path), str(getattr(plug, "category", "") or ""),
-                        bool(plug.is_instrument), ports, -1, (), format=fmt, plugin_name=name or "",
+                        bool(plug.is_instrument), ports, None, (), format=fmt, plugin_name=name or "",
                         latency=latency, manufacturer=str(getattr(plug, "manufacturer_name", "") or ""),
                         choices=tuple(choices.items()))
 
@@ -232,14 +234,15 @@ _PROBE_LOCK = threading.Lock()
 
 
 def probe(path: Path, name: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> ExternalInfo:
-    """Describe a bundle by loading it in a child process (cached by path, size and modification time).
+    """Describe a bundle by loading it in a child process (cached by path and its files' sizes and times).
     InputError naming the bundle when the child fails, crashes or runs past ``timeout`` seconds."""
     path = Path(path)
     try:
-        st = path.stat()
+        files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+        stamp = tuple(sorted((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
     except OSError as exc:
         raise InputError(f"plugin {path}: {exc.strerror or exc}") from exc
-    key = (str(path), name, st.st_size, st.st_mtime_ns)
+    key = (str(path), name, stamp)  # a rebuilt library inside the bundle is probed again
     with _PROBE_LOCK:
         if key in _PROBED:
             return _PROBED[key]
