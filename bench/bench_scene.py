@@ -112,6 +112,31 @@ def evaluate(items: list[dict]) -> list[Result]:
     return out
 
 
+def classifier_ceiling(items: list[dict]) -> dict[str, float]:
+    """How far the builtin classifier alone could take the single-object pictures: the share whose expected
+    source is the classifier's most probable kind on the whole picture (probability summed over each
+    vocabulary source's ImageNet classes, as the scene step sums it), and the share where it is among the
+    five most probable kinds. No rule that picks among the classifier's kinds can beat the second figure."""
+    from server.scene.builtin import kind_masses
+    from server.scene.detect import classify
+    from server.scene.image import load_image
+    from server.scene.regions import plain_border
+
+    tmp = Path(tempfile.mkdtemp())
+    n = top1 = top5 = 0
+    for item in items:
+        if item.get("group") not in SINGLE_GROUPS:
+            continue
+        rgb = load_image(_picture(item, tmp))
+        masses = kind_masses(classify(rgb, top=1000, pad=plain_border(rgb)))
+        kinds = [k for k, _ in sorted(masses.items(), key=lambda kv: -kv[1][0])]
+        alts = [set(a) for a in item["expect"]]
+        n += 1
+        top1 += bool(kinds) and any(kinds[0] in a for a in alts)
+        top5 += any(k in a for a in alts for k in kinds[:5])
+    return {"n": n, "top1": top1 / n if n else float("nan"), "top5": top5 / n if n else float("nan")}
+
+
 def _rates(rs: list[Result]) -> dict[str, float | int]:
     expected = sum(len(r.item["expect"]) for r in rs)
     found = sum(len(r.objects) for r in rs)
@@ -132,7 +157,7 @@ def _pct(x: float) -> str:
     return "–" if x != x else f"{100 * x:.0f} %"
 
 
-def report(results: list[Result]) -> str:
+def report(results: list[Result], ceiling: dict[str, float] | None = None) -> str:
     groups = {g: [r for r in results if r.item["group"] == g] for g in GROUP_ORDER}
     singles = [r for g in SINGLE_GROUPS for r in groups[g]]
     times = [r.seconds for r in results]
@@ -172,6 +197,10 @@ def report(results: list[Result]) -> str:
         f"source ({', '.join(sorted({o[1] for r in phantom for o in r.objects})) or 'none'}); the plain white "
         f"picture got {'wind or rain' if windy else 'no wind or rain'}; landscapes with an expected ambience got "
         f"one of them in {len(amb_ok)} of {len(scenes)}.",
+        *([f"Ceiling of the builtin classifier on the {ceiling['n']} single-object pictures: its most probable "
+           f"kind on the whole picture is the expected one for {_pct(ceiling['top1'])}, and the expected one is "
+           f"among its five most probable kinds for {_pct(ceiling['top5'])} (no rule choosing among its kinds "
+           "can name more)."] if ceiling else []),
         f"Time per picture, warm ({os.cpu_count()} cores, models loaded): median "
         f"{1000 * statistics.median(times):.0f} ms, max {1000 * max(times):.0f} ms.",
     ]
@@ -191,7 +220,7 @@ def misses(results: list[Result]) -> str:
 def run(show_misses: bool = False) -> str:
     items = json.loads((DATA / "expected.json").read_text())["images"]
     results = evaluate(items)
-    text = report(results)
+    text = report(results, classifier_ceiling(items))
     if show_misses:
         print(misses(results))
     return text
