@@ -9,9 +9,10 @@ import pytest
 
 from server.errors import ConfigError
 from server.make import arrange
-from server.make.pipeline import layer_intro_outro, scale_demo
+from server.make.arrange import layer_intro_outro, scale_demo
 from server.render import RenderSettings, render_song
 from server.scene import Mood
+from tests.helpers.arrange import audio_pitch_weights, solo
 
 SR = 24000
 
@@ -68,8 +69,8 @@ def test_tempo_and_key_measured_in_audio():
     arr, mf = arrange.plan(Mood(valence=-0.6, arousal=0.15), {})  # harbour_lights, slower, -2 st
     orig = mido.MidiFile(arr.song)
     hop = SR // 200  # 5 ms
-    ea = _onset_envelope(_render(arrange.solo(mf, "drums")), hop)
-    eo = _onset_envelope(_render(arrange.solo(orig, "drums")), hop)
+    ea = _onset_envelope(_render(solo(mf, "drums")), hop)
+    eo = _onset_envelope(_render(solo(orig, "drums")), hop)
     spans = []
     for env in (eo, ea):  # first to last drum hit: every time scales by 1/factor
         hits = np.flatnonzero(env > 0.3 * env.max())
@@ -78,8 +79,8 @@ def test_tempo_and_key_measured_in_audio():
     assert measured == pytest.approx(arr.tempo_factor, abs=0.005)
     # key: chroma of the pitched parts, circularly cross-correlated
     pitched = ("bass", "guitar", "keyboard")
-    wa = sum(arrange.audio_pitch_weights(_render(arrange.solo(mf, r)), SR) for r in pitched)
-    wo = sum(arrange.audio_pitch_weights(_render(arrange.solo(orig, r)), SR) for r in pitched)
+    wa = sum(audio_pitch_weights(_render(solo(mf, r)), SR) for r in pitched)
+    wo = sum(audio_pitch_weights(_render(solo(orig, r)), SR) for r in pitched)
     corr = [np.corrcoef(np.roll(wo, s), wa)[0, 1] for s in range(12)]
     shift = int(np.argmax(corr))
     assert shift == arr.transpose % 12
@@ -93,7 +94,7 @@ def test_pan_follows_box():
     arr, mf = arrange.plan(Mood(valence=0.5, arousal=0.5), pans)
     levels = {}
     for role in pans:
-        y = _render(arrange.solo(mf, role))
+        y = _render(solo(mf, role))
         levels[role] = _db(y[0]) - _db(y[1])
     assert levels["bass"] > 10 and levels["keyboard"] < -10
     assert abs(levels["guitar"]) < 1.5

@@ -18,8 +18,10 @@ from server.audio.io import read_audio
 from server.errors import ConfigError
 from server.make import MakeSettings, arrange, make
 from server.make.cli import BUNDLED_PHOTO
+from server.make.pipeline import STAGES
 from server.midi.roles import ROLES
 from server.render import RenderSettings, render_song
+from tests.helpers.arrange import solo
 
 pytestmark = pytest.mark.slow
 SETTINGS = dict(seconds=2.0, step=6)  # smaller than the demo's (3 s, 4) to keep the test quick
@@ -73,9 +75,9 @@ def test_each_role_plays_in_the_song(first):
     mf = mido.MidiFile(out / "song.mid")
     st = RenderSettings(sample_rate=24000, raw=True, tail=0.5, progress=False)
     for role in ROLES:
-        solo = arrange.to_song(arrange.solo(mf, role))
-        with_set = render_song(solo, instrument_set=out / "instruments" / "coffee.sf2", settings=st)
-        gm = render_song(solo, settings=st)
+        alone = arrange.to_song(solo(mf, role))
+        with_set = render_song(alone, instrument_set=out / "instruments" / "coffee.sf2", settings=st)
+        gm = render_song(alone, settings=st)
         # level like the General MIDI font's render of the same part (a silent role reads -240 dB)
         assert _db(with_set) > _db(gm) - 12, (role, _db(with_set), _db(gm))
         n = min(with_set.shape[1], gm.shape[1])
@@ -130,6 +132,24 @@ def test_changed_setting_reruns_later_stages(first, tmp_path):
     status = {k: r.status for k, r in again.stages.items()}
     assert status == {"scene": "cached", "sounds": "cached", "timbre": "cached", "build": "cached",
                       "song": "done", "report": "done"}
+
+
+def test_stop_after_runs_the_stages_up_to_one_and_keeps_the_later_ones(first, tmp_path):
+    """make(stop_after=STAGE) (how `wave batch` runs the model stages in its actor): the stages up to STAGE,
+    progress for those only; the later stages' records stay in make.json, so the next full run reuses them."""
+    res, _ = first
+    out = tmp_path / "c"
+    shutil.copytree(res.out_dir, out)
+    seen = []
+    part = make(BUNDLED_PHOTO, out, MakeSettings(**SETTINGS), stop_after="timbre",
+                progress=lambda i, stage, status, seconds, note: seen.append((stage, status)))
+    assert {k: r.status for k, r in part.stages.items()} == {"scene": "cached", "sounds": "cached", "timbre": "cached"}
+    assert seen == [("scene", "cached"), ("sounds", "cached"), ("timbre", "cached")]
+    assert set(json.loads((out / "make.json").read_text())["stages"]) == set(STAGES)
+    again = make(BUNDLED_PHOTO, out, MakeSettings(**SETTINGS), progress=None)
+    assert {r.status for r in again.stages.values()} == {"cached"}
+    with pytest.raises(ConfigError, match="scene, sounds, timbre, build, song, report"):
+        make(BUNDLED_PHOTO, out, MakeSettings(**SETTINGS), stop_after="mix", progress=None)
 
 
 def test_genre_and_song_options(first, tmp_path, monkeypatch):

@@ -1,7 +1,9 @@
 """The song of ``wave make``: by default an original song composed for the picture (:func:`compose_plan`,
 ``server.compose``); with ``--song FILE`` (or a demo song) a mood-fitted arrangement of that file
 (:func:`plan`): tempo set by arousal, transposed by valence. Either way each role is panned to where its
-source sits in the picture. Pure functions on ``mido.MidiFile`` objects.
+source sits in the picture. Pure functions on ``mido.MidiFile`` objects; also the audio the song stage
+puts around the song (the scene's soundscape under its intro and outro, :func:`layer_intro_outro`) and
+each instrument's scale demo (:func:`scale_demo`).
 
 The rules of the arrangement of a given song:
 
@@ -17,7 +19,6 @@ The rules live in one table (:data:`MOOD_RULES`) so the report and the docs can 
 
 from __future__ import annotations
 
-import copy
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -71,30 +72,6 @@ def estimate_key(pitch_weights: np.ndarray) -> Key:
             if r > best.score:
                 best = Key(t, mode, r)
     return best
-
-
-def audio_pitch_weights(audio: np.ndarray, sr: int, fmin: float = 55.0, fmax: float = 2000.0) -> np.ndarray:
-    """Pitch-class energy of a recording (a chromagram summed over time), for :func:`estimate_key`.
-
-    STFT magnitude of 8192-sample frames, each bin from ``fmin`` to ``fmax`` given to its nearest
-    pitch class; frames are normalised so loud drum hits do not dominate.
-    """
-    x = np.asarray(audio, dtype=np.float64)
-    x = x.mean(axis=0) if x.ndim == 2 else x
-    n = 8192
-    hop = n // 2
-    if x.size < n:
-        x = np.pad(x, (0, n - x.size))
-    frames = np.lib.stride_tricks.sliding_window_view(x, n)[::hop] * np.hanning(n)
-    mag = np.abs(np.fft.rfft(frames, axis=1))
-    freqs = np.fft.rfftfreq(n, 1 / sr)
-    sel = (freqs >= fmin) & (freqs <= fmax)
-    pc = np.round(12 * np.log2(freqs[sel] / 440.0) + 69).astype(int) % 12
-    m = mag[:, sel]
-    m = m / np.maximum(m.sum(axis=1, keepdims=True), 1e-12)
-    w = np.zeros(12)
-    np.add.at(w, pc, m.sum(axis=0))
-    return w
 
 
 def song_pitch_weights(song: Song) -> np.ndarray:
@@ -249,16 +226,62 @@ def pan_cc(pan: float) -> int:
     return int(np.clip(round(64 + 63.5 * pan), 0, 127))
 
 
-def solo(mf: mido.MidiFile, role: str) -> mido.MidiFile:
-    """A copy playing only the notes of the channels whose role is ``role`` (others keep their CCs)."""
-    chan_role = song_from_midifile(mf).channel_roles()
-    out = copy.deepcopy(mf)
-    for track in out.tracks:
-        for i, m in enumerate(track):
-            if m.type == "note_on" and chan_role.get(m.channel) != role:
-                track[i] = m.copy(velocity=0)
+def to_song(mf: mido.MidiFile, path: Path | None = None) -> Song:
+    return song_from_midifile(mf, path=path, require_notes=False)
+
+
+# ---- the song stage's audio around the song --------------------------------------------------------
+INTRO_OUTRO_DB = -10.0  # level of the scene soundscape under the song's intro and outro (re. its peak)
+
+
+def layer_intro_outro(song: np.ndarray, scene: np.ndarray, sr: int, level_db: float = INTRO_OUTRO_DB) -> np.ndarray:
+    """The soundscape under the first and last seconds of the song: fading out over the intro,
+    fading in over the outro, at ``level_db`` relative to the song's peak."""
+    out = song.copy()
+    n = min(scene.shape[1], out.shape[1] // 2)
+    if n <= 0:
+        return out
+    sc = scene[:, :n] if scene.shape[0] == 2 else np.repeat(scene[:1, :n], 2, axis=0)
+    peak = float(np.max(np.abs(sc))) or 1.0
+    g = 10 ** (level_db / 20) * float(np.max(np.abs(out)) or 1.0) / peak
+    ramp = 0.5 + 0.5 * np.cos(np.linspace(0, np.pi, n, dtype=np.float32))  # 1 -> 0
+    out[:, :n] += g * sc * ramp
+    out[:, -n:] += g * sc * ramp[::-1]
+    peak_out = float(np.max(np.abs(out)))
+    if peak_out > 10 ** (-1 / 20):
+        out *= 10 ** (-1 / 20) / peak_out
     return out
 
 
-def to_song(mf: mido.MidiFile, path: Path | None = None) -> Song:
-    return song_from_midifile(mf, path=path, require_notes=False)
+# Keys played by each role's scale demo (drums: kick, snare, hats, toms, crash).
+SCALE_PROGRAMS = {"keyboard": 0, "guitar": 25, "bass": 33}
+SCALE_ROOTS = {"keyboard": 60, "guitar": 52, "bass": 36}
+
+
+SCALE_STEPS = {"major": (0, 2, 4, 5, 7, 9, 11, 12), "minor": (0, 2, 3, 5, 7, 8, 10, 12)}
+
+
+def scale_demo(role: str, tonic: int = 0, mode: str = "major"):
+    """A ``mido.MidiFile``: a one-octave scale (``tonic`` pitch class, ``mode``) up and down on the role's
+    GM program, starting on the tonic nearest the role's usual register; or a drum pattern on channel 10."""
+    from ..midi.roles import GM_DRUM_KEYS
+
+    mf = mido.MidiFile(ticks_per_beat=480)
+    tr = mido.MidiTrack()
+    mf.tracks.append(tr)
+    tr.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(150)))
+    if role == "drums":
+        names = [k for k in ("kick", "snare", "closed_hat", "open_hat", "low_tom", "high_tom", "crash")
+                 if k in GM_DRUM_KEYS] or list(GM_DRUM_KEYS)[:6]
+        keys, ch = [GM_DRUM_KEYS[k] for k in names], DRUM_CHANNEL
+    else:
+        ch = 0
+        tr.append(mido.Message("program_change", channel=0, program=SCALE_PROGRAMS[role]))
+        base = SCALE_ROOTS[role]
+        root = base + ((tonic - base + 6) % 12) - 6
+        up = [root + s for s in SCALE_STEPS[mode]]
+        keys = up + up[-2::-1]
+    for k in keys:
+        tr.append(mido.Message("note_on", channel=ch, note=k, velocity=100, time=0))
+        tr.append(mido.Message("note_off", channel=ch, note=k, velocity=0, time=400))
+    return mf

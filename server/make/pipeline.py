@@ -1,7 +1,9 @@
 """``wave make``: image -> scene -> sounds -> timbre -> build -> song -> report, with a per-stage cache.
 
-Each stage is called through one small adapter (``_scene``, ``_sounds``, ``_timbre``, ``_build``,
-``_song``, ``_report``) that talks to that stage's public API; the orchestrator around them handles
+Orchestration only: each stage is called through one small adapter (``_scene``, ``_sounds``,
+``_timbre``, ``_build``, ``_song``, ``_report``) that talks to that stage's public API (a role's variant
+sound: :mod:`server.sounds.variants`; latency-aligned transfer: :mod:`server.timbre.align`; the song,
+its soundscape layer and scale demos: :mod:`server.make.arrange`); the orchestrator around them handles
 the cache, progress, timings and per-source failures.
 
 Output folder ``OUT``::
@@ -47,10 +49,6 @@ log = logging.getLogger(__name__)
 CACHE_VERSION = 1
 STAGES = ("scene", "sounds", "timbre", "build", "song", "report")
 SCENE_BACKENDS = ("builtin", "qwen2.5-vl", "blip")
-OUTPUT_NAMES = ("scene.json", "sources", "scene.wav", "sounds.json", "timbre", "instruments", "sfz_out",
-                "song.mid", "song.wav", "demos", "report.html", "make.json")
-TIMBRE_BLOCK = 8192
-INTRO_OUTRO_DB = -10.0  # level of the scene soundscape under the song's intro and outro (re. its peak)
 
 
 @dataclass
@@ -201,8 +199,16 @@ def make(
     *,
     force: bool = False,
     progress: Callable[[int, str, str, float | None, str], None] | None = _print_progress,
+    stop_after: str | None = None,
 ) -> MakeResult:
-    """Run the whole pipeline on ``image`` into ``out_dir`` (see the module doc for the layout)."""
+    """Run the whole pipeline on ``image`` into ``out_dir`` (see the module doc for the layout).
+
+    ``stop_after``: the last stage to run (one of :data:`STAGES`); the later ones are not run and their
+    records in ``make.json`` stay as they were, so a later full run reuses what still matches (how
+    ``wave batch`` runs the model stages in one process and the rest in another). The result then
+    holds the stages run."""
+    if stop_after is not None and stop_after not in STAGES:
+        raise ConfigError(f"stop_after={stop_after!r} is not a stage; use one of {', '.join(STAGES)}")
     st = settings or MakeSettings()
     st.check()
     image = Path(image)
@@ -254,6 +260,8 @@ def make(
             if rec.status == "cached":
                 note = f"(reused; made in {rec.seconds:.2f} s){'  ' + note if note else ''}"
             progress(i, stage, rec.status, 0.0 if rec.status == "cached" else rec.seconds, note)
+        if stage == stop_after:  # a done stage was recorded above; the final record would drop the later ones
+            return MakeResult(out, st, stages, failures, ctx.get("arrangement"), time.perf_counter() - t_all)
     result = MakeResult(out, st, stages, failures, ctx.get("arrangement"), time.perf_counter() - t_all)
     _save_record(out, result)
     return result
@@ -320,6 +328,7 @@ def _sounds(ctx: dict) -> tuple[list[str], dict]:
     """All sources in one call (the scene mix needs them together); if that fails, each source alone
     to find the ones that fail, which are reported and left out."""
     from ..sounds import render_sounds
+    from ..sounds.variants import render_role_variants
 
     st: MakeSettings = ctx["settings"]
     spec, out = ctx["spec"], ctx["out"]
@@ -359,30 +368,9 @@ def _sounds(ctx: dict) -> tuple[list[str], dict]:
         os.replace(work / "sounds" / p, dest)
     os.replace(work / "sounds" / "manifest.json", out / "sounds.json")
     shutil.rmtree(work / "sounds", ignore_errors=True)
-    # A role played by a source's second (or later) variant needs that variant's own sound.
-    role_sounds: dict[str, str] = {}
-    for role, (i, k) in _role_variants(spec).items():
-        entry = manifest["sources"][i]
-        if k == 0:
-            role_sounds[role] = entry["file"]
-            continue
-        src = spec.sound_sources[i]
-        voiced = src.model_copy(update={"variants": [src.variants[k], *src.variants[:k], *src.variants[k + 1:]],
-                                        "box": src.box})
-        one = spec.model_copy(update={"sound_sources": [voiced]})
-        tmp = work / f"variant_{role}"
-        try:
-            m = render_sounds(one, tmp, **kw)
-            rel = entry["file"].replace(".wav", f"_v{k}.wav")
-            os.replace(tmp / m["sources"][0]["file"], out / rel)
-            role_sounds[role] = rel
-            entry.setdefault("variants", {})[str(k)] = {"file": rel, "role": role,
-                                                          "prompt": m["sources"][0]["prompt"]}
-        except Exception as exc:
-            ctx["failures"].append({"stage": "sounds", "what": f"{role} variant of '{src.name}'",
-                                    "error": f"{type(exc).__name__}: {exc}"})
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    # a role played by a source's second (or later) variant needs that variant's own sound
+    role_sounds, failed = render_role_variants(spec, manifest, out, work, _role_variants(spec), **kw)
+    ctx["failures"].extend({"stage": "sounds", **f} for f in failed)
     (out / "sounds.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
     shutil.rmtree(work, ignore_errors=True)
     ctx["manifest"] = manifest
@@ -423,23 +411,14 @@ def _timbre(ctx: dict) -> tuple[list[str], dict]:
 
 
 def timbre_transfer(audio: np.ndarray, sr: int, role: str, model: str | None = None) -> tuple[np.ndarray, dict]:
-    """Adapter to the timbre stage: ``audio`` through ``model`` (default the builtin one of ``role``)."""
+    """Adapter to the timbre stage: ``audio`` through ``model`` (default the builtin one of ``role``),
+    aligned with its input (:func:`server.timbre.align.aligned_transfer`)."""
+    from ..timbre.align import aligned_transfer
     from ..timbre.builtin import resolve_model
-    from ..timbre.model import NNModel
-    from ..timbre.transfer import measure_latency, transfer
 
     path = resolve_model(model, role)
-    m = NNModel.load(path)
-    # Large blocks: the per-block cost dominates with the builtin models (8192 ran 2.6x faster than
-    # 2048 here). The latency is measured with one such block and removed here, which is what
-    # ``transfer(align=True)`` does with a slower 0.5 s probe.
-    block = TIMBRE_BLOCK
-    latency = measure_latency(m, "forward", block=block, seconds=block / m.sr)
-    tail = 0.5
-    y = transfer(audio, sr, m, block=block, align=False, tail=tail + latency / m.sr)
-    shift = int(round(latency * sr / m.sr))
-    y = y[:, shift : shift + audio.shape[1] + int(tail * sr)]
-    return np.ascontiguousarray(y), {"model": str(path), "model_sr": m.sr, "latency_samples": latency}
+    y, info = aligned_transfer(audio, sr, path)
+    return y, {"model": str(path), **info}
 
 
 def _build(ctx: dict) -> tuple[list[str], dict]:
@@ -502,7 +481,7 @@ def _song(ctx: dict) -> tuple[list[str], dict]:
     if st.layer_scene and (out / "scene.wav").is_file():
         scene, sr = read_audio(out / "scene.wav")
         if sr == st.sample_rate:
-            y = layer_intro_outro(y, scene, sr)
+            y = arrange.layer_intro_outro(y, scene, sr)
     write_audio(out / "song.wav", y, st.sample_rate, fmt="24")
     outputs = ["song.mid", "song.wav"]
     demos = {}
@@ -510,68 +489,14 @@ def _song(ctx: dict) -> tuple[list[str], dict]:
         (out / "demos").mkdir(exist_ok=True)
         for role in ctx["build"]["instruments"]:
             rel = f"demos/scale_{role}.wav"
-            d = render_song(arrange.to_song(scale_demo(role, arrange.NOTE_NAMES.index(arr.key.split()[0]), arr.mode)), instrument_set=ctx["sf2"],
+            demo = arrange.scale_demo(role, arrange.NOTE_NAMES.index(arr.key.split()[0]), arr.mode)
+            d = render_song(arrange.to_song(demo), instrument_set=ctx["sf2"],
                             settings=RenderSettings(sample_rate=st.sample_rate, tail=1.0, progress=False))
             write_audio(out / rel, d, st.sample_rate, fmt="16")
             demos[role] = rel
             outputs.append(rel)
     ctx["arrangement"] = arr.to_dict()
     return outputs, {"arrangement": arr.to_dict(), "demos": demos, "seconds_of_audio": round(y.shape[1] / st.sample_rate, 3)}
-
-
-def layer_intro_outro(song: np.ndarray, scene: np.ndarray, sr: int, level_db: float = INTRO_OUTRO_DB) -> np.ndarray:
-    """The soundscape under the first and last seconds of the song: fading out over the intro,
-    fading in over the outro, at ``level_db`` relative to the song's peak."""
-    out = song.copy()
-    n = min(scene.shape[1], out.shape[1] // 2)
-    if n <= 0:
-        return out
-    sc = scene[:, :n] if scene.shape[0] == 2 else np.repeat(scene[:1, :n], 2, axis=0)
-    peak = float(np.max(np.abs(sc))) or 1.0
-    g = 10 ** (level_db / 20) * float(np.max(np.abs(out)) or 1.0) / peak
-    ramp = 0.5 + 0.5 * np.cos(np.linspace(0, np.pi, n, dtype=np.float32))  # 1 -> 0
-    out[:, :n] += g * sc * ramp
-    out[:, -n:] += g * sc * ramp[::-1]
-    peak_out = float(np.max(np.abs(out)))
-    if peak_out > 10 ** (-1 / 20):
-        out *= 10 ** (-1 / 20) / peak_out
-    return out
-
-
-# Keys played by each role's scale demo (drums: kick, snare, hats, toms, crash).
-SCALE_PROGRAMS = {"keyboard": 0, "guitar": 25, "bass": 33}
-SCALE_ROOTS = {"keyboard": 60, "guitar": 52, "bass": 36}
-
-
-SCALE_STEPS = {"major": (0, 2, 4, 5, 7, 9, 11, 12), "minor": (0, 2, 3, 5, 7, 8, 10, 12)}
-
-
-def scale_demo(role: str, tonic: int = 0, mode: str = "major"):
-    """A ``mido.MidiFile``: a one-octave scale (``tonic`` pitch class, ``mode``) up and down on the role's
-    GM program, starting on the tonic nearest the role's usual register; or a drum pattern on channel 10."""
-    import mido
-
-    from ..midi.roles import DRUM_CHANNEL, GM_DRUM_KEYS
-
-    mf = mido.MidiFile(ticks_per_beat=480)
-    tr = mido.MidiTrack()
-    mf.tracks.append(tr)
-    tr.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(150)))
-    if role == "drums":
-        names = [k for k in ("kick", "snare", "closed_hat", "open_hat", "low_tom", "high_tom", "crash")
-                 if k in GM_DRUM_KEYS] or list(GM_DRUM_KEYS)[:6]
-        keys, ch = [GM_DRUM_KEYS[k] for k in names], DRUM_CHANNEL
-    else:
-        ch = 0
-        tr.append(mido.Message("program_change", channel=0, program=SCALE_PROGRAMS[role]))
-        base = SCALE_ROOTS[role]
-        root = base + ((tonic - base + 6) % 12) - 6
-        up = [root + s for s in SCALE_STEPS[mode]]
-        keys = up + up[-2::-1]
-    for k in keys:
-        tr.append(mido.Message("note_on", channel=ch, note=k, velocity=100, time=0))
-        tr.append(mido.Message("note_off", channel=ch, note=k, velocity=0, time=400))
-    return mf
 
 
 def _report(ctx: dict) -> tuple[list[str], dict]:
