@@ -11,11 +11,11 @@ import pytest
 import soundfile as sf
 from midi_helpers import GM_FONT, dry, note, write_midi
 
-from server.audio.analysis import cents, f0_autocorr
 from server.cli import main
 from server.errors import ConfigError
 from server.midi.song import load_song
 from server.render import apply_roles
+from tests.helpers.analysis import cents, f0_autocorr
 
 SR = 48000
 PIANO, BASS, GUITAR = 0, 1, 2  # zero-based channels; drums on 9 (MIDI channel 10)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from midi_helpers import GM_FONT, dry, note, seconds_at, write_midi
 
-from server.audio.analysis import cents, f0_autocorr, onsets, rms_db
 from server.engine.fluid import FluidSynthSource
 from server.midi.song import NOTE_ON, Event, load_song
 from server.render import RenderSettings, SongPlayer, render_midi_file, render_song
+from tests.helpers.analysis import cents, f0_autocorr, onsets, rms_db
 
 SR = 48000
 

@@ -18,11 +18,11 @@ import pytest
 import soundfile as sf
 from midi_helpers import GM_FONT
 
-from server.audio.analysis import null_residual_db, third_octave_levels
 from server.engine.fluid import FluidSynthSource
 from server.midi.song import load_song
 from server.paths import MIDI_DIR
 from server.render import render_midi_file
+from tests.helpers.analysis import null_residual_db, third_octave_levels
 
 SR = 48000
 SONGS = sorted(MIDI_DIR.glob("*.mid"))

@@ -8,7 +8,8 @@ With a real plugin: set WAVE_TEST_VST3=/path/to/plugin.vst3. Any VST3 effect run
 (description, stereo processing, state round trip). The WaveGain test plugin (docs/plugins.md: how to
 build it with DPF; gain in dB, a pure delay reported as latency, a NaN switch, a CPU burn) runs the rest:
 level in dB, latency compensated across channels, session restore, ``wave render --session`` parity,
-NaN and overrun faults bypassed with one error while the server plays on.
+NaN and overrun faults bypassed with one error while the server plays on. WAVE_TEST_VST3_MONO names
+its mono build (WaveGainMono): a mono plugin runs as two instances, one per side.
 
 The live graph's ``new_plugin`` hands a source to :func:`server.plugins.slots.new_slot` here (the
 fixture ``hook``): that one line is what server/live/graph.py needs to host VST3 slots.
@@ -29,6 +30,7 @@ from server.errors import InputError
 
 SR, BLOCK = 48000, 512
 VST3_ENV = "WAVE_TEST_VST3"
+MONO_ENV = "WAVE_TEST_VST3_MONO"  # the WaveGainMono build of the test plugin (1 in, 1 out)
 REASON = f"set {VST3_ENV}=/path/to/plugin.vst3 to run the VST3 tests with a real plugin (docs/plugins.md)"
 
 
@@ -451,3 +453,34 @@ def test_wavegain_midi_learn_and_faults_bypassed_with_one_error_while_the_server
         assert np.isfinite(y).all() and not slot.faulted
     finally:
         s.shutdown()
+
+
+def test_a_mono_plugin_runs_as_two_instances_one_per_side(tmp_path):
+    from server.plugins.vst3 import STATE_KEY, ExternalPlugin, probe
+
+    path = os.environ.get(MONO_ENV)
+    if not path:
+        pytest.skip(f"set {MONO_ENV}=/path/to/wave_gain_mono.vst3 to run the mono VST3 test (docs/plugins.md)")
+    info = probe(Path(path).resolve())
+    assert info.channels == 1 and info.to_dict()["channels"] == 1
+    x = signal()  # different left and right: any crosstalk would show in the null
+    p = ExternalPlugin(Path(path).resolve(), info=info)
+    p.set("gain_db", -12.0)
+    p.set("delay_samples", 100)
+    p.prepare(SR, BLOCK)
+    assert p.latency_samples == 100
+    y = run(p, x)
+    exact = np.zeros_like(x)
+    exact[:, 100:] = x[:, :-100] * np.float32(10 ** (-12 / 20))
+    for side in (0, 1):
+        assert db(y[side] - exact[side]) - db(exact[side]) <= -100.0
+    p.set("gain_db", -6.0)  # a posted value reaches both instances
+    y = run(p, x)[:, BLOCK:]
+    exact[:, 100:] = x[:, :-100] * np.float32(10 ** (-6 / 20))
+    assert db(y - exact[:, BLOCK:]) - db(y) <= -100.0
+    q = ExternalPlugin(Path(path).resolve(), info=info)
+    q.restore({STATE_KEY: p.state()[STATE_KEY]})  # the state alone sets both sides
+    q.prepare(SR, BLOCK)
+    assert q.latency_samples == 100 and db(run(q, x) - exact) - db(exact) <= -100.0
+    for s in (p, q):
+        s.close()

@@ -129,11 +129,12 @@ class ExternalInfo(PluginInfo):
     latency: int = 0
     manufacturer: str = ""
     choices: tuple[tuple[str, tuple[str, ...]], ...] = ()  # parameter symbol -> its named values
+    channels: int = 2  # 2: stereo; 1: a mono plugin (run as two instances, one per side)
 
     def to_dict(self) -> dict:
         return {"uri": self.uri, "name": self.name, "format": self.format, "bundle": self.bundle,
                 "class": self.plugin_class, "instrument": self.instrument, "manufacturer": self.manufacturer,
-                "latency": self.latency,
+                "channels": self.channels, "latency": self.latency,
                 "params": [{k: v for k, v in asdict(p).items() if k not in ("kind", "output", "optional", "midi")}
                            for p in self.params],
                 "unsupported_features": []}
@@ -144,7 +145,8 @@ class ExternalInfo(PluginInfo):
         return cls(d["uri"], d["name"], d["bundle"], d["class"], bool(d["instrument"]), ports, None, (),
                    format=d["format"], plugin_name=d.get("plugin_name", ""), latency=int(d["latency"]),
                    manufacturer=d.get("manufacturer", ""),
-                   choices=tuple((k, tuple(v)) for k, v in d.get("choices", {}).items()))
+                   choices=tuple((k, tuple(v)) for k, v in d.get("choices", {}).items()),
+                   channels=int(d.get("channels", 2)))
 
 
 _THREAD: concurrent.futures.ThreadPoolExecutor | None = None
@@ -218,15 +220,26 @@ def describe_loaded(plug, path: Path, name: str | None) -> ExternalInfo:
     ports, choices, _ = _params(plug)
     fmt = SUFFIXES.get(path.suffix.lower(), "vst3")
     uri = f"{path}#{name}" if name else str(path)
-    try:  # latency is known once the plugin is prepared: one block of silence
-        plug.process(np.zeros((2, 256), dtype=np.float32), 48000.0, 256, reset=True)
-        latency = int(plug.reported_latency_samples)
-    except Exception as exc:
-        raise InputError(f"plugin {uri} failed to process a block of stereo silence: {exc}") from exc
+    channels = _channels(plug, uri, 48000, 256)  # latency is known once the plugin is prepared
+    latency = int(plug.reported_latency_samples)
     return ExternalInfo(uri, str(plug.name), str(path), str(getattr(plug, "category", "") or ""),
                         bool(plug.is_instrument), ports, None, (), format=fmt, plugin_name=name or "",
                         latency=latency, manufacturer=str(getattr(plug, "manufacturer_name", "") or ""),
-                        choices=tuple(choices.items()))
+                        choices=tuple(choices.items()), channels=channels)
+
+
+def _channels(plug, uri: str, sample_rate: int, block: int) -> int:
+    """Prepare ``plug`` with one block of silence, stereo or else mono; the channel count it took."""
+    try:
+        plug.process(np.zeros((2, block), dtype=np.float32), float(sample_rate), block, reset=True)
+        return 2
+    except Exception as exc:
+        stereo_error = exc
+    try:
+        plug.process(np.zeros((1, block), dtype=np.float32), float(sample_rate), block, reset=True)
+        return 1
+    except Exception:
+        raise InputError(f"plugin {uri} cannot process stereo or mono audio: {stereo_error}") from stereo_error
 
 
 _PROBED: dict[tuple, ExternalInfo] = {}
@@ -306,6 +319,8 @@ class ExternalPlugin:
         path = Path(path)
         self.info = info or (probe(path, name) if probe_first else None)
         self._plugin = _load(path, name)
+        self._twin = None  # a mono plugin's second instance (the right side)
+        self._path, self._plugin_name = path, name
         if self.info is None:
             self.info = describe_loaded(self._plugin, path, name)
         if self.info.instrument and not self._plugin.is_effect:
@@ -394,6 +409,8 @@ class ExternalPlugin:
             return False
         try:
             self._plugin.raw_state = blob
+            if self._twin is not None:
+                self._twin.raw_state = blob
         except Exception as exc:
             log.warning("%s: the saved state does not load (%s); restoring the control values only", self.name, exc)
             return False
@@ -429,16 +446,24 @@ class ExternalPlugin:
         self._config = (self.sample_rate, self.max_block)
 
     def _prepare_here(self) -> None:
-        try:
-            out = self._plugin.process(np.zeros((2, self.max_block), dtype=np.float32), float(self.sample_rate),
-                                       self.max_block, reset=True)
-        except Exception as exc:
-            raise InputError(f"plugin {self.name!r} cannot process stereo audio at {self.sample_rate} Hz: "
-                             f"{exc}") from exc
-        if out.ndim != 2 or out.shape[1] != self.max_block or out.shape[0] not in (1, 2):
-            raise InputError(f"plugin {self.name!r} returned audio of shape {out.shape} for a stereo block")
-        self._plugin.reset()
-        self.latency_samples = max(0, int(self._plugin.reported_latency_samples))
+        plug = self._plugin
+        channels = _channels(plug, repr(self.name), self.sample_rate, self.max_block)
+        if channels == 1 and self._twin is None:  # Carla's "force stereo": one more instance, same settings
+            twin = _load_here(self._path, self._plugin_name)
+            try:
+                twin.raw_state = plug.raw_state
+            except Exception as exc:  # its parameters still follow: every posted value goes to both
+                log.warning("%s: the second (right) instance did not take the first's state: %s", self.name, exc)
+            for cpp_name in self._cpp_names.values():
+                q = twin._get_parameter(cpp_name)
+                if q is not None:
+                    q.raw_value = plug._get_parameter(cpp_name).raw_value
+            self._twin = twin
+        if self._twin is not None:
+            _channels(self._twin, repr(self.name), self.sample_rate, self.max_block)
+            self._twin.reset()
+        plug.reset()
+        self.latency_samples = max(0, int(plug.reported_latency_samples))
 
     def refresh_latency(self) -> int:
         """Control thread: the latency the plugin reports now."""
@@ -451,28 +476,43 @@ class ExternalPlugin:
         the audio thread does not run it (a faulted or removed slot)."""
         self._apply_posted()
         on_plugin_thread(self._plugin.reset)
+        if self._twin is not None:
+            on_plugin_thread(self._twin.reset)
 
     def close(self) -> None:
         """Free the plugin (control thread, after the audio thread let go; freed on the plugin thread)."""
-        plug, self._plugin = self._plugin, None
+        plugs = [p for p in (self._plugin, self._twin) if p is not None]
+        self._plugin = self._twin = None
         self._config = None
-        if plug is not None:
-            on_plugin_thread(_drop, [plug])
+        if plugs:
+            on_plugin_thread(_drop, plugs)
 
     # -- audio thread ------------------------------------------------------------------------------
     def _apply_posted(self) -> None:
-        inbox, plug = self._inbox, self._plugin
+        inbox, plug, twin = self._inbox, self._plugin, self._twin
         while inbox:
             cpp_name, raw = inbox.popleft()
             q = plug._get_parameter(cpp_name)
             if q is not None:
                 q.raw_value = raw
+            if twin is not None:
+                q = twin._get_parameter(cpp_name)
+                if q is not None:
+                    q.raw_value = raw
 
     def process(self, block: np.ndarray) -> np.ndarray:
         """``block`` (2, n) float32 -> (2, n) float32 (a new array)."""
         if self._inbox:
             self._apply_posted()
         n = block.shape[1]
+        if self._twin is not None:  # a mono plugin: one instance per side
+            sr, mb = float(self.sample_rate), self.max_block
+            left = self._plugin.process(block[0:1], sr, mb, reset=False)
+            right = self._twin.process(block[1:2], sr, mb, reset=False)
+            out = np.zeros((2, n), dtype=np.float32)
+            out[0, n - left.shape[1] :] = left[0, max(left.shape[1] - n, 0) :]
+            out[1, n - right.shape[1] :] = right[0, max(right.shape[1] - n, 0) :]
+            return out
         out = self._plugin.process(block, float(self.sample_rate), self.max_block, reset=False)
         if out.shape[1] != n or out.shape[0] != 2:
             # pedalboard trims a latent plugin's first output samples after a reset (its offline latency
