@@ -1,4 +1,5 @@
-"""Measurements used by tests, benchmarks and reports: band levels, alignment, onsets, pitch.
+"""Measurements used by the tests: band levels, alignment, onsets, pitch (formerly server/audio/analysis.py;
+nothing in the package needs them).
 
 Kept small and formula-driven so a test's expectation never comes from the code under test.
 """
