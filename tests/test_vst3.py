@@ -126,17 +126,22 @@ def fake_bundle(root: Path, name: str, library: bytes | None = b"not a shared li
     return b
 
 
-def crashing_bundle(root: Path) -> Path:
-    """A bundle whose library segfaults as soon as it is loaded (compiled here with the C compiler)."""
+def compiled_bundle(root: Path, name: str, body: str) -> Path:
+    """A bundle whose library runs ``body`` as soon as it is loaded (compiled here with the C compiler)."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
-        pytest.skip("no C compiler to build a crashing plugin library")
-    b = fake_bundle(root, "crash", None)
-    src = root / "crash.c"
-    src.write_text("#include <signal.h>\n__attribute__((constructor)) static void boom(void) { raise(SIGSEGV); }\n")
-    subprocess.run([cc, "-shared", "-fPIC", "-o", str(b / "Contents" / "x86_64-linux" / "crash.so"), str(src)],
+        pytest.skip("no C compiler to build a misbehaving plugin library")
+    b = fake_bundle(root, name, None)
+    src = root / f"{name}.c"
+    src.write_text("#include <signal.h>\n#include <unistd.h>\n"
+                   f"__attribute__((constructor)) static void on_load(void) {{ {body} }}\n")
+    subprocess.run([cc, "-shared", "-fPIC", "-o", str(b / "Contents" / "x86_64-linux" / f"{name}.so"), str(src)],
                    check=True, capture_output=True)
     return b
+
+
+def crashing_bundle(root: Path) -> Path:
+    return compiled_bundle(root, "crash", "raise(SIGSEGV);")
 
 
 # -- everywhere: discovery, confinement, errors ----------------------------------------------------------
@@ -181,16 +186,20 @@ def test_a_corrupt_bundle_and_one_that_crashes_are_refused_with_one_line(tmp_pat
     crash = crashing_bundle(tmp_path)
     with pytest.raises(InputError, match=r"crashed while loading \(signal 11\)"):
         probe(crash)
+    hang = compiled_bundle(tmp_path, "hang", "sleep(600);")
+    with pytest.raises(InputError, match=r"did not finish loading within 3 s"):
+        probe(hang, timeout=3)
 
 
 def test_wave_plugins_lists_bad_bundles_with_their_error(tmp_path, capsys):
     from server.cli import main
 
     fake_bundle(tmp_path / "vst", "corrupt")
+    crashing_bundle(tmp_path / "vst")  # its library is loaded in a child only: wave plugins lives on
     assert main(["plugins", "--json", "--plugin-path", str(tmp_path / "vst")]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    (row,) = [r for r in rows if r.get("format") == "vst3" and r["name"] == "corrupt"]
-    assert "failed to load" in row["error"] and row["uri"].endswith("corrupt.vst3")
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out) if r.get("format") == "vst3"}
+    assert "failed to load" in rows["corrupt"]["error"] and rows["corrupt"]["uri"].endswith("corrupt.vst3")
+    assert "crashed while loading" in rows["crash"]["error"]
 
 
 def test_the_server_refuses_bad_vst3_bundles_one_error_each_and_plays_on(tmp_path, hook):

@@ -246,20 +246,18 @@ _PROBED: dict[tuple, ExternalInfo] = {}
 _PROBE_LOCK = threading.Lock()
 
 
-def probe(path: Path, name: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> ExternalInfo:
-    """Describe a bundle by loading it in a child process (cached by path and its files' sizes and times).
-    InputError naming the bundle when the child fails, crashes or runs past ``timeout`` seconds."""
-    path = Path(path)
+def _stamp(path: Path) -> tuple:
     try:
         files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
-        stamp = tuple(sorted((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
+        return tuple(sorted((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files))
     except OSError as exc:
         raise InputError(f"plugin {path}: {exc.strerror or exc}") from exc
-    key = (str(path), name, stamp)  # a rebuilt library inside the bundle is probed again
-    with _PROBE_LOCK:
-        if key in _PROBED:
-            return _PROBED[key]
-    cmd = [sys.executable, "-m", "server.plugins.vst3", str(path)] + ([name] if name else [])
+
+
+def _child(args: list[str], path: Path, timeout: float) -> dict:
+    """Run ``python -m server.plugins.vst3 ARGS`` and return its JSON answer; InputError naming the bundle
+    when it failed, crashed or ran past ``timeout`` seconds."""
+    cmd = [sys.executable, "-m", "server.plugins.vst3", *args]
     root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
     try:
@@ -276,32 +274,45 @@ def probe(path: Path, name: str | None = None, timeout: float = PROBE_TIMEOUT_S)
     if r.returncode != 0 or "error" in d or not d:
         why = d.get("error") or (r.stderr.strip().splitlines() or [f"exit status {r.returncode}"])[-1]
         raise InputError(why if str(path) in why else f"plugin {path}: {why}")
-    info = ExternalInfo.from_dict(d)
+    return d
+
+
+def probe(path: Path, name: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> ExternalInfo:
+    """Describe one plugin of a bundle (``name``: one of several) by loading it in a child process,
+    cached by path and the bundle files' sizes and times (a rebuilt library is probed again).
+    InputError naming the bundle when the child fails, crashes or runs past ``timeout`` seconds."""
+    path = Path(path)
+    key = (str(path), name, _stamp(path))
+    with _PROBE_LOCK:
+        if key in _PROBED:
+            return _PROBED[key]
+    info = ExternalInfo.from_dict(_child([str(path)] + ([name] if name else []), path, timeout))
     with _PROBE_LOCK:
         _PROBED[key] = info
     return info
 
 
-def discover(extra=()) -> list[dict]:
-    """``wave plugins`` rows for every bundle found (one per plugin; a bundle that fails has an ``error``)."""
-    rows = []
-    for b in find_bundles(extra):
-        try:
-            names = [None]
-            if b.suffix.lower() == ".vst3":
-                try:
-                    import pedalboard
+def probe_all(path: Path, timeout: float = PROBE_TIMEOUT_S) -> list[ExternalInfo]:
+    """Every plugin of a bundle, described in one child process (the bundle's names are read there
+    too: reading them loads its library)."""
+    path = Path(path)
+    return [ExternalInfo.from_dict(d) for d in _child(["--all", str(path)], path, timeout)["plugins"]]
 
-                    found = on_plugin_thread(pedalboard.VST3Plugin.get_plugin_names_for_file, str(b))
-                    names = [None] if len(found) <= 1 else list(found)
-                except Exception:
-                    names = [None]  # the probe reports why
-            for n in names:
-                rows.append(probe(b, n).to_dict())
+
+def discover(extra=(), workers: int = 4) -> list[dict]:
+    """``wave plugins`` rows for every bundle found (one per plugin; a bundle that fails is one row with
+    its ``error``), probed ``workers`` at a time."""
+
+    def one(b: Path) -> list[dict]:
+        try:
+            return [i.to_dict() for i in probe_all(b)]
         except InputError as exc:
-            rows.append({"uri": str(b), "name": b.stem, "format": SUFFIXES.get(b.suffix.lower(), "vst3"),
-                         "bundle": str(b), "error": str(exc)})
-    return rows
+            return [{"uri": str(b), "name": b.stem, "format": SUFFIXES.get(b.suffix.lower(), "vst3"),
+                     "bundle": str(b), "error": str(exc)}]
+
+    bundles = find_bundles(extra)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(workers, len(bundles)))) as ex:
+        return [row for rows in ex.map(one, bundles) for row in rows]
 
 
 # -- the Processor ------------------------------------------------------------------------------------
@@ -529,17 +540,34 @@ def _drop(refs: list) -> None:
     refs.clear()  # the last reference goes here, on the plugin thread
 
 
+def _describe_dict(path: Path, name: str | None) -> dict:
+    info = describe_loaded(_load(path, name), path, name)
+    d = info.to_dict()
+    d["plugin_name"] = info.plugin_name
+    d["choices"] = {k: list(v) for k, v in info.choices}
+    return d
+
+
 def _main(argv: list[str]) -> int:
-    """``python -m server.plugins.vst3 PATH [NAME]``: describe one plugin as one JSON line (the probe)."""
-    path = Path(argv[0])
-    name = argv[1] if len(argv) > 1 else None
+    """The probe: ``python -m server.plugins.vst3 PATH [NAME]`` describes one plugin, ``--all PATH`` every
+    plugin of the bundle (``{"plugins": [...]}``), as one JSON line; ``{"error": ...}`` and status 1 when
+    it cannot be loaded."""
     try:
-        plug = _load(path, name)
-        info = describe_loaded(plug, path, name)
-        d = info.to_dict()
-        d["plugin_name"] = info.plugin_name
-        d["choices"] = {k: list(v) for k, v in info.choices}
-        print(json.dumps(d), flush=True)
+        if argv[0] == "--all":
+            path = Path(argv[1])
+            names: list[str | None] = [None]
+            if path.suffix.lower() == ".vst3":
+                import pedalboard
+
+                try:
+                    found = on_plugin_thread(pedalboard.VST3Plugin.get_plugin_names_for_file, str(path))
+                except Exception as exc:
+                    raise InputError(f"plugin {path} failed to load: {str(exc).strip() or type(exc).__name__}") \
+                        from exc
+                names = [None] if len(found) <= 1 else list(found)
+            print(json.dumps({"plugins": [_describe_dict(path, n) for n in names]}), flush=True)
+        else:
+            print(json.dumps(_describe_dict(Path(argv[0]), argv[1] if len(argv) > 1 else None)), flush=True)
         return 0
     except InputError as exc:
         print(json.dumps({"error": str(exc)}), flush=True)
