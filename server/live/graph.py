@@ -201,23 +201,12 @@ class GraphBuilder:
         return src
 
     def new_plugin(self, source: str):
-        """An unprepared LV2 Processor for a URI (checked against discovery) or a bundle folder inside the
-        plugins folder (the first call scans the LV2 folders)."""
-        from ..plugins.lv2 import LV2Plugin, default_world
+        """An unprepared slot Processor for an LV2 URI (checked against discovery), an LV2 bundle folder
+        inside the plugins folder, or a VST3 (macOS: AU) bundle (:func:`server.plugins.slots.new_slot`;
+        the first LV2 call scans the LV2 folders, a VST3 bundle is probed in a child process first)."""
+        from ..plugins.slots import new_slot
 
-        world = default_world()
-        if "://" in source or source.startswith("urn:"):
-            info = world.info(source)
-        else:
-            path = confine(source, self.folders.plugins, (".lv2",), "plugin bundle")
-            infos = world.load_bundle(path)
-            if len(infos) > 1:
-                raise InputError(f"bundle {source} holds {len(infos)} plugins; load one by its URI: "
-                                 f"{', '.join(i.uri for i in infos)}")
-            info = infos[0]
-        p = LV2Plugin(info, world=world)
-        p.source = source
-        return p
+        return new_slot(source, self.folders.plugins)
 
     def with_timbre(self, snap: Snapshot, ch: int, model: str, wet: float = 1.0) -> Snapshot:
         """``snap`` with timbre model ``model`` (a ``.ts`` in the models folder; ``""``/``"none"``: no
