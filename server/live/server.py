@@ -139,7 +139,7 @@ class LiveServer:
             self._loader.shutdown(wait=False)
             raise
         self.engine.freewheel = getattr(driver, "name", "") == "offline"  # wave render: a slow plugin is waited for
-        self.transport = Transport(self.engine, self.folders.midi, self.folders.recordings)
+        self.transport = Transport(self.engine, self.folders)
         self._started = False
         self._stop_event: asyncio.Event | None = None
         self._errors_reported = 0

@@ -5,30 +5,29 @@ live output to a WAV file. Control thread; the audio thread only reads what :met
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from ..errors import InputError
 from .drivers import WavWriter
 from .engine import Engine
-from .graph import confine
+from .graph import Folders, confine
 
 log = logging.getLogger(__name__)
 
 
 class Transport:
-    """Play MIDI files from ``midi_dir`` and record into ``recordings_dir`` (names confined to them)."""
+    """Play MIDI files from the MIDI folder and record into the recordings folder of ``folders`` (names
+    confined to them)."""
 
-    def __init__(self, engine: Engine, midi_dir: Path, recordings_dir: Path) -> None:
+    def __init__(self, engine: Engine, folders: Folders) -> None:
         self.engine = engine
-        self.midi_dir = midi_dir
-        self.recordings_dir = recordings_dir
+        self.folders = folders
         self.recorder: WavWriter | None = None
 
     def play(self, file: str) -> None:
         """Start MIDI file ``file`` (in the MIDI folder) from its beginning, replacing what plays."""
         from ..midi.song import load_song
 
-        path = confine(file, self.midi_dir, (".mid", ".midi"), "MIDI file")
+        path = confine(file, self.folders.midi, (".mid", ".midi"), "MIDI file")
         song = load_song(path)
         self.engine.play(song.events_at(self.engine.sample_rate))
 
@@ -40,7 +39,7 @@ class Transport:
         replaced only with ``overwrite``."""
         if self.recorder is not None:
             raise InputError("already recording; send /wave/record/stop first")
-        path = confine(file, self.recordings_dir, (".wav",), "recording")
+        path = confine(file, self.folders.recordings, (".wav",), "recording")
         if path.exists() and not overwrite:
             raise InputError(f"recording {path.name} exists; choose another name or send "
                              f"/wave/record/start {file} 1 to replace it")
