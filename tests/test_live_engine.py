@@ -501,10 +501,11 @@ def onsets(y: np.ndarray, thresh: float = 1e-4, gap: int = 2400) -> list[int]:
 def test_midi_file_events_are_sample_accurate_inside_blocks(tmp_path):
     """At 1024-frame blocks, block-start scheduling would move notes by up to 21 ms; events are applied
     at their offsets inside the block (FluidSynth starts them at its next 64-frame period, < 1.34 ms),
-    exactly as the offline render path (SongPlayer) places them."""
+    exactly as the reference player (tests/render_helpers.py: SongPlayer) places them."""
+    from render_helpers import SongPlayer
+
     from server.engine.fluid import FluidSynthSource
     from server.midi.song import load_song
-    from server.render.render import SongPlayer
 
     block = 1024
     srv = make_server(tmp_path, block=block)

@@ -222,7 +222,9 @@ def test_program_change_mid_song_reroutes_only_that_stretch(tmp_path, capsys):
 
 
 def test_player_with_switches_replays_identically_after_reset(tmp_path):
-    from server.render import SongPlayer, open_source
+    from render_helpers import SongPlayer
+
+    from server.render import open_source
 
     font = tone_sf2(tmp_path / "sine.sf2")
     song = load_song(write_midi(tmp_path / "sw.mid", switching()))

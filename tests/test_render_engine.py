@@ -7,10 +7,11 @@ import mido
 import numpy as np
 import pytest
 from midi_helpers import GM_FONT, dry, note, seconds_at, write_midi
+from render_helpers import SongPlayer
 
 from server.engine.fluid import FluidSynthSource
 from server.midi.song import NOTE_ON, Event, load_song
-from server.render import RenderSettings, SongPlayer, render_midi_file, render_song
+from server.render import RenderSettings, render_midi_file, render_song
 from tests.helpers.analysis import cents, f0_autocorr, onsets, rms_db
 
 SR = 48000
@@ -111,6 +112,12 @@ def test_block_size_does_not_change_the_output(tmp_path):
             for b in (64, 333, 1024, 4096)]
     for o in outs[1:]:
         np.testing.assert_array_equal(o, outs[0])
+    # through the master section too, driven into its limiter (+35 dB)
+    hot = [render_song(song, soundfont=GM_FONT, settings=RenderSettings(normalize="none", gain_db=35.0, block=b,
+                                                                         tail=0.5, progress=False))
+           for b in (333, 4096)]
+    assert 20 * np.log10(np.abs(hot[0]).max()) > -1.5
+    np.testing.assert_array_equal(hot[1], hot[0])
 
 
 def test_live_inbox_applies_events_next_block():
@@ -127,19 +134,27 @@ def test_live_inbox_applies_events_next_block():
     src.close()
 
 
-def test_song_player_follows_processor_contract(tmp_path):
-    song = load_song(write_midi(tmp_path / "c.mid", note(0, 1, 60)))
+def test_render_is_the_reference_player_sample_for_sample(tmp_path):
+    """The render (the engine's graph, its MIDI player, one shared sampler) equals an independent model: the
+    same font in one FluidSynth with each event applied at its exact sample (tests/render_helpers.py)."""
+    evs = (dry() + note(0, 1, 60) + note(0.37, 2, 64, ch=1) + note(0.5, 0.5, 38, ch=9)
+           + [(0, mido.Message("program_change", channel=1, program=33)),
+              (1.11, mido.Message("pitchwheel", pitch=3000)),
+              (1.3, mido.Message("control_change", control=64, value=127))])  # held to the end: released there
+    song = load_song(write_midi(tmp_path / "c.mid", evs))
+    st = RenderSettings(raw=True, block=512, tail=1.0, progress=False)
+    ours = render_song(song, soundfont=GM_FONT, settings=st)
     src = FluidSynthSource([GM_FONT], sample_rate=SR)
-    player = SongPlayer(song, src)
-    player.prepare(SR, 512, 2)
-    first = np.concatenate([player.process(np.zeros((2, 512), np.float32)).copy() for _ in range(50)], axis=1)
-    player.reset()
-    player.prepare(SR, 512, 2)
-    again = np.concatenate([player.process(np.zeros((2, 512), np.float32)).copy() for _ in range(50)], axis=1)
-    assert player.latency_samples == 0
-    assert rms_db(first) > -50
-    np.testing.assert_allclose(again, first, atol=1e-6)
-    src.close()
+    try:
+        player = SongPlayer(song, src)
+        player.prepare(SR, 512, 2)
+        ref = np.concatenate([player.process(np.zeros((2, 512), np.float32)).copy()
+                              for _ in range(-(-ours.shape[1] // 512))], axis=1)[:, :ours.shape[1]]
+    finally:
+        src.close()
+    assert rms_db(ours) > -50
+    np.testing.assert_array_equal(ours, ref)
+    np.testing.assert_array_equal(render_song(song, soundfont=GM_FONT, settings=st), ours)  # and again the same
 
 
 def test_master_chain_normalises_to_target(tmp_path):

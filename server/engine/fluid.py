@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import InputError, MissingDependencyError
 from ..midi.roles import DRUM_CHANNEL
-from ..midi.song import AFTERTOUCH, CONTROL, NOTE_OFF, NOTE_ON, PITCHWHEEL, POLYTOUCH, PROGRAM, Event
+from ..midi.song import AFTERTOUCH, CONTROL, NOTE_OFF, NOTE_ON, PITCHWHEEL, POLYTOUCH, PROGRAM, ROUTE, Event
 from .soundfont import Preset, pick_preset, read_presets
 
 log = logging.getLogger(__name__)
@@ -252,6 +252,8 @@ class FluidSynthSource:
             self._chanpressure(self._s, ch, e.a)
         elif k == POLYTOUCH:
             self._keypressure(self._s, ch, e.a, e.b)
+        elif k == ROUTE:  # wave render's role routing: the program change that follows picks from font e.a
+            self.route_channel(ch, e.a)
 
     def _select_routed(self, ch: int, program: int) -> None:
         sfid, presets = self._routes[ch]

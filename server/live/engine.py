@@ -218,15 +218,27 @@ class Strip:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """The graph: one strip per MIDI channel (``strips[ch].channel == ch``), the master effect chain and
+    the master plugin slots.
+
+    ``lead`` shares samplers: ``lead[ch]`` is the channel whose strip plays channel ``ch``'s events, with
+    the same ``source`` object (one FluidSynth for several channels, whose reverb and chorus then act
+    on them together, as in the fluidsynth CLI). A channel led by another makes no sound of its own and
+    its strip's timbre, effects and plugins are not run: share only channels without per-channel
+    processing. ``None`` (the live server's graphs): every channel plays its own sampler.
+    """
+
     strips: tuple[Strip, ...]
     master_fx: EffectChain
     version: int = 0
     master_plugins: tuple = ()  # insert slots after the master effect chain, before the limiter
+    lead: tuple[int, ...] | None = None
 
     @property
     def sources(self) -> tuple:
-        """Every sampler that may sound: each strip's source and its retiring ones."""
-        return tuple(s.source for s in self.strips) + tuple(r.source for s in self.strips for r in s.retiring)
+        """Every sampler that may sound, once each: each strip's source and its retiring ones."""
+        return tuple(dict.fromkeys([s.source for s in self.strips] +
+                                   [r.source for s in self.strips for r in s.retiring]))
 
     @property
     def latency_samples(self) -> int:
@@ -285,7 +297,13 @@ class Engine:
     :meth:`play`, :meth:`add_tap` — any thread, never block. :meth:`publish` — control thread.
     """
 
-    def __init__(self, snapshot: Snapshot, *, sample_rate: int, block: int, master_gain_db: float = 0.0) -> None:
+    def __init__(self, snapshot: Snapshot, *, sample_rate: int, block: int, master_gain_db: float = 0.0,
+                 raw: bool = False, limiter=None) -> None:
+        """``raw``: the output is the channel mix as it is, without the master section (master gain, master
+        effects and plugins, limiter, safety stage): ``wave render --raw``, compared with the fluidsynth CLI.
+        :attr:`raw` may be switched from the control side. ``limiter``: the master limiter, a pedalboard
+        plugin or board (default: JUCE's ``Limiter`` at -1 dBFS; ``wave render`` passes
+        :func:`server.engine.effects.master_limiter`, transparent below its threshold)."""
         import pedalboard
 
         self.sample_rate = int(sample_rate)
@@ -293,7 +311,8 @@ class Engine:
         self.snapshot = snapshot
         self.stats = Stats()
         self.master_gain = float(10 ** (master_gain_db / 20))
-        self._limiter = pedalboard.Limiter(threshold_db=-1.0, release_ms=100.0)
+        self._limiter = limiter if limiter is not None else pedalboard.Limiter(threshold_db=-1.0, release_ms=100.0)
+        self._raw = bool(raw)
         self._out = np.zeros((2, self.block), dtype=np.float32)
         self._silence = np.zeros((2, self.block), dtype=np.float32)
         self._player: MidiPlayer | None = None
@@ -328,12 +347,30 @@ class Engine:
         self.midi_in_count = 0
         self._t_prev: float | None = None  # perf_counter at the start of the previous callback
         self.safety = SafetyStage()
-        self.safety.prepare(self.sample_rate, self.block, 2)
+        self._safety_ready = False
+        if not self._raw:  # (its filter's import is not needed without a master section)
+            self._prepare_safety()
         self._aligners = [Aligner(ALIGN_CAPACITY, self.block) for _ in range(16)]
         self._prepare(snapshot)
         self._align(snapshot)
 
     # -- control side -----------------------------------------------------------------------------
+    @property
+    def raw(self) -> bool:
+        """Whether the output skips the master section (see ``raw`` in the constructor)."""
+        return self._raw
+
+    @raw.setter
+    def raw(self, on: bool) -> None:
+        if not on:
+            self._prepare_safety()
+        self._raw = bool(on)
+
+    def _prepare_safety(self) -> None:
+        if not self._safety_ready:
+            self.safety.prepare(self.sample_rate, self.block, 2)
+            self._safety_ready = True
+
     def _prepare(self, snap: Snapshot) -> None:
         for s in snap.strips:
             s.fx.prepare(self.sample_rate, self.block, 2)
@@ -540,6 +577,7 @@ class Engine:
         silence = self._silence[:, :n]
 
         due = None
+        lead = snap.lead  # channel -> the channel whose sampler plays it (None: its own)
         player = self._player
         if player is not None:
             start, end = player.frame, player.frame + n
@@ -547,9 +585,11 @@ class Engine:
             i = player.pos
             if i < len(evs) and evs[i][0] < end:
                 due = self._due
-                while i < len(evs) and evs[i][0] < end:
+                while i < len(evs):
                     t, e = evs[i]
-                    due[e.channel].append((t - start if t > start else 0, e))
+                    if t >= end:
+                        break
+                    due[e.channel if lead is None else lead[e.channel]].append((t - start if t > start else 0, e))
                     if e.kind != NOTE_ON:
                         self._remember(e)
                     i += 1
@@ -564,7 +604,7 @@ class Engine:
                 if off >= n:
                     break  # sent during this period: it plays in the next block
                 fin.popleft()
-                due[e.channel].append((off if off > 0 else 0, e))
+                due[e.channel if lead is None else lead[e.channel]].append((off if off > 0 else 0, e))
                 if e.kind != NOTE_ON:
                     self._remember(e)
             if live:
@@ -574,7 +614,7 @@ class Engine:
                     t, e = live.popleft()
                     off = int((t - t_prev) * sr)
                     midi_e = (off if 0 <= off < n else (0 if off < 0 else n - 1), e)
-                    due[e.channel].append(midi_e)
+                    due[e.channel if lead is None else lead[e.channel]].append(midi_e)
                     if e.kind != NOTE_ON:
                         self._remember(e)
             for evs in due:
@@ -584,6 +624,8 @@ class Engine:
 
         aligners = self._aligners
         for strip in snap.strips:
+            if lead is not None and lead[strip.channel] != strip.channel:
+                continue  # its lead's sampler plays it
             try:
                 src = strip.source
                 evs = due[strip.channel] if due is not None else None
@@ -654,6 +696,11 @@ class Engine:
         if due is not None:
             for evs in due:
                 evs.clear()
+        if self._raw:
+            if not finite(out):
+                self._fault("the channel mix held non-finite samples; the block was silenced")
+                out[:] = 0.0
+            return self._done(out, snap, t0)
         if self.master_gain != 1.0:
             out *= self.master_gain
         if not finite(out):  # a sampler or a strip past its own checks: nothing of it reaches the master
@@ -671,7 +718,11 @@ class Engine:
             self._fault("the master limiter produced non-finite samples; it was reset")
             self._limiter.reset()
         y = self.safety.process(y)  # silence for a non-finite block, DC blocker, hard ceiling
+        return self._done(y, snap, t0)
 
+    def _done(self, y: np.ndarray, snap: Snapshot, t0: float) -> np.ndarray:
+        """Audio thread: the end of a block (onset watch, taps, epoch acknowledgement, stats)."""
+        n = y.shape[1]
         if self._watch_from is not None and self.first_sound_frame is None:
             nz = np.flatnonzero(np.abs(y[0]) + np.abs(y[1]) > 1e-6)
             if nz.size:

@@ -1,7 +1,8 @@
 """A MIDI file read into a validated, time-sorted event list with per-channel and per-track facts.
 
 Times are kept in seconds from the file's tempo map; :func:`Song.events_at` turns them into sample
-positions for a sample rate. Parsing is pure (no audio, no synth) so it is tested on its own.
+positions for a sample rate: what the engine's MIDI player plays, live (``/wave/midi/play``) and offline
+(``wave render``). Parsing is pure (no audio, no synth) so it is tested on its own.
 
 Roles belong to MIDI channels, not tracks: a type-0 file carries every channel on one track, and a
 type-1 file may set programs on a conductor track while its notes sit on others. Each note is
@@ -18,6 +19,7 @@ import re
 from array import array
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +31,11 @@ from .roles import DRUM_CHANNEL, OTHER, ROLES, gm_family, track_role
 
 log = logging.getLogger(__name__)
 
-# Event kinds, as small ints so the audio side dispatches through a table.
-NOTE_OFF, NOTE_ON, CONTROL, PROGRAM, PITCHWHEEL, AFTERTOUCH, POLYTOUCH = range(7)
+# Event kinds, as small ints so the audio side dispatches through a table. ROUTE is no MIDI message: it
+# plays its channel from soundfont id ``a`` from then on (``wave render``'s role routing, placed just
+# before the program change it serves; see server.render.render.plan_routing).
+NOTE_OFF, NOTE_ON, CONTROL, PROGRAM, PITCHWHEEL, AFTERTOUCH, POLYTOUCH, ROUTE = range(8)
+CC_SUSTAIN, CC_ALL_NOTES_OFF = 64, 123
 
 MIN_BPM, MAX_BPM = 5.0, 1000.0
 MAX_SONG_SECONDS = 60 * 60
@@ -145,9 +150,35 @@ class Song:
                 return
         raise ConfigError(f"channel {channel + 1} plays no notes in this song; {_channels_with_notes(self)}")
 
-    def events_at(self, sample_rate: int) -> list[tuple[int, Event]]:
-        """Events with their sample positions at ``sample_rate`` (rounded to the nearest sample)."""
-        return [(round(e.time * sample_rate), e) for e in self.events]
+    def release_events(self) -> list[Event]:
+        """At the last event: sustain pedal up and all notes off on every channel, so nothing the file left
+        held hangs into the tail."""
+        t = self.duration
+        return [Event(t, CONTROL, ch, cc, 0) for ch in range(16) for cc in (CC_SUSTAIN, CC_ALL_NOTES_OFF)]
+
+    def events_at(self, sample_rate: int) -> TimedEvents:
+        """What the engine's MIDI player plays: every event with its sample position at ``sample_rate``,
+        then :meth:`release_events` (see :class:`TimedEvents`)."""
+        return TimedEvents(self.events + self.release_events(), sample_rate)
+
+
+class TimedEvents(Sequence):
+    """``(sample position, event)`` for time-sorted ``events`` at ``sample_rate``; the position
+    (``round(time * rate)``) is computed when an item is read, so a long song costs one reference per
+    event rather than a tuple and an int. Integer indexing only."""
+
+    __slots__ = ("events", "sample_rate")
+
+    def __init__(self, events: list[Event], sample_rate: int) -> None:
+        self.events = events
+        self.sample_rate = int(sample_rate)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __getitem__(self, i: int) -> tuple[int, Event]:  # type: ignore[override]
+        e = self.events[i]
+        return round(e.time * self.sample_rate), e
 
 
 def _range_names(lo: int | None, hi: int | None) -> str:

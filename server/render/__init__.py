@@ -4,7 +4,6 @@ from ..midi.song import apply_roles
 from .render import (
     RenderResult,
     RenderSettings,
-    SongPlayer,
     open_source,
     render_midi_file,
     render_song,
@@ -12,5 +11,5 @@ from .render import (
     resolve_instrument_set,
 )
 
-__all__ = ["RenderResult", "RenderSettings", "SongPlayer", "apply_roles", "open_source", "render_midi_file",
+__all__ = ["RenderResult", "RenderSettings", "apply_roles", "open_source", "render_midi_file",
            "render_song", "render_song_to_file", "resolve_instrument_set"]

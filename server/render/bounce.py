@@ -6,7 +6,8 @@ the master, master gain): per-channel sampler → timbre model → effect chain 
 master chain → limiter → safety stage. Here no sound card paces it: blocks are pulled as fast as the
 machine makes them ("freewheel"), and a timbre model's worker is waited for instead of being skipped
 when late, so a bounce is what the performer heard when nothing was late. The output starts at the
-song's time zero (the graph's latency is trimmed) and goes to disk block by block.
+song's time zero (the graph's latency is trimmed) and goes to disk block by block, through the same
+driver and writer as the plain ``wave render`` (render.py), whose graph is this one without a session.
 """
 
 from __future__ import annotations
@@ -20,7 +21,16 @@ import numpy as np
 from ..errors import ConfigError, InputError
 from ..midi.song import Song
 from ..paths import check_output
-from .render import RenderResult, RenderSettings, _check_space, _progress_bar, song_frames, write_stream
+from .render import (
+    _BYTES,
+    RenderResult,
+    RenderSettings,
+    _blocks,
+    _check_space,
+    _progress_bar,
+    song_frames,
+    write_stream,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +120,8 @@ def bounce_to_file(
 
     ``folders`` (:class:`server.live.server.Folders`) are where the session's set and model names are
     found, as for ``wave serve``. ``settings``: sample rate, block, tail, normalisation (``raw`` skips
-    only the normalisation: the live master chain is part of the graph). ``out`` is replaced only when
-    complete.
+    only the normalisation: the session's master section is part of what the performer played, where a
+    plain render's ``raw`` is the channel mix without it). ``out`` is replaced only when complete.
     """
     from ..audio.io import WAV_FORMATS
     from ..live.server import Folders, LiveServer
@@ -135,31 +145,13 @@ def bounce_to_file(
         for strip in eng.snapshot.strips:
             if strip.timbre is not None and hasattr(strip.timbre.model, "freewheel"):
                 strip.timbre.model.freewheel = True  # wait for the model: nothing is late offline
-        latency = eng.latency_samples
         frames = song_frames(song, st)
         two_pass = not st.raw and st.normalize == "peak"
-        _check_space(out, frames * 2 * (4 + (4 if two_pass else 0)))
+        _check_space(out, frames * 2 * (_BYTES[subtype] + (4 if two_pass else 0)))
         eng.play(song.events_at(st.sample_rate))
         bar = _progress_bar(frames * (2 if two_pass else 1), st, "bounce + normalise" if two_pass else "bounce")
-
-        def blocks():
-            skip, left = latency, frames  # the graph's latency is trimmed: time zero is the song's
-            while left > 0:
-                y = eng.process(st.block)
-                if skip:
-                    k = min(skip, y.shape[1])
-                    skip -= k
-                    y = y[:, k:]
-                if y.shape[1] > left:
-                    y = y[:, :left]
-                if y.shape[1]:
-                    left -= y.shape[1]
-                    if bar is not None:
-                        bar.update(y.shape[1] / st.sample_rate)
-                    yield y
-
         try:
-            peak, gain = write_stream(out, blocks(), frames, st, subtype, bar, normalise=two_pass)
+            peak, gain = write_stream(out, _blocks(eng, frames, st, bar), frames, st, subtype, bar, normalise=two_pass)
         finally:
             if bar is not None:
                 bar.close()

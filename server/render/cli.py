@@ -8,16 +8,20 @@ from pathlib import Path
 from ..errors import ConfigError
 
 ROLE_HELP = "drums, bass, guitar, keyboard or other"
+PLAIN_BLOCK = 4096  # frames per block of a plain render: fewer Python steps per second of audio
+BOUNCE_BLOCK = 1024  # through a session's graph (timbre models, plugins) a block the size the live server uses
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "render",
         help="render a MIDI file to WAV with soundfonts and image-made instruments",
-        description="Render a Standard MIDI File to WAV through FluidSynth (block by block, sample-accurate "
-        "events), then a master chain (gentle limiter, optional reverb) and peak normalisation. The song is "
-        "streamed to disk: memory does not grow with the audio's length (peak normalisation writes a temporary float "
-        "file beside OUT and reads it back once).",
+        description="Render a Standard MIDI File to WAV through the engine `wave serve` plays, offline: General "
+        "MIDI (or --set/--instrument fonts) on every channel from one FluidSynth with its reverb and chorus (as the "
+        "fluidsynth CLI), events on their exact sample, then the master section (gain, optional reverb, a limiter "
+        "transparent below -1 dBFS, the safety stage) and peak normalisation. The song is streamed to disk: memory "
+        "does not grow with the audio's length (peak normalisation writes a temporary float file beside OUT and "
+        "reads it back once).",
     )
     p.add_argument("midi", type=Path, help="the .mid file")
     p.add_argument("-o", "--output", type=Path, help="output WAV (default: out/<song>.wav)")
@@ -41,8 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="master reverb wet level 0-1 (default 0: FluidSynth's own reverb only)")
     p.add_argument("--format", choices=("24", "16", "float"), default="24", help="WAV sample format")
     p.add_argument("--raw", action="store_true",
-                   help="the engine's output as it is: no master chain, no normalisation")
-    p.add_argument("--block", type=int, default=1024, help="processing block in frames (default 1024)")
+                   help="the channels' mix as it is: no master section, no normalisation (with --session: no "
+                   "normalisation only)")
+    p.add_argument("--block", type=int, metavar="FRAMES",
+                   help=f"processing block in frames (default {PLAIN_BLOCK}; {BOUNCE_BLOCK} with --session/--timbre/"
+                   "--fx); a plain render's output does not depend on it")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     b = p.add_argument_group(
         "bounce through the live graph",
@@ -90,11 +97,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     roles = _pairs(args.map, "--map", "chN=ROLE or TRACK=ROLE (e.g. ch2=bass)")
     instruments = {role: Path(f) for role, f in _pairs(args.instrument, "--instrument",
                                                        "ROLE=FILE.sf2 (e.g. bass=bass.sf2)").items()}
-    st = RenderSettings(sample_rate=args.sample_rate, tail=args.tail, block=args.block, raw=args.raw,
+    bouncing = bool(args.session or args.timbre or args.fx)
+    block = args.block or (BOUNCE_BLOCK if bouncing else PLAIN_BLOCK)
+    st = RenderSettings(sample_rate=args.sample_rate, tail=args.tail, block=block, raw=args.raw,
                         reverb=args.reverb, gain_db=args.gain, normalize=args.normalize, target_db=args.target,
                         progress=False if args.no_progress else None)
     st.check()
-    if args.session or args.timbre or args.fx:
+    if bouncing:
         return _bounce(args, out, st)
     song = load_song(args.midi)
     if roles:

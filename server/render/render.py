@@ -1,5 +1,12 @@
-"""Offline rendering: the song player drives the FluidSynth source block by block (freewheel),
-then the master chain; both are the processors the live engine uses.
+"""Offline rendering: a MIDI file through the engine's graph (:class:`server.live.engine.Engine`), the one the
+live server plays, driven block by block as fast as it renders ("freewheel") by the same MIDI player.
+
+``wave render SONG.mid`` is that graph with no timbre models and no per-channel effects: General MIDI (or
+the fonts of ``--set``/``--instrument``) on every channel, one FluidSynth shared by the 16 channels with its
+reverb and chorus on, as in the fluidsynth CLI (channels without per-channel processing may share a
+sampler: see :class:`~server.live.engine.Snapshot`), then the master section (master gain, ``--reverb`` as
+the master effect chain's reverb, the limiter, the safety stage). ``wave render --session`` (bounce.py)
+builds the graph a live session describes instead; both are written by :func:`write_stream`.
 """
 
 from __future__ import annotations
@@ -17,12 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine.effects import master_chain
-from ..engine.fluid import CC_ALL_NOTES_OFF, CC_BANK_MSB, CC_SUSTAIN, FluidSynthSource, import_pyfluidsynth
+from ..engine.fluid import CC_BANK_MSB, FluidSynthSource, import_pyfluidsynth
 from ..engine.soundfont import read_presets
 from ..errors import ConfigError, InputError, OutputError
 from ..midi.roles import DRUM_CHANNEL, OTHER, ROLES
-from ..midi.song import CONTROL, PROGRAM, Event, Song, apply_roles, load_song
+from ..midi.song import CONTROL, PROGRAM, ROUTE, Event, Song, TimedEvents, apply_roles, load_song
 from ..paths import INSTRUMENTS_DIR, atomic_path, check_output, default_soundfont
 
 log = logging.getLogger(__name__)
@@ -35,14 +41,13 @@ class RenderSettings:
     sample_rate: int = 48000
     tail: float = 2.0  # seconds rendered after the last event (release and reverb tails)
     block: int = 1024
-    raw: bool = False  # engine output as it is: no master chain, no normalisation
+    raw: bool = False  # the graph's channel mix as it is: no master section, no normalisation
     reverb: float = 0.0  # master reverb wet level 0-1 (FluidSynth's own reverb/chorus stay on)
-    gain_db: float = 0.0
+    gain_db: float = 0.0  # master gain, before the master effects and the limiter
     normalize: str = "peak"  # "peak" or "none"
     target_db: float = -1.0  # peak level after normalisation
     fluid_gain: float = 0.2  # FluidSynth's synth.gain (its CLI default)
     progress: bool | None = None  # None: a bar on a terminal for renders longer than a few seconds
-    extra: dict = field(default_factory=dict)
 
     def check(self) -> None:
         if not MIN_RATE <= self.sample_rate <= MAX_RATE:
@@ -55,80 +60,10 @@ class RenderSettings:
             raise ConfigError(f"normalize must be 'peak' or 'none', got {self.normalize!r}")
         if not -60.0 <= self.target_db <= 0.0:
             raise ConfigError(f"target level must be -60..0 dBFS, got {self.target_db}")
-
-
-class SongPlayer:
-    """A Processor that plays a :class:`Song` through a :class:`FluidSynthSource`, sample-accurately.
-
-    Each block applies the song's events at their frame offsets; after the last event it releases
-    every note and the sustain pedal (all-notes-off), so nothing hangs into the tail.
-
-    ``switches`` (from :func:`open_source`) re-route a channel at an event: ``{index in song.events:
-    (channel, index of the font in source.soundfonts)}``; the block is rendered up to that event's
-    frame, the channel is routed, and the rest follows. ``initial`` routes are applied again on reset.
-    """
-
-    latency_samples = 0
-
-    def __init__(self, song: Song, source: FluidSynthSource,
-                 switches: Mapping[int, tuple[int, int]] | None = None,
-                 initial: Mapping[int, int] | None = None) -> None:
-        self.song = song
-        self.source = source
-        self.sample_rate = source.sample_rate
-        self._switches = dict(switches or {})
-        self._initial = dict(initial or {})  # channel -> font index, for the channels that switch
-        self._events: list[Event] = []
-        self._i = 0
-        self.pos = 0
-
-    def prepare(self, sample_rate: int, max_block: int, channels: int = 2) -> None:
-        self.source.prepare(sample_rate, max_block, channels)
-        self.sample_rate = sample_rate
-        release = [Event(self.song.duration, CONTROL, ch, cc, 0) for ch in range(16)
-                   for cc in (CC_SUSTAIN, CC_ALL_NOTES_OFF)]
-        # sample positions are computed as events fall due (round(time * rate), as Song.events_at does),
-        # not stored for the whole song
-        self._events = self.song.events + release
-        self._i = 0
-        self.pos = 0
-        self._buf = np.zeros((2, max_block), dtype=np.float32)
-
-    def reset(self) -> None:
-        self.source.reset()
-        for ch, font in self._initial.items():
-            self._route(ch, font)
-        self._i = 0
-        self.pos = 0
-
-    def _route(self, channel: int, font: int) -> None:
-        self.source.route_channel(channel, self.source.soundfonts[font][0])
-
-    def process(self, block: np.ndarray) -> np.ndarray:
-        n = block.shape[1]
-        start, end = self.pos, self.pos + n
-        evs, i, sr, switches = self._events, self._i, self.sample_rate, self._switches
-        out = self._buf[:, :n]
-        cut = 0  # frames of this block already rendered
-        due = []
-        while i < len(evs):
-            s = round(evs[i].time * sr)
-            if s >= end:
-                break
-            off = max(s - start, 0)
-            if i in switches:  # render up to here, re-route, go on
-                self.source.render(out[:, cut:off], [(o - cut, e) for o, e in due])
-                due, cut = [], off
-                self._route(*switches[i])
-            due.append((off, evs[i]))
-            i += 1
-        self._i = i
-        if cut:
-            self.source.render(out[:, cut:], [(o - cut, e) for o, e in due])
-        else:
-            self.source.render(out, due)
-        self.pos = end
-        return out
+        if not 0.0 <= self.reverb <= 1.0:
+            raise ConfigError(f"reverb wet level must be 0-1, got {self.reverb}")
+        if not -60.0 <= self.gain_db <= 40.0:
+            raise ConfigError(f"gain must be -60..+40 dB, got {self.gain_db}")
 
 
 def resolve_instrument_set(name: str | os.PathLike[str]) -> Path:
@@ -161,8 +96,9 @@ def open_source(
     sample_rate: int = 48000,
     gain: float = 0.2,
 ) -> tuple[FluidSynthSource, Routing]:
-    """A FluidSynth source with the song's fonts loaded and its role channels routed, and the
-    :class:`Routing` its :class:`SongPlayer` follows for channels whose programs change role.
+    """A FluidSynth source (reverb and chorus on, as in the fluidsynth CLI) with the song's fonts loaded and
+    its role channels routed, and the :class:`Routing` for channels whose programs change role (played as
+    ``ROUTE`` events: :func:`player_events`).
 
     Fonts given per role (``instruments``) are loaded *first*, so they sit at the bottom of FluidSynth's
     font stack: an unrouted channel's program change finds the GM font's (or the set's) preset and never
@@ -236,8 +172,9 @@ def _fluid_log_to_logging():
 
 @dataclass
 class Routing:
-    """Re-routing at program changes: ``switches`` {index in song.events: (channel, font index)}, and the
-    ``initial`` font index of each channel that switches (see :class:`SongPlayer`)."""
+    """Re-routing at program changes: ``switches`` {index in song.events: (channel, font index)}, applied just
+    before that event (:func:`player_events`), and the ``initial`` font index of each channel that switches
+    (routed by :func:`plan_routing` before the song starts)."""
 
     switches: dict[int, tuple[int, int]] = field(default_factory=dict)
     initial: dict[int, int] = field(default_factory=dict)
@@ -318,6 +255,69 @@ def _plan_channel(song: Song, ch: int, role_of, role_font: dict[str, int],
                 current = font
 
 
+def gm_engine(
+    song: Song,
+    *,
+    soundfont: str | os.PathLike[str] | None = None,
+    instrument_set: str | os.PathLike[str] | None = None,
+    instruments: Mapping[str, str | os.PathLike[str]] | None = None,
+    settings: RenderSettings | None = None,
+):
+    """The engine's graph for ``wave render SONG.mid``, loaded with the song and ready to be pulled.
+
+    Every channel plays from one FluidSynth (:func:`open_source`) shared through the snapshot's ``lead``;
+    no channel has a timbre model or effects. The master section: ``settings.gain_db``, the master effect
+    chain with its reverb at ``settings.reverb`` (off at 0), the limiter (:func:`master_limiter`, transparent
+    below -1 dBFS) and the safety stage; none of it with ``settings.raw``. The song plays through the engine's MIDI player, with the role routing's
+    switches as ``ROUTE`` events. The caller closes the sampler (:func:`close_engine`).
+    """
+    from ..engine.effects import master_limiter
+    from ..live.effects import EffectChain
+    from ..live.engine import Engine, Snapshot, Strip
+
+    st = settings or RenderSettings()
+    src, routing = open_source(song, soundfont=soundfont, instrument_set=instrument_set, instruments=instruments,
+                               sample_rate=st.sample_rate, gain=st.fluid_gain)
+    try:
+        src.prepare(st.sample_rate, st.block, 2)
+        none = EffectChain()  # no channel plays its own: the one chain is never switched on
+        strips = tuple(Strip(ch, src, "gm", none) for ch in range(16))
+        master = EffectChain()
+        if st.reverb > 0:  # the master reverb wave render has always had: a medium room under the dry mix
+            master.restore({"reverb": {"on": True, "room_size": 0.45, "damping": 0.5, "wet_level": 0.33 * st.reverb,
+                                       "dry_level": 1.0}})
+        eng = Engine(Snapshot(strips, master, lead=(0,) * 16), sample_rate=st.sample_rate, block=st.block,
+                     master_gain_db=st.gain_db, raw=st.raw, limiter=master_limiter())
+        eng.freewheel = True
+        eng.play(player_events(song, src, routing, st.sample_rate))
+    except BaseException:
+        src.close()
+        raise
+    return eng
+
+
+def close_engine(eng) -> None:
+    """Close the samplers of an engine made by :func:`gm_engine` (the render is over; any thread)."""
+    for src in eng.snapshot.sources:
+        src.close()
+
+
+def player_events(song: Song, src: FluidSynthSource, routing: Routing, sample_rate: int) -> TimedEvents:
+    """The song as the MIDI player plays it (:meth:`Song.events_at`), with a ``ROUTE`` event before each
+    event at which :func:`plan_routing` re-routes a channel."""
+    if not routing.switches:
+        return song.events_at(sample_rate)
+    fonts = src.soundfonts
+    events: list[Event] = []
+    for i, e in enumerate(song.events):
+        switch = routing.switches.get(i)
+        if switch is not None:
+            ch, font = switch
+            events.append(Event(e.time, ROUTE, ch, fonts[font][0]))
+        events.append(e)
+    return TimedEvents(events + song.release_events(), sample_rate)
+
+
 def render_song(
     song: Song,
     *,
@@ -338,18 +338,17 @@ def render_song(
     """
     st = settings or RenderSettings()
     st.check()
-    src, routing = open_source(song, soundfont=soundfont, instrument_set=instrument_set, instruments=instruments,
-                               sample_rate=st.sample_rate, gain=st.fluid_gain)
+    eng = gm_engine(song, soundfont=soundfont, instrument_set=instrument_set, instruments=instruments, settings=st)
     frames = song_frames(song, st)
     bar = _progress_bar(frames, st)
     try:
         out = np.empty((2, frames), dtype=np.float32)
         pos = 0
-        for y in _blocks(song, src, frames, st, bar, routing):
+        for y in _blocks(eng, frames, st, bar):
             out[:, pos:pos + y.shape[1]] = y
             pos += y.shape[1]
     finally:
-        src.close()
+        close_engine(eng)
         if bar is not None:
             bar.close()
     if not st.raw and st.normalize == "peak":
@@ -412,17 +411,16 @@ def render_song_to_file(
         raise ConfigError(f"WAV format {fmt!r} is not one of {', '.join(WAV_FORMATS)}")
     out = check_output(out)
     subtype = WAV_FORMATS[fmt]
-    src, routing = open_source(song, soundfont=soundfont, instrument_set=instrument_set, instruments=instruments,
-                               sample_rate=st.sample_rate, gain=st.fluid_gain)
     frames = song_frames(song, st)
     two_pass = not st.raw and st.normalize == "peak"
     _check_space(out, frames * 2 * (_BYTES[subtype] + (4 if two_pass else 0)))
+    eng = gm_engine(song, soundfont=soundfont, instrument_set=instrument_set, instruments=instruments, settings=st)
     bar = _progress_bar(frames * (2 if two_pass else 1), st, "render + normalise" if two_pass else "render")
     try:
-        peak, gain = write_stream(out, _blocks(song, src, frames, st, bar, routing), frames, st, subtype, bar,
-                                  normalise=two_pass, after_first_pass=src.close)
+        peak, gain = write_stream(out, _blocks(eng, frames, st, bar), frames, st, subtype, bar,
+                                  normalise=two_pass, after_first_pass=lambda: close_engine(eng))
     finally:
-        src.close()
+        close_engine(eng)
         if bar is not None:
             bar.close()
     return RenderResult(out, frames, st.sample_rate, 20 * np.log10(peak) if peak > 0 else float("-inf"),
@@ -552,28 +550,27 @@ def _read_blocks(path: Path, block: int, out: Path):
         raise OutputError(f"cannot read back the first pass of {out} from {path}: {exc}") from exc
 
 
-def _blocks(song: Song, src: FluidSynthSource, frames: int, st: RenderSettings, bar=None,
-            routing: Routing | None = None):
-    """Yield the master's output (or the engine's, ``st.raw``) block by block, ``(2, n)`` float32 views
-    that are overwritten by the next block; ``bar`` (a progress bar) advances by each block's seconds."""
-    block = st.block
-    routing = routing or Routing()
-    player = SongPlayer(song, src, routing.switches, routing.initial)
-    player.prepare(st.sample_rate, block, 2)
-    chain = None if st.raw else master_chain(gain_db=st.gain_db, reverb=st.reverb)
-    if chain is not None:
-        chain.prepare(st.sample_rate, block, 2)
-    silence = np.zeros((2, block), dtype=np.float32)
-    pos = 0
-    while pos < frames:
-        n = min(block, frames - pos)
-        y = player.process(silence[:, :n])
-        if chain is not None:
-            y = chain.process(y)
-        yield y
-        pos += n
-        if bar is not None:
-            bar.update(n / st.sample_rate)
+def _blocks(eng, frames: int, st: RenderSettings, bar=None):
+    """Pull ``frames`` frames of the song from the engine ``eng`` (playing it: :meth:`Engine.play`), block by
+    block, as fast as it renders. The graph's latency is trimmed: the first frame is the song's time zero.
+    Yields ``(2, n)`` float32 views that the next block overwrites; ``bar`` (a progress bar) advances by
+    each block's seconds."""
+    block, skip, left = st.block, eng.latency_samples, frames
+    process = eng.process
+    while left > 0:
+        y = process(block)
+        if skip:
+            k = min(skip, y.shape[1])
+            skip -= k
+            y = y[:, k:]
+        if y.shape[1] > left:
+            y = y[:, :left]
+        n = y.shape[1]
+        if n:
+            left -= n
+            if bar is not None:
+                bar.update(n / st.sample_rate)
+            yield y
 
 
 def _progress_bar(frames: int, st: RenderSettings, desc: str = "render"):
