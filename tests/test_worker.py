@@ -163,3 +163,34 @@ def test_two_wave_sounds_jobs_share_one_loaded_pipeline(worker, sounds_scene, pu
     for d in ("a", "b"):
         m = json.loads((tmp_path / d / "manifest.json").read_text())
         assert len(m["sources"]) == 3 and m["model"]["id"] == str(published_audioldm)
+
+
+@pytest.mark.slow
+def test_the_servers_make_jobs_run_in_one_worker(tmp_path):
+    """JobQueue (the server's jobs) runs `wave make` in its persistent worker: a failing job is reported with
+    its error and the next job runs in the same worker process, its set published atomically."""
+    from server.live.jobs import JobQueue
+    from server.make.cli import BUNDLED_PHOTO
+
+    sets = tmp_path / "sets"
+    sets.mkdir()
+    sent = []
+    q = JobQueue(sets, lambda dest, address, args: sent.append((address, list(args))))
+    try:
+        broken = tmp_path / "broken.png"
+        broken.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+        bad = q.submit(broken, "broken", None)
+        good = q.submit(BUNDLED_PHOTO, "coffee", None)
+        t0 = time.monotonic()
+        while not any(a == "/wave/job" and args[0] == good.id and args[2] in ("done", "error") for a, args in sent):
+            assert time.monotonic() - t0 < 300, sent
+            time.sleep(0.2)
+        assert bad.state == "error" and bad.message.startswith("exit 1:") and "broken.png" in bad.message
+        assert good.state == "done", good.message
+        assert (sets / "coffee.sf2").is_file() and not (sets / ".jobs" / "coffee-2").exists()
+        assert q.worker is not None and q.worker.starts == 1  # both jobs in one worker process
+        progress = [args[3] for address, args in sent if address == "/wave/job" and args[0] == good.id]
+        assert progress == sorted(progress) and 0 < progress[1] < 1 and progress[-1] == 1.0
+    finally:
+        q.close()
+    assert q.worker.proc.poll() is not None  # closing the queue ends the worker

@@ -8,7 +8,10 @@ bounded) and the ``notify(dest, address, args)`` callback it is given, through w
 :data:`MAX_JOBS_RUNNING` run at once (each uses the machine's cores), the others wait queued.
 
 A job runs ``wave make`` (one image) or ``wave batch`` (a folder) with ``WAVE_PROGRESS=json``: they
-then write one progress line per stage on stderr (:func:`parse_progress`). The work folder lies beside
+then write one progress line per stage on stderr (:func:`parse_progress`). ``wave make`` jobs run in one
+persistent worker process (:mod:`server.live.worker`) that keeps its models loaded between jobs (released
+after :data:`WORKER_IDLE_RELEASE_S` without a job) and is started anew if it dies; ``wave batch`` and a
+custom ``generate_command`` run as a subprocess per job. The work folder lies beside
 the sets folder (same file system), so a finished set appears in the sets folder atomically (one
 ``os.replace``); the work folder is removed whatever happened. A failed job reports an error and the
 server lives on.
@@ -32,12 +35,14 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..paths import REPO_ROOT
+from .worker import JobWorker
 
 log = logging.getLogger(__name__)
 
 MAX_JOBS_RUNNING = 1  # generation jobs at once (each uses the machine's cores)
 MAX_JOBS_QUEUED = 4  # more wait; beyond that /wave/generate is refused
 MAX_JOBS_KEPT = 32  # finished jobs remembered
+WORKER_IDLE_RELEASE_S = 300.0  # the job worker frees its models after this long without a job
 PROGRESS_PREFIX = "@wave-progress "  # `wave make` with WAVE_PROGRESS=json: one JSON object a line on stderr
 SET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 RESERVED_SET_NAMES = ("gm",)  # the General MIDI set of the live server
@@ -89,13 +94,17 @@ class JobQueue:
     ``batch_command`` are argument templates with ``{image}``, ``{out}`` and ``{name}``."""
 
     def __init__(self, sets: str | os.PathLike[str], notify: Notify, *,
-                 generate_command: list[str] | None = None, batch_command: list[str] | None = None) -> None:
+                 generate_command: list[str] | None = None, batch_command: list[str] | None = None,
+                 use_worker: bool = True, worker_idle_release: float = WORKER_IDLE_RELEASE_S) -> None:
         self.sets = Path(sets)
         self.notify = notify
         # `wave make IMAGE -o OUT --name NAME` writes OUT/instruments/NAME.sf2 (and its report, SFZ...)
-        self.generate_command = generate_command or [
-            sys.executable, "-m", "server", "make", "{image}", "-o", "{out}", "--name", "{name}",
-        ]
+        self._make_command = [sys.executable, "-m", "server", "make", "{image}", "-o", "{out}", "--name", "{name}"]
+        self.generate_command = generate_command or list(self._make_command)
+        # the default `wave make` runs in the persistent worker (models stay loaded between jobs)
+        self.use_worker = use_worker
+        self.worker_idle_release = worker_idle_release
+        self.worker: JobWorker | None = None
         # a folder of images: `wave batch` on a local Ray, one worker (the server keeps a core for audio)
         self.batch_command = batch_command or [
             sys.executable, "-m", "server", "batch", "{image}", "-o", "{out}", "--workers", "1", "--no-progress",
@@ -129,6 +138,8 @@ class JobQueue:
         for job in list(self.jobs.values()):
             if job.proc is not None and job.proc.poll() is None:
                 job.proc.terminate()
+        if self.worker is not None:
+            self.worker.close()  # its running job is cancelled, the process ends
 
     # -- job threads ------------------------------------------------------------------------------
     def _report(self, job: Job) -> None:
@@ -148,6 +159,29 @@ class JobQueue:
         cmd = [part.format(**subst) for part in (self.batch_command if folder else self.generate_command)]
         job.state = "running"
         self._report(job)
+        if not folder and self.use_worker and self.generate_command == self._make_command:
+            rc, tail = self._run_in_worker(job, ["make", str(image), "-o", str(work), "--name", name])
+        else:
+            rc, tail = self._run_subprocess(job, cmd)
+        if folder:
+            self._publish_batch(job, work, rc, tail)
+            shutil.rmtree(work, ignore_errors=True)
+            self._report(job)
+            return
+        made = work / "instruments" / f"{name}.sf2"
+        out = self.sets / f"{name}.sf2"
+        if rc == 0 and made.is_file():
+            os.replace(made, out)  # the finished set appears atomically
+            job.state, job.progress, job.message = "done", 1.0, f"set {name} is ready: /wave/set/load {name}"
+        else:
+            job.state = "error"
+            job.message = (f"exit {rc}: " + " | ".join(t for t in tail if t))[-400:] if rc else \
+                f"the job finished but wrote no {made.relative_to(work)}"
+        shutil.rmtree(work, ignore_errors=True)  # sounds, SFZ, report: tens of MB per job, never read again
+        self._report(job)
+
+    def _run_subprocess(self, job: Job, cmd: list[str]) -> tuple[int, list[str]]:
+        """``cmd`` as a subprocess of its own; its ``@wave-progress`` stderr lines become the job's progress."""
         tail: list[str] = []
         try:
             env = {**os.environ, "WAVE_PROGRESS": "json"}  # `wave make` then reports each stage as a line
@@ -165,22 +199,23 @@ class JobQueue:
             rc = job.proc.wait()
         except OSError as exc:
             rc, tail = -1, [str(exc)]
-        if folder:
-            self._publish_batch(job, work, rc, tail)
-            shutil.rmtree(work, ignore_errors=True)
-            self._report(job)
-            return
-        made = work / "instruments" / f"{name}.sf2"
-        out = self.sets / f"{name}.sf2"
-        if rc == 0 and made.is_file():
-            os.replace(made, out)  # the finished set appears atomically
-            job.state, job.progress, job.message = "done", 1.0, f"set {name} is ready: /wave/set/load {name}"
-        else:
-            job.state = "error"
-            job.message = (f"exit {rc}: " + " | ".join(t for t in tail if t))[-400:] if rc else \
-                f"the job finished but wrote no {made.relative_to(work)}"
-        shutil.rmtree(work, ignore_errors=True)  # sounds, SFZ, report: tens of MB per job, never read again
-        self._report(job)
+        return rc, tail
+
+    def _run_in_worker(self, job: Job, argv: list[str]) -> tuple[int, list[str]]:
+        """``wave ARGV`` in the persistent worker (started on first use, anew after a crash)."""
+        if self.worker is None:
+            self.worker = JobWorker(idle_release=self.worker_idle_release, cwd=REPO_ROOT)
+
+        def progress(fraction: float, what: str, _event: dict) -> None:
+            if fraction > job.progress:
+                job.progress, job.message = min(fraction, 0.99), what
+                self._report(job)
+
+        res = self.worker.run(argv, on_progress=progress)
+        if res.state == "crashed":
+            log.warning("job %d: %s", job.id, " | ".join(res.tail))
+        rc = res.rc if res.rc != 0 or res.ok else 1
+        return rc, res.tail
 
     def _publish_batch(self, job: Job, work: Path, rc: int, tail: list[str]) -> None:
         """A folder's batch ended (exit 1: some image failed): every finished set appears in the sets
