@@ -1293,32 +1293,91 @@ _VOWELS = ((730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480), (570, 840, 2
            (660, 1720, 2410), (490, 1350, 1690))
 
 
+def _talker(ctx: Ctx, f_mean: float, syllables_per_s: float) -> np.ndarray:
+    """One unintelligible talker, unit RMS: phrases of 0.8-2.8 s with pauses; inside a phrase the pitch
+    declines (~30 %) with accents on a quarter of the syllables; syllables at ~4-6 per second (gamma-timed),
+    each a vowel whose formants glide from the last one (coarticulation) shaped by a syllabic envelope, most
+    of them opened by a consonant (a fricative or a burst: band noise of 30-90 ms)."""
+    sr, rng, n = ctx.sr, ctx.rng, ctx.n
+    hop, nfft = 256, 1024
+    t = np.arange(n) / sr
+    talk = np.zeros(n)
+    f0 = np.full(n, f_mean)
+    s = rng.uniform(0, 0.8)
+    while s < ctx.seconds:
+        dur = rng.uniform(0.8, 2.8)
+        i0, i1 = int(s * sr), min(int((s + dur) * sr), n)
+        talk[i0:i1] = 1.0
+        f0[i0:i1] = f_mean * (1.15 - 0.3 * (t[i0:i1] - s) / dur)  # declination
+        s += dur + rng.uniform(0.2, 0.9)
+    onsets, s = [], 0.0
+    while s < ctx.seconds:
+        onsets.append(s)
+        s += rng.gamma(4.0, 1 / (4.0 * syllables_per_s))
+    on = np.asarray(onsets)
+    accent = np.zeros(n)
+    m_acc = int(0.2 * sr)
+    for so in on[rng.random(on.size) < 0.25]:
+        i0 = int(so * sr)
+        m = min(m_acc, n - i0)
+        accent[i0:i0 + m] += 0.2 * np.sin(np.pi * np.arange(m) / m_acc)
+    pulses = _pulse_train(ctx, f0 * (1 + accent), 0.02)
+    src = _lowpass(pulses, 4000, sr, order=1)
+    frames = n // hop + 1
+    freqs = np.fft.rfftfreq(nfft, 1 / sr)
+    ft = np.arange(frames) * hop / sr
+    vowels = np.asarray(_VOWELS, float) * rng.uniform(0.9, 1.15)  # tract length differs per talker
+    targets = vowels[rng.integers(len(vowels), size=on.size)]
+    fm = np.stack([np.interp(ft, on + 0.08, targets[:, k]) for k in range(3)], axis=1)
+    shape = sum(np.exp(-0.5 * ((freqs[:, None] - fm[None, :, k]) / (50 + 40 * k)) ** 2) / (k + 1) for k in range(3))
+    idx = np.clip(np.searchsorted(on, ft, side="right") - 1, 0, None)
+    syl = np.clip(np.sin(np.pi * np.clip((ft - on[idx]) * syllables_per_s * 1.3, 0, 1)), 0, None) ** 0.7
+    gate = talk[np.minimum((ft * sr).astype(int), n - 1)]
+    _, _, spec = signal.stft(src, fs=sr, nperseg=nfft, noverlap=nfft - hop)
+    spec = spec[:, :frames] if spec.shape[1] >= frames else np.pad(spec, ((0, 0), (0, frames - spec.shape[1])))
+    _, v = signal.istft(spec * shape * (syl * gate)[None, :], fs=sr, nperseg=nfft, noverlap=nfft - hop)
+    v = np.pad(v[:n], (0, max(0, n - len(v))))
+    v /= np.std(v) + 1e-12
+    bands = [_bandpass(rng.standard_normal(n), lo, min(lo * 2.5, 0.45 * sr), sr) for lo in (1500.0, 2500.0, 4000.0)]
+    cons = np.zeros(n)
+    for so in on:
+        i0 = int(so * sr)
+        if i0 >= n or talk[i0] == 0 or rng.random() < 0.3:
+            continue
+        m = min(int(rng.uniform(0.03, 0.09) * sr), n - i0)
+        if m < 8:
+            continue
+        cons[i0:i0 + m] += bands[int(rng.integers(3))][i0:i0 + m] * np.hanning(m)
+    return v + 0.3 * cons / (np.std(cons) + 1e-12)
+
+
 def m_murmur(ctx: Ctx) -> np.ndarray:
-    """Crowd babble: several voices (glottal pulses, syllabic vowel formants) summed, unintelligible."""
-    p = ctx.p
-    hop = 256
-    nfft = 1024
-    freqs = np.fft.rfftfreq(nfft, 1 / ctx.sr)
-    voices = int(np.clip(8 * p.density, 3, 16))
+    """Voices: a few talkers near enough to follow (:func:`_talker`; men at 95-140 Hz, women at 170-250 Hz,
+    each at its own distance: quieter and duller further off) over the babble of a crowd further away —
+    speech-shaped noise (200 Hz-1 kHz emphasis) whose level follows eight far talkers' syllables (2-7 Hz).
+    The number of near talkers follows the density (a tv or one person: one or two; a crowd: five). Summing
+    many near voices made chords (heard as music); a crowd is mostly its babble. Rendered at 16 kHz (speech
+    carries little above 8 kHz) and resampled up."""
+    factor = ctx.sr // 16000
+    if factor >= 2:
+        low = replace(ctx, sr=ctx.sr // factor, n=-(-ctx.n // factor))
+        return signal.resample_poly(m_murmur(low), factor, 1)[: ctx.n]
+    p, rng = ctx.p, ctx.rng
+    near = int(np.clip(round(4 * p.density), 1, 5))
     out = np.zeros(ctx.n)
-    t = np.arange(ctx.n) / ctx.sr
-    for _ in range(voices):
-        f0 = ctx.rng.uniform(95, 230) * p.pitch
-        f = f0 * (1 + 0.08 * np.sin(2 * np.pi * ctx.rng.uniform(0.3, 1.5) * t + ctx.rng.uniform(0, 6)))
-        pulses = _pulse_train(ctx, f, 0.01)
-        src = _lowpass(pulses, 3000, ctx.sr, order=1) + 0.05 * ctx.rng.standard_normal(ctx.n)
-        _, _, spec = signal.stft(src, fs=ctx.sr, nperseg=nfft, noverlap=nfft - hop)
-        frames = spec.shape[1]
-        syl_frames = int(0.18 * ctx.sr / hop)
-        vowel_idx = ctx.rng.integers(len(_VOWELS), size=frames // syl_frames + 1).repeat(syl_frames)[:frames]
-        fm = np.asarray(_VOWELS, float)[vowel_idx]  # (frames, 3)
-        env = sum(np.exp(-0.5 * ((freqs[:, None] - fm[None, :, k]) / (60 + 40 * k)) ** 2) / (k + 1) for k in range(3))
-        syl = np.sin(np.pi * (np.arange(frames) % syl_frames) / syl_frames) ** 2
-        talk = (_slow_curve(ctx, np.arange(frames) * hop / ctx.sr, 0.3, 1.0) > 0.7).astype(float)
-        _, v = signal.istft(spec * env * (syl * (0.3 + talk))[None, :], fs=ctx.sr, nperseg=nfft, noverlap=nfft - hop)
-        v = v[: ctx.n]
-        out[: len(v)] += v / (np.std(v) + 1e-12) * ctx.rng.uniform(0.3, 1.0)
-    return _lowpass(out, 2500 + 3000 * p.brightness, ctx.sr)
+    for _ in range(near):
+        f = rng.uniform(95, 140) if rng.random() < 0.5 else rng.uniform(170, 250)
+        d = rng.uniform(0.5, 1.0)
+        out += d * _lowpass(_talker(ctx, f * p.pitch, rng.uniform(4, 6)), 2000 + 5000 * d, ctx.sr)
+    out /= np.std(out) + 1e-12
+    if near <= 2:  # one or two people: no crowd behind them
+        return out
+    bed = np.zeros(ctx.n)
+    for _ in range(8):
+        nz = _lowpass(_bandpass(rng.standard_normal(ctx.n), 200, 3500, ctx.sr), 1000, ctx.sr)
+        env = _lowpass(np.abs(_bandpass(rng.standard_normal(ctx.n), 2.0, 7.0, ctx.sr)), 10, ctx.sr)
+        bed += nz * env / (env.mean() + 1e-12)
+    return out + min(0.6 * p.density, 1.0) * bed / (np.std(bed) + 1e-12)
 
 
 def m_fire(ctx: Ctx) -> np.ndarray:

@@ -1,0 +1,51 @@
+"""Voices (the murmur model): speech rhythm, pitch and pauses measured on the rendered audio."""
+
+import numpy as np
+
+from server.sounds.synth import SourceDescription, _lowpass, synthesize
+
+SR = 16000
+
+
+def _render(timbre: tuple[str, ...], seed: int = 0, seconds: float = 8.0) -> np.ndarray:
+    desc = SourceDescription("people", "voices", "talking", timbre, model="murmur")
+    return synthesize(desc, seconds, seed=seed, sample_rate=SR)[0].astype(np.float64)
+
+
+def _syllable_rate(x: np.ndarray) -> float:
+    """Peak of the modulation spectrum of the 20 Hz envelope between 1 and 12 Hz."""
+    env = _lowpass(np.abs(x), 20, SR)[:: SR // 100]  # 100 Hz envelope
+    env = env - env.mean()
+    spec = np.abs(np.fft.rfft(env * np.hanning(len(env))))
+    f = np.fft.rfftfreq(len(env), 1 / 100)
+    band = (f >= 1) & (f <= 12)
+    return float(f[band][np.argmax(spec[band])])
+
+
+def test_one_talker_speaks_in_syllables_with_pauses():
+    rates = [_syllable_rate(_render(("sparse", "occasional"), seed=s)) for s in range(3)]
+    assert 2.5 <= np.median(rates) <= 8.0  # 4-6 syllables a second
+    x = _render(("sparse", "occasional"), seed=0)
+    hop = SR // 20
+    level = 20 * np.log10(np.sqrt((x[: len(x) // hop * hop].reshape(-1, hop) ** 2).mean(axis=1)) + 1e-9)
+    assert np.mean(level < level.max() - 30) > 0.08  # pauses between phrases
+
+
+def test_voice_pitch_in_the_speech_range():
+    x = _render(("sparse", "occasional"), seed=1)
+    import librosa
+
+    f0, voiced, _ = librosa.pyin(x.astype(np.float32), fmin=60, fmax=400, sr=SR, frame_length=1024)
+    f0 = f0[voiced & np.isfinite(f0)]
+    assert f0.size > 50
+    assert 80 <= np.median(f0) <= 300
+
+
+def test_crowd_is_denser_than_one_talker():
+    """A crowd keeps talking: far fewer silent moments than one person."""
+    def quiet_share(x):
+        hop = SR // 20
+        level = 20 * np.log10(np.sqrt((x[: len(x) // hop * hop].reshape(-1, hop) ** 2).mean(axis=1)) + 1e-9)
+        return np.mean(level < level.max() - 30)
+
+    assert quiet_share(_render(("bustling", "dense"), seed=2)) < 0.5 * max(quiet_share(_render(("sparse", "occasional"), seed=2)), 0.02)
