@@ -3,7 +3,7 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
-EXTRAS ?= models,test,batch
+EXTRAS ?= models,test,batch,live
 STAMP  := $(VENV)/.installed-$(shell cat Makefile pyproject.toml requirements-nodeps.txt scripts/system-packages.txt | sha1sum | cut -c1-12)
 
 .PHONY: setup system venv demo test lint bench clean models rave-venv
