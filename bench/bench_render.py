@@ -1,16 +1,15 @@
-"""`wave render` against the fluidsynth CLI: render time of each demo song, then time and peak memory for
-1-, 10- and 30-minute songs.
+"""`wave render` against the fluidsynth CLI: the whole process (interpreter start, imports, soundfont load,
+MIDI parse, render, WAV write), on 1-, 3- and 10-minute songs.
 
-Demo songs: both render the same file with the same soundfont at 48 kHz to a float WAV; each is timed
-``REPEATS`` times, interleaved, and the best time is kept. The CLI's time includes its process start and
-soundfont load; ours includes the soundfont load, parsing and the WAV write, not the interpreter start.
+The songs are the four-instrument type-0 loop ``tests/test_render_stream.py`` renders (~16 notes per beat at
+120 BPM). Each renderer runs as a process of its own, in turn (CLI, ``wave render --raw --format float``, the
+default ``wave render``), and the round is repeated ``ROUNDS`` times, so the machine's load falls on all of
+them alike; the best wall and CPU time of each are kept, and the largest peak resident memory. Wall and CPU
+time and peak memory (``ru_maxrss``) come from ``wait4`` on that process alone.
 
-Long songs (a four-instrument type-0 loop, the song ``tests/test_render_stream.py`` renders): each renderer
-runs once as its own process, in turn; wall time and peak resident memory (``ru_maxrss`` of that process,
-from ``wait4``) are measured, so interpreter start and imports are included for ``wave`` as they are for a
-user. ``wave render`` runs as ``--raw --format float`` (what the CLI does: one streaming pass) and as its
-default (master chain, peak normalisation: a second pass, 24-bit). The in-memory path (``render_song`` then
-``write_audio``, how ``wave render`` worked before it streamed) is measured up to 10 minutes.
+``--raw --format float`` does what the CLI does (FluidSynth's reverb and chorus on, one streaming pass to a
+float WAV): the target applies to it. The default render adds the master chain (limiter, safety stage), a
+second, normalising pass and 24-bit conversion.
 """
 
 from __future__ import annotations
@@ -20,18 +19,15 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from server.audio.io import write_audio
-from server.paths import MIDI_DIR, default_soundfont
-from server.render import render_midi_file
+from server.paths import default_soundfont
 
-REPEATS = 3
-MINUTES = (1, 10, 30)
-IN_MEMORY_UP_TO = 10  # minutes: the old path needs ~2 GB for 30
+ROUNDS = 2
+MINUTES = (1, 3, 10)
 ROOT = Path(__file__).resolve().parent.parent
-
+TARGET = 1.1  # wave / CLI, wall and CPU
+RSS_TARGET = 200  # MiB
 
 # Runs the command from a small interpreter: Linux keeps a forked child's resident size from before its exec
 # in ru_maxrss, so a child forked straight from this (large) process would report at least its size.
@@ -57,82 +53,69 @@ def _measure(cmd: list[str]) -> tuple[float, float, float]:
     return wall, cpu, rss
 
 
-def _demo_table(font: str, tmp: str) -> list[str]:
-    rows = []
-    for song in sorted(MIDI_DIR.glob("*.mid")):
-        cli, ours = [], []
-        for _ in range(REPEATS):
-            t0 = time.perf_counter()
-            subprocess.run(["fluidsynth", "-ni", "-o", "audio.file.format=float", "-F", f"{tmp}/ref.wav",
-                            "-r", "48000", font, str(song)], check=True, capture_output=True)
-            cli.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            audio = render_midi_file(song, soundfont=font, raw=True, progress=False)
-            write_audio(Path(tmp) / "ours.wav", audio, 48000, fmt="float")
-            ours.append(time.perf_counter() - t0)
-        rows.append((song.stem, audio.shape[1] / 48000, min(cli), min(ours)))
-    lines = [
-        "| song | audio (s) | fluidsynth CLI (s) | wave render (s) | ratio wave/CLI | wave × real time |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for name, secs, c, o in rows:
-        lines.append(f"| {name} | {secs:.1f} | {c:.3f} | {o:.3f} | {o / c:.2f} | {secs / o:.0f}× |")
-    return lines
-
-
-def _long_table(font: str, tmp: str) -> list[str]:
+def measure(minutes=MINUTES, rounds: int = ROUNDS) -> list[tuple[int, str, float, float, float]]:
+    """(minutes, renderer, best wall s, best CPU s, peak RSS MiB) for each song and renderer."""
     sys.path.insert(0, str(ROOT / "tests"))
     from midi_helpers import band_song
 
+    font = str(default_soundfont())
     wave = [sys.executable, "-m", "server", "render", "--soundfont", font, "--no-progress"]
-    # the same start-up as `wave` (its parser imports every stage), then the whole song in memory
-    in_memory = ("import sys; from server.cli import build_parser; build_parser(); "
-                 "from server.render import render_midi_file; from server.audio.io import write_audio; "
-                 "write_audio(sys.argv[2], render_midi_file(sys.argv[1], soundfont=sys.argv[3], progress=False), "
-                 "48000)")
-    lines = [
-        "| song | renderer | wall (s) | CPU (s) | peak memory (MiB) |",
-        "|---|---|---:|---:|---:|",
-    ]
-    for minutes in MINUTES:
-        mid = band_song(Path(tmp) / f"band{minutes}.mid", minutes)
-        out = f"{tmp}/out.wav"
-        runs = [
-            ("fluidsynth CLI, float", ["fluidsynth", "-ni", "-o", "audio.file.format=float", "-F", out, "-r", "48000",
-                                       font, str(mid)]),
-            ("wave render --raw --format float", [*wave, str(mid), "-o", out, "--raw", "--format", "float"]),
-            ("wave render (limiter, normalised, 24-bit)", [*wave, str(mid), "-o", out]),
-        ]
-        if minutes <= IN_MEMORY_UP_TO:
-            runs.append(("in memory (before streaming), 24-bit", [sys.executable, "-c", in_memory, str(mid), out,
-                                                                  font]))
-        for name, cmd in runs:
-            wall, cpu, rss = _measure(cmd)
-            lines.append(f"| {minutes} min | {name} | {wall:.1f} | {cpu:.1f} | {rss:.0f} |")
-        Path(out).unlink(missing_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for m in minutes:
+            mid = str(band_song(Path(tmp) / f"band{m}.mid", m))
+            out = f"{tmp}/out.wav"
+            runs = {
+                "fluidsynth CLI, float": ["fluidsynth", "-ni", "-o", "audio.file.format=float", "-F", out,
+                                          "-r", "48000", font, mid],
+                "wave render --raw --format float": [*wave, mid, "-o", out, "--raw", "--format", "float"],
+                "wave render (master, normalised, 24-bit)": [*wave, mid, "-o", out],
+            }
+            got: dict[str, list[tuple[float, float, float]]] = {name: [] for name in runs}
+            for _ in range(rounds):
+                for name, cmd in runs.items():
+                    got[name].append(_measure(cmd))
+            for name, rs in got.items():
+                rows.append((m, name, min(r[0] for r in rs), min(r[1] for r in rs), max(r[2] for r in rs)))
+            Path(out).unlink(missing_ok=True)
+    return rows
+
+
+def table(rows) -> list[str]:
+    cli = {m: (w, c) for m, name, w, c, _ in rows if name.startswith("fluidsynth")}
+    lines = ["| song | renderer | wall (s) | CPU (s) | peak RSS (MiB) | wall ÷ CLI | CPU ÷ CLI |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for m, name, w, c, rss in rows:
+        cw, cc = cli[m]
+        lines.append(f"| {m} min | {name} | {w:.2f} | {c:.2f} | {rss:.0f} | {w / cw:.2f} | {c / cc:.2f} |")
     return lines
 
 
+def help_time(rounds: int = 5) -> float:
+    """Best wall time of ``wave render --help`` (a whole process)."""
+    return min(_measure([sys.executable, "-m", "server", "render", "--help"])[0] for _ in range(rounds))
+
+
 def run() -> str:
-    font = str(default_soundfont())
-    with tempfile.TemporaryDirectory() as tmp:
-        demo = _demo_table(font, tmp)
-        long = _long_table(font, tmp)
+    rows = measure()
+    helps = help_time()
     load = os.getloadavg()[0]
     return "\n".join([
         "## Render: `wave render` vs the fluidsynth CLI",
         "",
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (load {load:.1f} at the end); "
-        f"soundfont {Path(font).name}; 48 kHz (`python -m bench render`).",
+        f"soundfont {Path(default_soundfont()).name}; 48 kHz (`python -m bench render`).",
         "",
-        f"Demo songs, `--raw`, in process, best of {REPEATS}, interleaved:",
+        "Songs: four instruments on one type-0 track, ~16 notes per beat at 120 BPM. Each renderer is a process "
+        f"of its own (interpreter start and imports included), run in turn, {ROUNDS} rounds; best wall and CPU "
+        "time, largest peak RSS:",
         "",
-        *demo,
+        *table(rows),
         "",
-        "Target: ratio ≤ 1.1.",
-        "",
-        "Long songs (four instruments on one type-0 track, ~16 notes per beat at 120 BPM), each renderer a "
-        "process of its own, run once; wall time includes `wave`'s interpreter start and imports:",
-        "",
-        *long,
+        f"Target: `--raw --format float` (the CLI's work) ≤ {TARGET}× the CLI's wall and CPU time; peak RSS ≤ "
+        f"{RSS_TARGET} MiB. `wave render --help`: {helps:.2f} s (best of 5).",
     ])
+
+
+if __name__ == "__main__":
+    print(run())
