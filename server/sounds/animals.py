@@ -317,28 +317,31 @@ def m_whine(ctx: Ctx) -> np.ndarray:
 
 
 def m_meow(ctx: Ctx) -> np.ndarray:
-    """A cat's meow ('mi-a-ow', 0.5-1.1 s): f0 ~450-700 Hz (a kitten's ~800-1000) arching up and down while
-    the mouth opens and closes, so the first formant rises then falls and the second falls ('ow'); a short
-    cat vocal tract puts the formants near 1, 2 and 3.5 kHz. One to three meows in 5 s."""
+    """A cat's meow ('mi-a-ow', 0.7-1.5 s): f0 ~450-650 Hz (a kitten's ~700-1000) arching up and falling
+    to half at the end while the mouth opens and closes, so the first formant rises then falls and the second
+    falls ('ow'); a short cat vocal tract puts the formants near 0.9-1.6, 1.9-2.5 and 4.4 kHz. The voice is
+    breathy and uneven (noise 0.3, shimmer 0.1) with no steady vibrato: a smooth vibrato arch was heard as a
+    siren. One to three meows in 5 s. The values were chosen inside those ranges by the AudioSet tagger on
+    seeds 0-3 and checked on seeds 10-21: Meow/Cat in its top five on 12 of 12, the Domestic-animals branch
+    on 9 of 12 (the earlier voice: 0 of 4 in the branch)."""
     p, rng = ctx.p, ctx.rng
     kitten = _has(ctx, "kitten", "kitty", "small")
     out = np.zeros(ctx.n)
     t = _start(ctx, 0.1, 0.6)
     while t < _until(ctx, 0.1):
-        dur = rng.uniform(0.5, 1.1) * (0.7 if kitten else 1.0)
+        dur = rng.uniform(0.7, 1.55) * (0.7 if kitten else 1.0)
         m = _secs(ctx, dur)
-        f = rng.uniform(450, 650) * (1.6 if kitten else 1.0) * p.pitch
+        f = rng.uniform(440, 630) * (1.6 if kitten else 1.0) * p.pitch
         peak = rng.uniform(0.3, 0.5)
-        f0 = f * _contour(m, ((0, 0.75), (peak, 1.15), (0.75, 1.0), (1, 0.7)))
-        f0 *= _vib(m, ctx.sr, rng.uniform(5, 7), 0.015)
+        f0 = f * _contour(m, ((0, 0.77), (peak, 1.15), (0.75, 1.0), (1, 0.5)))
         env = _env(m, ctx.sr, 0.06, 0.25)
-        fm = rng.uniform(0.92, 1.08) * (1.2 if kitten else 1.0)
-        formants = (((700 * fm, 1300 * fm, 1200 * fm, 700 * fm), 250, 1.0),
-                    ((2000 * fm, 1800 * fm, 1500 * fm, 1100 * fm), 350, 0.7),
+        fm = rng.uniform(1.15, 1.35) * (1.2 if kitten else 1.0)
+        formants = (((700 * fm, 1300 * fm, 1200 * fm, 700 * fm), 190, 1.0),
+                    ((2000 * fm, 1800 * fm, 1500 * fm, 1100 * fm), 260, 0.7),
                     (3500 * fm, 500, 0.35), (5000 * fm, 800, 0.1))
-        call = _voice(ctx, f0, env, formants, oq=0.55, jitter=0.01, shimmer=0.05, noise=0.08, nfft=1024)
+        call = _voice(ctx, f0, env, formants, oq=0.43, jitter=0.008, shimmer=0.09, noise=0.31, nfft=1024)
         _place(ctx, out, call, t, rng.uniform(0.7, 1.0))
-        t += dur + rng.uniform(0.6, 2.0) / p.density
+        t += dur + rng.uniform(0.55, 1.85) / p.density
     return out
 
 
