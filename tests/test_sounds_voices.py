@@ -49,3 +49,26 @@ def test_crowd_is_denser_than_one_talker():
         return np.mean(level < level.max() - 30)
 
     assert quiet_share(_render(("bustling", "dense"), seed=2)) < 0.5 * max(quiet_share(_render(("sparse", "occasional"), seed=2)), 0.02)
+
+
+def test_mobile_ringtone_is_a_two_tone_trill_in_a_ring_cadence():
+    desc = SourceDescription("phone", "glass and plastic", "ringtone", model="phone_ring",
+                             audioset=("Ringtone", "Telephone"))
+    x = synthesize(desc, 6.0, seed=0, sample_rate=SR)[0].astype(np.float64)
+    hop = SR // 200  # 5 ms
+    frames = x[: len(x) // hop * hop].reshape(-1, hop)
+    rms = np.sqrt((frames ** 2).mean(axis=1))
+    on = rms > 0.3 * rms.max()
+    assert 0.25 < on.mean() < 0.45  # 1 s on, 2 s off
+    win = 256
+    peaks = []
+    for i in range(0, len(x) - win, hop):
+        if on[min(i // hop, len(on) - 1)]:
+            seg = x[i:i + win] * np.hanning(win)
+            f = np.fft.rfftfreq(4096, 1 / SR)[np.argmax(np.abs(np.fft.rfft(seg, 4096)))]
+            peaks.append(f)
+    peaks = np.asarray(peaks)
+    lo, hi = np.percentile(peaks, 10), np.percentile(peaks, 90)
+    assert 800 <= lo <= 1500 and 1.15 < hi / lo < 1.45  # two tones 3-5 semitones apart
+    switches = np.sum(np.abs(np.diff(peaks > (lo + hi) / 2)))
+    assert 14 * 0.8 <= switches / (on.sum() * hop / SR) <= 20 * 1.3  # the tone changes 14-20 times a second
