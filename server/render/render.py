@@ -352,7 +352,7 @@ def render_song(
         if bar is not None:
             bar.close()
     if not st.raw and st.normalize == "peak":
-        peak = float(np.max(np.abs(out))) if out.size else 0.0
+        peak = _peak(out)
         if peak > 0:
             out *= normalise_gain(peak, st)
     return out
@@ -442,7 +442,7 @@ def write_stream(out: Path, blocks, frames: int, st: RenderSettings, subtype: st
                 first = Path(name)
                 with _wav_writer(first, st.sample_rate, "FLOAT", frames, out) as w:
                     for y in _chunks(blocks):
-                        peak = max(peak, float(np.max(np.abs(y))) if y.size else 0.0)
+                        peak = max(peak, _peak(y))
                         _write_block(w, y, out, clip=False)
                 if after_first_pass is not None:
                     after_first_pass()
@@ -450,13 +450,14 @@ def write_stream(out: Path, blocks, frames: int, st: RenderSettings, subtype: st
                     gain = normalise_gain(peak, st)
                 with _wav_writer(tmp, st.sample_rate, subtype, frames, out) as w:
                     for y in _read_blocks(first, CHUNK, out):
-                        _write_block(w, y * gain, out, clip=subtype != "FLOAT")
+                        y *= gain
+                        _write_block(w, y, out, clip=subtype != "FLOAT")
                         if bar is not None:
                             bar.update(y.shape[1] / st.sample_rate)
             else:
                 with _wav_writer(tmp, st.sample_rate, subtype, frames, out) as w:
                     for y in _chunks(blocks):
-                        peak = max(peak, float(np.max(np.abs(y))) if y.size else 0.0)
+                        peak = max(peak, _peak(y))
                         _write_block(w, y, out, clip=subtype != "FLOAT")
     finally:
         if first is not None:
@@ -468,21 +469,27 @@ CHUNK = 65536  # frames gathered per write and read back per read (512 KiB of fl
 
 
 def _chunks(blocks, size: int = CHUNK):
-    """Gather the processing blocks into chunks of ``size`` frames (fewer, larger file writes); yields views
-    of one buffer, overwritten by the next chunk."""
+    """Gather the processing blocks (``(2, n)``) into interleaved ``(frames, 2)`` chunks of ``size`` frames, as
+    the WAV holds them (fewer, larger file writes; one copy per sample); yields views of one buffer,
+    overwritten by the next chunk."""
     buf = None
     fill = 0
     for y in blocks:
         n = y.shape[1]
         if buf is None:
-            buf = np.empty((y.shape[0], max(size, n)), dtype=np.float32)
-        if fill + n > buf.shape[1]:
-            yield buf[:, :fill]
+            buf = np.empty((max(size, n), y.shape[0]), dtype=np.float32)
+        if fill + n > buf.shape[0]:
+            yield buf[:fill]
             fill = 0
-        buf[:, fill:fill + n] = y
+        buf[fill:fill + n] = y.T
         fill += n
     if buf is not None and fill:
-        yield buf[:, :fill]
+        yield buf[:fill]
+
+
+def _peak(y: np.ndarray) -> float:
+    """The largest absolute sample (no temporary array)."""
+    return max(float(y.max()), -float(y.min())) if y.size else 0.0
 
 
 def _sf_errors() -> tuple[type[BaseException], ...]:
@@ -526,26 +533,32 @@ def _wav_writer(path: Path, sample_rate: int, subtype: str, frames: int, out: Pa
 
 
 def _write_block(w, y: np.ndarray, out: Path, *, clip: bool) -> None:
-    if not np.all(np.isfinite(y)):
+    """Write an interleaved ``(frames, 2)`` chunk; with ``clip``, clipped to full scale in place."""
+    from ..engine.safety import finite
+
+    if not finite(y):
         raise InputError("refusing to write audio that contains NaN or infinite samples")
     if clip:
-        y = np.clip(y, -1.0, 1.0)
+        np.clip(y, -1.0, 1.0, out=y)
     try:
-        w.write(np.ascontiguousarray(y.T))
+        w.write(y)
     except _sf_errors() as exc:  # a full disk, a vanished folder
         raise OutputError(f"cannot write {out}: {exc}") from exc
 
 
 def _read_blocks(path: Path, block: int, out: Path):
+    """Read back the first pass: interleaved ``(frames, 2)`` chunks of up to ``block`` frames (views of one
+    buffer, overwritten by the next)."""
     import soundfile as sf
 
     try:
         with sf.SoundFile(str(path)) as r:
+            buf = np.empty((block, r.channels), dtype=np.float32)
             while True:
-                y = r.read(block, dtype="float32", always_2d=True)
+                y = r.read(block, dtype="float32", always_2d=True, out=buf)
                 if not len(y):
                     break
-                yield y.T
+                yield y
     except _sf_errors() as exc:
         raise OutputError(f"cannot read back the first pass of {out} from {path}: {exc}") from exc
 
