@@ -23,6 +23,7 @@ from ..midi.song import Song
 from ..paths import check_output
 from .render import (
     _BYTES,
+    BOUNCE_BLOCK,
     RenderResult,
     RenderSettings,
     _blocks,
@@ -127,7 +128,7 @@ def bounce_to_file(
     from ..live.server import Folders, LiveServer
     from ..live.session import Session
 
-    st = settings or RenderSettings()
+    st = settings or RenderSettings(block=BOUNCE_BLOCK)
     st.check()
     if fmt not in WAV_FORMATS:
         raise ConfigError(f"WAV format {fmt!r} is not one of {', '.join(WAV_FORMATS)}")

@@ -8,8 +8,7 @@ from pathlib import Path
 from ..errors import ConfigError
 
 ROLE_HELP = "drums, bass, guitar, keyboard or other"
-PLAIN_BLOCK = 4096  # frames per block of a plain render: fewer Python steps per second of audio
-BOUNCE_BLOCK = 1024  # through a session's graph (timbre models, plugins) a block the size the live server uses
+PLAIN_BLOCK, BOUNCE_BLOCK = 4096, 1024  # as server.render.render's (not imported here: `wave --help` stays fast)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -34,13 +34,15 @@ from ..paths import INSTRUMENTS_DIR, atomic_path, check_output, default_soundfon
 log = logging.getLogger(__name__)
 
 MIN_RATE, MAX_RATE = 8000, 192000
+PLAIN_BLOCK = 4096  # frames per block of a plain render (its output does not depend on it): fewer Python steps
+BOUNCE_BLOCK = 1024  # through a session's graph (timbre models, plugins): a block the size the live server uses
 
 
 @dataclass
 class RenderSettings:
     sample_rate: int = 48000
     tail: float = 2.0  # seconds rendered after the last event (release and reverb tails)
-    block: int = 1024
+    block: int = PLAIN_BLOCK
     raw: bool = False  # the graph's channel mix as it is: no master section, no normalisation
     reverb: float = 0.0  # master reverb wet level 0-1 (FluidSynth's own reverb/chorus stay on)
     gain_db: float = 0.0  # master gain, before the master effects and the limiter
