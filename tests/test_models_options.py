@@ -34,7 +34,8 @@ ENV = ("WAVE_DEVICE", "WAVE_SOUND_MODEL", "WAVE_CLAP_MODEL", "WAVE_CLIP_MODEL", 
 @pytest.fixture(autouse=True)
 def _clean(monkeypatch):
     for var in ENV:
-        monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv(var, "")  # recorded, so what a test exports is undone after it
+        monkeypatch.delenv(var)
     cache = ModelCache(budget="4G")
     monkeypatch.setattr(cache_mod, "_DEFAULT", cache)
     return cache

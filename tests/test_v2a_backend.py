@@ -42,7 +42,8 @@ def _fresh_cache(monkeypatch):
     cache = ModelCache(budget="4G")
     monkeypatch.setattr(cache_mod, "_DEFAULT", cache)
     for var in ("WAVE_DEVICE", "WAVE_SOUND_MODEL", "WAVE_CLAP_MODEL", "WAVE_CLIP_MODEL", "WAVE_V2A_MAPPER"):
-        monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv(var, "")  # recorded, so what a test exports is undone after it
+        monkeypatch.delenv(var)
     return cache
 
 

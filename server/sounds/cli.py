@@ -61,7 +61,14 @@ def run(args: argparse.Namespace) -> int:
 
     from ..models.options import options_from_args
     from ..paths import check_output
-    from .generate import IMAGE_SUFFIXES, MODEL_BACKENDS, build_generator, load_scene, render_sounds
+    from .generate import (
+        IMAGE_SUFFIXES,
+        MODEL_BACKENDS,
+        build_generator,
+        check_model_backend,
+        load_scene,
+        render_sounds,
+    )
 
     models = options_from_args(args)
     models.export_env()  # the scene stage (when INPUT is an image) and child processes use the same device
@@ -69,11 +76,13 @@ def run(args: argparse.Namespace) -> int:
     if image is None and Path(args.input).suffix.lower() in IMAGE_SUFFIXES:
         image = args.input
     check_output(args.out, kind="folder")
+    if args.backend in MODEL_BACKENDS:  # a bad device, a missing mapper or picture: before the scene is read
+        check_model_backend(args.backend, models, image)
+    spec = load_scene(args.input, args.scene_backend)
     generator = None
-    if args.backend in MODEL_BACKENDS:  # models checked (a missing mapper, a bad device) before the scene is read
+    if args.backend in MODEL_BACKENDS:
         generator = build_generator(args.backend, models, image=image, steps=args.steps, guidance=args.guidance,
                                     scheduler=args.scheduler, offload=args.offload, progress=sys.stderr.isatty())
-    spec = load_scene(args.input, args.scene_backend)
     manifest = render_sounds(spec, args.out, backend=args.backend, candidates=args.candidates, seed=args.seed,
                              seconds=args.seconds, sample_rate=args.sample_rate, pan_law=args.pan_law,
                              generator=generator, source_label=str(args.input), models=models)

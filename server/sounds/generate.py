@@ -218,25 +218,35 @@ def _image_label(label: str | None) -> str | None:
     return None
 
 
-def build_generator(kind: str, models: Any = None, *, cache: Any = None, progress: bool = False,
-                    image: str | os.PathLike[str] | None = None, steps: int | None = None,
-                    guidance: float | None = None, scheduler: str | None = None, offload: bool = False) -> Any:
-    """The generator of model backend ``kind`` built from ``models`` (ModelOptions; default: the process's),
-    its models loaded through the model cache. ``v2a`` needs ``image``: the picture the scene was read from."""
-    from ..models.options import ModelOptions, current_options
+def check_model_backend(kind: str, models: Any = None, image: Any = None) -> Any:
+    """The ModelOptions for model backend ``kind`` (``models``: ModelOptions, a dict of them, or None for the
+    process's), checked before any work: the device's name, and for v2a the mapper file and the picture."""
+    from ..models.options import ModelOptions, current_options, resolve_device
 
     if models is None:
         models = current_options()
     elif isinstance(models, dict):
         models = ModelOptions.from_dict(models)
+    resolve_device(models.device)  # a GPU asked for on a machine without one
     if kind == "v2a":
+        models.mapper_path()  # a missing or unset mapper fails first, before the picture and any model
         if image is None:
             raise InputError("the v2a backend hears each source from the picture: give the scene's image "
                              "(wave sounds scene.json --image PHOTO.jpg; wave make passes it itself)")
+    return models
+
+
+def build_generator(kind: str, models: Any = None, *, cache: Any = None, progress: bool = False,
+                    image: str | os.PathLike[str] | None = None, steps: int | None = None,
+                    guidance: float | None = None, scheduler: str | None = None, offload: bool = False) -> Any:
+    """The generator of model backend ``kind`` built from ``models`` (ModelOptions; default: the process's),
+    its models loaded through the model cache. ``v2a`` needs ``image``: the picture the scene was read from."""
+    models = check_model_backend(kind, models, image)
+    if kind == "v2a":
         from ..scene.image import load_image
         from .v2a import V2ASources, load_v2a
 
-        path = models.mapper_path()  # before the picture and any model: a missing mapper fails first
+        path = models.mapper_path()
         rgb = load_image(image)
         gen = load_v2a(path, clip=models.clip_model, clap=models.clap_model, audioldm=models.sound_model,
                        device=models.device, steps=steps, guidance=guidance, scheduler=scheduler, cache=cache,
@@ -261,7 +271,8 @@ def model_info(generator: Any) -> dict:
         info.setdefault("device", key.device)
         info.setdefault("dtype", key.dtype)
     ranker = getattr(generator, "_ranker_arg", None)
-    if isinstance(ranker, str):
+    defaults = getattr(generator, "defaults", None)
+    if isinstance(ranker, str) and not getattr(defaults, "ranks_itself", False):  # audioldm2 uses its own CLAP
         info.setdefault("clap", ranker)
     return info
 
