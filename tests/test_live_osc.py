@@ -200,12 +200,12 @@ def test_reply_to_is_per_sender_and_refuses_the_servers_own_port(server):
 
 
 def test_reply_to_expires_when_its_sender_goes_quiet(server, monkeypatch):
-    import server.live.server as srv
+    import server.live.routes as routes
 
     a = ("127.0.0.1", 40003)
     server.dispatcher.handle_datagram(encode("/wave/reply_to", [9002]), a)
     assert server.reply_dest(a) == ("127.0.0.1", 9002)
-    monkeypatch.setattr(srv, "REPLY_TTL_S", -1.0)
+    monkeypatch.setattr(routes, "REPLY_TTL_S", -1.0)
     assert server.reply_dest(a) == a
 
 

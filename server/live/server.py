@@ -3,7 +3,8 @@
 This module holds the OSC handlers and the server's life cycle; what they drive lives beside it:
 :mod:`.graph` (names → samplers, models, plugin slots; the session's snapshot; pure snapshot edits),
 :mod:`.transport` (MIDI file playback, recording), :mod:`.jobs` (image → instrument set in worker
-processes). Every graph change goes through :meth:`LiveServer._publish`.
+processes), :mod:`.routes` (where replies and notifications go). Every graph change goes through
+:meth:`LiveServer._publish`.
 
 Threads (see DESIGN.md): the driver's audio thread runs :meth:`Engine.process`; the asyncio loop
 (main thread) receives OSC, runs the handlers and saves the session; one loader thread loads and
@@ -14,7 +15,6 @@ posts events; job threads supervise worker processes (image → instrument set).
 from __future__ import annotations
 
 import asyncio
-import collections
 import concurrent.futures
 import ipaddress
 import logging
@@ -48,35 +48,14 @@ from .graph import (
 )
 from .jobs import JobQueue, check_set_name
 from .oscproto import OscDispatcher, encode
+from .routes import MAX_TCP_PACKET, ReplyRoutes, TcpPeer, frame
 from .session import Learned, Session
 from .transport import Transport
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
-REPLY_TTL_S = 600.0  # a /wave/reply_to setting is forgotten after this long without a message from its sender
-CLIENT_TTL_S = 60.0  # a client that sent nothing for this long gets no broadcasts (audio faults)
-MAX_CLIENTS = 64  # senders remembered for reply_to and broadcasts (oldest forgotten first)
 CC_ALL_SOUND_OFF = 120
-
-
-class TcpPeer(tuple):
-    """A TCP client's (host, port), carrying its stream so replies and notifications go back on it."""
-
-    writer: asyncio.StreamWriter
-
-    def __new__(cls, host: str, port: int, writer: asyncio.StreamWriter) -> TcpPeer:
-        self = super().__new__(cls, (host, port))
-        self.writer = writer
-        return self
-
-
-def frame(packet: bytes) -> bytes:
-    """OSC 1.0 stream framing (liblo's ``osc.tcp``): a big-endian int32 size, then the packet."""
-    return len(packet).to_bytes(4, "big") + packet
-
-
-MAX_TCP_PACKET = 1 << 20
 
 
 class LiveServer:
@@ -110,10 +89,7 @@ class LiveServer:
         self.jobs = JobQueue(self.folders.sets, lambda dest, address, args: self.notify(dest, address, args),
                              generate_command=generate_command)
         self.dispatcher = OscDispatcher(self)
-        # per sender (host, port): (reply port, time of its last message); see reply_dest
-        self.reply_ports: collections.OrderedDict[tuple, tuple[int, float]] = collections.OrderedDict()
-        # recent senders' reply destinations, for broadcasts (audio faults): dest -> time last seen
-        self._clients: collections.OrderedDict[object, float] = collections.OrderedDict()
+        self.routes = ReplyRoutes()  # where replies go (/wave/reply_to) and who gets broadcasts
         self.osc_address: tuple | None = None
         self.osc_tcp_address: tuple | None = None
         self.midi_received = 0
@@ -187,36 +163,12 @@ class LiveServer:
 
     # -- replies and notifications ----------------------------------------------------------------
     def reply_dest(self, sender):
-        """Where replies to ``sender`` go: its ``/wave/reply_to`` port on its host while that setting
-        is fresh, else its own socket."""
-        if sender is None or isinstance(sender, TcpPeer):
-            return sender
-        key = tuple(sender[:2])
-        entry = self.reply_ports.get(key)
-        if entry is None:
-            key = (sender[0], None)  # a host-wide setting (one-shot senders such as oscsend)
-            entry = self.reply_ports.get(key)
-            if entry is None:
-                return sender
-        port, seen = entry
-        now = time.monotonic()
-        if now - seen > REPLY_TTL_S:
-            del self.reply_ports[key]
-            return sender
-        self.reply_ports[key] = (port, now)
-        return (sender[0], port)
+        """Where replies to ``sender`` go (:meth:`ReplyRoutes.dest`)."""
+        return self.routes.dest(sender)
 
     def touch(self, sender) -> None:
         """Note a client that has just sent something (control thread); bounded, oldest forgotten."""
-        if sender is None:
-            return
-        dest = self.reply_dest(sender)
-        now = time.monotonic()
-        clients = self._clients
-        clients[dest] = now
-        clients.move_to_end(dest)
-        while len(clients) > MAX_CLIENTS or (clients and now - next(iter(clients.values())) > CLIENT_TTL_S):
-            clients.popitem(last=False)
+        self.routes.touch(sender)
 
     def _own_port(self, host: str, port: int) -> bool:
         ours = {a[1] for a in (self.osc_address, self.osc_tcp_address) if a}
@@ -308,17 +260,10 @@ class LiveServer:
     def osc_reply_to(self, sender, port, host=0):
         if sender is None or isinstance(sender, TcpPeer):
             raise InputError("/wave/reply_to needs a UDP sender (over TCP replies come back on the connection)")
-        key = (sender[0], None) if host else tuple(sender[:2])
-        if port:
-            if self._own_port(sender[0], port):
-                raise InputError(f"/wave/reply_to {port}: that is this server's own port; give the port your "
-                                 "client listens on (Max udpreceive, Pd netreceive -u -b)")
-            self.reply_ports[key] = (port, time.monotonic())
-            self.reply_ports.move_to_end(key)
-            while len(self.reply_ports) > MAX_CLIENTS:
-                self.reply_ports.popitem(last=False)
-        else:
-            self.reply_ports.pop(key, None)
+        if port and self._own_port(sender[0], port):
+            raise InputError(f"/wave/reply_to {port}: that is this server's own port; give the port your "
+                             "client listens on (Max udpreceive, Pd netreceive -u -b)")
+        self.routes.set_port(sender, port, host_wide=bool(host))
         return [("/wave/ok", ["/wave/reply_to"])]
 
     def status(self) -> list:
@@ -760,7 +705,7 @@ class LiveServer:
 
     def _broadcast(self, address: str, args: list) -> None:
         """Send to every client that has talked to the server lately (their reply destinations)."""
-        dests = list(self._clients) or [None]
+        dests = self.routes.recent() or [None]
         for dest in dests:
             self.notify(dest, address, args)
 
