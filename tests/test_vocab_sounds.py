@@ -130,3 +130,22 @@ def test_every_vocabulary_entry_resolves_to_checked_plays():
     v = vocab.vocabulary()
     entries = v.entries()
     assert entries and all(e.plays == v.sources[e.source].plays for e in entries)
+
+
+# Animals whose usual sound is not a call: silent or nearly (giraffe, deer, fish, rabbit), or better known
+# by something else they do (a gorilla beating its chest, a hummingbird's wings).
+NOT_CALL_FIRST = {"gorilla", "rabbit", "hummingbird", "deer", "giraffe", "fish"}
+CALLS = {"bark", "howl", "growl", "whine", "meow", "purr", "roar", "moo", "bleat", "neigh", "oink", "elephant",
+         "crow", "cluck", "quack", "honk", "gobble", "hoot", "caw", "songbird", "squawk", "croak", "hiss", "chirp",
+         "buzz", "stridulate", "insects", "rattle"}
+
+
+def test_an_animal_is_first_heard_by_its_call():
+    """The first play is what `wave sounds` renders by default: a horse neighs before its hooves clop (a
+    picture of a horse heard as knocks on a door is the wrong animal to a listener)."""
+    from server.vocab import vocabulary
+
+    wrong = [key for key, src in vocabulary().sources.items()
+             if src.group == "animals" and key not in NOT_CALL_FIRST
+             and src.plays[0].sound_model not in CALLS and any(p.sound_model in CALLS for p in src.plays)]
+    assert not wrong, wrong
