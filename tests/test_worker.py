@@ -194,3 +194,37 @@ def test_the_servers_make_jobs_run_in_one_worker(tmp_path):
     finally:
         q.close()
     assert q.worker.proc.poll() is not None  # closing the queue ends the worker
+
+
+@pytest.mark.slow
+def test_the_servers_jobs_can_be_cancelled(tmp_path):
+    """JobQueue.cancel: a queued job never starts; the running `wave make` stops in its worker, which lives on;
+    neither publishes a set or leaves its work folder."""
+    from server.live.jobs import JobQueue
+    from server.make.cli import BUNDLED_PHOTO
+
+    sets = tmp_path / "sets"
+    sets.mkdir()
+    sent = []
+    q = JobQueue(sets, lambda dest, address, args: sent.append((address, list(args))))
+    try:
+        running = q.submit(BUNDLED_PHOTO, "first", None)
+        queued = q.submit(BUNDLED_PHOTO, "second", None)
+        t0 = time.monotonic()
+        while running.progress == 0.0:  # its first stage has reported: it runs in the worker
+            assert time.monotonic() - t0 < 120, sent
+            time.sleep(0.05)
+        assert q.cancel(queued.id) and queued.state == "error" and "cancelled" in queued.message
+        t1 = time.monotonic()
+        assert q.cancel(running.id)
+        while not any(a == "/wave/job" and args[0] == running.id and args[2] == "error" for a, args in sent):
+            assert time.monotonic() - t1 < 30, sent
+            time.sleep(0.05)
+        assert running.message == "cancelled" and time.monotonic() - t1 < 15
+        assert not q.cancel(running.id)  # finished
+        assert not list(sets.glob("*.sf2")) and not list((sets / ".jobs").glob("*"))
+        assert q.worker.starts == 1 and q.worker.alive()  # the worker survived the cancel
+        time.sleep(0.5)
+        assert queued.state == "error"  # and the queued one never ran
+    finally:
+        q.close()

@@ -85,6 +85,7 @@ class Job:
     progress: float = 0.0
     message: str = ""
     dest: tuple | None = None  # where its reports go (the requester's reply destination)
+    cancelled: bool = False
     proc: subprocess.Popen | None = field(default=None, repr=False)
 
 
@@ -132,6 +133,23 @@ class JobQueue:
                          daemon=True).start()
         return job
 
+    def cancel(self, job_id: int) -> bool:
+        """Stop job ``job_id``: a queued one never starts, a running one is stopped (the worker's job at its
+        next Python instruction, a subprocess by SIGTERM); it then reports ``error`` with the message
+        ``cancelled``. False when there is no such job or it has finished. Control thread."""
+        job = self.jobs.get(job_id)
+        if job is None or job.state not in ("queued", "running"):
+            return False
+        job.cancelled = True
+        if job.state == "queued":
+            job.state, job.message = "error", "cancelled before it started"
+            self._report(job)
+        elif job.proc is not None and job.proc.poll() is None:
+            job.proc.terminate()
+        elif self.worker is not None:
+            self.worker.cancel()
+        return True
+
     def close(self) -> None:
         """Queued jobs do not start; running worker processes are asked to stop (SIGTERM)."""
         self._stopping = True
@@ -173,6 +191,8 @@ class JobQueue:
         if rc == 0 and made.is_file():
             os.replace(made, out)  # the finished set appears atomically
             job.state, job.progress, job.message = "done", 1.0, f"set {name} is ready: /wave/set/load {name}"
+        elif job.cancelled:
+            job.state, job.message = "error", "cancelled"
         else:
             job.state = "error"
             job.message = (f"exit {rc}: " + " | ".join(t for t in tail if t))[-400:] if rc else \
@@ -187,6 +207,8 @@ class JobQueue:
             env = {**os.environ, "WAVE_PROGRESS": "json"}  # `wave make` then reports each stage as a line
             job.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                         cwd=REPO_ROOT, start_new_session=True, env=env)
+            if job.cancelled:  # cancelled while it was being started
+                job.proc.terminate()
             for line in job.proc.stderr:
                 p = parse_progress(line)
                 if p is None:
@@ -207,10 +229,15 @@ class JobQueue:
             self.worker = JobWorker(idle_release=self.worker_idle_release, cwd=REPO_ROOT)
 
         def progress(fraction: float, what: str, _event: dict) -> None:
+            if job.cancelled:  # a cancel that came while the job was being handed to the worker
+                self.worker.cancel()
+                return
             if fraction > job.progress:
                 job.progress, job.message = min(fraction, 0.99), what
                 self._report(job)
 
+        if job.cancelled:
+            return 130, ["cancelled"]
         res = self.worker.run(argv, on_progress=progress)
         if res.state == "crashed":
             log.warning("job %d: %s", job.id, " | ".join(res.tail))
