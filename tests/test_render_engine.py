@@ -157,6 +157,47 @@ def test_render_is_the_reference_player_sample_for_sample(tmp_path):
     np.testing.assert_array_equal(render_song(song, soundfont=GM_FONT, settings=st), ours)  # and again the same
 
 
+def _sine_sf2(path):
+    """A one-preset SF2 made here: a looped sine, 440 Hz at key 69."""
+    from server.build.model import LOOP_CONTINUOUS, Envelope, Instrument, Zone
+    from server.build.sf2 import Preset, write_sf2
+
+    n = SR // 10
+    x = (0.7 * np.sin(2 * np.pi * 44 * np.arange(n) / n)).astype(np.float32)
+    zone = Zone("sine", x, SR, 69, 0, 127, loop_mode=LOOP_CONTINUOUS, loop_start=0, loop_end=n,
+                envelope=Envelope(attack=0.0, hold=0.0, decay=0.0, sustain=1.0, release=0.05))
+    return write_sf2(path, "sine", [Instrument("sine", "bass", [zone], SR)], [Preset("sine", 0, 0, 0)])
+
+
+def test_role_switches_play_as_the_reference_player_routes_them(tmp_path):
+    """A channel that switches from piano to a bass program and back is re-routed at its program changes
+    (ROUTE events through the engine's player); the reference player re-routes between its events."""
+    from server.render import open_source
+
+    evs = dry(0) + [(0, mido.Message("program_change", channel=0, program=0))] + note(0, 1, 60) + note(1, 1, 64)
+    evs += [(2, mido.Message("program_change", channel=0, program=33))] + note(2, 1, 45) + note(3, 1, 45)
+    evs += [(4, mido.Message("program_change", channel=0, program=0))] + note(4, 1, 60) + note(1.5, 3, 42, ch=9)
+    song = load_song(write_midi(tmp_path / "sw.mid", evs))
+    font = _sine_sf2(tmp_path / "sine.sf2")
+    st = RenderSettings(raw=True, block=1024, tail=0.5, progress=False)
+    ours = render_song(song, soundfont=GM_FONT, instruments={"bass": font}, settings=st)
+    src, routing = open_source(song, soundfont=GM_FONT, instruments={"bass": font}, sample_rate=SR)
+    try:
+        assert len(routing.switches) == 2  # to the sine font and back
+        player = SongPlayer(song, src, routing.switches, routing.initial)
+        player.prepare(SR, 1024, 2)
+        ref = np.concatenate([player.process(np.zeros((2, 1024), np.float32)).copy()
+                              for _ in range(-(-ours.shape[1] // 1024))], axis=1)[:, :ours.shape[1]]
+    finally:
+        src.close()
+    np.testing.assert_array_equal(ours, ref)
+    # the bass stretch is the sine: one partial at A2 (110 Hz)
+    bass = ours.mean(axis=0)[int(1.1 * SR):int(1.4 * SR)]  # beats 2-4 at 120 BPM
+    spec = np.abs(np.fft.rfft(bass * np.hanning(bass.size)))
+    f = np.fft.rfftfreq(bass.size, 1 / SR)
+    assert abs(f[np.argmax(spec)] - 110.0) < 5
+
+
 def test_master_chain_normalises_to_target(tmp_path):
     p = write_midi(tmp_path / "m.mid", note(0, 2, 60) + note(0, 2, 64) + note(0, 2, 67))
     out = render_midi_file(p, soundfont=GM_FONT, progress=False, reverb=0.3)
