@@ -1,8 +1,8 @@
 """FluidSynth driven block by block as a :class:`~server.engine.processor.Processor`.
 
-The same object serves ``wave render`` (events scheduled at sample offsets inside each block) and the
-live server (events posted from control threads into a lock-free inbox, applied at the start of the
-next block). Audio is written by ``fluid_synth_write_float`` straight into preallocated numpy
+The same object is the sampler of the engine's graph (:class:`server.live.engine.Engine`), live and in
+``wave render``: the engine's MIDI player hands it events at their sample offsets inside each block, and
+control threads post live events into a lock-free inbox, applied at the start of the next block. Audio is written by ``fluid_synth_write_float`` straight into preallocated numpy
 buffers: no per-block allocation on the audio thread.
 
 The calls made per block (rendering, note and controller events, the voice count) go through a
@@ -273,7 +273,7 @@ class FluidSynthSource:
 
     def render(self, out: np.ndarray, events: Sequence[tuple[int, Event]] = ()) -> np.ndarray:
         """Fill ``out`` (float32 (2, n), C-contiguous rows) applying ``events`` at their frame offsets
-        (sorted, 0 <= offset < n). The freewheel driver of ``wave render`` calls this."""
+        (sorted, 0 <= offset < n)."""
         pos = 0
         for offset, e in events:
             if offset > pos:

@@ -6,6 +6,10 @@ warming instruments and models there) and publishes it with one assignment; the 
 reference once per block. The callback never blocks, never loads, never imports; it times itself
 and counts every block that took longer than its duration (``late_blocks``), and drivers add the
 blocks their host reports as late (JACK xruns, PortAudio underflows, a paced driver falling behind).
+
+``wave render`` pulls the same graph offline, as fast as it renders (``freewheel``): a session's graph
+(server/render/bounce.py), or a General MIDI one whose channels share one sampler (``Snapshot.lead``;
+server/render/render.py).
 """
 
 from __future__ import annotations
