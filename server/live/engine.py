@@ -18,7 +18,7 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -280,7 +280,7 @@ class MidiPlayer:
     """Plays a song's events through the engine on the audio clock, each at its sample offset inside
     the block (as ``wave render`` does; FluidSynth itself starts an event at its next 64-frame period)."""
 
-    def __init__(self, events: list[tuple[int, Event]]) -> None:
+    def __init__(self, events: Sequence[tuple[int, Event]]) -> None:
         self.events = events
         self.pos = 0  # index of the next event
         self.frame = 0
@@ -516,8 +516,9 @@ class Engine:
                 src.send(Event(0.0, CONTROL, ch, CC_SUSTAIN, 0))
                 src.send(Event(0.0, CONTROL, ch, CC_ALL_NOTES_OFF, 0))
 
-    def play(self, events: list[tuple[int, Event]] | None) -> None:
-        """Start (or with None stop) playing timed events (frame offsets from now)."""
+    def play(self, events: Sequence[tuple[int, Event]] | None) -> None:
+        """Start (or with None stop) playing timed events (frame offsets from now, sorted; e.g.
+        :meth:`Song.events_at <server.midi.song.Song.events_at>`)."""
         self._player = MidiPlayer(events) if events else None
         if not events:
             self.all_notes_off()
