@@ -241,8 +241,8 @@ class Snapshot:
     @property
     def sources(self) -> tuple:
         """Every sampler that may sound, once each: each strip's source and its retiring ones."""
-        return tuple(dict.fromkeys([s.source for s in self.strips] +
-                                   [r.source for s in self.strips for r in s.retiring]))
+        every = [s.source for s in self.strips] + [r.source for s in self.strips for r in s.retiring]
+        return tuple({id(src): src for src in every}.values())  # by identity: a source need not be hashable
 
     @property
     def latency_samples(self) -> int:
