@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from fractions import Fraction
 
 import numpy as np
 from scipy import signal
 
+from ..audio.resample import resample
 from ..errors import InputError
 from ..midi.roles import GM_DRUM_KEYS
 from .model import ONE_SHOT, Envelope, Instrument, Zone
@@ -143,8 +143,7 @@ def retune(x: np.ndarray, semitones: float) -> np.ndarray:
     """Drum-machine tuning: resample so the hit plays ``semitones`` higher (and shorter)."""
     if abs(semitones) < 1e-3:
         return x
-    r = Fraction(2 ** (-semitones / 12)).limit_denominator(64)
-    return signal.resample_poly(x, r.numerator, r.denominator)
+    return resample(x, 2 ** (semitones / 12), 1.0)
 
 
 def bandpass(x: np.ndarray, sr: int, lo: float | None, hi: float | None, order: int = 2) -> np.ndarray:

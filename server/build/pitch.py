@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from ..audio.resample import resample
 from ..errors import ConfigError
-from .prep import resample
 
 log = logging.getLogger(__name__)
 
@@ -229,12 +229,6 @@ def strongest_partial(x: np.ndarray, sr: int) -> Partial:
     drift = float(np.subtract(*np.percentile(cents, [75, 25]))) if len(cents) > 1 else 0.0
     f, _ = _peak_near(*_spectrum(x[: min(len(x), 2 * sr)], sr), freqs[i], 0.02) or (freqs[i], 0.0)
     return Partial(float(f), stability, prominence, drift)
-
-
-def strongest_stable_peak(x: np.ndarray, sr: int) -> tuple[float, float]:
-    """Frequency of the spectral peak with the largest median magnitude over time, and its stability."""
-    p = strongest_partial(x, sr)
-    return p.freq, p.stability
 
 
 def estimate_root(x: np.ndarray, sr: int) -> PitchEstimate:

@@ -7,34 +7,17 @@ normalisation, with refusal of sounds that cannot make an instrument (silence, t
 from __future__ import annotations
 
 import logging
-from math import gcd
 
 import numpy as np
 from scipy import signal
 
+from ..audio.resample import resample
 from ..errors import InputError
 
 log = logging.getLogger(__name__)
 
 SILENCE_DB = -60.0  # below the peak: what counts as silence when trimming
 CLIP_LEVEL = 0.9999  # 16-bit full scale is 0.99997
-
-
-def to_mono(audio: np.ndarray) -> np.ndarray:
-    a = np.asarray(audio, dtype=np.float64)
-    if a.ndim == 2:
-        a = a[0] if a.shape[0] == 1 else a.mean(axis=0)
-    return a.reshape(-1)
-
-
-def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
-    """Polyphase resampling (Kaiser window) from ``sr_in`` to ``sr_out``."""
-    if sr_in == sr_out:
-        return np.asarray(x, dtype=np.float64)
-    g = gcd(int(sr_in), int(sr_out))
-    return signal.resample_poly(
-        np.asarray(x, dtype=np.float64), sr_out // g, sr_in // g, window=("kaiser", 8.6)
-    )
 
 
 def remove_dc(x: np.ndarray, sr: int, cutoff: float = 10.0) -> np.ndarray:
@@ -44,17 +27,6 @@ def remove_dc(x: np.ndarray, sr: int, cutoff: float = 10.0) -> np.ndarray:
         sos = signal.butter(2, cutoff, btype="highpass", fs=sr, output="sos")
         x = signal.sosfiltfilt(sos, x, padlen=min(len(x) - 1, 3 * sr // int(cutoff) if cutoff else 0))
     return x
-
-
-def envelope_db(x: np.ndarray, sr: int, win_s: float = 0.005) -> np.ndarray:
-    """Peak envelope in dB (max over ``win_s`` windows, one value per sample)."""
-    hop = max(1, int(win_s * sr))
-    n = int(np.ceil(len(x) / hop))
-    pad = np.zeros(n * hop)
-    pad[: len(x)] = np.abs(x)
-    frames = pad.reshape(n, hop).max(axis=1)
-    db = 20 * np.log10(np.maximum(frames, 1e-12))
-    return np.repeat(db, hop)[: len(x)]
 
 
 def trim_silence(x: np.ndarray, sr: int, threshold_db: float = SILENCE_DB) -> tuple[int, int]:
