@@ -72,3 +72,21 @@ def test_mobile_ringtone_is_a_two_tone_trill_in_a_ring_cadence():
     assert 800 <= lo <= 1500 and 1.15 < hi / lo < 1.45  # two tones 3-5 semitones apart
     switches = np.sum(np.abs(np.diff(peaks > (lo + hi) / 2)))
     assert 14 * 0.8 <= switches / (on.sum() * hop / SR) <= 20 * 1.3  # the tone changes 14-20 times a second
+
+
+def test_humming_is_one_voice_singing_scale_notes_through_the_nose():
+    import librosa
+
+    desc = SourceDescription("person", "human body and voice", "humming voice", ("warm", "soft"), model="murmur",
+                             audioset=("Human voice",))
+    x = synthesize(desc, 8.0, seed=3, sample_rate=SR)[0].astype(np.float64)
+    f0, voiced, _ = librosa.pyin(x.astype(np.float32), fmin=80, fmax=600, sr=SR, frame_length=2048)
+    f0 = f0[voiced & np.isfinite(f0)]
+    assert f0.size > 100
+    semis = 12 * np.log2(f0 / np.median(f0))
+    steady = np.abs(semis - np.round(semis)) < 0.3  # on a scale note (glides between notes are off it)
+    assert steady.mean() > 0.6
+    assert len(set(np.round(semis[steady]).astype(int))) >= 3  # a tune, not one drone
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / SR)
+    assert spec[f > 3000].sum() / spec.sum() < 0.02  # the closed mouth: little above 3 kHz

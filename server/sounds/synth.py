@@ -1351,8 +1351,41 @@ def _talker(ctx: Ctx, f_mean: float, syllables_per_s: float) -> np.ndarray:
     return v + 0.3 * cons / (np.std(cons) + 1e-12)
 
 
+def _humming(ctx: Ctx) -> np.ndarray:
+    """One person humming a tune with the mouth closed: phrases of 4-8 notes of a pentatonic scale (0.25-0.7 s
+    each, gliding legato from one to the next, a slight vibrato on long notes) with a breath between phrases;
+    through the nose, so the spectrum is the nasal murmur — a strong resonance near 250 Hz, weak ones near 1
+    and 2.2 kHz, little above 3 kHz."""
+    sr, rng, n = ctx.sr, ctx.rng, ctx.n
+    t = np.arange(n) / sr
+    root = rng.uniform(110, 140) if rng.random() < 0.5 else rng.uniform(200, 260)
+    scale = np.array([0, 2, 4, 7, 9, 12, 14])
+    f0 = np.full(n, root * ctx.p.pitch)
+    gate = np.zeros(n)
+    s = rng.uniform(0.1, 0.5)
+    degree = int(rng.integers(0, 4))
+    while s < ctx.seconds:
+        notes = int(rng.integers(4, 9))
+        for _ in range(notes):
+            d = rng.uniform(0.25, 0.7)
+            i0, i1 = int(s * sr), min(int((s + d) * sr), n)
+            degree = int(np.clip(degree + rng.choice([-2, -1, -1, 1, 1, 2]), 0, len(scale) - 1))
+            f0[i0:i1] = root * ctx.p.pitch * 2 ** (scale[degree] / 12) * (
+                1 + 0.006 * np.sin(2 * np.pi * 5.5 * (t[i0:i1] - s)) * (d > 0.45))
+            gate[i0:i1] = 1.0
+            s += d
+        s += rng.uniform(0.4, 0.9)  # a breath
+    f0 = _lowpass(f0, 12.0, sr)  # legato glides between notes
+    gate = _lowpass(gate, 8.0, sr)
+    phase = 2 * np.pi * np.cumsum(f0 * (1 + 0.003 * _slow_curve(ctx, t, 4.0, 1.0))) / sr
+    src = sum(a * np.sin(k * phase) for k, a in ((1, 1.0), (2, 0.5), (3, 0.3), (4, 0.15), (5, 0.08), (6, 0.04)))
+    nasal = sum(g * _bandpass(src, f * 0.7, f * 1.4, sr) for f, g in ((250.0, 1.0), (1000.0, 0.2), (2200.0, 0.1)))
+    breath = _bandpass(rng.standard_normal(n), 200, 2000, sr)
+    return (0.6 * src + nasal / (np.std(nasal) + 1e-12) * np.std(src) + 0.03 * breath) * gate
+
+
 def m_murmur(ctx: Ctx) -> np.ndarray:
-    """Voices: a few talkers near enough to follow (:func:`_talker`; men at 95-140 Hz, women at 170-250 Hz,
+    """Voices (a play method that says humming: :func:`_humming`): a few talkers near enough to follow (:func:`_talker`; men at 95-140 Hz, women at 170-250 Hz,
     each at its own distance: quieter and duller further off) over the babble of a crowd further away —
     speech-shaped noise (200 Hz-1 kHz emphasis) whose level follows eight far talkers' syllables (2-7 Hz).
     The number of near talkers follows the density (a tv or one person: one or two; a crowd: five). Summing
@@ -1362,6 +1395,8 @@ def m_murmur(ctx: Ctx) -> np.ndarray:
     if factor >= 2:
         low = replace(ctx, sr=ctx.sr // factor, n=-(-ctx.n // factor))
         return signal.resample_poly(m_murmur(low), factor, 1)[: ctx.n]
+    if ctx.desc is not None and re.search(r"\bhumm", ctx.desc.play_method.lower()):
+        return _humming(ctx)
     p, rng = ctx.p, ctx.rng
     near = int(np.clip(round(4 * p.density), 1, 5))
     out = np.zeros(ctx.n)
