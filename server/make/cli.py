@@ -69,11 +69,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="scene=builtin|qwen2.5-vl|blip, sounds=builtin|audioldm2|audioldm, detector=...; "
                    "default builtin everywhere (offline)")
     p.add_argument("--scene-backend", default=None, metavar="NAME",
-                   help="scene backend: builtin, qwen2.5-vl or blip; overrides --backends scene=")
+                   help="scene backend: builtin, qwen2.5-vl or blip; overrides --backends scene= (default: "
+                   "env WAVE_SCENE_BACKEND, which `wave serve --scene-backend` sets for its jobs, else builtin)")
     p.add_argument("--sound-backend", type=_sound_backend, default=None, metavar="NAME",
                    help="sounds backend: builtin, audioldm2, audioldm, v2a (each source heard from its box of the "
                    "photo through --v2a-mapper), or library:DIR to use your own recordings "
-                   "(a folder tree of WAV/FLAC/OGG/MP3); overrides --backends sounds=")
+                   "(a folder tree of WAV/FLAC/OGG/MP3); overrides --backends sounds= (default: env "
+                   "WAVE_SOUND_BACKEND, which `wave serve --sound-backend` sets for its jobs, else builtin)")
     p.add_argument("--timbre-model", action="append", metavar="ROLE=MODEL.ts",
                    help="nn~/RAVE model for a role (default builtin:<role>); repeatable")
     p.add_argument("--no-timbre", action="store_true", help="build instruments from the raw sounds")
@@ -101,18 +103,20 @@ def prepare_models(sounds_backend: str, models: ModelOptions) -> ModelOptions:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..models.options import options_from_args
+    from ..models.options import backends_from_env, options_from_args
     from .pipeline import MakeSettings, default_name, make
 
     image = Path(args.image)
     out = Path(args.out) if args.out else Path("out") / default_name(image)
     b = args.backends
-    st = MakeSettings(name=args.name, scene_backend=args.scene_backend or b.get("scene", "builtin"),
+    env = backends_from_env()  # the defaults `wave serve --scene-backend/--sound-backend` gives its jobs
+    st = MakeSettings(name=args.name, scene_backend=args.scene_backend or b.get("scene") or env.get("scene", "builtin"),
                       detector=b.get("detector", "builtin"),
-                      sounds_backend=args.sound_backend or b.get("sounds", "builtin"), timbre_models=_models(args.timbre_model),
+                      sounds_backend=args.sound_backend or b.get("sounds") or env.get("sounds", "builtin"),
+                      timbre_models=_models(args.timbre_model),
                       timbre=not args.no_timbre, seed=args.seed, seconds=args.seconds, step=args.step,
                       song=args.song, genre=args.genre, layer_scene=not args.no_scene_layer)
-    prepare_models(st.sounds_backend, options_from_args(args))
+    st.models = prepare_models(st.sounds_backend, options_from_args(args)).to_dict()
     res = make(image, out, st, force=args.force)
     for f in res.failures:
         print(f"skipped: {f['stage']}: {f['what']}: {f['error']}")

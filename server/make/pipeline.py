@@ -22,6 +22,9 @@ Cache: a stage is skipped when its key (a hash of its inputs' contents, its sett
 makes it and the keys of the stages before it) matches the one recorded in ``make.json`` and its
 outputs exist. ``force`` re-runs everything. The code part hashes the stage's source files and the
 builtin models it loads (``STAGE_CODE``), so a changed or upgraded WAVE never reuses a stale result.
+The model options (``MakeSettings.models`` over the environment's ``WAVE_*``) count where a stage reads
+them: the device for a model scene reader or detector; the device, checkpoints and v2a mapper (its contents
+too) for a model sounds backend; none for the builtin backends.
 """
 
 from __future__ import annotations
@@ -37,12 +40,15 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ConfigError, InputError, OutputError, WaveError
 from ..midi.roles import ROLES
+
+if TYPE_CHECKING:
+    from ..models.options import ModelOptions
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +75,35 @@ class MakeSettings:
     sample_rate: int = 48000
     layer_scene: bool = True  # soundscape under the intro and outro
     scale_demos: bool = True
+    # model options (server.models.options.ModelOptions as a dict: device, sound_model, clap_model, clip_model,
+    # v2a_mapper); those left out come from the environment (WAVE_DEVICE ...), as `wave serve` passes them
+    models: dict[str, str | None] = field(default_factory=dict)
+
+    def model_options(self) -> ModelOptions:
+        """The model options of this run: :attr:`models` over the process's (the environment's)."""
+        from ..models.options import ModelOptions, current_options
+
+        return ModelOptions.from_dict(self.models).over(current_options())
+
+    def uses_scene_models(self) -> bool:
+        """Whether the scene stage runs a torch model (a VLM/BLIP reader or a transformers/YOLO detector)."""
+        return self.scene_backend != "builtin" or self.detector not in ("builtin", "none")
 
     def check(self) -> None:
         if self.scene_backend not in SCENE_BACKENDS:
             raise ConfigError(f"scene backend {self.scene_backend!r}; choose one of {', '.join(SCENE_BACKENDS)}")
-        from ..sounds.generate import parse_backend
+        from ..sounds.generate import MODEL_BACKENDS, parse_backend
 
-        kind, folder = parse_backend(self.sounds_backend)  # builtin, audioldm2, audioldm or library:DIR
+        kind, folder = parse_backend(self.sounds_backend)  # builtin, audioldm2, audioldm, v2a or library:DIR
         if kind == "library" and not folder.is_dir():
             raise ConfigError(f"sounds backend {self.sounds_backend!r}: {folder} is not a folder of recordings")
+        models = self.model_options()  # unknown option names, a bad device name: ConfigError
+        if kind in MODEL_BACKENDS or self.uses_scene_models():
+            from ..models.options import resolve_device
+
+            resolve_device(models.device)  # a GPU asked for on a machine without one: one line, before any work
+        if kind == "v2a":
+            models.mapper_path()  # unset or missing mapper: InputError saying how to get one
         for role in self.timbre_models:
             if role not in ROLES:
                 raise ConfigError(f"timbre model for unknown role {role!r}; roles are {', '.join(ROLES)}")
@@ -309,7 +335,9 @@ def _scene(ctx: dict) -> tuple[list[str], dict]:
     from ..scene import read_scene
 
     st: MakeSettings = ctx["settings"]
-    spec = read_scene(ctx["image"], backend=st.scene_backend, detector=st.detector)
+    device = st.model_options().device
+    opts = {"device": device} if device != "auto" else {}  # auto: the backend picks (WAVE_DEVICE, then a GPU)
+    spec = read_scene(ctx["image"], backend=st.scene_backend, detector=st.detector, **opts)
     if not spec.sound_sources:
         raise InputError(f"{ctx['image']}: the scene stage found no sound source in this image")
     spec.save(ctx["out"] / "scene.json")
@@ -333,7 +361,7 @@ def _sounds(ctx: dict) -> tuple[list[str], dict]:
     st: MakeSettings = ctx["settings"]
     spec, out = ctx["spec"], ctx["out"]
     kw = {"backend": st.sounds_backend, "seed": st.seed, "seconds": st.seconds, "sample_rate": st.sample_rate,
-          "source_label": str(ctx["image"])}
+          "source_label": str(ctx["image"]), "image": ctx["image"], "models": st.model_options()}
     work = out / ".work"
     work.mkdir(exist_ok=True)
     good = list(range(len(spec.sound_sources)))
@@ -520,10 +548,37 @@ def _settings_for(*fields: str) -> Callable[[MakeSettings, str], dict]:
             from ..sounds.library import library_fingerprint
 
             d["library"] = library_fingerprint(parse_backend(backend)[1])
+        models = _models_part(st, d)
+        if models:
+            d["models"] = models
         d["name"] = name
         return d
 
     return part
+
+
+def _models_part(st: MakeSettings, part: dict) -> dict:
+    """The model options a stage's result depends on: the device for a scene stage that runs a torch model;
+    for a model sounds backend its device and checkpoints (v2a: also its CLIP and mapper, by path and by
+    contents, so a retrained mapper re-renders). Nothing for the builtin (offline) backends, so a flag they do
+    not read never makes them run again."""
+    if "scene_backend" not in part and "sounds_backend" not in part:
+        return {}
+    opts = st.model_options()
+    if "scene_backend" in part:
+        return {"device": opts.device} if st.uses_scene_models() else {}
+    from ..sounds.generate import MODEL_BACKENDS
+
+    kind = st.sounds_backend
+    if kind not in MODEL_BACKENDS:
+        return {}
+    out = {"device": opts.device, "sound_model": opts.sound_model, "clap_model": opts.clap_model}
+    if kind == "v2a":
+        out.update(clip_model=opts.clip_model, v2a_mapper=opts.v2a_mapper)
+        mapper = Path(opts.v2a_mapper).expanduser() if opts.v2a_mapper else None
+        if mapper is not None and mapper.is_file():
+            out["v2a_mapper_hash"] = _file_hash(mapper)
+    return out
 
 
 _ADAPTERS: dict[str, tuple[Callable, Callable]] = {

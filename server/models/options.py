@@ -181,6 +181,49 @@ class ModelOptions:
         return p
 
 
+# The backends of a `wave make` whose command line names none: `wave serve --scene-backend/--sound-backend`
+# exports them, and the server's make jobs (its job worker and job subprocesses) inherit them.
+BACKEND_ENV = {"scene": "WAVE_SCENE_BACKEND", "sounds": "WAVE_SOUND_BACKEND"}
+
+
+def check_backends(scene: str | None = None, sounds: str | None = None) -> dict[str, str]:
+    """``{"scene": ..., "sounds": ...}`` for the ones given, each checked (ConfigError naming what works)."""
+    out: dict[str, str] = {}
+    if scene is not None:
+        from ..make.pipeline import SCENE_BACKENDS
+
+        if scene not in SCENE_BACKENDS:
+            raise ConfigError(f"scene backend {scene!r}; choose one of {', '.join(SCENE_BACKENDS)}")
+        out["scene"] = scene
+    if sounds is not None:
+        from ..sounds.generate import parse_backend
+
+        kind, folder = parse_backend(sounds)  # ConfigError naming the backends
+        if kind == "library":  # absolute: a job runs in another folder
+            if not folder.is_dir():
+                raise ConfigError(f"sounds backend {sounds!r}: {folder} is not a folder of recordings")
+            sounds = f"library:{folder.resolve()}"
+        out["sounds"] = sounds
+    return out
+
+
+def backends_from_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The default backends the environment carries (``WAVE_SCENE_BACKEND``, ``WAVE_SOUND_BACKEND``), checked."""
+    env = os.environ if env is None else env
+    given = {k: env.get(v, "").strip() or None for k, v in BACKEND_ENV.items()}
+    try:
+        return check_backends(given["scene"], given["sounds"])
+    except ConfigError as exc:
+        where = ", ".join(f"{v}={env.get(v)!r}" for v in BACKEND_ENV.values() if env.get(v))
+        raise ConfigError(f"{exc} (from the environment: {where})") from None
+
+
+def export_backends(backends: Mapping[str, str]) -> None:
+    """Put the default backends (:func:`check_backends`'s result) into this process's environment (an entry
+    point's job, like :meth:`ModelOptions.export_env`)."""
+    os.environ.update({BACKEND_ENV[k]: v for k, v in backends.items()})
+
+
 def current_options() -> ModelOptions:
     """The process's options: what the environment carries (see :meth:`ModelOptions.export_env`)."""
     return ModelOptions.from_env()

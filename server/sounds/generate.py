@@ -89,8 +89,9 @@ def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = 
     model backends; when omitted one is built from ``models`` (a :class:`server.models.options.ModelOptions`:
     device and checkpoints; default: the process's, :func:`server.models.options.current_options`) through
     ``cache`` (default: the process's model cache, so every call of a process shares one loaded model).
-    ``v2a`` hears each source from its box of the picture: ``image`` (default: ``source_label`` when that
-    names an image file, as ``wave make`` passes it). ``library`` is a ready
+    ``v2a`` hears each source from its box of the picture: ``image``, the photo the scene was read from
+    (required for v2a; ``wave make`` and ``wave sounds`` pass it). ``source_label`` only names the input in
+    the manifest (``"input"``). ``library`` is a ready
     :class:`server.sounds.library.SoundLibrary` (indexed on demand when omitted). Returns the manifest (also
     written to disk).
     """
@@ -117,7 +118,7 @@ def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = 
         library = SoundLibrary(library_dir, progress=progress)
     if kind in MODEL_BACKENDS and generator is None:
         generator = build_generator(kind, models, cache=cache, progress=progress,
-                                    image=image if image is not None else _image_label(source_label))
+                                    image=image)
     used_files: set[str] = set()
 
     from tqdm import tqdm
@@ -209,13 +210,6 @@ def render_sounds(spec: Any, out_dir: str | os.PathLike[str], *, backend: str = 
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
     log.info("wrote %d sources and scene.wav to %s in %.2f s", len(entries), out_dir, manifest["seconds_taken"])
     return manifest
-
-
-def _image_label(label: str | None) -> str | None:
-    """``source_label`` when it names an image file (``wave make`` labels its sounds with the photo)."""
-    if label and Path(label).suffix.lower() in IMAGE_SUFFIXES and Path(label).is_file():
-        return label
-    return None
 
 
 def check_model_backend(kind: str, models: Any = None, image: Any = None) -> Any:
