@@ -43,6 +43,16 @@ def register(subparsers) -> None:
     p.add_argument("--allow-remote", action="store_true",
                    help="allow --osc-host other than a loopback address: any host that reaches the port can "
                         "then play, load sets, record and start jobs (see docs/live.md)")
+    from ..models.options import add_model_arguments
+
+    g = p.add_argument_group("generation jobs", "how /wave/generate makes a set (`wave make` in the job worker; "
+                             "the options reach it as WAVE_* environment variables, see docs/models.md)")
+    g.add_argument("--scene-backend", default=None, metavar="NAME",
+                   help="scene backend of the jobs: builtin (default, offline), qwen2.5-vl or blip")
+    g.add_argument("--sound-backend", default=None, metavar="NAME",
+                   help="sounds backend of the jobs: builtin (default, offline), audioldm2, audioldm, v2a (needs "
+                   "--v2a-mapper) or library:DIR (your own recordings)")
+    add_model_arguments(g)
     p.set_defaults(func=cmd_serve)
 
     d = subparsers.add_parser("devices", help="list audio outputs, JACK servers and MIDI inputs")
@@ -59,6 +69,31 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def job_options(args: argparse.Namespace) -> None:
+    """Check the generation jobs' backends and model options, and export them (``WAVE_SCENE_BACKEND``,
+    ``WAVE_SOUND_BACKEND``, ``WAVE_DEVICE``, ``WAVE_SOUND_MODEL`` ...) so the job worker and job subprocesses
+    inherit them. Paths become absolute: a job runs in another folder. A bad value fails here, before the
+    server starts, not in every job."""
+    from dataclasses import replace
+
+    from ..models.options import check_backends, export_backends, options_from_args, resolve_device
+
+    backends = check_backends(args.scene_backend, args.sound_backend)
+    models = options_from_args(args)
+    paths = {}
+    for f in ("sound_model", "clap_model", "clip_model", "v2a_mapper"):
+        v = getattr(models, f)
+        if v is not None and (f == "v2a_mapper" or Path(v).expanduser().exists()):
+            paths[f] = str(Path(v).expanduser().resolve())
+    models = replace(models, **paths)
+    if models.device not in ("auto", "cpu"):
+        resolve_device(models.device)  # a GPU asked for and absent (only then is torch imported here)
+    if backends.get("sounds") == "v2a":
+        models.mapper_path()
+    models.export_env()
+    export_backends(backends)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -88,6 +123,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # python-osc logs a root warning per unknown type tag: a hostile client could flood the log. Such a
     # message then fails validation and is counted and answered like any other bad message.
     logging.getLogger().addFilter(lambda r: not str(r.msg).startswith("Unhandled parameter type"))
+    job_options(args)
     folders = Folders()
     for attr, opt in (("sets", "sets_dir"), ("models", "models_dir"), ("midi", "midi_dir"),
                       ("recordings", "record_dir"), ("images", "images_dir"), ("plugins", "plugins_dir")):
