@@ -152,11 +152,14 @@ TABLE: tuple[Address, ...] = (
             (Arg("db", "f", -60.0, 12.0),), (), "effects"),
     # -- third-party plugins (LV2) ------------------------------------------------------------
     Address("/wave/plugin/load", "osc_plugin_load",
-            "Load an LV2 plugin into the next insert slot of a channel or the master (loader thread: "
+            "Load a plugin into the next insert slot of a channel or the master (loader thread: "
             "instantiated, activated and its latency measured off the audio thread, then swapped in). "
-            "`plugin` is a URI from `wave plugins` or a bundle folder (`*.lv2`) inside the plugins folder. "
-            "The channel is delayed by the plugin's latency like every other (latency compensation).",
-            (FX_TARGET, Arg("plugin", "s", doc="LV2 URI, or a bundle folder name in the plugins folder")),
+            "`plugin` is an LV2 URI from `wave plugins`, an LV2 bundle folder (`*.lv2`) inside the plugins "
+            "folder, or a VST3 bundle (`*.vst3`, `PATH#Plugin Name` for one plugin of a bundle that holds "
+            "several; on macOS also an Audio Unit `*.component`) in the plugins folder or the platform's "
+            "standard VST3 folders. The channel is delayed by the plugin's latency like every other (latency "
+            "compensation).",
+            (FX_TARGET, Arg("plugin", "s", doc="LV2 URI, an .lv2 bundle or a .vst3 bundle (see `wave plugins`)")),
             (Reply("/wave/plugin/loaded", "iisi", "channel, slot, plugin name, latency in samples"), ERROR),
             "plugins"),
     Address("/wave/plugin/instrument", "osc_plugin_instrument",
@@ -217,6 +220,13 @@ TABLE: tuple[Address, ...] = (
             (Arg("image", "s", doc="image or folder in the images folder"),
              Arg("name", "s", doc="set name; default: the image's stem (none for a folder)", default="")),
             (JOB, Reply("/wave/job/message", "is", "job id, text")), "jobs"),
+    Address("/wave/job/cancel", "osc_job_cancel",
+            "Cancel a generation job: a queued one never starts; a running one is stopped (its worker process "
+            "lives on with its models loaded). The job then reports `/wave/job` with state `error` and the "
+            "message `cancelled` to whoever started it; no set is published and its work folder is removed. "
+            "A job that has finished (or an unknown id) is an error.",
+            (Arg("job_id", "i", 1, None, "the id `/wave/generate` replied with"),),
+            (OK, ERROR), "jobs"),
 )
 
 BY_ADDRESS: dict[str, Address] = {a.address: a for a in TABLE}

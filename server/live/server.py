@@ -632,6 +632,15 @@ class LiveServer:
         job = self.jobs.submit(img, name, self.reply_dest(sender))
         return [("/wave/job", [job.id, job.kind, "queued", 0.0])]  # its thread may have started it already
 
+    def osc_job_cancel(self, sender, job_id):
+        job = self.jobs.jobs.get(job_id)
+        if job is None:
+            raise InputError(f"no job {job_id}; the ids of jobs come in the /wave/job replies to /wave/generate")
+        if not self.jobs.cancel(job_id):
+            raise InputError(f"job {job_id} has already finished ({job.state}); only a queued or running job can "
+                             "be cancelled")
+        return [("/wave/ok", ["/wave/job/cancel"])]
+
     # -- life cycle -------------------------------------------------------------------------------
     def open_midi(self, port: str) -> None:
         from .drivers import JackDriver
