@@ -303,7 +303,7 @@ def test_polyphone_converts_sf2_to_sfz_and_back(built, tmp_path):
     assert r.returncode == 0, r.stderr
     back = list((tmp_path / "back").glob("*.sf2"))
     assert back and back[0].stat().st_size > 1000
-    from server.build.sf2 import read_sf2
+    from tests.helpers.sf2 import read_sf2
 
     parsed = read_sf2(back[0])
     assert len(parsed["samples"]) == len(built["bass"].instruments["bass"].zones)

@@ -9,8 +9,8 @@ import pytest
 import soundfile as sf
 
 from server.build import build_set, gm_presets
-from server.build.sf2 import read_sf2
 from server.midi.roles import DRUM_CHANNEL, gm_program_role
+from tests.helpers.sf2 import read_sf2
 from tests.test_build_drums import kit_sound
 from tests.test_build_players import SR, bell, harmonic_tone, note_f0, peak_freq, rms_db
 

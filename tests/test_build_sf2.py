@@ -11,10 +11,12 @@ import soundfile as sf
 
 from server.build import build_instrument, make_instrument
 from server.build.model import LOOP_CONTINUOUS, ONE_SHOT, Envelope, Instrument, Zone
-from server.build.sf2 import SAMPLE_PAD, Preset, read_sf2, sf2_bytes, sustain_cb, timecents
+from server.build.sf2 import SAMPLE_PAD, Preset, sf2_bytes, sustain_cb, timecents
 from server.build.sfz import region_opcodes
 from server.cli import main
+from server.engine.soundfont import read_presets
 from server.errors import ConfigError, InputError
+from tests.helpers.sf2 import read_sf2
 from tests.test_build_players import harmonic_tone
 
 
@@ -40,6 +42,21 @@ def _inst(sr=44100):
         Zone("hat", a[:2000], sr, 42, 42, 42, 65, 127, ONE_SHOT, exclusive_group=1, pitch_tracking=False),
     ]
     return Instrument("test", "keyboard", zones, sr)
+
+
+def test_the_players_reader_reads_what_the_writer_writes_and_refuses_a_cut_file(tmp_path):
+    """One SF2 reader: the engine's (server.engine.soundfont) reads the writer's presets; the tests' full
+    read-back walks the file with it, so a truncated file is refused by both with an InputError."""
+    data = sf2_bytes("demo", [_inst()], [Preset("demo", 0, 5, 0), Preset("kit", 128, 0, 0)])
+    p = tmp_path / "x.sf2"
+    p.write_bytes(data)
+    assert [(q.bank, q.program, q.name) for q in read_presets(p)] == [(0, 5, "demo"), (128, 0, "kit")]
+    assert [(q["bank"], q["program"], q["name"]) for q in read_sf2(p)["presets"]] == [(0, 5, "demo"), (128, 0, "kit")]
+    cut = tmp_path / "cut.sf2"
+    cut.write_bytes(data[: len(data) - 100])
+    for reader in (read_presets, read_sf2):
+        with pytest.raises(InputError, match="truncated"):
+            reader(cut)
 
 
 def test_sf2_structure_round_trips():
