@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 
+from ..audio.resample import resample
 from ..errors import ConfigError, InputError
 from .model import NNModel
 
@@ -144,16 +144,6 @@ def _match_channels(audio: np.ndarray, channels: int) -> np.ndarray:
     if channels == 1:
         return audio.mean(axis=0, keepdims=True)
     return np.repeat(audio[:1], channels, axis=0)
-
-
-def resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
-    """Band-limited polyphase resampling along the last axis (scipy ``resample_poly``)."""
-    if sr_in == sr_out:
-        return audio.astype(np.float32, copy=False)
-    from scipy.signal import resample_poly
-
-    frac = Fraction(int(sr_out), int(sr_in))
-    return resample_poly(audio, frac.numerator, frac.denominator, axis=-1).astype(np.float32)
 
 
 def measure_latency(model: NNModel, method: str = "forward", *, block: int | None = None, seconds: float = 0.5) -> int:
