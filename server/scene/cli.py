@@ -23,9 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--guard", choices=("flag", "drop", "off"), default="flag",
                    help="ungrounded model sources: flag them (default), drop them, or skip the check")
     p.add_argument("--retries", type=int, default=2, help="VLM retries when its JSON is invalid (default 2)")
-    p.add_argument("--device", help="torch device (default: GPU if present, else CPU)")
     p.add_argument("--no-roles", action="store_true", help="keep the backend's roles as they are")
     p.add_argument("--write-schema", metavar="PATH", help="write the SceneSpec JSON Schema to PATH and exit")
+    from ..models.options import add_model_arguments
+
+    add_model_arguments(p, only=("device",))
     p.set_defaults(func=run)
 
 
@@ -40,10 +42,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.image:
         raise ConfigError("wave scene needs an IMAGE (or --write-schema PATH)")
+    from ..models.options import options_from_args, resolve_device
+
+    models = options_from_args(args)  # --device over WAVE_DEVICE
+    if args.backend != "builtin" or args.detector not in ("builtin", "none"):
+        resolve_device(models.device)  # a GPU asked for and absent: one line, before the image is read
+    models.export_env()  # the detectors read the device from the environment
     opts = {"threshold": args.threshold, "guard": args.guard, "retries": args.retries, "roles": not args.no_roles}
-    for key in ("model", "detector_model", "device"):
+    for key in ("model", "detector_model"):
         if getattr(args, key):
             opts[key] = getattr(args, key)
+    if models.device != "auto":
+        opts["device"] = models.device
     spec = read_scene(Path(args.image), backend=args.backend, detector=args.detector, **opts)
     if args.output:
         spec.save(args.output)

@@ -212,23 +212,26 @@ def parse_scene_text(text: str) -> SceneSpec:
 
 
 # ---- devices ----------------------------------------------------------------------------------------
-def auto_device_dtype(device: str | None = None, dtype: str | None = None):
-    """GPU with bf16 (fp16 on GPUs without bf16) when present, else CPU float32."""
+def auto_device_dtype(device: str | None = None, dtype: str | None = None, model: str = "qwen2.5-vl"):
+    """``(device, torch dtype)`` for scene model ``model`` (a registry name: ``qwen2.5-vl`` or ``blip``).
+
+    Device None or ``auto``: ``WAVE_DEVICE`` when set, else CUDA, then MPS, else the CPU. Dtype None: the
+    registry's (:func:`server.models.registry.dtype_on`: bfloat16 on CUDA, float16 on MPS, float32 on the
+    CPU), float16 on a CUDA GPU without bfloat16 support."""
     import torch
 
     from ..models.cache import default_device
+    from ..models.registry import dtype_on
 
-    if device is None:
+    if device is None or device == "auto":
         device = default_device()
     if device is None:
         device = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
     if dtype is None:
-        if device.startswith("cuda"):
-            tdtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        elif device == "mps":
-            tdtype = torch.float16
-        else:
-            tdtype = torch.float32
+        name = dtype_on(model, device)
+        if name == "bfloat16" and device.startswith("cuda") and not torch.cuda.is_bf16_supported():
+            name = "float16"
+        tdtype = getattr(torch, name)
     else:
         tdtype = getattr(torch, str(dtype), None)
         if not isinstance(tdtype, torch.dtype) or dtype not in ("float32", "float16", "bfloat16"):
@@ -272,7 +275,7 @@ def load_qwen(model: str | Path = DEFAULT_VLM, *, device: str | None = None, dty
     _require_transformers()
     from ..models.cache import ModelKey, default_cache
 
-    dev, tdtype = auto_device_dtype(device, dtype)
+    dev, tdtype = auto_device_dtype(device, dtype, "qwen2.5-vl")
     key = ModelKey("qwen2.5-vl", str(model), dev, str(tdtype).removeprefix("torch."))
     net, proc = default_cache().get(key, lambda: _load_qwen(model, dev, tdtype))
     set_pixel_budget(proc.image_processor, max_visual_tokens, min_visual_tokens)
@@ -378,7 +381,7 @@ def load_blip(model: str | Path = DEFAULT_BLIP, *, device: str | None = None, dt
 
     from ..models.cache import ModelKey, default_cache
 
-    dev, tdtype = auto_device_dtype(device, dtype)
+    dev, tdtype = auto_device_dtype(device, dtype, "blip")
     key = ModelKey("blip", str(model), dev, str(tdtype).removeprefix("torch."))
     return default_cache().get(key, lambda: _load_blip(model, dev, tdtype))
 
