@@ -161,7 +161,7 @@ class JackDriver:
         try:
             import jack
         except (ImportError, OSError) as exc:  # pragma: no cover - system dependent
-            raise MissingDependencyError(f"JACK is not available (pip install JACK-Client; libjack): {exc}") from exc
+            raise MissingDependencyError(f"JACK is not available (needs JACK-Client: pip install 'wave-server[live]'; and the JACK library, libjack): {exc}") from exc
         try:
             self.client = jack.Client(self.client_name, servername=self.server, no_start_server=True)
         except jack.JackOpenError as exc:
@@ -253,7 +253,7 @@ class PortAudioDriver:
         try:
             import sounddevice as sd
         except (ImportError, OSError) as exc:
-            raise MissingDependencyError(f"PortAudio is not available (pip install sounddevice): {exc}") from exc
+            raise MissingDependencyError(f"PortAudio is not available (needs sounddevice: pip install 'wave-server[live]'; and the PortAudio library): {exc}") from exc
         self._sd = sd
         try:
             sd.check_output_settings(device=self.device, channels=2, dtype="float32", samplerate=sample_rate)

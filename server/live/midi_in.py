@@ -47,7 +47,7 @@ def _rtmidi():
     try:
         import rtmidi
     except ImportError as exc:  # pragma: no cover
-        raise MissingDependencyError(f"MIDI input needs python-rtmidi (pip install python-rtmidi): {exc}") from exc
+        raise MissingDependencyError(f"MIDI input needs python-rtmidi (pip install 'wave-server[live]'): {exc}") from exc
     return rtmidi
 
 
