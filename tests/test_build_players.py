@@ -229,7 +229,8 @@ def test_held_notes_sustain_without_clicks(built, tmp_path):
 
 
 def test_loop_seams_in_samples(built):
-    from server.build.loop import Loop, seam_jump
+    from server.build.loop import Loop
+    from tests.helpers.loops import seam_jump
 
     for res in (built["keyboard"], built["bell"], built["bass"]):
         for z in next(iter(res.instruments.values())).zones:

@@ -230,7 +230,8 @@ def test_cli_builds_and_replaces_atomically(tmp_path, capsys):
 def test_resonant_noise_is_refused_then_imposed_at_its_resonance_and_loops_cleanly():
     from scipy import signal
 
-    from server.build.loop import Loop, seam_jump
+    from server.build.loop import Loop
+    from tests.helpers.loops import seam_jump
 
     sr = 48000
     rng = np.random.default_rng(0)

@@ -129,7 +129,7 @@ def _scene(*sources) -> SceneSpec:
 
 
 def _has_tagger() -> bool:
-    from server.sounds.tagger import tagger_available
+    from tests.helpers.sounds import tagger_available
 
     return tagger_available()
 

@@ -15,9 +15,10 @@ import pytest
 
 from server.errors import ConfigError
 from server.sounds import capabilities
-from server.sounds.capabilities import CORE, can_make, cannot_make, models_for
+from server.sounds.capabilities import CORE, can_make, cannot_make
 from server.sounds.synth import MODEL_FUNCS
 from server.sounds.tagger import ontology
+from tests.helpers.sounds import models_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/
 

@@ -132,9 +132,3 @@ def make_sustain(
     y = flatten_from(x, flat_start, win)
     loop = find_loop(y, sr, period=period, target=target)
     return crossfade_loop(y, loop), loop
-
-
-def seam_jump(x: np.ndarray, loop: Loop) -> float:
-    """Size of the step when playback wraps, relative to the largest step inside the loop (1 = ordinary)."""
-    inner = np.max(np.abs(np.diff(x[loop.start : loop.end]))) + 1e-20
-    return float(abs(x[loop.start] - x[loop.end - 1]) / inner)

@@ -161,20 +161,3 @@ def cannot_make(model: str, classes: list[str] | tuple[str, ...], *, gm_program:
         if name not in made:
             missing.append(c)
     return missing
-
-
-def models_for(classes: list[str] | tuple[str, ...], *, every: bool = True) -> list[str]:
-    """The builtin models that can make every one of ``classes`` (``every=False``: at least one, those making
-    more of them first), most specific first (the smallest set of classes it can make); empty when none can.
-    ``gm_instrument`` is judged over all its programs."""
-    from .synth import MODEL_FUNCS
-
-    fits = []
-    for model in sorted(set(table()) | set(MODEL_FUNCS)):
-        made = can_make(model)
-        if not made:
-            continue
-        n = len(classes) - len(cannot_make(model, classes))
-        if n == len(classes) or (not every and n > 0):
-            fits.append((-n, len(made), model))
-    return [m for *_, m in sorted(fits)]

@@ -306,15 +306,6 @@ def get_tagger() -> YamNet:
         return _TAGGER
 
 
-def tagger_available() -> bool:
-    try:
-        get_tagger()
-    except TaggerUnavailable as exc:
-        log.info("%s", exc)
-        return False
-    return True
-
-
 # ----------------------------------------------------------------------------------------------
 # Scoring against what a clip should be
 # ----------------------------------------------------------------------------------------------

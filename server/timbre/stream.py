@@ -195,7 +195,6 @@ class StreamingTimbre:
     def _reset_counters(self) -> None:
         self.blocks = 0
         self.late_blocks = 0
-        self.overruns = 0
         self.compute_s = 0.0
         self.compute_max_s = 0.0
         self.compute_cpu_s = 0.0
