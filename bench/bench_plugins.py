@@ -81,6 +81,7 @@ def vst3_times(path: str, block: int, reps: int = 2000) -> tuple[float, float]:
 
 def engine_load(block: int, plugins: bool, seconds: float = 4.0) -> float:
     from server.live.drivers import PacedDriver
+    from server.live.graph import with_slots
     from server.live.server import Folders, LiveServer
     from server.midi.song import NOTE_ON, PROGRAM, Event
 
@@ -94,10 +95,10 @@ def engine_load(block: int, plugins: bool, seconds: float = 4.0) -> float:
                     for ch in range(16):
                         slots = []
                         for uri in (DARC, BALANCE):
-                            p = s._new_plugin(uri)
+                            p = s.graph.new_plugin(uri)
                             p.prepare(SR, block, 2)
                             slots.append(p)
-                        snap = s._with_slots(snap, ch, slots)
+                        snap = with_slots(snap, ch, slots)
                     return snap
 
                 s._publish(edit)

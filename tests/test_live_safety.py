@@ -146,12 +146,15 @@ def test_retired_objects_are_closed_only_after_the_callback_acknowledges(server)
     eng.process(256)
     server._started = True  # as if a driver ran the callback: nothing may be closed before it acks
     try:
-        with server._publish_lock:
-            slot = eng.snapshot.strips[3].timbre
-            eng.publish(replace(eng.snapshot, strips=tuple(
-                replace(st, timbre=None) if st.channel == 3 else st for st in eng.snapshot.strips)))
-            eng.retire(slot)
-        server._collect()
+        gone: list = []
+
+        def edit(snap):
+            gone.append(snap.strips[3].timbre)
+            return replace(snap, strips=tuple(replace(st, timbre=None) if st.channel == 3 else st
+                                              for st in snap.strips))
+
+        server._publish(edit, gone)  # publishes, retires ``gone`` with the new graph, collects what it can
+        assert len(gone) == 1 and gone[0] is not None  # the channel's wrapper around ``old``
         assert not old.closed and eng.retired_pending == 1  # the callback may still hold the old graph
         eng.process(256)  # one block with the new graph: the old one is let go
         server._collect()

@@ -465,10 +465,7 @@ class LiveServer:
     def _slot(self, target: int, slot: int):
         return slot_of(self.engine.snapshot, target, slot)
 
-    _with_slots = staticmethod(with_slots)  # for callers that build their own edits (bench, tests)
-
-    def _new_plugin(self, source: str):
-        return self.graph.new_plugin(source)
+    _with_slots = staticmethod(with_slots)  # for tests that build their own edits (test_live_plugins.py)
 
     def _save_plugins(self, target: int) -> None:
         slots = self._slots(target)
