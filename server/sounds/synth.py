@@ -1299,7 +1299,7 @@ def _talker(ctx: Ctx, f_mean: float, syllables_per_s: float) -> np.ndarray:
     each a vowel whose formants glide from the last one (coarticulation) shaped by a syllabic envelope, most
     of them opened by a consonant (a fricative or a burst: band noise of 30-90 ms)."""
     sr, rng, n = ctx.sr, ctx.rng, ctx.n
-    hop, nfft = 256, 1024
+    hop, nfft = 128, 512  # 32 ms frames at 16 kHz: a formant moves within a syllable
     t = np.arange(n) / sr
     talk = np.zeros(n)
     f0 = np.full(n, f_mean)
