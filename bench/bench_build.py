@@ -90,11 +90,11 @@ def _time(fn, repeat: int) -> tuple[list[float], object]:
 def run(repeat: int = 2) -> str:
     """Build each case ``repeat`` times; return the Markdown section."""
     t0 = time.perf_counter()
-    from server.build import build_instrument, build_set
     from server.errors import InputError
+    from server.instruments_build import build_instrument, build_set
 
     import_s = time.perf_counter() - t0
-    logging.getLogger("server.build").setLevel(logging.ERROR)
+    logging.getLogger("server.instruments_build").setLevel(logging.ERROR)
     rows = []
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
@@ -135,7 +135,7 @@ def run(repeat: int = 2) -> str:
     lines = [
         "## Build: `wave build` time per instrument",
         "",
-        f"{os.cpu_count()} cores, load average at the end: {load:.1f}; import of server.build: {import_s:.2f} s; "
+        f"{os.cpu_count()} cores, load average at the end: {load:.1f}; import of server.instruments_build: {import_s:.2f} s; "
         f"median and best of {repeat} in a warm process (`python -m bench build`); 48 kHz build rate, a root "
         "every 3 semitones, 2 velocity layers.",
         "",

@@ -24,7 +24,7 @@ COMMAND_MODULES = (
     "server.scene.cli",  # scene: image -> scene.json
     "server.sounds.cli",  # sounds: scene -> sound effects + stereo scene
     "server.timbre.cli",  # timbre, rave: timbre transfer, RAVE training
-    "server.build.cli",  # build: sound -> SFZ + SF2 instrument
+    "server.instruments_build.cli",  # build: sound -> SFZ + SF2 instrument
     "server.render.cli",  # render, inspect, demo
     "server.live.cli",  # serve, devices
     "server.models.cli",  # models: list model backends and their checkpoints, fetch them

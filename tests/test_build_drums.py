@@ -10,8 +10,8 @@ import pytest
 import soundfile as sf
 from scipy import signal
 
-from server.build import build_instrument, make_instrument
-from server.build.drums import KIT_KEYS, describe
+from server.instruments_build import build_instrument, make_instrument
+from server.instruments_build.drums import KIT_KEYS, describe
 from server.midi.roles import DRUM_CHANNEL, GM_DRUM_KEYS
 from tests.test_build_players import (
     FLUIDSYNTH,

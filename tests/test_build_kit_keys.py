@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from server.build import build_instrument, build_set
-from server.build.drums import KIT_KEYS
+from server.instruments_build import build_instrument, build_set
+from server.instruments_build.drums import KIT_KEYS
 from server.midi.roles import DRUM_CHANNEL, GM_DRUM_KEYS
 from tests.test_build_drums import kit_sound
 from tests.test_build_players import (

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import server.build as build
-from server.build import build_instrument, build_set
+import server.instruments_build as build
 from server.cli import main
 from server.errors import OutputError
+from server.instruments_build import build_instrument, build_set
 from tests.test_build_players import harmonic_tone
 
 

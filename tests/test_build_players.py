@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from server.build import build_instrument
-from server.build.pitch import hz_to_midi, midi_to_hz
+from server.instruments_build import build_instrument
+from server.instruments_build.pitch import hz_to_midi, midi_to_hz
 
 pytestmark = pytest.mark.peer
 SR = 48000
@@ -229,7 +229,7 @@ def test_held_notes_sustain_without_clicks(built, tmp_path):
 
 
 def test_loop_seams_in_samples(built):
-    from server.build.loop import Loop
+    from server.instruments_build.loop import Loop
     from tests.helpers.loops import seam_jump
 
     for res in (built["keyboard"], built["bell"], built["bass"]):
@@ -311,7 +311,7 @@ def test_polyphone_converts_sf2_to_sfz_and_back(built, tmp_path):
 
 
 def test_roots_every_3_semitones_cover_each_range_with_at_most_1_semitone_of_stretch(built):
-    from server.build.multisample import ROLE_SPECS
+    from server.instruments_build.multisample import ROLE_SPECS
 
     for name, role in (("keyboard", "keyboard"), ("bell", "guitar"), ("bass", "bass")):
         zones = built[name].instruments[role].zones

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from server.build import build_set, gm_presets
+from server.instruments_build import build_set, gm_presets
 from server.midi.roles import DRUM_CHANNEL, gm_program_role
 from tests.helpers.sf2 import read_sf2
 from tests.test_build_drums import kit_sound

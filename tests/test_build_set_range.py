@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from server.build import build_set
+from server.instruments_build import build_set
 from tests.helpers.sf2 import read_sf2
 from tests.test_build_drums import kit_sound
 from tests.test_build_players import FLUIDSYNTH, SR, harmonic_tone, render_fluidsynth, rms_db, write_midi

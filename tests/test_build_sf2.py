@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from server.build import build_instrument, make_instrument
-from server.build.model import LOOP_CONTINUOUS, ONE_SHOT, Envelope, Instrument, Zone
-from server.build.sf2 import SAMPLE_PAD, Preset, sf2_bytes, sustain_cb, timecents
-from server.build.sfz import region_opcodes
 from server.cli import main
 from server.engine.soundfont import read_presets
 from server.errors import ConfigError, InputError
+from server.instruments_build import build_instrument, make_instrument
+from server.instruments_build.model import LOOP_CONTINUOUS, ONE_SHOT, Envelope, Instrument, Zone
+from server.instruments_build.sf2 import SAMPLE_PAD, Preset, sf2_bytes, sustain_cb, timecents
+from server.instruments_build.sfz import region_opcodes
 from tests.helpers.sf2 import read_sf2
 from tests.test_build_players import harmonic_tone
 
@@ -230,7 +230,7 @@ def test_cli_builds_and_replaces_atomically(tmp_path, capsys):
 def test_resonant_noise_is_refused_then_imposed_at_its_resonance_and_loops_cleanly():
     from scipy import signal
 
-    from server.build.loop import Loop
+    from server.instruments_build.loop import Loop
     from tests.helpers.loops import seam_jump
 
     sr = 48000
@@ -255,7 +255,7 @@ def test_a_steady_partial_in_noise_is_the_root_and_is_stated(caplog):
     rng = np.random.default_rng(1)
     t = np.arange(2 * sr) / sr
     x = 0.3 * np.sin(2 * np.pi * 1000.0 * t) + 0.3 * rng.standard_normal(len(t))  # a whine over hiss
-    with caplog.at_level("WARNING", logger="server.build"):
+    with caplog.at_level("WARNING", logger="server.instruments_build"):
         inst = make_instrument(x, sr, "keyboard", name="whine", key_range=(80, 86), step=6)
     pitch = inst.info["pitch"]
     assert pitch["method"] == "stable_partial" and not pitch["pitched"]
@@ -267,7 +267,7 @@ def test_a_5_ms_click_is_refused_for_drums_too_and_one_full_scale_peak_is_no_cli
     p = _wav(tmp_path, "click.wav", np.r_[np.zeros(1000), np.hanning(240), np.zeros(1000)], subtype="FLOAT")
     with pytest.raises(InputError, match=r"only [5-8]\.\d ms"):
         build_instrument(p, "drums", name="click", sfz_dir=tmp_path / "sfz", sf2_dir=tmp_path / "sf2")
-    from server.build.prep import clipped_fraction
+    from server.instruments_build.prep import clipped_fraction
 
     assert clipped_fraction(np.hanning(240)[None, :]) == 0.0
     assert clipped_fraction(np.array([[0.5, 1.0, 1.0, 1.0, 0.5]])) == pytest.approx(0.2)
@@ -276,7 +276,7 @@ def test_a_5_ms_click_is_refused_for_drums_too_and_one_full_scale_peak_is_no_cli
 @pytest.mark.parametrize("stiffness", [0.0, 0.0004])
 def test_root_of_a_stiff_string_is_its_fundamental(stiffness):
     """Piano-like partials run sharp (k * f0 * (1 + B k^2)); the root is the fundamental, to 0.5 cent."""
-    from server.build.pitch import estimate_root
+    from server.instruments_build.pitch import estimate_root
 
     sr, f0 = 48000, 233.0
     t = np.arange(2 * sr) / sr

@@ -10,10 +10,10 @@ import pytest
 import soundfile as sf
 from scipy import signal
 
-from server.build import build_instrument, make_instrument
-from server.build.pitch import hz_to_midi, midi_to_hz, parse_note
 from server.cli import main
 from server.errors import ConfigError, InputError
+from server.instruments_build import build_instrument, make_instrument
+from server.instruments_build.pitch import hz_to_midi, midi_to_hz, parse_note
 from tests.test_build_players import (
     FLUIDSYNTH,
     SFIZZ,
@@ -153,7 +153,7 @@ def test_pitch_shift_work_does_not_grow_with_the_interval(monkeypatch):
     sample's own length for shifts of -60 to +60 semitones (a spurious 47 Hz root made 90x before)."""
     import pedalboard
 
-    from server.build.multisample import shift_pitch
+    from server.instruments_build.multisample import shift_pitch
 
     frames = []
     real = pedalboard.time_stretch
@@ -203,7 +203,7 @@ def test_cli_says_what_was_done(tmp_path, capsys):
 
 
 def test_force_pitch_values_are_checked_before_any_work(tmp_path, capsys):
-    from server.build.pitch import force_pitch_key
+    from server.instruments_build.pitch import force_pitch_key
 
     assert force_pitch_key(None) is False and force_pitch_key(True) is True
     assert force_pitch_key(60) == 60 and force_pitch_key("A4") == 69 and force_pitch_key(64.4) == 64
@@ -225,8 +225,8 @@ def test_force_pitch_values_are_checked_before_any_work(tmp_path, capsys):
 @pytest.mark.parametrize("seconds", [0.25, 0.4, 0.7])
 def test_short_sounds_get_their_own_root(seconds):
     """A short source is all sample: its root comes from a few hundred ms (a bell's, not a subharmonic)."""
-    from server.build.pitch import estimate_root
-    from server.build.prep import prepare
+    from server.instruments_build.pitch import estimate_root
+    from server.instruments_build.prep import prepare
     from tests.test_build_players import bell
 
     sr = 48000
@@ -239,7 +239,7 @@ def test_short_sounds_get_their_own_root(seconds):
 
 
 def test_default_imposed_note_keeps_the_pitch_class_near_the_middle_of_the_range():
-    from server.build.pitch import PitchEstimate, resonator_target
+    from server.instruments_build.pitch import PitchEstimate, resonator_target
 
     for f in (30.0, 812.0, 5000.0):
         est = PitchEstimate(f, 0.0, "none", False)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from server.build import build_instrument
+from server.instruments_build import build_instrument
 from tests.test_build_players import (
     FLUIDSYNTH,
     SFIZZ,

@@ -479,8 +479,8 @@ def test_a_failing_strip_is_silenced_and_counted_while_others_play(server):
 def tone_sf2(path: Path, freq_k: int, harmonics: dict[int, float], root_key: int, release: float = 0.05) -> Path:
     """A one-preset SF2 made here: a seamless loop of ``freq_k`` periods per 0.1 s (so exactly
     ``freq_k * 10`` Hz at ``root_key``) with the given harmonic amplitudes, instant attack, full sustain."""
-    from server.build.model import LOOP_CONTINUOUS, Envelope, Instrument, Zone
-    from server.build.sf2 import Preset, write_sf2
+    from server.instruments_build.model import LOOP_CONTINUOUS, Envelope, Instrument, Zone
+    from server.instruments_build.sf2 import Preset, write_sf2
 
     n = SR // 10
     t = np.arange(n) / n

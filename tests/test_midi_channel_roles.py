@@ -47,8 +47,8 @@ def four_instruments(*, with_bass: bool = True):
 
 def tone_sf2(path, root_key: int = 69):
     """A one-preset SF2 made here: a looped pure sine, 440 Hz at ``root_key``, nothing else."""
-    from server.build.model import LOOP_CONTINUOUS, Envelope, Instrument, Zone
-    from server.build.sf2 import Preset, write_sf2
+    from server.instruments_build.model import LOOP_CONTINUOUS, Envelope, Instrument, Zone
+    from server.instruments_build.sf2 import Preset, write_sf2
 
     n = SR // 10
     x = (0.7 * np.sin(2 * np.pi * 44 * np.arange(n) / n)).astype(np.float32)

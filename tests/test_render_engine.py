@@ -159,8 +159,8 @@ def test_render_is_the_reference_player_sample_for_sample(tmp_path):
 
 def _sine_sf2(path):
     """A one-preset SF2 made here: a looped sine, 440 Hz at key 69."""
-    from server.build.model import LOOP_CONTINUOUS, Envelope, Instrument, Zone
-    from server.build.sf2 import Preset, write_sf2
+    from server.instruments_build.model import LOOP_CONTINUOUS, Envelope, Instrument, Zone
+    from server.instruments_build.sf2 import Preset, write_sf2
 
     n = SR // 10
     x = (0.7 * np.sin(2 * np.pi * 44 * np.arange(n) / n)).astype(np.float32)

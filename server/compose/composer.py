@@ -47,7 +47,7 @@ def role_range(role: str) -> tuple[int, int]:
     """The playable keys of a role's image-made instrument (the builder's table); drums: the GM kit keys."""
     if role == "drums":
         return min(GM_DRUM_KEYS.values()), max(GM_DRUM_KEYS.values())
-    from ..build.multisample import ROLE_SPECS
+    from ..instruments_build.multisample import ROLE_SPECS
 
     s = ROLE_SPECS[role]
     return int(s.lokey), int(s.hikey)

@@ -165,7 +165,7 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
     "scene": ("scene", "audio"),
     "sounds": ("sounds", "audio"),
     "timbre": ("timbre", "audio", "../instruments/builtin"),
-    "build": ("build", "audio"),
+    "build": ("instruments_build", "audio"),
     "song": ("make/arrange.py", "compose", "render", "engine", "midi", "audio"),
     "report": ("make/report.py",),
 }
@@ -450,7 +450,7 @@ def timbre_transfer(audio: np.ndarray, sr: int, role: str, model: str | None = N
 
 
 def _build(ctx: dict) -> tuple[list[str], dict]:
-    from ..build import build_set, make_instrument
+    from ..instruments_build import build_set, make_instrument
 
     st: MakeSettings = ctx["settings"]
     out, name = ctx["out"], ctx["name"]

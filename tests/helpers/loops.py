@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from server.build.loop import Loop
+from server.instruments_build.loop import Loop
 
 
 def seam_jump(x: np.ndarray, loop: Loop) -> float:

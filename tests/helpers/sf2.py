@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from server.build.sf2 import GEN
 from server.engine.soundfont import _chunks, read_presets
+from server.instruments_build.sf2 import GEN
 
 
 def read_sf2(path: Path) -> dict:
