@@ -6,11 +6,12 @@ import time
 
 import numpy as np
 
-from server.engine.processor import Processor, render_offline
+from server.engine.processor import Processor
 from server.timbre.builtin import BUILTIN_DIR
 from server.timbre.model import NNModel
 from server.timbre.stream import StreamingTimbre
 from server.timbre.transfer import transfer
+from tests.helpers.offline import render_offline
 
 SR = 48000
 

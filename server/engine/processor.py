@@ -1,8 +1,8 @@
 """``prepare / process / reset``: one engine, two drivers.
 
-Every stage that runs live implements :class:`Processor`. The offline renderer drives a chain
-in "freewheel" mode (as fast as it can, block by block); the live audio callback drives the very
-same objects at the sound card's pace. Blocks are float32 numpy arrays shaped ``(channels, frames)``.
+Every stage that runs live implements :class:`Processor`. ``wave render`` drives the engine's graph
+in "freewheel" mode (as fast as it can, block by block: server/render/render.py); the live audio
+callback drives the very same objects at the sound card's pace. Blocks are float32 numpy arrays shaped ``(channels, frames)``.
 
 Threading: ``prepare`` and ``reset`` are called from the control thread while the processor is not
 in a live graph; ``process`` is called from the audio thread only and must not block or load files.
@@ -10,7 +10,6 @@ in a live graph; ``process`` is called from the audio thread only and must not b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -25,37 +24,3 @@ class Processor(Protocol):
     def process(self, block: np.ndarray) -> np.ndarray: ...
 
     def reset(self) -> None: ...
-
-
-def render_offline(
-    processor: Processor,
-    frames: int,
-    *,
-    sample_rate: int,
-    channels: int = 2,
-    block: int = 1024,
-    source: np.ndarray | None = None,
-    progress: Sequence | None = None,
-) -> np.ndarray:
-    """Drive ``processor`` in freewheel mode for ``frames`` output frames and return the result.
-
-    ``source`` (``(channels, frames)``) feeds the processor's input; silence otherwise (instruments).
-    ``progress`` is an optional tqdm-like object with ``update(n)``.
-    """
-    processor.prepare(sample_rate, block, channels)
-    out = np.zeros((channels, frames), dtype=np.float32)
-    silence = np.zeros((channels, block), dtype=np.float32)
-    pos = 0
-    while pos < frames:
-        n = min(block, frames - pos)
-        if source is not None:
-            inp = np.zeros((channels, n), dtype=np.float32)
-            seg = source[:, pos : pos + n]
-            inp[:, : seg.shape[1]] = seg
-        else:
-            inp = silence[:, :n]
-        out[:, pos : pos + n] = processor.process(inp)
-        pos += n
-        if progress is not None:
-            progress.update(n)
-    return out
