@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 GM = "gm"  # the General MIDI set: the server's default soundfont
 LV2_SET = "lv2:"  # a channel's "set" named lv2:URI is played by that LV2 instrument plugin
+VST3_SET = "vst3:"  # vst3:PATH (or lv2:PATH ending .vst3): that VST3 (macOS: AU) instrument plays it
 MAX_PLUGIN_SLOTS = 8  # plugin insert slots per channel and on the master
 
 
@@ -53,6 +54,11 @@ def confine(name: str, root: Path, suffixes: tuple[str, ...], what: str) -> Path
     if suffixes and p.suffix.lower() not in suffixes:
         raise InputError(f"{what} {name!r} must end with {' or '.join(suffixes)}")
     return p
+
+
+def is_bundle_path(name: str) -> bool:
+    """Whether an instrument's name is a VST3/AU bundle path (``x.vst3``, ``x.vst3#Plugin``)."""
+    return name.split("#", 1)[0].lower().endswith((".vst3", ".component"))
 
 
 def trim_heap() -> None:
@@ -178,13 +184,18 @@ class GraphBuilder:
         return confine(name if name.endswith((".sf2", ".sf3")) else f"{name}.sf2", self.folders.sets,
                        (".sf2", ".sf3"), "set")
 
-    def new_source(self, set_name: str, channel: int):
+    def new_source(self, set_name: str, channel: int, state: dict | None = None):
         """A prepared source for ``channel``: a FluidSynth sampler of set ``set_name`` (reverb and chorus
-        off: effects are the graph's), or the LV2 instrument of an ``lv2:URI`` name."""
+        off: effects are the graph's), the LV2 instrument of an ``lv2:URI`` name, or the VST3/AU
+        instrument of a ``vst3:PATH`` name (``state``: its saved ``state()``, restored before it plays)."""
         from ..engine.fluid import FluidSynthSource
 
-        if set_name.startswith(LV2_SET):  # an LV2 instrument plays the channel instead of a sampler
-            return self.new_instrument(set_name[len(LV2_SET):])
+        for prefix in (VST3_SET, LV2_SET):
+            if set_name.startswith(prefix):  # an instrument plugin plays the channel instead of a sampler
+                name = set_name[len(prefix):]
+                if prefix == VST3_SET or is_bundle_path(name):
+                    return self.new_vst3_instrument(name, state)
+                return self.new_instrument(name)
         src = FluidSynthSource([self.set_path(set_name)], sample_rate=self.sample_rate, reverb=False, chorus=False)
         src.route_channel(channel, src.soundfonts[0][0])
         src.prepare(self.sample_rate, self.block, 2)
@@ -198,6 +209,17 @@ class GraphBuilder:
         world = default_world()
         src = LV2Instrument(world.info(uri), world=world)
         src.prepare(self.sample_rate, self.block, 2)
+        return src
+
+    def new_vst3_instrument(self, source: str, state: dict | None = None):
+        """A prepared VST3/AU instrument source for bundle ``source`` (``PATH`` or ``PATH#NAME``), confined
+        to the plugin folders and probed in a child process first; ``state`` restored before it plays."""
+        from ..plugins import vst3, vst3_instrument
+        from ..plugins.slots import slot_folders
+
+        path, name = vst3.resolve(source, slot_folders(self.folders.plugins))
+        src = vst3_instrument.load(path, name, state=state, sample_rate=self.sample_rate, block=self.block)
+        src.source = source
         return src
 
     def new_plugin(self, source: str):
@@ -231,7 +253,8 @@ class GraphBuilder:
         for ch in range(16):
             name = session.sets.get(ch, GM)
             try:
-                src = self.new_source(name, ch)
+                # an instrument plugin's own state, where the session keeps one (channel -> its state())
+                src = self.new_source(name, ch, getattr(session, "source_state", {}).get(ch))
             except WaveError as exc:
                 if name == GM or self.strict:
                     raise

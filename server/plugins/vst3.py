@@ -26,6 +26,7 @@ import concurrent.futures
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 __all__ = ["ExternalInfo", "ExternalPlugin", "STATE_KEY", "find_bundles", "probe", "resolve", "standard_folders"]
 
 SUFFIXES = {".vst3": "vst3", ".component": "au"}
+# VST3 has no MIDI controller events: a plugin maps each controller to a parameter (IMidiMapping), which
+# JUCE fills from the CC events it is given. DPF names them "MIDI Ch. 1 CC 7"; they are not listed.
+MIDI_CC_PROXY = re.compile(r"^MIDI Ch\. ?\d+ CC \d+$")
 PROBE_TIMEOUT_S = 60.0
 
 
@@ -179,6 +183,7 @@ def _load_here(path: Path, name: str | None):
         import pedalboard
     except ImportError as exc:  # pragma: no cover - a dependency of the project
         raise MissingDependencyError(f"VST3 hosting needs pedalboard ({exc}); pip install pedalboard") from exc
+    _skip_cc_proxies()
     try:
         if name is None and path.suffix.lower() == ".vst3":
             names = pedalboard.VST3Plugin.get_plugin_names_for_file(str(path))
@@ -191,12 +196,27 @@ def _load_here(path: Path, name: str | None):
         raise InputError(f"plugin {path} failed to load: {str(exc).strip() or type(exc).__name__}") from exc
 
 
+def _skip_cc_proxies() -> None:
+    """Have pedalboard skip DPF's MIDI-controller stand-ins as it skips JUCE's ("MIDI CC "): it builds a
+    Python parameter for every parameter, probing each one's range (a DPF synth has 2,080 of them,
+    over a minute of work)."""
+    try:
+        from pedalboard import _pedalboard
+    except ImportError:  # pragma: no cover
+        return
+    ignored = getattr(_pedalboard, "PARAMETER_NAME_REGEXES_TO_IGNORE", None)
+    if isinstance(ignored, set) and MIDI_CC_PROXY not in ignored:
+        ignored.add(MIDI_CC_PROXY)
+
+
 def _params(plug) -> tuple[tuple[PortInfo, ...], dict[str, tuple[str, ...]], dict[str, str]]:
     """(parameters as control ports, named choices per symbol, symbol -> the plugin's parameter name)."""
     ports, choices, names = [], {}, {}
     for sym, q in plug.parameters.items():
         cpp = plug._get_parameter(q.name)
         if cpp is None or not cpp.is_automatable:  # DPF's latency readout and other read-only values
+            continue
+        if MIDI_CC_PROXY.match(str(q.name)):  # a VST3 synth's stand-ins for MIDI controllers: sent as CC events
             continue
         cur = getattr(plug, sym)
         toggled = integer = enum = False
@@ -220,7 +240,8 @@ def describe_loaded(plug, path: Path, name: str | None) -> ExternalInfo:
     ports, choices, _ = _params(plug)
     fmt = SUFFIXES.get(path.suffix.lower(), "vst3")
     uri = f"{path}#{name}" if name else str(path)
-    channels = _channels(plug, uri, 48000, 256)  # latency is known once the plugin is prepared
+    # latency is known once the plugin is prepared
+    channels = instrument_channels(plug, uri, 48000, 256) if plug.is_instrument else _channels(plug, uri, 48000, 256)
     latency = int(plug.reported_latency_samples)
     return ExternalInfo(uri, str(plug.name), str(path), str(getattr(plug, "category", "") or ""),
                         bool(plug.is_instrument), ports, None, (), format=fmt, plugin_name=name or "",
@@ -240,6 +261,21 @@ def _channels(plug, uri: str, sample_rate: int, block: int) -> int:
         return 1
     except Exception:
         raise InputError(f"plugin {uri} cannot process stereo or mono audio: {stereo_error}") from stereo_error
+
+
+def instrument_channels(plug, uri: str, sample_rate: int, block: int) -> int:
+    """Prepare instrument ``plug`` with one empty block (no MIDI), stereo or else mono; the channel count
+    it took. Without pedalboard's reset: for a plugin whose voices outlive a reset, that re-creates the
+    plugin from its saved state, which is slow, and which DPF-built plugins do not always survive."""
+    errors = []
+    for ch in (2, 1):
+        try:
+            plug([], duration=(block + 0.5) / sample_rate, sample_rate=float(sample_rate), num_channels=ch,
+                 buffer_size=block, reset=False)
+            return ch
+        except Exception as exc:
+            errors.append(exc)
+    raise InputError(f"instrument {uri} cannot render stereo or mono audio: {errors[0]}") from errors[0]
 
 
 _PROBED: dict[tuple, ExternalInfo] = {}
@@ -325,6 +361,8 @@ class ExternalPlugin:
     plugin's own state (``raw_state``, base64): restoring that reproduces what the values cannot (a
     plugin's internal settings), and the values are the fallback when the state does not apply."""
 
+    plays_midi = False  # an insert slot: instruments are refused (server.plugins.vst3_instrument plays them)
+
     def __init__(self, path: str | os.PathLike[str], name: str | None = None, *, info: ExternalInfo | None = None,
                  probe_first: bool = True) -> None:
         path = Path(path)
@@ -334,8 +372,9 @@ class ExternalPlugin:
         self._path, self._plugin_name = path, name
         if self.info is None:
             self.info = describe_loaded(self._plugin, path, name)
-        if self.info.instrument and not self._plugin.is_effect:
-            raise InputError(f"plugin {self.info.name!r} is an instrument; insert slots take audio effects")
+        if self.info.instrument and not self._plugin.is_effect and not self.plays_midi:
+            raise InputError(f"plugin {self.info.name!r} is an instrument; insert slots take audio effects "
+                             "(an instrument plays a channel: /wave/plugin/instrument)")
         _, self._choices, self._cpp_names = _params(self._plugin)
         self.name = self.info.name
         self.source = self.info.uri
@@ -541,7 +580,7 @@ def _drop(refs: list) -> None:
 
 
 def _describe_dict(path: Path, name: str | None) -> dict:
-    info = describe_loaded(_load(path, name), path, name)
+    info = on_plugin_thread(describe_loaded, _load(path, name), path, name)
     d = info.to_dict()
     d["plugin_name"] = info.plugin_name
     d["choices"] = {k: list(v) for k, v in info.choices}
