@@ -195,19 +195,22 @@ class GraphBuilder:
                 name = set_name[len(prefix):]
                 if prefix == VST3_SET or is_bundle_path(name):
                     return self.new_vst3_instrument(name, state)
-                return self.new_instrument(name)
+                return self.new_instrument(name, state)
         src = FluidSynthSource([self.set_path(set_name)], sample_rate=self.sample_rate, reverb=False, chorus=False)
         src.route_channel(channel, src.soundfonts[0][0])
         src.prepare(self.sample_rate, self.block, 2)
         return src
 
-    def new_instrument(self, uri: str):
-        """A prepared LV2 instrument source for ``uri`` (checked against discovery)."""
+    def new_instrument(self, uri: str, state: dict | None = None):
+        """A prepared LV2 instrument source for ``uri`` (checked against discovery); ``state`` (its saved
+        ``state()``: control values and LV2 state) restored before it plays."""
         from ..plugins.instrument import LV2Instrument
         from ..plugins.lv2 import default_world
 
         world = default_world()
         src = LV2Instrument(world.info(uri), world=world)
+        if state:
+            src.restore(dict(state))
         src.prepare(self.sample_rate, self.block, 2)
         return src
 

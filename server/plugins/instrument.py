@@ -5,6 +5,11 @@ event from any thread (applied at the start of the next block), ``process(block,
 block with ``events`` at their frame offsets, ``active_voices``, ``silent``, ``prepare``, ``close``.
 Events are written into the plugin's MIDI input as an LV2 atom sequence (each event at its frame), on
 MIDI channel 1 whatever channel they came on: the instance is the channel's own instrument.
+
+State: :meth:`LV2Instrument.state` holds the control values and, for a plugin with the LV2 state
+extension (setBfree: its whole organ configuration, drawbars and all), the plugin's own state as Turtle
+text under :data:`server.plugins.lv2.STATE_KEY`, saved through the same binding as the effect slots';
+:meth:`LV2Instrument.restore` puts it back into the next instance before it is activated.
 """
 
 from __future__ import annotations
@@ -16,7 +21,18 @@ import numpy as np
 
 from ..errors import InputError
 from ..midi.song import AFTERTOUCH, CONTROL, NOTE_OFF, NOTE_ON, PITCHWHEEL, POLYTOUCH, PROGRAM, Event
-from .lv2 import ATOM, ATOM_CAPACITY, MIDI_EVENT, PROVIDED, PluginInfo, World, _Instance, default_world, urid
+from .lv2 import (
+    ATOM,
+    ATOM_CAPACITY,
+    MIDI_EVENT,
+    PROVIDED,
+    STATE_KEY,
+    PluginInfo,
+    World,
+    _Instance,
+    default_world,
+    urid,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +92,7 @@ class LV2Instrument:
         self._out = np.zeros((2, 0), dtype=np.float32)
         self._config: tuple[int, int] | None = None
         self.silent = False
+        self._state_text: str | None = None  # LV2 state to restore into the next instance
         self._midi = urid(MIDI_EVENT)
         self._seq_type = urid(ATOM + "Sequence")
 
@@ -86,6 +103,11 @@ class LV2Instrument:
         inst = _Instance(self.world, self.info, int(sample_rate), int(max_block))
         for sym, v in self.values.items():
             inst.ctrl[self.info.param(sym).index] = v
+        if self._state_text and self.info.state:
+            try:
+                self.world.restore_state(self.info.uri, inst, self._state_text)
+            except InputError as exc:
+                log.warning("%s; restoring its control values only", exc)
         inst.activate()
         if inst._worker is not None:
             inst.work()  # jobs scheduled while it was instantiated (loading its tables)
@@ -93,6 +115,11 @@ class LV2Instrument:
         self._seq = inst.atom_rows[self._midi_port]
         self._out = np.zeros((2, max_block), dtype=np.float32)
         self.max_block = int(max_block)
+        if self._state_text and self.info.state:
+            # setBfree takes a restored state in at its first run: one block of silence, so the first
+            # note already plays the restored sound
+            self._seq[0], self._seq[1] = 8, self._seq_type
+            inst.run(int(max_block))
 
     def set(self, param: str, value: float) -> float:
         """Validate and post a control value (any thread)."""
@@ -181,12 +208,37 @@ class LV2Instrument:
     def reset(self) -> None:
         cfg = self._config
         if cfg is not None:
+            if self.info.state and self._inst is not None:  # the new instance keeps what this one holds
+                self._state_text = self.world.save_state(self.info.uri, self._inst) or self._state_text
             self.close()
             self.prepare(*cfg)
         self._held.clear()
 
-    def state(self) -> dict[str, float]:
-        return dict(self.values)
+    def state(self) -> dict:
+        """The control values by port symbol and, for a plugin with the LV2 state extension that saved
+        something, its own state as text under :data:`STATE_KEY`. Control thread (LV2 lets a plugin
+        save while it runs)."""
+        d: dict = dict(self.values)
+        text = self._state_text
+        if self.info.state and self._inst is not None:
+            text = self.world.save_state(self.info.uri, self._inst) or text
+        if text:
+            d[STATE_KEY] = text
+        return d
+
+    def restore(self, values: dict) -> None:
+        """Saved values from :meth:`state` (loader thread): the LV2 state goes into the next instance
+        (:meth:`prepare` or :meth:`reset`), the control values are set; a name the plugin no longer has
+        is skipped with a warning."""
+        values = dict(values)
+        text = values.pop(STATE_KEY, None)
+        if isinstance(text, str) and text:
+            self._state_text = text
+        for k, v in values.items():
+            try:
+                self.set(k, v)
+            except InputError as exc:
+                log.warning("%s", exc)
 
     def close(self) -> None:
         inst, self._inst = self._inst, None
