@@ -33,6 +33,7 @@ from .graph import (
     GM,
     LV2_SET,
     MAX_PLUGIN_SLOTS,
+    VST3_SET,
     Folders,
     GraphBuilder,
     confine,
@@ -197,6 +198,25 @@ class LiveServer:
     def mark_dirty(self) -> None:
         self._dirty = True
 
+    def _capture_source_state(self) -> None:
+        """The instrument plugins' own state into the session (control thread: after a set loads, on
+        /wave/session/save and at shutdown, not on every periodic save; a sampler set has none). A source
+        whose state cannot be read keeps what was saved before."""
+        for ch, strip in enumerate(self.engine.snapshot.strips):
+            state = getattr(strip.source, "state", None)
+            if not callable(state) or not str(self.session.sets.get(ch, "")).startswith((LV2_SET, VST3_SET)):
+                if self.session.source_state.pop(ch, None) is not None:
+                    self._dirty = True
+                continue
+            try:
+                now = dict(state())
+            except Exception as exc:  # a plugin's state call may fail; keep the last good one
+                log.warning("channel %d: the instrument's state could not be read (%s)", ch + 1, exc)
+                continue
+            if self.session.source_state.get(ch) != now:
+                self.session.source_state[ch] = now
+                self._dirty = True
+
     def flush_session(self) -> None:
         if self._dirty and self.session_path is not None:
             self._dirty = False
@@ -279,6 +299,7 @@ class LiveServer:
     def osc_session_save(self, sender):
         if self.session_path is None:
             raise ConfigError("this server runs without a session file (start it with --session PATH)")
+        self._capture_source_state()
         self._dirty = True
         self.flush_session()
         return [("/wave/ok", ["/wave/session/save"])]
@@ -363,6 +384,7 @@ class LiveServer:
             self._publish(lambda snap: with_sources(snap, sources, name, self.engine.replay_state))
             for c in channels:
                 self.session.sets[c] = name
+            self._capture_source_state()
             self.mark_dirty()
             self.notify(dest, "/wave/set/loaded", [name, ch])
         except WaveError as exc:
@@ -528,7 +550,8 @@ class LiveServer:
 
     def osc_plugin_instrument(self, sender, ch, uri):
         dest = self.reply_dest(sender)
-        self._loader.submit(self._load_set, f"{LV2_SET}{uri}", ch, (ch,), dest)
+        prefix = VST3_SET if str(uri).lower().rstrip("/").endswith((".vst3", ".component")) else LV2_SET
+        self._loader.submit(self._load_set, f"{prefix}{uri}", ch, (ch,), dest)
 
     def osc_plugin_set(self, sender, target, slot, param, value):
         p = self._slot(target, slot)
@@ -681,6 +704,7 @@ class LiveServer:
         self.transport.close()
         self.jobs.close()  # queued jobs do not start, running ones are stopped
         self._loader.shutdown(wait=True, cancel_futures=True)
+        self._capture_source_state()  # before the sources are closed
         self.engine.collect(force=True)
         for strip in self.engine.snapshot.strips:
             if strip.timbre is not None:

@@ -1,4 +1,5 @@
-"""Session state: loaded sets, routing, effect settings, timbre settings, plugin slots and the MIDI-learn map.
+"""Session state: loaded sets, routing, effect settings, timbre settings, plugin slots, instrument plugins' state
+and the MIDI-learn map.
 
 Saved as JSON (atomically) whenever it changes, restored when ``wave serve`` starts. Reading is
 strict about types and lenient about missing keys (a session from an older version still loads).
@@ -39,6 +40,9 @@ class Session:
     # channel (-1 master) -> plugin slots in order: {"uri", "source" (URI or bundle path as loaded),
     # "values": {port symbol: value}, "bypass": bool}
     plugins: dict[int, list[dict]] = field(default_factory=dict)
+    # channel -> the state of the instrument plugin playing it (an LV2 or VST3 source's state(): its control
+    # values and, where the plugin has one, its own saved state), restored into the new instance at start
+    source_state: dict[int, dict] = field(default_factory=dict)
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -47,6 +51,7 @@ class Session:
         d["fx"] = {str(k): v for k, v in self.fx.items()}
         d["timbre"] = {str(k): v for k, v in self.timbre.items()}
         d["plugins"] = {str(k): v for k, v in self.plugins.items()}
+        d["source_state"] = {str(k): v for k, v in self.source_state.items()}
         return json.dumps(d, indent=1, sort_keys=True)
 
     @classmethod
@@ -62,6 +67,7 @@ class Session:
                 master_gain_db=float(d.get("master_gain_db", 0.0)),
                 learn=[Learned(**x) for x in d.get("learn", [])],
                 plugins={int(k): [dict(x) for x in v] for k, v in d.get("plugins", {}).items()},
+                source_state={int(k): dict(v) for k, v in d.get("source_state", {}).items()},
             )
         except (ValueError, TypeError) as exc:
             raise InputError(f"{source}: not a WAVE session file ({exc}); move it away to start fresh") from exc
