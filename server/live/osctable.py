@@ -163,11 +163,12 @@ TABLE: tuple[Address, ...] = (
             (Reply("/wave/plugin/loaded", "iisi", "channel, slot, plugin name, latency in samples"), ERROR),
             "plugins"),
     Address("/wave/plugin/instrument", "osc_plugin_instrument",
-            "Play a channel with an LV2 instrument plugin (a synth with MIDI input, see `wave plugins`) instead of "
-            "its sampler; notes still sounding on the old source ring out. Saved in the session as the channel's "
-            "set `lv2:URI`; `/wave/set/load` puts a sampler back.",
-            (CH, Arg("uri", "s", doc="LV2 URI of an instrument")),
-            (Reply("/wave/set/loaded", "si", "`lv2:URI`, channel"), ERROR), "plugins"),
+            "Play a channel with an instrument plugin (an LV2 synth with MIDI input, or a VST3 instrument bundle; "
+            "see `wave plugins`) instead of its sampler; notes still sounding on the old source ring out. Saved in "
+            "the session as the channel's set `lv2:URI` or `vst3:PATH`, with the plugin's own state; "
+            "`/wave/set/load` puts a sampler back.",
+            (CH, Arg("uri", "s", doc="LV2 URI of an instrument, or a .vst3 instrument bundle")),
+            (Reply("/wave/set/loaded", "si", "`lv2:URI` or `vst3:PATH`, channel"), ERROR), "plugins"),
     Address("/wave/plugin/set", "osc_plugin_set", "Set a plugin parameter (applied at the next block).",
             (FX_TARGET, SLOT, Arg("param", "s", doc="port symbol (or the parameter's name)"), Arg("value", "f")),
             (), "plugins"),
