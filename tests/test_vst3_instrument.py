@@ -346,3 +346,31 @@ def test_nan_and_overruns_silence_it_while_the_other_channels_play_on(bundle, wa
         assert db(render(s, 0.3)[:, BLOCK:]) > -20.0 and not other.faulted
     finally:
         s.shutdown()
+
+
+def test_a_bounce_waits_for_an_instrument_slower_than_real_time(bundle, wavesine, tmp_path):
+    """Offline nothing is late: an instrument taking 1.5x the block's duration is waited for, never
+    silenced as it is live (the bounce sets the source's freewheel as it does a timbre model's)."""
+    import soundfile as sf
+
+    from server.live.session import Session
+    from server.midi.song import load_song
+    from server.plugins.vst3_instrument import OVERRUN_BLOCKS, load
+    from server.render.bounce import bounce_to_file
+    from server.render.render import RenderSettings
+
+    fo = folders(tmp_path)
+    name = installed(bundle, fo.plugins)
+    probe = load(fo.plugins / name)
+    probe.set("burn_ms", 1000 * BLOCK / SR * 1.5)
+    state = probe.state()
+    probe.close()
+    mid = song(fo.midi / "song.mid")
+    session = Session(sets={0: f"vst3:{name}"})
+    session.source_state = {0: state}
+    out = tmp_path / "slow.wav"
+    bounce_to_file(load_song(mid), out, session=session, folders=fo, fmt="float",
+                   settings=RenderSettings(sample_rate=SR, block=BLOCK, raw=True, tail=0.2, progress=False))
+    b, _ = sf.read(out, dtype="float32")
+    late = (OVERRUN_BLOCKS + 4) * BLOCK  # past the point where the live engine would have silenced it
+    assert db(b[late:late + SR // 4].T) > -30.0  # still playing the song's notes

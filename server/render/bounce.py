@@ -146,6 +146,8 @@ def bounce_to_file(
         for strip in eng.snapshot.strips:
             if strip.timbre is not None and hasattr(strip.timbre.model, "freewheel"):
                 strip.timbre.model.freewheel = True  # wait for the model: nothing is late offline
+            if hasattr(strip.source, "freewheel"):
+                strip.source.freewheel = True  # an instrument plugin slower than real time is waited for too
         frames = song_frames(song, st)
         two_pass = not st.raw and st.normalize == "peak"
         _check_space(out, frames * 2 * (_BYTES[subtype] + (4 if two_pass else 0)))
