@@ -374,3 +374,24 @@ def test_a_bounce_waits_for_an_instrument_slower_than_real_time(bundle, wavesine
     b, _ = sf.read(out, dtype="float32")
     late = (OVERRUN_BLOCKS + 4) * BLOCK  # past the point where the live engine would have silenced it
     assert db(b[late:late + SR // 4].T) > -30.0  # still playing the song's notes
+
+
+def test_an_instruments_fault_is_reported_once_and_its_latency_counts_in_the_graph(bundle, wavesine, tmp_path):
+    s = make_server(tmp_path)
+    try:
+        name = installed(bundle, s.folders.plugins)
+        osc(s, "/wave/plugin/instrument", 0, name)
+        s._loader.submit(lambda: None).result(timeout=120)
+        src = s.engine.snapshot.strips[0].source
+        assert s.engine.snapshot.strips[0].latency_samples >= src.latency_samples  # counted in its strip
+        src.set("nan", 1.0)
+        osc(s, "/wave/note", 0, 69, 100)
+        render(s, 0.3)
+        s._report_audio_errors()
+        errors = [args for a, args in s.sent if a == "/wave/error" and args[0] == "audio"]
+        assert len(errors) == 1 and "instrument" in errors[0][1] and "non-finite" in errors[0][1], errors
+        render(s, 0.3)
+        s._report_audio_errors()
+        assert len([a for a, args in s.sent if a == "/wave/error"]) == 1  # reported once, not every block
+    finally:
+        s.shutdown()

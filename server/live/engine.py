@@ -217,7 +217,9 @@ class Strip:
 
     @property
     def latency_samples(self) -> int:
-        return (self.timbre.latency_samples if self.timbre is not None else 0) + slots_latency(self.plugins)
+        """The strip's own delay: an instrument plugin's reported latency, its timbre model's, its slots'."""
+        return (int(getattr(self.source, "latency_samples", 0) or 0)
+                + (self.timbre.latency_samples if self.timbre is not None else 0) + slots_latency(self.plugins))
 
 
 @dataclass(frozen=True)
@@ -355,6 +357,7 @@ class Engine:
         if not self._raw:  # (its filter's import is not needed without a master section)
             self._prepare_safety()
         self._aligners = [Aligner(ALIGN_CAPACITY, self.block) for _ in range(16)]
+        self._source_faults = [""] * 16  # per channel: the source fault last reported (instrument plugins)
         self._prepare(snapshot)
         self._align(snapshot)
 
@@ -635,6 +638,12 @@ class Engine:
                 src = strip.source
                 evs = due[strip.channel] if due is not None else None
                 y = src.process(silence, evs) if evs else src.process(silence)
+                why = getattr(src, "faulted", "")  # an instrument plugin silences itself on NaN or overruns
+                if why != self._source_faults[strip.channel]:
+                    self._source_faults[strip.channel] = why
+                    if why:
+                        self._fault(f"channel {strip.channel + 1}: instrument {getattr(src, 'name', '?')!r} {why}; "
+                                    "silenced until its set is loaded again or it is reset")
                 # a silent source (no voice) was not rendered: nothing to mix, and no numpy call
                 # (each one on a block this size lets another thread take the GIL)
                 quiet = getattr(src, "silent", False)
