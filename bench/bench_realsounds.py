@@ -113,12 +113,13 @@ def find_recordings() -> dict[str, bytes]:
 def _decode(raw: bytes, sr: int) -> np.ndarray:
     import io
 
-    import librosa
     import soundfile as sf
 
     x, rate = sf.read(io.BytesIO(raw), dtype="float32", always_2d=True)
     x = x.mean(axis=1)
-    return librosa.resample(x, orig_sr=rate, target_sr=sr) if rate != sr else x
+    from server.audio.resample import resample
+
+    return resample(x, rate, sr) if rate != sr else x
 
 
 def judge_all(seeds: tuple[int, ...] = (0, 1, 2), seconds: float = 5.0) -> list[dict]:

@@ -27,6 +27,8 @@ from dataclasses import replace
 import numpy as np
 from scipy import signal
 
+from ..audio.resample import resample
+
 # ----------------------------------------------------------------------------------------------
 # Building blocks
 # ----------------------------------------------------------------------------------------------
@@ -641,7 +643,7 @@ def m_elephant(ctx: Ctx) -> np.ndarray:
     env = np.clip(_slow_curve(low, np.arange(m) / low.sr, 0.4, 0.8), 0.05, None)
     r = _voice(low, f0, env, ((105, 70, 1.0), (220, 105, 0.6), (440, 175, 0.2)), oq=0.35, jitter=0.075,
                shimmer=0.05, sub=0.25, rough=0.55, rough_hz=45, noise=0.38, nfft=256, lowpass=800)
-    r = signal.resample_poly(r, 8, 1)[: ctx.n]
+    r = resample(r, 1, 8)[: ctx.n]
     return out / (np.abs(out).max() + 1e-12) + (1.0 if rumble_only else 0.15) * r / (np.abs(r).max() + 1e-12)
 
 
@@ -1196,7 +1198,7 @@ def _at_rate(fn: Callable[[Ctx], np.ndarray], factor: int) -> Callable[[Ctx], np
         if ctx.sr // factor < 8000:
             return fn(ctx)
         low = replace(ctx, sr=ctx.sr // factor, n=-(-ctx.n // factor))
-        return signal.resample_poly(np.asarray(fn(low), float), factor, 1)[: ctx.n]
+        return resample(np.asarray(fn(low), float), 1, factor)[: ctx.n]
 
     return render
 

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ..audio.resample import resample
 from ..errors import ConfigError, MissingDependencyError
 from ..models.cache import ModelCache, ModelKey, default_cache
 
@@ -75,13 +76,12 @@ class Ranker:
 
 def clap_scores(ranker: Ranker, text: str, audios: np.ndarray, sample_rate: int) -> np.ndarray:
     """CLAP logits (text vs. each audio) as the AudioLDM2 pipeline's ``score_waveforms`` computes them."""
-    import librosa
     import torch
 
     target = int(ranker.feature_extractor.sampling_rate)
     audios = np.asarray(audios, np.float32)
     if sample_rate != target:
-        audios = librosa.resample(audios, orig_sr=sample_rate, target_sr=target)
+        audios = resample(audios, sample_rate, target)
     inputs = ranker.tokenizer(text, return_tensors="pt", padding=True)
     param = next(ranker.model.parameters())
     inputs["input_features"] = ranker.feature_extractor(

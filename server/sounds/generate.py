@@ -49,12 +49,9 @@ def slugify(name: str, max_len: int = 40) -> str:
 def _resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     if sr_in == sr_out:
         return audio
-    from math import gcd
+    from ..audio.resample import resample
 
-    from scipy.signal import resample_poly
-
-    g = gcd(sr_in, sr_out)
-    return resample_poly(audio, sr_out // g, sr_in // g).astype(np.float32)
+    return resample(np.asarray(audio, np.float32), sr_in, sr_out)
 
 
 def parse_backend(backend: str) -> tuple[str, Path | None]:

