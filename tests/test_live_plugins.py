@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from server.live.drivers import PacedDriver
+from server.live.graph import with_slots
 from server.live.oscproto import encode
 from server.live.server import Folders, LiveServer
 
@@ -234,7 +235,7 @@ class NaNAfter:
 
 def test_a_plugin_outputting_nan_is_bypassed_and_reported(server):
     bad = NaNAfter(good_blocks=20)
-    server._publish(lambda snap: server._with_slots(snap, 0, (bad,)))
+    server._publish(lambda snap: with_slots(snap, 0, (bad,)))
     y = play_organ(server, seconds=1.0)
     assert np.isfinite(y).all()
     assert bad.faulted and server.engine.stats.nonfinite_blocks >= 1
@@ -304,7 +305,7 @@ def test_a_plugin_slower_than_real_time_is_bypassed_live_but_waited_for_offline(
     from server.render.bounce import OfflineDriver
 
     slow = Slow(0)
-    server._publish(lambda snap: server._with_slots(snap, -1, (slow,)))
+    server._publish(lambda snap: with_slots(snap, -1, (slow,)))
     render(server, (SLOT_OVERRUN_BLOCKS - 1) * BLOCK / SR)
     assert not slow.faulted  # a few late blocks are tolerated
     render(server, 3 * BLOCK / SR)
@@ -317,7 +318,7 @@ def test_a_plugin_slower_than_real_time_is_bypassed_live_but_waited_for_offline(
     try:
         assert offline.engine.freewheel
         slow2 = Slow(0)
-        offline._publish(lambda snap: offline._with_slots(snap, -1, (slow2,)))
+        offline._publish(lambda snap: with_slots(snap, -1, (slow2,)))
         render(offline, (SLOT_OVERRUN_BLOCKS + 2) * BLOCK / SR)
         assert not slow2.faulted  # a bounce waits for it
     finally:

@@ -487,7 +487,6 @@ class LiveServer:
     def _slot(self, target: int, slot: int):
         return slot_of(self.engine.snapshot, target, slot)
 
-    _with_slots = staticmethod(with_slots)  # for tests that build their own edits (test_live_plugins.py)
 
     def _save_plugins(self, target: int) -> None:
         slots = self._slots(target)
