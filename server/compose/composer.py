@@ -35,7 +35,7 @@ TARGET_SECONDS = 66.0
 LAYOUTS = ((2, 4), (4, 4), (2, 8), (4, 8), (4, 12), (4, 16))
 TONIC_POOL = (0, 2, 4, 5, 7, 9, 10)  # C D E F G A Bb: keys that lie well on guitar and bass
 STRONG_STEPS = (0, 8)  # beats 1 and 3
-# Registers (MIDI keys): every part stays inside its role's playable range (server.build ROLE_SPECS).
+# Registers (MIDI keys): every part stays inside its role's playable range (server.instruments_build ROLE_SPECS).
 BASS_ROOTS = (31, 42)  # G1..F#2: roots; fifths and octaves above stay below G3
 MELODY_CENTRE = {"keyboard": 72, "guitar": 67}
 MELODY_SPAN = (-8, 9)  # semitones around the centre

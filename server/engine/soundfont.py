@@ -36,11 +36,11 @@ def read_presets(path: str | os.PathLike[str]) -> list[Preset]:
     riff_size = struct.unpack_from("<I", data, 4)[0]
     if riff_size + 8 > len(data):
         raise InputError(f"{path}: the soundfont is truncated ({len(data)} of {riff_size + 8} bytes)")
-    lists = _chunks(data, 12, riff_size + 8, path)
+    lists = riff_chunks(data, 12, riff_size + 8, path)
     pdta = lists.get(b"pdta")
     if pdta is None or b"sdta" not in lists or b"INFO" not in lists:
         raise InputError(f"{path}: the soundfont lacks its INFO, sdta or pdta part")
-    sub = _chunks(data, pdta[0], pdta[1], path, nested=False)
+    sub = riff_chunks(data, pdta[0], pdta[1], path, nested=False)
     if b"phdr" not in sub:
         raise InputError(f"{path}: the soundfont has no preset headers (phdr)")
     start, end = sub[b"phdr"]
@@ -55,7 +55,7 @@ def read_presets(path: str | os.PathLike[str]) -> list[Preset]:
     return presets
 
 
-def _chunks(data: bytes, start: int, end: int, path: Path, nested: bool = True) -> dict[bytes, tuple[int, int]]:
+def riff_chunks(data: bytes, start: int, end: int, path: Path, nested: bool = True) -> dict[bytes, tuple[int, int]]:
     """Map chunk id (or LIST type when ``nested``) -> (payload start, payload end)."""
     out: dict[bytes, tuple[int, int]] = {}
     pos = start

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from server.engine.soundfont import _chunks, read_presets
+from server.engine.soundfont import read_presets, riff_chunks
 from server.instruments_build.sf2 import GEN
 
 
@@ -24,8 +24,8 @@ def read_sf2(path: Path) -> dict:
     data = path.read_bytes()
     riff_end = struct.unpack_from("<I", data, 4)[0] + 8
     chunks: dict[bytes, bytes] = {}
-    for lst in _chunks(data, 12, riff_end, path).values():
-        for cid, (a, b) in _chunks(data, lst[0], lst[1], path, nested=False).items():
+    for lst in riff_chunks(data, 12, riff_end, path).values():
+        for cid, (a, b) in riff_chunks(data, lst[0], lst[1], path, nested=False).items():
             chunks[cid] = data[a:b]
     ifil = struct.unpack("<HH", chunks[b"ifil"])
     names = {v: k for k, v in GEN.items()}
