@@ -49,19 +49,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--step", type=int, default=4, help="semitones between sampled root keys (1-12)")
     g.add_argument("--no-scene-layer", action="store_true", help="no soundscape under intro/outro")
     g.add_argument("--force", action="store_true", help="re-run every stage of every image")
+    from ..models.options import add_model_arguments
+
+    add_model_arguments(p)
     p.set_defaults(func=run)
 
 
 def settings_from_args(args: argparse.Namespace):
-    from ..make.cli import _models
+    from ..make.cli import _models, prepare_models
     from ..make.pipeline import MakeSettings
+    from ..models.options import options_from_args
 
     b = args.backends
-    return MakeSettings(scene_backend=b.get("scene", "builtin"), detector=b.get("detector", "builtin"),
-                        sounds_backend=args.sound_backend or b.get("sounds", "builtin"),
-                        timbre_models=_models(args.timbre_model), timbre=not args.no_timbre, seed=args.seed,
-                        seconds=args.seconds, step=args.step, song=args.song, genre=args.genre,
-                        layer_scene=not args.no_scene_layer)
+    st = MakeSettings(scene_backend=b.get("scene", "builtin"), detector=b.get("detector", "builtin"),
+                      sounds_backend=args.sound_backend or b.get("sounds", "builtin"),
+                      timbre_models=_models(args.timbre_model), timbre=not args.no_timbre, seed=args.seed,
+                      seconds=args.seconds, step=args.step, song=args.song, genre=args.genre,
+                      layer_scene=not args.no_scene_layer)
+    # checked here (a bad device, a missing v2a mapper: one line before Ray starts), carried in the
+    # settings to every worker, which exports them in its own process (work._export_models)
+    st.models = prepare_models(st.sounds_backend, options_from_args(args)).to_dict()
+    return st
 
 
 def run(args: argparse.Namespace) -> int:

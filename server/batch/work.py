@@ -112,11 +112,21 @@ def model_loads() -> dict[str, int]:
     return counts
 
 
+def _export_models(settings) -> None:
+    """The run's model options into this worker process's environment (a Ray worker on another machine
+    does not inherit the driver's): the detectors and every stage read WAVE_DEVICE and the others there."""
+    from ..models.options import ModelOptions
+
+    if getattr(settings, "models", None):
+        ModelOptions.from_dict(settings.models).export_env()
+
+
 def model_stages(image: str, out: str, name: str, settings, force: bool = False) -> dict[str, Any]:
     """Step 1 (in an actor): the model stages of one image into its staging folder. Never raises for
     the image's own faults: returns ``{"ok": False, "error": "stage: Type: message"}``."""
     from ..make.pipeline import make
 
+    _export_models(settings)
     t0 = time.perf_counter()
     st = _with_name(settings, name)
     tr = _Tracker()
@@ -137,6 +147,7 @@ def cpu_stages(image: str, out: str, name: str, settings, pre: dict[str, Any]) -
     """Step 2 (a task): the remaining stages, then publish ``OUT/<name>``."""
     from ..make.pipeline import make
 
+    _export_models(settings)
     res = dict(pre)
     res.update(image=image, name=name, cpu_pid=os.getpid())
     if not pre.get("ok"):
