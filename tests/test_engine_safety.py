@@ -43,3 +43,19 @@ def test_preparing_the_stage_does_not_import_scipy_signal():
             "import numpy as np; s.process(np.zeros((2, 512), np.float32)); print('scipy.signal' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_live_master_limiter_is_transparent_below_its_threshold_as_in_wave_render():
+    """One master live, in a bounce and in ``wave render``: a -26 dBFS tone leaves the live engine's default
+    limiter at -26 dBFS (JUCE's Limiter, the old live default, raised it by +4.75 dB)."""
+    from server.live.effects import EffectChain
+    from server.live.engine import Engine, Snapshot
+
+    eng = Engine(Snapshot(strips=(), master_fx=EffectChain()), sample_rate=SR, block=512)
+    t = np.arange(SR) / SR
+    x = (10 ** (-26 / 20) * np.sqrt(2) * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    block = np.stack([x, x])
+    y = np.concatenate([eng._limiter.process(block[:, i:i + 512].copy(), SR, reset=False)
+                        for i in range(0, SR, 512)], axis=1)
+    level = 20 * np.log10(np.sqrt(np.mean(y[0, SR // 2:] ** 2)))
+    assert abs(level - (-26.0)) < 0.05, level

@@ -108,7 +108,7 @@ def test_balance_on_a_channel_and_the_master_sets_the_level_and_the_session_rest
     finally:
         s.shutdown()
     tail = slice(SR // 2, None)
-    assert db(ref[:, tail]) > -40.0  # the organ sounds
+    assert db(ref[:, tail]) > -50.0  # the organ sounds (silence is below -90)
     gain = db(y[:, tail]) - db(ref[:, tail])
     assert abs(gain - (-18.0)) <= 0.1, gain
     # a new server from the saved session plays the same sound (what `wave render --session` builds)
@@ -196,7 +196,7 @@ def test_bad_plugins_are_refused_one_error_each_and_the_server_plays_on(server, 
         assert len(errs) == 1 and errs[0][0] == "/wave/plugin/load" and words in errs[0][1], (plugin, errs)
     assert server.engine.snapshot.strips[0].plugins == ()
     y = play_organ(server, seconds=0.5)
-    assert np.isfinite(y).all() and db(y[:, -SR // 4:]) > -40.0
+    assert np.isfinite(y).all() and db(y[:, -SR // 4:]) > -50.0
 
 
 class NaNAfter:
@@ -240,7 +240,7 @@ def test_a_plugin_outputting_nan_is_bypassed_and_reported(server):
     assert np.isfinite(y).all()
     assert bad.faulted and server.engine.stats.nonfinite_blocks >= 1
     assert any("nan-maker" in f and "bypassed" in f for f in server.engine.faults)
-    assert db(y[:, -SR // 4:]) > -40.0  # the channel plays on, dry
+    assert db(y[:, -SR // 4:]) > -50.0  # the channel plays on, dry (silence is below -90)
     server._report_audio_errors()
     assert any(a == "/wave/error" and args[0] == "audio" and "nan-maker" in args[1] for a, args in server.sent)
 
@@ -361,7 +361,7 @@ def test_an_lv2_instrument_plays_a_channel_in_tune_and_the_session_restores_it(t
     finally:
         s.shutdown()
     x = y[0, SR // 2 : SR // 2 + 32768]
-    assert db(x) > -40.0
+    assert db(x) > -50.0
     cents = 1200 * np.log2(peak_hz(x, 415.0, 466.0) / 440.0)  # the 8' drawbar sounds the key's pitch
     assert abs(cents) < 10.0, cents
     r = make_server(tmp_path, session)  # restored from the session: the organ plays channel 2 again

@@ -308,16 +308,17 @@ class Engine:
         """``raw``: the output is the channel mix as it is, without the master section (master gain, master
         effects and plugins, limiter, safety stage): ``wave render --raw``, compared with the fluidsynth CLI.
         :attr:`raw` may be switched from the control side. ``limiter``: the master limiter, a pedalboard
-        plugin or board (default: JUCE's ``Limiter`` at -1 dBFS; ``wave render`` passes
-        :func:`server.engine.effects.master_limiter`, transparent below its threshold)."""
-        import pedalboard
+        plugin or board (default: :func:`server.engine.effects.master_limiter`, transparent below -1 dBFS,
+        the same master live, in a bounce and in ``wave render``; JUCE's ``Limiter`` was the live default,
+        and it adds a 4:1 stage from -10 dBFS and make-up gain, so live and render sounded different)."""
+        from ..engine.effects import master_limiter
 
         self.sample_rate = int(sample_rate)
         self.block = int(block)
         self.snapshot = snapshot
         self.stats = Stats()
         self.master_gain = float(10 ** (master_gain_db / 20))
-        self._limiter = limiter if limiter is not None else pedalboard.Limiter(threshold_db=-1.0, release_ms=100.0)
+        self._limiter = limiter if limiter is not None else master_limiter()
         self._raw = bool(raw)
         self._out = np.zeros((2, self.block), dtype=np.float32)
         self._silence = np.zeros((2, self.block), dtype=np.float32)
