@@ -55,7 +55,7 @@ def test_sigint_releases_notes_saves_session_and_exits_0(tmp_path):
     x, sr = sf.read(wav, dtype="float32")
     assert sr == 48000 and x.shape[0] > 0.8 * sr
     level = 20 * np.log10(np.sqrt(np.mean(x[int(0.2 * sr) : int(0.7 * sr)] ** 2)) + 1e-12)
-    assert level > -40  # the held organ note sounded
+    assert level > -50  # the held organ note sounded (silence is below -90)
     assert np.abs(x[-256:]).max() < 1e-3  # and was released before the file was closed
     assert json.loads(session.read_text())["master_gain_db"] == -3.0
     assert not list(tmp_path.glob(".*part*"))  # no temporary files left
