@@ -44,6 +44,8 @@ ATOM = L.ATOM
 PROVIDED = (URID + "map", URID + "unmap", OPTIONS + "options", BUF_SIZE + "boundedBlockLength", WORKER + "schedule")
 SATISFIED = frozenset(PROVIDED) | {LV2_CORE + "hardRTCapable", LV2_CORE + "isLive", LV2_CORE + "inPlaceBroken"}
 ATOM_CAPACITY = 8192  # bytes of an atom sequence buffer (events a plugin may write per block)
+SMOOTH_MS = 10.0  # a continuous parameter's change is ramped over this long (LiveServer/Engine do not smooth)
+SMOOTH_STEP = 16  # frames per sub-block while a ramp runs: control ports are read once per run() call
 DEFAULT_LV2_PATH = ("~/.lv2", "/usr/local/lib/lv2", "/usr/lib/lv2")
 STATE_FLAGS = 1 | 2  # LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE
 STATE_KEY = "#state"  # in a slot's saved values: the plugin's own state (LV2 state text)
@@ -536,7 +538,10 @@ class LV2Plugin:
     in, one out) runs as two instances, one per side (Carla's "force stereo"); one in and two out gets
     the mid signal; one out and no more goes to both sides. Parameters are its control input ports,
     addressed by symbol (or name). :meth:`set` validates and posts a value from any thread; the audio
-    thread applies it at the start of its next block.
+    thread applies it at the start of its next block: a toggle, an integer or a choice at once, a continuous
+    value ramped linearly over :attr:`smooth_ms` (the plugin then runs in sub-blocks of :data:`SMOOTH_STEP`
+    frames with the ramp's values: an LV2 control port is read once per ``run``, and not every plugin
+    smooths its own jumps — a gain that jumps clicks). ``smooth_ms = 0`` applies every value at once.
     """
 
     def __init__(self, plugin: str | PluginInfo, *, world: World | None = None) -> None:
@@ -562,12 +567,17 @@ class LV2Plugin:
         self._insts: list[_Instance] = []
         self._config: tuple[int, int] | None = None
         self._out = np.zeros((2, 0), dtype=np.float32)
+        self._ramp_out = self._out
         self.latency_samples = 0
         self.max_block = 0
         self.bypass = False  # set by the control side: the slot passes its input through
         self.faulted = ""  # set by the audio thread when the output was non-finite (the slot is bypassed)
         self.overruns = 0  # audio thread: blocks in a row it took longer than the block's duration
         self._state_text: str | None = None  # LV2 state to restore at the next instantiation (restore/reset)
+        self.smooth_ms = SMOOTH_MS
+        self._continuous = {p.index for p in info.params if not (p.toggled or p.integer or p.enumeration)}
+        self._ramps: dict[int, list[float]] = {}  # audio thread: port index -> [from, to, frames done, frames]
+        self._sample_rate = 48000
 
     # -- control / loader thread -------------------------------------------------------------------
     def prepare(self, sample_rate: int, max_block: int, channels: int = 2) -> None:
@@ -580,8 +590,11 @@ class LV2Plugin:
         pair = len(info.audio_in) == 1 and len(info.audio_out) == 1
         self._insts = [_Instance(self.world, info, int(sample_rate), int(max_block)) for _ in range(2 if pair else 1)]
         self._config = (int(sample_rate), int(max_block))
+        self._sample_rate = int(sample_rate)
+        self._ramps = {}
         self.max_block = int(max_block)
         self._out = np.zeros((2, max_block), dtype=np.float32)
+        self._ramp_out = np.zeros((2, max_block), dtype=np.float32)
         for sym, v in self.values.items():
             for inst in self._insts:
                 inst.ctrl[info.param(sym).index] = v
@@ -675,10 +688,31 @@ class LV2Plugin:
     # -- audio thread ----------------------------------------------------------------------------------
     def apply_posted(self) -> None:
         inbox = self._inbox
+        ramp_frames = int(self.smooth_ms * 1e-3 * self._sample_rate)
         while inbox:
             i, v = inbox.popleft()
+            now = float(self._insts[0].ctrl[i]) if self._insts else v
+            if ramp_frames > 0 and i in self._continuous and v != now:
+                self._ramps[i] = [now, v, 0, ramp_frames]  # a newer value restarts from where it is
+            else:
+                self._ramps.pop(i, None)
+                for inst in self._insts:
+                    inst.ctrl[i] = v
+
+    def _step_ramps(self, n: int) -> None:
+        """Set each ramping port to its value at the end of the next ``n`` frames (equal steps; the last
+        one lands exactly on the target)."""
+        done = []
+        for i, r in self._ramps.items():
+            a, b, k, total = r
+            v = b if k + n >= total else a + (b - a) * (k + n) / total
             for inst in self._insts:
                 inst.ctrl[i] = v
+            r[2] = k + n
+            if r[2] >= total:
+                done.append(i)
+        for i in done:
+            del self._ramps[i]
 
     def process(self, block: np.ndarray) -> np.ndarray:
         """``block`` (2, n) float32 -> (2, n) float32: a view of the plugin's own buffers, valid until the
@@ -689,6 +723,20 @@ class LV2Plugin:
         if n > self.max_block:
             return np.concatenate([self.process(block[:, i : i + self.max_block]).copy()
                                    for i in range(0, n, self.max_block)], axis=1)
+        if not self._ramps:
+            return self._run(block, n)
+        out = self._ramp_out  # not self._out: _run writes the mono paths' result there at [:, :m]
+        pos = 0
+        while pos < n:  # while a parameter ramps: sub-blocks, each with the ramp's value
+            m = min(SMOOTH_STEP, n - pos) if self._ramps else n - pos
+            if self._ramps:
+                self._step_ramps(m)
+            y = self._run(block[:, pos : pos + m], m)
+            out[:, pos : pos + m] = y  # y may be a view of the plugin's buffers: copy before the next run
+            pos += m
+        return out[:, :n]
+
+    def _run(self, block: np.ndarray, n: int) -> np.ndarray:
         insts = self._insts
         a = insts[0]
         if len(insts) == 2:  # mono plugin, one instance per side
