@@ -32,14 +32,6 @@ def _resonator(x: np.ndarray, fc: float, q: float, sr: int) -> np.ndarray:
     return signal.lfilter(b, a, x)
 
 
-def _decay_burst(ctx: Ctx, attack_ms: float, tau_ms: float, length_ms: float | None = None) -> np.ndarray:
-    """White noise with a linear attack and an exponential decay (time constant ``tau_ms``)."""
-    m = max(int((length_ms or 6 * tau_ms + attack_ms) * 1e-3 * ctx.sr), 2)
-    t = np.arange(m) / ctx.sr * 1e3
-    env = np.minimum(t / max(attack_ms, 1e-3), 1.0) * np.exp(-np.maximum(t - attack_ms, 0.0) / tau_ms)
-    return ctx.rng.standard_normal(m) * env
-
-
 # ----------------------------------------------------------------------------------------------
 # Hands
 # ----------------------------------------------------------------------------------------------
@@ -758,6 +750,7 @@ from .synth import (  # noqa: E402
     Ctx,
     _bandpass,
     _bubble,
+    _decay_burst,
     _highpass,
     _impulses,
     _lowpass,

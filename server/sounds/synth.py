@@ -528,14 +528,22 @@ _IMPACT_WORDS = {
 }
 
 
+def _kind_by_class(desc: SourceDescription | None, table: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
+    """The kind of ``table`` whose classes hold the variant's first AudioSet class that any kind holds."""
+    for cls in desc.audioset if desc is not None else ():
+        for kind, classes in table:
+            if cls in classes:
+                return kind
+    return None
+
+
 def impact_kind(desc: SourceDescription | None) -> str | None:
     """Which impact recipe a variant needs: from its AudioSet classes first, then its play method."""
     if desc is None:
         return None
-    for cls in desc.audioset:
-        for kind, classes in _IMPACT_CLASSES:
-            if cls in classes:
-                return kind
+    kind = _kind_by_class(desc, _IMPACT_CLASSES)
+    if kind is not None:
+        return kind
     text = _norm(desc.play_method)
     for kind, words in _IMPACT_WORDS.items():
         if any(_stem_hits(text, w) for w in words):
@@ -543,11 +551,17 @@ def impact_kind(desc: SourceDescription | None) -> str | None:
     return None
 
 
+def _decay_burst(ctx: Ctx, attack_ms: float, tau_ms: float, length_ms: float | None = None) -> np.ndarray:
+    """White noise with a linear attack and an exponential decay (time constant ``tau_ms``)."""
+    m = max(int((length_ms or 6 * tau_ms + attack_ms) * 1e-3 * ctx.sr), 2)
+    t = np.arange(m) / ctx.sr * 1e3
+    env = np.minimum(t / max(attack_ms, 1e-3), 1.0) * np.exp(-np.maximum(t - attack_ms, 0.0) / tau_ms)
+    return ctx.rng.standard_normal(m) * env
+
+
 def _noise_burst(ctx: Ctx, ms: float, lo: float, hi: float, decay_ms: float | None = None) -> np.ndarray:
     """A band-limited noise burst of ``ms`` with an exponential tail: the broadband crack of a hard contact."""
-    n = max(int(ms * 1e-3 * ctx.sr), 8)
-    env = np.exp(-np.arange(n) / max((decay_ms or ms / 3) * 1e-3 * ctx.sr, 1.0))
-    return _bandpass(ctx.rng.standard_normal(n) * env, lo, hi, ctx.sr, order=2)
+    return _bandpass(_decay_burst(ctx, 0.0, decay_ms or ms / 3, ms), lo, hi, ctx.sr, order=2)
 
 
 def _dense_modes(ctx: Ctx, lo: float, hi: float, count: int, t60: tuple[float, float]) -> np.ndarray:
@@ -988,11 +1002,7 @@ _ENGINE_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 def engine_kind(desc: SourceDescription | None) -> str:
     """idle (a car at rest), rev, light (a small fast engine), heavy (a diesel) or traffic, from the
     variant's AudioSet classes."""
-    for cls in desc.audioset if desc is not None else ():
-        for kind, classes in _ENGINE_KINDS:
-            if cls in classes:
-                return kind
-    return "idle"
+    return _kind_by_class(desc, _ENGINE_KINDS) or "idle"
 
 
 def _engine(ctx: Ctx, cyl: int, rpm: np.ndarray, strokes: int = 4, f_pipe: float | None = None,
