@@ -31,6 +31,7 @@ from .lv2 import (
     World,
     _Instance,
     default_world,
+    restore_saved,
     urid,
 )
 
@@ -230,15 +231,7 @@ class LV2Instrument:
         """Saved values from :meth:`state` (loader thread): the LV2 state goes into the next instance
         (:meth:`prepare` or :meth:`reset`), the control values are set; a name the plugin no longer has
         is skipped with a warning."""
-        values = dict(values)
-        text = values.pop(STATE_KEY, None)
-        if isinstance(text, str) and text:
-            self._state_text = text
-        for k, v in values.items():
-            try:
-                self.set(k, v)
-            except InputError as exc:
-                log.warning("%s", exc)
+        restore_saved(self, values)
 
     def close(self) -> None:
         inst, self._inst = self._inst, None

@@ -531,6 +531,21 @@ class _Instance:
             self.ptr = None
 
 
+def restore_saved(plugin, values: dict) -> None:
+    """What :meth:`LV2Plugin.state` (or an LV2 instrument's) saved, into ``plugin``: the LV2 state text under
+    :data:`STATE_KEY` is kept for its next instance (``plugin._state_text``), the control values are set with
+    ``plugin.set``; a name the plugin no longer has is skipped with a warning."""
+    values = dict(values)
+    text = values.pop(STATE_KEY, None)
+    if isinstance(text, str) and text:
+        plugin._state_text = text
+    for k, v in values.items():
+        try:
+            plugin.set(k, v)
+        except InputError as exc:
+            log.warning("%s", exc)
+
+
 class LV2Plugin:
     """An LV2 plugin as a stereo Processor (``prepare / process / reset``, ``latency_samples``).
 
@@ -661,15 +676,7 @@ class LV2Plugin:
         """Set saved control values (and the LV2 state under :data:`STATE_KEY`, restored into the plugin
         when it is next instantiated: :meth:`prepare`); a name the plugin no longer has is skipped with
         a warning."""
-        values = dict(values)
-        text = values.pop(STATE_KEY, None)
-        if isinstance(text, str) and text:
-            self._state_text = text
-        for k, v in values.items():
-            try:
-                self.set(k, v)
-            except InputError as exc:
-                log.warning("%s", exc)
+        restore_saved(self, values)
 
     def refresh_latency(self) -> int:
         """Control thread: the plugin's latency as its latency port reports it now."""
