@@ -7,25 +7,16 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from server.midi.song import PROGRAM, Event
 from tests.test_live_engine import make_server
-from tests.test_plugins_instrument_state import BLOCK, EIGHT_FOOT_SOLO, ORGAN, sub_octave_db
-
-pytestmark = pytest.mark.usefixtures("_organ")
-
-
-@pytest.fixture(scope="module")
-def _organ():
-    try:
-        from server.plugins.lv2 import default_world
-
-        uris = default_world().uris()
-    except Exception as exc:
-        pytest.skip(f"LV2 hosting unavailable: {exc}")
-    if ORGAN not in uris:
-        pytest.skip("setBfree is not installed (apt-get install setbfree; scripts/system-packages.txt)")
+from tests.test_plugins_instrument_state import (
+    BLOCK,
+    EIGHT_FOOT_SOLO,
+    ORGAN,
+    _organ,  # noqa: F401 - the fixture: skips without setBfree
+    sub_octave_db,
+)
 
 
 def test_the_session_keeps_the_instruments_state_and_a_new_server_plays_it(tmp_path):
