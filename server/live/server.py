@@ -198,12 +198,13 @@ class LiveServer:
     def mark_dirty(self) -> None:
         self._dirty = True
 
-    def _capture_source_state(self) -> None:
-        """The instrument plugins' own state into the session (control thread: after a set loads, on
-        /wave/session/save and at shutdown, not on every periodic save; a sampler set has none). A source
-        whose state cannot be read keeps what was saved before."""
-        for ch, strip in enumerate(self.engine.snapshot.strips):
-            state = getattr(strip.source, "state", None)
+    def _capture_source_state(self, channels=range(16)) -> None:
+        """The instrument plugins' own state of ``channels`` into the session (after a set loads: its
+        channels; on /wave/session/save and at shutdown: all; not on every periodic save; a sampler set has
+        none). A source whose state cannot be read keeps what was saved before."""
+        strips = self.engine.snapshot.strips
+        for ch in channels:
+            state = getattr(strips[ch].source, "state", None)
             if not callable(state) or not str(self.session.sets.get(ch, "")).startswith((LV2_SET, VST3_SET)):
                 if self.session.source_state.pop(ch, None) is not None:
                     self._dirty = True
@@ -384,7 +385,7 @@ class LiveServer:
             self._publish(lambda snap: with_sources(snap, sources, name, self.engine.replay_state))
             for c in channels:
                 self.session.sets[c] = name
-            self._capture_source_state()
+            self._capture_source_state(channels)
             self.mark_dirty()
             self.notify(dest, "/wave/set/loaded", [name, ch])
         except WaveError as exc:
