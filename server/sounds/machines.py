@@ -176,38 +176,50 @@ def _room(ctx: Ctx, x: np.ndarray, rt60: float = 0.5, wet: float = 0.5, floor_db
 # ----------------------------------------------------------------------------------------------
 # Appliances
 # ----------------------------------------------------------------------------------------------
+def vacuum_rates(ctx: Ctx) -> tuple[float, int]:
+    """Rotation rate (Hz) of a vacuum cleaner's motor and the number of its impeller's blades."""
+    return ctx.rng.uniform(450, 600) * ctx.p.pitch ** 0.5, int(ctx.rng.integers(7, 11))
+
+
 def m_vacuum(ctx: Ctx) -> np.ndarray:
-    """Vacuum cleaner: a universal motor at 27-36 000 rpm (rotation 450-600 Hz) whines with its harmonics
-    (commutator and impeller blades), and the air rushing through the hose and impeller is loud broadband
-    turbulence (0.3-9 kHz). Each stroke of the nozzle over the floor (~1.5 s) throttles the airflow: the
-    motor unloads and speeds up (up to +15 %) while the rush of air drops."""
+    """Vacuum cleaner: a universal motor at 27-36 000 rpm (rotation 450-600 Hz) hums with its harmonics
+    (falling as 1/k^1.5), and its centrifugal impeller of 7-10 blades sings at the blade-pass rate (rotation x
+    blades: 3-6 kHz), the high whine that marks a vacuum cleaner; the air rushing through the hose and the
+    impeller is broadband turbulence (0.5-6 kHz, rolling off above). Each stroke of the nozzle over the floor
+    (~1.5 s) throttles the airflow: the motor unloads and speeds up (up to +15 %) while the rush of air
+    drops."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
-    f_rot = rng.uniform(450, 600) * p.pitch ** 0.5
+    f_rot, blades = vacuum_rates(ctx)
     stroke = rng.uniform(1.2, 1.8)
     block = np.clip(0.5 + 0.5 * np.sin(2 * np.pi * t / stroke + rng.uniform(0, 6)), 0, 1) ** 2  # nozzle load
     rpm = f_rot * (1 + 0.15 * block) * _slow_curve(ctx, t, 1.0, 0.01)
-    motor = _osc(ctx, rpm, [1 / k ** 1.2 for k in range(1, 16)])
-    air = _bandpass(rng.standard_normal(ctx.n), 300, 7000 + 4000 * p.brightness, sr) * (1 - 0.3 * block)
-    return _nz(air) + 0.45 * _nz(motor)
+    motor = _osc(ctx, rpm, [1 / k ** 1.5 for k in range(1, 16)])
+    whine = _osc(ctx, rpm * blades, (1.0, 0.3))
+    air = _bandpass(rng.standard_normal(ctx.n), 500, 6000 * (0.8 + 0.4 * p.brightness), sr) * (1 - 0.3 * block)
+    return _nz(air) + 0.45 * _nz(motor) + 0.5 * _nz(whine)
+
+
+def hair_dryer_rates(ctx: Ctx) -> tuple[float, int]:
+    """Rotation rate (Hz) of a hair dryer's fan motor and the number of the fan's blades."""
+    return ctx.rng.uniform(200, 330) * ctx.p.pitch ** 0.5, int(ctx.rng.integers(5, 8))
 
 
 def m_hair_dryer(ctx: Ctx) -> np.ndarray:
-    """Hair dryer: a small DC motor at 12-18 000 rpm (200-300 Hz) spins a 5-7 blade fan, so the air carries a
-    blade-pass tone at 1-2 kHz over broadband jet noise (turbulent mixing of the hot jet, centred near
-    2-3 kHz); the heater coil adds nothing audible. Held and moved about the head, the jet's level and
-    tone waver slowly; the speed switch may click between settings."""
+    """Hair dryer: a small DC motor at 12-20 000 rpm (rotation 200-330 Hz) spins a 5-7 blade fan, so the air
+    carries a blade-pass tone at 1-2.3 kHz (with its harmonics) over the broadband noise of the turbulent jet
+    (0.6-5 kHz; the nozzle and the grille cut what is above); the motor runs on mains rectified by a diode
+    bridge, so its torque, and its faint hum, ripple at 100 Hz. The heater coil adds nothing audible. Held and
+    moved about the head, the jet's level wavers slowly."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
-    f_rot = rng.uniform(200, 300) * p.pitch ** 0.5
-    blades = int(rng.integers(5, 8))
+    f_rot, blades = hair_dryer_rates(ctx)
     rot = f_rot * _slow_curve(ctx, t, 0.5, 0.01)
-    sway = np.clip(_slow_curve(ctx, t, 0.7, 0.35), 0.3, None)
-    jet = _bandpass(rng.standard_normal(ctx.n), 600, 9000 + 4000 * p.brightness, sr)
-    jet += 0.8 * _bandpass(rng.standard_normal(ctx.n), 1800, 4000, sr)
-    tone = _osc(ctx, rot * blades, (1.0, 0.4, 0.2))
-    motor = _osc(ctx, rot, [1 / k**1.5 for k in range(1, 10)])
-    return (_nz(jet) + 0.1 * _nz(tone) + 0.05 * _nz(motor)) * sway
+    sway = np.clip(_slow_curve(ctx, t, 0.7, 0.2), 0.5, None)
+    jet = _bandpass(rng.standard_normal(ctx.n), 600, 5000 * (0.8 + 0.4 * p.brightness), sr)
+    tone = _osc(ctx, rot * blades, (1.0, 0.5, 0.3, 0.2))
+    motor = _osc(ctx, rot, [1 / k for k in range(1, 20)]) * (1 + 0.3 * np.sin(2 * np.pi * 100 * t))
+    return (_nz(jet) + 0.7 * _nz(tone) + 0.1 * _nz(motor)) * sway
 
 
 def m_blender(ctx: Ctx) -> np.ndarray:

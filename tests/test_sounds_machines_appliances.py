@@ -1,0 +1,68 @@
+"""Household machines checked by their physics: a vacuum cleaner's impeller whine at rotation x blades, a hair
+dryer's fan blade-pass tone over its jet noise, ... (the models of issue 12's household family)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import signal
+
+from server.sounds import machines
+from tests.test_sounds_machines import SR, ctx_for, peak_track
+
+
+def band_share(x: np.ndarray, sr: int, lo: float, hi: float) -> float:
+    """Share of ``x``'s energy between lo and hi Hz."""
+    f, pxx = signal.welch(x, fs=sr, nperseg=4096)
+    return float(pxx[(f >= lo) & (f <= hi)].sum() / pxx.sum())
+
+
+def test_vacuum_whines_at_the_impeller_blade_pass():
+    ctx = ctx_for("vacuum cleaner", "motor roaring", 4.0, seed=3)
+    f_rot, blades = machines.vacuum_rates(ctx_for("vacuum cleaner", "motor roaring", 4.0, seed=3))
+    x = machines.m_vacuum(ctx)
+    bpf = f_rot * blades
+    assert 3000 <= bpf <= 6000
+    _, freq, _ = peak_track(x, SR, 0.8 * bpf, 1.3 * bpf)
+    # the nozzle unloads the motor by up to 15 %: the whine sits between the loaded and the free speed
+    assert bpf * 0.99 <= np.median(freq) <= bpf * 1.16
+    assert np.ptp(np.percentile(freq, [10, 90])) > 0.03 * bpf  # and it moves with the strokes
+    # the motor's own hum at its rotation rate
+    _, hum, _ = peak_track(x, SR, 0.85 * f_rot, 1.25 * f_rot)
+    assert f_rot * 0.99 <= np.median(hum) <= f_rot * 1.16
+    assert band_share(x, SR, 400, 8000) > 0.9
+
+
+def test_hair_dryer_blade_pass_tone_over_its_jet():
+    ctx = ctx_for("hair dryer", "motor blowing", 4.0, seed=1)
+    f_rot, blades = machines.hair_dryer_rates(ctx_for("hair dryer", "motor blowing", 4.0, seed=1))
+    x = machines.m_hair_dryer(ctx)
+    bpf = f_rot * blades
+    assert 1000 <= bpf <= 2400
+    _, freq, level = peak_track(x, SR, 0.9 * bpf, 1.1 * bpf)
+    cents = 1200 * np.log2(np.median(freq) / bpf)
+    assert abs(cents) < 20
+    # a tone: its bin stands well above the jet noise around it
+    f, pxx = signal.welch(x, fs=SR, nperseg=8192)
+    k = np.argmin(np.abs(f - bpf))
+    around = np.median(pxx[(f > 1.15 * bpf) & (f < 1.4 * bpf)])
+    assert 10 * np.log10(pxx[k - 1:k + 2].max() / around) > 10
+    # the jet: most of the energy between 0.5 and 6 kHz, little below the fan's rotation
+    assert band_share(x, SR, 500, 6000) > 0.85
+    assert band_share(x, SR, 20, 150) < 0.01
+
+
+def test_hair_dryer_motor_ripples_at_twice_the_mains():
+    ctx = ctx_for("hair dryer", "motor blowing", 4.0, seed=2)
+    f_rot, _ = machines.hair_dryer_rates(ctx_for("hair dryer", "motor blowing", 4.0, seed=2))
+    x = machines.m_hair_dryer(ctx)
+    # the rectified-mains torque ripple puts sidebands 100 Hz either side of the motor's hum
+    f, pxx = signal.welch(x, fs=SR, nperseg=16384)
+
+    def peak(fc: float) -> float:
+        sel = (f > fc - 6) & (f < fc + 6)
+        return float(pxx[sel].max())
+
+    # a 30 % torque ripple: each sideband 0.15 of the line, -16.5 dB (the upper one is buried in the jet)
+    rel = 10 * np.log10(peak(f_rot - 100) / peak(f_rot))
+    assert -19.5 < rel < -13.5
+    assert 10 * np.log10(peak(f_rot - 100) / np.median(pxx[(f > f_rot - 90) & (f < f_rot - 60)])) > 6
