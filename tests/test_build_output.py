@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import server.instruments_build as build
+import server.instruments_build.build as build
 from server.cli import main
 from server.errors import OutputError
 from server.instruments_build import build_instrument, build_set
