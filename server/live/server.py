@@ -3,8 +3,8 @@
 This module holds the OSC handlers and the server's life cycle; what they drive lives beside it:
 :mod:`.graph` (names → samplers, models, plugin slots; the session's snapshot; pure snapshot edits),
 :mod:`.transport` (MIDI file playback, recording), :mod:`.jobs` (image → instrument set in worker
-processes), :mod:`.routes` (where replies and notifications go). Every graph change goes through
-:meth:`LiveServer._publish`.
+processes), :mod:`.net` (the OSC sockets, UDP and TCP, and where replies and notifications go). Every
+graph change goes through :meth:`LiveServer._publish`.
 
 Threads (see DESIGN.md): the driver's audio thread runs :meth:`Engine.process`; the asyncio loop
 (main thread) receives OSC, runs the handlers and saves the session; one loader thread loads and
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import ipaddress
 import logging
 import os
 import signal
@@ -48,8 +47,9 @@ from .graph import (
     without_finished,
 )
 from .jobs import JobQueue, check_set_name
-from .oscproto import OscDispatcher, encode
-from .routes import MAX_TCP_PACKET, ReplyRoutes, TcpPeer, frame
+from .net import OscNet
+from .oscproto import OscDispatcher
+from .routes import TcpPeer
 from .session import Learned, Session
 from .transport import Transport
 
@@ -90,16 +90,13 @@ class LiveServer:
         self.jobs = JobQueue(self.folders.sets, lambda dest, address, args: self.notify(dest, address, args),
                              generate_command=generate_command)
         self.dispatcher = OscDispatcher(self)
-        self.routes = ReplyRoutes()  # where replies go (/wave/reply_to) and who gets broadcasts
-        self.osc_address: tuple | None = None
-        self.osc_tcp_address: tuple | None = None
+        self.net = OscNet(self.dispatcher)  # the sockets, where replies go (/wave/reply_to), who gets broadcasts
         self.midi_received = 0
         self.midi_input = None
         self.midi_port_name: str | None = None  # the JACK driver's own MIDI input, when it has one
         self._loader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="wave-loader")
         self._publish_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._transport = None
         self._dirty = False
         self._learn_pending: tuple | None = None  # (target, effect, param, dest)
         self._learn: dict[tuple[int, int], Learned] = {(x.midi_channel, x.cc): x for x in self.session.learn}
@@ -162,38 +159,28 @@ class LiveServer:
         self._publish(lambda snap: without_finished(snap, gone), gone)
         return len(gone)
 
-    # -- replies and notifications ----------------------------------------------------------------
+    # -- replies and notifications (through self.net) -----------------------------------------------
+    @property
+    def osc_address(self) -> tuple | None:
+        """The UDP socket's ``(host, port)`` while serving, else ``None``."""
+        return self.net.udp_address
+
+    @osc_address.setter
+    def osc_address(self, value: tuple | None) -> None:
+        self.net.udp_address = value
+
+    @property
+    def osc_tcp_address(self) -> tuple | None:
+        """The TCP socket's ``(host, port)`` while serving with one, else ``None``."""
+        return self.net.tcp_address
+
     def reply_dest(self, sender):
-        """Where replies to ``sender`` go (:meth:`ReplyRoutes.dest`)."""
-        return self.routes.dest(sender)
-
-    def touch(self, sender) -> None:
-        """Note a client that has just sent something (control thread); bounded, oldest forgotten."""
-        self.routes.touch(sender)
-
-    def _own_port(self, host: str, port: int) -> bool:
-        ours = {a[1] for a in (self.osc_address, self.osc_tcp_address) if a}
-        if port not in ours:
-            return False
-        try:
-            return ipaddress.ip_address(host).is_loopback or host in {a[0] for a in (self.osc_address,) if a}
-        except ValueError:
-            return True
+        """Where replies to ``sender`` go (:meth:`OscNet.reply_dest`)."""
+        return self.net.reply_dest(sender)
 
     def notify(self, dest, address: str, args: list) -> None:
-        """Send a message from any thread (no-op without a transport, e.g. in unit tests)."""
-        if dest is None or self._loop is None or self._transport is None:
-            log.info("notify %s %s", address, args)
-            return
-        data = encode(address, args)
-        self._loop.call_soon_threadsafe(self._sendto, data, dest)
-
-    def _sendto(self, data: bytes, dest) -> None:
-        if isinstance(dest, TcpPeer):
-            if not dest.writer.is_closing():
-                dest.writer.write(frame(data))
-        elif self._transport is not None:
-            self._transport.sendto(data, dest)
+        """Send a message from any thread (logged instead while not serving, e.g. in unit tests)."""
+        self.net.send(dest, address, args)
 
     def mark_dirty(self) -> None:
         self._dirty = True
@@ -281,10 +268,10 @@ class LiveServer:
     def osc_reply_to(self, sender, port, host=0):
         if sender is None or isinstance(sender, TcpPeer):
             raise InputError("/wave/reply_to needs a UDP sender (over TCP replies come back on the connection)")
-        if port and self._own_port(sender[0], port):
+        if port and self.net.is_own_port(sender[0], port):
             raise InputError(f"/wave/reply_to {port}: that is this server's own port; give the port your "
                              "client listens on (Max udpreceive, Pd netreceive -u -b)")
-        self.routes.set_port(sender, port, host_wide=bool(host))
+        self.net.set_reply_port(sender, port, host_wide=bool(host))
         return [("/wave/ok", ["/wave/reply_to"])]
 
     def status(self) -> list:
@@ -735,7 +722,7 @@ class LiveServer:
 
     def _broadcast(self, address: str, args: list) -> None:
         """Send to every client that has talked to the server lately (their reply destinations)."""
-        dests = self.routes.recent() or [None]
+        dests = self.net.recent() or [None]
         for dest in dests:
             self.notify(dest, address, args)
 
@@ -744,70 +731,19 @@ class LiveServer:
         if self._loop is not None and self._stop_event is not None:
             self._loop.call_soon_threadsafe(self._stop_event.set)
 
-    async def _tcp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        host, port = writer.get_extra_info("peername")[:2]
-        peer = TcpPeer(host, port, writer)
-        self.touch(peer)
-        try:
-            while True:
-                size = int.from_bytes(await reader.readexactly(4), "big")
-                if size > MAX_TCP_PACKET:
-                    self.dispatcher.malformed += 1
-                    writer.write(frame(encode("/wave/error", ["?", f"OSC packet of {size} bytes is too large "
-                                                             f"(limit {MAX_TCP_PACKET}); closing"])))
-                    break
-                data = await reader.readexactly(size)
-                for address, args in self.dispatcher.handle_datagram(data, peer):
-                    writer.write(frame(encode(address, args)))
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
     async def serve(self, host: str = "127.0.0.1", port: int = 9000, *, duration: float | None = None,
                     ready=None, tcp_port: int | None = None) -> None:
+        """Listen for OSC (udp ``host:port``, and tcp ``tcp_port`` when given; 0: any free port), start
+        audio, and run the control loop until :meth:`request_stop`, SIGINT/SIGTERM or ``duration``
+        seconds; then shut down. ``ready(server)`` is called once the sockets are bound and audio runs."""
         loop = asyncio.get_running_loop()
         self._loop = loop
-        server = self
-
-        class Proto(asyncio.DatagramProtocol):
-            def connection_made(self, transport) -> None:
-                server._transport = transport
-
-            def datagram_received(self, data: bytes, addr) -> None:
-                server.touch(addr)
-                replies = server.dispatcher.handle_datagram(data, addr)
-                dest = server.reply_dest(addr)
-                for address, args in replies:
-                    try:
-                        server._transport.sendto(encode(address, args), dest)
-                    except (OSError, ValueError) as exc:
-                        log.warning("reply %s to %s failed: %s", address, dest, exc)
-
-            def error_received(self, exc) -> None:  # e.g. ICMP port unreachable from a gone client
-                log.debug("OSC socket: %s", exc)
-
-        try:
-            transport, _ = await loop.create_datagram_endpoint(Proto, local_addr=(host, port))
-        except OSError as exc:
-            raise ConfigError(f"cannot listen for OSC on udp {host}:{port}: {exc.strerror}; "
-                              "pick another --osc-port") from exc
-        tcp = None
-        if tcp_port is not None:
-            try:
-                tcp = await asyncio.start_server(self._tcp_client, host, tcp_port)
-            except OSError as exc:
-                transport.close()
-                raise ConfigError(f"cannot listen for OSC on tcp {host}:{tcp_port}: {exc.strerror}; "
-                                  "pick another --osc-tcp-port") from exc
-            self.osc_tcp_address = tcp.sockets[0].getsockname()[:2]
+        await self.net.open(host, port, tcp_port)
         stop = self._stop_event = asyncio.Event()
         on_main = threading.current_thread() is threading.main_thread()
         if on_main:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-        self.osc_address = transport.get_extra_info("sockname")[:2]
         self.start()
         if ready is not None:
             ready(self)
@@ -829,8 +765,5 @@ class LiveServer:
             if on_main:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
-            transport.close()
-            if tcp is not None:
-                tcp.close()
-            self._transport = None
+            self.net.close()
             self.shutdown()
