@@ -334,3 +334,65 @@ def test_a_sewing_machine_stitches_10_to_17_times_a_second():
     gaps = np.diff(ts)
     fast = gaps[gaps < 0.2]
     assert len(fast) > 20 and 9 <= 1 / np.median(fast) <= 18
+
+
+def _spectrum(x: np.ndarray, sr: int, nperseg: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    return signal.welch(x, fs=sr, nperseg=nperseg)
+
+
+def test_a_hollow_balls_cavity_rings_at_its_sphere_modes():
+    # a rigid-walled sphere of air: f = ka c / (2 pi a), ka = 2.082 for the lowest (l = 1) mode
+    assert actions.cavity_modes(0.12)[0] == pytest.approx(2.082 * 343 / (2 * np.pi * 0.12), rel=1e-6)
+    assert 920 <= actions.cavity_modes(0.123)[0] and actions.cavity_modes(0.117)[0] <= 975  # a basketball
+    assert 5000 <= actions.cavity_modes(0.020)[0] <= 6000  # a table-tennis ball
+    x = actions.m_bounce(ctx_for("ball", "bouncing on the ground", 5.0, 1))
+    f, p = _spectrum(x, SR)
+    band = (f > 700) & (f < 1300)
+    peak = f[band][np.argmax(p[band])]
+    assert 900 <= peak <= 1000, peak  # the "ping" over the floor's thud
+    around = p[((f > 600) & (f < 800)) | ((f > 1100) & (f < 1300))].mean()
+    assert 10 * np.log10(p[band].max() / around) > 6
+
+
+def test_a_basketball_thuds_low_and_bounces_geometrically():
+    x = actions.m_bounce(ctx_for("ball", "bouncing on the ground", 6.0, 2))
+    assert band_fraction(x, SR, 0, 400) > 0.5  # a ~10 ms contact: most energy in the thud
+    ts = onsets(x, SR, -20.0, 0.1)
+    ratios = np.diff(ts)[1:4] / np.diff(ts)[:3]
+    assert np.all((ratios > 0.7) & (ratios < 0.9)), ratios  # e = 0.75-0.85
+
+
+def test_a_dribbled_ball_bounces_1_5_to_2_2_times_a_second():
+    x = actions.m_bounce(ctx_for("ball", "dribbled", 6.0, 0))
+    ts = onsets(x, SR, -20.0, 0.2)
+    gaps = np.diff(ts[ts < 3.0])
+    assert len(gaps) >= 3 and 1.4 <= 1 / np.median(gaps) <= 2.3
+
+
+def test_a_masks_cavity_resonates_at_its_helmholtz_frequency():
+    # 0.5 l venting through a 1.5 cm2 port 1.5 cm long: c/(2 pi) sqrt(A / (V (L + 1.7 r)))
+    r = np.sqrt(1.5e-4 / np.pi)
+    want = 343 / (2 * np.pi) * np.sqrt(1.5e-4 / (0.5e-3 * (0.015 + 1.7 * r)))
+    assert actions.helmholtz_hz(0.5e-3, 1.5e-4, 0.015) == pytest.approx(want, rel=1e-9)
+    assert 120 <= actions.helmholtz_hz(0.6e-3, 1e-4, 0.02) < actions.helmholtz_hz(0.3e-3, 2e-4, 0.01) <= 320
+
+    def low_peak(name, play):  # the strongest frequency under 400 Hz, and how far it stands over 350-400 Hz (dB)
+        x = actions.m_breathing(ctx_for(name, play, 12.0, 3))
+        f, p = _spectrum(x, SR)
+        band = (f > 100) & (f < 400)
+        return f[band][np.argmax(p[band])], 10 * np.log10(p[band].max() / p[(f > 350) & (f < 400)].mean())
+
+    hz, over = low_peak("breathing mask", "breathing through the valves")
+    assert 120 <= hz <= 320 and over > 3  # the cavity's resonance
+    hz, _ = low_peak("person", "slow breathing")
+    assert hz > 350  # no cavity: only the skirt of the tract's 500 Hz resonance
+
+
+def test_a_divers_exhalation_bubbles_and_the_demand_valve_hisses_under_the_breath():
+    x = actions.m_breathing(ctx_for("scuba diver", "regulator breathing", 12.0, 1))
+    f, p = _spectrum(x, SR)
+    hiss = p[(f > 4000) & (f < 8000)].sum() / p.sum()
+    assert 0.001 < hiss < 0.1  # present, ~20 dB under the breath
+    plain = actions.m_breathing(ctx_for("breathing mask", "breathing through the valves", 12.0, 1))
+    # bubbles (Minnaert, 2-8 mm: 375-1500 Hz) ring as short tones: more peaky energy there than the mask's
+    assert band_fraction(x, SR, 375, 1500) > 0.8 * band_fraction(plain, SR, 375, 1500)

@@ -430,36 +430,75 @@ def bounce_times(t0: float, fall_s: float, e: float, end: float) -> np.ndarray:
     return np.asarray(times)
 
 
+# sphere cavity: roots ka of j_l'(ka) = 0 for the lowest modes of a rigid-walled sphere of air (l = 1, 2, 0, 3)
+SPHERE_KA: tuple[float, ...] = (2.082, 3.342, 4.493, 4.514)
+SPEED_OF_SOUND = 343.0
+
+
+def cavity_modes(radius_m: float) -> np.ndarray:
+    """Frequencies (Hz) of the lowest air-cavity modes of a hollow ball of ``radius_m`` (a rigid-walled sphere:
+    f = ka c / (2 pi a)); a basketball (a = 0.12 m) rings at ~950 Hz and 1.5 kHz (Russell 2010, *Basketballs
+    as spherical acoustic cavities*), a table-tennis ball (a = 20 mm) at ~5.7 kHz."""
+    return np.asarray(SPHERE_KA) * SPEED_OF_SOUND / (2 * np.pi * radius_m)
+
+
+def _ball_hit(ctx: Ctx, small: bool, speed: float) -> np.ndarray:
+    """One impact of a ball at relative ``speed`` (1 = the first, hardest), each a little different (where it
+    lands, how it spins)."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    if small:  # ~1 ms contact: a tick of the thin shell (its cavity, ~5.7 kHz) on the table top's wooden modes
+        m = int(0.03 * sr)
+        tt = np.arange(m) / sr
+        tick = _highpass(_decay_burst(ctx, 0.05, 0.4, 30.0), 1500, sr)
+        for k, f in enumerate(cavity_modes(rng.uniform(0.019, 0.021))[:2] * p.pitch):
+            if f < 0.45 * sr:
+                tick += 0.3 / (k + 1) * np.sin(2 * np.pi * f * tt) * np.exp(-6.91 * tt / 0.01)
+        board = _strike_ir(ctx, replace(MATERIALS["wood"], t60=0.06), rng.uniform(600, 1200))
+        return _mix2(tick / (np.abs(tick).max() + 1e-12), 0.8 * board / (np.abs(board).max() + 1e-12))
+    m = int(0.4 * sr)
+    tt = np.arange(m) / sr
+    # the air cavity rings, each mode excited by how and where the ball lands
+    t60 = rng.uniform(0.1, 0.2)
+    ring = np.zeros(m)
+    for k, (f, g) in enumerate(zip(cavity_modes(rng.uniform(0.117, 0.123))[:3] * p.pitch, (1.0, 0.5, 0.3),
+                                   strict=True)):
+        ring += g * rng.uniform(0.3, 1.0) * np.sin(2 * np.pi * f * tt + rng.uniform(0, 2 * np.pi)) \
+            * np.exp(-6.91 * tt * (k + 1) / t60)
+    ring *= np.minimum(tt / 0.003, 1.0)
+    # the force on the floor: a half sine over the contact (~10 ms, shorter for a harder impact) ringing the
+    # sprung hardwood floor
+    contact = rng.uniform(0.008, 0.012) * speed ** -0.2
+    pulse = np.where(tt < contact, np.sin(np.pi * tt / contact), 0.0)
+    floor = _strike_ir(ctx, replace(MATERIALS["wood"], t60=0.08), rng.uniform(90, 160))
+    thud = signal.oaconvolve(pulse, floor)[:m]
+    slap = _bandpass(_decay_burst(ctx, 0.5, 3.0, 30.0), 300, 3000, sr)  # the pebbled rubber slapping the floor
+    hit = 0.15 * ring / (np.abs(ring).max() + 1e-12) + thud / (np.abs(thud).max() + 1e-12)
+    hit[: slap.size] += 0.4 * slap / (np.abs(slap).max() + 1e-12)
+    return hit
+
+
 def m_bounce(ctx: Ctx) -> np.ndarray:
     """A ball bouncing: dropped, it hits the ground at speed v = g t; each bounce returns ``e`` of the speed
     (coefficient of restitution: basketball 0.75-0.85, table-tennis ball 0.88-0.93), so the flights shrink
-    geometrically (:func:`bounce_times`) and each impact is ``e`` times softer. A basketball's impact rings
-    its air cavity and shell (a hollow "boom" of ~300-500 Hz) over the floor's thud, and it is dribbled at
-    1.5-2.2 bounces a second before being let go; a small hard ball on a table ("small", "table", "ping") ticks
-    at 2-5 kHz on the table's wooden modes."""
-    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    geometrically (:func:`bounce_times`) and each impact is ``e`` times softer; it comes to rest, is picked up
+    and dropped again. A basketball's impact (a ~10 ms contact, so the force pulse is a thud under ~150 Hz
+    ringing the sprung hardwood floor) slaps its pebbled rubber on the floor (0.3-3 kHz) and sets its air cavity
+    ringing (:func:`cavity_modes`: the faint "ping" at ~950 Hz and ~1.5 kHz, T60 0.1-0.2 s), in a hall
+    (RT60 ~1 s); a play method saying dribble bounces it at 1.5-2.2 a second first. A small hard ball on a table
+    ("small", "table", "ping", "pong", "marble", "golf"): a ~1 ms contact ticks the thin shell and rings the
+    table top's wooden modes, in a room."""
+    rng = ctx.rng
     small = _has(ctx, "small", "table", "ping", "pong", "marble", "golf")
     e = rng.uniform(0.88, 0.93) if small else rng.uniform(0.75, 0.85)
     out = np.zeros(ctx.n)
-    if small:
-        hit = _strike_ir(ctx, replace(MATERIALS["plastic"], t60=0.01), rng.uniform(2500, 4500) * p.pitch)
-        hit = _mix2(hit / (np.abs(hit).max() + 1e-12), 0.5 * _strike_ir(ctx, MATERIALS["wood"], rng.uniform(150, 300)))
-    else:
-        m = int(0.15 * sr)
-        tt = np.arange(m) / sr
-        boom = np.sin(2 * np.pi * rng.uniform(300, 500) * p.pitch * tt) * np.exp(-tt / 0.02)
-        thud = _lowpass(_decay_burst(ctx, 1.0, 8.0, 150.0), 400, sr)
-        hit = boom + 1.5 * thud / (np.abs(thud).max() + 1e-12) + 0.3 * _bandpass(_decay_burst(ctx, 0.3, 2.0, 150.0),
-                                                                                 1000, 5000, sr)
-    hit = hit / (np.abs(hit).max() + 1e-12)
     t = rng.uniform(0.1, 0.3)
     times: list[float] = []
-    if not small:  # dribbling first
+    if _has(ctx, "dribbl"):
         rate = rng.uniform(1.5, 2.2)
         while t < 0.55 * ctx.seconds:
             times.append(t)
-            t += 1 / rate * (1 + 0.03 * rng.standard_normal())
-    amps = [1.0] * len(times)
+            t += 1 / rate * (1 + 0.05 * rng.standard_normal())
+    amps = [float(a) for a in rng.uniform(0.8, 1.0, len(times))]
     while t < ctx.seconds - 0.5:
         fall = rng.uniform(0.25, 0.45)  # dropped from 0.3-1 m
         bt = bounce_times(t, fall, e, ctx.seconds)
@@ -467,8 +506,8 @@ def m_bounce(ctx: Ctx) -> np.ndarray:
         amps += list(e ** np.arange(bt.size))
         t = (bt[-1] if bt.size else t) + rng.uniform(0.5, 1.0)
     for ti, a in zip(times, amps, strict=True):
-        _place(ctx, out, hit, ti, a)
-    return _floor(ctx, _in_room(ctx, out, 0.6 if not small else 0.4, 0.2))
+        _place(ctx, out, _ball_hit(ctx, small, a), ti, a)
+    return _floor(ctx, _in_room(ctx, out, 0.4 if small else 1.0, 0.2 if small else 0.3))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -544,18 +583,29 @@ def m_heartbeat(ctx: Ctx) -> np.ndarray:
     return _bandpass(out, 20, 600, sr) + 0.02 * floor / (np.std(floor) + 1e-12)
 
 
+def helmholtz_hz(volume_m3: float, port_area_m2: float, neck_m: float) -> float:
+    """Resonance (Hz) of a cavity of ``volume_m3`` breathing through a port of ``port_area_m2`` and length
+    ``neck_m``: f = c / (2 pi) sqrt(A / (V L)), with the port's end correction (1.7 times its radius) added to L."""
+    r = np.sqrt(port_area_m2 / np.pi)
+    return float(SPEED_OF_SOUND / (2 * np.pi) * np.sqrt(port_area_m2 / (volume_m3 * (neck_m + 1.7 * r))))
+
+
 def m_breathing(ctx: Ctx) -> np.ndarray:
     """Breathing: air rushing through the mouth and nose is turbulent noise shaped by the vocal tract (broad
     resonances near 500, 1500 and 2500 Hz), 12-20 breaths a minute, the inhalation (~40 % of the cycle) softer
     and brighter than the exhalation. Through a diving regulator or a mask's valves (regulator, valve, mask,
-    diver) each inhalation opens the demand valve, a loud hiss of air (2-8 kHz), and a diver's exhalation
-    bubbles out (Minnaert bubbles of 2-8 mm); blowing out a candle or a puff (blow, puff, candle) is one short
-    forced exhalation (0.2-0.4 s) every few seconds."""
+    diver) the breath also fills the mask's or mouthpiece's dead space, a cavity of 0.3-0.6 l venting through a
+    valve port of 1-2 cm2: a Helmholtz resonance (:func:`helmholtz_hz`, 130-310 Hz) that gives the breath its
+    hollow, close "Darth Vader" colour, and each inhalation opens the demand valve, a fainter hiss of air
+    (2-8 kHz, ~20 dB under the breath); a diver's exhalation bubbles out of the exhaust valve (Minnaert bubbles
+    of 2-8 mm). Blowing out a candle or a puff (blow, puff, candle) is one short forced exhalation (0.2-0.4 s)
+    every few seconds."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     puff = _has(ctx, "blow", "puff", "candle")
     valve = _has(ctx, "regulator", "valve", "mask", "diver", "scuba")
     diver = _has(ctx, "regulator", "diver", "scuba", "underwater")
     out = np.zeros(ctx.n)
+    cavity = helmholtz_hz(rng.uniform(0.3e-3, 0.6e-3), rng.uniform(1e-4, 2e-4), rng.uniform(0.01, 0.02))
 
     def airflow(dur: float, bright: float) -> np.ndarray:
         m = int(dur * sr)
@@ -564,6 +614,8 @@ def m_breathing(ctx: Ctx) -> np.ndarray:
         x = rng.standard_normal(m)
         y = sum(g * _resonator(x, f * p.pitch ** 0.3, 3.0, sr) for f, g in ((500, 1.0), (1500, 0.6), (2500, 0.4)))
         y = y + bright * _highpass(x, 3000, sr)
+        if valve:  # the mask's or mouthpiece's cavity
+            y = y + 0.8 * _resonator(x, cavity * p.pitch ** 0.3, 5.0, sr)
         return y * env / (np.std(y) + 1e-12)
 
     t = rng.uniform(0.1, 0.5)
@@ -577,17 +629,16 @@ def m_breathing(ctx: Ctx) -> np.ndarray:
     period = 60.0 / rng.uniform(12, 20)
     while t < ctx.seconds - 0.3:
         inh, exh = 0.4 * period, 0.5 * period
-        if valve:
-            hiss = _bandpass(rng.standard_normal(int(inh * sr)), 2000, 8000, sr)
+        breath_in = airflow(inh, 0.5)
+        if valve:  # the demand valve's hiss under the breath
+            hiss = _bandpass(rng.standard_normal(breath_in.size), 2000, 8000, sr)
             hiss *= np.sin(np.pi * np.linspace(0, 1, hiss.size)) ** 0.5
-            _place(ctx, out, hiss / (np.std(hiss) + 1e-12), t, 0.8)
-        else:
-            _place(ctx, out, airflow(inh, 0.5), t, 0.6)
+            breath_in = breath_in + 0.1 * hiss / (np.std(hiss) + 1e-12)
+        _place(ctx, out, breath_in, t, 0.6 if not valve else 0.8)
         if diver:
             for bt in t + inh + np.sort(rng.uniform(0, exh, int(rng.integers(25, 50)))):
-                _place(ctx, out, _bubble(ctx, rng.uniform(0.002, 0.008), rng.uniform(0.5, 1.5)), float(bt), 1.0)
-        else:
-            _place(ctx, out, airflow(exh, 0.2), t + inh, 1.0)
+                _place(ctx, out, _bubble(ctx, rng.uniform(0.002, 0.008), rng.uniform(0.5, 1.5)), float(bt), 0.2)
+        _place(ctx, out, airflow(exh, 0.2), t + inh, 1.0)
         t += period * (1 + 0.05 * rng.standard_normal())
     return out
 
