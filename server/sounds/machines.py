@@ -656,24 +656,19 @@ def m_tap(ctx: Ctx) -> np.ndarray:
     """Running tap: a jet of water falls into a sink; where it enters the pool it entrains air, a steady
     stream of hundreds of small bubbles a second (1-5 mm radius, ringing 0.6-3 kHz as Minnaert bubbles) over
     the splashing of the jet (broadband noise with fast fluctuations); the basin colours it a little. Filling a
-    vessel (a play method or name saying fill, tub, bath, bucket, bottle ...), the jet falls further and plunges
-    into a pool: broken up on its fall (Rayleigh-Plateau), it lands in irregular slugs 4-8 times a second, so the
-    splash and the entrained air come in bursts; the air column above the water shortens and its resonance
-    rises (:func:`filling_resonance`)."""
+    vessel (a play method or name saying fill, tub, bath, bucket, bottle ...), the air column above the water
+    shortens and its resonance rises (:func:`filling_resonance`)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
     flow = np.clip(_slow_curve(ctx, t, 2.0, 0.15), 0.5, None)
-    filling = _has(ctx, "fill", "tub", "bath", "bucket", "jug", "bottle", "pot")
-    if filling:  # the jet plunges into a pool: broken up on its fall, it lands in slugs
-        flow = flow * np.clip(_slow_curve(ctx, t, rng.uniform(4, 8), 0.6), 0.2, None)
     bubbles = _bubbles(ctx, 700 * p.density, 0.0008 / p.pitch, 0.005 / p.pitch, np.clip(flow - 0.3, 0, 1))
     splash = _bandpass(rng.standard_normal(ctx.n), 500, 8000 + 4000 * p.brightness, sr)
     splash *= 1 + 0.6 * np.abs(_bandpass(rng.standard_normal(ctx.n), 8, 60, sr)) / 0.1 * 0.1
     basin = _bandpass(rng.standard_normal(ctx.n), 150, 600, sr)
     x = (_nz(bubbles) + 0.7 * _nz(splash) + 0.2 * _nz(basin)) * flow
-    if filling:
+    if _has(ctx, "fill", "tub", "bath", "bucket", "jug", "bottle", "pot"):
         x = _filling(ctx, x)
-    return _room(ctx, x, rng.uniform(0.4, 0.6), 0.3, -60.0)  # a tiled bathroom or a kitchen
+    return x
 
 
 def filling_resonance(ctx: Ctx, l0: float) -> np.ndarray:
