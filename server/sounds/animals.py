@@ -372,40 +372,62 @@ def m_purr(ctx: Ctx) -> np.ndarray:
 
 
 def m_roar(ctx: Ctx) -> np.ndarray:
-    """A big cat's roar: a loud, very rough call of 1.2-2 s whose f0 (lion ~200 Hz, tiger ~220, bear ~130)
-    swells and falls while the mouth opens and closes, with subharmonics, jitter and noise through the low, closely
-    spaced formants of a long vocal tract (a descended larynx); a lion follows it with a series of shorter
-    grunting roars fading away."""
+    """A big cat's full-throated roar: a loud call of 1.5-2.1 s on one exhale. Its f0 (lion ~ 160-200 Hz at the
+    peak, tiger x1.1, bear x0.7) sweeps up from half the peak in the first third and falls to about a third by the
+    end, while the mouth opens and closes ('aaa-ooo'). The big cat's square, fatty vocal folds vibrate irregularly
+    (Klemuk et al. 2011): the roughness is cycle-to-cycle jitter (~ 5 %) and a strong turbulent noise (0.7),
+    not a flutter or period doubling, which made a growl of it (heard as a dog or a snore). A descended larynx
+    gives a long tract with low, close formants (~ 300-540, 840-1140, 1800, 2800, 3800 Hz with the mouth open;
+    a bear's x0.8). One roar every 3-4 s. A hippopotamus does not roar: 'honk' or 'hippo' gives its wheeze-honk
+    (:func:`_wheeze_honk`)."""
+    if _has(ctx, "hippo", "honk"):
+        return _wheeze_honk(ctx)
     p, rng = ctx.p, ctx.rng
-    bear = _has(ctx, "bear", "grizzly", "hippo")
+    bear = _has(ctx, "bear", "grizzly")
     tiger = _has(ctx, "tiger")
-    f = (130 if bear else 220 if tiger else 200) * rng.uniform(0.9, 1.1) * p.pitch
+    f = (0.7 if bear else 1.1 if tiger else 1.0) * rng.uniform(165, 195) * p.pitch
     fs = 0.8 if bear else 1.0
-    # the mouth opens wide ('aaa', F1 up to ~ 450, F2 ~ 950 Hz) and closes ('ooo') over the roar; a long vocal
-    # tract (descended larynx) keeps the formants low and close
-    form = (((250 * fs, 400 * fs, 450 * fs, 400 * fs), 200, 1.0), ((700 * fs, 900 * fs, 950 * fs, 800 * fs), 250, 1.3),
-            (1500 * fs, 300, 1.3), (2300 * fs, 400, 1.2), (3200 * fs, 500, 1.0))
+    form = (((250 * fs, 400 * fs, 450 * fs, 400 * fs), 200, 0.85), ((700 * fs, 900 * fs, 950 * fs, 800 * fs), 250, 1.4),
+            (1500 * fs, 300, 1.1), (2300 * fs, 400, 0.9), (3200 * fs, 500, 1.0))
     out = np.zeros(ctx.n)
     t = _start(ctx, 0.05, 0.3)
     while t < _until(ctx, 0.1):
-        dur = rng.uniform(1.2, 2.0)
+        dur = rng.uniform(1.6, 2.1)
         m = _secs(ctx, dur)
-        f0 = f * _contour(m, ((0, 0.7), (0.25, 1.1), (0.6, 1.0), (1, 0.55))) * (1 + 0.05 * _smooth_noise(ctx, m, 5))
+        f0 = f * _contour(m, ((0, 0.52), (0.3, 1.0), (0.6, 0.85), (1, 0.34))) * (1 + 0.05 * _smooth_noise(ctx, m, 5))
         env = _env(m, ctx.sr, 0.15, 0.35) * _contour(m, ((0, 0.3), (0.3, 1.0), (0.8, 0.9), (1, 0.6)))
-        call = _voice(ctx, f0, env, form, oq=0.35, jitter=0.03, shimmer=0.12, sub=0.5, rough=0.6,
-                      rough_hz=rng.uniform(60, 90), noise=0.5, nfft=2048)
-        _place(ctx, out, call, t, 1.0)
-        t += dur + rng.uniform(0.15, 0.4)
-        if not (bear or tiger):  # the lion's grunting coda
-            for j in range(int(rng.integers(3, 7))):
-                d = rng.uniform(0.35, 0.55)
-                m = _secs(ctx, d)
-                f0 = f * 0.7 * _contour(m, ((0, 0.8), (0.3, 1.0), (1, 0.7)))
-                call = _voice(ctx, f0, _env(m, ctx.sr, 0.05, 0.25, 1.5), form, oq=0.35, jitter=0.06,
-                              shimmer=0.3, sub=0.5, rough=0.6, rough_hz=rng.uniform(60, 90), noise=0.55, nfft=1024)
-                _place(ctx, out, call, t, 0.7 * 0.85 ** j)
-                t += d + rng.uniform(0.25, 0.45)
-        t += rng.uniform(1.0, 3.0)
+        call = _voice(ctx, f0, env, form, oq=0.34, jitter=0.035, shimmer=0.12, noise=0.9, nfft=2048)
+        _place(ctx, out, call / (np.abs(call).max() + 1e-12), t, rng.uniform(0.85, 1.0))
+        t += dur + rng.uniform(1.2, 2.4) / p.density
+    return out
+
+
+def _wheeze_honk(ctx: Ctx) -> np.ndarray:
+    """A hippopotamus's wheeze-honk: a long noisy wheeze drawn in (0.5-0.9 s), then a run of 4-8 loud, low honks
+    (0.2-0.4 s each, f0 ~ 110-160 Hz falling, a huge tract's low formants) that speed up and fade, the whole bout
+    every 3-5 s."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    out = np.zeros(ctx.n)
+    t = _start(ctx, 0.05, 0.3)
+    form = ((300, 200, 1.0), (800, 250, 1.2), (1400, 300, 0.8), (2100, 400, 0.5))
+    while t < _until(ctx, 0.3):
+        d = rng.uniform(0.5, 0.9)
+        m = _secs(ctx, d)
+        wheeze = _formant_filter(ctx, rng.standard_normal(m) * _env(m, sr, 0.3 * d, 0.1), form, nfft=1024,
+                                 floor=0.1, parallel=True)
+        _place(ctx, out, wheeze / (np.abs(wheeze).max() + 1e-12), t, 0.12)
+        t += d + rng.uniform(0.05, 0.15)
+        f = rng.uniform(110, 160) * p.pitch
+        k = int(rng.integers(4, 9))
+        for j in range(k):
+            d = rng.uniform(0.2, 0.4) * (1 - 0.3 * j / k)
+            m = _secs(ctx, d)
+            f0 = f * (1 - 0.2 * j / k) * _contour(m, ((0, 0.8), (0.3, 1.0), (1, 0.7)))
+            call = _voice(ctx, f0, _env(m, sr, 0.03, 0.5 * d, 1.5), form, oq=0.35, jitter=0.05, shimmer=0.2,
+                          noise=0.5, nfft=1024)
+            _place(ctx, out, call / (np.abs(call).max() + 1e-12), t, 0.9 ** j)
+            t += d + rng.uniform(0.15, 0.3) * (1 - 0.4 * j / k)
+        t += rng.uniform(1.5, 3.0) / p.density
     return out
 
 
