@@ -1172,11 +1172,51 @@ def m_engine(ctx: Ctx) -> np.ndarray:
     return _engine(ctx, cyl, rpm * np.ones(ctx.n))
 
 
+_HUM_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("fan", ("Mechanical fan", "Air conditioning")),
+    ("mains", ("Hum", "Mains hum", "Buzz")),
+)
+
+
+def hum_kind(desc: SourceDescription | None) -> str:
+    """fan (a ventilator: airflow chopped by its blades) or mains (a transformer or a motor at the mains
+    frequency), from the variant's AudioSet classes first, then its play method."""
+    kind = _kind_by_class(desc, _HUM_KINDS)
+    if kind is not None or desc is None:
+        return kind or "mains"
+    text = _norm(desc.play_method)
+    return "fan" if any(_stem_hits(text, w) for w in ("fan", "blade", "ventilat", "air condition")) else "mains"
+
+
+def _fan(ctx: Ctx) -> np.ndarray:
+    """A ventilator (desk fan, projector or cooling fan): the rotor turns at 13-25 rev/s (800-1500 rpm), and
+    each of its 4-6 blades chops the airflow as it passes the struts, so the broadband turbulence (corner
+    350-900 Hz, falling above) is amplitude-modulated at the blade-pass frequency (blades x rev/s, 55-150 Hz)
+    and radiates a tone there; the motor under it hums at twice the mains frequency."""
+    p = ctx.p
+    t = np.arange(ctx.n) / ctx.sr
+    rev = ctx.rng.uniform(13, 25) * p.pitch ** 0.5 * _slow_curve(ctx, t, 1.0, 0.015)
+    blades = int(ctx.rng.integers(4, 7))
+    bpf_phase = 2 * np.pi * blades * np.cumsum(rev) / ctx.sr
+    corner = ctx.rng.uniform(350, 900) * (0.7 + 0.6 * p.brightness)
+    air = _lowpass(ctx.rng.standard_normal(ctx.n), corner, ctx.sr)
+    air = air / (np.std(air) + 1e-12) * (1 + ctx.rng.uniform(0.3, 0.6) * np.sin(bpf_phase))
+    tone = np.sin(bpf_phase) + 0.4 * np.sin(2 * bpf_phase + 1.0)
+    mains = 50.0 if ctx.rng.random() < 0.5 else 60.0
+    motor = np.sin(4 * np.pi * mains * t) + 0.3 * np.sin(8 * np.pi * mains * t)
+    return (air * ctx.rng.uniform(1.0, 1.4) + 0.15 * tone / (np.std(tone) + 1e-12)
+            + ctx.rng.uniform(0.2, 0.5) * motor / (np.std(motor) + 1e-12))
+
+
 def m_hum(ctx: Ctx) -> np.ndarray:
     """Mains hum of a transformer / motor (fridge, ballast, fan): the iron core's magnetostriction follows B^2,
     so it hums at twice the mains frequency (50 or 60 Hz), and a saturating core squares the flux off into a
     buzz of many harmonics; a little of the mains fundamental leaks through. A motor turns slightly slower than
-    the field (slip 2-5 %): its once-per-turn knock rings the metal housing and beats slowly against the hum."""
+    the field (slip 2-5 %): its once-per-turn knock rings the metal housing and beats slowly against the hum.
+    A variant heard as a fan (:func:`hum_kind`) is the fan's blade-chopped airflow instead (:func:`_fan`)."""
+    if hum_kind(ctx.desc) == "fan":
+        return _fan(ctx)
+
     p = ctx.p
     t = np.arange(ctx.n) / ctx.sr
     mains = 50.0 if ctx.rng.random() < 0.5 else 60.0
