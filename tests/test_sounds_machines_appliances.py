@@ -67,3 +67,27 @@ def test_hair_dryer_motor_ripples_at_twice_the_mains():
     assert -19.5 < rel < -13.5
     assert 10 * np.log10(peak(f_rot - 100) / np.median(pxx[(f > f_rot - 90) & (f < f_rot - 60)])) > 6
 
+
+
+def band_level_db(x: np.ndarray, sr: int, lo: float, hi: float, t0: float, t1: float) -> float:
+    """Mean power (dB) of ``x`` between lo and hi Hz over [t0, t1] s."""
+    seg = x[int(t0 * sr):int(t1 * sr)]
+    f, pxx = signal.welch(seg, fs=sr, nperseg=2048)
+    return float(10 * np.log10(pxx[(f >= lo) & (f <= hi)].mean() + 1e-30))
+
+
+def test_toilet_flush_rushes_for_its_duration_then_the_fill_valve_hisses_on():
+    for seed in (0, 3):
+        t0, dur = machines.flush_timing(ctx_for("toilet", "flush", 6.0, seed=seed))
+        assert 3.0 <= dur <= 4.0
+        x = machines.m_flush(ctx_for("toilet", "flush", 6.0, seed=seed))
+        rush = band_level_db(x, SR, 150, 1500, t0 + 0.3, t0 + 1.3)
+        before = band_level_db(x, SR, 150, 1500, 0.0, max(t0 - 0.02, 0.05))
+        after = band_level_db(x, SR, 150, 1500, t0 + dur + 1.0, 6.0)
+        assert rush - before > 30  # nothing before the lever
+        assert rush - after > 10  # the rush has stopped (the room's tail gone after 1 s)
+        # the fill valve's 2-6 kHz hiss goes on after the bowl has emptied, within 10 dB of its level during the rush
+        hiss_during = band_level_db(x, SR, 2500, 5500, t0 + 0.9, t0 + 1.9)
+        hiss_after = band_level_db(x, SR, 2500, 5500, t0 + dur + 1.0, 6.0)
+        assert hiss_during - hiss_after < 10
+        assert hiss_after - band_level_db(x, SR, 2500, 5500, 0.0, max(t0 - 0.02, 0.05)) > 20

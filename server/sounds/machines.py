@@ -627,29 +627,38 @@ def m_shutter(ctx: Ctx) -> np.ndarray:
     return _room(ctx, out, 0.3, 0.0, -35.0)  # the quiet room it is heard in
 
 
+def flush_timing(ctx: Ctx) -> tuple[float, float]:
+    """When the lever is pressed (s) and how long the bowl's rush lasts (s)."""
+    return ctx.rng.uniform(0.1, 0.4), ctx.rng.uniform(3.0, 4.0)
+
+
 def m_flush(ctx: Ctx) -> np.ndarray:
-    """Toilet flush: the lever opens the flush valve and the tank empties into the bowl in ~2-3 s, a roaring
-    rush of turbulent water (broadband, strongest 200-3000 Hz) swirling round the bowl (slow swells of a few Hz)
-    and full of large bubbles; the siphon breaks with a gulp (a few big low bubbles); then the fill valve
-    hisses (a narrow 1-3 kHz jet) and water trickles as the tank refills."""
-    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    """Toilet flush: the lever lifts the flapper and the tank's 6-9 litres pour through the rim and the jet
+    into the bowl for 3-4 s, falling off as the tank empties: turbulent water churning round the bowl (its
+    level surging irregularly several times a second), entraining air (small Minnaert bubbles, 0.8-5 mm) and
+    splashing (0.15-8 kHz); the ceramic bowl rings under it (damped modes 0.2-2.5 kHz). As soon as the tank's
+    level drops, the float opens the fill valve, whose throttled jet hisses (2-6 kHz) on through the rest;
+    when the bowl's siphon breaks, it gulps air (a few big bubbles, 12-25 mm: 120-250 Hz). Heard in a small
+    tiled room."""
+    sr, rng = ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
-    t0 = rng.uniform(0.1, 0.4)
-    dur = rng.uniform(2.0, 2.8)
+    t0, dur = flush_timing(ctx)
     u = np.clip((t - t0) / dur, 0, 1)
     rush_env = (t > t0) * np.clip((t - t0) / 0.15, 0, 1) * (1 - u) ** 0.7 * (u < 1)
-    swirl = np.clip(_slow_curve(ctx, t, 3.0, 0.5), 0.2, None)
-    rush = _bandpass(rng.standard_normal(ctx.n), 150, 3500 + 2500 * p.brightness, sr) * rush_env * swirl
-    bubbles = _bubbles(ctx, 900, 0.002, 0.012, rush_env)
+    surge = np.clip(_slow_curve(ctx, t, 2.0, 0.15), 0.5, None) * np.clip(_slow_curve(ctx, t, 6.0, 0.6), 0.2, None)
+    flow = rush_env * surge
+    bubbles = _bubbles(ctx, 700, 0.0008, 0.005, np.clip(flow - 0.3, 0, 1))
+    splash = _bandpass(rng.standard_normal(ctx.n), 150, 8000, sr)
+    water = (_nz(bubbles) + 0.7 * _nz(splash)) * flow
+    modes = rng.uniform(200, 2500, 12)
+    bowl_ir = _modal_ir(ctx, modes, rng.uniform(0.1, 0.4, 12), rng.uniform(0.3, 1, 12), length=0.5)
+    bowl = signal.oaconvolve(_bandpass(rng.standard_normal(ctx.n), 100, 4000, sr) * flow, bowl_ir)[: ctx.n]
     gulp = np.zeros(ctx.n)
     for k in range(int(rng.integers(3, 6))):
         _place(ctx, gulp, _bubble(ctx, rng.uniform(0.012, 0.025)), t0 + dur + 0.12 * k + rng.uniform(0, 0.05), 1.0)
-    t_fill = t0 + dur + 0.5
-    fill_env = np.clip((t - t_fill) / 0.3, 0, 1)
-    fill = _bandpass(rng.standard_normal(ctx.n), 1000, 3000, sr) * fill_env
-    trickle = _bubbles(ctx, 150, 0.001, 0.003, fill_env)
-    return (_nz(rush) + 0.8 * _nz(bubbles) * rush_env.max() + 0.6 * _nz(gulp) + 0.25 * _nz(fill)
-            + 0.2 * _nz(trickle))
+    valve = _bandpass(rng.standard_normal(ctx.n), 2000, 6000, sr) * np.clip((t - t0 - 0.5) / 0.3, 0, 1)
+    x = water + 0.5 * _nz(bowl) + 0.6 * _nz(valve) + 0.4 * _nz(gulp)
+    return _room(ctx, x, 0.5, 0.3, -60.0)
 
 
 def m_tap(ctx: Ctx) -> np.ndarray:
