@@ -396,3 +396,30 @@ def test_a_divers_exhalation_bubbles_and_the_demand_valve_hisses_under_the_breat
     plain = actions.m_breathing(ctx_for("breathing mask", "breathing through the valves", 12.0, 1))
     # bubbles (Minnaert, 2-8 mm: 375-1500 Hz) ring as short tones: more peaky energy there than the mask's
     assert band_fraction(x, SR, 375, 1500) > 0.8 * band_fraction(plain, SR, 375, 1500)
+
+
+def test_a_radio_between_stations_hisses_with_a_weak_sweeping_heterodyne_whistle():
+    x = actions.m_static(ctx_for("radio", "tuning between stations", 8.0, 0))
+    f, t, s = signal.spectrogram(x, fs=SR, nperseg=2048, noverlap=1024)
+    band = (f > 200) & (f < 6000)
+    sb = s[band]
+    peak_over = 10 * np.log10(sb.max(axis=0) / np.median(sb, axis=0))  # a tone over the hiss, per frame
+    tonal = peak_over > 12
+    assert tonal.mean() > 0.2  # the whistle is heard ...
+    sweep = f[band][np.argmax(sb, axis=0)][tonal]
+    assert np.ptp(sweep) > 1500  # ... sweeping through the audio band
+    # ... and stays under the hiss: a weak carrier's beat carries less power than the receiver noise
+    tone_power = np.array([sb[max(i - 2, 0):i + 3, j].sum() for j, i in enumerate(np.argmax(sb, axis=0))])
+    under = 10 * np.log10(np.median(tone_power[tonal] / (sb.sum(axis=0)[tonal] - tone_power[tonal])))
+    assert -12 < under < -3, under
+
+
+def test_between_stations_the_agc_holds_the_hiss_steady_and_dips_it_under_each_carrier():
+    from server.sounds.synth import _bandpass
+
+    x = actions.m_static(ctx_for("radio", "tuning between stations", 8.0, 1))
+    hiss = _bandpass(x, 6000, 10000, SR)  # above the whistle and the station's audio
+    level = 20 * np.log10(envelope(hiss, SR, 50.0)[:: SR // 20] + 1e-12)
+    median = np.median(level)
+    assert np.median(np.abs(level - median)) < 0.6  # steady: the gain is at its top with no carrier
+    assert median - np.percentile(level, 2) > 1.0  # turned down under a carrier

@@ -674,8 +674,9 @@ def m_static(ctx: Ctx) -> np.ndarray:
     """Static: a television tuned to no station shows and sounds the receiver's own thermal noise, white and
     steady, with faint crackle; a radio tuned between stations (tuning, radio, dial, between) hisses too, and
     as the dial moves past each carrier the receiver's oscillator beats with it, a heterodyne whistle sweeping
-    down through the audio band and up again, with snatches of the station's audio (here a band-limited
-    buzz) when it is near."""
+    down through the audio band and up again (a weak distant carrier: its beat 3-10 dB under the hiss), with
+    snatches of the station's audio (here a band-limited buzz) when it is near. With no carrier the AGC holds
+    the gain at its top, so the hiss is steady; it dips under each carrier the dial passes."""
     sr, rng = ctx.sr, ctx.rng
     hiss = rng.standard_normal(ctx.n)
     crackle = _impulses(ctx, rng.uniform(0, ctx.seconds, int(20 * ctx.seconds)), rng.standard_normal(int(20 * ctx.seconds)))
@@ -683,7 +684,7 @@ def m_static(ctx: Ctx) -> np.ndarray:
     if not _has(ctx, "tuning", "radio", "dial", "between"):
         return out
     t = np.arange(ctx.n) / sr
-    out *= 0.5 * _slow_curve(ctx, t, 0.8, 0.5)  # the signal strength (AGC) wandering as the dial turns
+    out *= 0.5
     s = rng.uniform(0.2, 1.0)
     while s < ctx.seconds - 0.5:
         d = rng.uniform(0.6, 1.2)
@@ -694,7 +695,9 @@ def m_static(ctx: Ctx) -> np.ndarray:
         near = np.exp(-((2 * tt / d - 1) / 0.25) ** 2)
         station = _bandpass(np.sign(np.sin(2 * np.pi * rng.uniform(100, 200) * tt)) + 0.5 * rng.standard_normal(tt.size),
                             300, 3000, sr)
-        out[i0:i1] += 1.5 * whistle * (1 - near) + 2.0 * station * near
+        strength = rng.uniform(0.2, 0.5)  # a distant carrier's beat, under the receiver's own hiss
+        agc = 1.0 - 0.6 * strength * near  # the AGC turns the gain (and the hiss) down under a carrier
+        out[i0:i1] = out[i0:i1] * agc + strength * whistle * (1 - near) + 4.0 * strength * station * near
         s += d + rng.uniform(0.3, 1.0)
     return out
 
