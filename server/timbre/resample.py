@@ -159,10 +159,12 @@ class ResamplingRunner:
             y = self.runner.run_block(self.q_in.take(B), controls)
             self.q_out.push(self.from_model.process(y))
         n = min(self.chunk, len(self.q_out))
-        out = np.zeros((self.q_out.buf.shape[0], self.chunk), np.float32)
+        out = np.empty((self.q_out.buf.shape[0], self.chunk), np.float32)
         out[:, :n] = self.q_out.take(n)
         if n < self.chunk:  # keeps the block contract; the latency is then no longer exact
+            out[:, n:] = 0.0
             self.underruns += 1
+            log.warning("resampling runner ran dry (%d of %d samples); soxr lagged more than measured", n, self.chunk)
         return out
 
     def reset(self) -> None:
