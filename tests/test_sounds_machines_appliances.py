@@ -91,3 +91,24 @@ def test_toilet_flush_rushes_for_its_duration_then_the_fill_valve_hisses_on():
         hiss_after = band_level_db(x, SR, 2500, 5500, t0 + dur + 1.0, 6.0)
         assert hiss_during - hiss_after < 10
         assert hiss_after - band_level_db(x, SR, 2500, 5500, 0.0, max(t0 - 0.02, 0.05)) > 20
+
+
+def test_bicycle_bell_strikes_at_the_clapper_rate_on_its_dome_mode():
+    for seed in (0, 2):
+        f_dome, rate = machines.bicycle_bell_rates(ctx_for("bicycle", "bell ring", 5.0, seed=seed))
+        x = machines.m_bicycle_bell(ctx_for("bicycle", "bell ring", 5.0, seed=seed))
+        # the strikes: the 2 ms envelope's autocorrelation peaks at one clapper period (16-24 hits a second)
+        hop = int(0.002 * SR)
+        e = np.sqrt(np.convolve(x**2, np.ones(hop) / hop, mode="same"))[::hop]
+        d = np.diff(e, prepend=e[0]).clip(0)  # onsets
+        ac = np.correlate(d, d, "full")[d.size - 1:]
+        lags = np.arange(ac.size) * hop / SR
+        sel = (lags > 1 / 30) & (lags < 1 / 12)
+        period = lags[sel][np.argmax(ac[sel])]
+        assert abs(1 / period - rate) / rate < 0.06, (1 / period, rate)
+        # the dome's lowest mode, in tune to 15 cents
+        f, pxx = signal.welch(x, fs=SR, nperseg=32768)
+        band = (f > 0.9 * f_dome) & (f < 1.1 * f_dome)
+        peak = f[band][np.argmax(pxx[band])]
+        assert abs(1200 * np.log2(peak / f_dome)) < 15
+        assert 1800 <= f_dome <= 2600

@@ -1111,23 +1111,29 @@ def m_motorcycle(ctx: Ctx) -> np.ndarray:
     return (_nz(x) + 0.15 * _nz(rasp)) * (0.3 + 0.7 * near)
 
 
+def bicycle_bell_rates(ctx: Ctx) -> tuple[float, float]:
+    """The dome's lowest mode (Hz) and the striker's hits per second."""
+    return ctx.rng.uniform(1800, 2600) * ctx.p.pitch, ctx.rng.uniform(16, 24)
+
+
 def m_bicycle_bell(ctx: Ctx) -> np.ndarray:
-    """Bicycle bell: a thumb lever flicks a striker against a small steel dome; one flick rings it two or three
-    times in quick succession (a 12-18 Hz trill), and riders ring twice. The dome rings inharmonic modes
-    around 2.5-4 kHz (shell modes) for about a second, its two halves a few Hz apart so it beats."""
-    p, rng = ctx.p, ctx.rng
+    """Bicycle bell, the rotary "ring-ring" kind: a flick of the thumb lever spins a toothed wheel whose
+    clappers strike the inside of a steel dome (55-65 mm) 16-24 times a second, 6-11 hits a flick while it
+    coasts; riders ring once or twice. The dome rings inharmonic shell modes from 1.8-2.6 kHz up (1 : 1.42 :
+    2.01 : 2.53 : 3.2) for about a second, its two halves a few Hz apart so it beats."""
+    rng = ctx.rng
+    f_dome, rate = bicycle_bell_rates(ctx)
     dome = replace(MATERIALS["bell"], ratios=(1.0, 1.42, 2.01, 2.53, 3.2), t60=1.0, damping_exp=0.5,
-                   contact_ms=0.08, noise=0.05)
-    ir = _strike_ir(ctx, dome, rng.uniform(2500, 3800) * p.pitch, beat_hz=3.0, detune=0.0)
+                   contact_ms=0.08, noise=0.2)
+    ir = _strike_ir(ctx, dome, f_dome, beat_hz=3.0, detune=0.0)
     out = np.zeros(ctx.n)
     t = rng.uniform(0.1, 0.4)
     while t < ctx.seconds - 0.2:
         for _ in range(int(rng.integers(1, 3))):  # ring, ring
-            trill = int(rng.integers(2, 5))
-            rate = rng.uniform(12, 18)
-            for k in range(trill):
+            hits = int(rng.integers(6, 12))
+            for k in range(hits):
                 _place(ctx, out, ir, t + k / rate, rng.uniform(0.7, 1.0))
-            t += trill / rate + rng.uniform(0.2, 0.35)
+            t += hits / rate + rng.uniform(0.2, 0.35)
         t += rng.uniform(1.2, 2.5)
     return out
 
