@@ -112,3 +112,21 @@ def test_bicycle_bell_strikes_at_the_clapper_rate_on_its_dome_mode():
         peak = f[band][np.argmax(pxx[band])]
         assert abs(1200 * np.log2(peak / f_dome)) < 15
         assert 1800 <= f_dome <= 2600
+
+
+def test_chainsaw_fires_once_a_turn_and_idles_between_cuts():
+    for seed in (0, 1):
+        full = machines.chainsaw_rpm(ctx_for("chainsaw", "cutting through a log", 6.0, seed=seed)) / 60
+        assert 160 <= full <= 220
+        x = machines.m_saw(ctx_for("chainsaw", "cutting through a log", 6.0, seed=seed))
+        # the firing rate: its line sweeps from ~30 % of full speed (throttle released) to full speed (open, no load)
+        _, f0, level = peak_track(x, SR, 0.2 * full, 1.05 * full, nfft=8192)
+        strong = level > level.max() - 25
+        hi = np.percentile(f0[strong], 95)
+        assert 0.85 * full <= hi <= 1.03 * full, (hi, full)
+        assert np.percentile(f0[strong], 5) < 0.6 * full  # and it idles down between cuts
+        # the chain tearing the wood: 2-6 kHz louder during the cuts than between them, by > 6 dB
+        f, t, z = signal.stft(x, fs=SR, nperseg=2048)
+        band = (np.abs(z[(f > 2000) & (f < 6000)]) ** 2).sum(axis=0)
+        db = 10 * np.log10(band + 1e-20)
+        assert np.percentile(db, 90) - np.percentile(db, 10) > 6

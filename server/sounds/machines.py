@@ -711,10 +711,12 @@ def m_saw(ctx: Ctx) -> np.ndarray:
     bite a small click of tearing fibres. The clicks ring the blade (steel modes at 2-6 kHz) and the board
     (wood modes, a few hundred Hz); sawdust makes a rasping noise following the speed. The push cuts and is
     louder than the pull. "power"/"circular"/"electric" gives a circular saw: a motor at ~5000 rpm, its
-    whine dropping when the blade bites into the board and the cutting roar."""
+    whine dropping when the blade bites into the board and the cutting roar; a chainsaw is :func:`_chainsaw`."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
-    if _has(ctx, "power", "circular", "electric", "chainsaw", "table saw", "buzz"):
+    if _has(ctx, "chainsaw", "chain saw"):
+        return _chainsaw(ctx)
+    if _has(ctx, "power", "circular", "electric", "table saw", "buzz"):
         f_rot = rng.uniform(70, 95) * p.pitch ** 0.5
         segs, s = [], rng.uniform(0.1, 0.4)
         while s < ctx.seconds - 0.5:
@@ -743,6 +745,32 @@ def m_saw(ctx: Ctx) -> np.ndarray:
     rasp = _bandpass(rng.standard_normal(ctx.n), 1500, 9000, sr) * speed * np.where(push, 1.0, 0.5)
     rasp *= 1 + 0.5 * np.sin(2 * np.pi * np.cumsum(rate) / sr)
     return _nz(teeth) + 1.1 * _nz(rasp)
+
+
+def chainsaw_rpm(ctx: Ctx) -> float:
+    """A chainsaw's engine speed at full throttle (rpm)."""
+    return ctx.rng.uniform(10000, 13000) * float(np.clip(ctx.p.pitch, 0.8, 1.2)) ** 0.3
+
+
+def _chainsaw(ctx: Ctx) -> np.ndarray:
+    """Chainsaw: a single-cylinder two-stroke fires once a turn, at 10-13 000 rpm at full throttle (167-217 Hz),
+    its exhaust a buzz of many harmonics (falling as 1/sqrt(k)); between cuts the throttle is released and the
+    engine drops towards ~30 % of full speed; each cut (1.2-2.2 s) opens the throttle and the chain's cutters
+    tear the wood (broadband 1-8 kHz), the load pulling the speed down ~10 %."""
+    sr, rng = ctx.sr, ctx.rng
+    t = np.arange(ctx.n) / sr
+    full = chainsaw_rpm(ctx) / 60  # firings per second
+    segs, s = [], rng.uniform(0.1, 0.4)
+    while s < ctx.seconds - 0.5:
+        d = rng.uniform(1.2, 2.2)
+        segs.append((s, d))
+        s += d + rng.uniform(0.6, 1.2)
+    throttle = _segments_env(ctx, segs, 0.25, 0.3)
+    cut = _segments_env(ctx, [(a + 0.3, max(d - 0.4, 0.2)) for a, d in segs], 0.2, 0.2)
+    f = full * (0.3 + 0.7 * throttle) * (1 - 0.1 * cut) * _slow_curve(ctx, t, 8.0, 0.015)
+    engine = _osc(ctx, f, [1 / k ** 0.5 for k in range(1, 40)], fmax=8000)
+    chain = _bandpass(rng.standard_normal(ctx.n), 1000, 8000, sr) * (0.3 + cut)
+    return _nz(engine) * (0.5 + 0.5 * throttle) + _nz(chain)
 
 
 def m_hammer(ctx: Ctx) -> np.ndarray:
