@@ -423,3 +423,9 @@ def test_between_stations_the_agc_holds_the_hiss_steady_and_dips_it_under_each_c
     median = np.median(level)
     assert np.median(np.abs(level - median)) < 0.6  # steady: the gain is at its top with no carrier
     assert median - np.percentile(level, 2) > 1.0  # turned down under a carrier
+
+
+def test_the_wind_that_flaps_the_cloth_is_heard_louder_than_its_flutter():
+    for name, play in (("flag", "flag flapping"), ("sailboat", "sails flapping")):
+        x = actions.m_flap(ctx_for(name, play, 6.0, 1))
+        assert 0.6 < band_fraction(x, SR, 0, 400) < 0.85  # the microphone's wind noise, over the cloth
