@@ -1174,18 +1174,39 @@ def m_engine(ctx: Ctx) -> np.ndarray:
 
 _HUM_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("fan", ("Mechanical fan", "Air conditioning")),
+    ("whir", ("Whir",)),
     ("mains", ("Hum", "Mains hum", "Buzz")),
 )
 
 
 def hum_kind(desc: SourceDescription | None) -> str:
-    """fan (a ventilator: airflow chopped by its blades) or mains (a transformer or a motor at the mains
-    frequency), from the variant's AudioSet classes first, then its play method."""
+    """fan (a ventilator: airflow chopped by its blades), whir (a small motor spinning something: its whine)
+    or mains (a transformer or a motor at the mains frequency), from the variant's AudioSet classes first,
+    then its play method."""
     kind = _kind_by_class(desc, _HUM_KINDS)
     if kind is not None or desc is None:
         return kind or "mains"
     text = _norm(desc.play_method)
-    return "fan" if any(_stem_hits(text, w) for w in ("fan", "blade", "ventilat", "air condition")) else "mains"
+    for kind, words in (("fan", ("fan", "blade", "ventilat", "air condition")), ("whir", ("whir", "spin"))):
+        if any(_stem_hits(text, w) for w in words):
+            return kind
+    return "mains"
+
+
+def _whir(ctx: Ctx) -> np.ndarray:
+    """A small motor spinning a load (a tape capstan, a disc, a potter's wheel): its magnetic whine at the
+    slot-pass rate (rev/s x slots: 1500-2700 rpm x 10 slots, 250-450 Hz) with a second harmonic, the speed
+    hunting 3-6 % at 1-2 Hz as the load and the regulator fight, over the low-passed air and bearing noise
+    (corner 450-900 Hz) and a little mains hum."""
+    p = ctx.p
+    t = np.arange(ctx.n) / ctx.sr
+    speed = _slow_curve(ctx, t, ctx.rng.uniform(1.0, 2.0), ctx.rng.uniform(0.03, 0.06))
+    f = ctx.rng.uniform(250, 450) * p.pitch * speed
+    ph = 2 * np.pi * np.cumsum(f) / ctx.sr
+    whine = np.sin(ph) + ctx.rng.uniform(0.1, 0.7) * np.sin(2 * ph + 0.5)
+    air = _lowpass(ctx.rng.standard_normal(ctx.n), ctx.rng.uniform(450, 900), ctx.sr)
+    hum = np.sin(2 * np.pi * 2 * (50.0 if ctx.rng.random() < 0.5 else 60.0) * t)
+    return 0.8 * whine / np.std(whine) + 0.8 * air / (np.std(air) + 1e-12) + 0.3 * hum / np.std(hum)
 
 
 def _fan(ctx: Ctx) -> np.ndarray:
@@ -1213,9 +1234,13 @@ def m_hum(ctx: Ctx) -> np.ndarray:
     so it hums at twice the mains frequency (50 or 60 Hz), and a saturating core squares the flux off into a
     buzz of many harmonics; a little of the mains fundamental leaks through. A motor turns slightly slower than
     the field (slip 2-5 %): its once-per-turn knock rings the metal housing and beats slowly against the hum.
-    A variant heard as a fan (:func:`hum_kind`) is the fan's blade-chopped airflow instead (:func:`_fan`)."""
-    if hum_kind(ctx.desc) == "fan":
+    A variant heard as a fan or a whir (:func:`hum_kind`) is the fan's blade-chopped airflow (:func:`_fan`) or
+    the small motor's whine (:func:`_whir`) instead."""
+    kind = hum_kind(ctx.desc)
+    if kind == "fan":
         return _fan(ctx)
+    if kind == "whir":
+        return _whir(ctx)
 
     p = ctx.p
     t = np.arange(ctx.n) / ctx.sr
