@@ -218,19 +218,31 @@ def test_a_balloon_burst_is_a_millisecond_pulse():
 
 
 def test_twangers_ring_at_their_modes_and_a_spring_boings_downwards():
-    ruler = actions.m_twang(ctx_for("ruler", "twanged on the desk edge", 3.0, 0))
-    assert 60 * 0.95 <= peak_hz(ruler, SR, 30, 400) <= 140 * 1.05
-    # while it swings wide it slaps the desk, which clips the bar's motion: strong odd harmonics at first
-    i = int(np.flatnonzero(np.abs(ruler) > 0.1 * np.abs(ruler).max())[0])
-    first = ruler[i:i + int(0.3 * SR)]
-    f0 = peak_hz(first, SR, 30, 400)
+    # a clamped-free strip: f1 = (1.875^2 / 2 pi) sqrt(E t^2 / (12 rho)) / L^2
+    assert actions.ruler_f1(0.8e-3, 0.15, 200e9, 7850) == pytest.approx(29.0, abs=0.1)  # steel, 15 cm over
+    assert actions.ruler_f1(3e-3, 0.15, 10e9, 600) == pytest.approx(87.9, abs=0.1)  # wood
+    assert actions.ruler_f1(3e-3, 0.30, 10e9, 600) == pytest.approx(87.9 / 4, abs=0.1)  # twice as long: 1/L^2
+    for seed in range(3):
+        ruler = actions.m_twang(ctx_for("ruler", "twanged on the desk edge", 3.0, seed))
+        i = int(np.flatnonzero(np.abs(ruler) > 0.1 * np.abs(ruler).max())[0])
+        f1 = peak_hz(ruler[i:i + int(0.78 * SR)], SR, 20, 120)
+        assert 25 * 0.95 <= f1 <= 90 * 1.05
+        # while it swings wide it slaps the desk once a cycle: knocks (250-2000 Hz) at f1 a second ...
+        first = ruler[i:i + int(0.25 * SR)]
+        knocks = signal.sosfilt(signal.butter(4, [250, 2000], "bandpass", fs=SR, output="sos"), first)
+        e = envelope(knocks, SR, 1.0)
+        e = e - e.mean()
+        ac = np.correlate(e, e, "full")[e.size - 1:]
+        lags = np.arange(ac.size) / SR
+        band = (lags > 1 / 100) & (lags < 1 / 20)
+        assert 1 / lags[band][np.argmax(ac[band])] == pytest.approx(f1, rel=0.1)
 
-    def harmonics(seg):  # power from the 3rd to the 5th harmonic over the fundamental's
-        f, p = signal.welch(seg, fs=SR, nperseg=8192)
-        return p[(f > 2.5 * f0) & (f < 5.5 * f0)].sum() / p[(f > 0.8 * f0) & (f < 1.2 * f0)].sum()
+        def knock_power(seg):
+            f, p = signal.welch(seg, fs=SR, nperseg=2048)
+            return p[(f > 250) & (f < 2000)].sum()
 
-    later = ruler[i + int(0.9 * SR):i + int(1.2 * SR)]  # the swing has died down: no more slapping
-    assert harmonics(first) > 0.01 and harmonics(first) > 3 * harmonics(later)
+        # ... and stops slapping once the swing has died down
+        assert 10 * np.log10(knock_power(first) / knock_power(ruler[i + int(0.6 * SR):i + int(0.78 * SR)])) > 20
     fork = actions.m_twang(ctx_for("cutlery", "fork tines plucked", 3.0, 0))
     assert 500 * 0.95 <= peak_hz(fork, SR, 200, 3000) <= 1100 * 1.05
     ctx = ctx_for("mousetrap", "spring twanged", 3.0, 2)

@@ -343,7 +343,7 @@ def _mix2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # (keyword stems, fundamental range Hz, partial ratios, T60 s): first match wins
 TWANGERS: tuple[tuple[tuple[str, ...], tuple[float, float], tuple[float, ...], float], ...] = (
-    (("ruler", "desk", "blade", "cantilever"), (60.0, 140.0), (1.0, 6.27, 17.55), 0.8),  # clamped-free bar
+    (("ruler", "desk", "blade", "cantilever"), (25.0, 90.0), (1.0, 6.27, 17.55), 0.8),  # clamped-free bar
     (("spring", "doorstop", "boing", "coil"), (180.0, 320.0), (1.0, 2.0, 3.0, 4.0), 0.9),
     (("fork", "tine", "tuning"), (500.0, 1100.0), (1.0, 6.27), 1.2),  # tuning-fork-like tines
     (("spoke", "wire", "string"), (350.0, 700.0), (1.0, 2.0, 3.0, 4.0, 5.0), 0.6),  # a tensioned wire
@@ -357,13 +357,42 @@ def twanger(ctx: Ctx) -> tuple[tuple[float, float], tuple[float, ...], float]:
     return TWANGERS[0][1:]
 
 
+def ruler_f1(thickness_m: float, overhang_m: float, youngs_pa: float, density: float) -> float:
+    """First bending mode (Hz) of a clamped-free strip: f1 = (1.875^2 / 2 pi) sqrt(E t^2 / (12 rho)) / L^2."""
+    return float(1.875**2 / (2 * np.pi) * np.sqrt(youngs_pa * thickness_m**2 / (12 * density)) / overhang_m**2)
+
+
+def _ruler_twang(ctx: Ctx, f1: float, t60: float) -> np.ndarray:
+    """One twang of a ruler held over a desk edge: the free end swings at its first bending mode ``f1`` (with
+    the 6.27 and 17.55 modes rung by each blow) and, while the swing is wide (the first 0.3-0.8 s), slaps the
+    desk once a cycle: a train of woody knocks at ``f1`` a second, fading with the swing, heard as the
+    "brrr" of the twang; then it rings on free."""
+    sr, rng = ctx.sr, ctx.rng
+    m = int(min(2.5 * t60, 3.0) * sr)
+    tt = np.arange(m) / sr
+    ph = 2 * np.pi * f1 * tt
+    x = 0.3 * np.sin(ph) * np.exp(-6.91 * tt / t60)
+    for r in (6.27, 17.55):
+        if r * f1 < 0.45 * sr:
+            x += 0.15 / r**0.5 * np.sin(r * ph + rng.uniform(0, 2 * np.pi)) * np.exp(-6.91 * tt * r**0.5 / t60)
+    slap_s = rng.uniform(0.3, 0.8)
+    knock = _strike_ir(ctx, replace(MATERIALS["wood"], t60=0.05), rng.uniform(300, 800))
+    knock = knock / (np.abs(knock).max() + 1e-12)
+    for tk in np.arange(int(slap_s * f1)) / f1:
+        i = int(tk * sr)
+        k = min(knock.size, m - i)
+        x[i:i + k] += np.exp(-6.91 * tk / t60) * (1 - tk / slap_s) * rng.uniform(0.8, 1.0) * knock[:k]
+    return x * np.minimum(tt / 0.002, 1.0)
+
+
 def m_twang(ctx: Ctx) -> np.ndarray:
     """Twang and boing: a plucked elastic thing ringing at its own modes (:data:`TWANGERS`). A ruler held over a
-    desk edge is a clamped-free bar (bending modes 1 : 6.27 : 17.55, 60-140 Hz) that slaps the desk on each
-    swing while it is large, so its first half-second is a buzz rich in harmonics (the slap clips the
-    motion); a coil spring (a doorstop, a mousetrap's) is dispersive, so its "boing" glides down by a few
-    semitones and wobbles; a fork's tines ring clean at a few hundred Hz; a spoke or wire is a tensioned
-    string (harmonic partials). Each pluck decays exponentially; plucks come every 1-2 s."""
+    desk edge is a clamped-free strip (bending modes 1 : 6.27 : 17.55; :func:`ruler_f1`: 25-90 Hz for a
+    plastic, wooden or steel ruler 10-20 cm over the edge) that slaps the desk once a cycle while its swing is
+    wide, a fading train of knocks at its own rate, then rings on (:func:`_ruler_twang`); a coil spring (a
+    doorstop, a mousetrap's) is dispersive, so its "boing" glides down by a few semitones and wobbles; a fork's
+    tines ring clean at a few hundred Hz; a spoke or wire is a tensioned string (harmonic partials). Each pluck
+    decays exponentially; plucks come every 1-2 s (a ruler's every 0.8-1.5 s, as soon as it has stopped)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     band, ratios, t60 = twanger(ctx)
     bar = ratios[:2] == (1.0, 6.27) and band[0] < 200
@@ -372,6 +401,10 @@ def m_twang(ctx: Ctx) -> np.ndarray:
     t = rng.uniform(0.05, 0.3)
     while t < ctx.seconds - 0.3:
         f0 = rng.uniform(*band) * p.pitch
+        if bar:
+            _place(ctx, out, _ruler_twang(ctx, f0, t60), t, rng.uniform(0.7, 1.0))
+            t += rng.uniform(0.8, 1.5)
+            continue
         m = int(min(2.5 * t60, 3.0) * sr)
         tt = np.arange(m) / sr
         glide = 1 + (0.25 * np.exp(-tt / 0.15) + 0.02 * np.sin(2 * np.pi * 6 * tt)) if spring else 1.0
@@ -380,9 +413,6 @@ def m_twang(ctx: Ctx) -> np.ndarray:
         for k, r in enumerate(ratios):
             if r * f0 * 1.3 < 0.45 * sr:
                 x += np.sin(2 * np.pi * r * ph + rng.uniform(0, 2 * np.pi)) * np.exp(-6.91 * tt * r**0.5 / t60) / (k + 1)
-        env = np.exp(-6.91 * tt / t60)
-        if bar:  # the bar slaps the desk edge while it swings wide: clip the motion, a buzz
-            x = np.clip(x * (1 + 3 * env), -0.8, 0.8)
         x *= np.minimum(tt / 0.002, 1.0)
         _place(ctx, out, x, t, rng.uniform(0.7, 1.0))
         t += rng.uniform(1.0, 2.0)
