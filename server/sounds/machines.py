@@ -1053,7 +1053,7 @@ def m_aircraft(ctx: Ctx) -> np.ndarray:
         buzz = _osc(ctx, bpf, [1 / k ** 0.7 for k in range(1, 60)], fmax=7000)
         eng = _osc(ctx, bpf * rng.uniform(1.4, 1.6), [1 / k for k in range(1, 20)], fmax=5000)
         noise = _bandpass(rng.standard_normal(ctx.n), 100, 3000, sr)
-        x = _nz(buzz) + 0.4 * _nz(eng) + 0.5 * _nz(noise)
+        x = _nz(buzz) + 0.4 * _nz(eng) + 1.2 * _nz(noise)  # the blades shed turbulence: broadband as loud as the tones
     else:
         jet = _bandpass(rng.standard_normal(ctx.n), 80, 1500 + 2000 * p.brightness, sr)
         jet += 0.3 * _bandpass(rng.standard_normal(ctx.n), 1500, 8000, sr)
