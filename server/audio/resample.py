@@ -8,8 +8,8 @@ shift is ``resample(x, ratio, 1.0)`` (read ``ratio`` times faster).
 
 Quality is soxr's recipe: ``"VHQ"`` (the default: 28-bit precision, stop band > 170 dB, pass band flat to
 91 % of the lower Nyquist frequency), ``"HQ"`` (20-bit), ``"MQ"``, ``"LQ"`` and ``"QQ"`` (cubic, no
-anti-alias filter; only for previews). The streaming resampler of live timbre models is
-:class:`server.timbre.resample.StreamResampler` (causal, block by block); this one is for whole clips.
+anti-alias filter; only for previews). Live timbre models stream through soxr's own stream
+(:class:`server.timbre.resample.StreamResampler`, block by block); this one is for whole clips.
 """
 
 from __future__ import annotations
