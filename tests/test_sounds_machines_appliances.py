@@ -147,3 +147,22 @@ def test_propeller_plane_buzzes_at_the_blade_pass_over_broadband_turbulence():
         f, pxx = signal.welch(x[max(c - SR // 4, 0):c + SR // 4], fs=SR, nperseg=8192)
         b = (f > 60) & (f < 100)
         assert 10 * np.log10(pxx[b].max() / np.median(pxx[(f > 40) & (f < 200)])) > 10
+
+
+def test_dishwasher_spray_swells_twice_a_spray_arm_turn():
+    for seed in (0, 1):
+        arm = machines.dishwasher_arm_rate(ctx_for("dishwasher", "water spraying and sloshing", 8.0, seed=seed))
+        assert 0.5 <= arm <= 1.0
+        x = machines.m_washing_machine(ctx_for("dishwasher", "water spraying and sloshing", 8.0, seed=seed))
+        # the jets' hiss (2-7 kHz) swells as each end of the arm sweeps past: its level's spectrum peaks at 2 x arm
+        f, t, z = signal.stft(x, fs=SR, nperseg=2048, noverlap=1024)
+        level = np.sqrt((np.abs(z[(f > 2000) & (f < 7000)]) ** 2).sum(axis=0))
+        rate = 1 / (t[1] - t[0])
+        fm, pm = signal.periodogram(level - level.mean(), fs=rate, nfft=8192)
+        band = (fm > 0.5) & (fm < 3.0)
+        peak = fm[band][np.argmax(pm[band])]
+        assert abs(peak / (2 * arm) - 1) < 0.08, (peak, 2 * arm)
+        # the pump's induction motor hums at the mains frequency
+        fw, pw = signal.welch(x, fs=SR, nperseg=32768)
+        near = (fw > 40) & (fw < 60)
+        assert abs(fw[near][np.argmax(pw[near])] - 50) < 1.5

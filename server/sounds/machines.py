@@ -257,11 +257,12 @@ def m_washing_machine(ctx: Ctx) -> np.ndarray:
     """Washing machine. Washing: the drum turns at ~45-55 rpm, and its 3 lifters raise the laundry and drop
     it back into the water, so a dull thud (wet cloth does not ring) and a slosh with splashing bubbles come
     about 2.5 times a second, irregularly, over the water swishing round the drum once a turn and the motor's
-    hum. Spinning ("spin" in the play
-    method): the drum turns at 800-1200 rpm (13-20 Hz), its imbalance shakes the cabinet (a throbbing rumble at
+    hum. A dishwasher is :func:`_dishwasher`. Spinning ("spin" in the play method): the drum turns at 800-1200 rpm (13-20 Hz), its imbalance shakes the cabinet (a throbbing rumble at
     the drum rate), the motor whines and water sprays off."""
     sr, rng = ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
+    if _has(ctx, "dishwasher", "spray arm"):
+        return _dishwasher(ctx)
     if _has(ctx, "spin"):
         f_drum = rng.uniform(13, 20) * np.clip(t / 1.5, 0.3, 1) ** 0.5
         ph = 2 * np.pi * np.cumsum(f_drum) / sr
@@ -287,6 +288,29 @@ def m_washing_machine(ctx: Ctx) -> np.ndarray:
     splash = _bubbles(ctx, 800, 0.001, 0.006, np.clip(slosh, 0, 1))
     motor = _bandpass(rng.standard_normal(ctx.n), 80, 600, sr) * (1 + 0.3 * np.sin(2 * np.pi * 100 * t))
     return _nz(water) + 0.7 * _nz(splash) + 0.3 * _nz(swish) + 0.2 * _nz(thuds) + 0.2 * _nz(motor)
+
+
+def dishwasher_arm_rate(ctx: Ctx) -> float:
+    """Turns per second of a dishwasher's spray arm."""
+    return ctx.rng.uniform(0.5, 1.0)
+
+
+def _dishwasher(ctx: Ctx) -> np.ndarray:
+    """Dishwasher: the circulation pump (an induction motor humming at the mains' 50 Hz and its harmonics)
+    drives water through spray arms that the jets' reaction turns 0.5-1 times a second; the jets hiss onto the
+    dishes and the steel tub (noise 1-8 kHz, flickering as the jets break on the dishes), swelling twice a
+    turn as the arm's two ends sweep past the door; the water running back sloshes into the sump (bubbles,
+    1-6 mm). Heard in a kitchen."""
+    sr, rng = ctx.sr, ctx.rng
+    t = np.arange(ctx.n) / sr
+    ph = 2 * np.pi * dishwasher_arm_rate(ctx) * t + rng.uniform(0, 2 * np.pi)
+    spray = _bandpass(rng.standard_normal(ctx.n), 1000, 8000, sr) * (1 + 0.8 * np.cos(2 * ph))
+    spray *= 1 + 0.5 * np.abs(_bandpass(rng.standard_normal(ctx.n), 10, 80, sr))
+    sump = np.clip(_slow_curve(ctx, t, 3.0, 0.6), 0.1, None)
+    slosh = _bubbles(ctx, 400, 0.001, 0.006, np.clip(sump - 0.3, 0, 1))
+    pump = _osc(ctx, 50.0, (1.0, 0.5, 0.3, 0.2, 0.1))
+    x = _nz(spray) + 0.3 * _nz(slosh) + 0.2 * _nz(pump)
+    return _room(ctx, x, 0.4, 0.3, -60.0)
 
 
 def m_kettle(ctx: Ctx) -> np.ndarray:
