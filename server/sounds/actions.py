@@ -631,7 +631,7 @@ def m_breathing(ctx: Ctx) -> np.ndarray:
     hollow, close "Darth Vader" colour, and each inhalation opens the demand valve, a fainter hiss of air
     (2-8 kHz, ~20 dB under the breath); a diver's exhalation bubbles out of the exhaust valve (Minnaert bubbles
     of 2-8 mm). Blowing out a candle or a puff (blow, puff, candle) is one short forced exhalation (0.2-0.4 s)
-    every few seconds."""
+    every few seconds, each after a quick breath in through the mouth (0.4-0.7 s, ~12 dB softer)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     puff = _has(ctx, "blow", "puff", "candle")
     valve = _has(ctx, "regulator", "valve", "mask", "diver", "scuba")
@@ -653,10 +653,12 @@ def m_breathing(ctx: Ctx) -> np.ndarray:
     t = rng.uniform(0.1, 0.5)
     if puff:
         while t < ctx.seconds - 0.4:
+            inh = rng.uniform(0.4, 0.7)  # a quick breath in through the mouth first
+            _place(ctx, out, airflow(inh, 0.5), t, 0.09)
             d = rng.uniform(0.2, 0.4)
             g = airflow(d, 0.4) * np.exp(-np.arange(int(d * sr)) / sr / (0.4 * d))
-            _place(ctx, out, g, t, 1.0)
-            t += rng.uniform(1.5, 2.5)
+            _place(ctx, out, g, t + inh + rng.uniform(0.1, 0.3), 1.0)
+            t += inh + rng.uniform(1.5, 2.5)
         return _in_room(ctx, out, 0.3, 0.2)
     period = 60.0 / rng.uniform(12, 20)
     while t < ctx.seconds - 0.3:
