@@ -67,6 +67,16 @@ def default_soundfont() -> Path:
     )
 
 
+def cache_dir() -> Path:
+    """WAVE's cache folder: ``$WAVE_CACHE_DIR``, else ``$XDG_CACHE_HOME/wave``, else ``~/.cache/wave`` (sound
+    library indexes, builtin timbre models made at other sample rates). Not created here."""
+    env = os.environ.get("WAVE_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "wave"
+
+
 def os_reason(exc: OSError) -> str:
     """What went wrong, in the system's words (``strerror``, else the exception's text)."""
     return exc.strerror or str(exc)

@@ -53,6 +53,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..paths import atomic_path
+from ..paths import cache_dir as default_cache_dir  # (a parameter here is named cache_dir)
 
 log = logging.getLogger(__name__)
 
@@ -116,14 +117,6 @@ def split_words(text: str) -> str:
     text = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", text)
     words = [w.lower() for w in re.split(r"[^A-Za-z]+", text) if len(w) > 1]
     return " ".join(w for w in words if w not in _STOP)
-
-
-def default_cache_dir() -> Path:
-    env = os.environ.get("WAVE_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "wave"
 
 
 def audio_files(root: Path) -> list[tuple[str, os.stat_result]]:

@@ -19,13 +19,15 @@ a builtin model is its excitation signal) and attributes ``note`` (MIDI note, fl
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError, InputError, MissingDependencyError
-from ..paths import INSTRUMENTS_DIR, atomic_path
+from ..paths import INSTRUMENTS_DIR, atomic_path, cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -254,8 +256,9 @@ def build_module(role: str, *, sr: int = BUILTIN_SR, partition: int = PARTITION)
     return module
 
 
-def export_builtin(role: str, dest: str | Path | None = None, *, check: bool = True) -> Path:
-    """Build, script and save ``role``'s model to ``dest`` (default ``instruments/builtin/<role>.ts``).
+def export_builtin(role: str, dest: str | Path | None = None, *, sr: int = BUILTIN_SR, check: bool = True) -> Path:
+    """Build, script and save ``role``'s model, made for ``sr``, to ``dest`` (default
+    ``instruments/builtin/<role>.ts``).
 
     With ``check``, the saved file is reloaded and every method compared with the in-memory module
     (atol 1e-6), neutone's round-trip habit.
@@ -263,7 +266,7 @@ def export_builtin(role: str, dest: str | Path | None = None, *, check: bool = T
     import torch
 
     dest = Path(dest) if dest is not None else BUILTIN_DIR / f"{role}.ts"
-    module = build_module(role)
+    module = build_module(role, sr=sr)
     scripted = torch.jit.script(module)
     with atomic_path(dest) as tmp:
         scripted.save(str(tmp))
@@ -292,15 +295,47 @@ def roundtrip_check(module, loaded, *, atol: float = 1e-6, frames: int = 4096) -
     return worst
 
 
-def builtin_path(role: str) -> Path:
-    """Path of the exported builtin model for ``role`` (built on demand if missing)."""
+def builtin_path(role: str, sr: int = BUILTIN_SR) -> Path:
+    """Path of the exported builtin model for ``role`` (built on demand if missing).
+
+    ``sr`` other than :data:`BUILTIN_SR`: the same model made for that rate, kept in the cache folder
+    (:func:`server.paths.cache_dir`, ``builtin/<role>-<sr>-<code hash>.ts``; a few seconds to make the first
+    time). A stream at that rate then plays it directly: resampling a 48 kHz model for a 44.1 kHz stream
+    costs more latency than the model itself (soxr's stream holds back ~1000 samples each way).
+    """
     if role not in ROLE_SPECS:
         raise ConfigError(f"unknown builtin role {role!r}; choose one of {', '.join(ROLES)}")
-    path = BUILTIN_DIR / f"{role}.ts"
+    sr = int(sr)
+    if sr == BUILTIN_SR:
+        path = BUILTIN_DIR / f"{role}.ts"
+        if not path.is_file():
+            log.warning("builtin model %s missing; building it (run `make models` to regenerate all)", path)
+            export_builtin(role, path)
+        return path
+    if not 8000 <= sr <= 192000:
+        raise ConfigError(f"sample rate {sr} Hz is outside 8000-192000 Hz")
+    path = cache_dir() / "builtin" / f"{role}-{sr}-{_code_hash()}.ts"
     if not path.is_file():
-        log.warning("builtin model %s missing; building it (run `make models` to regenerate all)", path)
-        export_builtin(role, path)
+        log.info("making the builtin %s model for %d Hz in %s", role, sr, path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        export_builtin(role, path, sr=sr)
     return path
+
+
+def builtin_role(path: str | Path) -> str | None:
+    """The role when ``path`` is one of the shipped builtin models (``instruments/builtin/<role>.ts``)."""
+    p = Path(path)
+    try:
+        shipped = p.resolve().parent == BUILTIN_DIR.resolve()
+    except OSError:
+        return None
+    return p.stem if shipped and p.suffix == ".ts" and p.stem in ROLE_SPECS else None
+
+
+@functools.lru_cache(maxsize=1)
+def _code_hash() -> str:
+    """What a cached model depends on: this module's source (a changed model is made again)."""
+    return hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:10]
 
 
 def resolve_model(model: str | Path | None, role: str | None = None) -> Path:
