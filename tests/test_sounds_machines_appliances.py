@@ -7,7 +7,7 @@ import numpy as np
 from scipy import signal
 
 from server.sounds import machines
-from tests.test_sounds_machines import SR, ctx_for, peak_track
+from tests.test_sounds_machines import SR, ctx_for, envelope, peak_track
 
 
 def band_share(x: np.ndarray, sr: int, lo: float, hi: float) -> float:
@@ -166,3 +166,25 @@ def test_dishwasher_spray_swells_twice_a_spray_arm_turn():
         fw, pw = signal.welch(x, fs=SR, nperseg=32768)
         near = (fw > 40) & (fw < 60)
         assert abs(fw[near][np.argmax(pw[near])] - 50) < 1.5
+
+
+def test_crossing_signal_ticks_rapidly_over_the_street():
+    for seed in (0, 1):
+        rate = machines.crossing_tick_rate(ctx_for("traffic light", "crossing signal ticking", 5.0, seed=seed))
+        assert 8 <= rate <= 10  # the walk interval's rapid tick
+        x = machines.m_clock(ctx_for("traffic light", "crossing signal ticking", 5.0, seed=seed))
+        hp = signal.sosfilt(signal.butter(4, 1000, "high", fs=SR, output="sos"), x)  # the ticks, not the street
+        e = envelope(hp, SR, ms=1.0)
+        peaks, _ = signal.find_peaks(e, height=0.3 * e.max(), distance=int(0.05 * SR))
+        intervals = np.diff(peaks) / SR
+        assert len(peaks) >= 35
+        assert np.all(np.abs(intervals * rate - 1) < 0.02), (intervals, rate)
+        # each tick is over in a few ms: 10 ms after it, the level has fallen by > 25 dB
+        for p in peaks[1:6]:
+            assert 20 * np.log10(e[p + int(0.01 * SR)] / e[p]) < -25
+        # the traffic: a rumble below 800 Hz some 30 dB under the ticks' peak
+        street = signal.sosfilt(signal.butter(4, 600, "low", fs=SR, output="sos"), x)
+        gap = x[peaks[2] + int(0.03 * SR):peaks[3] - int(0.01 * SR)]
+        assert -45 < 20 * np.log10(np.std(gap) / np.abs(x).max()) < -20
+        assert np.std(street) > 0.5 * np.std(gap)
+

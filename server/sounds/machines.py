@@ -447,10 +447,12 @@ def m_clock(ctx: Ctx) -> np.ndarray:
     wooden case (0.3-1 kHz). A play method naming a chime or the hour plays the Westminster quarters on
     tuned rods (clamped-free bending modes 1 : 6.27 : 17.55), then strikes the hour on a low gong rod. A play
     method naming a ratchet, a crank, a dial or winding gives the mechanism's ratchet instead
-    (:func:`_ratchet`)."""
+    (:func:`_ratchet`); a pedestrian crossing's signal ticks electronically (:func:`_crossing_signal`)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     if _has(ctx, "ratchet", "crank", "dial", "winding", "wound", "wind up", "turnstile", "reel"):
         return _ratchet(ctx)
+    if _has(ctx, "crossing", "pedestrian", "traffic light", "traffic signal"):
+        return _crossing_signal(ctx)
     out = np.zeros(ctx.n)
     brass = replace(MATERIALS["metal"], t60=0.03, noise=0.2, contact_ms=0.1)
     case = replace(MATERIALS["wood"], t60=0.06)
@@ -487,6 +489,28 @@ def m_clock(ctx: Ctx) -> np.ndarray:
             _place(ctx, out, gong, t, 1.2)
             t += 1.4
     return _room(ctx, out, 0.2, 0.0, -35.0)  # the quiet room it ticks in
+
+
+def crossing_tick_rate(ctx: Ctx) -> float:
+    """Ticks per second of a pedestrian signal's walk indication."""
+    return ctx.rng.uniform(8, 9)
+
+
+def _crossing_signal(ctx: Ctx) -> np.ndarray:
+    """Accessible pedestrian signal at a crossing: during the walk interval its loudspeaker gives the rapid
+    tick, 8-9 a second (the MUTCD asks for 8-10), each tick a 1.2 kHz square-wave burst dying in ~2 ms
+    (a sharp click through a small weatherproof speaker, 0.3-6 kHz); the street's traffic rumbles ~30 dB under
+    it (noise below 800 Hz)."""
+    sr, rng = ctx.sr, ctx.rng
+    rate = crossing_tick_rate(ctx)
+    m = int(0.03 * sr)
+    k = np.arange(m) / sr
+    tick = _bandpass(np.sign(np.sin(2 * np.pi * 1200.0 * ctx.p.pitch * k)) * np.exp(-k / 0.002), 300, 6000, sr)
+    out = np.zeros(ctx.n)
+    for tt in np.arange(rng.uniform(0.05, 0.3), ctx.seconds, 1 / rate):
+        _place(ctx, out, tick, tt, 1.0)
+    out /= np.abs(out).max() + 1e-12
+    return out + 0.03 * _nz(_lowpass(rng.standard_normal(ctx.n), 800, sr))
 
 
 def _ratchet(ctx: Ctx) -> np.ndarray:
