@@ -488,6 +488,55 @@ def m_gm_instrument(ctx: Ctx) -> np.ndarray:
     return _room(ctx, dry, float(ctx.rng.uniform(*ROOM_RT60)), ROOM_WET, -60.0)
 
 
+def _whistle_blasts(rng: np.random.Generator, seconds: float, trill: bool) -> list[tuple[float, float]]:
+    """(start, length) of a referee's blasts over ``seconds``: a long blast (0.6-1.3 s), often after a short one
+    (0.15-0.3 s), every 1-2 s; or, for trills, groups of 2-4 pips of 0.12-0.25 s."""
+    out, t = [], float(rng.uniform(0.1, 0.3))
+    while t < seconds - 0.1:
+        if trill:
+            lengths = [float(rng.uniform(0.12, 0.25)) for _ in range(int(rng.integers(2, 5)))]
+            gaps = (0.05, 0.09)
+        else:
+            lengths = ([float(rng.uniform(0.15, 0.3))] if rng.random() < 0.5 else []) + [float(rng.uniform(0.6, 1.3))]
+            gaps = (0.15, 0.35)
+        for d in lengths:
+            out.append((t, d))
+            t += d + float(rng.uniform(*gaps))
+        t += float(rng.uniform(0.6, 1.2))
+    return [(a, min(d, seconds - a)) for a, d in out if a < seconds - 0.02]
+
+
+def m_pea_whistle(ctx: Ctx) -> np.ndarray:
+    """A referee's pea whistle. The jet over the edge drives the barrel's air chamber at one tone, 2.4-3.6 kHz,
+    rising a little with the blowing pressure; the cork pea, spun round the chamber by the flow at 25-45 turns a
+    second, crosses the jet once a turn and warbles it: the pitch swings by 3-6 % and the level dips by 20-60 % at
+    that rate (the whistle's trill). A weak second harmonic, a little breath noise around the tone. Each blast
+    starts in ~12 ms with a small pressure overshoot and stops in 30 ms; the play method says blasts or short
+    trills (:func:`_whistle_blasts`)."""
+    from .synth import _bandpass, _lowpass
+
+    sr, rng, n = ctx.sr, ctx.rng, ctx.n
+    trill = bool(ctx.desc is not None and re.search(r"\btrill", ctx.desc.play_method.lower()))
+    press = np.zeros(n)
+    for a, d in _whistle_blasts(rng, ctx.seconds, trill):
+        i0, i1 = int(a * sr), min(int((a + d) * sr), n)
+        k = np.arange(i1 - i0) / sr
+        env = np.clip(np.minimum(k / 0.012, (d - k) / 0.03), 0.0, 1.0) * (1 + 0.1 * np.exp(-k / 0.05))
+        press[i0:i1] = np.maximum(press[i0:i1], env)
+    f0 = float(rng.uniform(2400, 3600)) * float(np.clip(ctx.p.pitch, 0.85, 1.15))
+    pea = 2 * np.pi * np.cumsum(rng.uniform(25, 45) * (0.8 + 0.2 * press)) / sr  # the pea's turns
+    freq = f0 * (1 + 0.05 * (press - 1)) * (1 + rng.uniform(0.03, 0.06) * np.sin(pea))
+    phase = 2 * np.pi * np.cumsum(freq) / sr
+    tone = np.sin(phase)
+    if 2.2 * f0 < 0.45 * sr:
+        tone += 0.08 * np.sin(2 * phase)
+    breath = _bandpass(rng.standard_normal(n), 0.8 * f0, min(1.25 * f0, 0.45 * sr), sr)
+    breath /= np.std(breath) + 1e-12
+    dip = 1 - rng.uniform(0.2, 0.6) * (0.5 + 0.5 * np.sin(pea + 1.0))
+    hiss = _lowpass(rng.standard_normal(n), min(6000.0, 0.45 * sr), sr)
+    return press * dip * (tone + 0.1 * breath) + 0.02 * press * hiss
+
+
 # Instrument names as stems: a source named after an instrument plays it (the older models keep generic words
 # such as "bell", "drum" or "string").
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
@@ -502,10 +551,13 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
                        "roll", "drum roll", "drumroll", "bowed", "bowing", "pluck", "strum", "pizzicato", "arpegg",
                        "chord"),
                       m_gm_instrument),
+    # a referee's or a police whistle (a kettle's or a train's whistle is a machine's; a tin whistle plays music)
+    "pea_whistle": (("referee", "pea whistle", "sports whistle", "police whistle", "whistle blast"), m_pea_whistle),
 }
 
 AUDIOSET: dict[str, tuple[str, ...]] = {
     "gm_instrument": tuple(dict.fromkeys(c for cs in GM_FAMILY_AUDIOSET.values() for c in cs if c != "Sound effect")),
+    "pea_whistle": ("Whistle",),
 }
 
 # Imported last: server.sounds.synth imports this module at its end to register MODELS (see machines.py).
