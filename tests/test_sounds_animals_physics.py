@@ -139,3 +139,46 @@ def test_moo_formants_sit_near_400_1300_2100_hz():
 
     assert band(300, 500) > band(1000, 1600) > band(2600, 3500)
     assert band(300, 500) - band(3000, 4000) > 20
+
+
+# ------------------------------------------------------------------------------------------------ hooves
+def hoof_onsets(x: np.ndarray) -> np.ndarray:
+    """Onsets (samples) of the hoof strikes: peaks of the 1 ms envelope at least 120 ms apart."""
+    env = np.abs(signal.hilbert(x))
+    env = signal.sosfiltfilt(signal.butter(2, 200, fs=SR, output="sos"), env)
+    peaks, _ = signal.find_peaks(env, distance=int(0.12 * SR), height=0.3 * env.max())
+    return peaks
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_hoof_on_a_road_clops_near_850_hz_and_dies_within_60_ms(seed):
+    """The hollow hoof capsule rings as a damped cavity (~ 750-950 Hz, 12-22 ms), not a broad knock."""
+    x = render("hoofbeats", "horse", "hooves clopping on the road", seed=seed)
+    onsets = hoof_onsets(x)
+    assert len(onsets) >= 10
+    n = int(0.04 * SR)
+    spec = np.mean([np.abs(np.fft.rfft(x[i - int(0.005 * SR): i + n] * np.hanning(n + int(0.005 * SR)), 16384))
+                    for i in onsets if int(0.005 * SR) <= i < len(x) - n], axis=0)
+    f = np.fft.rfftfreq(16384, 1 / SR)
+    band = (f > 300) & (f < 4000)
+    peak = f[band][np.argmax(spec[band])]
+    assert 650 < peak < 1100, peak
+    # 50-60 ms after a strike (the toe lands up to 18 ms after the heel) the clop has fallen by over 15 dB
+    lv = [20 * np.log10(np.sqrt(np.mean(x[i + int(a * SR): i + int(b * SR)] ** 2)) + 1e-12)
+          for i in onsets[:-1] for a, b in ((0.0, 0.01), (0.05, 0.06))]
+    drops = np.array(lv[0::2]) - np.array(lv[1::2])
+    assert np.median(drops) > 15, drops
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_walk_is_four_even_beats_a_second_over_the_road_ambience(seed):
+    x = render("hoofbeats", "horse", "hooves clopping", seed=seed)
+    onsets = hoof_onsets(x) / SR
+    ioi = np.diff(onsets)
+    assert 3.2 < 1 / np.median(ioi) < 5.2, ioi  # 4 beats a stride, ~ 1 stride a second
+    assert np.std(ioi) / np.median(ioi) < 0.35, ioi  # even: a walk's beats a quarter of a stride apart
+    # between the strikes the road's ambience (wind, distant traffic), some 20 dB under the strikes' peaks
+    quiet = [x[int((a + 0.08) * SR): int((b - 0.02) * SR)] for a, b in zip(onsets[:-1], onsets[1:], strict=True)
+             if b - a > 0.15]
+    floor = 20 * np.log10(np.median([np.sqrt(np.mean(q ** 2)) for q in quiet]) / np.abs(x).max())
+    assert -45 < floor < -18, floor

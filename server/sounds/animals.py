@@ -1140,7 +1140,7 @@ def m_hiss(ctx: Ctx) -> np.ndarray:
 
 
 _GAITS = {  # beats per stride at phase offsets (fractions of the stride), stride rate range (Hz)
-    "walk": ((0.0, 0.2, 0.5, 0.7), (0.9, 1.1)),
+    "walk": ((0.0, 0.25, 0.5, 0.75), (0.95, 1.15)),
     "trot": ((0.0, 0.5), (1.3, 1.6)),
     "canter": ((0.0, 0.2, 0.4), (1.6, 1.9)),
     "gallop": ((0.0, 0.15, 0.3), (2.0, 2.4)),
@@ -1158,11 +1158,12 @@ def _gait(ctx: Ctx) -> str:
 
 
 def _hoof_irs(ctx: Ctx, hard: float, count: int) -> np.ndarray:
-    """``count`` hoof strikes, each different (rows). Hoof wall, shoe and paving are too heavily damped to ring
-    as tones, so on hard ground (road, stone) the ~1 ms contact radiates a noisy transient, a bright click over
-    a hollow knock of ~ 15-30 ms in the 200-1000 Hz band (the cupped hoof, as a foley artist's coconut
-    shell), the heel landing a moment before the toe (8-18 ms); the leg's weight lands as a low thud, and soft
-    ground (grass, dirt) damps the click and crunches grit."""
+    """``count`` hoof strikes, each different (rows). The hoof is a hollow horn capsule: struck on hard ground
+    (road, stone) it rings as a damped cavity, a 'clop' of band noise centred on ~ 750-950 Hz (about +-20 %) that
+    dies in 12-22 ms (the foley artist's coconut shell), the heel landing a moment before the toe (8-18 ms); the
+    shoe's contact adds a faint click, the leg's weight a low thud (lowpass 200 Hz, ~ 30 ms), and soft ground
+    (grass, dirt) damps the clop and crunches grit. A broad 150-1200 Hz knock in its place was heard as a door
+    being knocked, a tuned tone as a marimba."""
     rng, sr = ctx.rng, ctx.sr
     m = int(0.12 * sr)
     k = np.arange(m) / sr
@@ -1172,14 +1173,19 @@ def _hoof_irs(ctx: Ctx, hard: float, count: int) -> np.ndarray:
         x = signal.sosfilt(sos, rng.standard_normal((count, m)), axis=-1) * np.exp(-k[None, :] / tau)
         return x / (np.abs(x).max(axis=1, keepdims=True) + 1e-12)
 
-    knock = band("bandpass", [rng.uniform(150, 300), rng.uniform(800, 1200)], rng.uniform(0.015, 0.03, (count, 1)))
-    for i in range(count):  # heel then toe: the hoof rolls over
-        lag = int(rng.uniform(0.008, 0.018) * sr)
-        knock[i, lag:] += rng.uniform(0.3, 0.7) * knock[i, : m - lag].copy()
-    click = band("highpass", 1500, 0.002)
-    thud = band("lowpass", 250, 0.025)
-    grit = band("highpass", 2000, 0.03) * (rng.random((count, m)) < 0.05)
-    return hard * (knock + 0.6 * click) + (1.0 - 0.5 * hard) * thud + (1 - hard) * 1.5 * grit
+    clops = np.zeros((count, m))
+    for i in range(count):
+        fc = rng.uniform(750, 950)
+        bw = rng.uniform(0.12, 0.25)
+        sos = signal.butter(2, [fc / (1 + bw), min(fc * (1 + bw), 0.45 * sr)], btype="bandpass", fs=sr, output="sos")
+        x = signal.sosfilt(sos, rng.standard_normal(m)) * np.exp(-k / rng.uniform(0.012, 0.022))
+        clops[i] = x / (np.abs(x).max() + 1e-12)
+        lag = int(rng.uniform(0.008, 0.018) * sr)  # heel then toe: the hoof rolls over
+        clops[i, lag:] += rng.uniform(0.3, 0.7) * clops[i, : m - lag].copy()
+    click = band("highpass", min(3000, 0.45 * sr), 0.002)
+    thud = band("lowpass", 200, 0.03)
+    grit = band("highpass", min(2000, 0.45 * sr), 0.03) * (rng.random((count, m)) < 0.05)
+    return hard * (clops + 0.3 * click) + 0.7 * (1.0 - 0.3 * hard) * thud + (1 - hard) * 1.5 * grit
 
 
 def m_hoofbeats(ctx: Ctx) -> np.ndarray:
@@ -1187,7 +1193,10 @@ def m_hoofbeats(ctx: Ctx) -> np.ndarray:
     stride (~ 1 stride/s), a trot's two diagonal beats (~ 1.5 strides/s, each pair landing within ~ 20 ms),
     a canter's and gallop's three-beat groups ('ba-da-dum') followed by the suspension, 1.7-2.4 strides/s.
     Each hoof knocks the ground: hard ground (road, stone, cobbles) gives a hollow 'clip-clop', soft ground
-    (grass, dirt, sand) a dull thud with grit. The horse passes by (level 1/distance)."""
+    (grass, dirt, sand) a dull thud with grit. The horse passes by (level 1/distance), heard over the road's
+    ambience (wind, distant traffic) some 20 dB under the strikes' peaks: over a quieter floor (-32 dB) the same
+    strikes were heard as a door being knocked (0 of 22 vocabulary clips tagged as hooves, 19 of 22 with it,
+    seeds 0-1)."""
     p, rng = ctx.p, ctx.rng
     gait = _gait(ctx)
     offsets, (r0, r1) = _GAITS[gait]
@@ -1278,7 +1287,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "stridulate": (("stridulat", "cicada", "katydid"), _in_air(m_stridulate)),
     "hiss": (("snake", "serpent", "viper", "cobra", "rattlesnake"), _in_air(m_hiss)),
     "hoofbeats": (("hoof", "hooves", "gallop", "trot", "canter", "clop", "clip clop"),
-                  _in_air(m_hoofbeats, rt60=0.3, wet=0.05, floor_db=-32)),
+                  _in_air(m_hoofbeats, rt60=0.3, wet=0.05, floor_db=-20)),
 }
 
 # The AudioSet classes (ontology display names) each model can make.
