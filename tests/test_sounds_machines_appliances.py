@@ -188,3 +188,21 @@ def test_crossing_signal_ticks_rapidly_over_the_street():
         assert -45 < 20 * np.log10(np.std(gap) / np.abs(x).max()) < -20
         assert np.std(street) > 0.5 * np.std(gap)
 
+
+
+def test_rotary_dial_pulses_ten_a_second_a_digit_at_a_time():
+    for seed in (0, 1):
+        pps = machines.rotary_dial_rate(ctx_for("telephone", "rotary dial turning", 8.0, seed=seed))
+        assert 9.5 <= pps <= 10.5
+        x = machines.m_clock(ctx_for("telephone", "rotary dial turning", 8.0, seed=seed))
+        e = envelope(x, SR, ms=1.0)
+        peaks, _ = signal.find_peaks(e, height=0.35 * e.max(), distance=int(0.04 * SR))
+        gaps = np.diff(peaks) / SR
+        inside = gaps[gaps < 0.13]  # pulses within a digit (and the finger stop's click before them)
+        assert len(inside) >= 5
+        assert abs(np.median(inside) * pps - 1) < 0.01, (inside, pps)
+        assert np.mean(np.abs(inside * pps - 1) < 0.03) > 0.7
+        # digits: runs of 1-10 pulses, separated by the next wind of the dial (> 0.3 s)
+        runs = np.split(peaks, np.flatnonzero(gaps > 0.3) + 1)
+        assert len(runs) >= 2
+        assert all(1 <= len(r) <= 11 for r in runs)  # the digit's pulses (+ the finger stop's click)

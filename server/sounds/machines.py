@@ -447,8 +447,11 @@ def m_clock(ctx: Ctx) -> np.ndarray:
     wooden case (0.3-1 kHz). A play method naming a chime or the hour plays the Westminster quarters on
     tuned rods (clamped-free bending modes 1 : 6.27 : 17.55), then strikes the hour on a low gong rod. A play
     method naming a ratchet, a crank, a dial or winding gives the mechanism's ratchet instead
-    (:func:`_ratchet`); a pedestrian crossing's signal ticks electronically (:func:`_crossing_signal`)."""
+    (:func:`_ratchet`), a rotary telephone dial its pulses (:func:`_rotary_dial`); a pedestrian crossing's
+    signal ticks electronically (:func:`_crossing_signal`)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    if _has(ctx, "rotary"):
+        return _rotary_dial(ctx)
     if _has(ctx, "ratchet", "crank", "dial", "winding", "wound", "wind up", "turnstile", "reel"):
         return _ratchet(ctx)
     if _has(ctx, "crossing", "pedestrian", "traffic light", "traffic signal"):
@@ -511,6 +514,34 @@ def _crossing_signal(ctx: Ctx) -> np.ndarray:
         _place(ctx, out, tick, tt, 1.0)
     out /= np.abs(out).max() + 1e-12
     return out + 0.03 * _nz(_lowpass(rng.standard_normal(ctx.n), 800, sr))
+
+
+def rotary_dial_rate(ctx: Ctx) -> float:
+    """Pulses per second of a rotary telephone dial returning (the standard is 10, held by its governor)."""
+    return ctx.rng.uniform(9.5, 10.5)
+
+
+def _rotary_dial(ctx: Ctx) -> np.ndarray:
+    """Rotary telephone dial: a finger pulls the dial round to the finger stop (a click), lets go, and the
+    spring turns it back at a speed held by a centrifugal governor while a cam opens the line's contacts once
+    per digit step: 10 pulses a second (9.5-10.5), as many as the digit (0 gives 10); each break is the snap of
+    small steel contacts (3-6 kHz). Digits follow each other after 0.4-0.9 s. Heard in a quiet room."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    pps = rotary_dial_rate(ctx)
+    steel = replace(MATERIALS["metal"], t60=0.025, noise=0.3, contact_ms=0.08)
+    clicks = [_strike_ir(ctx, steel, rng.uniform(3000, 6000) * p.pitch) for _ in range(4)]
+    clicks = [c / (np.abs(c).max() + 1e-12) for c in clicks]
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.1, 0.3)
+    while t < ctx.seconds - 0.3:
+        digit = int(rng.integers(1, 11))
+        wind = 0.1 + 0.05 * digit  # pulling the dial round: further for a larger digit
+        _place(ctx, out, clicks[0], t + wind, 0.5)  # the finger stop
+        t += wind + rng.uniform(0.05, 0.15)
+        for k in range(digit):
+            _place(ctx, out, clicks[int(rng.integers(4))], t + k / pps, rng.uniform(0.8, 1.0))
+        t += digit / pps + 0.15 + rng.uniform(0.4, 0.9)
+    return _room(ctx, _bandpass(out, 1000, 16000, sr), 0.3, 0.0, -40.0)
 
 
 def _ratchet(ctx: Ctx) -> np.ndarray:
