@@ -248,9 +248,24 @@ def test_twangers_ring_at_their_modes_and_a_spring_boings_downwards():
     ctx = ctx_for("mousetrap", "spring twanged", 3.0, 2)
     x = actions.m_twang(ctx)
     i = int(np.flatnonzero(np.abs(x) > 0.1 * np.abs(x).max())[0])
-    early = peak_hz(x[i:i + 4096], SR, 100, 600)
-    late = peak_hz(x[i + int(0.5 * SR):i + int(0.5 * SR) + 8192], SR, 100, 600)
-    assert early > 1.1 * late
+    early = peak_hz(x[i:i + 4096], SR, 100, 420)  # the coil's fundamental (180-320 Hz) ...
+    late = peak_hz(x[i + int(0.5 * SR):i + int(0.5 * SR) + 8192], SR, 0.5 * early, 1.05 * early)
+    assert early > 1.1 * late  # ... gliding down
+
+
+def test_a_click_on_a_dispersive_coil_returns_as_descending_chirps_each_round_trip():
+    ctx = ctx_for("mousetrap", "spring twanged", 1.0, 0)
+    x = actions.spring_echoes(ctx, 0.02, 300.0, 4000.0, 1.0, int(0.2 * SR))
+    assert np.abs(x[: int(0.0195 * SR)]).max() == 0  # nothing before the first round trip (20 ms)
+
+    def arrival(lo, hi):  # when a band first comes back (s): its envelope through a quarter of its peak
+        y = envelope(signal.sosfiltfilt(signal.butter(4, [lo, hi], "bandpass", fs=SR, output="sos"), x), SR, 1.0)
+        return float(np.argmax(y > 0.25 * y.max()) / SR)
+
+    hi_t, lo_t = arrival(2800, 3600), arrival(350, 450)
+    # bending waves are dispersive: f arrives at T sqrt(f_hi / f), ~21 ms at 3.2 kHz, ~63 ms at 400 Hz
+    assert hi_t == pytest.approx(0.02 * np.sqrt(4000 / 3200), abs=0.004)
+    assert lo_t == pytest.approx(0.02 * np.sqrt(4000 / 400), abs=0.008)
 
 
 def test_a_zip_clicks_at_its_tooth_rate():

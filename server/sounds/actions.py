@@ -385,13 +385,38 @@ def _ruler_twang(ctx: Ctx, f1: float, t60: float) -> np.ndarray:
     return x * np.minimum(tt / 0.002, 1.0)
 
 
+def spring_echoes(ctx: Ctx, round_trip_s: float, f_lo: float, f_hi: float, t60: float, m: int) -> np.ndarray:
+    """A click launched down a coil spring, heard at its end: waves on a helix are dispersive (bending waves:
+    group velocity ~ sqrt(f)), so frequency f of the k-th echo arrives at k T sqrt(f_hi / f) (T = the round
+    trip at f_hi): each echo is a descending chirp, longer than the one before (the "boing" of a doorstop or
+    of a spring reverb), alternating in sign at each reflection and decaying with ``t60``."""
+    sr = ctx.sr
+    x = np.zeros(m)
+    k = 1
+    while k * round_trip_s < m / sr:
+        t0, t1 = k * round_trip_s, min(k * round_trip_s * np.sqrt(f_hi / f_lo), m / sr)
+        i0, i1 = int(t0 * sr), int(t1 * sr)
+        decay = np.exp(-6.91 * t0 / t60)
+        if i1 - i0 < 8 or decay / np.sqrt(k) < 0.03:  # the rest lies 30 dB down, under the coil's own ring
+            break
+        tt = np.arange(i0, i1) / sr
+        f = np.minimum(f_hi * (k * round_trip_s / tt) ** 2, 0.45 * sr)
+        # a click's flat spectrum: each band keeps its energy however long it is smeared, so the amplitude
+        # follows sqrt(|df/dt|) ~ t^-1.5 (and the whole echo 1/sqrt(k) as it spreads over k times as long)
+        amp = (t0 / tt) ** 1.5 / np.sqrt(k) * np.minimum(1.0, np.minimum(tt - t0, t1 - tt) * sr / 16 + 1 / 16)
+        x[i0:i1] += (-1) ** k * decay * amp * np.sin(2 * np.pi * np.cumsum(f) / sr)
+        k += 1
+    return x
+
+
 def m_twang(ctx: Ctx) -> np.ndarray:
     """Twang and boing: a plucked elastic thing ringing at its own modes (:data:`TWANGERS`). A ruler held over a
     desk edge is a clamped-free strip (bending modes 1 : 6.27 : 17.55; :func:`ruler_f1`: 25-90 Hz for a
     plastic, wooden or steel ruler 10-20 cm over the edge) that slaps the desk once a cycle while its swing is
     wide, a fading train of knocks at its own rate, then rings on (:func:`_ruler_twang`); a coil spring (a
-    doorstop, a mousetrap's) is dispersive, so its "boing" glides down by a few semitones and wobbles; a fork's
-    tines ring clean at a few hundred Hz; a spoke or wire is a tensioned string (harmonic partials). Each pluck
+    doorstop, a mousetrap's) is dispersive, so its "boing" glides down by a few semitones and wobbles, and the
+    pluck's click runs up and down the coil, coming back each round trip (10-30 ms) as a descending chirp
+    (:func:`spring_echoes`); a fork's tines ring clean at a few hundred Hz; a spoke or wire is a tensioned string (harmonic partials). Each pluck
     decays exponentially; plucks come every 1-2 s (a ruler's every 0.8-1.5 s, as soon as it has stopped)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     band, ratios, t60 = twanger(ctx)
@@ -413,6 +438,9 @@ def m_twang(ctx: Ctx) -> np.ndarray:
         for k, r in enumerate(ratios):
             if r * f0 * 1.3 < 0.45 * sr:
                 x += np.sin(2 * np.pi * r * ph + rng.uniform(0, 2 * np.pi)) * np.exp(-6.91 * tt * r**0.5 / t60) / (k + 1)
+        if spring:  # the click travelling up and down the coil
+            echoes = spring_echoes(ctx, rng.uniform(0.01, 0.03), 300.0, 4000.0, t60, m)
+            x = x + 0.7 * np.std(x) * echoes / (np.std(echoes) + 1e-12)
         x *= np.minimum(tt / 0.002, 1.0)
         _place(ctx, out, x, t, rng.uniform(0.7, 1.0))
         t += rng.uniform(1.0, 2.0)
