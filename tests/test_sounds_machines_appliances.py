@@ -206,3 +206,16 @@ def test_rotary_dial_pulses_ten_a_second_a_digit_at_a_time():
         runs = np.split(peaks, np.flatnonzero(gaps > 0.3) + 1)
         assert len(runs) >= 2
         assert all(1 <= len(r) <= 11 for r in runs)  # the digit's pulses (+ the finger stop's click)
+
+
+def test_drill_gear_mesh_whines_at_a_whole_multiple_of_the_motor():
+    for seed in (0, 1, 2):
+        x = machines.m_drill(ctx_for("power drill", "drilling", 5.0, seed=seed))
+        _, f_motor, lev = peak_track(x, SR, 300, 560, nfft=8192, hop=1024)
+        _, f_mesh, _ = peak_track(x, SR, 1800, 5000, nfft=8192, hop=1024)
+        on = lev > lev.max() - 12  # the trigger pulled
+        ratio = f_mesh[on] / f_motor[on]
+        teeth = np.round(np.median(ratio))
+        assert 6 <= teeth <= 9
+        # the pinion turns with the motor: the mesh line follows its speed (loaded or free) tooth for tooth
+        assert np.mean(np.abs(ratio / teeth - 1) < 0.015) > 0.8, (seed, teeth, np.percentile(ratio, [10, 50, 90]))

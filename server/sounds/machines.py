@@ -884,12 +884,18 @@ def m_hammer(ctx: Ctx) -> np.ndarray:
     return _room(ctx, out, rng.uniform(0.4, 0.6), 0.5)
 
 
+def drill_pinion_teeth(ctx: Ctx) -> int:
+    """Teeth of a drill motor's pinion (the gearbox's first stage)."""
+    return int(ctx.rng.integers(6, 10))
+
+
 def m_drill(ctx: Ctx) -> np.ndarray:
     """Electric drill: a universal motor at 21-30 000 rpm (rotation 350-500 Hz, whining with its harmonics)
     with a cooling fan on its shaft blowing air through the vents (broadband rush, 1-9 kHz, growing with the
     square of the speed). The trigger is pulled for 1-2 s at a time: the motor spins up in ~50 ms and coasts
     down when released; when the bit bites into the material the load drops the speed by ~15 % and the cutting
-    chatters (noise modulated at the chuck's turn, the gearbox dividing the motor's speed by ~12)."""
+    chatters (noise modulated at the chuck's turn, the gearbox dividing the motor's speed by ~12). The motor's
+    pinion (6-9 teeth) meshing with the first gear whines at rotation x teeth (2-4.5 kHz)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
     f_rot = rng.uniform(350, 500) * p.pitch ** 0.5
@@ -907,7 +913,8 @@ def m_drill(ctx: Ctx) -> np.ndarray:
     chuck = rpm / rng.uniform(10, 15)
     chatter = _bandpass(rng.standard_normal(ctx.n), 1500, 8000, sr) * bite * (1 + 0.7 * np.sin(
         2 * np.pi * np.cumsum(chuck) / sr))
-    return (_nz(fan) + 0.45 * _nz(motor)) * on + 0.6 * _nz(chatter)
+    mesh = _osc(ctx, rpm * drill_pinion_teeth(ctx), (1.0, 0.3))  # the gearbox's first stage
+    return (_nz(fan) + 0.2 * _nz(motor) + 0.3 * _nz(mesh)) * on + 0.6 * _nz(chatter)
 
 
 # ----------------------------------------------------------------------------------------------
