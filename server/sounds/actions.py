@@ -507,9 +507,8 @@ def _ball_hit(ctx: Ctx, small: bool, speed: float) -> np.ndarray:
     lands, how it spins)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     if small:  # ~1 ms contact: a tick of the thin shell (its cavity, ~5.7 kHz) on the table top's wooden modes
-        m = int(0.03 * sr)
-        tt = np.arange(m) / sr
         tick = _highpass(_decay_burst(ctx, 0.05, 0.4, 30.0), 1500, sr)
+        tt = np.arange(tick.size) / sr
         for k, f in enumerate(cavity_modes(rng.uniform(0.019, 0.021))[:2] * p.pitch):
             if f < 0.45 * sr:
                 tick += 0.3 / (k + 1) * np.sin(2 * np.pi * f * tt) * np.exp(-6.91 * tt / 0.01)
