@@ -7,7 +7,7 @@ import numpy as np
 from scipy import signal
 
 from server.sounds import machines
-from tests.test_sounds_machines import SR, ctx_for, envelope, peak_track
+from tests.test_sounds_machines import SR, ctx_for, envelope, on_segments, peak_track
 
 
 def band_share(x: np.ndarray, sr: int, lo: float, hi: float) -> float:
@@ -219,3 +219,15 @@ def test_drill_gear_mesh_whines_at_a_whole_multiple_of_the_motor():
         assert 6 <= teeth <= 9
         # the pinion turns with the motor: the mesh line follows its speed (loaded or free) tooth for tooth
         assert np.mean(np.abs(ratio / teeth - 1) < 0.015) > 0.8, (seed, teeth, np.percentile(ratio, [10, 50, 90]))
+
+
+def test_mobile_trill_rings_two_seconds_on_four_off():
+    x = machines.m_phone_ring(ctx_for("phone", "ringtone", 8.0, seed=0))
+    segs = on_segments(x, SR)
+    assert len(segs) == 2
+    assert abs((segs[0][1] - segs[0][0]) - 2.0) < 0.05
+    assert abs((segs[1][0] - segs[0][0]) - 6.0) < 0.01
+    # the trill: two tones a few semitones apart, alternating 14-20 times a second
+    _, freq, _ = peak_track(x[int(segs[0][0] * SR):int(segs[0][1] * SR)], SR, 800, 2200, nfft=1024, hop=128)
+    lo, hi = np.percentile(freq, [10, 90])
+    assert 3 <= 12 * np.log2(hi / lo) <= 5.5

@@ -616,7 +616,8 @@ def m_phone_ring(ctx: Ctx) -> np.ndarray:
     alternately, each 20 times a second, in the exchange's cadence (:data:`RING_CADENCES`: the British double
     ring 0.4 on, 0.2 off, 0.4 on, 2 off by default; "american" gives 2 s on, 4 s off). The gongs are small
     bells a few semitones apart (~1.8-2.4 kHz). A mobile or smartphone plays an electronic ringtone instead:
-    the classic two-tone trill (heard as a telephone; a marimba-like arpeggio, kept for a play method naming
+    the classic two-tone trill in the North American cadence, 2 s on, 4 s off (heard as a telephone; a
+    marimba-like arpeggio, kept for a play method naming
     a melody or a tune, is heard as music for children); a digital alarm clock or timer beeps (a piezo buzzer's square wave at
     2.5-4 kHz, bursts of four beeps)."""
     p, rng = ctx.p, ctx.rng
@@ -634,13 +635,15 @@ def m_phone_ring(ctx: Ctx) -> np.ndarray:
         return _osc(ctx, f, [(1 / k if k % 2 else 0.0) for k in range(1, 8)]) * env
     if _has(ctx, "mobile", "cell", "smartphone", "ringtone") and not _has(ctx, "melod", "tune", "marimba", "song"):
         # the electronic trill of a cordless or mobile phone's classic ring: two tones a few semitones apart
-        # (0.9-1.4 kHz, odd harmonics of a rounded square wave) alternating 14-20 times a second, 1 s on, 2 s off
+        # (0.9-1.4 kHz, odd harmonics of a rounded square wave) alternating 14-20 times a second, in the
+        # North American ring cadence the handsets copied (2 s on, 4 s off)
         f1 = rng.uniform(900, 1400) * p.pitch
         f2 = f1 * 2 ** (rng.uniform(3, 5) / 12)
         t = np.arange(ctx.n) / ctx.sr
         f = np.where((np.floor(t * rng.uniform(14, 20)) % 2).astype(bool), f2, f1)
         ph = 2 * np.pi * np.cumsum(f) / ctx.sr
-        segs = [(s, 1.0) for s in np.arange(t0, ctx.seconds, 3.0)]
+        on, off = RING_CADENCES["us"]
+        segs = [(s, on) for s in np.arange(t0, ctx.seconds, on + off)]
         return (np.sin(ph) + 0.3 * np.sin(3 * ph) + 0.15 * np.sin(5 * ph)) * _segments_env(ctx, segs, 0.005, 0.01)
     if _has(ctx, "mobile", "cell", "smartphone", "ringtone"):  # a melodic ringtone
         root = rng.uniform(700, 1000) * p.pitch
