@@ -118,9 +118,10 @@ def _in_room(ctx: Ctx, x: np.ndarray, rt60: float, wet: float) -> np.ndarray:
 # Wings
 # ----------------------------------------------------------------------------------------------
 # wingbeat rates (Hz) by kind of bird, first match wins (Pennycuick 2008, *Modelling the flying bird*:
-# frequency falls with size, from ~50 Hz in hummingbirds to ~2 Hz in herons and swans)
+# frequency falls with size, from 40-80 Hz in hummingbirds (ruby-throated ~53 Hz, the smallest woodstars ~80 Hz)
+# to ~2 Hz in herons and swans)
 WINGBEAT_HZ: tuple[tuple[tuple[str, ...], tuple[float, float]], ...] = (
-    (("hummingbird",), (40.0, 55.0)),
+    (("hummingbird",), (40.0, 80.0)),
     (("gamebird", "pheasant", "grouse", "quail", "partridge", "whirr"), (16.0, 22.0)),
     (("songbird", "sparrow", "finch", "robin", "wren", "tit", "warbler", "small", "bat"), (11.0, 16.0)),
     (("owl", "raptor", "eagle", "hawk", "heron", "stork", "swan", "pelican", "crane", "vulture", "waterbird",
@@ -142,7 +143,7 @@ def m_wings(ctx: Ctx) -> np.ndarray:
     bigger wings) under a raised-cosine envelope of ~60 % of the beat, the upstroke a weaker one, and the
     feathers rustle (sparse clicks at 2-8 kHz) at each stroke's turn; the beat runs at the species' wingbeat
     rate (:data:`WINGBEAT_HZ`) in bouts of flight of 0.6-2 s with glides between. An owl's fringed feathers
-    make almost no noise above ~1 kHz. A hummingbird's 40-55 Hz beat fuses into a hum at the beat rate."""
+    make almost no noise above ~1 kHz. A hummingbird's 40-80 Hz beat fuses into a hum at the beat rate."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     lo_hz, hi_hz = wingbeat_hz(ctx)
     rate = rng.uniform(lo_hz, hi_hz)
