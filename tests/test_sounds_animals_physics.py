@@ -182,3 +182,37 @@ def test_a_walk_is_four_even_beats_a_second_over_the_road_ambience(seed):
              if b - a > 0.15]
     floor = 20 * np.log10(np.median([np.sqrt(np.mean(q ** 2)) for q in quiet]) / np.abs(x).max())
     assert -45 < floor < -18, floor
+
+
+# ------------------------------------------------------------------------------------------------ neigh, bray
+def test_whinny_has_a_second_voice_near_four_times_f0_early_on():
+    """Biphonation: an independent high voice (G0 ~ 4 x f0, 3.4-4.6 kHz) in the whinny's first part, gone by
+    its end."""
+    x = render("neigh", "horse", "neighing", seed=0)
+    (a, b), *_ = [(a, b) for a, b in calls(x, -25.0, 0.12) if b - a > 0.8]
+    call = x[int(a * SR): int(b * SR)]
+    q = len(call) // 4
+    f0 = float(np.median([f for _, f, r in f0_track(call[:q], 500, 1500) if r > 0.3]))
+    assert 800 < f0 < 1300, f0
+
+    def near(seg, fc):
+        f, p = signal.welch(seg, SR, nperseg=2048)
+        return 10 * np.log10(p[(f > 0.9 * fc) & (f < 1.1 * fc)].sum() / p.sum())
+
+    assert near(call[:q], 4 * f0) > near(call[-q:], 4 * f0) + 6
+    assert near(call[:q], 4 * f0) > -25
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_bray_hee_is_high_and_soft_haw_low_and_loud(seed):
+    x = render("neigh", "donkey", "braying", seed=seed)
+    track = f0_track(x, 150, 1500, min_level_db=-25.0)
+    hee = [(t, f) for t, f, r in track if r > 0.3 and f > 600]
+    haw = [(t, f) for t, f, r in track if r > 0.3 and f < 450]
+    assert hee and haw
+    assert 750 < np.median([f for _, f in hee]) < 1250
+    assert 220 < np.median([f for _, f in haw]) < 380
+    lv = level_db(x, 0.04)  # 40 ms frames, as f0_track's
+    lv_hee = np.median([lv[int(t / 0.04)] for t, _ in hee])
+    lv_haw = np.median([lv[int(t / 0.04)] for t, _ in haw])
+    assert 4 < lv_haw - lv_hee < 16, (lv_haw, lv_hee)  # the in-breath a third as loud (~ 9 dB)
