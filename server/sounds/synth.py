@@ -857,10 +857,28 @@ def _granular(ctx: Ctx, rate: float, grain_ms: tuple[float, float], band: tuple[
     return env * noise
 
 
+def _page_turns(ctx: Ctx) -> np.ndarray:
+    """Leafing through a book: each page bends and sweeps through the air (a swish of 0.5-6 kHz that swells
+    and fades over 0.15-0.35 s) and lands on the stack with a soft flap (a ~4 ms burst below 3 kHz); about
+    one and a half pages a second, unevenly."""
+    out = np.zeros(ctx.n)
+    for t in _event_times(ctx, 1.5 * ctx.p.density, regular=0.5):
+        dur = ctx.rng.uniform(0.15, 0.35)
+        m = int(dur * ctx.sr)
+        swish = _bandpass(ctx.rng.standard_normal(m), 500, 6000, ctx.sr) * np.sin(np.pi * np.arange(m) / m) ** 2
+        _place(ctx, out, swish / (np.std(swish) + 1e-12), t, 0.5)
+        flap = _lowpass(_decay_burst(ctx, 0.5, 4.0), 3000, ctx.sr)
+        _place(ctx, out, flap / (np.abs(flap).max() + 1e-12), t + dur, ctx.rng.uniform(0.7, 1.0))
+    return out
+
+
 def m_rustle(ctx: Ctx) -> np.ndarray:
     """Leaves, pages, sand: a broadband hiss (1-9 kHz) whose level flickers at 2-10 Hz — many small contacts
     overlapping, so no single one stands out — and swells with the gusts or the handling. Sharp discrete
-    grains on top made it a crackle (heard as fire or fireworks); a smooth flicker is heard as rustling."""
+    grains on top made it a crackle (heard as fire or fireworks); a smooth flicker is heard as rustling.
+    Pages turned (a play method naming pages) are discrete page turns instead (:func:`_page_turns`)."""
+    if ctx.desc is not None and _stem_hits(_norm(ctx.desc.play_method), "page"):
+        return _page_turns(ctx)
     p = ctx.p
     lo = 1200 + 1500 * p.brightness
     t = np.arange(ctx.n) / ctx.sr
