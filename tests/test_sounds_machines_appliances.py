@@ -231,3 +231,19 @@ def test_mobile_trill_rings_two_seconds_on_four_off():
     _, freq, _ = peak_track(x[int(segs[0][0] * SR):int(segs[0][1] * SR)], SR, 800, 2200, nfft=1024, hop=128)
     lo, hi = np.percentile(freq, [10, 90])
     assert 3 <= 12 * np.log2(hi / lo) <= 5.5
+
+
+def test_shutter_shot_is_four_clicks_in_a_tenth_of_a_second():
+    x = machines.m_shutter(ctx_for("camera", "shutter click", 5.0, seed=1))
+    e = envelope(x, SR, ms=0.5)
+    peaks, _ = signal.find_peaks(e, height=0.25 * e.max(), distance=int(0.006 * SR))
+    shots = np.split(peaks, np.flatnonzero(np.diff(peaks) > 0.25 * SR) + 1)
+    assert len(shots) >= 5
+    for shot in shots[:-1]:  # mirror up, first curtain, second curtain, mirror down
+        assert 2 <= len(shot) <= 5
+        assert (shot[-1] - shot[0]) / SR < 0.13
+    starts = np.array([s[0] for s in shots]) / SR
+    assert np.all((np.diff(starts) > 0.45) & (np.diff(starts) < 0.8))
+    # the ring of the mirror box's small steel parts (lowest modes 1.5-3.5 kHz): the spectral centroid 2-5 kHz
+    f, pxx = signal.welch(x, fs=SR, nperseg=2048)
+    assert 2000 < (f * pxx).sum() / pxx.sum() < 5000

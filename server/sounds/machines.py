@@ -675,8 +675,9 @@ def m_phone_ring(ctx: Ctx) -> np.ndarray:
 def m_shutter(ctx: Ctx) -> np.ndarray:
     """Camera shutter (single-lens reflex): the mirror flips up and slaps its stop, the first curtain runs,
     the exposure lasts a few ms, the second curtain runs, the mirror comes back down: a "ka-chak" of four sharp
-    mechanical clicks within ~60-120 ms, ringing small steel parts (3-8 kHz) and the body (~1 kHz); a film
-    camera then winds on (a motor whir of ~0.3 s). Shots come one by one every 0.8-1.4 s, or (a play method
+    mechanical clicks within ~60-120 ms, ringing the mirror box's small steel parts (1.5-3.5 kHz) and the body
+    (~1 kHz); a film camera then winds on (a motor whir of ~0.3 s). Shots come one by one every 0.5-0.8 s (a
+    photographer working quickly), or (a play method
     saying burst, rapid, continuous) in bursts of 3-6 at 4-8 frames per second."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     steel = replace(MATERIALS["metal"], t60=0.02, noise=0.4, contact_ms=0.08)
@@ -686,7 +687,7 @@ def m_shutter(ctx: Ctx) -> np.ndarray:
         c = _mix(_strike_ir(ctx, steel, f), 0.5 * _strike_ir(ctx, body, rng.uniform(800, 1300)))
         return c / (np.abs(c).max() + 1e-12)
 
-    clicks = [click(rng.uniform(3000, 6000) * p.pitch) for _ in range(4)]
+    clicks = [click(rng.uniform(1500, 3500) * p.pitch) for _ in range(4)]
     film = _has(ctx, "film", "wind")
     rapid = _has(ctx, "burst", "rapid", "continuous", "sequence")
     out = np.zeros(ctx.n)
@@ -705,7 +706,7 @@ def m_shutter(ctx: Ctx) -> np.ndarray:
                 whir = np.sin(2 * np.pi * np.cumsum(np.full(m, rng.uniform(900, 1300))) / sr)
                 whir = (whir + 0.5 * _bandpass(rng.standard_normal(m), 1000, 5000, sr)) * np.sin(np.pi * tt / 0.3)
                 _place(ctx, out, 0.2 * whir, ts + 0.15, 1.0)
-        t += burst / 6 + rng.uniform(0.6, 1.2)
+        t += burst / 6 + rng.uniform(0.3, 0.6)
     return _room(ctx, out, 0.3, 0.0, -35.0)  # the quiet room it is heard in
 
 
