@@ -1,9 +1,11 @@
 """The actions family checked by its physics: a clapper's rate and the hand cavity's band, an audience's
 density, the wingbeat rate of a small and a big bird, a tyre squeal's stick-slip band, an air brake's hiss band
 and decay, a flag's irregular snaps, a cork's Helmholtz pop, a spring's falling boing, a zip's tooth rate, a
-ball's geometric bounces, a cannon's lower boom, a heartbeat's lub-dub, breaths per minute, a vibrating phone's
-motor, white static, feedback's exponential growth, a sewing machine's stitch rate; every model deterministic,
-finite and peak-normalised."""
+ball's geometric bounces and a hollow ball's cavity modes, a ruler's slap train at its bending mode, a coil's
+dispersive echoes, a cannon's lower boom, a heartbeat's lub-dub, breaths per minute, a mask's Helmholtz
+resonance and a diver's valve hiss, a puff after a breath in, a vibrating phone's motor, white static and a
+radio's weak heterodyne whistle over steady hiss, feedback's exponential growth, a sewing machine's stitch rate;
+every model deterministic, finite and peak-normalised."""
 
 from __future__ import annotations
 
