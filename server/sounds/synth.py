@@ -958,7 +958,7 @@ def _bubble_field(ctx: Ctx, env: np.ndarray, rate: float, r_lo: float, r_hi: flo
         r = float(np.exp(ctx.rng.uniform(np.log(edges[b]), np.log(edges[b + 1]))))
         imp = np.zeros(ctx.n)
         np.add.at(imp, sel, ctx.rng.uniform(0.1, 1.0, sel.size))
-        out += signal.fftconvolve(imp, _bubble(ctx, r))[: ctx.n]
+        out += signal.oaconvolve(imp, _bubble(ctx, r))[: ctx.n]
     return out
 
 
