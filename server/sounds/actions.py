@@ -842,14 +842,14 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
 AUDIOSET: dict[str, tuple[str, ...]] = {
     "clap": ("Clapping", "Applause", "Hands"),
-    "wings": ("Bird flight, flapping wings",),
+    "wings": ("Bird flight, flapping wings", "Buzz"),  # a hummingbird's 40-80 Hz wingbeat hums
     "tyre_squeal": ("Tire squeal", "Skidding", "Squeal"),
     "air_brake": ("Air brake", "Hiss"),
     "flap": ("Flap", "Wind"),
     "pop": ("Burst, pop", "Bang"),
     "twang": ("Twang", "Boing"),
     "zipper": ("Zipper (clothing)",),
-    "bounce": ("Bouncing", "Basketball bounce"),
+    "bounce": ("Bouncing", "Basketball bounce", "Ping"),  # a table-tennis ball's tick
     "blast": ("Gunshot, gunfire", "Artillery fire", "Boom", "Explosion", "Eruption", "Rumble"),
     "heartbeat": ("Heart sounds, heartbeat",),
     "breathing": ("Breathing", "Puff"),
