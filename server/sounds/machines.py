@@ -255,10 +255,12 @@ def m_blender(ctx: Ctx) -> np.ndarray:
 
 def m_washing_machine(ctx: Ctx) -> np.ndarray:
     """Washing machine. Washing: the drum turns at ~45-55 rpm, and its 3 lifters raise the laundry and drop
-    it back into the water, so a dull thud (wet cloth does not ring) and a slosh with splashing bubbles come
-    about 2.5 times a second, irregularly, over the water swishing round the drum once a turn and the motor's
-    hum. A dishwasher is :func:`_dishwasher`. Spinning ("spin" in the play method): the drum turns at 800-1200 rpm (13-20 Hz), its imbalance shakes the cabinet (a throbbing rumble at
-    the drum rate), the motor whines and water sprays off."""
+    it back into the water, so a dull thud (wet cloth does not ring) and a slosh (the water splashing up as
+    the cloth lands, 1-8 kHz, swelling over ~0.2 s) with splashing bubbles come about 2.5 times a second,
+    irregularly, over the water swishing round the drum once a turn and the motor's hum; heard in a laundry
+    room. A dishwasher is :func:`_dishwasher`. Spinning ("spin" in the play method): the drum turns at
+    800-1200 rpm (13-20 Hz), its imbalance shakes the cabinet (a throbbing rumble at the drum rate), the motor
+    whines and water sprays off."""
     sr, rng = ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
     if _has(ctx, "dishwasher", "spray arm"):
@@ -276,18 +278,19 @@ def m_washing_machine(ctx: Ctx) -> np.ndarray:
     drops = np.maximum(drops + 0.12 * rng.standard_normal(drops.size), 0.0)  # laundry does not fall on the beat
     k = np.arange(int(0.8 * sr)) / sr
     slosh = signal.oaconvolve(_impulses(ctx, drops, rng.uniform(0.5, 1.0, drops.size)),
-                              (1 - np.exp(-k / 0.05)) * np.exp(-k / 0.3))[: ctx.n]
+                              (1 - np.exp(-k / 0.2)) * np.exp(-k / 0.3))[: ctx.n]  # the cloth lands, splashing
     m_th = int(0.08 * sr)
     src = _bandpass(rng.standard_normal(m_th * drops.size), 60, 400, sr).reshape(drops.size, m_th)
     src *= np.exp(-np.arange(m_th) / sr / 0.02)  # wet cloth: a dull thud, no ring
     thuds = np.zeros(ctx.n)
     for td, thud in zip(drops, src, strict=True):
         _place(ctx, thuds, thud / (np.abs(thud).max() + 1e-12), td, rng.uniform(0.5, 1.0))
-    water = _bandpass(rng.standard_normal(ctx.n), 200, 3000, sr) * slosh
+    water = _bandpass(rng.standard_normal(ctx.n), 1000, 8000, sr) * slosh
     swish = _bandpass(rng.standard_normal(ctx.n), 300, 2500, sr) * (0.6 + 0.4 * np.sin(2 * np.pi * f_drum * t))
     splash = _bubbles(ctx, 800, 0.001, 0.006, np.clip(slosh, 0, 1))
     motor = _bandpass(rng.standard_normal(ctx.n), 80, 600, sr) * (1 + 0.3 * np.sin(2 * np.pi * 100 * t))
-    return _nz(water) + 0.7 * _nz(splash) + 0.3 * _nz(swish) + 0.2 * _nz(thuds) + 0.2 * _nz(motor)
+    x = _nz(water) + 0.7 * _nz(splash) + 0.3 * _nz(swish) + 0.2 * _nz(thuds) + 0.2 * _nz(motor)
+    return _room(ctx, x, 0.4, 0.3, -60.0)  # a laundry room
 
 
 def dishwasher_arm_rate(ctx: Ctx) -> float:
