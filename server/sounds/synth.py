@@ -968,8 +968,8 @@ def m_drops(ctx: Ctx) -> np.ndarray:
     * drip: single drops falling into water, each a Minnaert bubble (1.5-4 mm: 0.75-2 kHz, rising) after the
       tick of the impact;
     * splash: a body or a blade entering the surface (an oar, a fish's tail, a mop): each entry churns the
-      water for 0.6-1.5 s — entrained air as a field of small bubbles (0.5-4 mm, ~800 born per second at the
-      peak), and the sheet and spray falling back, a hiss of 0.4-9 kHz — fast attack, slow decay, about one
+      water for 0.6-1.5 s — entrained air as a field of small bubbles (0.5-4 mm, ~1500 born per second at the
+      peak), and the sheet and spray falling back, a hiss of 0.4-9 kHz as loud — fast attack, slow decay, about one
       entry a second, and the water never quite still between them;
     * gurgle: air forced up through water (bubbles rising, a plunger, a drain): ~2000 bubbles a second of
       1-5 mm (0.6-3 kHz) released in glugs (the flow chokes and lets go a few times a second), over the slosh
@@ -996,9 +996,9 @@ def m_drops(ctx: Ctx) -> np.ndarray:
             e = np.minimum(tt / 0.02, 1.0) * np.exp(-tt / (dur / 2))
             env[i0:i0 + m] = np.maximum(env[i0:i0 + m], ctx.rng.uniform(0.5, 1.0) * e)
         env = np.maximum(env, 0.2)
-        bubbles = _bubble_field(ctx, env, 800 * p.density, 0.0005 / p.pitch, 0.004 / p.pitch)
+        bubbles = _bubble_field(ctx, env, 1500 * p.density, 0.0005 / p.pitch, 0.004 / p.pitch)
         wash = _bandpass(ctx.rng.standard_normal(ctx.n), 400, 9000, ctx.sr) * env**1.5
-        return bubbles / (np.std(bubbles) + 1e-12) + 0.5 * wash / (np.std(wash) + 1e-12)
+        return bubbles / (np.std(bubbles) + 1e-12) + wash / (np.std(wash) + 1e-12)
     for t0 in _event_times(ctx, 0.8 * p.density, regular=0.4):
         i0 = int(t0 * ctx.sr)
         dur = ctx.rng.uniform(0.4, 1.2)
