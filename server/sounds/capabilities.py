@@ -44,7 +44,7 @@ CORE: dict[str, tuple[str, ...]] = {
     "rustle": ("Rustle", "Rustling leaves", "Whoosh, swoosh, swish"),
     "crinkle": ("Crumpling, crinkling", "Crackle", "Rustle", "Tearing", "Crushing"),
     "drops": ("Drip", "Water", "Plop", "Liquid", "Raindrop", "Water tap, faucet", "Sink (filling or washing)",
-              "Splash, splatter", "Trickle, dribble", "Gurgling"),
+              "Splash, splatter", "Trickle, dribble", "Gurgling", "Slosh"),  # slosh: the gurgle kind's water column
     "stream": ("Stream", "Water", "Waterfall", "Gurgling", "Trickle, dribble", "Pour", "Liquid", "Fill (with liquid)", "Gush"),
     "surf": ("Waves, surf", "Ocean", "Water", "Splash, splatter"),
     "rain": ("Rain", "Rain on surface", "Raindrop", "Water"),
