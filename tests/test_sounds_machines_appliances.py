@@ -261,3 +261,14 @@ def test_washing_laundry_splashes_in_the_water_as_it_lands():
         fm, pm = signal.periodogram(level - level.mean(), fs=1 / (t[1] - t[0]))
         assert pm[(fm > 0.5) & (fm < 5)].sum() > 0.6 * pm[fm > 0.5].sum()
         assert np.std(level) / np.mean(level) > 0.2
+
+
+def test_ratchet_clicks_ring_the_wheel_low_in_the_kilohertz():
+    for seed in range(4):
+        x = machines.m_clock(ctx_for("turnstile", "ratchet clicking", 5.0, seed=seed))
+        f, pxx = signal.welch(x, fs=SR, nperseg=4096)
+        smooth = np.convolve(pxx, np.ones(9) / 9, "same")
+        above = f > 500
+        # the wheel and pawl's lowest modes (1.5-3 kHz, seen through the 2 kHz high-pass of what radiates)
+        assert 1500 < f[above][np.argmax(smooth[above])] < 4500
+        assert (f * pxx).sum() / pxx.sum() < 5500

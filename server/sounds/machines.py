@@ -550,10 +550,10 @@ def _rotary_dial(ctx: Ctx) -> np.ndarray:
 def _ratchet(ctx: Ctx) -> np.ndarray:
     """A ratchet turned by hand (winding a clock, a crank, a dial, a turnstile): strokes of 0.4-1 s with pauses,
     during which the pawl drops off tooth after tooth, 20-40 times a second (teeth x turning speed, rising and
-    falling within the stroke); each drop is a small steel click ringing the wheel (3-6 kHz)."""
+    falling within the stroke); each drop is a steel click ringing the wheel and pawl (lowest modes 1.5-3 kHz)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     steel = replace(MATERIALS["metal"], t60=0.025, noise=0.3, contact_ms=0.08)
-    clicks = [_strike_ir(ctx, steel, rng.uniform(3000, 6000) * p.pitch) for _ in range(4)]
+    clicks = [_strike_ir(ctx, steel, rng.uniform(1500, 3000) * p.pitch) for _ in range(4)]
     clicks = [c / (np.abs(c).max() + 1e-12) for c in clicks]
     out = np.zeros(ctx.n)
     t = rng.uniform(0.1, 0.3)
