@@ -216,3 +216,15 @@ def test_bray_hee_is_high_and_soft_haw_low_and_loud(seed):
     lv_hee = np.median([lv[int(t / 0.04)] for t, _ in hee])
     lv_haw = np.median([lv[int(t / 0.04)] for t, _ in haw])
     assert 4 < lv_haw - lv_hee < 16, (lv_haw, lv_hee)  # the in-breath a third as loud (~ 9 dB)
+
+
+# ------------------------------------------------------------------------------------------------ timbre words
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_low_owl_still_hoots_in_its_species_range(seed):
+    """'soft, low, hollow' (the vocabulary's owl) describes the owl's own voice: it moves the hoot within the
+    great horned owl's 250-430 Hz (at most 3 semitones down), where the raw factor (x0.75) took it to 190 Hz."""
+    x, _ = synthesize(SourceDescription("owl", "", "hooting", ("soft", "low", "hollow")), 5.0, seed=seed,
+                      model="hoot")
+    f0 = float(np.median([f for _, f, r in f0_track(x.astype(np.float64), 150, 800, min_level_db=-12.0)
+                          if r > 0.3]))
+    assert 250 < f0 < 430, f0

@@ -831,7 +831,7 @@ def m_hoot(ctx: Ctx) -> np.ndarray:
         return _boom(ctx)
     p, rng = ctx.p, ctx.rng
     tawny = _has(ctx, "tawny", "screech", "little", "small")
-    f = (rng.uniform(500, 650) if tawny else rng.uniform(300, 430)) * p.pitch
+    f = (rng.uniform(500, 650) if tawny else rng.uniform(300, 430)) * _pitch(ctx)
     out = np.zeros(ctx.n)
     t = _start(ctx, 0.05, 0.6)
     pattern = ((0.33, 0.56), (0.1, 0.12), (0.25, 0.43), (0.38, 0.43), (0.38, 0.0))
@@ -1002,12 +1002,12 @@ def m_croak(ctx: Ctx) -> np.ndarray:
     frogs = int(rng.integers(3, 6)) if _has(ctx, "frogs", "chorus", "pond", "toads") else int(rng.integers(1, 3))
     out = np.zeros(ctx.n)
     for k in range(frogs):
-        pulse_rate = (rng.uniform(80, 120) if bull else rng.uniform(40, 70)) * p.pitch ** 0.5
+        pulse_rate = (rng.uniform(80, 120) if bull else rng.uniform(40, 70)) * _pitch(ctx) ** 0.5
         carriers = ((rng.uniform(180, 280), 0.006, 1.0), (rng.uniform(900, 1300), 0.003, 0.6)) if bull else \
                    ((rng.uniform(900, 1500), 0.004, 1.0), (rng.uniform(2000, 2800), 0.002, 0.4))
         m = int(0.03 * sr)
         kk = np.arange(m) / sr
-        kern = sum(a * np.sin(2 * np.pi * f * p.pitch * kk) * np.exp(-kk / tau) for f, tau, a in carriers)
+        kern = sum(a * np.sin(2 * np.pi * f * _pitch(ctx) * kk) * np.exp(-kk / tau) for f, tau, a in carriers)
         times, amps = [], []
         t = _start(ctx, 0.05, 1.0)
         period = rng.uniform(0.7, 1.5) / p.density
