@@ -67,7 +67,8 @@ CASES = [("person", "hand claps", "clap"), ("crowd", "applause", "clap"), ("pige
 def test_the_family_registers_its_models_with_their_classes():
     assert set(actions.MODELS) == set(actions.AUDIOSET) == {
         "clap", "wings", "tyre_squeal", "air_brake", "flap", "pop", "twang", "zipper", "bounce", "blast", "heartbeat",
-        "breathing", "vibrate", "static", "feedback", "sewing"}
+        "breathing", "vibrate", "static", "feedback", "sewing", "racket", "bat_crack", "glove_catch", "punching_bag",
+        "billiards", "crowd"}
     assert all(MODEL_FUNCS[m] is actions.MODELS[m][1] for m in actions.MODELS)
 
 

@@ -819,6 +819,339 @@ def m_sewing(ctx: Ctx) -> np.ndarray:
     return _floor(ctx, _in_room(ctx, out, 0.3, 0.15))  # in a sewing room
 
 
+# ----------------------------------------------------------------------------------------------
+# Sports: each play method is a session of the game, not one hit
+# ----------------------------------------------------------------------------------------------
+def _half_sine(ctx: Ctx, ms: float) -> np.ndarray:
+    """The force of a contact lasting ``ms``: a half sine (Hertzian contact), unit area. Its spectrum is flat up
+    to ~1/(2 ms) and falls beyond its first null at 1.5/ms kHz: a long contact is a dull thud."""
+    m = max(int(round(ms * 1e-3 * ctx.sr)), 2)
+    pulse = np.sin(np.pi * (np.arange(m) + 0.5) / m)
+    return pulse / pulse.sum()
+
+
+def _impact(ctx: Ctx, contact_ms: float, freqs, t60s, amps, length: float = 0.4) -> np.ndarray:
+    """A body's ringing modes (``freqs`` Hz, ``t60s`` s, ``amps``) driven by a half-sine contact of
+    ``contact_ms``; peak 1."""
+    ir = _modal_ir(ctx, np.asarray(freqs, float), np.asarray(t60s, float), np.asarray(amps, float), length=length)
+    x = signal.oaconvolve(_half_sine(ctx, contact_ms), ir)
+    return x / (np.abs(x).max() + 1e-12)
+
+
+def _burst(ctx: Ctx, ms: float, lo: float, hi: float) -> np.ndarray:
+    """Band noise of ``lo``-``hi`` Hz decaying over ``ms`` (a slap of leather, the felt of a ball); peak 1."""
+    x = _bandpass(_decay_burst(ctx, 0.1, ms / 3, ms * 2), lo, hi, ctx.sr)
+    return x / (np.abs(x).max() + 1e-12)
+
+
+# a tennis racket's stringbed (the strings on the ball's mass: 500-600 Hz), its frame's first bending and
+# hoop modes (~130-180 Hz and ~500-600 Hz, strongly damped in the hand), Brody, Cross & Lindsey 2002, *The Physics
+# and Technology of Tennis*; contact 4-5 ms
+STRINGBED_HZ = (500.0, 600.0)
+TENNIS_CONTACT_MS = (4.0, 5.0)
+
+
+def tennis_rally(ctx: Ctx) -> list[tuple[float, str, float]]:
+    """(time s, event, gain) of a tennis session: a serve (the ball bounced 2-3 times on the court first),
+    then a rally of 3-9 shots, each crossing the net in 0.5-0.75 s to a bounce and returned 0.4-0.7 s later
+    (hit to hit 1-1.5 s), the far player quieter; then the point is over and the next serve comes."""
+    rng, out = ctx.rng, []
+    t = rng.uniform(0.05, 0.4)
+    near = bool(rng.random() < 0.5)
+    while t < ctx.seconds:
+        if near:  # bounced before the serve, then tossed
+            for _ in range(int(rng.integers(2, 4))):
+                out.append((t, "bounce", 0.35))
+                t += rng.uniform(0.45, 0.6)
+            t += rng.uniform(0.6, 0.9)  # the toss
+        for _shot in range(int(rng.integers(3, 10))):
+            out.append((t, "hit", 1.0 if near else 0.35))
+            fly = rng.uniform(0.5, 0.75)
+            out.append((t + fly, "bounce", 0.3 if near else 0.6))
+            t += fly + rng.uniform(0.45, 0.7)
+            near = not near
+        t += rng.uniform(1.5, 3.0)
+    return [e for e in out if e[0] < ctx.seconds]
+
+
+def m_racket(ctx: Ctx) -> np.ndarray:
+    """A tennis racket striking the ball, in a rally (:func:`tennis_rally`). At each hit the ball sits on the
+    strings for 4-5 ms (a half-sine force): the stringbed rings at 500-600 Hz (its trampoline mode with the
+    ball, T60 40-80 ms) — the "ping" — over the frame's damped bending mode (130-180 Hz) and the felt ball's
+    compression pop (a 2-3 ms burst at 1-5 kHz). A bounce on a hard court is the ball alone: the same contact,
+    its pop and a faint ring of its air cavity (a 33 mm sphere, :func:`cavity_modes`: ~3.4 kHz). On an open
+    court (a short slap back off the fence and the far side)."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    out = np.zeros(ctx.n)
+    for t, kind, g in tennis_rally(ctx):
+        contact = rng.uniform(*TENNIS_CONTACT_MS)
+        pop = _burst(ctx, rng.uniform(2.0, 3.0), 1000, 5000)
+        if kind == "hit":
+            fs = rng.uniform(*STRINGBED_HZ) * p.pitch
+            body = _impact(ctx, contact / 3, [fs, fs * 2.03, rng.uniform(130, 180)],
+                           [rng.uniform(0.04, 0.08), 0.03, 0.02], [1.0, 0.3, 0.5], length=0.15)
+            x = _mix2(0.6 * body, pop)
+        else:
+            ring = _impact(ctx, 0.3, cavity_modes(rng.uniform(0.032, 0.034))[:2], [0.01, 0.008], [1.0, 0.5], 0.05)
+            thump = _impact(ctx, contact, [rng.uniform(150, 250)], [0.02], [1.0], 0.06)
+            x = _mix2(thump, _mix2(0.8 * pop, 0.2 * ring))
+        if g < 0.5:  # far: the air dulls it
+            x = _lowpass(x, 3000, sr)
+        _place(ctx, out, x, t, g * rng.uniform(0.85, 1.0))
+    return _in_room(ctx, out, 0.5, 0.15)  # a court between fences
+
+
+# a wooden baseball bat's free-free bending modes (the handle held lightly: Russell 2003, *Vibrational modes of
+# a baseball bat*: 170, 560, 1150 Hz; the hoop-free wood has little above); the ball stays on the bat ~0.7 ms
+BAT_MODES_HZ = (170.0, 560.0, 1150.0)
+BAT_CONTACT_MS = (0.6, 0.9)
+
+
+def m_bat(ctx: Ctx) -> np.ndarray:
+    """A wooden bat cracking a ball, at batting practice: a pitch every 2-3.5 s, most of them hit. The ball
+    leaves the bat after ~0.7 ms, so the contact excites the bat's bending modes (:data:`BAT_MODES_HZ`, T60
+    0.05-0.15 s, the low one damped by the hands) and a broadband crack (the ball's cover and the wood's
+    surface: a sub-ms noise burst, 1-8 kHz); a miss pops into the catcher's mitt instead (:func:`_glove_catch`).
+    The crack comes back off the stands 0.15-0.3 s later, in a park's open air."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.1, 0.8)
+    while t < ctx.seconds - 0.05:
+        if rng.random() < 0.8:
+            contact = rng.uniform(*BAT_CONTACT_MS)
+            modes = np.asarray(BAT_MODES_HZ) * rng.uniform(0.95, 1.05) * p.pitch
+            body = _impact(ctx, contact, modes, [0.05, rng.uniform(0.08, 0.15), rng.uniform(0.05, 0.1)],
+                           [0.6, 1.0, 0.7], length=0.3)
+            crack = _burst(ctx, rng.uniform(0.6, 1.2), 1000, 8000)
+            x = _mix2(body, crack)
+            _place(ctx, out, x, t, rng.uniform(0.8, 1.0))
+            _place(ctx, out, _lowpass(x, 2500, sr), t + rng.uniform(0.15, 0.3), 0.15)
+        else:
+            _place(ctx, out, _glove_catch(ctx), t, 0.6)
+        t += rng.uniform(2.0, 3.5)
+    return _in_room(ctx, out, 0.3, 0.1)  # a ball park's stands
+
+
+# a leather glove's pocket and the hand behind it: the catch's mass-spring thud at 100-200 Hz
+GLOVE_THUD_HZ = (100.0, 200.0)
+
+
+def _glove_catch(ctx: Ctx) -> np.ndarray:
+    """A ball into a leather glove: the leather slaps (a 1-2 ms burst at 0.5-4 kHz as the pocket's skin is hit
+    and folds) over the thud of the pocket and the hand (a heavily damped mode at 100-200 Hz driven by the
+    ball's ~5 ms stop)."""
+    rng = ctx.rng
+    thud = _impact(ctx, rng.uniform(4.0, 6.0), [rng.uniform(*GLOVE_THUD_HZ) * ctx.p.pitch], [0.04], [1.0], 0.12)
+    slap = _burst(ctx, rng.uniform(1.0, 2.0), 500, 4000)
+    return _mix2(thud, 0.9 * slap)
+
+
+def m_glove(ctx: Ctx) -> np.ndarray:
+    """A baseball glove. Playing catch (the default): the ball pops into the near glove (:func:`_glove_catch`)
+    and, thrown back, into the far one (quieter, duller) every 1.2-2 s; the catcher sometimes pounds the
+    pocket before throwing. A play method saying fist, pound or punch: the fist pounding the pocket, 2-4
+    thumps at 3-5 a second, then a pause (a fist is softer than a ball: a longer contact, less slap)."""
+    sr, rng = ctx.sr, ctx.rng
+    out = np.zeros(ctx.n)
+    pound = _has(ctx, "fist", "pound", "punch")
+    t = rng.uniform(0.1, 0.5)
+    near = True
+    while t < ctx.seconds - 0.05:
+        if pound or rng.random() < 0.2:
+            rate = rng.uniform(3.0, 5.0)
+            for _ in range(int(rng.integers(2, 5))):
+                thud = _impact(ctx, rng.uniform(8.0, 12.0), [rng.uniform(*GLOVE_THUD_HZ)], [0.05], [1.0], 0.12)
+                _place(ctx, out, _mix2(thud, 0.3 * _burst(ctx, 2.0, 300, 2000)), t, rng.uniform(0.6, 0.8))
+                t += 1 / rate
+            t += rng.uniform(0.6, 1.2) if pound else 0.3
+            continue
+        x = _glove_catch(ctx)
+        _place(ctx, out, x if near else _lowpass(x, 2500, sr), t, 1.0 if near else 0.4)
+        near = not near
+        t += rng.uniform(1.2, 2.0)
+    return _in_room(ctx, out, 0.3, 0.1)  # a ball park's stands
+
+
+# a heavy bag: 30-45 kg of sand and rags in a leather cylinder, swinging on a chain; struck, its mass on the
+# glove's give rings at 60-120 Hz
+BAG_THUD_HZ = (60.0, 120.0)
+
+
+def punch_times(ctx: Ctx) -> np.ndarray:
+    """Onsets (s) of a boxer's punches: combinations of 2-5 at 3-5 a second, 0.5-1.4 s apart."""
+    rng, out = ctx.rng, []
+    t = rng.uniform(0.1, 0.4)
+    while t < ctx.seconds - 0.05:
+        rate = rng.uniform(3.0, 5.0)
+        for _ in range(int(rng.integers(2, 6))):
+            out.append(t)
+            t += (1 / rate) * (1 + 0.08 * rng.standard_normal())
+        t += rng.uniform(0.5, 1.4)
+    return np.asarray([x for x in out if x < ctx.seconds])
+
+
+def m_punching_bag(ctx: Ctx) -> np.ndarray:
+    """A heavy bag punched in combinations (:func:`punch_times`). Each punch: the glove's leather slaps the
+    bag's (a 2-4 ms burst at 0.3-3 kHz), the sand-filled mass thuds (a damped 60-120 Hz mode under a 10-15 ms
+    contact: the glove's padding), and the chain and its swivel jingle 40-150 ms later as the bag swings
+    (small steel links: brief rings at 2-6 kHz). In a gym (RT60 ~0.8 s)."""
+    p, rng = ctx.p, ctx.rng
+    out = np.zeros(ctx.n)
+    steel = replace(MATERIALS["metal"], t60=0.03, noise=0.2, contact_ms=0.1)
+    for t in punch_times(ctx):
+        f = rng.uniform(*BAG_THUD_HZ) * p.pitch
+        thud = _impact(ctx, rng.uniform(10.0, 15.0), [f, f * 1.6], [0.08, 0.04], [1.0, 0.3], 0.25)
+        slap = _burst(ctx, rng.uniform(2.0, 4.0), 300, 3000)
+        g = rng.uniform(0.7, 1.0)
+        _place(ctx, out, _mix2(thud, 0.6 * slap), t, g)
+        for _ in range(int(rng.integers(2, 5))):  # the chain's links
+            link = _strike_ir(ctx, steel, rng.uniform(2000, 6000))
+            _place(ctx, out, link / (np.abs(link).max() + 1e-12), t + rng.uniform(0.04, 0.15), 0.02 * g)
+    return _in_room(ctx, out, 0.8, 0.2)  # a gym
+
+
+# phenolic resin balls (57 mm, 170 g) touch for ~0.2-0.3 ms: a click whose energy lies at 3-8 kHz; the cue's
+# leather tip stays on the cue ball ~1 ms: a lower tock
+BALL_CLICK_HZ = (3000.0, 8000.0)
+CUE_CONTACT_MS = (0.8, 1.5)
+
+
+def m_billiards(ctx: Ctx) -> np.ndarray:
+    """Pool balls in play. A shot: the cue's tock (its ~1 ms tip contact ringing the cue's wood at 1-2 kHz),
+    the cue ball rolling on the felt, then clicks as it meets others (ball on ball for ~0.25 ms: a bright
+    3-8 kHz click, ringing a little at the balls' high modes), thuds on the rubber cushions (a 5 ms contact:
+    200-400 Hz) and sometimes a drop into a pocket. A session opens on the break (the rack scattered: 10-25
+    clicks in the first 0.6 s, then the balls settling) and goes on shot by shot, 1.5-3 s of aiming apart. In
+    a room (RT60 ~0.5 s)."""
+    p, rng = ctx.p, ctx.rng
+    out = np.zeros(ctx.n)
+
+    def click(t: float, g: float) -> None:
+        # a rigid ball radiates as it is accelerated: the pressure follows the force's derivative, a doublet
+        # of the contact's length whose energy peaks near 1/contact (3-5 kHz), plus a brief ring of its modes
+        d = np.diff(_half_sine(ctx, rng.uniform(0.2, 0.3)), prepend=0.0, append=0.0)
+        fc = rng.uniform(*BALL_CLICK_HZ) * p.pitch
+        ring = _modal_ir(ctx, np.array([fc, fc * 1.5]), np.array([0.012, 0.008]), np.array([1.0, 0.5]), 0.03)
+        x = _mix2(0.5 * d / np.abs(d).max(), ring / (np.abs(ring).max() + 1e-12))
+        _place(ctx, out, x, t, g)
+
+    def cushion(t: float, g: float) -> None:
+        _place(ctx, out, _impact(ctx, 5.0, [rng.uniform(200, 400)], [0.03], [1.0], 0.08), t, 0.1 * g)
+
+    def tock(t: float, g: float) -> None:
+        x = _impact(ctx, rng.uniform(*CUE_CONTACT_MS), [rng.uniform(1000, 2000), rng.uniform(2500, 3500)],
+                    [0.015, 0.01], [1.0, 0.4], 0.05)
+        _place(ctx, out, x, t, 0.3 * g)
+
+    t = rng.uniform(0.1, 0.5)
+    if rng.random() < 0.5:  # the break
+        tock(t, 1.0)
+        t0 = t + rng.uniform(0.08, 0.15)
+        for tc in np.sort(t0 + rng.exponential(0.25, int(rng.integers(10, 26)))):
+            click(float(tc), rng.uniform(0.3, 1.0))
+        for tc in t0 + rng.uniform(0.2, 1.5, int(rng.integers(4, 9))):
+            cushion(float(tc), rng.uniform(0.5, 1.0))
+        t += rng.uniform(2.0, 3.0)
+    while t < ctx.seconds - 0.1:
+        g = rng.uniform(0.6, 1.0)
+        tock(t, g)
+        speed = rng.uniform(1.0, 3.0)  # m/s over a 0.3-1.2 m path
+        tc = t + rng.uniform(0.3, 1.2) / speed
+        click(tc, g)
+        for _ in range(int(rng.integers(1, 4))):  # the object ball on to another
+            tc += rng.uniform(0.15, 0.6)
+            click(tc, g * rng.uniform(0.3, 0.7))
+        cushion(tc + rng.uniform(0.2, 0.6), g)
+        t += rng.uniform(1.5, 3.0)
+    return _in_room(ctx, out, 0.5, 0.15)  # a pool room
+
+
+# ----------------------------------------------------------------------------------------------
+# Crowds
+# ----------------------------------------------------------------------------------------------
+LAUGH_SYLLABLES_HZ = (4.0, 6.0)  # "ha" syllables a second in a laugh bout (Bachorowski et al. 2001: ~4.7 Hz)
+LAUGH_F0_HZ = (200.0, 500.0)  # laughter's voiced f0, well above the same talker's speech
+
+
+def _laugh(ctx: Ctx, m: int) -> np.ndarray:
+    """One laugh bout of ``m`` samples: "ha" syllables at 4-6 a second, each an aspiration (an /h/: breath
+    noise) opening into a breathy /a/ (F1 ~800 Hz, F2 ~1.3 kHz) on a high f0 (200-500 Hz) that falls through
+    the bout while the syllables weaken."""
+    sr, rng = ctx.sr, ctx.rng
+    rate = rng.uniform(*LAUGH_SYLLABLES_HZ)
+    t = np.arange(m) / sr
+    f0 = rng.uniform(*LAUGH_F0_HZ) * ctx.p.pitch * (1 - 0.3 * t / (m / sr))
+    ph = 2 * np.pi * np.cumsum(f0) / sr
+    voice = sum(np.sin(k * ph) / k for k in range(1, 9)) + 0.6 * rng.standard_normal(m)  # breathy
+    syl = (t * rate) % 1.0
+    voiced = np.clip(np.sin(np.pi * np.clip((syl - 0.25) / 0.6, 0, 1)), 0, None) ** 0.8
+    breath = np.exp(-(((syl - 0.12) / 0.08) ** 2))
+    decay = np.exp(-t / (m / sr))
+    f1, f2 = rng.uniform(700, 900), rng.uniform(1150, 1450)
+    vowel = _resonator(voice * voiced, f1, 4, sr) + 0.6 * _resonator(voice * voiced, f2, 6, sr)
+    h = _bandpass(rng.standard_normal(m), 500, 4000, sr) * breath
+    x = vowel / (np.std(vowel) + 1e-12) + 0.4 * h / (np.std(h) + 1e-12)
+    return x * decay * np.minimum(t / 0.02, 1.0)
+
+
+def _call(ctx: Ctx, m: int) -> np.ndarray:
+    """A called-out word: one raised voice (f0 250-400 Hz, a rise and fall over the held vowel) on an open
+    vowel, 0.3-0.6 s."""
+    sr, rng = ctx.sr, ctx.rng
+    t = np.arange(m) / sr
+    d = m / sr
+    f0 = rng.uniform(250, 400) * ctx.p.pitch * (1 + 0.15 * np.sin(np.pi * t / d))
+    ph = 2 * np.pi * np.cumsum(f0) / sr
+    src = sum(np.sin(k * ph) / k ** 0.8 for k in range(1, 13))
+    vowel = np.asarray(_VOWELS[int(rng.integers(len(_VOWELS)))], float)
+    x = sum(_resonator(src, f, 5 + 2 * i, sr) / (i + 1) for i, f in enumerate(vowel))
+    return x / (np.std(x) + 1e-12) * np.sin(np.pi * t / d) ** 0.5
+
+
+def m_crowd(ctx: Ctx) -> np.ndarray:
+    """A crowd of people in a room, a shop or a hall: 8-14 talkers at 2-10 m (:func:`_talker`: each its own
+    pitch, syllable rate and phrasing; further ones quieter by 1/r and duller), none near enough to follow,
+    summed into babble; people laugh (:func:`_laugh`: bouts of 0.5-1.5 s, now and then several at once) and
+    call out (:func:`_call`), all in the space's reverberation (RT60 0.6-1.2 s; a hall or a stadium longer). A
+    play method naming a stadium, cheering or a roar adds the crowd's roar: hundreds of voices on open vowels
+    swelling together (vowel-shaped noise over 1-2 s). Rendered at 16 kHz (voices carry little above 8 kHz)
+    and resampled up."""
+    factor = ctx.sr // 16000
+    if factor >= 2:
+        low = replace(ctx, sr=ctx.sr // factor, n=-(-ctx.n // factor))
+        return resample(m_crowd(low), 1, factor)[: ctx.n]
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    babble = np.zeros(ctx.n)
+    for _ in range(int(np.clip(round(8 + 6 * (p.density - 0.5)), 8, 14))):
+        f = rng.uniform(95, 140) if rng.random() < 0.5 else rng.uniform(170, 250)
+        r = rng.uniform(2.0, 10.0)  # m
+        v = _talker(ctx, f * p.pitch, rng.uniform(4.0, 6.0))
+        babble += (2.0 / r) * _lowpass(v, 8000 - 500 * r, sr)
+    babble /= np.std(babble) + 1e-12
+    events = np.zeros(ctx.n)
+    t = rng.exponential(1.5)
+    while t < ctx.seconds - 0.3:
+        m = int(rng.uniform(0.5, 1.5) * sr)
+        for k in range(1 if rng.random() < 0.6 else int(rng.integers(2, 5))):
+            _place(ctx, events, _laugh(ctx, m), t + 0.15 * k * rng.random(), rng.uniform(0.3, 0.8))
+        t += rng.exponential(1.5)
+    t = rng.exponential(3.0)
+    while t < ctx.seconds - 0.3:
+        _place(ctx, events, _call(ctx, int(rng.uniform(0.3, 0.6) * sr)), t, rng.uniform(0.3, 0.6))
+        t += rng.exponential(3.0)
+    out = babble + 0.6 * events
+    big = _has(ctx, "stadium", "cheer", "roar", "fans", "arena")
+    if big:
+        tt = np.arange(ctx.n) / sr
+        roar = np.zeros(ctx.n)
+        nz = rng.standard_normal(ctx.n)
+        for f, g in zip(_VOWELS[0], (1.0, 0.6, 0.3), strict=True):
+            roar += g * _resonator(nz, f * rng.uniform(0.9, 1.1), 3, sr)
+        roar *= _slow_curve(ctx, tt, 0.7, 0.6)
+        out = out + 1.5 * roar / (np.std(roar) + 1e-12)
+    return _in_room(ctx, out, rng.uniform(1.5, 2.5) if big else rng.uniform(0.6, 1.2), 0.5)
+
+
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "clap": (("clap", "hand clap", "applau", "ovation", "handclap"), m_clap),
     "wings": (("wing", "wingbeat", "take off"), m_wings),
@@ -837,6 +1170,12 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "static": (("static", "white noise", "between stations"), m_static),
     "feedback": (("feedback",), m_feedback),
     "sewing": (("sewing", "stitch"), m_sewing),
+    "racket": (("racket", "racquet", "tennis", "struck off the strings"), m_racket),
+    "bat_crack": (("baseball bat", "bat cracking", "batting"), m_bat),
+    "glove_catch": (("baseball glove", "mitt", "into the glove"), m_glove),
+    "punching_bag": (("punching bag", "heavy bag", "punch bag"), m_punching_bag),
+    "billiards": (("pool table", "billiard", "snooker", "cue ball", "balls clacking"), m_billiards),
+    "crowd": (("crowd", "chatter", "audience murmur", "customers chatting", "hubbub"), m_crowd),
 }
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
@@ -857,11 +1196,20 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "static": ("Static", "White noise"),
     "feedback": ("Squeal",),
     "sewing": ("Sewing machine", "Mechanisms"),
+    "racket": ("Whack, thwack", "Ping"),
+    "bat_crack": ("Whack, thwack", "Crack"),
+    "glove_catch": ("Slap, smack", "Thump, thud"),
+    "punching_bag": ("Thump, thud", "Slap, smack"),
+    "billiards": ("Clicking", "Chink, clink"),
+    "crowd": ("Crowd", "Chatter", "Hubbub, speech noise, speech babble", "Laughter", "Cheering", "Speech",
+              "Inside, public space"),
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
 # register MODELS, so MODELS must exist before synth is imported from here.
+from ..audio.resample import resample  # noqa: E402
 from .synth import (  # noqa: E402
+    _VOWELS,
     MATERIALS,
     Ctx,
     _bandpass,
@@ -870,8 +1218,10 @@ from .synth import (  # noqa: E402
     _highpass,
     _impulses,
     _lowpass,
+    _modal_ir,
     _place,
     _slow_curve,
     _strike_ir,
+    _talker,
     m_engine,
 )

@@ -52,7 +52,8 @@ SOUND_MODELS: tuple[str, ...] = (
     "motorcycle", "bicycle_bell",
     # actions of people and things
     "clap", "wings", "tyre_squeal", "air_brake", "flap", "pop", "twang", "zipper", "bounce", "blast", "heartbeat",
-    "breathing", "vibrate", "static", "feedback", "sewing", "pea_whistle",
+    "breathing", "vibrate", "static", "feedback", "sewing", "pea_whistle", "racket", "bat_crack", "glove_catch",
+    "punching_bag", "billiards", "crowd",
     # musical instruments through a General MIDI program or the GM drum kit
     "gm_instrument",
 )

@@ -1,0 +1,150 @@
+"""The sports models of the actions family checked by their physics: a tennis rally's rhythm and the
+stringbed's 500-600 Hz ping, a baseball bat's bending modes and sub-ms crack, a glove's 100-200 Hz thud
+and a catch's rhythm, a heavy bag's low thud in 3-5 Hz combinations, pool balls' bright clicks; each
+deterministic per seed and fast."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from server.sounds import actions
+from server.sounds.synth import MATERIALS, Ctx, Params, SourceDescription, synthesize
+
+SR = 48000
+
+
+def ctx_for(name: str, play: str, seconds: float, seed: int = 0, sr: int = SR) -> Ctx:
+    return Ctx(sr, int(seconds * sr), np.random.default_rng(seed), Params(), MATERIALS["wood"], None,
+               SourceDescription(name, "", play))
+
+
+def spectrum(x: np.ndarray, sr: int = SR, nperseg: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+    return signal.welch(x, fs=sr, nperseg=nperseg)
+
+
+def peak_in(f: np.ndarray, p: np.ndarray, lo: float, hi: float) -> float:
+    band = (f >= lo) & (f <= hi)
+    return float(f[band][np.argmax(p[band])])
+
+
+def envelope(x: np.ndarray, sr: int, ms: float = 2.0) -> np.ndarray:
+    n = max(int(ms * 1e-3 * sr), 1)
+    return np.sqrt(np.convolve(x**2, np.ones(n) / n, mode="same"))
+
+
+def onsets(x: np.ndarray, sr: int, thresh_db: float = -20.0, min_gap: float = 0.08) -> np.ndarray:
+    e = envelope(x, sr)
+    on = 20 * np.log10(e / e.max() + 1e-12) > thresh_db
+    ups = np.flatnonzero(np.diff(on.astype(int)) == 1) / sr
+    out: list[float] = []
+    for t in ups:
+        if not out or t - out[-1] >= min_gap:
+            out.append(float(t))
+    return np.asarray(out)
+
+
+def test_tennis_rally_hits_every_1_to_1_5_s_with_a_bounce_between():
+    for seed in range(4):
+        ev = actions.tennis_rally(ctx_for("racket", "ball struck off the strings", 12.0, seed))
+        hits = [t for t, kind, _ in ev if kind == "hit"]
+        assert len(hits) >= 5
+        gaps = np.diff(hits)
+        in_rally = gaps[gaps < 1.5]  # a longer gap is between points
+        assert in_rally.size >= 3 and in_rally.min() >= 0.95 and in_rally.max() <= 1.45
+        for a, b in zip(hits, hits[1:], strict=False):
+            if b - a < 1.5:
+                assert any(a < t < b and kind == "bounce" for t, kind, _ in ev)
+
+
+def test_racket_rings_its_stringbed_at_500_600_hz():
+    x, _ = synthesize(SourceDescription("racket", "strung frame", "ball struck off the strings"), 8.0, seed=2,
+                      model="racket")
+    f, p = spectrum(x)
+    assert 490 <= peak_in(f, p, 350, 1000) <= 610
+
+
+def test_contacts_last_their_physical_time():
+    ctx = ctx_for("x", "x", 1.0)
+    for ms in (*actions.TENNIS_CONTACT_MS, *actions.BAT_CONTACT_MS):
+        pulse = actions._half_sine(ctx, ms)
+        assert len(pulse) / SR * 1e3 == pytest.approx(ms, abs=0.03)
+        assert pulse.sum() == pytest.approx(1.0)
+    # a 4.5 ms contact passes little above its first null (1.5/4.5 ms = 333 Hz); a 0.7 ms one is flat to 1 kHz
+    long_, short = (np.abs(np.fft.rfft(actions._half_sine(ctx, ms), SR)) for ms in (4.5, 0.7))
+    assert long_[1150] < 0.1 * long_[0] and short[1150] > 0.5 * short[0]
+
+
+def test_bat_rings_its_bending_modes_after_a_sub_ms_crack():
+    x, _ = synthesize(SourceDescription("baseball bat", "wood", "bat cracking a ball"), 10.0, seed=1,
+                      model="bat_crack")
+    f, p = spectrum(x)
+    for mode in actions.BAT_MODES_HZ:
+        assert peak_in(f, p, mode * 0.8, mode * 1.2) == pytest.approx(mode, rel=0.07)
+    e = envelope(x, SR, 0.1)
+    i = int(np.argmax(e))
+    rise = i - np.flatnonzero(e[:i] < 0.1 * e[i])[-1]
+    assert rise / SR * 1e3 < 1.5  # 10 % to peak within ~a contact: a crack, not a thud
+
+
+def test_glove_thuds_at_100_200_hz_and_catches_every_1_2_to_2_s():
+    ctx = ctx_for("baseball glove", "ball popping into the glove", 12.0, seed=3)
+    x = actions.m_glove(ctx)
+    f, p = spectrum(x)
+    assert 95 <= peak_in(f, p, 40, 400) <= 205
+    # the leather's slap (a 1-2 ms burst at 0.5-4 kHz): brief, so only a few % of the energy
+    assert p[f > 500].sum() / p.sum() > 0.02
+    on = onsets(x, SR, -26.0, 0.5)
+    gaps = np.diff(on)
+    assert np.median(gaps) == pytest.approx(1.6, abs=0.5)
+
+
+def test_fist_pounds_the_pocket_at_3_to_5_a_second():
+    x = actions.m_glove(ctx_for("baseball glove", "fist pounding the pocket", 10.0, seed=0))
+    gaps = np.diff(onsets(x, SR, -20.0, 0.12))
+    assert np.median(gaps[gaps < 0.4]) == pytest.approx(0.25, abs=0.07)
+
+
+def test_punching_bag_combinations_and_low_thud():
+    for seed in range(3):
+        t = actions.punch_times(ctx_for("punching bag", "punched", 10.0, seed))
+        gaps = np.diff(t)
+        inner = gaps[gaps < 0.4]
+        assert inner.size >= 4 and 1 / inner.mean() == pytest.approx(4.0, abs=1.2)
+        assert (gaps > 0.45).sum() >= 2  # pauses between combinations
+    x, _ = synthesize(SourceDescription("punching bag", "leather bag filled with sand", "punched"), 8.0, seed=0,
+                      model="punching_bag")
+    f, p = spectrum(x)
+    assert 55 <= peak_in(f, p, 30, 2000) <= 125
+
+
+def test_pool_ball_clicks_are_bright_and_short():
+    x = actions.m_billiards(ctx_for("pool table", "balls clacking", 8.0, seed=1))
+    on = onsets(x, SR, -12.0, 0.05)
+    assert on.size >= 3
+    bright = 0
+    for t in on:
+        seg = x[int(t * SR): int(t * SR) + int(0.004 * SR)]
+        spec = np.abs(np.fft.rfft(seg, 1024)) ** 2
+        fr = np.fft.rfftfreq(1024, 1 / SR)
+        bright += spec[(fr >= 2000) & (fr <= 10000)].sum() / spec.sum() > 0.5
+    assert bright >= on.size // 2
+
+
+@pytest.mark.parametrize("model,name,play", [
+    ("racket", "racket", "ball struck off the strings"), ("bat_crack", "baseball bat", "bat cracking a ball"),
+    ("glove_catch", "baseball glove", "ball popping into the glove"), ("punching_bag", "punching bag", "punched"),
+    ("billiards", "pool table", "balls clacking"),
+])
+def test_sports_models_are_deterministic_finite_and_fast(model, name, play):
+    d = SourceDescription(name, "", play)
+    t0 = time.perf_counter()
+    a, choice = synthesize(d, 5.0, seed=4, model=model)
+    took = time.perf_counter() - t0
+    b, _ = synthesize(d, 5.0, seed=4, model=model)
+    c, _ = synthesize(d, 5.0, seed=5, model=model)
+    assert choice.model == model and np.isfinite(a).all() and np.array_equal(a, b) and not np.array_equal(a, c)
+    assert took < 1.0
