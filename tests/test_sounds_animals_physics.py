@@ -228,3 +228,21 @@ def test_a_low_owl_still_hoots_in_its_species_range(seed):
     f0 = float(np.median([f for _, f, r in f0_track(x.astype(np.float64), 150, 800, min_level_db=-12.0)
                           if r > 0.3]))
     assert 250 < f0 < 430, f0
+
+
+# ------------------------------------------------------------------------------------------------ gobble
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gobble_is_a_trill_of_15_to_20_syllables_a_second(seed):
+    x = render("gobble", "turkey", "gobbling", seed=seed)
+    gobbles = [(a, b) for a, b in calls(x, -25.0, 0.1) if b - a > 0.3]
+    assert gobbles and all(0.4 < b - a < 1.2 for a, b in gobbles[:-1]), gobbles
+    a, b = gobbles[0]
+    seg = x[int(a * SR): int(b * SR)]
+    env = signal.sosfiltfilt(signal.butter(2, 60, fs=SR, output="sos"), np.abs(signal.hilbert(seg)))[:: SR // 1000]
+    env = env - env.mean()
+    spec = np.abs(np.fft.rfft(env * np.hanning(len(env)), 8192))
+    f = np.fft.rfftfreq(8192, 1 / 1000)
+    band = (f > 5) & (f < 40)
+    assert 13 < f[band][np.argmax(spec[band])] < 22
+    fw, p = signal.welch(seg, SR, nperseg=2048)
+    assert 900 < fw[(fw > 300)][np.argmax(p[fw > 300])] < 1900  # the first resonance near 1.3 kHz
