@@ -148,3 +148,49 @@ def test_sports_models_are_deterministic_finite_and_fast(model, name, play):
     c, _ = synthesize(d, 5.0, seed=5, model=model)
     assert choice.model == model and np.isfinite(a).all() and np.array_equal(a, b) and not np.array_equal(a, c)
     assert took < 1.0
+
+
+def test_crowd_voice_moves_its_pitch_syllable_by_syllable():
+    """Each syllable on its own pitch (±5 semitones): the f0 track of one crowd voice spreads over several
+    semitones, where a single declining line would stay within ~5 (the 30 % declination)."""
+    ctx = ctx_for("crowd", "crowd murmur and chatter", 6.0, seed=2, sr=16000)
+    v = actions._crowd_voice(ctx, 150.0, 5.0)
+    f0s = []
+    hop = 320
+    for i in range(0, v.size - 1024, hop):
+        seg = v[i:i + 1024] * np.hanning(1024)
+        if np.std(seg) < 0.3:
+            continue
+        ac = np.correlate(seg, seg, "full")[1023:]
+        lo, hi = int(16000 / 400), int(16000 / 70)
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] > 0.4 * ac[0]:
+            f0s.append(16000 / lag)
+    semis = 12 * np.log2(np.asarray(f0s) / 150.0)
+    assert len(f0s) > 20
+    assert np.percentile(semis, 90) - np.percentile(semis, 10) > 5.0
+
+
+def test_laugh_syllables_come_4_to_6_a_second_on_a_high_voice():
+    ctx = ctx_for("crowd", "laughing", 2.0, seed=1, sr=16000)
+    x = actions._laugh(ctx, int(1.5 * 16000))
+    e = envelope(x, 16000, 10.0)
+    e = e - e.mean()
+    f, p = signal.welch(e, fs=16000, nperseg=len(e))
+    band = (f >= 2) & (f <= 10)
+    assert actions.LAUGH_SYLLABLES_HZ[0] - 0.7 <= f[band][np.argmax(p[band])] <= actions.LAUGH_SYLLABLES_HZ[1] + 0.7
+
+
+def test_crowd_is_speech_band_babble_in_a_room_deterministic_and_fast():
+    d = SourceDescription("crowd", "many people", "crowd murmur and chatter")
+    synthesize(d, 1.0, model="crowd")
+    t0 = time.perf_counter()
+    a, _ = synthesize(d, 5.0, seed=3, model="crowd")
+    took = time.perf_counter() - t0
+    b, _ = synthesize(d, 5.0, seed=3, model="crowd")
+    assert np.array_equal(a, b) and np.isfinite(a).all() and took < 1.5
+    f, p = spectrum(a, SR, 4096)
+    assert p[(f >= 100) & (f <= 4000)].sum() / p.sum() > 0.8
+    # many talkers: no long silences (a single talker pauses between phrases)
+    e = envelope(a, SR, 50.0)
+    assert np.mean(20 * np.log10(e / e.max() + 1e-12) < -30) < 0.02

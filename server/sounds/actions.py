@@ -1108,14 +1108,55 @@ def _call(ctx: Ctx, m: int) -> np.ndarray:
     return x / (np.std(x) + 1e-12) * np.sin(np.pi * t / d) ** 0.5
 
 
+def _crowd_voice(ctx: Ctx, f_mean: float, syllables_per_s: float) -> np.ndarray:
+    """One talker in a crowd, unit RMS: :func:`_talker`'s phrasing and formant glides, but each syllable on its
+    own pitch (±5 semitones around the phrase's declining line: lively conversation, so summed voices never
+    hold a chord) and a breathy voice (aspiration noise in the source, as a raised voice over a crowd has)."""
+    sr, rng, n = ctx.sr, ctx.rng, ctx.n
+    hop, nfft = 128, 512
+    t = np.arange(n) / sr
+    talk = np.zeros(n)
+    line = np.full(n, f_mean)
+    s = rng.uniform(0, 0.8)
+    while s < ctx.seconds:
+        dur = rng.uniform(0.8, 2.8)
+        i0, i1 = int(s * sr), min(int((s + dur) * sr), n)
+        talk[i0:i1] = 1.0
+        line[i0:i1] = f_mean * (1.15 - 0.3 * (t[i0:i1] - s) / dur)  # declination
+        s += dur + rng.uniform(0.2, 0.9)
+    onsets, s = [], 0.0
+    while s < ctx.seconds:
+        onsets.append(s)
+        s += rng.gamma(4.0, 1 / (4.0 * syllables_per_s))
+    on = np.asarray(onsets)
+    semis = rng.uniform(-5.0, 5.0, on.size)
+    idx_n = np.clip(np.searchsorted(on, t, side="right") - 1, 0, None)
+    f0 = line * 2 ** (_lowpass(semis[idx_n], 20.0, sr) / 12)
+    src = _lowpass(_pulse_train(ctx, f0, 0.03), 4000, sr, order=1)
+    src = src / (np.std(src) + 1e-12) + 0.5 * _bandpass(rng.standard_normal(n), 300, 6000, sr) / 0.3
+    frames = n // hop + 1
+    freqs = np.fft.rfftfreq(nfft, 1 / sr)
+    ft = np.arange(frames) * hop / sr
+    vowels = np.asarray(_VOWELS, float) * rng.uniform(0.9, 1.15)
+    targets = vowels[rng.integers(len(vowels), size=on.size)]
+    fm = np.stack([np.interp(ft, on + 0.08, targets[:, k]) for k in range(3)], axis=1)
+    shape = sum(np.exp(-0.5 * ((freqs[:, None] - fm[None, :, k]) / (60 + 40 * k)) ** 2) / (k + 1) for k in range(3))
+    idx = np.clip(np.searchsorted(on, ft, side="right") - 1, 0, None)
+    syl = np.clip(np.sin(np.pi * np.clip((ft - on[idx]) * syllables_per_s * 1.3, 0, 1)), 0, None) ** 0.7
+    gate = talk[np.minimum((ft * sr).astype(int), n - 1)]
+    _, _, spec = signal.stft(src, fs=sr, nperseg=nfft, noverlap=nfft - hop)
+    spec = spec[:, :frames] if spec.shape[1] >= frames else np.pad(spec, ((0, 0), (0, frames - spec.shape[1])))
+    _, v = signal.istft(spec * shape * (syl * gate)[None, :], fs=sr, nperseg=nfft, noverlap=nfft - hop)
+    v = np.pad(v[:n], (0, max(0, n - len(v))))
+    return v / (np.std(v) + 1e-12)
+
+
 def m_crowd(ctx: Ctx) -> np.ndarray:
-    """A crowd of people in a room, a shop or a hall: 8-14 talkers at 2-10 m (:func:`_talker`: each its own
+    """A crowd of people in a room, a shop or a hall: 8-14 talkers at 2-10 m (:func:`_crowd_voice`: each its own
     pitch, syllable rate and phrasing; further ones quieter by 1/r and duller), none near enough to follow,
     summed into babble; people laugh (:func:`_laugh`: bouts of 0.5-1.5 s, now and then several at once) and
-    call out (:func:`_call`), all in the space's reverberation (RT60 0.6-1.2 s; a hall or a stadium longer). A
-    play method naming a stadium, cheering or a roar adds the crowd's roar: hundreds of voices on open vowels
-    swelling together (vowel-shaped noise over 1-2 s). Rendered at 16 kHz (voices carry little above 8 kHz)
-    and resampled up."""
+    call out (:func:`_call`), all in the space's reverberation (RT60 0.6-1.2 s). Rendered at 16 kHz (voices
+    carry little above 8 kHz) and resampled up."""
     factor = ctx.sr // 16000
     if factor >= 2:
         low = replace(ctx, sr=ctx.sr // factor, n=-(-ctx.n // factor))
@@ -1125,7 +1166,7 @@ def m_crowd(ctx: Ctx) -> np.ndarray:
     for _ in range(int(np.clip(round(8 + 6 * (p.density - 0.5)), 8, 14))):
         f = rng.uniform(95, 140) if rng.random() < 0.5 else rng.uniform(170, 250)
         r = rng.uniform(2.0, 10.0)  # m
-        v = _talker(ctx, f * p.pitch, rng.uniform(4.0, 6.0))
+        v = _crowd_voice(ctx, f * p.pitch, rng.uniform(4.0, 6.0))
         babble += (2.0 / r) * _lowpass(v, 8000 - 500 * r, sr)
     babble /= np.std(babble) + 1e-12
     events = np.zeros(ctx.n)
@@ -1140,16 +1181,7 @@ def m_crowd(ctx: Ctx) -> np.ndarray:
         _place(ctx, events, _call(ctx, int(rng.uniform(0.3, 0.6) * sr)), t, rng.uniform(0.3, 0.6))
         t += rng.exponential(3.0)
     out = babble + 0.6 * events
-    big = _has(ctx, "stadium", "cheer", "roar", "fans", "arena")
-    if big:
-        tt = np.arange(ctx.n) / sr
-        roar = np.zeros(ctx.n)
-        nz = rng.standard_normal(ctx.n)
-        for f, g in zip(_VOWELS[0], (1.0, 0.6, 0.3), strict=True):
-            roar += g * _resonator(nz, f * rng.uniform(0.9, 1.1), 3, sr)
-        roar *= _slow_curve(ctx, tt, 0.7, 0.6)
-        out = out + 1.5 * roar / (np.std(roar) + 1e-12)
-    return _in_room(ctx, out, rng.uniform(1.5, 2.5) if big else rng.uniform(0.6, 1.2), 0.5)
+    return _in_room(ctx, out, rng.uniform(0.6, 1.2), 0.5)
 
 
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
@@ -1220,8 +1252,8 @@ from .synth import (  # noqa: E402
     _lowpass,
     _modal_ir,
     _place,
+    _pulse_train,
     _slow_curve,
     _strike_ir,
-    _talker,
     m_engine,
 )
