@@ -272,3 +272,16 @@ def test_ratchet_clicks_ring_the_wheel_low_in_the_kilohertz():
         # the wheel and pawl's lowest modes (1.5-3 kHz, seen through the 2 kHz high-pass of what radiates)
         assert 1500 < f[above][np.argmax(smooth[above])] < 4500
         assert (f * pxx).sum() / pxx.sum() < 5500
+
+
+def test_film_advance_lever_ratchets_after_each_shot():
+    for seed in (0, 1, 2):
+        x = machines.m_shutter(ctx_for("camera", "film advance", 6.0, seed=seed))
+        e = envelope(x, SR, ms=0.5)
+        peaks, _ = signal.find_peaks(e, height=0.1 * e.max(), distance=int(0.008 * SR))
+        gaps = np.diff(peaks) / SR
+        lever = gaps[(gaps > 1 / 70) & (gaps < 1 / 35)]
+        assert len(lever) >= 10  # each stroke of 0.2-0.35 s clicks 8-21 times
+        rate = 1 / np.median(lever)
+        assert 40 <= rate <= 60  # the pawl over the one-way clutch's ratchet
+        assert np.mean(np.abs(lever * rate - 1) < 0.05) > 0.6  # steadily within the stroke (the rest: the shutter)

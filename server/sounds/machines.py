@@ -678,9 +678,10 @@ def m_shutter(ctx: Ctx) -> np.ndarray:
     """Camera shutter (single-lens reflex): the mirror flips up and slaps its stop, the first curtain runs,
     the exposure lasts a few ms, the second curtain runs, the mirror comes back down: a "ka-chak" of four sharp
     mechanical clicks within ~60-120 ms, ringing the mirror box's small steel parts (1.5-3.5 kHz) and the body
-    (~1 kHz); a film camera then winds on (a motor whir of ~0.3 s). Shots come one by one every 0.5-0.8 s (a
-    photographer working quickly), or (a play method
-    saying burst, rapid, continuous) in bursts of 3-6 at 4-8 frames per second."""
+    (~1 kHz). Shots come one by one every 0.5-0.8 s (a photographer working quickly), or (a play method saying
+    burst, rapid, continuous) in bursts of 3-6 at 4-8 frames per second. A film camera then winds on: by hand
+    with its lever (:func:`_film_lever`), or with a motor drive (a whir of ~0.3 s; a play method saying motor,
+    winder or drive, or a burst)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     steel = replace(MATERIALS["metal"], t60=0.02, noise=0.4, contact_ms=0.08)
     body = replace(MATERIALS["plastic"], t60=0.03)
@@ -692,6 +693,8 @@ def m_shutter(ctx: Ctx) -> np.ndarray:
     clicks = [click(rng.uniform(1500, 3500) * p.pitch) for _ in range(4)]
     film = _has(ctx, "film", "wind")
     rapid = _has(ctx, "burst", "rapid", "continuous", "sequence")
+    if film and not rapid and not _has(ctx, "motor", "winder", "drive"):
+        return _film_lever(ctx, clicks)
     out = np.zeros(ctx.n)
     t = rng.uniform(0.2, 0.6)
     while t < ctx.seconds - 0.3:
@@ -710,6 +713,34 @@ def m_shutter(ctx: Ctx) -> np.ndarray:
                 _place(ctx, out, 0.2 * whir, ts + 0.15, 1.0)
         t += burst / 6 + rng.uniform(0.3, 0.6)
     return _room(ctx, out, 0.3, 0.0, -35.0)  # the quiet room it is heard in
+
+
+def film_lever_rate(ctx: Ctx) -> float:
+    """Clicks per second of a film-advance lever's ratchet during its stroke."""
+    return ctx.rng.uniform(40, 60)
+
+
+def _film_lever(ctx: Ctx, clicks: list[np.ndarray]) -> np.ndarray:
+    """A film camera advanced by hand: each shot (the shutter's four clicks, ``clicks``) is followed 0.25-0.45 s
+    later by the thumb's stroke of the advance lever (0.2-0.35 s), its one-way clutch's pawl clicking 40-60
+    times a second over the ratchet (steel, lowest modes 1.5-3 kHz) as it winds the film on and cocks the
+    shutter; the next shot comes 1.5-2 s later (compose, shoot, advance). Heard in a quiet room."""
+    p, rng = ctx.p, ctx.rng
+    pawl = replace(MATERIALS["metal"], t60=0.025, noise=0.3, contact_ms=0.08)
+    ticks = [_strike_ir(ctx, pawl, rng.uniform(1500, 3000) * p.pitch) for _ in range(4)]
+    ticks = [k / (np.abs(k).max() + 1e-12) for k in ticks]
+    rate = film_lever_rate(ctx)
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.2, 0.6)
+    while t < ctx.seconds - 0.3:
+        offs = (0.0, rng.uniform(0.01, 0.02), rng.uniform(0.03, 0.06), rng.uniform(0.07, 0.11))
+        for c, o, a in zip(clicks, offs, (1.0, 0.6, 0.7, 0.9), strict=True):
+            _place(ctx, out, c, t + o, a)
+        t_lever = t + rng.uniform(0.25, 0.45)
+        for tk in np.arange(t_lever, t_lever + rng.uniform(0.2, 0.35), 1 / rate):
+            _place(ctx, out, ticks[int(rng.integers(4))], tk, 0.5 * rng.uniform(0.6, 1.0))
+        t += 1 / 6 + rng.uniform(0.8, 1.4) + 0.5
+    return _room(ctx, out, 0.3, 0.0, -35.0)
 
 
 def flush_timing(ctx: Ctx) -> tuple[float, float]:
