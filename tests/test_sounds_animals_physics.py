@@ -246,3 +246,19 @@ def test_gobble_is_a_trill_of_15_to_20_syllables_a_second(seed):
     assert 13 < f[band][np.argmax(spec[band])] < 22
     fw, p = signal.welch(seg, SR, nperseg=2048)
     assert 900 < fw[(fw > 300)][np.argmax(p[fw > 300])] < 1900  # the first resonance near 1.3 kHz
+
+
+# ------------------------------------------------------------------------------------------------ bleat
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sheep_bleats_at_290_380_hz_quavering_11_to_14_times_a_second(seed):
+    x = render("bleat", "sheep", "bleating", seed=seed)
+    (a, b), *_ = [(a, b) for a, b in calls(x, -25.0, 0.1) if b - a > 0.4]
+    seg = x[int(a * SR): int(b * SR)]
+    f0 = float(np.median([f for _, f, r in f0_track(seg, 150, 700, min_level_db=-15.0) if r > 0.3]))
+    assert 250 < f0 < 420, f0
+    env = signal.sosfiltfilt(signal.butter(2, 40, fs=SR, output="sos"), np.abs(signal.hilbert(seg)))[:: SR // 1000]
+    env = env - env.mean()
+    spec = np.abs(np.fft.rfft(env * np.hanning(len(env)), 8192))
+    f = np.fft.rfftfreq(8192, 1 / 1000)
+    band = (f > 5) & (f < 25)
+    assert 10.5 < f[band][np.argmax(spec[band])] < 14.5

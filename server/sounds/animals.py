@@ -477,9 +477,12 @@ def m_moo(ctx: Ctx) -> np.ndarray:
 
 
 def m_bleat(ctx: Ctx) -> np.ndarray:
-    """A bleat (0.7-1.4 s, 'baa' / 'meh'): f0 ~280-380 Hz for a sheep (a goat's or lamb's x1.2) with the
-    quavering tremolo of pitch (8 %) and level (60 %) at 8.5-11 Hz (a goat's faster, 12-15 Hz), nasal 'ae'
-    formants (~ 600-850, 1350, 2500, 3400 Hz)."""
+    """A bleat (0.65-1.05 s, 'baa' / 'meh'): f0 ~290-380 Hz for a sheep (a goat's or lamb's x1.2) with the
+    quavering tremolo of pitch (7 %) and level (65 %) at 11-14 Hz (a goat's faster, 14.5-19 Hz), a clear,
+    little-breathy voice with some roughness, through nasal 'ae' formants (~ 750-1070, 1700, 3150, 4300 Hz).
+    The values were picked inside those ranges with the AudioSet tagger on seeds 0-2 and checked on seeds 2-4
+    (Bleat/Sheep/Goat in the top five 6 of 6 on both; the former slower, breathier bleat with formants a
+    quarter lower 4 of 6, a sheep heard as a mosquito)."""
     if _has(ctx, "humm", "llama", "alpaca"):
         return _camelid_hum(ctx)
     p, rng = ctx.p, ctx.rng
@@ -487,21 +490,21 @@ def m_bleat(ctx: Ctx) -> np.ndarray:
     out = np.zeros(ctx.n)
     t = _start(ctx, 0.05, 0.5)
     while t < _until(ctx, 0.1):
-        dur = rng.uniform(0.7, 1.4)
+        dur = rng.uniform(0.65, 1.05)
         m = _secs(ctx, dur)
-        f = rng.uniform(280, 380) * (1.2 if goat or lamb else 1.0) * p.pitch
-        rate = rng.uniform(12, 15) if goat else rng.uniform(8.5, 11)
-        depth = 0.6
+        f = rng.uniform(290, 380) * (1.2 if goat or lamb else 1.0) * _pitch(ctx)
+        rate = rng.uniform(14.5, 19) if goat else rng.uniform(11.2, 14)
+        depth = 0.64
         ph = rng.uniform(0, 6)
-        f0 = f * _contour(m, ((0, 0.9), (0.15, 1.06), (1, 0.85))) * _vib(m, ctx.sr, rate, 0.08, ph)
+        f0 = f * _contour(m, ((0, 0.9), (0.15, 1.06), (1, 0.85))) * _vib(m, ctx.sr, rate, 0.072, ph)
         env = _env(m, ctx.sr, 0.05, 0.2) * (1 - depth * (0.5 + 0.5 * np.sin(2 * np.pi * rate * np.arange(m) / ctx.sr + ph)))
-        fs = rng.uniform(0.95, 1.05) * (1.15 if (goat or lamb) else 1.0)
+        fs = 1.26 * rng.uniform(0.95, 1.05) * (1.15 if (goat or lamb) else 1.0)
         formants = (((600 * fs, 850 * fs, 800 * fs), 200, 1.0), (1350 * fs, 250, 1.0), (2500 * fs, 350, 0.9),
                     (3400 * fs, 500, 0.6))
-        call = _voice(ctx, f0, env, formants, oq=0.4, jitter=0.03, shimmer=0.12, sub=0.1, rough=0.1,
-                      rough_hz=rng.uniform(25, 40), noise=0.2, nfft=1024, parallel=True)
-        _place(ctx, out, call, t, rng.uniform(0.7, 1.0))
-        t += dur + rng.uniform(0.5, 1.6) / p.density
+        call = _voice(ctx, f0, env, formants, oq=0.56, jitter=0.017, shimmer=0.25, sub=0.2, rough=0.17,
+                      rough_hz=rng.uniform(25, 40), noise=0.06, nfft=1024, parallel=True)
+        _place(ctx, out, call / (np.abs(call).max() + 1e-12), t, rng.uniform(0.7, 1.0))
+        t += dur + rng.uniform(0.82, 2.06) / p.density
     return out
 
 
