@@ -285,3 +285,17 @@ def test_film_advance_lever_ratchets_after_each_shot():
         rate = 1 / np.median(lever)
         assert 40 <= rate <= 60  # the pawl over the one-way clutch's ratchet
         assert np.mean(np.abs(lever * rate - 1) < 0.05) > 0.6  # steadily within the stroke (the rest: the shutter)
+
+
+def test_timer_ticks_five_times_a_second():
+    for name in ("parking meter", "toaster"):
+        x = machines.m_clock(ctx_for(name, "timer ticking", 4.0, seed=0))
+        e = envelope(x, SR, ms=1.0)
+        peaks, _ = signal.find_peaks(e, height=0.3 * e.max(), distance=int(0.1 * SR))
+        intervals = np.diff(peaks) / SR
+        assert len(peaks) >= 17  # a balance wheel at 2.5 Hz: 18 000 beats an hour
+        assert np.all(np.abs(intervals - 0.2) < 0.002), intervals
+        # the pallets ring small steel parts: the spectrum peaks at 1.5-3.5 kHz (x 1.12 for the other pallet)
+        f, pxx = signal.welch(x, fs=SR, nperseg=4096)
+        smooth = np.convolve(pxx, np.ones(9) / 9, "same")
+        assert 1400 < f[f > 300][np.argmax(smooth[f > 300])] < 3500

@@ -442,6 +442,11 @@ def m_typewriter(ctx: Ctx) -> np.ndarray:
     return out
 
 
+def clock_beat_rate(ctx: Ctx) -> float:
+    """Beats per second of a clock's escapement: 1 for a seconds pendulum, 5 for a timer's balance wheel."""
+    return 5.0 if _has(ctx, "timer") else 1.0
+
+
 def m_clock(ctx: Ctx) -> np.ndarray:
     """Pendulum clock: a seconds pendulum (about 1 m long) lets the escape wheel advance once per second, so
     it ticks at 1 Hz, alternately "tick" and "tock" (the two pallets differ a little); each beat is the wheel's
@@ -450,7 +455,10 @@ def m_clock(ctx: Ctx) -> np.ndarray:
     tuned rods (clamped-free bending modes 1 : 6.27 : 17.55), then strikes the hour on a low gong rod. A play
     method naming a ratchet, a crank, a dial or winding gives the mechanism's ratchet instead
     (:func:`_ratchet`), a rotary telephone dial its pulses (:func:`_rotary_dial`); a pedestrian crossing's
-    signal ticks electronically (:func:`_crossing_signal`)."""
+    signal ticks electronically (:func:`_crossing_signal`). A timer (kitchen timer, parking meter, toaster) is
+    spring-wound: a balance wheel swinging 2.5 times a second lets its lever escapement beat 5 times a second
+    (18 000 beats an hour), the pallets ringing small steel parts (1.5-3 kHz) in a thin housing that adds
+    little (:func:`clock_beat_rate`)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     if _has(ctx, "rotary"):
         return _rotary_dial(ctx)
@@ -458,15 +466,16 @@ def m_clock(ctx: Ctx) -> np.ndarray:
         return _ratchet(ctx)
     if _has(ctx, "crossing", "pedestrian", "traffic light", "traffic signal"):
         return _crossing_signal(ctx)
+    timer = _has(ctx, "timer")  # a spring-wound timer: a balance wheel's lever escapement, 5 beats a second
     out = np.zeros(ctx.n)
     brass = replace(MATERIALS["metal"], t60=0.03, noise=0.2, contact_ms=0.1)
     case = replace(MATERIALS["wood"], t60=0.06)
     beats = []
-    f_b = rng.uniform(2500, 4000) * p.pitch
+    f_b = (rng.uniform(1500, 3000) if timer else rng.uniform(2500, 4000)) * p.pitch
     f_c = rng.uniform(350, 700)
     for side in (0, 1):
         b = _mix(_strike_ir(ctx, brass, f_b * (1.0 if side else 1.12)),
-                 0.6 * _strike_ir(ctx, case, f_c * (1.0 if side else 0.93)))
+                 (0.2 if timer else 0.6) * _strike_ir(ctx, case, f_c * (1.0 if side else 0.93)))
         drop = np.zeros(b.size + int(0.006 * sr))
         drop[: b.size] += b
         d = int(rng.uniform(0.002, 0.005) * sr)
@@ -475,7 +484,7 @@ def m_clock(ctx: Ctx) -> np.ndarray:
     t0 = rng.uniform(0.05, 0.6)
     rate_error = 1 + 2e-4 * rng.standard_normal()  # a clock is regular: a fraction of a second per day
     chime = _has(ctx, "chim", "hour", "strik", "bong")
-    for k, tt in enumerate(np.arange(t0, ctx.seconds, rate_error)):
+    for k, tt in enumerate(np.arange(t0, ctx.seconds, rate_error / clock_beat_rate(ctx))):
         _place(ctx, out, beats[k % 2], tt, (1.0 if k % 2 else 0.85) * (0.35 if chime else 1.0))
     if chime:
         rod = (1.0, 6.27, 17.55)
