@@ -262,3 +262,17 @@ def test_sheep_bleats_at_290_380_hz_quavering_11_to_14_times_a_second(seed):
     f = np.fft.rfftfreq(8192, 1 / 1000)
     band = (f > 5) & (f < 25)
     assert 10.5 < f[band][np.argmax(spec[band])] < 14.5
+
+
+# ------------------------------------------------------------------------------------------------ raptor
+def test_a_hawks_cry_is_a_long_scream_falling_from_about_3_khz():
+    x = render("squawk", "hawk", "piercing cry", seed=0)
+    cries = [(a, b) for a, b in calls(x, -25.0, 0.08) if b - a > 0.3]
+    assert len(cries) >= 2 and all(0.7 < b - a < 1.5 for a, b in cries[:-1]), cries
+    a, b = cries[0]
+    seg = x[int(a * SR): int(b * SR)]
+    n = len(seg) // 5
+    start = median_f0(seg[:n], 1500, 4500)
+    end = median_f0(seg[-n:], 1000, 4500)
+    assert 2300 < start < 3800, start
+    assert 1200 * np.log2(start / end) > 300, (start, end)  # falls by a quarter or more
