@@ -1071,32 +1071,39 @@ def m_billiards(ctx: Ctx) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 LAUGH_SYLLABLES_HZ = (4.0, 6.0)  # "ha" syllables a second in a laugh bout (Bachorowski et al. 2001: ~4.7 Hz)
 LAUGH_F0_HZ = (200.0, 500.0)  # laughter's voiced f0, well above the same talker's speech
+CALLS_PER_S = (3.0, 7.0)  # raised voices popping out of the babble of a crowd of dozens (sparse to dense)
 
 
 def _laugh(ctx: Ctx, m: int) -> np.ndarray:
     """One laugh bout of ``m`` samples: "ha" syllables at 4-6 a second, each an aspiration (an /h/: breath
-    noise) opening into a breathy /a/ (F1 ~800 Hz, F2 ~1.3 kHz) on a high f0 (200-500 Hz) that falls through
-    the bout while the syllables weaken."""
+    noise) opening into a breathy /a/ (F1 ~800 Hz, F2 ~1.3 kHz, F3 ~2.5 kHz) on a high f0 (200-500 Hz); each syllable on
+    its own pitch (±3 semitones) falling ~10 % within it, the bout drifting down while the syllables weaken
+    (Bachorowski et al. 2001: laughter is irregular, noisy and high)."""
     sr, rng = ctx.sr, ctx.rng
     rate = rng.uniform(*LAUGH_SYLLABLES_HZ)
     t = np.arange(m) / sr
-    f0 = rng.uniform(*LAUGH_F0_HZ) * ctx.p.pitch * (1 - 0.3 * t / (m / sr))
-    ph = 2 * np.pi * np.cumsum(f0) / sr
-    voice = sum(np.sin(k * ph) / k for k in range(1, 9)) + 0.6 * rng.standard_normal(m)  # breathy
     syl = (t * rate) % 1.0
+    k = (t * rate).astype(int)
+    steps = 2 ** (rng.uniform(-3, 3, k.max() + 1) / 12)
+    f0 = rng.uniform(*LAUGH_F0_HZ) * ctx.p.pitch * (1 - 0.3 * t / (m / sr)) * steps[k] * (1 - 0.1 * syl)
+    sub = replace(ctx, n=m)
+    pulses = _lowpass(_pulse_train(sub, f0, 0.04), 4000, sr, order=1)
+    voice = pulses / (np.std(pulses) + 1e-12) + 2.0 * rng.standard_normal(m)  # breathy: the harmonics weak
     voiced = np.clip(np.sin(np.pi * np.clip((syl - 0.25) / 0.6, 0, 1)), 0, None) ** 0.8
     breath = np.exp(-(((syl - 0.12) / 0.08) ** 2))
     decay = np.exp(-t / (m / sr))
     f1, f2 = rng.uniform(700, 900), rng.uniform(1150, 1450)
-    vowel = _resonator(voice * voiced, f1, 4, sr) + 0.6 * _resonator(voice * voiced, f2, 6, sr)
+    v = voice * voiced
+    vowel = _resonator(v, f1, 4, sr) + 0.6 * _resonator(v, f2, 6, sr) + 0.3 * _resonator(v, 2500, 8, sr)
     h = _bandpass(rng.standard_normal(m), 500, 4000, sr) * breath
     x = vowel / (np.std(vowel) + 1e-12) + 0.4 * h / (np.std(h) + 1e-12)
     return x * decay * np.minimum(t / 0.02, 1.0)
 
 
 def _call(ctx: Ctx, m: int) -> np.ndarray:
-    """A called-out word: one raised voice (f0 250-400 Hz, a rise and fall over the held vowel) on an open
-    vowel, 0.3-0.6 s."""
+    """A raised voice out of the babble, ``m`` samples (0.3-0.8 s): talking over a crowd people lift their
+    voice (the Lombard effect: f0 up to 250-400 Hz, more level), here one called word on an open vowel with
+    a rise and fall of ~15 %."""
     sr, rng = ctx.sr, ctx.rng
     t = np.arange(m) / sr
     d = m / sr
@@ -1154,9 +1161,10 @@ def _crowd_voice(ctx: Ctx, f_mean: float, syllables_per_s: float) -> np.ndarray:
 def m_crowd(ctx: Ctx) -> np.ndarray:
     """A crowd of people in a room, a shop or a hall: 8-14 talkers at 2-10 m (:func:`_crowd_voice`: each its own
     pitch, syllable rate and phrasing; further ones quieter by 1/r and duller), none near enough to follow,
-    summed into babble; people laugh (:func:`_laugh`: bouts of 0.5-1.5 s, now and then several at once) and
-    call out (:func:`_call`), all in the space's reverberation (RT60 0.6-1.2 s). Rendered at 16 kHz (voices
-    carry little above 8 kHz) and resampled up."""
+    summed into babble, out of which raised voices call out (:func:`_call`, :data:`CALLS_PER_S`, more in a
+    denser crowd); a play method saying laugh adds laughter (:func:`_laugh`: bouts of 0.5-1.5 s, now and then
+    several at once). All in the space's reverberation (RT60 0.6-1.2 s). Rendered at 16 kHz (voices carry
+    little above 8 kHz) and resampled up."""
     factor = ctx.sr // 16000
     if factor >= 2:
         low = replace(ctx, sr=ctx.sr // factor, n=-(-ctx.n // factor))
@@ -1169,18 +1177,22 @@ def m_crowd(ctx: Ctx) -> np.ndarray:
         v = _crowd_voice(ctx, f * p.pitch, rng.uniform(4.0, 6.0))
         babble += (2.0 / r) * _lowpass(v, 8000 - 500 * r, sr)
     babble /= np.std(babble) + 1e-12
-    events = np.zeros(ctx.n)
-    t = rng.exponential(1.5)
+    calls = np.zeros(ctx.n)
+    rate = CALLS_PER_S[0] + (CALLS_PER_S[1] - CALLS_PER_S[0]) * float(np.clip((p.density - 0.5) / 1.5, 0.0, 1.0))
+    t = rng.exponential(1 / rate)
     while t < ctx.seconds - 0.3:
-        m = int(rng.uniform(0.5, 1.5) * sr)
-        for k in range(1 if rng.random() < 0.6 else int(rng.integers(2, 5))):
-            _place(ctx, events, _laugh(ctx, m), t + 0.15 * k * rng.random(), rng.uniform(0.3, 0.8))
-        t += rng.exponential(1.5)
-    t = rng.exponential(3.0)
-    while t < ctx.seconds - 0.3:
-        _place(ctx, events, _call(ctx, int(rng.uniform(0.3, 0.6) * sr)), t, rng.uniform(0.3, 0.6))
-        t += rng.exponential(3.0)
-    out = babble + 0.6 * events
+        _place(ctx, calls, _call(ctx, int(rng.uniform(0.3, 0.8) * sr)), t, rng.uniform(0.2, 1.0))
+        t += rng.exponential(1 / rate)
+    out = babble + calls / (np.std(calls) + 1e-12)
+    if _has(ctx, "laugh"):  # people laughing: bouts every ~1.5 s, now and then several together
+        laughs = np.zeros(ctx.n)
+        t = rng.exponential(1.5)
+        while t < ctx.seconds - 0.3:
+            m = int(rng.uniform(0.5, 1.5) * sr)
+            for k in range(1 if rng.random() < 0.6 else int(rng.integers(2, 5))):
+                _place(ctx, laughs, _laugh(ctx, m), t + 0.15 * k * rng.random(), rng.uniform(0.3, 0.8))
+            t += rng.exponential(1.5)
+        out = out + 0.5 * laughs / (np.std(laughs) + 1e-12)
     return _in_room(ctx, out, rng.uniform(0.6, 1.2), 0.5)
 
 
