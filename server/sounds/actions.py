@@ -950,7 +950,8 @@ def m_glove(ctx: Ctx) -> np.ndarray:
     """A baseball glove. Playing catch (the default): the ball pops into the near glove (:func:`_glove_catch`)
     and, thrown back, into the far one (quieter, duller) every 1.2-2 s; the catcher sometimes pounds the
     pocket before throwing. A play method saying fist, pound or punch: the fist pounding the pocket, 2-4
-    thumps at 3-5 a second, then a pause (a fist is softer than a ball: a longer contact, less slap)."""
+    thumps at 3-5 a second, then a pause (a fist is softer than a ball: a longer contact, 8-12 ms, under the
+    skin's slap on the leather)."""
     sr, rng = ctx.sr, ctx.rng
     out = np.zeros(ctx.n)
     pound = _has(ctx, "fist", "pound", "punch")
@@ -961,7 +962,7 @@ def m_glove(ctx: Ctx) -> np.ndarray:
             rate = rng.uniform(3.0, 5.0)
             for _ in range(int(rng.integers(2, 5))):
                 thud = _impact(ctx, rng.uniform(8.0, 12.0), [rng.uniform(*GLOVE_THUD_HZ)], [0.05], [1.0], 0.12)
-                _place(ctx, out, _mix2(thud, 0.3 * _burst(ctx, 2.0, 300, 2000)), t, rng.uniform(0.6, 0.8))
+                _place(ctx, out, _mix2(thud, 0.8 * _burst(ctx, 2.0, 300, 2000)), t, rng.uniform(0.6, 0.8))
                 t += 1 / rate
             t += rng.uniform(0.6, 1.2) if pound else 0.3
             continue
