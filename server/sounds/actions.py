@@ -880,7 +880,7 @@ def m_racket(ctx: Ctx) -> np.ndarray:
     ball, T60 40-80 ms) — the "ping" — over the frame's damped bending mode (130-180 Hz) and the felt ball's
     compression pop (a 2-3 ms burst at 1-5 kHz). A bounce on a hard court is the ball alone: the same contact,
     its pop and a faint ring of its air cavity (a 33 mm sphere, :func:`cavity_modes`: ~3.4 kHz). On an open
-    court (a short slap back off the fence and the far side)."""
+    court, in the open air (no reverberant field)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     out = np.zeros(ctx.n)
     for t, kind, g in tennis_rally(ctx):
@@ -898,7 +898,7 @@ def m_racket(ctx: Ctx) -> np.ndarray:
         if g < 0.5:  # far: the air dulls it
             x = _lowpass(x, 3000, sr)
         _place(ctx, out, x, t, g * rng.uniform(0.85, 1.0))
-    return _in_room(ctx, out, 0.5, 0.15)  # a court between fences
+    return out  # an open court: no reverberant field to speak of
 
 
 # a wooden baseball bat's free-free bending modes (the handle held lightly: Russell 2003, *Vibrational modes of
