@@ -1072,6 +1072,7 @@ def m_billiards(ctx: Ctx) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 LAUGH_SYLLABLES_HZ = (4.0, 6.0)  # "ha" syllables a second in a laugh bout (Bachorowski et al. 2001: ~4.7 Hz)
 LAUGH_F0_HZ = (200.0, 500.0)  # laughter's voiced f0, well above the same talker's speech
+CHEER_VOICES = (30, 61)  # voices in one cheer of a stadium or hall crowd
 CALLS_PER_S = (3.0, 7.0)  # raised voices popping out of the babble of a crowd of dozens (sparse to dense)
 
 
@@ -1164,7 +1165,9 @@ def m_crowd(ctx: Ctx) -> np.ndarray:
     pitch, syllable rate and phrasing; further ones quieter by 1/r and duller), none near enough to follow,
     summed into babble, out of which raised voices call out (:func:`_call`, :data:`CALLS_PER_S`, more in a
     denser crowd); a play method saying laugh adds laughter (:func:`_laugh`: bouts of 0.5-1.5 s, now and then
-    several at once). All in the space's reverberation (RT60 0.6-1.2 s). Rendered at 16 kHz (voices carry
+    several at once). A play method naming cheering, a stadium, an arena or a roar: the crowd roars, dozens of
+    raised voices (:data:`CHEER_VOICES`) shouting together every 2-4 s, in a big space (RT60 1.5-2.5 s). All
+    in the space's reverberation (RT60 0.6-1.2 s for a room or a shop). Rendered at 16 kHz (voices carry
     little above 8 kHz) and resampled up."""
     factor = ctx.sr // 16000
     if factor >= 2:
@@ -1194,7 +1197,17 @@ def m_crowd(ctx: Ctx) -> np.ndarray:
                 _place(ctx, laughs, _laugh(ctx, m), t + 0.15 * k * rng.random(), rng.uniform(0.3, 0.8))
             t += rng.exponential(1.5)
         out = out + 0.5 * laughs / (np.std(laughs) + 1e-12)
-    return _in_room(ctx, out, rng.uniform(0.6, 1.2), 0.5)
+    big = _has(ctx, "cheer", "stadium", "roar", "fans", "arena", "goal")
+    if big:  # the crowd roars: every 2-4 s dozens of voices shout at once, swelling within ~0.3 s
+        cheers = np.zeros(ctx.n)
+        t = rng.uniform(0.2, 1.5)
+        while t < ctx.seconds - 0.3:
+            for _ in range(int(rng.integers(*CHEER_VOICES))):
+                _place(ctx, cheers, _call(ctx, int(rng.uniform(0.4, 1.2) * sr)), t + rng.exponential(0.3),
+                       rng.uniform(0.2, 1.0))
+            t += rng.uniform(2.0, 4.0)
+        out = out + 1.5 * cheers / (np.std(cheers) + 1e-12)
+    return _in_room(ctx, out, rng.uniform(1.5, 2.5) if big else rng.uniform(0.6, 1.2), 0.5)
 
 
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
@@ -1220,7 +1233,8 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "glove_catch": (("baseball glove", "mitt", "into the glove"), m_glove),
     "punching_bag": (("punching bag", "heavy bag", "punch bag"), m_punching_bag),
     "billiards": (("pool table", "billiard", "snooker", "cue ball", "balls clacking"), m_billiards),
-    "crowd": (("crowd", "chatter", "audience murmur", "customers chatting", "hubbub"), m_crowd),
+    "crowd": (("crowd", "chatter", "audience murmur", "customers chatting", "hubbub", "cheering crowd", "stadium"),
+              m_crowd),
 }
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
