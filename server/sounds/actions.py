@@ -1020,12 +1020,13 @@ CUE_CONTACT_MS = (0.8, 1.5)
 
 
 def m_billiards(ctx: Ctx) -> np.ndarray:
-    """Pool balls in play. A shot: the cue's tock (its ~1 ms tip contact ringing the cue's wood at 1-2 kHz),
-    the cue ball rolling on the felt, then clicks as it meets others (ball on ball for ~0.25 ms: a bright
-    3-8 kHz click, ringing a little at the balls' high modes), thuds on the rubber cushions (a 5 ms contact:
-    200-400 Hz) and sometimes a drop into a pocket. A session opens on the break (the rack scattered: 10-25
-    clicks in the first 0.6 s, then the balls settling) and goes on shot by shot, 1.5-3 s of aiming apart. In
-    a room (RT60 ~0.5 s)."""
+    """Pool balls in play. A shot: the cue's tock (its ~1 ms tip contact ringing the cue's wood at 1-2 kHz);
+    the cue ball runs 0.3-1.2 m at 1-3 m/s (silently here) to clicks as it meets others (ball on ball for
+    0.2-0.3 ms: the force's derivative, with a brief ring at 3-8 kHz for the click's bright colour; the balls'
+    own modes lie far above hearing), 1-3 of them as the object ball runs on, and a thud on a rubber cushion
+    (a 5 ms contact: 200-400 Hz). A session opens on the break half the time (the rack scattered: 10-25
+    clicks in ~0.6 s, cushion thuds over 1.5 s) and goes on shot by shot, 1.5-3 s of aiming apart. In a room
+    (RT60 ~0.5 s)."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
 
