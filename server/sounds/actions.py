@@ -914,7 +914,7 @@ def m_bat(ctx: Ctx) -> np.ndarray:
     leaves the bat after ~0.7 ms, so the contact excites the bat's bending modes (:data:`BAT_MODES_HZ`, T60
     0.05-0.15 s, the low one damped by the hands) and a broadband crack (the ball's cover and the wood's
     surface: a sub-ms noise burst, 1-8 kHz); a miss pops into the catcher's mitt instead (:func:`_glove_catch`).
-    The crack comes back off the stands 0.15-0.3 s later, in a park's open air."""
+    The crack comes back off the stands 0.15-0.3 s later, over a little of their reverberation (RT60 0.3 s)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     out = np.zeros(ctx.n)
     t = rng.uniform(0.1, 0.8)
@@ -1123,7 +1123,7 @@ def _call(ctx: Ctx, m: int) -> np.ndarray:
 def _crowd_voice(ctx: Ctx, f_mean: float, syllables_per_s: float) -> np.ndarray:
     """One talker in a crowd, unit RMS: :func:`_talker`'s phrasing and formant glides, but each syllable on its
     own pitch (±5 semitones around the phrase's declining line: lively conversation, so summed voices never
-    hold a chord) and a breathy voice (aspiration noise in the source, as a raised voice over a crowd has)."""
+    hold a chord) and a breathy voice (aspiration noise in the source)."""
     sr, rng, n = ctx.sr, ctx.rng, ctx.n
     hop, nfft = 128, 512
     t = np.arange(n) / sr
