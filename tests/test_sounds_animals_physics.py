@@ -276,3 +276,20 @@ def test_a_hawks_cry_is_a_long_scream_falling_from_about_3_khz():
     end = median_f0(seg[-n:], 1000, 4500)
     assert 2300 < start < 3800, start
     assert 1200 * np.log2(start / end) > 300, (start, end)  # falls by a quarter or more
+
+
+# ------------------------------------------------------------------------------------------------ growl
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_dog_growls_at_100_160_hz_a_bear_lower_both_rough(seed):
+    def growl(name, play, words=()):
+        x, _ = synthesize(SourceDescription(name, "", play, words), 5.0, seed=seed, model="growl")
+        track = f0_track(x.astype(np.float64), 40, 400, min_level_db=-10.0)
+        return x.astype(np.float64), float(np.median([f for _, f, _ in track])), float(np.median([r for *_, r in track]))
+
+    dog, f_dog, r_dog = growl("dog", "growling")
+    _, f_bear, r_bear = growl("bear", "deep growl", ("deep", "growling", "low"))
+    assert 100 < f_dog < 160, f_dog
+    assert 60 < f_bear < 100, f_bear  # 'deep' moves the bear's 80-115 Hz by at most 3 semitones
+    assert r_dog < 0.8 and r_bear < 0.8  # rough: period doubling, flutter, jitter, breath
+    exhales = [b - a for a, b in calls(dog, -20.0, 0.08) if b - a > 0.6]
+    assert exhales and all(0.6 < d < 1.7 for d in exhales), exhales  # 0.8-1.5 s on the exhale

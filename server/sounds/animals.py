@@ -277,27 +277,31 @@ def m_howl(ctx: Ctx) -> np.ndarray:
 
 
 def m_growl(ctx: Ctx) -> np.ndarray:
-    """A growl: a low (dog ~80-130 Hz, bear or big cat ~50-80 Hz), very rough voice held for 1-2.5 s on the
-    exhale and more quietly on the inhale: strong subharmonics, flutter at 20-40 Hz, shimmer and breath noise
-    through the low formants of a long tract."""
-    p, rng = ctx.p, ctx.rng
+    """A growl: a low (dog ~ 110-155 Hz, bear, big cat or crocodile ~ 80-115 Hz), rough voice held for
+    0.8-1.5 s on the exhale and more quietly (-10 dB) on the inhale: period doubling (0.34), a 21-32 Hz flutter,
+    jitter (5 %) and breath noise, through the formants of the growling tract (a dog's ~ 450, 1220, 2450,
+    3800 Hz; a large animal's a tenth lower). Timbre words move f0 at most 3 semitones (:func:`_pitch`). The
+    values were picked inside those ranges with the AudioSet tagger on seeds 0-1 and checked on seeds 2-3
+    (Growling in the top five 12 of 16 vocabulary clips, 16 of 16 in the branch; the former lower, purring
+    voice 0 of 16, heard as a cat's purr or a stomach rumble). Nothing above 8 kHz: rendered at half the rate."""
+    rng = ctx.rng
     big = _has(ctx, "bear", "grizzly", "lion", "tiger", "leopard", "jaguar", "panther", "big", "large", "deep",
                "gorilla", "crocodile", "alligator", "hippo", "bellow")
-    f_base = (rng.uniform(50, 75) if big else rng.uniform(85, 125)) * p.pitch
-    fs = 0.65 if big else 1.0
+    f_base = (rng.uniform(80, 115) if big else rng.uniform(110, 155)) * _pitch(ctx)
+    fs = 1.36 * (0.89 if big else 1.0)
     out = np.zeros(ctx.n)
     t, exhale = _start(ctx, 0.0, 0.2), True
     while t < _until(ctx, 0.05):
-        dur = rng.uniform(1.0, 2.4) if exhale else rng.uniform(0.35, 0.7)
+        dur = rng.uniform(0.83, 1.5) if exhale else rng.uniform(0.35, 0.7)
         m = _secs(ctx, dur)
         f0 = f_base * (1.0 if exhale else 0.85) * _contour(m, ((0, 0.9), (0.3, 1.05), (1, 0.9)))
         f0 *= 1 + 0.06 * _smooth_noise(ctx, m, 4)
         env = _env(m, ctx.sr, 0.08, 0.2) * np.clip(1 + 0.25 * _smooth_noise(ctx, m, 6), 0.3, None)
         call = _voice(ctx, f0, env, ((330 * fs, 200, 1.0), (900 * fs, 300, 0.8), (1800 * fs, 400, 0.5),
                                      (2800 * fs, 600, 0.25)),
-                      oq=0.4, jitter=0.06, shimmer=0.35, sub=0.5, rough=0.7, rough_hz=rng.uniform(20, 40),
-                      noise=0.45, nfft=1024, lowpass=4500)
-        _place(ctx, out, call, t, 1.0 if exhale else 0.4)
+                      oq=0.48, jitter=0.049, shimmer=0.083, sub=0.34, rough=0.56, rough_hz=rng.uniform(21, 32),
+                      noise=0.38, nfft=1024, lowpass=8000)
+        _place(ctx, out, call / (np.abs(call).max() + 1e-12), t, 1.0 if exhale else 0.31)
         t += dur + rng.uniform(0.03, 0.12)
         exhale = not exhale
     return out
@@ -1278,7 +1282,7 @@ def _in_air(fn: Callable[[Ctx], np.ndarray], rt60: float = 0.4, wet: float = 0.1
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "bark": (("bark", "woof", "yap", "yelp", "bow wow", "dog", "pupp", "hound", "terrier"), _in_air(m_bark)),
     "howl": (("howl", "wolf", "wolves", "coyote", "jackal"), _in_air(m_howl)),
-    "growl": (("growl", "snarl", "grizzly"), _in_air(_at_rate(m_growl, 4))),
+    "growl": (("growl", "snarl", "grizzly"), _in_air(_at_rate(m_growl, 2))),
     "whine": (("whimper", "whine"), _in_air(m_whine)),
     "meow": (("meow", "miaow", "mew", "kitten", "kitty", "caterwaul"), _in_air(m_meow)),
     "purr": (("purr",), _in_air(_at_rate(m_purr, 4))),
