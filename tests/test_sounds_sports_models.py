@@ -1,7 +1,8 @@
 """The sports models of the actions family checked by their physics: a tennis rally's rhythm and the
 stringbed's 500-600 Hz ping, a baseball bat's bending modes and sub-ms crack, a glove's 100-200 Hz thud
-and a catch's rhythm, a heavy bag's low thud in 3-5 Hz combinations, pool balls' bright clicks; each
-deterministic per seed and fast."""
+and a catch's rhythm, a heavy bag's low thud in 3-5 Hz combinations, pool balls' bright clicks; a crowd
+voice's syllable-by-syllable pitch, a laugh's syllable rate, a crowd's speech band and density and a
+stadium crowd's swells; each deterministic per seed and fast."""
 
 from __future__ import annotations
 
