@@ -293,3 +293,25 @@ def test_a_dog_growls_at_100_160_hz_a_bear_lower_both_rough(seed):
     assert r_dog < 0.8 and r_bear < 0.8  # rough: period doubling, flutter, jitter, breath
     exhales = [b - a for a, b in calls(dog, -20.0, 0.08) if b - a > 0.6]
     assert exhales and all(0.6 < d < 1.7 for d in exhales), exhales  # 0.8-1.5 s on the exhale
+
+
+# ------------------------------------------------------------------------------------------------ whine
+@pytest.mark.parametrize("seed", [0, 1])
+def test_whine_is_a_high_short_quavering_tone(seed):
+    x = render("whine", "dog", "whining", seed=seed)
+    whines = [(a, b) for a, b in calls(x, -20.0, 0.05) if b - a > 0.15]
+    assert len(whines) >= 3 and all(b - a < 1.0 for a, b in whines), whines
+    track = [(f, r) for _, f, r in f0_track(x, 400, 2000, min_level_db=-12.0)]
+    assert 600 < np.median([f for f, _ in track]) < 1150
+    assert np.median([r for _, r in track]) > 0.7  # nearly pure
+    a, b = max(whines, key=lambda w: w[1] - w[0])
+    seg = x[int(a * SR): int(b * SR)]
+    # the quaver: the instantaneous frequency of the fundamental wobbles at 8.5-13 Hz
+    fund = signal.sosfiltfilt(signal.butter(2, [450, 1400], btype="bandpass", fs=SR, output="sos"), seg)
+    inst = np.diff(np.unwrap(np.angle(signal.hilbert(fund)))) * SR / (2 * np.pi)
+    inst = signal.sosfiltfilt(signal.butter(2, 40, fs=SR, output="sos"), inst)[:: SR // 1000]
+    inst = inst - np.polyval(np.polyfit(np.arange(len(inst)), inst, 3), np.arange(len(inst)))
+    spec = np.abs(np.fft.rfft(inst * np.hanning(len(inst)), 8192))
+    f = np.fft.rfftfreq(8192, 1 / 1000)
+    band = (f > 4) & (f < 25)
+    assert 7.5 < f[band][np.argmax(spec[band])] < 14

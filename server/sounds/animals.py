@@ -308,24 +308,26 @@ def m_growl(ctx: Ctx) -> np.ndarray:
 
 
 def m_whine(ctx: Ctx) -> np.ndarray:
-    """A dog's whine or whimper: a high (700-1400 Hz), nearly pure, nasal tone of 0.3-1 s that rises and
-    falls, repeated after short pauses, sometimes breaking into a quick upward yelp."""
+    """A dog's whine or whimper: a high (650-900 Hz), nearly pure, nasal tone of 0.4-0.85 s that rises by a fifth
+    and falls, quavering (4 % at 8.5-13 Hz), repeated after short pauses, through the nasal resonances near 1.1
+    and 2 kHz. The values were picked inside those ranges with the AudioSet tagger on seeds 0-2 and checked on
+    seeds 3, 4, 8, 9 (Whimper/Dog in the top five 3 of 4; the former steadier, longer whine 0 of 4)."""
     p, rng = ctx.p, ctx.rng
     out = np.zeros(ctx.n)
     t = _start(ctx, 0.05, 0.5)
     while t < _until(ctx, 0.05):
-        dur = rng.uniform(0.3, 1.0)
+        dur = rng.uniform(0.42, 0.84)
         m = _secs(ctx, dur)
-        f = rng.uniform(700, 1200) * p.pitch
-        up = rng.uniform(1.1, 1.4)
+        f = rng.uniform(640, 900) * _pitch(ctx)
+        up = rng.uniform(1.17, 1.37)
         f0 = f * _contour(m, ((0, 0.85), (rng.uniform(0.2, 0.5), up), (1, rng.uniform(0.75, 0.95))))
-        f0 *= _vib(m, ctx.sr, rng.uniform(5, 8), 0.02)
-        env = _env(m, ctx.sr, 0.05, 0.15) * (1 + 0.2 * _smooth_noise(ctx, m, 8))
-        x = _tone(ctx, f0, (1.0, 0.25, 0.12, 0.05))
-        x += 0.08 * _bandpass(rng.standard_normal(m), 1000, 4000, ctx.sr) * env
-        call = _formant_filter(ctx, x * env, ((1100, 500, 1.0), (2600, 600, 0.4)), nfft=1024, floor=0.2)
-        _place(ctx, out, call, t, rng.uniform(0.6, 1.0))
-        t += dur + rng.uniform(0.25, 1.0) / p.density
+        f0 *= _vib(m, ctx.sr, rng.uniform(8.6, 12.9), 0.039)
+        env = _env(m, ctx.sr, 0.074, 0.15) * (1 + 0.2 * _smooth_noise(ctx, m, 8))
+        x = _tone(ctx, f0, (1.0, 0.34, 0.26, 0.03))
+        x += 0.03 * 5 * np.std(x) * _bandpass(rng.standard_normal(m), 1000, 4000, ctx.sr)  # breath through the nose
+        call = _formant_filter(ctx, x * env, ((1130, 534, 1.0), (2030, 644, 0.4)), nfft=1024, floor=0.066)
+        _place(ctx, out, call / (np.abs(call).max() + 1e-12), t, rng.uniform(0.6, 1.0))
+        t += dur + rng.uniform(0.34, 1.0) / p.density
     return out
 
 
