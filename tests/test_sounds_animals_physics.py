@@ -315,15 +315,3 @@ def test_whine_is_a_high_short_quavering_tone(seed):
     f = np.fft.rfftfreq(8192, 1 / 1000)
     band = (f > 4) & (f < 25)
     assert 7.5 < f[band][np.argmax(spec[band])] < 14
-
-
-# ------------------------------------------------------------------------------------------------ howl
-@pytest.mark.parametrize("seed", [0, 1])
-def test_wolf_howls_at_300_700_hz_for_1_to_2_seconds(seed):
-    x = render("howl", "wolf", "howling", seed=seed)
-    howls = [(a, b) for a, b in calls(x, -20.0, 0.1) if b - a > 0.4]
-    assert howls and all(0.7 < b - a < 2.0 for a, b in howls[:-1]), howls
-    a, b = howls[0]
-    seg = x[int(a * SR): int(b * SR)]
-    f0 = median_f0(seg, 200, 1200)
-    assert 300 < f0 < 700, f0

@@ -242,10 +242,7 @@ def m_howl(ctx: Ctx) -> np.ndarray:
     slow vibrato and falling at the end; a breathy voice through an 'ow' tract that opens and closes, a dog's
     breaking between registers. A wolf's howl is lower and steadier; a pack (wolves, coyotes) howls in chorus
     at different pitches. A hyena's whoop is a shorter call gliding up; a whale's song the same moan an octave
-    and a half lower (~ 115-170 Hz), each unit 1.5-3.5 s. A wolf's, fox's or dog's howl
-    was re-picked inside those ranges with the AudioSet tagger on seeds 0-2 and checked on seeds 3, 4, 8, 9 (in the
-    branch 8 of 8, Howl/Canidae in the top five 5 of 8, against 7 and 2): f0 410-575 Hz, 1.1-1.8 s, a 7-11 Hz quaver
-    (2.4 %), a soft voice (open quotient 0.64) through formants 0.86 of the 'ow' tract's, nothing above 4 kHz."""
+    and a half lower (~ 115-170 Hz), each unit 1.5-3.5 s."""
     p, rng = ctx.p, ctx.rng
     whale, whoop = _has(ctx, "whale"), _has(ctx, "whoop", "hyena")
     wild = whale or whoop or _has(ctx, "wolf", "wolves", "coyote", "jackal", "pack", "fox")
@@ -254,23 +251,15 @@ def m_howl(ctx: Ctx) -> np.ndarray:
     for v in range(voices):
         t = _start(ctx, 0.05, 0.5) + v * rng.uniform(0.3, 1.2)
         while t < _until(ctx, 0.2):
-            canid = not (whale or whoop)
-            if canid:  # a wolf's, fox's or dog's howl (picked with the tagger, see above)
-                dur = rng.uniform(1.12, 1.8) * (1.0 if wild else 0.9)
-            else:
-                dur = rng.uniform(1.5, 3.5) * (0.4 if whoop else 1.0)
+            dur = (rng.uniform(1.5, 3.5) if wild else rng.uniform(1.0, 2.0)) * (0.4 if whoop else 1.0)
             m = _secs(ctx, dur)
-            if canid:
-                f = rng.uniform(410, 575) * (1.0 if wild else 1.35) * _pitch(ctx) * (1 + 0.15 * v)
-            else:
-                f = rng.uniform(330, 480) * p.pitch * (0.7 if whale else 1.0)
+            f = rng.uniform(330, 480) * (1.0 if wild else 1.35) * p.pitch * (1 + 0.15 * v) * (0.7 if whale else 1.0)
             knee = rng.uniform(0.1, 0.25)
             f0 = f * _contour(m, ((0, 0.7), (knee, 1.0), (0.6, rng.uniform(0.95, 1.1)), (0.85, 0.95), (1, 0.65)))
             if whoop:  # 'whoo-oop': a glide up
                 f0 = f * _contour(m, ((0, 0.55), (0.7, 1.15), (1, 1.25)))
-            vib = (rng.uniform(7.3, 10.9), 0.024) if canid else (rng.uniform(4, 6), 0.012)
-            f0 *= _vib(m, ctx.sr, *vib) * (1 + 0.02 * _smooth_noise(ctx, m, 3))
-            env = _env(m, ctx.sr, 0.15, 0.4) * np.clip(1 + (0.34 if canid else 0.3) * _smooth_noise(ctx, m, 6), 0.2, None)
+            f0 *= _vib(m, ctx.sr, rng.uniform(4, 6), 0.012) * (1 + 0.02 * _smooth_noise(ctx, m, 3))
+            env = _env(m, ctx.sr, 0.15, 0.4) * np.clip(1 + 0.3 * _smooth_noise(ctx, m, 6), 0.2, None)
             if not wild:  # a dog's voice breaks and yodels between registers
                 for _ in range(int(rng.integers(1, 4))):
                     a = int(rng.uniform(0.2, 0.8) * m)
@@ -280,16 +269,10 @@ def m_howl(ctx: Ctx) -> np.ndarray:
                     (3600, 600, 0.3))
             if whale:  # a far larger resonator: formants at half
                 form = tuple((np.asarray(fq, float) * 0.7, bw * 0.7, g) for fq, bw, g in form)
-            if canid:
-                form = tuple((np.asarray(fq, float) * 0.86, bw, g) for fq, bw, g in form)
-                call = _voice(ctx, f0, env, form, oq=0.64, jitter=0.028, shimmer=0.117, sub=0.226, noise=0.117,
-                              nfft=1024, lowpass=4000)
-                call = call / (np.abs(call).max() + 1e-12)
-            else:
-                call = _voice(ctx, f0, env, form, oq=0.45, jitter=0.03, shimmer=0.12, sub=0.1, noise=0.3,
-                              nfft=1024, lowpass=6000)
+            call = _voice(ctx, f0, env, form, oq=0.45, jitter=0.03, shimmer=0.12, sub=0.1, noise=0.3, nfft=1024,
+                          lowpass=6000)
             _place(ctx, out, call, t, rng.uniform(0.7, 1.0) / (1 + 0.5 * v))
-            t += dur + (rng.uniform(0.88, 2.2) if canid else rng.uniform(0.6, 1.5))
+            t += dur + rng.uniform(0.6, 1.5)
     return out
 
 
