@@ -52,7 +52,7 @@ CORE: dict[str, tuple[str, ...]] = {
     "engine": ("Engine", "Idling", "Vehicle", "Motor vehicle (road)", "Car", "Truck", "Bus", "Motorcycle",
                "Heavy engine (low frequency)", "Medium engine (mid frequency)", "Light engine (high frequency)",
                "Accelerating, revving, vroom", "Traffic noise, roadway noise", "Motorboat, speedboat",
-               "Boat, Water vehicle", "Lawn mower", "Engine knocking"),
+               "Boat, Water vehicle", "Lawn mower", "Engine knocking", "Race car, auto racing"),
     "hum": ("Hum", "Mains hum", "Buzz", "Mechanical fan", "Air conditioning", "Whir"),
     "chirp": ("Bird", "Bird vocalization, bird call, bird song", "Chirp, tweet"),
     "insects": ("Insect", "Cricket"),
