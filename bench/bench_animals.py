@@ -120,6 +120,11 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def run() -> str:
+    """The docs/benchmarks.md table over every animal model, 3 seeds (``python -m bench animals``)."""
+    return markdown(run_models(list(MODELS)))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated model names (default: all)")
