@@ -1121,46 +1121,19 @@ def _call(ctx: Ctx, m: int) -> np.ndarray:
 
 
 def _crowd_voice(ctx: Ctx, f_mean: float, syllables_per_s: float) -> np.ndarray:
-    """One talker in a crowd, unit RMS: :func:`_talker`'s phrasing and formant glides, but each syllable on its
-    own pitch (±5 semitones around the phrase's declining line: lively conversation, so summed voices never
-    hold a chord) and a breathy voice (aspiration noise in the source)."""
+    """One talker in a crowd, unit RMS: :func:`_talker`'s phrasing and mouth (its building blocks), but each
+    syllable on its own pitch (±5 semitones around the phrase's declining line: lively conversation, so summed
+    voices never hold a chord) and a breathy voice (aspiration noise in the source)."""
     sr, rng, n = ctx.sr, ctx.rng, ctx.n
-    hop, nfft = 128, 512
     t = np.arange(n) / sr
-    talk = np.zeros(n)
-    line = np.full(n, f_mean)
-    s = rng.uniform(0, 0.8)
-    while s < ctx.seconds:
-        dur = rng.uniform(0.8, 2.8)
-        i0, i1 = int(s * sr), min(int((s + dur) * sr), n)
-        talk[i0:i1] = 1.0
-        line[i0:i1] = f_mean * (1.15 - 0.3 * (t[i0:i1] - s) / dur)  # declination
-        s += dur + rng.uniform(0.2, 0.9)
-    onsets, s = [], 0.0
-    while s < ctx.seconds:
-        onsets.append(s)
-        s += rng.gamma(4.0, 1 / (4.0 * syllables_per_s))
-    on = np.asarray(onsets)
+    talk, line = _talk_phrases(ctx, f_mean)
+    on = _syllable_onsets(ctx, syllables_per_s)
     semis = rng.uniform(-5.0, 5.0, on.size)
     idx_n = np.clip(np.searchsorted(on, t, side="right") - 1, 0, None)
     f0 = line * 2 ** (_lowpass(semis[idx_n], 20.0, sr) / 12)
     src = _lowpass(_pulse_train(ctx, f0, 0.03), 4000, sr, order=1)
     src = src / (np.std(src) + 1e-12) + 0.5 * _bandpass(rng.standard_normal(n), 300, 6000, sr) / 0.3
-    frames = n // hop + 1
-    freqs = np.fft.rfftfreq(nfft, 1 / sr)
-    ft = np.arange(frames) * hop / sr
-    vowels = np.asarray(_VOWELS, float) * rng.uniform(0.9, 1.15)
-    targets = vowels[rng.integers(len(vowels), size=on.size)]
-    fm = np.stack([np.interp(ft, on + 0.08, targets[:, k]) for k in range(3)], axis=1)
-    shape = sum(np.exp(-0.5 * ((freqs[:, None] - fm[None, :, k]) / (60 + 40 * k)) ** 2) / (k + 1) for k in range(3))
-    idx = np.clip(np.searchsorted(on, ft, side="right") - 1, 0, None)
-    syl = np.clip(np.sin(np.pi * np.clip((ft - on[idx]) * syllables_per_s * 1.3, 0, 1)), 0, None) ** 0.7
-    gate = talk[np.minimum((ft * sr).astype(int), n - 1)]
-    _, _, spec = signal.stft(src, fs=sr, nperseg=nfft, noverlap=nfft - hop)
-    spec = spec[:, :frames] if spec.shape[1] >= frames else np.pad(spec, ((0, 0), (0, frames - spec.shape[1])))
-    _, v = signal.istft(spec * shape * (syl * gate)[None, :], fs=sr, nperseg=nfft, noverlap=nfft - hop)
-    v = np.pad(v[:n], (0, max(0, n - len(v))))
-    return v / (np.std(v) + 1e-12)
+    return _articulate(ctx, src, on, talk, syllables_per_s, bandwidth=60.0)
 
 
 def m_crowd(ctx: Ctx) -> np.ndarray:
@@ -1274,6 +1247,7 @@ from .synth import (  # noqa: E402
     _VOWELS,
     MATERIALS,
     Ctx,
+    _articulate,
     _bandpass,
     _bubble,
     _decay_burst,
@@ -1285,5 +1259,7 @@ from .synth import (  # noqa: E402
     _pulse_train,
     _slow_curve,
     _strike_ir,
+    _syllable_onsets,
+    _talk_phrases,
     m_engine,
 )

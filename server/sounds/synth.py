@@ -1472,28 +1472,66 @@ _VOWELS = ((730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480), (570, 840, 2
            (660, 1720, 2410), (490, 1350, 1690))
 
 
-def _talker(ctx: Ctx, f_mean: float, syllables_per_s: float) -> np.ndarray:
-    """One unintelligible talker, unit RMS: phrases of 0.8-2.8 s with pauses; inside a phrase the pitch
-    declines (~30 %) with accents on a quarter of the syllables; syllables at ~4-6 per second (gamma-timed),
-    each a vowel whose formants glide from the last one (coarticulation) shaped by a syllabic envelope, most
-    of them opened by a consonant (a fricative or a burst: band noise of 30-90 ms)."""
+def _talk_phrases(ctx: Ctx, f_mean: float) -> tuple[np.ndarray, np.ndarray]:
+    """A talker's phrases of 0.8-2.8 s with pauses of 0.2-0.9 s: the gate (1 while talking) and the pitch line,
+    declining ~30 % through each phrase around ``f_mean``."""
     sr, rng, n = ctx.sr, ctx.rng, ctx.n
-    hop, nfft = 128, 512  # 32 ms frames at 16 kHz: a formant moves within a syllable
     t = np.arange(n) / sr
     talk = np.zeros(n)
-    f0 = np.full(n, f_mean)
+    line = np.full(n, f_mean)
     s = rng.uniform(0, 0.8)
     while s < ctx.seconds:
         dur = rng.uniform(0.8, 2.8)
         i0, i1 = int(s * sr), min(int((s + dur) * sr), n)
         talk[i0:i1] = 1.0
-        f0[i0:i1] = f_mean * (1.15 - 0.3 * (t[i0:i1] - s) / dur)  # declination
+        line[i0:i1] = f_mean * (1.15 - 0.3 * (t[i0:i1] - s) / dur)  # declination
         s += dur + rng.uniform(0.2, 0.9)
+    return talk, line
+
+
+def _syllable_onsets(ctx: Ctx, syllables_per_s: float) -> np.ndarray:
+    """Syllable onsets (s) at ~``syllables_per_s``, gamma-timed (shape 4: speech's fairly regular rhythm)."""
     onsets, s = [], 0.0
     while s < ctx.seconds:
         onsets.append(s)
-        s += rng.gamma(4.0, 1 / (4.0 * syllables_per_s))
-    on = np.asarray(onsets)
+        s += ctx.rng.gamma(4.0, 1 / (4.0 * syllables_per_s))
+    return np.asarray(onsets)
+
+
+def _articulate(ctx: Ctx, src: np.ndarray, on: np.ndarray, talk: np.ndarray, syllables_per_s: float,
+                bandwidth: float = 50.0) -> np.ndarray:
+    """The voice source ``src`` through the mouth, unit RMS: each syllable a vowel of this talker's tract (the
+    table scaled 0.9-1.15: tract lengths differ) whose three formants (bandwidths ``bandwidth`` + 40 Hz per
+    formant) glide from the last one (coarticulation), shaped by a syllabic envelope and gated by ``talk``.
+    32 ms frames at 16 kHz: a formant moves within a syllable."""
+    sr, rng, n = ctx.sr, ctx.rng, ctx.n
+    hop, nfft = 128, 512
+    frames = n // hop + 1
+    freqs = np.fft.rfftfreq(nfft, 1 / sr)
+    ft = np.arange(frames) * hop / sr
+    vowels = np.asarray(_VOWELS, float) * rng.uniform(0.9, 1.15)  # tract length differs per talker
+    targets = vowels[rng.integers(len(vowels), size=on.size)]
+    fm = np.stack([np.interp(ft, on + 0.08, targets[:, k]) for k in range(3)], axis=1)
+    shape = sum(np.exp(-0.5 * ((freqs[:, None] - fm[None, :, k]) / (bandwidth + 40 * k)) ** 2) / (k + 1)
+                for k in range(3))
+    idx = np.clip(np.searchsorted(on, ft, side="right") - 1, 0, None)
+    syl = np.clip(np.sin(np.pi * np.clip((ft - on[idx]) * syllables_per_s * 1.3, 0, 1)), 0, None) ** 0.7
+    gate = talk[np.minimum((ft * sr).astype(int), n - 1)]
+    _, _, spec = signal.stft(src, fs=sr, nperseg=nfft, noverlap=nfft - hop)
+    spec = spec[:, :frames] if spec.shape[1] >= frames else np.pad(spec, ((0, 0), (0, frames - spec.shape[1])))
+    _, v = signal.istft(spec * shape * (syl * gate)[None, :], fs=sr, nperseg=nfft, noverlap=nfft - hop)
+    v = np.pad(v[:n], (0, max(0, n - len(v))))
+    return v / (np.std(v) + 1e-12)
+
+
+def _talker(ctx: Ctx, f_mean: float, syllables_per_s: float) -> np.ndarray:
+    """One unintelligible talker, unit RMS: phrases of 0.8-2.8 s with pauses (:func:`_talk_phrases`); inside a
+    phrase the pitch declines (~30 %) with accents on a quarter of the syllables; syllables at ~4-6 per second
+    (:func:`_syllable_onsets`), each a vowel through the mouth (:func:`_articulate`), most of them opened by a
+    consonant (a fricative or a burst: band noise of 30-90 ms)."""
+    sr, rng, n = ctx.sr, ctx.rng, ctx.n
+    talk, f0 = _talk_phrases(ctx, f_mean)
+    on = _syllable_onsets(ctx, syllables_per_s)
     accent = np.zeros(n)
     m_acc = int(0.2 * sr)
     for so in on[rng.random(on.size) < 0.25]:
@@ -1502,21 +1540,7 @@ def _talker(ctx: Ctx, f_mean: float, syllables_per_s: float) -> np.ndarray:
         accent[i0:i0 + m] += 0.2 * np.sin(np.pi * np.arange(m) / m_acc)
     pulses = _pulse_train(ctx, f0 * (1 + accent), 0.02)
     src = _lowpass(pulses, 4000, sr, order=1)
-    frames = n // hop + 1
-    freqs = np.fft.rfftfreq(nfft, 1 / sr)
-    ft = np.arange(frames) * hop / sr
-    vowels = np.asarray(_VOWELS, float) * rng.uniform(0.9, 1.15)  # tract length differs per talker
-    targets = vowels[rng.integers(len(vowels), size=on.size)]
-    fm = np.stack([np.interp(ft, on + 0.08, targets[:, k]) for k in range(3)], axis=1)
-    shape = sum(np.exp(-0.5 * ((freqs[:, None] - fm[None, :, k]) / (50 + 40 * k)) ** 2) / (k + 1) for k in range(3))
-    idx = np.clip(np.searchsorted(on, ft, side="right") - 1, 0, None)
-    syl = np.clip(np.sin(np.pi * np.clip((ft - on[idx]) * syllables_per_s * 1.3, 0, 1)), 0, None) ** 0.7
-    gate = talk[np.minimum((ft * sr).astype(int), n - 1)]
-    _, _, spec = signal.stft(src, fs=sr, nperseg=nfft, noverlap=nfft - hop)
-    spec = spec[:, :frames] if spec.shape[1] >= frames else np.pad(spec, ((0, 0), (0, frames - spec.shape[1])))
-    _, v = signal.istft(spec * shape * (syl * gate)[None, :], fs=sr, nperseg=nfft, noverlap=nfft - hop)
-    v = np.pad(v[:n], (0, max(0, n - len(v))))
-    v /= np.std(v) + 1e-12
+    v = _articulate(ctx, src, on, talk, syllables_per_s)
     bands = [_bandpass(rng.standard_normal(n), lo, min(lo * 2.5, 0.45 * sr), sr) for lo in (1500.0, 2500.0, 4000.0)]
     cons = np.zeros(n)
     for so in on:
