@@ -16,43 +16,12 @@ from scipy import signal
 
 from server.sounds.animals import AUDIOSET, MODELS
 from server.sounds.synth import SOUND_MODELS, SourceDescription, choose_model, synthesize
+from tests.helpers.sounds import calls, envelope_db, render
 
 SR = 48000
 ONTOLOGY = Path(__file__).resolve().parent.parent / "server" / "sounds" / "data" / "audioset_ontology.json"
 REQUIRED = ("bark howl growl whine meow purr roar moo bleat neigh snort oink elephant crow cluck quack honk gobble "
             "hoot caw songbird squawk croak buzz stridulate hiss hoofbeats").split()
-
-
-def render(model: str, name: str, play: str, seconds: float = 5.0, seed: int = 0) -> np.ndarray:
-    x, choice = synthesize(SourceDescription(name, "", play), seconds, seed=seed, model=model)
-    assert choice.model == model
-    return x.astype(np.float64)
-
-
-def envelope_db(x: np.ndarray, hop_s: float = 0.01) -> np.ndarray:
-    """RMS level in dB (re the loudest frame) in frames of ``hop_s``."""
-    hop = int(hop_s * SR)
-    frames = x[: len(x) // hop * hop].reshape(-1, hop)
-    rms = np.sqrt((frames ** 2).mean(axis=1)) + 1e-12
-    return 20 * np.log10(rms / rms.max())
-
-
-def calls(x: np.ndarray, threshold_db: float = -20.0, gap_s: float = 0.06) -> list[tuple[float, float]]:
-    """(start, end) in seconds of the stretches louder than ``threshold_db``, bridging gaps under ``gap_s``."""
-    on = envelope_db(x) > threshold_db
-    segs, start, last = [], None, -1e9
-    for i, v in enumerate(on):
-        t = i * 0.01
-        if v:
-            if start is None:
-                start = t
-            elif t - last > gap_s:
-                segs.append((start, last + 0.01))
-                start = t
-            last = t
-    if start is not None:
-        segs.append((start, last + 0.01))
-    return segs
 
 
 def f0_autocorr(x: np.ndarray, fmin: float, fmax: float) -> float:

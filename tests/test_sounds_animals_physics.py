@@ -8,35 +8,10 @@ import pytest
 from scipy import signal
 
 from server.sounds.synth import SourceDescription, synthesize
+from tests.helpers.sounds import calls, render
+from tests.helpers.sounds import envelope_db as level_db
 
 SR = 48000
-
-
-def render(model: str, name: str, play: str, seconds: float = 5.0, seed: int = 0) -> np.ndarray:
-    x, choice = synthesize(SourceDescription(name, "", play), seconds, seed=seed, model=model)
-    assert choice.model == model
-    return x.astype(np.float64)
-
-
-def level_db(x: np.ndarray, hop_s: float = 0.01) -> np.ndarray:
-    """RMS level (dB re the loudest frame) in frames of ``hop_s``."""
-    hop = int(hop_s * SR)
-    frames = x[: len(x) // hop * hop].reshape(-1, hop)
-    rms = np.sqrt((frames ** 2).mean(axis=1)) + 1e-12
-    return 20 * np.log10(rms / rms.max())
-
-
-def calls(x: np.ndarray, threshold_db: float = -20.0, gap_s: float = 0.06) -> list[tuple[float, float]]:
-    """(start, end) s of the stretches louder than ``threshold_db``, bridging gaps under ``gap_s``."""
-    on = level_db(x) > threshold_db
-    segs: list[list[float]] = []
-    for i in np.flatnonzero(on):
-        t = i * 0.01
-        if segs and t - segs[-1][1] <= gap_s:
-            segs[-1][1] = t + 0.01
-        else:
-            segs.append([t, t + 0.01])
-    return [(a, b) for a, b in segs]
 
 
 def f0_track(x: np.ndarray, fmin: float, fmax: float, frame_s: float = 0.04, min_level_db: float = -15.0

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+
 from server.sounds.capabilities import can_make, cannot_make, table
 from server.sounds.tagger import TaggerUnavailable, get_tagger
 
@@ -36,3 +38,36 @@ def tagger_available() -> bool:
         log.info("%s", exc)
         return False
     return True
+
+
+SR = 48000
+
+
+def render(model: str, name: str, play: str, seconds: float = 5.0, seed: int = 0) -> np.ndarray:
+    """``model`` rendering a source ``name`` played by ``play`` at :data:`SR` (float64; the choice checked)."""
+    from server.sounds.synth import SourceDescription, synthesize
+
+    x, choice = synthesize(SourceDescription(name, "", play), seconds, seed=seed, model=model)
+    assert choice.model == model
+    return x.astype(np.float64)
+
+
+def envelope_db(x: np.ndarray, hop_s: float = 0.01) -> np.ndarray:
+    """RMS level in dB (re the loudest frame) in frames of ``hop_s`` at :data:`SR`."""
+    hop = int(hop_s * SR)
+    frames = x[: len(x) // hop * hop].reshape(-1, hop)
+    rms = np.sqrt((frames ** 2).mean(axis=1)) + 1e-12
+    return 20 * np.log10(rms / rms.max())
+
+
+def calls(x: np.ndarray, threshold_db: float = -20.0, gap_s: float = 0.06) -> list[tuple[float, float]]:
+    """(start, end) in seconds of the stretches louder than ``threshold_db`` (10 ms frames), bridging gaps
+    under ``gap_s``."""
+    segs: list[list[float]] = []
+    for i in np.flatnonzero(envelope_db(x) > threshold_db):
+        t = i * 0.01
+        if segs and t - segs[-1][1] <= gap_s:
+            segs[-1][1] = t + 0.01
+        else:
+            segs.append([t, t + 0.01])
+    return [(a, b) for a, b in segs]
