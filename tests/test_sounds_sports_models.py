@@ -14,6 +14,7 @@ from scipy import signal
 
 from server.sounds import actions
 from server.sounds.synth import MATERIALS, Ctx, Params, SourceDescription, synthesize
+from tests.test_sounds_actions import envelope, onsets
 
 SR = 48000
 
@@ -30,22 +31,6 @@ def spectrum(x: np.ndarray, sr: int = SR, nperseg: int = 16384) -> tuple[np.ndar
 def peak_in(f: np.ndarray, p: np.ndarray, lo: float, hi: float) -> float:
     band = (f >= lo) & (f <= hi)
     return float(f[band][np.argmax(p[band])])
-
-
-def envelope(x: np.ndarray, sr: int, ms: float = 2.0) -> np.ndarray:
-    n = max(int(ms * 1e-3 * sr), 1)
-    return np.sqrt(np.convolve(x**2, np.ones(n) / n, mode="same"))
-
-
-def onsets(x: np.ndarray, sr: int, thresh_db: float = -20.0, min_gap: float = 0.08) -> np.ndarray:
-    e = envelope(x, sr)
-    on = 20 * np.log10(e / e.max() + 1e-12) > thresh_db
-    ups = np.flatnonzero(np.diff(on.astype(int)) == 1) / sr
-    out: list[float] = []
-    for t in ups:
-        if not out or t - out[-1] >= min_gap:
-            out.append(float(t))
-    return np.asarray(out)
 
 
 def test_tennis_rally_hits_every_1_to_1_5_s_with_a_bounce_between():
