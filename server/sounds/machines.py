@@ -102,6 +102,19 @@ def _segments_env(ctx: Ctx, segs: list[tuple[float, float]], attack: float, rele
     return env
 
 
+
+def _bouts(ctx: Ctx, start: tuple[float, float], length: tuple[float, float], gap: tuple[float, float],
+           margin: float) -> list[tuple[float, float]]:
+    """``(start, duration)`` of a machine's bouts of work (a trigger pulled, a cut, a pulse) over the clip: the
+    first after ``start`` s, each ``length`` s long, ``gap`` s apart (uniform ranges), none starting in the
+    last ``margin`` s."""
+    segs, s = [], ctx.rng.uniform(*start)
+    while s < ctx.seconds - margin:
+        d = ctx.rng.uniform(*length)
+        segs.append((s, d))
+        s += d + ctx.rng.uniform(*gap)
+    return segs
+
 def _bubbles(ctx: Ctx, rate: float, r_lo: float, r_hi: float, env: np.ndarray | None = None,
              bins: int = 24) -> np.ndarray:
     """Many Minnaert bubbles: Poisson onsets at ``rate`` per second (thinned by ``env``, 0..1 per sample), radii
@@ -231,13 +244,7 @@ def m_blender(ctx: Ctx) -> np.ndarray:
     t = np.arange(ctx.n) / sr
     f_rot = rng.uniform(300, 450) * p.pitch ** 0.5
     if _has(ctx, "puls"):
-        segs = []
-        s = rng.uniform(0.1, 0.3)
-        while s < ctx.seconds - 0.2:
-            d = rng.uniform(0.4, 0.9)
-            segs.append((s, d))
-            s += d + rng.uniform(0.3, 0.6)
-        on = _segments_env(ctx, segs, 0.12, 0.35)
+        on = _segments_env(ctx, _bouts(ctx, (0.1, 0.3), (0.4, 0.9), (0.3, 0.6), 0.2), 0.12, 0.35)
     else:
         on = _segments_env(ctx, [(0.05, ctx.seconds)], 0.4, 0.05)
     load = np.clip(_slow_curve(ctx, t, 6.0, 1.0) - 1, 0, None)  # the blades biting: speed dips
@@ -843,12 +850,7 @@ def m_saw(ctx: Ctx) -> np.ndarray:
         return _chainsaw(ctx)
     if _has(ctx, "power", "circular", "electric", "table saw", "buzz"):
         f_rot = rng.uniform(70, 95) * p.pitch ** 0.5
-        segs, s = [], rng.uniform(0.1, 0.4)
-        while s < ctx.seconds - 0.5:
-            d = rng.uniform(1.2, 2.2)
-            segs.append((s, d))
-            s += d + rng.uniform(0.6, 1.2)
-        cut = _segments_env(ctx, segs, 0.2, 0.3)
+        cut = _segments_env(ctx, _bouts(ctx, (0.1, 0.4), (1.2, 2.2), (0.6, 1.2), 0.5), 0.2, 0.3)
         rpm = f_rot * (1 - 0.18 * cut)
         teeth = int(rng.integers(24, 40))
         motor = _osc(ctx, rpm, [1 / k ** 0.8 for k in range(1, 30)])
@@ -885,11 +887,7 @@ def _chainsaw(ctx: Ctx) -> np.ndarray:
     sr, rng = ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
     full = chainsaw_rpm(ctx) / 60  # firings per second
-    segs, s = [], rng.uniform(0.1, 0.4)
-    while s < ctx.seconds - 0.5:
-        d = rng.uniform(1.2, 2.2)
-        segs.append((s, d))
-        s += d + rng.uniform(0.6, 1.2)
+    segs = _bouts(ctx, (0.1, 0.4), (1.2, 2.2), (0.6, 1.2), 0.5)
     throttle = _segments_env(ctx, segs, 0.25, 0.3)
     cut = _segments_env(ctx, [(a + 0.3, max(d - 0.4, 0.2)) for a, d in segs], 0.2, 0.2)
     f = full * (0.3 + 0.7 * throttle) * (1 - 0.1 * cut) * _slow_curve(ctx, t, 8.0, 0.015)
@@ -945,11 +943,7 @@ def m_drill(ctx: Ctx) -> np.ndarray:
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
     f_rot = rng.uniform(350, 500) * p.pitch ** 0.5
-    segs, s = [], rng.uniform(0.05, 0.3)
-    while s < ctx.seconds - 0.3:
-        d = rng.uniform(1.0, 2.2)
-        segs.append((s, d))
-        s += d + rng.uniform(0.4, 0.9)
+    segs = _bouts(ctx, (0.05, 0.3), (1.0, 2.2), (0.4, 0.9), 0.3)
     on = _segments_env(ctx, segs, 0.05, 0.25)
     bite = _segments_env(ctx, [(a + 0.3, max(d - 0.5, 0.1)) for a, d in segs], 0.1, 0.1)
     bite *= np.clip(_slow_curve(ctx, t, 4.0, 0.3), 0, None)
