@@ -25,8 +25,6 @@ def server(tmp_path):
     to clients is collected in ``server.sent`` as ``(address, args)``. Modules may define their own."""
     from tests.test_live_engine import make_server
 
-    s = make_server(tmp_path)
-    s.sent = []
-    s.notify = lambda dest, address, args: s.sent.append((address, args))
+    s = make_server(tmp_path, capture=True)
     yield s
     s.shutdown()

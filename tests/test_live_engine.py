@@ -57,17 +57,34 @@ def render(server: LiveServer, seconds: float) -> np.ndarray:
     return np.concatenate([server.engine.process(BLOCK).copy() for _ in range(n)], axis=1)
 
 
-def wait_loader(server: LiveServer) -> None:
-    server._loader.submit(lambda: None).result(timeout=30)
+def wait_loader(server: LiveServer, timeout: float = 30) -> None:
+    server._loader.submit(lambda: None).result(timeout=timeout)
 
 
-def make_server(tmp: Path, session: Path | None = None, block: int = BLOCK) -> LiveServer:
-    folders = Folders(sets=tmp / "sets", models=tmp / "models", midi=tmp / "midi", recordings=tmp / "rec",
-                      images=tmp / "img")
-    for p in (folders.sets, folders.models, folders.midi, folders.images):
-        p.mkdir(exist_ok=True)
-    return LiveServer(PacedDriver(), sample_rate=SR, block=block, folders=folders,
-                      session_path=session or tmp / "session.json")
+def folders(tmp: Path) -> Folders:
+    """Every folder a live server looks names up in, made under ``tmp``."""
+    fo = Folders(sets=tmp / "sets", models=tmp / "models", midi=tmp / "midi", recordings=tmp / "rec",
+                 images=tmp / "img", plugins=tmp / "plugins")
+    for p in (fo.sets, fo.models, fo.midi, fo.recordings, fo.images, fo.plugins):
+        p.mkdir(parents=True, exist_ok=True)
+    return fo
+
+
+def make_server(tmp: Path, session: Path | None = None, block: int = BLOCK, *, capture: bool = False,
+                **kw) -> LiveServer:
+    """A LiveServer on the paced driver with its folders under ``tmp`` (not started: tests pull blocks); with
+    ``capture``, what it would send to clients is collected in ``server.sent`` as ``(address, args)``."""
+    s = LiveServer(PacedDriver(), sample_rate=SR, block=block, folders=folders(tmp),
+                   session_path=session or tmp / "session.json", **kw)
+    if capture:
+        s.sent = []
+        s.notify = lambda dest, address, args: s.sent.append((address, args))
+    return s
+
+
+def errors(server: LiveServer) -> list:
+    """The arguments of every ``/wave/error`` a captured server sent."""
+    return [args for a, args in server.sent if a == "/wave/error"]
 
 
 def osc(server, address, *args):

@@ -13,10 +13,11 @@ import pytest
 
 from server.live.drivers import PacedDriver
 from server.live.graph import with_slots
-from server.live.oscproto import encode
 from server.live.server import Folders, LiveServer
+from tests.test_live_engine import BLOCK, SR, errors, osc, render
+from tests.test_live_engine import make_server as _make_server
+from tests.test_live_engine import wait_loader as _wait_loader
 
-SR, BLOCK = 48000, 512
 BALANCE = "http://gareus.org/oss/lv2/balance"
 NODELAY = "http://gareus.org/oss/lv2/nodelay"
 
@@ -34,15 +35,11 @@ def _lv2():
 
 
 def make_server(tmp: Path, session: Path | None = None) -> LiveServer:
-    folders = Folders(sets=tmp / "sets", models=tmp / "models", midi=tmp / "midi", recordings=tmp / "rec",
-                      images=tmp / "img", plugins=tmp / "plugins")
-    for p in (folders.sets, folders.models, folders.midi, folders.images, folders.plugins):
-        p.mkdir(parents=True, exist_ok=True)
-    s = LiveServer(PacedDriver(), sample_rate=SR, block=BLOCK, folders=folders,
-                   session_path=session or tmp / "session.json")
-    s.sent = []
-    s.notify = lambda dest, address, args: s.sent.append((address, args))
-    return s
+    return _make_server(tmp, session, capture=True)
+
+
+def wait_loader(server) -> None:
+    _wait_loader(server, timeout=60)
 
 
 @pytest.fixture()
@@ -52,25 +49,8 @@ def server(tmp_path):
     s.shutdown()
 
 
-def osc(server, address, *args):
-    return server.dispatcher.handle_datagram(encode(address, list(args)), ("127.0.0.1", 1))
-
-
-def wait_loader(server) -> None:
-    server._loader.submit(lambda: None).result(timeout=60)
-
-
-def render(server, seconds: float) -> np.ndarray:
-    n = int(round(seconds * SR / BLOCK))
-    return np.concatenate([server.engine.process(BLOCK).copy() for _ in range(n)], axis=1)
-
-
 def db(x: np.ndarray) -> float:
     return 20 * np.log10(np.sqrt(np.mean(np.square(x, dtype=np.float64))) + 1e-30)
-
-
-def errors(server) -> list:
-    return [args for a, args in server.sent if a == "/wave/error"]
 
 
 def play_organ(server, ch: int = 0, seconds: float = 1.0) -> np.ndarray:

@@ -27,8 +27,19 @@ import numpy as np
 import pytest
 
 from server.errors import InputError
+from tests.test_live_engine import BLOCK, SR, errors, folders, osc, render
+from tests.test_live_engine import make_server as _make_server
+from tests.test_live_engine import wait_loader as _wait_loader
 
-SR, BLOCK = 48000, 512
+
+def make_server(tmp: Path, session: Path | None = None):
+    return _make_server(tmp, session, capture=True)
+
+
+def wait_loader(server) -> None:
+    _wait_loader(server, timeout=120)
+
+
 VST3_ENV = "WAVE_TEST_VST3"
 MONO_ENV = "WAVE_TEST_VST3_MONO"  # the WaveGainMono build of the test plugin (1 in, 1 out)
 REASON = f"set {VST3_ENV}=/path/to/plugin.vst3 to run the VST3 tests with a real plugin (docs/plugins.md)"
@@ -46,46 +57,6 @@ def signal(blocks: int = 40) -> np.ndarray:
 
 def run(plugin, x: np.ndarray) -> np.ndarray:
     return np.concatenate([plugin.process(x[:, i : i + BLOCK]).copy() for i in range(0, x.shape[1], BLOCK)], axis=1)
-
-
-def folders(tmp: Path):
-    from server.live.server import Folders
-
-    fo = Folders(sets=tmp / "sets", models=tmp / "models", midi=tmp / "midi", recordings=tmp / "rec",
-                 images=tmp / "img", plugins=tmp / "plugins")
-    for p in (fo.sets, fo.models, fo.midi, fo.images, fo.plugins):
-        p.mkdir(parents=True, exist_ok=True)
-    return fo
-
-
-def make_server(tmp: Path, session: Path | None = None):
-    from server.live.drivers import PacedDriver
-    from server.live.server import LiveServer
-
-    s = LiveServer(PacedDriver(), sample_rate=SR, block=BLOCK, folders=folders(tmp),
-                   session_path=session or tmp / "session.json")
-    s.sent = []
-    s.notify = lambda dest, address, args: s.sent.append((address, args))
-    return s
-
-
-def osc(server, address, *args):
-    from server.live.oscproto import encode
-
-    return server.dispatcher.handle_datagram(encode(address, list(args)), ("127.0.0.1", 1))
-
-
-def wait_loader(server) -> None:
-    server._loader.submit(lambda: None).result(timeout=120)
-
-
-def render(server, seconds: float) -> np.ndarray:
-    n = int(round(seconds * SR / BLOCK))
-    return np.concatenate([server.engine.process(BLOCK).copy() for _ in range(n)], axis=1)
-
-
-def errors(server) -> list:
-    return [args for a, args in server.sent if a == "/wave/error"]
 
 
 def load(server, target: int, plugin: str) -> list:

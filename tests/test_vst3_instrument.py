@@ -19,8 +19,14 @@ import pytest
 
 from server.errors import InputError
 from server.midi.song import NOTE_OFF, NOTE_ON, Event
+from tests.test_live_engine import BLOCK, SR, folders, osc, render
+from tests.test_live_engine import make_server as _make_server
 
-SR, BLOCK = 48000, 512
+
+def make_server(tmp: Path, session: Path | None = None, **kw):
+    return _make_server(tmp, session, capture=True, **kw)
+
+
 ENV = "WAVE_TEST_VST3_INSTRUMENT"
 REASON = f"set {ENV}=/path/to/wave_sine.vst3 to run the VST3 instrument tests (docs/plugins.md, appendix)"
 
@@ -58,16 +64,6 @@ def on(key: int, vel: int = 100) -> Event:
 
 def off(key: int) -> Event:
     return Event(0.0, NOTE_OFF, 0, key, 0)
-
-
-def folders(tmp: Path):
-    from server.live.server import Folders
-
-    fo = Folders(sets=tmp / "sets", models=tmp / "models", midi=tmp / "midi", recordings=tmp / "rec",
-                 images=tmp / "img", plugins=tmp / "plugins")
-    for p in (fo.sets, fo.models, fo.midi, fo.recordings, fo.images, fo.plugins):
-        p.mkdir(parents=True, exist_ok=True)
-    return fo
 
 
 # -- without a plugin ---------------------------------------------------------------------------------
@@ -203,28 +199,6 @@ def test_an_effect_cannot_play_a_channel_and_an_instrument_cannot_be_an_insert(b
     if effect:
         with pytest.raises(InputError, match="takes no MIDI"):
             VST3Instrument(Path(effect).resolve())
-
-
-def osc(server, address, *args):
-    from server.live.oscproto import encode
-
-    return server.dispatcher.handle_datagram(encode(address, list(args)), ("127.0.0.1", 1))
-
-
-def make_server(tmp: Path, session: Path | None = None, **kw):
-    from server.live.drivers import PacedDriver
-    from server.live.server import LiveServer
-
-    s = LiveServer(PacedDriver(), sample_rate=SR, block=BLOCK, folders=folders(tmp),
-                   session_path=session or tmp / "session.json", **kw)
-    s.sent = []
-    s.notify = lambda dest, address, args: s.sent.append((address, args))
-    return s
-
-
-def render(server, seconds: float) -> np.ndarray:
-    n = int(round(seconds * SR / BLOCK))
-    return np.concatenate([server.engine.process(BLOCK).copy() for _ in range(n)], axis=1)
 
 
 def test_over_osc_it_plays_a_channel_in_tune_and_the_session_restores_it(bundle, wavesine, tmp_path):
