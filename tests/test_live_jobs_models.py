@@ -15,13 +15,12 @@ from pathlib import Path
 import pytest
 
 from server.make.cli import BUNDLED_PHOTO
+from tests.helpers.models import RUN_ENV as ENV
 from tests.serve_helpers import ready_line
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-ENV = ("WAVE_DEVICE", "WAVE_SOUND_MODEL", "WAVE_CLAP_MODEL", "WAVE_CLIP_MODEL", "WAVE_V2A_MAPPER",
-       "WAVE_SCENE_BACKEND", "WAVE_SOUND_BACKEND")
 
 
 class Served:

@@ -16,9 +16,7 @@ from server.audio.io import read_audio
 from server.make import MakeSettings, make, pipeline
 from server.make.cli import BUNDLED_PHOTO
 from server.models.options import ModelOptions
-
-ENV = ("WAVE_DEVICE", "WAVE_SOUND_MODEL", "WAVE_CLAP_MODEL", "WAVE_CLIP_MODEL", "WAVE_V2A_MAPPER",
-       "WAVE_SCENE_BACKEND", "WAVE_SOUND_BACKEND")
+from tests.helpers.models import RUN_ENV as ENV
 
 
 def _pitch_of(model_id: str) -> float:

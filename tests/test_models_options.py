@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 
 from server.errors import ConfigError, InputError
-from server.models import cache as cache_mod
-from server.models.cache import ModelCache
 from server.models.options import (
     ModelOptions,
     check_device,
@@ -19,26 +17,9 @@ from server.models.registry import dtype_on
 
 torch = pytest.importorskip("torch")
 
-try:  # folders laid out like the published AudioLDM and CLAP checkpoints (random weights)
-    from test_sounds_diffusion import published_audioldm, published_clap
-except (ImportError, pytest.skip.Exception):  # no diffusers: only the pipeline test is skipped
-    @pytest.fixture
-    def published_audioldm():
-        pytest.skip("needs diffusers and transformers")
+from tests.helpers import models as _models  # noqa: E402
 
-    published_clap = published_audioldm
-
-ENV = ("WAVE_DEVICE", "WAVE_SOUND_MODEL", "WAVE_CLAP_MODEL", "WAVE_CLIP_MODEL", "WAVE_V2A_MAPPER")
-
-
-@pytest.fixture(autouse=True)
-def _clean(monkeypatch):
-    for var in ENV:
-        monkeypatch.setenv(var, "")  # recorded, so what a test exports is undone after it
-        monkeypatch.delenv(var)
-    cache = ModelCache(budget="4G")
-    monkeypatch.setattr(cache_mod, "_DEFAULT", cache)
-    return cache
+_clean, published_audioldm, published_clap = _models._clean, _models.published_audioldm, _models.published_clap
 
 
 @pytest.mark.parametrize("text,want", [("auto", "auto"), ("CPU", "cpu"), ("cuda", "cuda"), ("cuda:3", "cuda:3"),

@@ -8,8 +8,6 @@ import json
 import pytest
 
 from server.make.cli import BUNDLED_PHOTO
-from server.models import cache as cache_mod
-from server.models.cache import ModelCache
 from server.scene import vlm
 
 torch = pytest.importorskip("torch")
@@ -17,17 +15,7 @@ pytest.importorskip("transformers")
 
 from test_scene_models import tiny_blip  # noqa: E402,F401  (a folder laid out like the published BLIP)
 
-ENV = ("WAVE_DEVICE", "WAVE_SOUND_MODEL", "WAVE_CLAP_MODEL", "WAVE_CLIP_MODEL", "WAVE_V2A_MAPPER")
-
-
-@pytest.fixture(autouse=True)
-def _clean(monkeypatch):
-    for var in ENV:
-        monkeypatch.setenv(var, "")  # recorded, so what a test exports is undone after it
-        monkeypatch.delenv(var)
-    cache = ModelCache(budget="4G")
-    monkeypatch.setattr(cache_mod, "_DEFAULT", cache)
-    return cache
+from tests.helpers.models import _clean  # noqa: E402,F401 (an autouse fixture)
 
 
 def test_scene_models_take_the_registrys_dtype(monkeypatch):

@@ -14,15 +14,9 @@ from pathlib import Path
 import pytest
 
 from server.live.worker import JobWorker
+from tests.helpers import models as _models
 
-try:  # folders laid out like the published AudioLDM and CLAP checkpoints (random weights)
-    from test_sounds_diffusion import published_audioldm, published_clap
-except (ImportError, pytest.skip.Exception):  # no diffusers: only the pipeline test is skipped
-    @pytest.fixture
-    def published_audioldm():
-        pytest.skip("needs diffusers and transformers")
-
-    published_clap = published_audioldm
+published_audioldm, published_clap = _models.published_audioldm, _models.published_clap  # fixtures
 
 HERE = Path(__file__).resolve().parent
 
