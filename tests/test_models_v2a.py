@@ -14,6 +14,7 @@ pytest.importorskip("transformers")
 
 from server.errors import ConfigError, InputError  # noqa: E402
 from server.sounds import v2a  # noqa: E402
+from tests.helpers.threads import one_torch_thread as _one_torch_thread  # noqa: E402,F401 (autouse fixture)
 
 
 def _pairs(n: int, clip_dim: int = 24, clap_dim: int = 16, seed: int = 0):
@@ -24,15 +25,6 @@ def _pairs(n: int, clip_dim: int = 24, clap_dim: int = 16, seed: int = 0):
     w2 = rng.standard_normal((32, clap_dim)).astype(np.float32) / np.sqrt(32)
     y = np.tanh(x @ w1) @ w2
     return x, y / np.linalg.norm(y, axis=1, keepdims=True)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models run much faster on one thread on this shared machine; restore the setting afterwards."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_mapper_learns_a_held_out_map():

@@ -29,6 +29,7 @@ from server.sounds.diffusion import (  # noqa: E402
     source_core_prompt,
 )
 from server.sounds.generate import render_sounds  # noqa: E402
+from tests.helpers.threads import one_torch_thread as _one_torch_thread  # noqa: E402,F401 (autouse fixture)
 
 CONFIGS = Path(__file__).parent / "data" / "model_configs"
 
@@ -267,15 +268,6 @@ SCENE = {
          "variants": [{"play_method": "water dripping", "timbre": ["soft"], "mapping_to_music_instrument": "drums"}]},
     ],
 }
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models run faster on one thread on this shared machine; restore the setting afterwards."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.mark.slow

@@ -23,17 +23,10 @@ from server.models.options import ModelOptions  # noqa: E402
 from server.scene import SceneSpec  # noqa: E402
 from server.sounds import v2a  # noqa: E402
 from server.sounds.generate import render_sounds  # noqa: E402
+from tests.helpers.threads import one_torch_thread as _one_torch_thread  # noqa: E402,F401 (autouse fixture)
 
 CONFIGS = Path(__file__).parent / "data" / "model_configs"
 CLAP_DIM = 32  # the published AudioLDM's CLAP text projection (shrunk) = the space the mapper maps into
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(autouse=True)
