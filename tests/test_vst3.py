@@ -197,12 +197,18 @@ def test_the_server_refuses_bad_vst3_bundles_one_error_each_and_plays_on(tmp_pat
 # -- with a real plugin (WAVE_TEST_VST3) -----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
-    path = os.environ.get(VST3_ENV)
+    return vst3_from_env(VST3_ENV, REASON)
+
+
+def vst3_from_env(var: str, reason: str) -> Path:
+    """The .vst3 bundle the environment variable ``var`` names: the test is skipped (``reason``) without it and
+    fails when it names anything else."""
+    path = os.environ.get(var)
     if not path:
-        pytest.skip(REASON)
+        pytest.skip(reason)
     src = Path(path)
     if src.suffix.lower() != ".vst3" or not src.exists():
-        pytest.fail(f"{VST3_ENV}={path}: not a .vst3 bundle")
+        pytest.fail(f"{var}={path}: not a .vst3 bundle")
     return src
 
 
@@ -438,13 +444,12 @@ def test_wavegain_midi_learn_and_faults_bypassed_with_one_error_while_the_server
 def test_a_mono_plugin_runs_as_two_instances_one_per_side(tmp_path):
     from server.plugins.vst3 import STATE_KEY, ExternalPlugin, probe
 
-    path = os.environ.get(MONO_ENV)
-    if not path:
-        pytest.skip(f"set {MONO_ENV}=/path/to/wave_gain_mono.vst3 to run the mono VST3 test (docs/plugins.md)")
-    info = probe(Path(path).resolve())
+    mono = vst3_from_env(MONO_ENV, f"set {MONO_ENV}=/path/to/wave_gain_mono.vst3 to run the mono VST3 test "
+                                   "(docs/plugins.md)").resolve()
+    info = probe(mono)
     assert info.channels == 1 and info.to_dict()["channels"] == 1
     x = signal()  # different left and right: any crosstalk would show in the null
-    p = ExternalPlugin(Path(path).resolve(), info=info)
+    p = ExternalPlugin(mono, info=info)
     p.set("gain_db", -12.0)
     p.set("delay_samples", 100)
     p.prepare(SR, BLOCK)
@@ -458,7 +463,7 @@ def test_a_mono_plugin_runs_as_two_instances_one_per_side(tmp_path):
     y = run(p, x)[:, BLOCK:]
     exact[:, 100:] = x[:, :-100] * np.float32(10 ** (-6 / 20))
     assert db(y - exact[:, BLOCK:]) - db(y) <= -100.0
-    q = ExternalPlugin(Path(path).resolve(), info=info)
+    q = ExternalPlugin(mono, info=info)
     q.restore({STATE_KEY: p.state()[STATE_KEY]})  # the state alone sets both sides
     q.prepare(SR, BLOCK)
     assert q.latency_samples == 100 and db(run(q, x) - exact) - db(exact) <= -100.0

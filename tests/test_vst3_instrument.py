@@ -11,7 +11,6 @@ NaN or a CPU overrun silences it with one warning while the other channels play 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from server.errors import InputError
 from server.midi.song import NOTE_OFF, NOTE_ON, Event
 from tests.test_live_engine import BLOCK, SR, folders, osc, render
 from tests.test_live_engine import make_server as _make_server
+from tests.test_vst3 import installed, vst3_from_env
 
 
 def make_server(tmp: Path, session: Path | None = None, **kw):
@@ -86,13 +86,7 @@ def test_an_instrument_bundle_outside_the_plugin_folders_is_refused(tmp_path):
 # -- with the WaveSine test instrument -------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def bundle() -> Path:
-    path = os.environ.get(ENV)
-    if not path:
-        pytest.skip(REASON)
-    p = Path(path)
-    if p.suffix.lower() != ".vst3" or not p.exists():
-        pytest.fail(f"{ENV}={path}: not a .vst3 bundle")
-    return p.resolve()
+    return vst3_from_env(ENV, REASON).resolve()
 
 
 @pytest.fixture(scope="module")
@@ -112,13 +106,6 @@ def inst(bundle, wavesine):
     i = load(bundle, sample_rate=SR, block=BLOCK)
     yield i
     i.close()
-
-
-def installed(bundle: Path, plugins: Path) -> str:
-    dst = plugins / bundle.name
-    if not dst.exists():
-        (shutil.copytree if bundle.is_dir() else shutil.copy2)(bundle, dst)
-    return bundle.name
 
 
 def test_discovery_lists_it_as_an_instrument_with_its_parameters_only(wavesine):
