@@ -539,16 +539,23 @@ def rotary_dial_rate(ctx: Ctx) -> float:
     return ctx.rng.uniform(9.5, 10.5)
 
 
+def _steel_clicks(ctx: Ctx, lo: float, hi: float, count: int = 4) -> list[np.ndarray]:
+    """``count`` clicks of small steel parts (contacts, a pawl), each ringing its lowest mode somewhere in
+    ``lo``-``hi`` Hz (times the timbre's pitch), damped fast; peak-normalised, to be picked from at random so that
+    no two neighbours are alike."""
+    steel = replace(MATERIALS["metal"], t60=0.025, noise=0.3, contact_ms=0.08)
+    clicks = [_strike_ir(ctx, steel, ctx.rng.uniform(lo, hi) * ctx.p.pitch) for _ in range(count)]
+    return [c / (np.abs(c).max() + 1e-12) for c in clicks]
+
+
 def _rotary_dial(ctx: Ctx) -> np.ndarray:
     """Rotary telephone dial: a finger pulls the dial round to the finger stop (a click), lets go, and the
     spring turns it back at a speed held by a centrifugal governor while a cam opens the line's contacts once
     per digit step: 10 pulses a second (9.5-10.5), as many as the digit (0 gives 10); each break is the snap of
     small steel contacts (3-6 kHz). Digits follow each other after 0.4-0.9 s. Heard in a quiet room."""
-    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    sr, rng = ctx.sr, ctx.rng
     pps = rotary_dial_rate(ctx)
-    steel = replace(MATERIALS["metal"], t60=0.025, noise=0.3, contact_ms=0.08)
-    clicks = [_strike_ir(ctx, steel, rng.uniform(3000, 6000) * p.pitch) for _ in range(4)]
-    clicks = [c / (np.abs(c).max() + 1e-12) for c in clicks]
+    clicks = _steel_clicks(ctx, 3000, 6000)
     out = np.zeros(ctx.n)
     t = rng.uniform(0.1, 0.3)
     while t < ctx.seconds - 0.3:
@@ -567,9 +574,7 @@ def _ratchet(ctx: Ctx) -> np.ndarray:
     during which the pawl drops off tooth after tooth, 20-40 times a second (teeth x turning speed, rising and
     falling within the stroke); each drop is a steel click ringing the wheel and pawl (lowest modes 1.5-3 kHz)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
-    steel = replace(MATERIALS["metal"], t60=0.025, noise=0.3, contact_ms=0.08)
-    clicks = [_strike_ir(ctx, steel, rng.uniform(1500, 3000) * p.pitch) for _ in range(4)]
-    clicks = [c / (np.abs(c).max() + 1e-12) for c in clicks]
+    clicks = _steel_clicks(ctx, 1500, 3000)
     out = np.zeros(ctx.n)
     t = rng.uniform(0.1, 0.3)
     while t < ctx.seconds - 0.2:
