@@ -53,27 +53,13 @@ def run(args: argparse.Namespace) -> int:
     from .pitch import force_pitch_key
 
     force_pitch_key(args.force_pitch)  # a bad NOTE is refused before any work
+    kw = dict(name=name, sfz_dir=args.sfz_dir, sf2_dir=args.sf2_dir, step=args.step, force_pitch=args.force_pitch)
     if args.sound.is_dir():
-        result = build_set(
-            args.sound,
-            name=name,
-            sfz_dir=args.sfz_dir,
-            sf2_dir=args.sf2_dir,
-            step=args.step,
-            force_pitch=args.force_pitch,
-        )
+        result = build_set(args.sound, **kw)
     else:
         if not args.role:
             raise ConfigError("--role drums|bass|guitar|keyboard is required when SOUND is a file")
-        result = build_instrument(
-            args.sound,
-            args.role,
-            name=name,
-            sfz_dir=args.sfz_dir,
-            sf2_dir=args.sf2_dir,
-            step=args.step,
-            force_pitch=args.force_pitch,
-        )
+        result = build_instrument(args.sound, args.role, **kw)
     if args.json:
         print(json.dumps(result.report(), indent=1, default=str))
     else:
