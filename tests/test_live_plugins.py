@@ -14,6 +14,7 @@ import pytest
 from server.live.drivers import PacedDriver
 from server.live.graph import with_slots
 from server.live.server import Folders, LiveServer
+from tests.helpers import analysis
 from tests.test_live_engine import BLOCK, SR, errors, osc, render
 from tests.test_live_engine import make_server as _make_server
 from tests.test_live_engine import wait_loader as _wait_loader
@@ -309,13 +310,7 @@ ORGAN = "http://gareus.org/oss/lv2/b_synth"  # setBfree's tonewheel organ (Debia
 
 
 def peak_hz(x: np.ndarray, lo: float, hi: float) -> float:
-    """The strongest spectral peak between lo and hi Hz, interpolated (parabola on log magnitude)."""
-    X = np.abs(np.fft.rfft(x * np.hanning(len(x)))) + 1e-20
-    hz = np.fft.rfftfreq(len(x), 1 / SR)
-    band = np.flatnonzero((hz >= lo) & (hz <= hi))
-    k = int(band[np.argmax(X[band])])
-    a, b, c = np.log(X[k - 1 : k + 2])
-    return float((k + 0.5 * (a - c) / (a - 2 * b + c)) * SR / len(x))
+    return analysis.peak_hz(x, SR, lo, hi)
 
 
 def test_an_lv2_instrument_plays_a_channel_in_tune_and_the_session_restores_it(tmp_path):

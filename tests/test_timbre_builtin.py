@@ -10,6 +10,7 @@ from timbre_helpers import stream_through
 from server.timbre.builtin import BUILTIN_DIR, PARTITION, ROLES, build_module, export_builtin, roundtrip_check
 from server.timbre.model import NNModel
 from server.timbre.transfer import LatentControls, transfer
+from tests.helpers.analysis import peak_hz
 
 SR = 48000
 
@@ -31,15 +32,9 @@ def impact(seconds: float = 2.0) -> np.ndarray:
 
 
 def f0_fft(y: np.ndarray, expect: float) -> float:
-    """Strongest spectral peak within a semitone of ``expect`` (Hann window, 8x zero-padding, parabolic)."""
+    """Strongest spectral peak within a semitone of ``expect`` over the ringing second (8x zero-padding)."""
     seg = y[int(0.05 * SR) : int(1.05 * SR)].astype(np.float64)
-    n = len(seg) * 8
-    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), n))
-    freqs = np.fft.rfftfreq(n, 1 / SR)
-    band = (freqs > expect * 2 ** (-1 / 12)) & (freqs < expect * 2 ** (1 / 12))
-    i = np.flatnonzero(band)[np.argmax(spec[band])]
-    a, b, c = np.log(spec[i - 1 : i + 2] + 1e-30)
-    return float(freqs[i] + 0.5 * (a - c) / (a - 2 * b + c) * (freqs[1] - freqs[0]))
+    return peak_hz(seg, SR, expect * 2 ** (-1 / 12), expect * 2 ** (1 / 12), pad=8)
 
 
 def f0_yin(y: np.ndarray, expect: float) -> float:

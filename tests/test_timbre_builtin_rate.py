@@ -11,6 +11,7 @@ from server.timbre import builtin
 from server.timbre.builtin import BUILTIN_DIR, BUILTIN_SR
 from server.timbre.model import NNModel
 from server.timbre.transfer import transfer
+from tests.helpers.analysis import cents, peak_hz
 
 SR = 44100
 
@@ -30,17 +31,6 @@ def _latency(path, sr: int, block: int = 256) -> int:
         st.close()
 
 
-def _peak_hz(y: np.ndarray, sr: int, expect: float) -> float:
-    seg = y[int(0.05 * sr) : int(1.05 * sr)].astype(np.float64)
-    n = 8 * len(seg)
-    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), n))
-    freqs = np.fft.rfftfreq(n, 1 / sr)
-    band = np.flatnonzero((freqs > expect * 2 ** (-1 / 12)) & (freqs < expect * 2 ** (1 / 12)))
-    i = band[np.argmax(spec[band])]
-    a, b, c = np.log(spec[i - 1 : i + 2] + 1e-30)
-    return float(freqs[i] + 0.5 * (a - c) / (a - 2 * b + c) * (freqs[1] - freqs[0]))
-
-
 def test_a_builtin_model_on_a_44k_graph_is_made_for_44k_and_answers_as_fast_as_at_48k(cache):
     shipped = BUILTIN_DIR / "keyboard.ts"
     path = at_rate(shipped, SR)
@@ -56,7 +46,8 @@ def test_a_builtin_model_on_a_44k_graph_is_made_for_44k_and_answers_as_fast_as_a
     x[0, 500:596] = (np.exp(-np.arange(96) / SR / 0.0005) * 0.8).astype(np.float32)  # a 2 ms knock
     y = transfer(x, SR, m)[0]
     expect = 440 * 2 ** ((60 - 69) / 12)
-    assert abs(1200 * np.log2(_peak_hz(y, SR, expect) / expect)) <= 10
+    assert abs(cents(peak_hz(y[int(0.05 * SR) : int(1.05 * SR)].astype(np.float64), SR, expect * 2 ** (-1 / 12),
+                                 expect * 2 ** (1 / 12), pad=8), expect)) <= 10
 
 
 def test_the_model_made_for_a_rate_is_kept_and_reused(cache, monkeypatch):

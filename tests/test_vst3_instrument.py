@@ -18,6 +18,7 @@ import pytest
 
 from server.errors import InputError
 from server.midi.song import NOTE_OFF, NOTE_ON, Event
+from tests.helpers import analysis
 from tests.test_live_engine import BLOCK, SR, folders, osc, render
 from tests.test_live_engine import make_server as _make_server
 from tests.test_vst3 import installed, vst3_from_env
@@ -36,13 +37,7 @@ def db(x: np.ndarray) -> float:
 
 
 def peak_hz(x: np.ndarray, lo: float, hi: float) -> float:
-    """The strongest spectral peak between lo and hi Hz, interpolated (parabola on log magnitude)."""
-    X = np.abs(np.fft.rfft(x * np.hanning(len(x)))) + 1e-20
-    hz = np.fft.rfftfreq(len(x), 1 / SR)
-    band = np.flatnonzero((hz >= lo) & (hz <= hi))
-    k = int(band[np.argmax(X[band])])
-    a, b, c = np.log(X[k - 1 : k + 2])
-    return float((k + 0.5 * (a - c) / (a - 2 * b + c)) * SR / len(x))
+    return analysis.peak_hz(x, SR, lo, hi)
 
 
 def cents(hz: float, key: int) -> float:

@@ -112,6 +112,18 @@ def f0_autocorr(x: np.ndarray, sr: int, fmin: float = 25.0, fmax: float = 4200.0
     return sr / (k + shift)
 
 
+def peak_hz(x: np.ndarray, sr: int, lo: float, hi: float, pad: int = 1) -> float:
+    """The strongest spectral peak of ``x`` between ``lo`` and ``hi`` Hz (Hann window, zero-padded ``pad`` times),
+    interpolated by a parabola on the log magnitude."""
+    n = len(x) * pad
+    X = np.abs(np.fft.rfft(x * np.hanning(len(x)), n)) + 1e-20
+    hz = np.fft.rfftfreq(n, 1 / sr)
+    band = np.flatnonzero((hz >= lo) & (hz <= hi))
+    k = int(band[np.argmax(X[band])])
+    a, b, c = np.log(X[k - 1 : k + 2])
+    return float((k + 0.5 * (a - c) / (a - 2 * b + c)) * sr / n)
+
+
 def cents(f: float, ref: float) -> float:
     return 1200.0 * float(np.log2(f / ref))
 
