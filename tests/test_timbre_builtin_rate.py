@@ -68,3 +68,14 @@ def test_other_models_and_the_48k_graph_are_left_alone(cache, tmp_path):
     assert at_rate(own, SR) == own
     assert at_rate(BUILTIN_DIR / "keyboard.ts", BUILTIN_SR) == BUILTIN_DIR / "keyboard.ts"
     assert not cache.exists()
+
+
+def test_a_rate_or_role_it_cannot_make_is_one_clear_error_and_nothing_is_written(cache):
+    from server.errors import ConfigError
+    from server.timbre.builtin import builtin_path
+
+    with pytest.raises(ConfigError, match="outside 8000-192000 Hz"):
+        builtin_path("keyboard", 4000)
+    with pytest.raises(ConfigError, match="unknown builtin role 'tuba'; choose one of"):
+        builtin_path("tuba", SR)
+    assert not cache.exists()
