@@ -6,7 +6,8 @@ can be checked against it (every variant's ``sound_model`` must be able to make 
   play methods it takes (a struck glass is *Chink, clink*, a struck pot *Clang*).
 * The model families publish their own table as ``AUDIOSET = {model: (class, ...)}`` in
   :mod:`server.sounds.animals`, :mod:`server.sounds.machines`, :mod:`server.sounds.instruments` and
-  :mod:`server.sounds.actions`;
+  :mod:`server.sounds.actions`, :mod:`server.sounds.contacts`, :mod:`server.sounds.friction`,
+  :mod:`server.sounds.motors` and :mod:`server.sounds.clatter`;
   they are merged here (a family without one yet contributes nothing).
 
 :func:`can_make` closes a model's classes upwards through the AudioSet ontology: a model that makes *Bark*
@@ -25,7 +26,8 @@ from ..errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-FAMILY_MODULES = ("server.sounds.animals", "server.sounds.machines", "server.sounds.instruments", "server.sounds.actions")
+FAMILY_MODULES = ("server.sounds.animals", "server.sounds.machines", "server.sounds.instruments", "server.sounds.actions",
+                  "server.sounds.contacts", "server.sounds.friction", "server.sounds.motors", "server.sounds.clatter")
 
 # model -> AudioSet classes it renders (names exactly as in the ontology)
 CORE: dict[str, tuple[str, ...]] = {

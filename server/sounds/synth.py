@@ -1643,10 +1643,14 @@ MODEL_FUNCS: dict[str, Callable[[Ctx], np.ndarray]] = {
 # each module's MODELS maps a model name to (keyword stems, render function).
 from . import actions as _actions  # noqa: E402
 from . import animals as _animals  # noqa: E402  (they import the building blocks above)
+from . import clatter as _clatter  # noqa: E402
+from . import contacts as _contacts  # noqa: E402
+from . import friction as _friction  # noqa: E402
 from . import instruments as _instruments  # noqa: E402
 from . import machines as _machines  # noqa: E402
+from . import motors as _motors  # noqa: E402
 
-for _family in (_animals, _machines, _instruments, _actions):
+for _family in (_animals, _machines, _instruments, _actions, _contacts, _friction, _motors, _clatter):
     for _name, (_stems, _func) in _family.MODELS.items():
         if _name in MODEL_FUNCS:  # pragma: no cover - a clash between families
             raise RuntimeError(f"sound model {_name!r} is defined twice")
