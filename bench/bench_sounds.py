@@ -134,7 +134,8 @@ AUDIOSET = {
 FAMILIES = {"server.sounds.synth": "everyday", "server.sounds.animals": "animals",
             "server.sounds.machines": "machines", "server.sounds.instruments": "instruments",
             "server.sounds.actions": "actions", "server.sounds.contacts": "contacts",
-            "server.sounds.friction": "friction", "server.sounds.motors": "motors", "server.sounds.clatter": "clatter"}
+            "server.sounds.friction": "friction", "server.sounds.motors": "motors", "server.sounds.clatter": "clatter",
+            "server.sounds.textures": "textures"}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ can be checked against it (every variant's ``sound_model`` must be able to make 
 * The model families publish their own table as ``AUDIOSET = {model: (class, ...)}`` in
   :mod:`server.sounds.animals`, :mod:`server.sounds.machines`, :mod:`server.sounds.instruments` and
   :mod:`server.sounds.actions`, :mod:`server.sounds.contacts`, :mod:`server.sounds.friction`,
-  :mod:`server.sounds.motors` and :mod:`server.sounds.clatter`;
+  :mod:`server.sounds.motors`, :mod:`server.sounds.clatter` and :mod:`server.sounds.textures`;
   they are merged here (a family without one yet contributes nothing).
 
 :func:`can_make` closes a model's classes upwards through the AudioSet ontology: a model that makes *Bark*
@@ -27,7 +27,8 @@ from ..errors import ConfigError
 log = logging.getLogger(__name__)
 
 FAMILY_MODULES = ("server.sounds.animals", "server.sounds.machines", "server.sounds.instruments", "server.sounds.actions",
-                  "server.sounds.contacts", "server.sounds.friction", "server.sounds.motors", "server.sounds.clatter")
+                  "server.sounds.contacts", "server.sounds.friction", "server.sounds.motors", "server.sounds.clatter",
+                  "server.sounds.textures")
 
 # model -> AudioSet classes it renders (names exactly as in the ontology)
 CORE: dict[str, tuple[str, ...]] = {
