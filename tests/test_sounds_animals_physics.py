@@ -291,3 +291,28 @@ def test_whine_is_a_high_short_quavering_tone(seed):
     f = np.fft.rfftfreq(8192, 1 / 1000)
     band = (f > 4) & (f < 25)
     assert 7.5 < f[band][np.argmax(spec[band])] < 14
+
+
+# ------------------------------------------------------------------------------------------------ rattle
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_rattlesnake_rattle_knocks_120_to_200_times_a_second_broadband_for_seconds(seed):
+    """A rattle swung 60-100 times a second knocks twice a cycle; its clicks are broadband above 2 kHz and it
+    goes on for seconds, not a crack or a tone."""
+    x = render("hiss", "rattlesnake", "tail rattling", seed=seed)
+    bursts = [(a, b) for a, b in calls(x, -20.0, 0.1) if b - a > 0.3]
+    assert bursts and max(b - a for a, b in bursts) > 1.2, bursts
+    a, b = max(bursts, key=lambda ab: ab[1] - ab[0])
+    seg = x[int(a * SR): int(b * SR)]
+    assert 110 < modulation_hz(seg, 400, 80, 260) < 210  # knocks per second
+    f, p = signal.welch(seg, SR, nperseg=2048)
+    assert p[f > 2000].sum() / p.sum() > 0.9  # the clicks' energy is above 2 kHz
+    flat = np.exp(np.mean(np.log(p[(f > 2000) & (f < 16000)] + 1e-20))) / p[(f > 2000) & (f < 16000)].mean()
+    assert flat > 0.3, flat  # broadband (spectral flatness), no tonal ring
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_rattlesnake_rattles_on_between_its_hisses_a_plain_snake_falls_quiet(seed):
+    """A snake hisses on the exhale and is silent as it breathes in; a rattlesnake's rattle goes on through."""
+    loud = {name: float((level_db(render("hiss", name, "hissing", seed=seed)) > -25.0).mean())
+            for name in ("rattlesnake", "snake")}
+    assert loud["rattlesnake"] > 0.8 and loud["rattlesnake"] > loud["snake"] + 0.15, loud
