@@ -1,0 +1,152 @@
+"""The clatter family checked by its physics: a coin's modes are a thin free disc's (1 : 1.73 : 2.33 ...) in
+2-8 kHz with a short ring; a dropped coin's bounce gaps shrink geometrically and its rolling wobble speeds up;
+a shaken pile is heard as clinks in the coins' band, in uneven showers (not a beat); shaken grains come in
+showers at the shake's turnarounds (4-10 a second), coloured by the shell; every model deterministic, finite,
+peak-normalised and quick."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from server.sounds import clatter
+from server.sounds.synth import MATERIALS, MODEL_FUNCS, Ctx, Params, SourceDescription, synthesize
+
+SR = 48000
+
+
+def ctx_for(name: str, play: str, material: str = "", seconds: float = 5.0, seed: int = 0, sr: int = SR) -> Ctx:
+    return Ctx(sr, int(seconds * sr), np.random.default_rng(seed), Params(), MATERIALS["metal"], None,
+               SourceDescription(name, material, play))
+
+
+def render(model: str, name: str, play: str, material: str = "", seconds: float = 5.0, seed: int = 0) -> np.ndarray:
+    x, choice = synthesize(SourceDescription(name, material, play), seconds, seed=seed, model=model)
+    assert choice.model == model
+    return x.astype(np.float64)
+
+
+def band_share(x: np.ndarray, lo: float, hi: float, sr: int = SR) -> float:
+    f, p = signal.welch(x, sr, nperseg=4096)
+    return float(p[(f >= lo) & (f < hi)].sum() / p.sum())
+
+
+def envelope(x: np.ndarray, ms: float = 5.0, sr: int = SR) -> np.ndarray:
+    n = max(int(ms * 1e-3 * sr), 1)
+    return np.sqrt(np.convolve(x**2, np.ones(n) / n, mode="same"))
+
+
+def test_the_family_registers_its_models_with_ontology_classes():
+    from server.sounds.tagger import ontology
+
+    assert set(clatter.MODELS) == set(clatter.AUDIOSET) == {"coins", "grains"}
+    names = ontology().byname
+    assert all(c in names for cs in clatter.AUDIOSET.values() for c in cs)
+    for name in clatter.MODELS:
+        assert MODEL_FUNCS[name] is clatter.MODELS[name][1]
+
+
+def test_a_coin_rings_at_a_thin_discs_mode_ratios_in_its_band():
+    """One coin struck once: its strongest peaks sit at f1 x (1, 1.73, 2.33) within 2 %, f1 in 2-8 kHz, and its
+    ring dies within 0.05-0.3 s (T60 of the first mode, read from the band around it)."""
+    ctx = ctx_for("coin", "struck", seed=3, sr=96000)
+    ctx.rng = np.random.default_rng(3)
+    (ir, *_) = clatter._coin_bank(ctx, 1, 1.0, 3000, 3000.0001)  # one coin, first mode at 3 kHz
+    f, p = signal.periodogram(np.pad(ir, (0, 2**18 - len(ir))), 96000)
+    for ratio in clatter.DISC_RATIOS[:3]:
+        band = (f > 3000 * ratio * 0.95) & (f < 3000 * ratio * 1.05)
+        peak = f[band][np.argmax(p[band])]
+        assert peak == pytest.approx(3000 * ratio, rel=0.07), ratio  # the bank detunes each coin by ~2 %
+    first = signal.sosfilt(signal.butter(4, [2800, 3200], "band", fs=96000, output="sos"), ir)
+    e = 20 * np.log10(envelope(first, 2.0, 96000) + 1e-12)
+    e -= e.max()
+    t60 = np.flatnonzero(e > -60)[-1] / 96000
+    assert 0.03 < t60 < 0.4
+
+
+def test_a_dropped_coins_bounces_shrink_geometrically_and_its_wobble_speeds_up():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        hits = clatter._coin_drop(rng, 0.1, 1.0, 10.0, hard=True)
+        t = np.array([h[0] for h in hits])
+        gaps = np.diff(t)
+        bounces = []
+        for g in gaps:  # the bounce series: gaps falling by the restitution, until the wobble starts
+            if bounces and g > 0.7 * bounces[-1]:
+                break
+            bounces.append(g)
+        assert len(bounces) >= 2
+        ratios = np.array(bounces[1:]) / np.array(bounces[:-1])
+        assert np.all((ratios > 0.25) & (ratios < 0.65))  # restitution 0.3-0.6 on a hard surface
+        wobble = gaps[len(bounces):]
+        if wobble.size > 6:  # Euler's disk: the contact rate rises (12-20 Hz to 50-90 Hz)
+            assert 1 / wobble[:3].mean() < 25 and 1 / wobble[-3:].mean() > 35
+
+
+def test_shaken_coins_clink_in_the_coins_band_in_uneven_showers():
+    x = render("coins", "coin box", "coins shaken", "metal or ceramic with coins")
+    assert band_share(x, 3500, 24000) > 0.95  # the coins' modes (first 4-7.5 kHz) and clicks, not a thud
+    assert band_share(x, 20, 2000) < 0.01
+    # uneven: the gaps between showers (envelope peaks 10 dB over the floor) are not one period
+    e = 20 * np.log10(envelope(x, 10.0)[:: int(0.01 * SR)] + 1e-9)
+    peaks, _ = signal.find_peaks(e, height=np.median(e) + 6, distance=8)
+    gaps = np.diff(peaks) * 0.01
+    assert len(peaks) >= 8 and np.std(gaps) / np.mean(gaps) > 0.35
+
+
+def test_coins_in_a_wallet_are_muffled_against_coins_in_a_box():
+    box = render("coins", "coin box", "coins shaken", "metal or ceramic with coins", seed=2)
+    wallet = render("coins", "wallet", "coins jingling", "leather and coins", seed=2)
+    assert band_share(wallet, 6500, 24000) < 0.5 * band_share(box, 6500, 24000)
+
+
+def test_coins_dropped_into_a_meter_come_one_at_a_time():
+    x = render("coins", "parking meter", "coins dropping", "steel housing", seconds=8.0, seed=4)
+    e = 20 * np.log10(envelope(x, 10.0)[:: int(0.01 * SR)] + 1e-9)
+    e -= e.max()
+    loud = np.flatnonzero(np.diff((e > -12).astype(int)) == 1)
+    starts = [loud[0]] + [b for a, b in zip(loud[:-1], loud[1:], strict=True) if b - a > 35]
+    assert 4 <= len(starts) <= 18  # a coin every 0.5-1.5 s in 8 s
+    assert band_share(x, 1800, 4500) > 0.15  # large coins (first mode 2-4 kHz)
+    assert band_share(x, 1800, 4500) > 2 * band_share(render("coins", "coin box", "coins shaken", seed=4), 1800, 4500)
+
+
+def test_grains_come_in_showers_at_the_shakes_turnarounds():
+    """Two turnarounds per shake cycle at 2-5 cycles a second: 4-10 showers a second within a bout."""
+    ctx = ctx_for("pill bottle", "shaken", "plastic bottle with pills", seconds=20.0, seed=5)
+    turns = clatter._shake_times(ctx, (2.0, 5.0), 0.8)
+    gaps = np.diff(turns)
+    within = gaps[gaps < 0.2]
+    assert 0.1 <= np.median(within) <= 0.25
+    assert (gaps > 0.25).sum() >= 3  # pauses between bouts
+
+
+def test_a_metal_shaker_rings_longer_than_a_plastic_pill_bottle():
+    def tail(x):  # energy 20-60 ms after each shower's peak, relative to the peak (dB)
+        e = envelope(x, 2.0)
+        peaks, _ = signal.find_peaks(e, height=0.3 * e.max(), distance=int(0.1 * SR))
+        vals = [e[p + int(0.04 * SR)] / e[p] for p in peaks if p + int(0.04 * SR) < len(e)]
+        return 20 * np.log10(np.median(vals))
+
+    plastic = render("grains", "pill bottle", "shaken", "plastic bottle with pills", seed=1)
+    metal = render("grains", "shaker", "shaken in rhythm", "metal or glass with loose contents", seed=1)
+    assert tail(metal) > tail(plastic) + 6
+
+
+@pytest.mark.parametrize("model,name,play,material", [
+    ("coins", "coin box", "coins shaken", ""), ("coins", "slot machine", "coins pouring out", ""),
+    ("coins", "parking meter", "coins dropping", ""), ("grains", "pill bottle", "shaken", "plastic"),
+])
+def test_every_clatter_is_deterministic_finite_normalised_and_quick(model, name, play, material):
+    render(model, name, play, material, seconds=1.0, seed=9)  # warm
+    t0 = time.perf_counter()
+    a = render(model, name, play, material, seed=9)
+    took = time.perf_counter() - t0
+    b = render(model, name, play, material, seed=9)
+    c = render(model, name, play, material, seed=10)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert np.isfinite(a).all() and np.abs(a).max() == pytest.approx(10 ** (-1 / 20), rel=1e-3)
+    assert took < 1.0  # 5 s of one source; a 6-source scene stays within its budget
