@@ -4,13 +4,363 @@ Each model here is registered into :data:`server.sounds.synth.MODEL_FUNCS` throu
 ``name -> (keyword stems, render function)``; a render function takes a
 :class:`server.sounds.synth.Ctx` and returns mono float audio of ``ctx.n`` samples. :data:`AUDIOSET`
 lists, per model, the AudioSet classes it is meant to be heard as.
+
+The building blocks follow the physics of sliding contact (Akay 2002, *Acoustics of friction*; Farnell,
+*Designing Sound*, ch. on friction):
+
+* the gesture gives the sliding speed ``v(t)`` (m/s): a pen's strokes, a brush's back-and-forth, a broom's sweep;
+* stick-slip: the contact sticks until the spring of the object's stiffness lets go; the slips come at a rate
+  ``v / d`` (``d`` the spacing of the asperities or teeth that catch), each a small force step;
+* rough-surface contact noise: the surface's height profile read at the speed ``v`` — a spatial wavelength
+  ``lambda`` sounds at ``v / lambda`` Hz, so the spectrum slides up as the hand speeds up and the level grows as
+  ``v^1.5``; the contact patch smooths wavelengths shorter than itself (a low-pass at ``v / patch``);
+* the object radiates through its modes (dense, short for small parts; small parts radiate little low down).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
-MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {}
+import numpy as np
+from scipy import signal
+
+
+def _has(ctx: Ctx, *stems: str) -> bool:
+    """Does the play method or the name contain a word starting with one of ``stems``?"""
+    d = ctx.desc
+    if d is None:
+        return False
+    text = re.sub(r"[^a-z0-9 ]+", " ", f"{d.play_method} {d.name}".lower().replace("-", " "))
+    return any(re.search(r"\b" + re.escape(s), text) for s in stems)
+
+
+def _norm(x: np.ndarray) -> np.ndarray:
+    return x / (np.std(x) + 1e-12)
+
+
+# ----------------------------------------------------------------------------------------------
+# Building blocks
+# ----------------------------------------------------------------------------------------------
+def _bell(u: np.ndarray, shape: float = 1.0) -> np.ndarray:
+    """A stroke's speed over its normalised time ``u`` in [0, 1]: accelerates, peaks, slows (a minimum-jerk
+    reach is close to ``sin(pi u)^2``; ``shape`` < 1 gives a flatter top)."""
+    return np.clip(np.sin(np.pi * np.clip(u, 0.0, 1.0)), 0.0, None) ** (2.0 * shape)
+
+
+def _strokes(ctx: Ctx, v_peak: tuple[float, float], stroke_s: tuple[float, float], gap_s: tuple[float, float],
+             bout_s: tuple[float, float], pause_s: tuple[float, float], start: float | None = None,
+             ) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Sliding speed (m/s, per sample) of a hand making strokes: each stroke lasts ``stroke_s`` and peaks at
+    ``v_peak``; strokes follow each other after ``gap_s`` (a reversal: the speed passes through zero) in bouts of
+    ``bout_s`` separated by ``pause_s`` (the hand lifts, looks, moves on). Returns the speed and the strokes'
+    (start, end) times."""
+    rng, sr = ctx.rng, ctx.sr
+    v = np.zeros(ctx.n)
+    strokes = []
+    t = rng.uniform(0.05, 0.35) if start is None else start
+    while t < ctx.seconds - 0.15:
+        bout_end = t + rng.uniform(*bout_s)
+        while t < min(bout_end, ctx.seconds - 0.1):
+            d = min(rng.uniform(*stroke_s), ctx.seconds - 0.02 - t)
+            i0, m = int(t * sr), int(d * sr)
+            if m < 8:
+                break
+            v[i0:i0 + m] = np.maximum(v[i0:i0 + m], rng.uniform(*v_peak) * _bell(np.arange(m) / m, 0.7))
+            strokes.append((t, t + d))
+            t += d + rng.uniform(*gap_s)
+        t += rng.uniform(*pause_s)
+    return v, strokes
+
+
+def _slips(ctx: Ctx, v: np.ndarray, slip_hz: tuple[float, float], contacts: int, sigma: float = 0.3
+           ) -> np.ndarray:
+    """Stick-slip excitation of ``contacts`` contact points (bristle tufts, a plane's edge, a leg). Each sticks
+    and slips at its contact's own natural rate in ``slip_hz`` (set by the contact stiffness and the moving
+    mass, so nearly independent of the speed, rising a little with it: Akay 2002), wandering with the load;
+    at low speed slips are skipped (the spring does not reach the static limit). A slip's force step grows
+    with the speed and has a heavy-tailed size (asperities of every height)."""
+    rng, sr = ctx.rng, ctx.sr
+    vn = v / max(float(v.max()), 1e-9)
+    exc = np.zeros(ctx.n)
+    t = np.arange(ctx.n) / sr
+    for _ in range(contacts):
+        f = rng.uniform(*slip_hz) * ctx.p.pitch
+        load = np.clip(_slow_curve(ctx, t, 2.0, 0.15), 0.3, None)
+        phase = np.cumsum(f * load * (0.8 + 0.2 * vn) * (vn > 0.02)) / sr
+        steps = rng.lognormal(0.0, sigma, int(phase[-1] * 1.3) + 10)
+        thr = np.cumsum(steps)
+        m = int(np.searchsorted(thr, phase[-1]))
+        idx = np.minimum(np.searchsorted(phase, thr[:m]), ctx.n - 1)
+        keep = rng.random(idx.size) < np.clip(2 * vn[idx], 0, 1)
+        idx = idx[keep]
+        amps = vn[idx] * steps[:m][keep] * np.minimum(rng.pareto(1.5, idx.size) + 0.2, 20)
+        np.add.at(exc, idx, amps)
+    return exc
+
+
+def _surface(ctx: Ctx, v: np.ndarray, lam_m: float, patch_m: float, lo_hz: float, beta: float = 1.0) -> np.ndarray:
+    """Rough-surface contact noise: the height profile (power falling as ``k^-beta`` above the wavenumber
+    ``1/lam_m``) read at the speed ``v``: at a time its spectrum has its corner at ``v/lam_m`` Hz and is
+    smoothed above ``v/patch_m`` Hz by the contact patch; level grows as ``v^1.5``. The object radiates little
+    below ``lo_hz``."""
+    vmax = max(float(v.max()), 1e-9)
+
+    def env(f: np.ndarray, times: np.ndarray) -> np.ndarray:
+        vv = np.interp(times, np.arange(ctx.n) / ctx.sr, v)[None, :] + 1e-4 * vmax
+        ff = f[:, None] + 1.0
+        mag = (vv / vmax) ** 1.5 * (1 + (ff * lam_m / vv) ** 2) ** (-beta / 2)
+        mag = mag / (1 + (ff * patch_m / vv) ** 4)
+        return mag / (1 + (lo_hz / ff) ** 4)
+
+    return _shaped_noise(ctx, env, nfft=512)
+
+
+def _modes(ctx: Ctx, lo: float, hi: float, count: int, t60: float, length: float = 0.25) -> np.ndarray:
+    """Impulse response of a small object: ``count`` modes log-uniform in [lo, hi] Hz, T60 ``t60`` at ``lo``
+    shortening as f^-0.5 (damping grows with frequency)."""
+    f = np.exp(ctx.rng.uniform(np.log(lo), np.log(min(hi, 0.45 * ctx.sr)), count))
+    t60s = np.maximum(t60 * ctx.p.decay * (f / lo) ** -0.5, 0.004)
+    amps = ctx.rng.uniform(0.5, 1.0, count) * (f / lo) ** (-0.3 + 0.4 * ctx.p.brightness)
+    return _modal_ir(ctx, f, t60s, amps, length=length)
+
+
+def _ring(ctx: Ctx, exc: np.ndarray, ir: np.ndarray) -> np.ndarray:
+    return signal.oaconvolve(exc, ir)[: exc.size]
+
+
+# ----------------------------------------------------------------------------------------------
+# A zip pulled
+# ----------------------------------------------------------------------------------------------
+ZIP_TOOTH_PITCH_MM = (1.2, 1.8)  # slider passes one tooth of alternating rows per ~1.5 mm (a #5 coil/moulded zip)
+ZIP_PULL_SPEED = (0.3, 0.9)  # m/s: peak speed of a hand pulling a zip (so 200-700 teeth a second)
+ZIP_JITTER = 0.2  # spread of a tooth's engagement time, in tooth periods
+PANEL = 0.3  # the fabric panel's share
+
+
+def m_zip_pull(ctx: Ctx) -> np.ndarray:
+    """A zip pulled open or shut: the slider wedges one tooth after another into (or out of) mesh, each a tiny
+    hard click (a ~0.3 ms snap) at the tooth rate ``v / pitch`` — 200-700 a second at a pull of 0.3-0.9 m/s
+    over teeth ~1.5 mm apart — rising as the hand accelerates and falling as it slows, so the clicks fuse into
+    a buzz whose pitch glides with the pull. Each click rings the slider and the tape (2-6 kHz) and the bag's
+    fabric panel (0.3-1.5 kHz, damped); the tape rubs in the slider (a soft hiss following the speed). Pulls of
+    0.3-0.8 s (1.5-3 s round a suitcase or a tent door), one way then after a pause back, as in use."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    long = _has(ctx, "round", "around", "suitcase", "tent")
+    pitch = rng.uniform(*ZIP_TOOTH_PITCH_MM) * 1e-3
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.15, 0.5)
+    while t < ctx.seconds - 0.35:
+        d = min(rng.uniform(1.5, 3.0) if long else rng.uniform(0.35, 0.8), ctx.seconds - t - 0.05)
+        m = int(d * sr)
+        u = np.arange(m) / m
+        speed = rng.uniform(*ZIP_PULL_SPEED) * p.density**0.3 * (0.15 + 0.85 * _bell(u, 0.5))
+        if long:  # corners: the hand slows and the slider drags
+            for c in rng.uniform(0.2, 0.8, 2):
+                speed *= 1 - 0.6 * np.exp(-((u - c) / 0.05) ** 2)
+        speed *= 1 + 0.08 * _lowpass(rng.standard_normal(m), 30.0, sr) / 0.05  # the hand's tremor, ~8 %
+        rate = np.clip(speed, 0.02, None) / pitch
+        clicks = np.flatnonzero(np.diff(np.floor(np.cumsum(rate) / sr)) > 0)
+        # teeth are moulded to ~0.1 mm and the slider wobbles: each engagement lands early or late
+        clicks = np.clip(clicks + (ZIP_JITTER * rng.standard_normal(clicks.size) * sr / rate[clicks]).astype(int),
+                         0, m - 1)
+        exc = np.zeros(m)
+        np.add.at(exc, clicks, rng.uniform(0.3, 1.0, clicks.size) * np.sqrt(speed[clicks] / speed.max()))
+        snap = _decay_burst(ctx, 0.02, 0.12, 0.8)
+        slider = _modes(ctx, 2000 * p.pitch, 6500, 8, 0.03, length=0.05)
+        panel = _modes(ctx, 300 * p.pitch, 1500, 10, 0.02, length=0.06)
+        x = _ring(ctx, exc, snap)
+        seg = _norm(_highpass(x, 1500, sr)) + 0.8 * _norm(_ring(ctx, exc, slider)) + PANEL * _norm(_highpass(_ring(ctx, exc, panel), 600, sr))
+        hiss = _bandpass(rng.standard_normal(m), 2000, 7000, sr) * (speed / speed.max()) ** 1.5
+        seg = seg + 0.3 * _norm(hiss)
+        _place(ctx, out, seg * np.minimum(u * d / 0.01, 1.0), t, rng.uniform(0.7, 1.0))
+        t += d + rng.uniform(0.5, 1.3)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Sliding: one engine (stick-slip + surface noise through the object's modes), gestures per use
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Slide:
+    """What slides on what, and how the hand moves it (SI units)."""
+
+    v_peak: tuple[float, float]  # m/s, a stroke's top speed
+    stroke_s: tuple[float, float]  # one stroke (one direction of a back-and-forth)
+    gap_s: tuple[float, float]  # between strokes (a reversal, or the tool lifted and brought back)
+    bout_s: tuple[float, float]  # strokes come in bouts ...
+    pause_s: tuple[float, float]  # ... separated by pauses
+    slip_hz: tuple[float, float]  # the contact's stick-slip rate
+    contacts: int  # contact points slipping on their own
+    sigma: float  # spread (log-normal) of the slip intervals: 0.2 even, 1 very uneven (grains, chips)
+    modes_hz: tuple[float, float]  # the object's radiating modes
+    t60: float  # their decay at the low end, s
+    lam_m: float  # surface profile correlation length (noise corner at v / lam)
+    patch_m: float  # contact patch (smooths above v / patch)
+    noise: float  # share of the surface noise against the ringing slips
+    lo_hz: float  # below this the object hardly radiates
+
+
+SLIDES: dict[str, Slide] = {
+    # toothbrush: 3-5 strokes/s of ~1-2 cm (Ganss et al. 2009 measured 3.5-5 Hz), bristle tips catching on
+    # enamel every ~50 um; plastic head and handle, the mouth damps
+    "scrub": Slide((0.08, 0.15), (0.10, 0.15), (0.0, 0.02), (1.2, 2.5), (0.3, 0.7), (1000, 3000), 3, 0.5, (1500, 6000),
+                   0.05, 30e-6, 5e-6, 0.6, 800),
+    # an eraser: rubber on paper, strokes of 2-3 cm at 2-4 a second; Schallamach waves detach every ~0.3 mm;
+    # the sheet on the desk rings faintly
+    "rub": Slide((0.10, 0.25), (0.12, 0.22), (0.0, 0.03), (0.8, 2.0), (0.3, 0.9), (300, 900), 2, 0.4, (250, 2500),
+                 0.03, 200e-6, 50e-6, 0.4, 200),
+    # a pen writing: letter strokes of 50-150 ms at 2-8 cm/s, words of 0.4-1 s, pen lifts between;
+    # paper fibres every 20-40 um; the barrel and the desk ring
+    "write": Slide((0.02, 0.08), (0.05, 0.15), (0.0, 0.04), (0.4, 1.0), (0.15, 0.45), (600, 2500), 1, 0.5, (1200, 6000),
+                   0.02, 40e-6, 10e-6, 0.4, 600),
+    # a pencil turned in a blade sharpener: half-turns of 0.3-0.6 s, the blade cutting a chip that breaks
+    # every ~0.2 mm of wood; a steel blade in a small housing
+    "sharpen": Slide((0.02, 0.05), (0.3, 0.6), (0.05, 0.2), (1.5, 3.0), (0.4, 0.9), (200, 600), 1, 0.8, (1500, 6500),
+                     0.03, 100e-6, 20e-6, 0.3, 700),
+    # a pestle circling a stone mortar at 1-2 turns a second (radius 3-5 cm), crushing seeds: uneven slips
+    # of grains ~1 mm apart; a thick stone bowl
+    "grind": Slide((0.2, 0.5), (0.4, 0.8), (0.0, 0.05), (2.0, 4.0), (0.3, 0.8), (200, 600), 2, 0.9, (700, 4000),
+                   0.04, 500e-6, 200e-6, 0.3, 250),
+    # a broom: sweeps of 0.4-0.8 s at 1-2 m/s, the broom lifted and brought back between; thousands of
+    # bristle tips flicking over grit ~0.5 mm apart
+    "sweep": Slide((0.8, 1.6), (0.4, 0.8), (0.25, 0.5), (10.0, 10.0), (0.0, 0.0), (1000, 4000), 4, 0.6, (1500, 7000),
+                   0.01, 300e-6, 100e-6, 0.8, 700),
+    # a hand plane: strokes of 0.5-0.9 s at 0.3-0.6 m/s, lifted back 0.4-0.8 s; the iron cuts a shaving
+    # that kinks every ~0.3 mm; steel sole and a wooden body
+    "plane": Slide((0.3, 0.6), (0.5, 0.9), (0.4, 0.8), (10.0, 10.0), (0.0, 0.0), (600, 2500), 2, 0.6, (400, 5000),
+                   0.04, 100e-6, 30e-6, 0.5, 300),
+    # sled runners on snow: a long glide at 2-6 m/s swelling and easing, crushing snow grains ~1-2 mm across;
+    # a wooden deck on runners
+    "glide": Slide((2.0, 5.0), (1.5, 3.0), (0.1, 0.4), (10.0, 10.0), (0.0, 0.0), (1000, 3000), 2, 0.7, (150, 1500),
+                   0.05, 1e-3, 300e-6, 0.8, 150),
+}
+
+
+def slide_kind(ctx: Ctx) -> str:
+    """The kind of sliding the play method and the name describe (first match wins)."""
+    for kind, stems in (("scrub", ("scrub", "brush", "bristle")), ("write", ("writ", "pen ", "scribbl", "pencil on")),
+                        ("sharpen", ("sharpen",)), ("grind", ("grind", "pestle", "mortar")),
+                        ("sweep", ("sweep", "broom")), ("plane", ("plane", "shaving", "planing")),
+                        ("glide", ("sled", "runner", "ski", "sleigh", "toboggan")), ("rub", ("rub", "eras"))):
+        if _has(ctx, *stems):
+            return kind
+    return "rub"
+
+
+def m_slide(ctx: Ctx) -> np.ndarray:
+    """Sliding friction in a gesture (:data:`SLIDES`): the hand's strokes give the speed ``v(t)``; the contact
+    sticks and slips once per asperity spacing (``v / spacing`` slips a second, sizes log-normal), every slip
+    ringing the object's short modes; the rough surfaces rub as noise whose spectrum rides up with ``v``
+    (:func:`_surface`). A toothbrush scrubs, an eraser rubs, a pen writes, a pestle grinds, a broom sweeps, a
+    plane shaves, a sled glides: only their numbers differ."""
+    s = SLIDES[slide_kind(ctx)]
+    p, sr = ctx.p, ctx.sr
+    v, _ = _strokes(ctx, s.v_peak, s.stroke_s, s.gap_s, s.bout_s, s.pause_s)
+    if s.bout_s[0] >= 10.0:  # continuous work (sweeping, planing, gliding): no bouts
+        pass
+    v = v * p.density**0.3
+    exc = _slips(ctx, v, s.slip_hz, s.contacts, s.sigma)
+    body = _ring(ctx, exc, _modes(ctx, s.modes_hz[0] * p.pitch, s.modes_hz[1] * p.pitch, 16, s.t60))
+    body = _highpass(body, s.lo_hz, sr)
+    rough = _surface(ctx, v, s.lam_m, s.patch_m, s.lo_hz)
+    return _norm(body) + s.noise * _norm(rough)
+
+
+# ----------------------------------------------------------------------------------------------
+# Striking a light: a match, a flint lighter
+# ----------------------------------------------------------------------------------------------
+MATCH_SCRATCH_S = (0.10, 0.30)  # the head dragged over the striker (red phosphorus and powdered glass)
+MATCH_FLARE_S = (0.15, 0.40)  # the head's potassium chlorate flares: a hissing burst
+FLARE_GAIN = 0.4  # the flare's level against the scratch (a soft whoosh, well under the scratch's clicks)
+MATCH_BURN_S = (1.2, 2.5)
+FLAME_GAIN = 0.12  # a match's flame is a faint roar, ~20 dB under the scratch  # then the splint burns with a small flame before it is shaken out
+
+
+def _scratch(ctx: Ctx, dur: float, v_peak: float, grit_m: float) -> np.ndarray:
+    """A short stroke of a hard grain over grit: ``v(t)`` rises and falls over ``dur``; every grit particle
+    (``grit_m`` apart) the head meets is a tiny impact (a 0.3 ms broadband click, heavy-tailed sizes), at
+    ``v / grit_m`` a second; the head's rubbing adds noise whose corner rides with the speed."""
+    sr, rng = ctx.sr, ctx.rng
+    m = max(int(dur * sr), 16)
+    u = np.arange(m) / m
+    v = v_peak * _bell(u, 0.6)
+    rate = v / grit_m
+    hits = np.flatnonzero(rng.random(m) < rate / sr)
+    exc = np.zeros(m)
+    exc[hits] = np.minimum(rng.pareto(2.0, hits.size) + 0.3, 8.0) * np.sqrt(v[hits] / v_peak)
+    clicks = _highpass(_ring(ctx, exc, _decay_burst(ctx, 0.02, 0.1, 0.6)), 1200, sr)
+    rub = _bandpass(rng.standard_normal(m), 800, 7000, sr) * (v / v_peak) ** 1.5
+    return _norm(clicks) + 0.6 * _norm(rub)
+
+
+def _flame(ctx: Ctx, m: int, size: float) -> np.ndarray:
+    """A small flame: buoyant turbulent combustion roars below ~1 kHz (corner falling with the flame's size),
+    flickering at 10-15 Hz (the puffing of a small flame, Cetegen & Ahmed 1993)."""
+    sr, rng = ctx.sr, ctx.rng
+    roar = _lowpass(rng.standard_normal(m), 600.0 / size, sr, order=3) + 0.3 * _bandpass(rng.standard_normal(m),
+                                                                                          600, 3000, sr)
+    t = np.arange(m) / sr
+    puff = 1 + 0.4 * np.sin(2 * np.pi * rng.uniform(10, 15) * t + rng.uniform(0, 6.28))
+    return _norm(roar) * puff
+
+
+def m_match(ctx: Ctx) -> np.ndarray:
+    """A match struck on the box: a 0.1-0.3 s scratch of the head over the striker's powdered glass (grit
+    ~50-100 um apart at 0.5-1 m/s: thousands of tiny impacts a second), the head's flare — a 0.15-0.4 s
+    hissing burst, broadband, loudest at once and dying away — then the splint's small flame roaring softly
+    for 1-2.5 s until it is shaken out. A first stroke sometimes fails (no flare) and is struck again."""
+    sr, rng = ctx.sr, ctx.rng
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.15, 0.5)
+    while t < ctx.seconds - 0.6:
+        if rng.random() < 0.35:  # a dud stroke first
+            d = rng.uniform(*MATCH_SCRATCH_S)
+            _place(ctx, out, _scratch(ctx, d, rng.uniform(0.5, 1.0), rng.uniform(50e-6, 100e-6)), t,
+                   rng.uniform(0.5, 0.8))
+            t += d + rng.uniform(0.3, 0.6)
+        d = rng.uniform(*MATCH_SCRATCH_S)
+        _place(ctx, out, _scratch(ctx, d, rng.uniform(0.5, 1.0), rng.uniform(50e-6, 100e-6)), t, 0.8)
+        t += d * 0.8
+        fl = rng.uniform(*MATCH_FLARE_S)
+        m = int(fl * sr)
+        flare = _bandpass(rng.standard_normal(m), 300, 5000, sr) * np.exp(-np.arange(m) / (0.4 * m))
+        flare *= np.minimum(np.arange(m) / (0.03 * sr), 1.0)  # the chlorate catches over ~30 ms: a whoosh
+        _place(ctx, out, _norm(flare), t, FLARE_GAIN)
+        burn = min(rng.uniform(*MATCH_BURN_S), ctx.seconds - t)
+        m = int(burn * sr)
+        if m > 16:
+            fade = np.minimum(np.arange(m) / (0.1 * sr), 1.0) * np.minimum((m - np.arange(m)) / (0.15 * sr), 1.0)
+            _place(ctx, out, _flame(ctx, m, 1.0) * fade, t + 0.05, FLAME_GAIN)
+        t += burn + rng.uniform(0.4, 0.9)
+    return out
+
+
+MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
+    "slide": (("scrub", "bristles", "rubbing on paper", "writing on paper", "grinding a pencil", "grinding spices",
+               "sweeping", "shaving wood", "runners"), m_slide),
+    "zip_pull": (("zip pulled", "unzip", "zipped"), m_zip_pull),
+    "match_strike": (("match", "struck on the box"), m_match),
+}
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
-AUDIOSET: dict[str, tuple[str, ...]] = {}
+AUDIOSET: dict[str, tuple[str, ...]] = {
+    "slide": ("Scrape", "Rub", "Scratch", "Sanding", "Writing", "Toothbrush"),
+    "zip_pull": ("Zipper (clothing)",),
+    "match_strike": ("Scrape", "Fire"),
+}
+
+# The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
+# register MODELS, so MODELS must exist before synth is imported from here.
+from .synth import (  # noqa: E402
+    Ctx,
+    _bandpass,
+    _decay_burst,
+    _highpass,
+    _lowpass,
+    _modal_ir,
+    _place,
+    _shaped_noise,
+    _slow_curve,
+)

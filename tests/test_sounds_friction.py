@@ -1,0 +1,118 @@
+"""The friction family (server/sounds/friction.py) checked by its physics: a zip's tooth rate, a stroke's
+rhythm, the surface noise riding up with the speed, a match's scratch-flare-flame timeline."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from server.sounds import friction
+from server.sounds.synth import MATERIALS, Ctx, Params, SourceDescription, synthesize
+from tests.helpers.sounds import SR, envelope_db, render
+
+
+def _centroid(x: np.ndarray, sr: int = SR) -> float:
+    spec = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / sr)
+    return float((f * spec).sum() / (spec.sum() + 1e-20))
+
+
+def _ctx(seconds: float = 2.0, seed: int = 0, sr: int = SR) -> Ctx:
+    return Ctx(sr, int(seconds * sr), np.random.default_rng(seed), Params(), MATERIALS["wood"])
+
+
+def test_zip_teeth_click_at_the_pull_speed_over_the_tooth_pitch():
+    """Teeth ~1.5 mm apart pulled at 0.3-0.9 m/s click 200-700 times a second: the envelope of the loudest
+    0.1 s of a pull repeats at that rate (autocorrelation peak of the high band's envelope)."""
+    x = render("zip_pull", "bag", "zip pulled", seed=3)
+    from scipy import signal
+
+    hi = signal.sosfilt(signal.butter(4, 1500, "high", fs=SR, output="sos"), x)
+    env = signal.sosfilt(signal.butter(2, 3000, fs=SR, output="sos"), np.abs(hi))
+    frame = int(0.1 * SR)
+    energies = [np.sum(env[i:i + frame] ** 2) for i in range(0, len(env) - frame, frame // 2)]
+    i = int(np.argmax(energies)) * frame // 2
+    e = env[i:i + frame] - env[i:i + frame].mean()
+    ac = np.correlate(e, e, "full")[frame - 1:]
+    lo, hi_lag = int(SR / 900), int(SR / 120)
+    rate = SR / (lo + int(np.argmax(ac[lo:hi_lag])))
+    vmin, vmax = friction.ZIP_PULL_SPEED
+    pmin, pmax = friction.ZIP_TOOTH_PITCH_MM
+    assert 0.5 * vmin / (pmax * 1e-3) < rate < 1.2 * vmax / (pmin * 1e-3), rate
+
+
+def test_zip_pulls_are_separate_gestures():
+    """Pulls of 0.35-0.8 s with pauses of 0.5-1.3 s: the level drops 25 dB or more between them."""
+    env = envelope_db(render("zip_pull", "bag", "zip pulled", seed=1), 0.02)
+    loud = env > -15
+    onsets = np.flatnonzero(loud[1:] & ~loud[:-1])
+    assert 2 <= len(onsets) <= 6
+    assert env.min() < -25
+
+
+def test_surface_noise_rides_up_with_the_speed():
+    """The contact noise reads the surface profile at the sliding speed: its corner sits at v / lambda, so a
+    faster stroke is brighter (centroid) and louder (v^1.5)."""
+    ctx = _ctx(2.0)
+    v = np.concatenate([np.full(ctx.n // 2, 0.05), np.full(ctx.n - ctx.n // 2, 0.4)])
+    x = friction._surface(ctx, v, 1e-4, 1e-5, 100.0)
+    slow, fast = x[int(0.2 * SR):int(0.9 * SR)], x[int(1.2 * SR):int(1.9 * SR)]
+    assert _centroid(fast) > 1.5 * _centroid(slow)
+    level = 20 * np.log10(np.std(fast) / np.std(slow))
+    assert level > 10  # (0.4 / 0.05)^1.5 is 27 dB before the spectrum's shape; at least 10 dB remain
+
+
+def test_stick_slip_rate_is_the_contacts_own():
+    """Stick-slip of one contact: slips at the contact's natural rate (in ``slip_hz``) while it slides, none
+    while it rests."""
+    ctx = _ctx(1.0)
+    v = np.zeros(ctx.n)
+    v[int(0.2 * SR):int(0.8 * SR)] = 0.3
+    exc = friction._slips(ctx, v, (800.0, 800.0), 1, sigma=0.1)
+    hits = np.flatnonzero(exc)
+    assert hits.min() >= int(0.2 * SR) and hits.max() < int(0.8 * SR)
+    rate = hits.size / 0.6
+    assert 500 < rate < 1100, rate  # 800/s x (0.8 + 0.2 v/vmax) with a little jitter
+
+
+@pytest.mark.parametrize("play,lo,hi", [("bristles scrubbing", 5.0, 12.0), ("sweeping the floor", 0.8, 2.4)])
+def test_strokes_come_in_the_gestures_rhythm(play, lo, hi):
+    """A toothbrush's strokes (one direction each, 0.10-0.15 s, so 7-10 a second) and a broom's sweeps
+    (0.4-0.8 s, then lifted 0.25-0.5 s: ~1-1.5 a second) set the envelope's strongest modulation rate."""
+    x = render("slide", "thing", play, seed=2)
+    env = 10 ** (envelope_db(x, 0.01) / 20)
+    env = env - env.mean()
+    spec = np.abs(np.fft.rfft(env * np.hanning(len(env))))
+    f = np.fft.rfftfreq(len(env), 0.01)
+    band = (f > 0.5) & (f < 20)
+    peak = f[band][np.argmax(spec[band])]
+    assert lo <= peak <= hi, peak
+
+
+def test_match_scratch_then_flare_then_a_faint_flame():
+    """The match: a short bright scratch (centroid above 2 kHz), then the flame roaring 15-35 dB under it and
+    darker (centroid under 1.5 kHz) for a second or more."""
+    x = render("match_strike", "match", "struck on the box", seed=0)
+    env = envelope_db(x, 0.01)
+    first = int(np.flatnonzero(env > -10)[0])
+    scratch = x[first * int(0.01 * SR):(first + 10) * int(0.01 * SR)]
+    assert _centroid(scratch) > 2000
+    later = x[(first + 80) * int(0.01 * SR):(first + 150) * int(0.01 * SR)]
+    drop = 20 * np.log10(np.std(later) / np.std(scratch))
+    assert -35 < drop < -10, drop
+    assert _centroid(later) < 1500
+
+
+@pytest.mark.parametrize("model,play", [("zip_pull", "zip pulled"), ("slide", "writing on paper"),
+                                        ("match_strike", "struck on the box")])
+def test_deterministic_per_seed_and_fast(model, play):
+    desc = SourceDescription("thing", "wood", play)
+    t0 = time.perf_counter()
+    a, _ = synthesize(desc, 5.0, seed=4, model=model)
+    took = time.perf_counter() - t0
+    b, _ = synthesize(desc, 5.0, seed=4, model=model)
+    c, _ = synthesize(desc, 5.0, seed=5, model=model)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert took < 1.0  # 5 s at 48 kHz; a 6-source scene stays under its budget
