@@ -1219,7 +1219,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "wings": ("Bird flight, flapping wings", "Buzz"),  # a hummingbird's 40-80 Hz wingbeat hums
     "tyre_squeal": ("Tire squeal", "Skidding", "Squeal"),
     "air_brake": ("Air brake", "Hiss"),
-    "flap": ("Flap", "Wind"),
+    "flap": ("Flap", "Wind", "Sailboat, sailing ship"),  # a sail's flapping is the sound of a sailboat
     "pop": ("Burst, pop", "Bang"),
     "twang": ("Twang", "Boing"),
     "zipper": ("Zipper (clothing)",),
