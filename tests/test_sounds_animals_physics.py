@@ -316,3 +316,32 @@ def test_a_rattlesnake_rattles_on_between_its_hisses_a_plain_snake_falls_quiet(s
     loud = {name: float((level_db(render("hiss", name, "hissing", seed=seed)) > -25.0).mean())
             for name in ("rattlesnake", "snake")}
     assert loud["rattlesnake"] > 0.8 and loud["rattlesnake"] > loud["snake"] + 0.15, loud
+
+
+# ------------------------------------------------------------------------------------------------ chest beat
+def beat_onsets(x: np.ndarray) -> np.ndarray:
+    """Times (s) where the 5 ms level jumps by over 6 dB into the top 20 dB: each hand striking."""
+    hop = int(0.005 * SR)
+    fr = x[: len(x) // hop * hop].reshape(-1, hop)
+    db = 20 * np.log10(np.sqrt((fr ** 2).mean(axis=1)) + 1e-12)
+    db -= db.max()
+    rise = np.diff(db, prepend=db[0])
+    idx = np.flatnonzero((rise > 6) & (db > -20))
+    keep = [i for j, i in enumerate(idx) if j == 0 or i - idx[j - 1] > 8]  # one onset per 40 ms
+    return np.array(keep) * 0.005
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_chest_beat_is_bouts_of_beats_8_to_11_a_second_resonating_at_300_550_hz(seed):
+    x = render("chest_beat", "gorilla", "chest beating", seed=seed)
+    on = beat_onsets(x)
+    gaps = np.diff(on)
+    within = gaps[gaps < 0.2]
+    assert len(within) >= 5, on
+    assert 8 * 0.85 < 1 / np.median(within) < 11 * 1.15, np.median(within)  # beats per second in a bout
+    assert (gaps > 0.5).any() or on[-1] - on[0] < 2.5, gaps  # bouts, not one endless drum roll
+    f, p = signal.welch(x, SR, nperseg=8192)
+    band = (f > 150) & (f < 2000)
+    peak = f[band][np.argmax(signal.medfilt(p[band], 9))]
+    assert 200 < peak < 770, peak  # the air-sac resonance (300-550 Hz, +-40 % band), not a wooden knock
+    assert p[(f > 2000)].sum() < 0.2 * p[(f > 150) & (f < 2000)].sum()  # the slap is faint: a thump, not a crack
