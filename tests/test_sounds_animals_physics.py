@@ -345,3 +345,18 @@ def test_chest_beat_is_bouts_of_beats_8_to_11_a_second_resonating_at_300_550_hz(
     peak = f[band][np.argmax(signal.medfilt(p[band], 9))]
     assert 200 < peak < 770, peak  # the air-sac resonance (300-550 Hz, +-40 % band), not a wooden knock
     assert p[(f > 2000)].sum() < 0.2 * p[(f > 150) & (f < 2000)].sum()  # the slap is faint: a thump, not a crack
+
+
+# ------------------------------------------------------------------------------------------------ meow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_meow_is_one_to_three_calls_of_half_to_one_second_arching_over_500_to_900_hz(seed):
+    x = render("meow", "cat", "meowing", seed=seed)
+    meows = [(a, b) for a, b in calls(x, -20.0, 0.08) if b - a > 0.15]
+    assert 1 <= len(meows) <= 4, meows
+    assert all(0.3 <= b - a <= 1.1 for a, b in meows[:-1]), meows  # 0.5-0.9 s, the quiet ends under the threshold
+    a, b = meows[0]
+    track = [(t, f) for t, f, r in f0_track(x[int(a * SR): int(b * SR)], 250, 1000, 0.03, -12.0) if r > 0.5]
+    assert len(track) >= 5, track
+    f = np.array([f for _, f in track])
+    assert 480 < np.percentile(f, 90) < 950, f  # the arch's top
+    assert f[0] < 0.9 * f.max() and f[-1] < 0.95 * f.max() and 0 < f.argmax() < len(f) - 1, f  # up, then down ('ow')

@@ -332,25 +332,27 @@ def m_whine(ctx: Ctx) -> np.ndarray:
 
 
 def m_meow(ctx: Ctx) -> np.ndarray:
-    """A cat's meow ('mi-a-ow', 0.7-1.5 s): f0 ~450-650 Hz (a kitten's ~700-1000) arching up and falling
-    to half at the end while the mouth opens and closes, so the first formant rises then falls and the second
-    falls ('ow'); a short cat vocal tract puts the formants near 0.9-1.6, 1.9-2.5 and 4.4 kHz. The voice is
-    breathy and uneven (noise 0.3, shimmer 0.1) with no steady vibrato: a smooth vibrato arch was heard as a
-    siren. One to three meows in 5 s. The values were chosen inside those ranges by the AudioSet tagger on
-    seeds 0-3 and checked on seeds 10-21: Meow/Cat in its top five on 12 of 12, the Domestic-animals branch
-    on 9 of 12 (the earlier voice: 0 of 4 in the branch)."""
+    """A cat's meow ('mi-a-ow', 0.5-0.9 s): f0 ~ 500-750 Hz (a kitten's x1.6; timbre words move it at most 3
+    semitones) arching up and falling to half at the end while the mouth opens and closes, so the first
+    formant rises then falls (0.9-1 to 1.6-1.9 kHz and back) and the second falls (2.5-2.9 to 1.4-1.6 kHz: 'ow');
+    a cat's short (~ 5-6 cm) vocal tract puts its formants some three times higher than a person's. The voice is breathy and
+    uneven (noise 0.3, shimmer 0.1) with no steady vibrato: a smooth vibrato arch was heard as a siren. One to
+    three meows in 5 s. The values were chosen inside those ranges by the AudioSet tagger on seeds 0-2 and
+    checked on seeds 5-7: Meow/Cat in the top five 3 of 3 and in the Domestic-animals branch 3 of 3 (longer
+    calls of 0.7-1.55 s at 440-630 Hz with formants a tenth lower: 2 of 3, the others heard as a person
+    crying or speaking)."""
     p, rng = ctx.p, ctx.rng
     kitten = _has(ctx, "kitten", "kitty", "small")
     out = np.zeros(ctx.n)
     t = _start(ctx, 0.1, 0.6)
     while t < _until(ctx, 0.1):
-        dur = rng.uniform(0.7, 1.55) * (0.7 if kitten else 1.0)
+        dur = rng.uniform(0.5, 0.9) * (0.7 if kitten else 1.0)
         m = _secs(ctx, dur)
-        f = rng.uniform(440, 630) * (1.6 if kitten else 1.0) * p.pitch
+        f = rng.uniform(500, 750) * (1.6 if kitten else 1.0) * _pitch(ctx)
         peak = rng.uniform(0.3, 0.5)
         f0 = f * _contour(m, ((0, 0.77), (peak, 1.15), (0.75, 1.0), (1, 0.5)))
         env = _env(m, ctx.sr, 0.06, 0.25)
-        fm = rng.uniform(1.15, 1.35) * (1.2 if kitten else 1.0)
+        fm = rng.uniform(1.25, 1.45) * (1.2 if kitten else 1.0)
         formants = (((700 * fm, 1300 * fm, 1200 * fm, 700 * fm), 190, 1.0),
                     ((2000 * fm, 1800 * fm, 1500 * fm, 1100 * fm), 260, 0.7),
                     (3500 * fm, 500, 0.35), (5000 * fm, 800, 0.1))
