@@ -4,13 +4,293 @@ Each model here is registered into :data:`server.sounds.synth.MODEL_FUNCS` throu
 ``name -> (keyword stems, render function)``; a render function takes a
 :class:`server.sounds.synth.Ctx` and returns mono float audio of ``ctx.n`` samples. :data:`AUDIOSET`
 lists, per model, the AudioSet classes it is meant to be heard as.
+
+The keyword stems are a subset of the core models' (creak, crinkle, rustle), so a description that names no
+model keeps landing on the core model (a tie goes to the core table); the vocabulary names these models.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
-MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {}
+import numpy as np
+from scipy import signal
+
+
+def _has(ctx: Ctx, *stems: str) -> bool:
+    """Does the play method or the name contain a word starting with one of ``stems``?"""
+    d = ctx.desc
+    if d is None:
+        return False
+    text = re.sub(r"[^a-z0-9 ]+", " ", f"{d.play_method} {d.name}".lower().replace("-", " "))
+    return any(re.search(r"\b" + re.escape(s), text) for s in stems)
+
+
+def _metallic(ctx: Ctx) -> bool:
+    d = ctx.desc
+    text = f"{d.material} {d.play_method} {' '.join(d.timbre)}".lower() if d is not None else ""
+    return any(w in text for w in ("metal", "steel", "iron", "chain", "spring"))
+
+
+# ----------------------------------------------------------------------------------------------
+# Creaking: stick-slip
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Motion:
+    """How the load moves a creaking joint: strokes of ``period_s`` (``per_period`` creaks each, e.g. a swing's
+    chain squeaks at both ends of its arc), each creak lasting ``duty`` of its share of the period."""
+
+    period_s: tuple[float, float]
+    per_period: int
+    duty: tuple[float, float]
+    contacts: int  # joints slipping at once (a wicker basket: many fibre crossings)
+
+
+# A rocking chair or a cradle rocks once every 1-2 s (a pendulum of ~0.5-1 m: T = 2 pi sqrt(L/g)) and creaks
+# once per rock; a swing (L ~ 2 m) has a 2.5-3 s period and its chain squeaks at both ends of the arc; a sprung
+# seat bounces at 1-2 Hz under a shifting body; a screw is driven by wrist turns of 0.6-0.9 s; a wicker basket
+# flexed in the hands creaks at many crossings at once.
+MOTIONS: dict[str, Motion] = {
+    "rock": Motion((1.2, 1.8), 1, (0.55, 0.75), 1),
+    "swing": Motion((2.5, 3.0), 2, (0.55, 0.7), 1),
+    "spring": Motion((0.7, 1.1), 1, (0.5, 0.7), 2),
+    "screw": Motion((0.6, 0.9), 1, (0.55, 0.75), 1),
+    "wicker": Motion((0.9, 1.6), 1, (0.6, 0.8), 3),
+    "load": Motion((1.3, 2.2), 1, (0.5, 0.8), 1),
+}
+_MOTION_WORDS = (("swing", ("swing",)), ("rock", ("rock", "cradle")), ("spring", ("spring", "couch", "sofa", "mattress")),
+                 ("screw", ("screw", "corkscrew")), ("wicker", ("wicker", "basket", "rattan")))
+
+SLIP_PEAK_HZ = (25.0, 45.0)  # slips per second at the stroke's fastest (the rate wanders with load and speed)
+SLIP_ONSET = 0.3  # below this share of the peak rate the joint stays stuck (the spring never reaches the limit)
+MU_JITTER = 0.25  # spread of the static friction from asperity to asperity: period and size of each slip
+WOOD_MODES = (300.0, 6000.0, 18, 0.006)  # lo, hi Hz, count, T60 s: a joint's small, heavily damped pieces
+METAL_MODES = (600.0, 6000.0, 18, 0.01)  # a chain link or a spring coil: stiffer, rings a little longer
+RADIATION_HP = 600.0  # a joint is a small radiator: little below ~600 Hz
+
+
+def creak_motion(ctx: Ctx) -> str:
+    """The kind of motion (a key of :data:`MOTIONS`) named by the play method or the name; "load" otherwise."""
+    for kind, stems in _MOTION_WORDS:
+        if _has(ctx, *stems):
+            return kind
+    return "load"
+
+
+def _stroke_speed(ctx: Ctx, motion: Motion) -> np.ndarray:
+    """Sliding speed at the joint (0..1 per sample): one minimum-jerk bell per creak, ``per_period`` creaks per
+    period, the period jittered a few per cent (a hand or a body keeps the rhythm loosely)."""
+    rng, sr = ctx.rng, ctx.sr
+    v = np.zeros(ctx.n)
+    period = rng.uniform(*motion.period_s)
+    share = period / motion.per_period
+    t = rng.uniform(0.0, 0.5 * share)
+    while t < ctx.seconds:
+        d = share * rng.uniform(*motion.duty)
+        i0, m = int(t * sr), int(d * sr)
+        m = min(m, ctx.n - i0)
+        if m > 8:
+            u = np.arange(m) / (d * sr)
+            v[i0:i0 + m] = np.maximum(v[i0:i0 + m], 16 * u ** 2 * (1 - u) ** 2 * rng.uniform(0.75, 1.0))
+        t += share * (1 + 0.06 * rng.standard_normal())
+    return v
+
+
+def _slip_times(ctx: Ctx, rate: np.ndarray, onset: float) -> tuple[np.ndarray, np.ndarray]:
+    """Stick-slip: the joint sticks while the spring (the wood's compliance) loads at the sliding speed, and slips
+    when the force reaches the static friction, dropping it by a step. The stick time is (static limit) / (loading
+    rate): slips come at ``rate`` per second, each stick time and force step scaled by the asperity's own static
+    friction (jitter :data:`MU_JITTER`). Below ``onset`` slips per second the joint stays stuck."""
+    rng, sr = ctx.rng, ctx.sr
+    times, amps = [], []
+    t = 0.0
+    while t < ctx.seconds - 0.002 and len(times) < 50000:
+        r = rate[min(int(t * sr), ctx.n - 1)]
+        if r < onset:
+            t += 0.003
+            continue
+        mu = max(0.2, 1.0 + MU_JITTER * rng.standard_normal())
+        times.append(t)
+        amps.append(mu)
+        t += mu / r
+    return np.asarray(times), np.asarray(amps)
+
+
+def m_creak_slip(ctx: Ctx) -> np.ndarray:
+    """A joint creaking under a moving load: stick-slip. Each slip is a sudden force drop (an impulse) that rings
+    the joint's small, heavily damped pieces (dense modes 300-6000 Hz, T60 ~6 ms in wood, ~30 ms in a metal link
+    or coil); slips come at 25-45 per second at the stroke's fastest, the rate following the sliding speed and
+    wandering with the load, and stop when the joint sticks (so each creak starts and ends in separate ticks).
+    The motion sets the rhythm (:data:`MOTIONS`): once per rock for a rocking chair or a cradle, at both ends of
+    the arc for a swing's chain, per bounce for springs, per wrist turn for a screw, many crossings at once for
+    wicker."""
+    rng, sr, p = ctx.rng, ctx.sr, ctx.p
+    motion = MOTIONS[creak_motion(ctx)]
+    lo, hi, count, t60 = METAL_MODES if _metallic(ctx) else WOOD_MODES
+    out = np.zeros(ctx.n)
+    t = np.arange(ctx.n) / sr
+    for _ in range(motion.contacts):
+        v = _stroke_speed(ctx, motion)
+        load = np.clip(_slow_curve(ctx, t, 3.0, 0.4), 0.3, None)
+        peak = rng.uniform(*SLIP_PEAK_HZ) * p.density
+        times, mu = _slip_times(ctx, peak * v / load, SLIP_ONSET * peak)
+        if times.size == 0:
+            times, mu = np.array([0.5 * ctx.seconds]), np.ones(1)
+        # the force step grows with the load and the asperity's static friction
+        amps = mu * np.interp(times, t, load) * rng.choice([-1.0, 1.0], times.size)
+        f = np.exp(rng.uniform(np.log(lo * p.pitch), np.log(min(hi * p.pitch, 0.45 * sr)), count))
+        t60s = t60 * p.decay * rng.uniform(0.5, 1.5, count) * (f / lo) ** -0.3
+        a = rng.uniform(0.3, 1.0, count) * (f / lo) ** (-0.6 + 1.2 * p.brightness)
+        ir = _modal_ir(ctx, f, t60s, a)
+        out += signal.oaconvolve(_impulses(ctx, times, amps), ir)[: ctx.n]
+    return _highpass(out, RADIATION_HP, sr)
+
+
+# ----------------------------------------------------------------------------------------------
+# Crumpling: crackling noise
+# ----------------------------------------------------------------------------------------------
+CRUMPLE_GESTURE_S = (0.3, 1.0)  # a squeeze of the hands
+CRUMPLE_GAP_S = (0.05, 0.4)  # between squeezes: the sheet rests, nearly silent
+CRUMPLE_CLICK_RATE = 800.0  # creases giving way per second at the squeeze's strongest
+CRUMPLE_ENERGY_EXP = 1.5  # P(E) ~ E^-exp (Houle & Sethna 1996 ~1.3-1.6; Kramer & Lobkovsky 1996)
+CRUMPLE_ENERGY_MAX = 40.0  # the largest click against the smallest (a finite sheet)
+CRUMPLE_CLICK_MS = (1.5, 8.0)  # a crease buckling through: a few-ms transient
+SHEET_BAND = {"paper": (1200.0, 5000.0), "plastic": (1800.0, 7000.0)}  # the sheet's radiating band, Hz
+
+
+def _gestures(ctx: Ctx, length_s: tuple[float, float], gap_s: tuple[float, float]) -> np.ndarray:
+    """The hands' squeezing force (0..1): bells of ``length_s`` separated by rests of ``gap_s``."""
+    rng, sr = ctx.rng, ctx.sr
+    force = np.zeros(ctx.n)
+    t = rng.uniform(0.02, 0.2)
+    while t < ctx.seconds:
+        d = rng.uniform(*length_s)
+        i0 = int(t * sr)
+        m = min(int(d * sr), ctx.n - i0)
+        if m > 8:
+            force[i0:i0 + m] += np.sin(np.pi * np.arange(m) / (d * sr)) * rng.uniform(0.5, 1.0)
+        t += d + rng.uniform(*gap_s)
+    if not force.any():
+        force[: ctx.n // 2] = np.sin(np.pi * np.arange(ctx.n // 2) / (ctx.n // 2))
+    return force
+
+
+def _grains(ctx: Ctx, idx: np.ndarray, amps: np.ndarray, ms: tuple[float, float], kinds: int = 6) -> np.ndarray:
+    """Noise grains (Hann-windowed, lengths log-spread over ``ms``) at sample ``idx`` with ``amps``."""
+    rng, sr = ctx.rng, ctx.sr
+    env = np.zeros(ctx.n)
+    which = rng.integers(0, kinds, idx.size)
+    for k, length in enumerate(np.exp(np.linspace(np.log(ms[0]), np.log(ms[1]), kinds))):
+        sel = which == k
+        if not sel.any():
+            continue
+        imp = np.zeros(ctx.n)
+        np.add.at(imp, idx[sel], amps[sel])
+        env += signal.oaconvolve(imp, np.hanning(max(int(length * 1e-3 * sr), 3)))[: ctx.n]
+    return env * rng.standard_normal(ctx.n)
+
+
+def sheet_kind(ctx: Ctx) -> str:
+    """plastic (a bag, a wrapper, foil, film) or paper: the key of :data:`SHEET_BAND`."""
+    d = ctx.desc
+    text = f"{d.name} {d.material}".lower() if d is not None else ""
+    plastic = ("plastic", "polyethylene", "bag", "wrapper", "foil", "cellophane", "film", "crisp packet")
+    return "plastic" if any(w in text for w in plastic) else "paper"
+
+
+def m_crumple(ctx: Ctx) -> np.ndarray:
+    """A sheet crumpled in the hands: crackling noise. While a squeeze lasts (0.3-1 s, :func:`_gestures`),
+    creases give way one after another as clicks (up to ~800 per second at the squeeze's strongest, a Poisson
+    train following the force) whose energies follow a power law P(E) ~ E^-1.5 (Houle & Sethna 1996; Kramer &
+    Lobkovsky 1996): many faint ones, a few loud. Each click is a few-ms broadband transient radiated through the
+    sheet's band (paper 1.2-5 kHz, thin plastic 1.8-7 kHz); the sheet sliding on itself hisses under the squeeze,
+    and between squeezes it rests, nearly silent."""
+    rng, sr, p = ctx.rng, ctx.sr, ctx.p
+    force = _gestures(ctx, CRUMPLE_GESTURE_S, CRUMPLE_GAP_S)
+    lam = CRUMPLE_CLICK_RATE * p.density * (0.02 + 0.98 * force / force.max())
+    idx = np.nonzero(rng.poisson(lam / sr))[0]
+    energy = np.minimum((1.0 - rng.random(idx.size)) ** (-1.0 / (CRUMPLE_ENERGY_EXP - 1.0)), CRUMPLE_ENERGY_MAX)
+    amps = np.sqrt(energy) * np.sqrt(force[idx] + 0.05)
+    lo, hi = SHEET_BAND[sheet_kind(ctx)]
+    lo, hi = lo * (0.8 + 0.4 * p.brightness), min(hi * (0.8 + 0.4 * p.brightness), 0.45 * sr)
+    clicks = _bandpass(_grains(ctx, idx, amps, CRUMPLE_CLICK_MS), lo, hi, sr)
+    slide = _bandpass(rng.standard_normal(ctx.n), 1000.0, min(6000.0, 0.45 * sr), sr) * force
+    return clicks / (np.std(clicks) + 1e-12) + 0.3 * slide / (np.std(slide) + 1e-12)
+
+
+# ----------------------------------------------------------------------------------------------
+# Leaves and sand
+# ----------------------------------------------------------------------------------------------
+LEAF_BAND = (2000.0, 7000.0)  # leaf-on-leaf contacts radiate mostly 2-6 kHz (thin, light plates)
+LEAF_FLUTTER_HZ = (2.0, 10.0)  # leaves flap and touch in clusters a few times a second
+GUST_HZ = 0.5  # gusts swell and fade over seconds (0.1-1 Hz)
+GUST_DEPTH = 0.8
+
+
+def m_leaf_rustle(ctx: Ctx) -> np.ndarray:
+    """Leaves rustling: countless leaf-on-leaf contacts overlapping, so no single one stands out (soft onsets: a
+    leaf slides onto its neighbour rather than striking it), radiating in 2-7 kHz; their density flickers as
+    clusters of leaves flutter (2-10 Hz) and swells and fades with the gusts (0.1-1 Hz)."""
+    rng, sr, p = ctx.rng, ctx.sr, ctx.p
+    t = np.arange(ctx.n) / sr
+    flutter = _lowpass(np.abs(_bandpass(rng.standard_normal(ctx.n), LEAF_FLUTTER_HZ[0],
+                                        LEAF_FLUTTER_HZ[1] * p.density ** 0.5, sr)), 12.0, sr)
+    flutter = 0.2 + 0.8 * flutter / (flutter.mean() + 1e-12)
+    gust = np.clip(_slow_curve(ctx, t[::256], GUST_HZ, GUST_DEPTH), 0.05, None).repeat(256)[: ctx.n]
+    lo = LEAF_BAND[0] * (0.8 + 0.4 * p.brightness)
+    hiss = _bandpass(rng.standard_normal(ctx.n), lo, min(LEAF_BAND[1], 0.45 * sr), sr)
+    return hiss * flutter * gust
+
+
+SAND_GRAINS_PER_S = 5000.0  # grains landing on the pile per second (a neck of ~1 mm passing ~0.1 g/s of sand)
+SAND_HP = 2000.0  # a 0.1-0.3 mm grain's impact is a ~0.1 ms tick: its energy is high in the band
+SAND_SLUMP_PER_S = 0.5  # the pile's slope slumps now and then: a brief burst of extra impacts
+
+
+def m_sand_trickle(ctx: Ctx) -> np.ndarray:
+    """Sand trickling (an hourglass): a thin, steady stream of tiny grain impacts on the pile, thousands a
+    second, each a ~0.1 ms tick (so only its high band is heard, above ~2 kHz); the flow flickers a little
+    as the neck jams and frees, and the pile's slope slumps now and then (a brief burst of extra impacts)."""
+    rng, sr, p = ctx.rng, ctx.sr, ctx.p
+    t = np.arange(ctx.n) / sr
+    flow = np.clip(_slow_curve(ctx, t[::64], 3.0, 0.3), 0.2, None).repeat(64)[: ctx.n]
+    slump = np.zeros(ctx.n)
+    for s in rng.uniform(0.0, ctx.seconds, rng.poisson(SAND_SLUMP_PER_S * ctx.seconds)):
+        d = rng.uniform(0.1, 0.4)
+        m = (t >= s) & (t < s + d)
+        slump[m] += np.sin(np.pi * (t[m] - s) / d) * rng.uniform(0.5, 1.0)
+    lam = SAND_GRAINS_PER_S * p.density * (flow + 1.5 * slump)
+    hits = rng.poisson(lam / sr) * rng.lognormal(0.0, 0.5, ctx.n) * rng.choice([-1.0, 1.0], ctx.n)
+    tick = max(int(1.5e-4 * sr), 1)
+    x = signal.oaconvolve(hits, np.hanning(tick + 2)[1:-1])[: ctx.n] if tick > 1 else hits
+    return _bandpass(x, SAND_HP * (0.8 + 0.4 * p.brightness), min(7500.0, 0.45 * sr), sr)
+
+
+MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
+    "creak_slip": (("creak",), m_creak_slip),
+    "crumple": (("crumpl",), m_crumple),
+    "leaf_rustle": (("rustl",), m_leaf_rustle),
+    "sand_trickle": (("trickl",), m_sand_trickle),
+}
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
-AUDIOSET: dict[str, tuple[str, ...]] = {}
+AUDIOSET: dict[str, tuple[str, ...]] = {
+    "creak_slip": ("Creak", "Squeak", "Wood"),
+    "crumple": ("Crumpling, crinkling",),
+    "leaf_rustle": ("Rustling leaves", "Rustle"),
+    "sand_trickle": ("Rustle",),
+}
+
+# The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
+# register MODELS, so MODELS must exist before synth is imported from here.
+from .synth import (  # noqa: E402
+    Ctx,
+    _bandpass,
+    _highpass,
+    _impulses,
+    _lowpass,
+    _modal_ir,
+    _slow_curve,
+)

@@ -1,0 +1,184 @@
+"""The textures family (server/sounds/textures.py) checked by its physics: a creak's separate slips and its
+rhythm per rock or per swing, crumpling's heavy-tailed clicks in squeezes with quiet rests, leaves' band and
+gusts, sand's steady high-band stream; determinism and speed."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from server.sounds import textures
+from server.sounds.synth import MATERIALS, Ctx, Params, SourceDescription, synthesize
+from tests.helpers.sounds import SR, calls, envelope_db
+
+
+def _render(model: str, name: str, material: str, play: str, seconds: float = 5.0, seed: int = 0,
+            sr: int = SR) -> np.ndarray:
+    x, choice = synthesize(SourceDescription(name, material, play), seconds, seed=seed, sample_rate=sr,
+                           model=model)
+    assert choice.model == model
+    return x.astype(np.float64)
+
+
+def _band_share(x: np.ndarray, lo: float, hi: float, sr: int = SR) -> float:
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / sr)
+    return float(spec[(f >= lo) & (f < hi)].sum() / spec.sum())
+
+
+def _centroid(x: np.ndarray, sr: int = SR) -> float:
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / sr)
+    return float((f * spec).sum() / spec.sum())
+
+
+def _ticks(x: np.ndarray, sr: int = SR) -> np.ndarray:
+    """Times (s) of separate transients: peaks of the 1 ms envelope at most 25 dB under the loudest, >= 8 ms
+    apart."""
+    hop = int(0.001 * sr)
+    env = np.sqrt((x[: len(x) // hop * hop].reshape(-1, hop) ** 2).mean(axis=1))
+    peaks, _ = signal.find_peaks(env, height=env.max() * 10 ** (-25 / 20), distance=8)
+    return peaks * 0.001
+
+
+# ----------------------------------------------------------------------------------------------
+# Creak
+# ----------------------------------------------------------------------------------------------
+def test_a_creak_is_a_train_of_separate_slips_at_tens_per_second():
+    """Stick-slip at a slowly loaded wooden joint: separate ticks (each slip ringing short, damped modes), at
+    25-45 slips a second at the stroke's fastest; the rate wanders with speed and load, so over the creaks it
+    stays in tens per second, far from a tone (hundreds per second would be a buzz)."""
+    x = _render("creak_slip", "rocking chair", "bent wood", "rocking creak", seconds=10.0, seed=2)
+    creaks = calls(x, threshold_db=-30.0, gap_s=0.12)
+    ticks = _ticks(x)
+    busy = sum(b - a for a, b in creaks)
+    rate = len(ticks) / busy
+    assert 10.0 < rate < 80.0, rate
+    gaps = np.diff(ticks)
+    gaps = gaps[gaps < 0.1]
+    assert 0.05 < gaps.std() / gaps.mean() < 0.8  # irregular slips, not a metronome
+
+
+def test_a_rocking_chair_creaks_once_per_rock_and_a_swing_at_both_ends_of_its_arc():
+    """A rocking chair or a cradle rocks every 1.2-1.8 s and creaks once per rock; a swing's period is 2.5-3 s
+    and its chain squeaks twice per period, so its creaks come every 1.25-1.5 s."""
+    for name, material, play, lo, hi in (("rocking chair", "bent wood", "rocking creak", 1.2, 1.8),
+                                         ("cradle", "wooden frame", "rocking creak", 1.2, 1.8),
+                                         ("swing", "seat on chains", "chains creaking as it swings", 1.25, 1.5)):
+        x = _render("creak_slip", name, material, play, seconds=12.0, seed=1)
+        starts = np.array([a for a, _ in calls(x, threshold_db=-30.0, gap_s=0.15)])
+        period = np.median(np.diff(starts))
+        assert 0.85 * lo < period < 1.15 * hi, (name, period, starts)
+
+
+def test_a_creak_radiates_from_a_small_joint_so_little_below_600_hz():
+    x = _render("creak_slip", "basket", "woven wicker", "wicker creaking")
+    assert _band_share(x, 0, 400) < 0.05
+    assert _band_share(x, 600, 8000) > 0.8
+
+
+def test_the_motion_comes_from_the_play_method_or_the_name():
+    def motion(name: str, play: str) -> str:
+        ctx = Ctx(SR, SR, np.random.default_rng(0), Params(), MATERIALS["wood"],
+                  desc=SourceDescription(name, "", play))
+        return textures.creak_motion(ctx)
+
+    assert motion("cradle", "rocking creak") == "rock"
+    assert motion("swing", "chains creaking as it swings") == "swing"
+    assert motion("couch", "springs creaking") == "spring"
+    assert motion("screwdriver", "screw squeaking in") == "screw"
+    assert motion("basket", "wicker creaking") == "wicker"
+    assert motion("floor", "creaking under weight") == "load"
+
+
+def test_slips_come_at_the_loading_rate_with_the_asperities_spread():
+    """A joint loaded at a constant speed slips at the asked rate on average (stick time = static limit /
+    loading rate, the limit spread by MU_JITTER), and not at all below the onset."""
+    ctx = Ctx(SR, 4 * SR, np.random.default_rng(3), Params(), MATERIALS["wood"])
+    times, mu = textures._slip_times(ctx, np.full(ctx.n, 40.0), onset=10.0)
+    assert len(times) / 4.0 == pytest.approx(40.0, rel=0.1)
+    assert np.std(np.diff(times)) / np.mean(np.diff(times)) == pytest.approx(textures.MU_JITTER, rel=0.3)
+    none, _ = textures._slip_times(ctx, np.full(ctx.n, 5.0), onset=10.0)
+    assert none.size == 0
+
+
+# ----------------------------------------------------------------------------------------------
+# Crumple
+# ----------------------------------------------------------------------------------------------
+def test_crumpling_comes_in_squeezes_with_quiet_rests():
+    """Squeezes of 0.3-1 s separated by rests in which the sheet is nearly silent (>= 20 dB down)."""
+    x = _render("crumple", "paper", "paper sheets", "crumpled", seconds=8.0, seed=4)
+    env = envelope_db(x, 0.02)
+    assert np.percentile(env, 5) < -20.0
+    squeezes = calls(x, threshold_db=-25.0, gap_s=0.04)
+    long = [b - a for a, b in squeezes if b - a > 0.15]
+    assert 3 <= len(long) and 0.2 < np.median(long) < 1.1, long
+
+
+def test_crumpling_clicks_have_heavy_tailed_energies():
+    """Crackling noise: the 2 ms frame energies inside squeezes are heavy-tailed (many faint, few loud), far
+    from a Gaussian hiss (kurtosis of the frame amplitudes well above a noise's)."""
+    x = _render("crumple", "plastic bag", "thin polyethylene", "crinkled in the hands", seconds=6.0, seed=0)
+    hop = int(0.002 * SR)
+    e = (x[: len(x) // hop * hop].reshape(-1, hop) ** 2).mean(axis=1)
+    e = e[e > e.max() * 1e-3]
+    ratio = np.percentile(e, 99) / np.median(e)
+    noise = np.random.default_rng(0).standard_normal(len(x))
+    en = (noise[: len(noise) // hop * hop].reshape(-1, hop) ** 2).mean(axis=1)
+    assert ratio > 5 * np.percentile(en, 99) / np.median(en), ratio
+
+
+def test_plastic_film_crinkles_brighter_than_paper():
+    paper = _render("crumple", "paper", "paper sheets", "crumpled", seed=1)
+    bag = _render("crumple", "plastic bag", "thin polyethylene", "crinkled in the hands", seed=1)
+    assert _centroid(bag) > 1.15 * _centroid(paper)
+    assert _band_share(paper, 1000, 8000) > 0.8
+
+
+# ----------------------------------------------------------------------------------------------
+# Leaves and sand
+# ----------------------------------------------------------------------------------------------
+def test_leaves_rustle_in_the_2_to_7_khz_band_and_swell_with_gusts():
+    x = _render("leaf_rustle", "leaves", "foliage", "leaves rustling in the breeze", seconds=10.0, seed=0)
+    assert _band_share(x, 1600, 8000) > 0.85
+    assert 2500 < _centroid(x) < 6000
+    half = envelope_db(x, 0.5)
+    assert half.max() - np.percentile(half, 10) > 6.0  # gusts: the level swings by more than 6 dB over seconds
+    # soft onsets: no single contact stands out (in the loudest 0.5 s, the crest factor of a dense texture)
+    w = int(0.5 * SR)
+    loud = x[int(np.argmax(half)) * w:][:w]
+    assert np.abs(loud).max() / np.sqrt(np.mean(loud ** 2)) < 6.0
+
+
+def test_sand_is_a_steady_stream_of_tiny_high_band_impacts():
+    x = _render("sand_trickle", "hourglass", "glass bulbs and sand", "sand trickling", seconds=8.0, seed=0)
+    assert _band_share(x, 1600, 24000) > 0.9
+    half = envelope_db(x, 0.5)
+    assert np.std(half) < 3.0  # steady: its 0.5 s levels stay within a few dB
+    # thousands of grains a second: the 1 ms frames are almost never empty
+    hop = int(0.001 * SR)
+    e = np.sqrt((x[: len(x) // hop * hop].reshape(-1, hop) ** 2).mean(axis=1))
+    assert np.mean(e > e.max() * 0.01) > 0.95
+
+
+# ----------------------------------------------------------------------------------------------
+# Every model
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("model", sorted(textures.MODELS))
+def test_each_model_is_deterministic_per_seed_and_quick(model):
+    desc = ("thing", "wood", "x")
+    t0 = time.perf_counter()
+    a = _render(model, *desc, seconds=5.0, seed=7)
+    took = time.perf_counter() - t0
+    b = _render(model, *desc, seconds=5.0, seed=7)
+    c = _render(model, *desc, seconds=5.0, seed=8)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert np.isfinite(a).all() and np.abs(a).max() == pytest.approx(10 ** (-1 / 20), rel=1e-3)
+    assert took < 1.0, took
+
+
+def test_every_model_has_audioset_classes():
+    assert set(textures.AUDIOSET) == set(textures.MODELS)
