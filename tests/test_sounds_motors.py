@@ -9,7 +9,7 @@ import pytest
 from scipy import signal
 
 from server.sounds import motors
-from server.sounds.synth import MODEL_FUNCS, SourceDescription, synthesize
+from server.sounds.synth import MATERIALS, MODEL_FUNCS, Ctx, Params, SourceDescription, synthesize
 
 SR = 16000
 
@@ -86,3 +86,97 @@ def test_transformer_hum_lines_carry_most_of_the_power():
     band = (f > 150) & (f < 4000)
     ratio_db = 10 * np.log10(pxx[band & lines].sum() / pxx[band & ~lines].sum())
     assert 4.8 < ratio_db < 25, ratio_db
+
+
+# ----------------------------------------------------------------------------------------------
+# Combustion engines
+# ----------------------------------------------------------------------------------------------
+def test_firing_rate_of_four_and_two_strokes():
+    assert motors.firing_hz(750, 4) == pytest.approx(25.0)  # cyl x rpm / 120
+    assert motors.firing_hz(3000, 1, strokes=2) == pytest.approx(50.0)  # a two-stroke fires every turn
+    assert motors.firing_hz(600, 6) == pytest.approx(30.0)
+
+
+def _envelope_rate(x: np.ndarray, sr: int, lo: float, hi: float) -> tuple[float, float]:
+    """The loudness envelope's strongest periodicity between ``lo`` and ``hi`` Hz (autocorrelation at a
+    1 kHz envelope rate) and its correlation."""
+    env = signal.resample_poly(np.abs(x), 1, sr // 1000)
+    env = env - env.mean()
+    ac = np.correlate(env, env, "full")[len(env) - 1 :]
+    ac /= ac[0]
+    lags = np.arange(len(ac))
+    window = (lags >= int(1000 / hi)) & (lags <= int(1000 / lo))
+    lag = lags[window][np.argmax(ac[window])]
+    return 1000.0 / lag, float(ac[lag])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_idling_car_engine_pulses_at_its_firing_rate(seed):
+    """A four-cylinder four-stroke at 650-850 rpm fires 21.7-28.3 times a second; a V6/V8 ("low rumble")
+    32-57: the envelope repeats at that rate."""
+    x = _render("idling_engine", "engine idling", seed, timbre=("steady",))
+    rate, corr = _envelope_rate(x, SR, 15, 70)
+    assert 21 <= rate <= 29, (seed, rate)
+    assert corr > 0.3, (seed, corr)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_small_four_stroke_single_fires_every_other_turn_at_governed_speed(seed):
+    """A mower's governed 2800-3300 rpm single: 23-27.5 firings a second."""
+    x = _render("small_engine", "engine buzzing", seed, name="lawn mower")
+    rate, corr = _envelope_rate(x, SR, 15, 70)
+    assert 22.5 <= rate <= 28.5, (seed, rate)
+    assert corr > 0.2, (seed, corr)
+
+
+def test_exhaust_pipe_resonates_at_odd_multiples_of_its_quarter_wave():
+    """A pipe closed at the valve and open at the tailpipe: peaks at (2k+1) c / 4L; 2.5 m in 500 m/s gas:
+    50, 150, 250, 350 Hz, with dips between at the even multiples."""
+    ctx = Ctx(SR, SR, np.random.default_rng(0), Params(), MATERIALS["metal"])
+    ir = motors._exhaust_ir(ctx, 2.5, 0.8, 0.5)
+    spec = np.abs(np.fft.rfft(ir, 8 * SR))
+    f = np.fft.rfftfreq(8 * SR, 1 / SR)
+    f_quarter = motors.EXHAUST_SOUND_SPEED / (4 * 2.5)
+    for k in (1, 3, 5, 7):
+        i_peak = np.argmin(np.abs(f - k * f_quarter))
+        i_dip = np.argmin(np.abs(f - (k + 1) * f_quarter))
+        local = spec[i_peak - 40 : i_peak + 41]
+        assert abs(f[i_peak - 40 + np.argmax(local)] - k * f_quarter) < 3.0, k
+        assert spec[i_peak] > 3 * spec[i_dip], k  # (1 + r) / (1 - r) = 9, less the radiation tilt
+
+
+def _band_share(x: np.ndarray, lo: float, hi: float) -> float:
+    f, pxx = _psd(x, 2048)
+    return float(pxx[(f >= lo) & (f < hi)].sum() / pxx[f >= 100].sum())
+
+
+def test_diesel_clatters_more_than_a_petrol_idle():
+    """Compression ignition's steep pressure rise rings the block at 1-4 kHz: the diesel carries a larger
+    share of its power there than the muffled petrol idle (mean of three seeds)."""
+    diesel = np.mean([_band_share(_render("diesel_engine", "diesel engine rumbling", s), 1000, 4000) for s in range(3)])
+    petrol = np.mean([_band_share(_render("idling_engine", "engine idling", s), 1000, 4000) for s in range(3)])
+    assert diesel > 2 * petrol, (diesel, petrol)
+
+
+def test_pass_by_doppler_and_level():
+    """A 1 kHz source passing at 50 m/s, 10 m away: heard at f c / (c -+ v) well before and after (1171 and
+    874 Hz), loudest around the moment of closest approach (plus the 29 ms it takes the sound to arrive)."""
+    n = 6 * SR
+    ctx = Ctx(SR, n, np.random.default_rng(0), Params(), MATERIALS["metal"])
+    t = np.arange(n) / SR
+    y = motors.pass_by(ctx, np.sin(2 * np.pi * 1000 * t), 50.0, 10.0, 3.0)
+    c = motors.SPEED_OF_SOUND
+    early, late = y[int(0.3 * SR) : int(1.3 * SR)], y[int(4.7 * SR) : int(5.7 * SR)]
+    f_early = np.fft.rfftfreq(len(early), 1 / SR)[np.argmax(np.abs(np.fft.rfft(early * np.hanning(len(early)))))]
+    f_late = np.fft.rfftfreq(len(late), 1 / SR)[np.argmax(np.abs(np.fft.rfft(late * np.hanning(len(late)))))]
+    # at 1.2-2.2 s before the closest point the source is 60-110 m down the road: cos ~ 0.98-0.996
+    assert 1150 <= f_early <= 1175 and 870 <= f_late <= 890, (f_early, f_late)
+    env = np.sqrt(np.convolve(y**2, np.ones(800) / 800, "same"))
+    assert abs(t[np.argmax(env)] - (3.0 + 10.0 / c)) < 0.05
+    assert 20 * np.log10(env.max() / env[int(0.5 * SR)]) > 15  # 1/r: 10 m vs ~125 m
+
+
+def test_traffic_hum_is_dominated_below_a_kilohertz():
+    """Distance absorbs the highs: most of distant traffic's power is below 1 kHz."""
+    x = _render("traffic_hum", "distant traffic hum", 0, timbre=("low", "distant"))
+    assert _band_share(x, 100, 1000) > 0.8

@@ -170,15 +170,335 @@ def m_fan(ctx: Ctx) -> np.ndarray:
     return air + rng.uniform(0.05, 0.15) * _unit(whine) + rng.uniform(0.1, 0.25) * _unit(hum)
 
 
+# ----------------------------------------------------------------------------------------------
+# Combustion engines
+# ----------------------------------------------------------------------------------------------
+def firing_hz(rpm: float, cylinders: int, strokes: int = 4) -> float:
+    """Firings a second: every cylinder fires once per cycle, two crank turns for a four-stroke and one
+    for a two-stroke (cyl x rpm / 120 for a four-stroke)."""
+    return cylinders * rpm / 60.0 / (strokes / 2)
+
+
+def _firings(ctx: Ctx, rpm: np.ndarray, cylinders: int, strokes: int, cov: float) -> tuple[np.ndarray, np.ndarray]:
+    """Firing times (s) for the per-sample crank speed ``rpm`` and each firing's strength: the cylinders
+    differ a little (5-15 %), and combustion varies cycle to cycle by ``cov`` (coefficient of variation of
+    the indicated pressure: ~3 % loaded, 10-20 % at a lean idle, more in a small single)."""
+    rate = firing_hz(1.0, cylinders, strokes) * rpm  # firings per second, per sample
+    k = np.floor(np.cumsum(rate) / ctx.sr)
+    idx = np.flatnonzero(np.diff(k, prepend=k[0]) > 0)
+    cyl_gain = ctx.rng.uniform(0.85, 1.0, cylinders)
+    gains = cyl_gain[np.arange(idx.size) % cylinders] * np.clip(1 + cov * ctx.rng.standard_normal(idx.size), 0.2, None)
+    jitter = 0.01 / np.maximum(rate[idx], 1.0) * ctx.rng.standard_normal(idx.size)  # 1 % of a period
+    return idx / ctx.sr + jitter, gains
+
+
+def _exhaust_ir(ctx: Ctx, length_m: float, reflection: float, blowdown_ms: float) -> np.ndarray:
+    """Impulse response of a firing's blowdown pulse (a ``blowdown_ms`` rise and a decay as the exhaust
+    valve opens) through the exhaust pipe: a tube closed at the valve and open at the tailpipe, so the
+    pulse comes back every round trip 2 L / c (c ~500 m/s in hot gas) inverted by the open end and
+    weakened by ``reflection``: resonances at odd multiples of c / 4L (a 2.5 m pipe: 50, 150, 250 Hz ...).
+    Radiation from the open end rises with frequency (a first difference)."""
+    sr = ctx.sr
+    m = int(0.03 * sr)
+    tt = np.arange(m) / sr
+    tau = blowdown_ms * 1e-3
+    pulse = (tt / tau) * np.exp(1 - tt / tau)
+    d = max(int(round(2 * length_m / EXHAUST_SOUND_SPEED * sr)), 1)
+    echoes = max(int(np.ceil(np.log(1e-3) / np.log(max(reflection, 1e-3)))), 1)
+    comb = np.zeros(d * echoes + 1)
+    comb[:: d] = (-reflection) ** np.arange(echoes + 1)
+    ir = signal.fftconvolve(comb, pulse)
+    return np.diff(ir, prepend=0.0) * sr / 1000.0
+
+
+def _gated_noise(ctx: Ctx, times: np.ndarray, gains: np.ndarray, lo: float, hi: float, tau_ms: float
+                 ) -> np.ndarray:
+    """Band noise (``lo``-``hi`` Hz) in short bursts at ``times``, each decaying in ``tau_ms``: combustion
+    knock through the block, valve closures, the intake's gulps."""
+    env = signal.fftconvolve(_impulses(ctx, np.clip(times, 0, ctx.seconds - 1e-3), gains),
+                             np.exp(-np.arange(int(5 * tau_ms * 1e-3 * ctx.sr)) / (tau_ms * 1e-3 * ctx.sr)))[: ctx.n]
+    return _bandpass(ctx.rng.standard_normal(ctx.n), lo, hi, ctx.sr) * env
+
+
+def _combustion(ctx: Ctx, rpm: np.ndarray, cylinders: int, *, strokes: int = 4, cov: float = 0.1,
+                pipe_m: float = 2.5, reflection: float = 0.7, muffler_hz: float = 800.0,
+                clatter: float = 0.1, valves: float = 0.05, intake: float = 0.1, gear_teeth: int = 0,
+                gear: float = 0.0) -> np.ndarray:
+    """One engine at the per-sample crank speed ``rpm``: each firing's exhaust blowdown through the
+    pipe (:func:`_exhaust_ir`) and the muffler (a low-pass at ``muffler_hz``); the combustion's pressure
+    rise through the block (``clatter``: sharp 1-4 kHz knocks, a diesel's chatter); the valve train's
+    ticks (``valves``: each valve seating, twice a firing, 2-5 kHz); the intake's gulps (``intake``:
+    200-1500 Hz noise gated by the firings); gear whine (``gear``: teeth x crank rev/s)."""
+    sr, rng = ctx.sr, ctx.rng
+    times, gains = _firings(ctx, rpm, cylinders, strokes, cov)
+    imp = _impulses(ctx, np.clip(times, 0, ctx.seconds - 1e-3), gains)
+    rate = float(np.median(firing_hz(1.0, cylinders, strokes) * rpm))
+    ex = signal.fftconvolve(imp, _exhaust_ir(ctx, pipe_m, reflection, rng.uniform(1.0, 2.0) * min(1.0, 40 / rate) ** 0.3
+                                             ))[: ctx.n]
+    ex = _lowpass(ex, muffler_hz, sr, order=2)
+    out = _unit(ex)
+    if clatter:
+        out += clatter * _unit(_gated_noise(ctx, times + 0.002, gains ** 2, 1000, 4000, 1.5))
+    if valves:
+        vt = np.sort(np.concatenate([times + 0.3 / max(rate, 1), times + 0.6 / max(rate, 1)]))
+        out += valves * _unit(_gated_noise(ctx, vt, rng.uniform(0.5, 1.0, vt.size), 2000, 5000, 0.4))
+    if intake:
+        out += intake * _unit(_gated_noise(ctx, times + 0.5 / max(rate, 1), np.ones(times.size), 200, 1500, 6.0))
+    if gear and gear_teeth:
+        ph = 2 * np.pi * gear_teeth * np.cumsum(rpm / 60.0) / sr
+        out += gear * np.sqrt(2) * np.sin(ph)
+    return out
+
+
+def _idle_rpm(ctx: Ctx, lo: float, hi: float, hunt: float = 0.02) -> np.ndarray:
+    """An idling crank speed: the governor holds it near a set point in ``lo``-``hi`` rpm, hunting slowly."""
+    t = np.arange(ctx.n) / ctx.sr
+    return ctx.rng.uniform(lo, hi) * _slow_curve(ctx, t, 0.7, hunt)
+
+
+def m_idling_engine(ctx: Ctx) -> np.ndarray:
+    """A petrol car engine idling: a four-cylinder four-stroke (a "low rumble" or "heavy" timbre: a V6/V8)
+    at 650-850 rpm, so 22-28 firings a second (V8: 43-57), each blowdown ringing a 2.5-4 m exhaust with its
+    silencer (muffled above 500-900 Hz); lean idle combustion varies 8-15 % cycle to cycle (the lope),
+    the valve train ticks faintly, the intake gulps."""
+    p, rng = ctx.p, ctx.rng
+    cyl = 4 if p.pitch >= 0.7 else int(rng.choice([6, 8]))
+    rpm = _idle_rpm(ctx, 650, 850)
+    return _combustion(ctx, rpm, cyl, cov=rng.uniform(0.08, 0.15), pipe_m=rng.uniform(2.5, 4.0),
+                       reflection=rng.uniform(0.6, 0.8), muffler_hz=rng.uniform(500, 900) * (0.7 + 0.6 * p.brightness),
+                       clatter=0.05, valves=rng.uniform(0.03, 0.08), intake=0.1)
+
+
+def m_diesel_engine(ctx: Ctx) -> np.ndarray:
+    """A truck's or tractor's diesel: six cylinders (four in a tractor), 600-800 rpm at idle, so 30-40
+    firings a second; compression ignition makes each firing's pressure rise 3-5 times steeper than a
+    petrol engine's, and that knock rings through the block as the diesel's clatter (1-4 kHz, as loud as
+    the exhaust at idle); a long pipe (3-5 m) to a big silencer; the injection pump's and timing gears'
+    whine; the turbo's faint whistle."""
+    p, rng = ctx.p, ctx.rng
+    cyl = 6 if rng.random() < 0.7 else 4
+    rpm = _idle_rpm(ctx, 600, 800, 0.015)
+    return _combustion(ctx, rpm, cyl, cov=rng.uniform(0.04, 0.08), pipe_m=rng.uniform(3.0, 5.0),
+                       reflection=rng.uniform(0.6, 0.8), muffler_hz=rng.uniform(600, 1200) * (0.7 + 0.6 * p.brightness),
+                       clatter=rng.uniform(0.5, 0.9), valves=0.05, intake=0.15, gear_teeth=int(rng.integers(40, 70)),
+                       gear=rng.uniform(0.02, 0.06))
+
+
+def m_small_engine(ctx: Ctx) -> np.ndarray:
+    """A small air-cooled single (lawn mower, generator, strimmer): one cylinder at a governed 2800-3300
+    rpm; a four-stroke fires every other turn (23-28 a second), a two-stroke (a play method or name
+    saying two-stroke, strimmer, chainsaw, moped) every turn (47-55); a short pipe (15-30 cm) into a
+    small can, so the pipe's resonances sit at 400-800 Hz and the sound is bright; combustion varies a lot
+    cycle to cycle (15-25 %); the cooling fins ring and the valve train ticks loudly."""
+    p, rng = ctx.p, ctx.rng
+    two = _has(ctx, "two stroke", "strimmer", "chainsaw", "moped", "outboard", "trimmer")
+    rpm = _idle_rpm(ctx, 2800, 3300, 0.02) * p.pitch ** 0.2
+    return _combustion(ctx, rpm, 1, strokes=2 if two else 4, cov=rng.uniform(0.15, 0.25),
+                       pipe_m=rng.uniform(0.15, 0.3), reflection=rng.uniform(0.5, 0.7),
+                       muffler_hz=rng.uniform(1500, 3000), clatter=rng.uniform(0.2, 0.4), valves=rng.uniform(0.1, 0.2),
+                       intake=0.2)
+
+
+def m_outboard(ctx: Ctx) -> np.ndarray:
+    """A motorboat's outboard motor under way: a three- or four-cylinder four-stroke at 4000-5500 rpm
+    (100-180 firings a second) whose exhaust leaves under water through the propeller hub, so the
+    blowdowns arrive muffled and broken into bubbles (a short pipe, heavy low-pass, strongly varying
+    pulses); the lower unit's bevel gears whine (teeth x crank rev/s); the hull slaps the chop 1-3 times a
+    second (low thumps, 80-400 Hz) and the bow wave and wake hiss (broadband spray, 500 Hz-5 kHz)."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    t = np.arange(ctx.n) / sr
+    cyl = int(rng.choice([3, 4]))
+    rpm = _idle_rpm(ctx, 4000, 5500, 0.03) * p.pitch ** 0.2
+    eng = _combustion(ctx, rpm, cyl, cov=rng.uniform(0.2, 0.35), pipe_m=rng.uniform(0.6, 1.0),
+                      reflection=rng.uniform(0.4, 0.6), muffler_hz=rng.uniform(700, 1200), clatter=0.15, valves=0.1,
+                      intake=0.3, gear_teeth=int(rng.integers(12, 20)), gear=rng.uniform(0.05, 0.12))
+    spray = _bandpass(rng.standard_normal(ctx.n), 500, 5000, sr) * _slow_curve(ctx, t, 2.0, 0.4)
+    slaps = _event_times(ctx, rng.uniform(1.0, 3.0), regular=0.4)
+    thump = np.zeros(ctx.n)
+    for ts in slaps:
+        g = _noise_burst(ctx, rng.uniform(30, 80), 80, 400, rng.uniform(20, 50))
+        _place(ctx, thump, g, ts, rng.uniform(0.5, 1.0))
+    return _unit(eng) + rng.uniform(0.4, 0.7) * _unit(spray) + rng.uniform(0.3, 0.6) * _unit(thump)
+
+
+def m_winch(ctx: Ctx) -> np.ndarray:
+    """A crane's winch hauling: the diesel under load (six cylinders at 1500-1900 rpm, 75-95 firings a
+    second, combustion steady: little cycle-to-cycle variation, strong clatter) geared down to the drum;
+    the reduction gears whine at teeth x shaft rev/s and grind (their mesh's rough, load-modulated
+    noise, 1-3 kHz); the cable creaks onto the drum."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    t = np.arange(ctx.n) / sr
+    rpm = _idle_rpm(ctx, 1500, 1900, 0.03) * p.pitch ** 0.2
+    eng = _combustion(ctx, rpm, 6, cov=rng.uniform(0.03, 0.06), pipe_m=rng.uniform(2.0, 3.5),
+                      reflection=rng.uniform(0.6, 0.8), muffler_hz=rng.uniform(800, 1400), clatter=rng.uniform(0.4, 0.7),
+                      valves=0.08, intake=0.2, gear_teeth=int(rng.integers(20, 40)), gear=rng.uniform(0.05, 0.15))
+    shaft = rpm / 60.0 / rng.uniform(3.0, 6.0)  # the gearbox's intermediate shaft
+    teeth = int(rng.integers(25, 45))
+    mesh = teeth * shaft
+    ph = 2 * np.pi * np.cumsum(mesh) / sr
+    whine = np.sin(ph) + 0.5 * np.sin(2 * ph + 1.0)
+    grind = _bandpass(rng.standard_normal(ctx.n), 1000, 3000, sr) * (1 + 0.8 * np.sin(ph) ** 2)
+    grind *= _slow_curve(ctx, t, 1.5, 0.3)
+    return _unit(eng) + rng.uniform(0.1, 0.25) * _unit(whine) + rng.uniform(0.2, 0.4) * _unit(grind)
+
+
+def pass_by(ctx: Ctx, src: np.ndarray, speed_m_s: float, closest_m: float, t_closest: float) -> np.ndarray:
+    """``src`` (emitted at the source, per sample) heard from the roadside as the source drives past in a
+    straight line at ``speed_m_s``, ``closest_m`` from the listener at ``t_closest`` s: each sample is heard
+    r / c later (so the pitch is raised by c / (c - v cos) on approach and lowered going away: the Doppler
+    drop) and its pressure falls as 1 / r (normalised to 1 at the closest point)."""
+    tau = np.arange(ctx.n) / ctx.sr  # emission times
+    r = np.hypot(closest_m, speed_m_s * (tau - t_closest))
+    heard_at = tau + r / SPEED_OF_SOUND
+    t = np.arange(ctx.n) / ctx.sr
+    emitted = np.interp(t, heard_at, tau)  # invert: the emission time heard at t (heard_at is increasing)
+    dist = np.interp(emitted, tau, r)
+    return np.interp(emitted, tau, src) * (closest_m / dist)
+
+
+def _shift_rpm(ctx: Ctx, lo: float, hi: float) -> np.ndarray:
+    """A car accelerating through the gears: the crank speed climbs from ``lo`` to ``hi`` rpm in 0.8-1.5 s,
+    drops by the gear ratio step (~0.7) at each upshift, and climbs again."""
+    rng, sr = ctx.rng, ctx.sr
+    rpm = np.empty(ctx.n)
+    i, r = 0, rng.uniform(lo, hi)
+    while i < ctx.n:
+        dur = int(rng.uniform(0.8, 1.5) * sr)
+        seg = np.linspace(r, hi, dur)
+        rpm[i : i + dur] = seg[: ctx.n - i]
+        i += dur
+        r = max(lo, hi * rng.uniform(0.68, 0.75))
+    return _lowpass(rpm, 20.0, sr, order=1)
+
+
+def m_race_car(ctx: Ctx) -> np.ndarray:
+    """A race car revving past: a touring or rally car's four or six cylinders climbing through the gears
+    (4000-7500 rpm: 130-375 firings a second, dropping ~30 % at each upshift) through short, barely
+    silenced pipes (0.8-1.5 m, muffled only above 1-3.5 kHz), combustion hard and even (7-12 % cycle to
+    cycle), the intake's roar; heard from the trackside as it passes at 40-70 m/s, 10-30 m away, closest
+    1.8-3 s in (:func:`pass_by`: the swelling level, the Doppler drop, the fade), with the tyres' and the
+    air's broadband roar that passes with it."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    cyl = int(rng.choice([4, 4, 6]))
+    lo = rng.uniform(4000, 5000)
+    rpm = _shift_rpm(ctx, lo, lo * rng.uniform(1.45, 1.6)) * p.pitch ** 0.2
+    eng = _combustion(ctx, rpm, cyl, cov=rng.uniform(0.07, 0.12), pipe_m=rng.uniform(0.8, 1.5),
+                      reflection=rng.uniform(0.5, 0.7), muffler_hz=rng.uniform(1000, 3500), clatter=0.2, valves=0.1,
+                      intake=0.3)
+    roar = _bandpass(rng.standard_normal(ctx.n), 200, 3000, sr)
+    src = _unit(eng) + rng.uniform(0.5, 1.0) * _unit(roar)
+    return pass_by(ctx, src, rng.uniform(40, 70), rng.uniform(10, 30), rng.uniform(1.8, 3.0) * ctx.seconds / 5.0)
+
+
+def m_traffic_hum(ctx: Ctx) -> np.ndarray:
+    """Traffic heard from a distance (50-300 m): a steady roar of many vehicles whose engines and tyres
+    merge (4-8 cars at 1500-2500 rpm and a diesel or two, muffled; tyre noise, 300 Hz-1.5 kHz, peaking
+    near 1 kHz), low-passed by the distance (the air and the ground absorb the highs, so the hum is
+    dominated below 1 kHz), while one or two nearer vehicles swell and fade over a few seconds."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    t = np.arange(ctx.n) / sr
+    bed = np.zeros(ctx.n)
+    for _ in range(int(rng.integers(4, 9))):
+        diesel = rng.random() < 0.25
+        rpm = _idle_rpm(ctx, 1200, 1800, 0.05) if diesel else _idle_rpm(ctx, 1500, 2500, 0.08)
+        eng = _combustion(ctx, rpm, 6 if diesel else 4, cov=0.05, pipe_m=rng.uniform(2.5, 4.5), reflection=0.7,
+                          muffler_hz=rng.uniform(400, 800), clatter=0.5 if diesel else 0.05, valves=0.0, intake=0.1)
+        bed += rng.uniform(0.3, 1.0) * _unit(eng) * _slow_curve(ctx, t, 0.3, 0.4)
+    tyres = _bandpass(rng.standard_normal(ctx.n), 300, 1500, sr)
+    out = _unit(bed) + rng.uniform(0.5, 0.9) * _unit(tyres) * _slow_curve(ctx, t, 0.3, 0.3)
+    for _ in range(int(rng.integers(1, 3))):
+        rpm = _idle_rpm(ctx, 1800, 2800, 0.05)
+        car = _unit(_combustion(ctx, rpm, 4, cov=0.05, pipe_m=3.0, reflection=0.7, muffler_hz=900, clatter=0.05,
+                                valves=0.0, intake=0.1)) + 0.8 * _unit(_bandpass(rng.standard_normal(ctx.n), 300, 2500, sr))
+        out += rng.uniform(0.4, 0.8) * pass_by(ctx, car, rng.uniform(12, 20), rng.uniform(15, 40),
+                                               rng.uniform(0.0, ctx.seconds))
+    return _lowpass(out, rng.uniform(1500, 2500) * (0.7 + 0.6 * p.brightness), sr)
+
+
+# ----------------------------------------------------------------------------------------------
+# Rolling wheels
+# ----------------------------------------------------------------------------------------------
+def _texture_grains(ctx: Ctx, rate: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """The pavement's texture under a small hard wheel: each asperity it climbs is a tiny impact, at
+    ``rate`` per second (speed / asperity spacing: 1.3 m/s over 2-10 mm stones, 130-650 a second), of
+    random size (exponential), scaled by the per-sample ``level``."""
+    p_hit = np.clip(rate / ctx.sr, 0, 1)
+    hits = (ctx.rng.random(ctx.n) < p_hit) * ctx.rng.exponential(1.0, ctx.n)
+    return hits * level
+
+
+def m_wheels(ctx: Ctx) -> np.ndarray:
+    """Small hard wheels (a suitcase's, a trolley's or a cart's castors, 4-8 cm across) pushed over paving
+    at walking pace (1-1.5 m/s, so 5-10 wheel turns a second). The stone texture makes a dense train of
+    tiny impacts (:func:`_texture_grains`) that the hard wheel passes straight to the hollow body, whose
+    damped shell modes (a plastic case: 150-700 Hz; a wire trolley: metal, ringing longer) colour it: the
+    rumble; a wheel is never round, so the rumble swells once a turn; at each joint between paving slabs
+    (irregularly, 0.3-0.6 m apart) the wheels drop in and knock the edge, two wheels a few ms apart, and
+    the handle and the loose parts rattle after the knock. A name or play method saying rattling, trolley
+    or cart makes the body a loose metal frame that rattles throughout."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    t = np.arange(ctx.n) / sr
+    speed = rng.uniform(1.0, 1.5) * p.density ** 0.5 * _slow_curve(ctx, t, 0.5, 0.1)
+    wheel_d = rng.uniform(0.04, 0.08)
+    turn = speed / (np.pi * wheel_d)  # rev/s
+    rattly = _has(ctx, "rattl", "trolley", "cart", "shopping", "wire")
+    stone = rng.uniform(0.002, 0.01)
+    oor = 1 + rng.uniform(0.2, 0.4) * np.sin(2 * np.pi * np.cumsum(turn) / sr)
+    grains = _texture_grains(ctx, speed / stone, oor)
+    body = _dense_modes(ctx, 150, 700, 10, (0.02, 0.06)) if not rattly else _dense_modes(ctx, 300, 3000, 16,
+                                                                                         (0.05, 0.2))
+    rumble = signal.fftconvolve(grains, body)[: ctx.n] + 0.3 * _bandpass(grains, 1000, 4000, sr)
+    out = _unit(rumble)
+    # joints: a knock as the wheels drop into each gap, two wheels a few ms apart, then the handle rattles
+    knock_ir = _dense_modes(ctx, 120, 900, 8, (0.03, 0.1))
+    knock_ir /= np.abs(knock_ir).max() + 1e-12
+    pos, x = np.cumsum(speed) / sr, rng.uniform(0.0, 0.3)
+    while x < pos[-1]:
+        tj = float(np.searchsorted(pos, x)) / sr
+        for dt in (0.0, rng.uniform(0.002, 0.012)):
+            _place(ctx, out, knock_ir, tj + dt, rng.uniform(2.0, 4.0))
+        for _ in range(int(rng.integers(2, 6))):
+            _place(ctx, out, _noise_burst(ctx, rng.uniform(2, 5), 1500, 6000), tj + rng.uniform(0.005, 0.06),
+                   rng.uniform(1.0, 2.5))
+        x += rng.uniform(0.3, 0.6)
+    if rattly:  # a loose wire frame: rattles at random, denser when the rumble is loud
+        rate = rng.uniform(15, 30)
+        times = np.flatnonzero(rng.random(ctx.n) < rate / sr) / sr
+        rat = np.zeros(ctx.n)
+        for tr in times:
+            _place(ctx, rat, _noise_burst(ctx, rng.uniform(1, 4), 2000, 7000), tr, rng.uniform(0.3, 1.0))
+        out += rng.uniform(0.5, 0.8) * _unit(rat)
+    return out
+
+
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "transformer_hum": (("transformer", "electrical hum", "mains hum", "ballast"), m_transformer_hum),
-    "fan": (("electric fan", "desk fan", "ceiling fan", "cooling fan", "blades whirring"), m_fan),
+    "fan": (("electric fan", "desk fan", "ceiling fan", "cooling fan"), m_fan),
+    "idling_engine": (("idling", "idle"), m_idling_engine),
+    "diesel_engine": (("diesel",), m_diesel_engine),
+    "outboard": (("outboard", "motorboat", "speedboat"), m_outboard),
+    "winch": (("winch",), m_winch),
+    "wheels": (("suitcase", "castor", "caster", "trolley wheels", "wheels on pavement"), m_wheels),
+    "race_car": (("race car", "racing car", "revving past", "rally car"), m_race_car),
+    "traffic_hum": (("traffic", "motorway", "highway", "roadway"), m_traffic_hum),
+    "small_engine": (("lawn mower", "lawnmower", "mower", "generator", "two stroke"), m_small_engine),
 }
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
 AUDIOSET: dict[str, tuple[str, ...]] = {
     "transformer_hum": ("Hum", "Mains hum", "Buzz", "Noise", "Air conditioning"),
     "fan": ("Mechanical fan", "Whir", "Air conditioning", "Hum"),
+    "idling_engine": ("Engine", "Idling", "Vehicle", "Motor vehicle (road)", "Car", "Medium engine (mid frequency)"),
+    "diesel_engine": ("Engine", "Heavy engine (low frequency)", "Idling", "Vehicle", "Motor vehicle (road)", "Truck",
+                      "Bus"),
+    "outboard": ("Motorboat, speedboat", "Boat, Water vehicle", "Vehicle", "Engine", "Splash, splatter"),
+    "wheels": ("Roll", "Rumble", "Rattle", "Clatter", "Scrape"),
+    "race_car": ("Race car, auto racing", "Accelerating, revving, vroom", "Vehicle", "Car passing by", "Engine",
+                  "Motor vehicle (road)", "Car"),
+    "traffic_hum": ("Traffic noise, roadway noise", "Vehicle", "Motor vehicle (road)", "Car passing by", "Car"),
+    "winch": ("Engine", "Heavy engine (low frequency)", "Medium engine (mid frequency)", "Mechanisms", "Grind"),
+    "small_engine": ("Engine", "Light engine (high frequency)", "Lawn mower", "Chainsaw", "Motorcycle",
+                     "Motorboat, speedboat"),
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
@@ -187,8 +507,13 @@ from .synth import (  # noqa: E402
     MATERIALS,
     Ctx,
     _bandpass,
+    _dense_modes,
+    _event_times,
+    _impulses,
     _lowpass,
     _modal_ir,
+    _noise_burst,
+    _place,
     _pulse_train,
     _shaped_noise,
     _slow_curve,
