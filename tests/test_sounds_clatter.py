@@ -42,7 +42,7 @@ def envelope(x: np.ndarray, ms: float = 5.0, sr: int = SR) -> np.ndarray:
 def test_the_family_registers_its_models_with_ontology_classes():
     from server.sounds.tagger import ontology
 
-    assert set(clatter.MODELS) == set(clatter.AUDIOSET) == {"coins", "grains"}
+    assert set(clatter.MODELS) == set(clatter.AUDIOSET) == {"coins", "grains", "rim_rub", "vessel_tap"}
     names = ontology().byname
     assert all(c in names for cs in clatter.AUDIOSET.values() for c in cs)
     for name in clatter.MODELS:
@@ -136,9 +136,60 @@ def test_a_metal_shaker_rings_longer_than_a_plastic_pill_bottle():
     assert tail(metal) > tail(plastic) + 6
 
 
+def peak_hz(x: np.ndarray, lo: float, hi: float, sr: int = SR) -> float:
+    f, p = signal.periodogram(x * np.hanning(len(x)), sr)
+    band = (f >= lo) & (f < hi)
+    return float(f[band][np.argmax(p[band])])
+
+
+def test_a_rubbed_glass_sings_one_nearly_pure_beating_tone_that_builds_up():
+    x = render("rim_rub", "glass", "rim rubbed to sing", "thin glass", seed=3)
+    f1 = peak_hz(x, 200, 4000)
+    assert 400 <= f1 <= 900  # a wine glass's (2,0) mode
+    f, p = signal.periodogram(x * np.hanning(len(x)), SR)
+    level = lambda fc: 10 * np.log10(p[(f > fc - 8) & (f < fc + 8)].max())  # noqa: E731
+    assert level(f1) - level(2 * f1) > 30 and level(f1) - level(3 * f1) > 30  # harmonics 30+ dB down
+    assert band_share(x, f1 * 0.97, f1 * 1.03) > 0.95
+    # it builds up: the level 0.1 s into the stroke is well under the level 1.5 s in
+    e = envelope(x, 50.0)
+    start = np.flatnonzero(e > 1e-3 * e.max())[0]
+    assert e[start + int(0.1 * SR)] < 0.5 * e[start + int(1.5 * SR)]
+    # the split pair (0.5-3 Hz apart, the second member 2 dB weaker) beats: within 1 s of the steady tone
+    # the level swings by 3 dB or more, and never more than the pair's (1 + 0.8) / (1 - 0.8) = 19 dB plus swell
+    steady = 20 * np.log10(e[start + int(2 * SR): start + int(3 * SR)])
+    assert 3 < steady.max() - steady.min() < 25
+
+
+@pytest.mark.parametrize("name,play,kind", [
+    ("cup", "tapped with a spoon", "cup"), ("vase", "struck with a fingernail", "vase"),
+    ("bowl", "rim struck gently", "bowl"),
+])
+def test_a_tapped_vessel_rings_in_its_band_for_its_time(name, play, kind):
+    """One tap: its first mode in the vessel's band, T60 of that mode (Schroeder backward integration of the
+    band around it, -5 to -25 dB extrapolated) in the vessel's range, the next modes at 2.42 and 4.39 x f1."""
+    ctx = ctx_for(name, play, seconds=8.0, seed=6)
+    assert clatter.vessel_kind(ctx) == kind
+    f_range, t60_range, contact_ms, *_ = clatter.VESSELS[kind]
+    freqs, decays, split = clatter.vessel_modes(ctx, kind)
+    hit = clatter._vessel_hit(ctx, freqs, decays, split, contact_ms)
+    f1 = peak_hz(hit, 0.9 * f_range[0], 1.1 * f_range[1])
+    assert f_range[0] * 0.98 <= f1 <= f_range[1] * 1.02
+    assert f1 == pytest.approx(freqs[0], abs=5)
+    for k, ratio in ((1, 2.42), (2, 4.39)):  # the modes ring where the table puts them (each detuned ~1 %)
+        assert freqs[k] / freqs[0] == pytest.approx(ratio, rel=0.04)
+        assert peak_hz(hit, freqs[k] * 0.98, freqs[k] * 1.02) == pytest.approx(freqs[k], abs=5)
+    band = signal.sosfiltfilt(signal.butter(2, [f1 * 0.9, f1 * 1.1], "band", fs=SR, output="sos"), hit)
+    energy = np.cumsum(band[::-1] ** 2)[::-1]
+    edc = 10 * np.log10(energy / energy[0] + 1e-30)
+    i5, i25 = np.flatnonzero(edc < -5)[0], np.flatnonzero(edc < -25)[0]
+    t60 = 3 * (i25 - i5) / SR
+    assert t60_range[0] * 0.8 < t60 < t60_range[1] * 1.2
+
+
 @pytest.mark.parametrize("model,name,play,material", [
     ("coins", "coin box", "coins shaken", ""), ("coins", "slot machine", "coins pouring out", ""),
     ("coins", "parking meter", "coins dropping", ""), ("grains", "pill bottle", "shaken", "plastic"),
+    ("rim_rub", "glass", "rim rubbed to sing", ""), ("vessel_tap", "bowl", "rim struck gently", ""),
 ])
 def test_every_clatter_is_deterministic_finite_normalised_and_quick(model, name, play, material):
     render(model, name, play, material, seconds=1.0, seed=9)  # warm

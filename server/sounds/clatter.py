@@ -230,17 +230,135 @@ def m_grains(ctx: Ctx) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------
+# Vessels: a glass rubbed to sing, a cup, vase or bowl tapped
+# ----------------------------------------------------------------------------------------------
+# Bending modes (n, 0) of a wine glass or cup, n = 2..5, over the first (Rossing 1994, "Acoustics of the glass
+# harmonica"; French 1983, "In vino veritas"): 1 : 2.3-2.6 : 4.2-4.6 : 6.6-7.3.
+CUP_RATIOS = (1.0, 2.42, 4.39, 6.9)
+
+
+def m_rim_rub(ctx: Ctx) -> np.ndarray:
+    """A wine glass sung by a wet finger round its rim (a glass harp). The finger's stick-slip locks onto the
+    glass's lowest bending mode (2,0) (a wine glass 400-900 Hz; a tumbler higher) and pumps it up over 0.5-1.5 s
+    to a steady, nearly pure tone, its harmonics 35-40 dB down (the friction force is not quite a sine); the mode is a
+    degenerate pair split by 0.5-3 Hz (the glass is never perfectly round), so the tone beats, and the vibration
+    pattern follows the finger round the rim (1-2 turns a second), so a fixed ear hears the level swell at
+    twice the turn rate; under it the finger's squeak, a faint rubbing noise (~45 dB down) while it rubs.
+    Long strokes of 3-8 s with a brief lift (the tone rings down over its t60 of 1-3 s) between them."""
+    rng, sr = ctx.rng, ctx.sr
+    t = np.arange(ctx.n) / sr
+    f1 = rng.uniform(400, 900) * ctx.p.pitch
+    split = rng.uniform(0.5, 3.0)
+    t60 = rng.uniform(1.0, 3.0) * ctx.p.decay
+    # the drive: strokes that build the mode up (a first-order rise, time constant 0.3-0.6 s) and let it go
+    drive = np.zeros(ctx.n)
+    s0 = rng.uniform(0.0, 0.3)
+    while s0 < ctx.seconds:
+        s1 = min(s0 + rng.uniform(3.0, 8.0), ctx.seconds)
+        drive[int(s0 * sr):int(s1 * sr)] = rng.uniform(0.7, 1.0)
+        s0 = s1 + rng.uniform(0.2, 0.5)
+    tau_up = rng.uniform(0.3, 0.6)
+    a_up = np.exp(-1 / (tau_up * sr))
+    a_dn = np.exp(-6.91 / (t60 * sr))
+    amp = np.zeros(ctx.n)
+    level = 0.0
+    for i in range(0, ctx.n, 64):  # a slow envelope: 64-sample steps are ample
+        d = drive[i]
+        level = d + (level - d) * (a_up ** 64 if d > level else a_dn ** 64)
+        amp[i:i + 64] = level
+    turn = rng.uniform(1.0, 2.0)
+    swell = 1 + 0.25 * np.cos(2 * np.pi * 2 * turn * t + rng.uniform(0, 6.3))
+    phase = 2 * np.pi * f1 * t * _slow_curve(ctx, t, 0.5, 0.0005)
+    tone = (np.sin(phase) + 0.8 * np.sin(phase + 2 * np.pi * split * t)
+            + 0.02 * np.sin(2 * phase) + 0.01 * np.sin(3 * phase))
+    squeak = _bandpass(rng.standard_normal(ctx.n), 1000, 0.45 * sr, sr) * (drive > 0) * (0.5 + 0.5 * swell)
+    return amp * swell * tone + 0.005 * _norm(squeak)
+
+
+# How each vessel is struck and rings: (first mode Hz, t60 of the first mode s, contact ms, taps in a run,
+# pause between runs s). A cup tapped with a spoon: a metal-on-ceramic contact, the cup's modes from 1-3 kHz
+# ringing 0.3-1 s, 2-5 taps a run; a vase flicked with a fingernail: a softer contact, a larger vessel
+# (0.5-1.5 kHz) ringing 0.5-1.5 s; a bowl's rim struck gently (a finger, a soft mallet): a long contact, a wide
+# bowl's low modes (250-700 Hz) ringing 2-6 s, as a singing bowl does.
+VESSELS: dict[str, tuple[tuple[float, float], tuple[float, float], float, tuple[int, int], tuple[float, float]]] = {
+    "cup": ((1000, 3000), (0.3, 1.0), 0.1, (2, 5), (0.8, 1.8)),
+    "vase": ((500, 1500), (0.5, 1.5), 0.3, (1, 3), (0.8, 2.0)),
+    "bowl": ((250, 700), (2.0, 6.0), 3.0, (1, 2), (2.0, 4.0)),
+}
+
+
+def vessel_kind(ctx: Ctx) -> str:
+    """cup, vase or bowl, from the name and the play method (a cup when nothing says otherwise)."""
+    if _has(ctx, "bowl", "rim struck", "singing"):
+        return "bowl"
+    if _has(ctx, "vase", "fingernail", "flick", "urn"):
+        return "vase"
+    return "cup"
+
+
+def _vessel_hit(ctx: Ctx, freqs: np.ndarray, decays: np.ndarray, split: float, contact_ms: float) -> np.ndarray:
+    """One tap: the vessel's modes, each a pair ``split`` Hz apart, weighted by where it is struck (higher modes
+    weaker), through the contact's half-sine force; a spoon (a contact under 0.2 ms) adds its own click and
+    brief ring (2-5 kHz)."""
+    rng, sr = ctx.rng, ctx.sr
+    r = freqs / freqs[0]
+    w = rng.uniform(0.3, 1.0, r.size) * r ** (-0.3 + 0.8 * ctx.p.brightness)
+    ring = _modal_ir(ctx, freqs, decays, w) + _modal_ir(ctx, freqs + split, decays, w * rng.uniform(0.3, 1.0))
+    n = max(int(contact_ms * 1e-3 * sr), 2)
+    pulse = np.sin(np.pi * np.arange(n) / n)
+    hit = np.convolve(ring, pulse / pulse.sum())
+    if contact_ms < 0.2:
+        spoon = _modal_ir(ctx, rng.uniform(2000, 5000) * np.array([1.0, 2.76]), np.array([0.03, 0.015]),
+                          np.array([1.0, 0.5]))
+        m = min(len(spoon), len(hit))
+        hit[:m] += 0.3 * spoon[:m] * np.abs(hit).max() / (np.abs(spoon).max() + 1e-12)
+    return hit
+
+
+def vessel_modes(ctx: Ctx, kind: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """A vessel's mode frequencies (Hz, :data:`CUP_RATIOS` detuned by ~1 %), their t60s (s; higher modes die
+    faster, as ratio ** -0.8) and the split of its mode pairs (0.5-3 Hz: never perfectly round)."""
+    f_range, t60_range, *_ = VESSELS[kind]
+    rng = ctx.rng
+    f1 = rng.uniform(*f_range) * ctx.p.pitch
+    t60 = rng.uniform(*t60_range) * ctx.p.decay
+    r = np.asarray(CUP_RATIOS) * (1 + 0.01 * rng.standard_normal(len(CUP_RATIOS)))
+    return f1 * r, t60 * r ** -0.8, float(rng.uniform(0.5, 3.0))
+
+
+def m_vessel_tap(ctx: Ctx) -> np.ndarray:
+    """A cup, vase or bowl tapped (:data:`VESSELS`): the striker's contact, then the vessel's bending modes
+    (1 : 2.42 : 4.39 : 6.9) ringing, in runs of taps 0.16-0.33 s apart."""
+    kind = vessel_kind(ctx)
+    _, _, contact_ms, per_run, gap = VESSELS[kind]
+    freqs, decays, split = vessel_modes(ctx, kind)
+    rng = ctx.rng
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.3)
+    while t < ctx.seconds - 0.05:
+        for k in range(int(rng.integers(per_run[0], per_run[1] + 1))):
+            _place(ctx, out, _vessel_hit(ctx, freqs, decays, split, contact_ms), t, rng.uniform(0.6, 1.0) * 0.85 ** k)
+            t += rng.uniform(0.16, 0.33)
+        t += rng.uniform(*gap)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
 # Registry
 # ----------------------------------------------------------------------------------------------
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "coins": (("coin", "coins", "loose change"), m_coins),
     "grains": (("pill", "pills", "beads", "rice", "shaker", "maraca"), m_grains),
+    "rim_rub": (("rim rubbed", "glass harp", "singing glass", "wet finger"), m_rim_rub),
+    "vessel_tap": (("tapped with a spoon", "fingernail", "rim struck"), m_vessel_tap),
 }
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
 AUDIOSET: dict[str, tuple[str, ...]] = {
     "coins": ("Coin (dropping)", "Jingle, tinkle", "Chink, clink", "Clatter"),
     "grains": ("Rattle", "Clatter", "Chink, clink"),
+    "rim_rub": ("Glass", "Ringing (of resonator)", "Sine wave"),
+    "vessel_tap": ("Chink, clink", "Ringing (of resonator)", "Singing bowl", "Dishes, pots, and pans", "Glass"),
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
@@ -253,4 +371,5 @@ from .synth import (  # noqa: E402
     _lowpass,
     _modal_ir,
     _place,
+    _slow_curve,
 )
