@@ -486,7 +486,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
 AUDIOSET: dict[str, tuple[str, ...]] = {
-    "transformer_hum": ("Hum", "Mains hum", "Buzz", "Noise", "Air conditioning"),
+    "transformer_hum": ("Hum", "Mains hum", "Buzz", "Noise", "Air conditioning", "Mechanisms"),  # the motor's knock
     "fan": ("Mechanical fan", "Whir", "Air conditioning", "Hum"),
     "idling_engine": ("Engine", "Idling", "Vehicle", "Motor vehicle (road)", "Car", "Medium engine (mid frequency)"),
     "diesel_engine": ("Engine", "Heavy engine (low frequency)", "Idling", "Vehicle", "Motor vehicle (road)", "Truck",
