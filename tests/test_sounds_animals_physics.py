@@ -360,3 +360,18 @@ def test_meow_is_one_to_three_calls_of_half_to_one_second_arching_over_500_to_90
     f = np.array([f for _, f in track])
     assert 480 < np.percentile(f, 90) < 950, f  # the arch's top
     assert f[0] < 0.9 * f.max() and f[-1] < 0.95 * f.max() and 0 < f.argmax() < len(f) - 1, f  # up, then down ('ow')
+
+
+# ------------------------------------------------------------------------------------------------ gull
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_water_bird_calls_in_runs_of_short_kyow_notes_at_700_1100_hz(seed):
+    x = render("squawk", "water bird", "calling over the water", seed=seed)
+    notes = [(a, b) for a, b in calls(x, -20.0, 0.03) if b - a > 0.08]
+    assert len(notes) >= 5, notes
+    assert 0.15 < np.median([b - a for a, b in notes]) < 0.55, notes  # 0.25-0.5 s, the quiet tail under -20 dB
+    tops = []
+    for a, b in notes[:4]:
+        track = [f for _, f, r in f0_track(x[int(a * SR): int(b * SR)], 400, 1600, 0.02, -10.0) if r > 0.4]
+        if track:
+            tops.append(max(track))
+    assert tops and all(600 < f < 1300 for f in tops), tops  # each note's peak pitch
