@@ -151,13 +151,14 @@ def m_creak_slip(ctx: Ctx) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # Crumpling: crackling noise
 # ----------------------------------------------------------------------------------------------
-CRUMPLE_GESTURE_S = (0.3, 1.0)  # a squeeze of the hands
-CRUMPLE_GAP_S = (0.05, 0.4)  # between squeezes: the sheet rests, nearly silent
-CRUMPLE_CLICK_RATE = 800.0  # creases giving way per second at the squeeze's strongest
+CRUMPLE_GESTURE_S = (0.4, 1.0)  # a squeeze of the hands
+CRUMPLE_GAP_S = (0.05, 0.3)  # between squeezes: the sheet rests, nearly silent
+CRUMPLE_CLICK_RATE = 500.0  # creases giving way per second at the squeeze's strongest
 CRUMPLE_ENERGY_EXP = 1.5  # P(E) ~ E^-exp (Houle & Sethna 1996 ~1.3-1.6; Kramer & Lobkovsky 1996)
-CRUMPLE_ENERGY_MAX = 40.0  # the largest click against the smallest (a finite sheet)
-CRUMPLE_CLICK_MS = (1.5, 8.0)  # a crease buckling through: a few-ms transient
-SHEET_BAND = {"paper": (1200.0, 5000.0), "plastic": (1800.0, 7000.0)}  # the sheet's radiating band, Hz
+CRUMPLE_ENERGY_MAX = 55.0  # the largest click against the smallest (a finite sheet)
+CRUMPLE_CLICK_MS = (3.0, 10.0)  # a crease buckling through: a few-ms transient
+SLIDE = 0.05  # the sheet sliding on itself: its hiss against the clicks (RMS ratio)
+SHEET_BAND = {"paper": (2500.0, 7500.0), "plastic": (3000.0, 12000.0)}  # the sheet's radiating band, Hz
 
 
 def _gestures(ctx: Ctx, length_s: tuple[float, float], gap_s: tuple[float, float]) -> np.ndarray:
@@ -202,10 +203,10 @@ def sheet_kind(ctx: Ctx) -> str:
 
 def m_crumple(ctx: Ctx) -> np.ndarray:
     """A sheet crumpled in the hands: crackling noise. While a squeeze lasts (0.3-1 s, :func:`_gestures`),
-    creases give way one after another as clicks (up to ~800 per second at the squeeze's strongest, a Poisson
+    creases give way one after another as clicks (up to ~500 per second at the squeeze's strongest, a Poisson
     train following the force) whose energies follow a power law P(E) ~ E^-1.5 (Houle & Sethna 1996; Kramer &
-    Lobkovsky 1996): many faint ones, a few loud. Each click is a few-ms broadband transient radiated through the
-    sheet's band (paper 1.2-5 kHz, thin plastic 1.8-7 kHz); the sheet sliding on itself hisses under the squeeze,
+    Lobkovsky 1996): many faint ones, a few loud. Each click is a 3-10 ms broadband transient radiated through the
+    sheet's band (paper 2.5-7.5 kHz, thin plastic film 3-12 kHz); the sheet sliding on itself hisses under the squeeze,
     and between squeezes it rests, nearly silent."""
     rng, sr, p = ctx.rng, ctx.sr, ctx.p
     force = _gestures(ctx, CRUMPLE_GESTURE_S, CRUMPLE_GAP_S)
@@ -217,7 +218,7 @@ def m_crumple(ctx: Ctx) -> np.ndarray:
     lo, hi = lo * (0.8 + 0.4 * p.brightness), min(hi * (0.8 + 0.4 * p.brightness), 0.45 * sr)
     clicks = _bandpass(_grains(ctx, idx, amps, CRUMPLE_CLICK_MS), lo, hi, sr)
     slide = _bandpass(rng.standard_normal(ctx.n), 1000.0, min(6000.0, 0.45 * sr), sr) * force
-    return clicks / (np.std(clicks) + 1e-12) + 0.3 * slide / (np.std(slide) + 1e-12)
+    return clicks / (np.std(clicks) + 1e-12) + SLIDE * slide / (np.std(slide) + 1e-12)
 
 
 # ----------------------------------------------------------------------------------------------
