@@ -155,8 +155,9 @@ def m_coins(ctx: Ctx) -> np.ndarray:
     free, shorter when it lies on other coins); a collision rings both coins that meet, with a broadband
     contact click. The play method says what the coins do:
 
-    * *pouring* (a slot machine paying out): a hopper pushing out 8-15 coins a second onto the heap in its
-      tray, each landing coin knocking 3-10 others (a shower of clinks over 30-80 ms);
+    * *pouring* (a slot machine paying out): large coins or tokens (30-40 mm, first mode 1.2-3.5 kHz) pushed
+      out in spurts onto the heap in the tray, each spurt a cascade of 100-300 collisions over 0.3-1 s, damped
+      by the heap, with the grating of coins sliding over each other;
     * *dropping* (into a meter's slot): coins one at a time, 0.5-1.5 s apart, large ones (2-4 kHz) landing on
       the coins in the vault (damped to a third): an impact, bounces with geometrically shrinking gaps and
       the rising chatter of its rolling wobble (Euler's disk);
@@ -167,15 +168,17 @@ def m_coins(ctx: Ctx) -> np.ndarray:
     end = ctx.seconds - 0.01
     soft = _has(ctx, "wallet", "purse", "pocket", "leather", "bag", "pouch")
     hits: list[tuple[float, float]] = []
+    grate = 0.0
     if _has(ctx, "pour", "pay", "spill", "cascad", "stream"):
-        bank = _coin_bank(ctx, 14, 0.6, 4000, 7500)
-        rate = rng.uniform(8, 15) * ctx.p.density
+        # a machine pays out large coins or tokens (30-40 mm: first mode 1.2-3.5 kHz) in spurts onto the heap in
+        # its tray: each spurt a cascade of 100-300 collisions over 0.3-1 s as the coins tumble over each other,
+        # damped by the heap, and sliding (a grating noise that follows the collisions)
+        bank = _coin_bank(ctx, 14, 0.3, 1200, 3500)
         t = rng.uniform(0.05, 0.3)
         while t < end:
-            # each coin lands on the heap in the tray and knocks the coins it meets: a small shower
-            hits += _shower(rng, t, int(rng.integers(3, 11)), rng.uniform(0.03, 0.08), rng.uniform(0.5, 1.0), end)
-            t += rng.exponential(1.0 / rate)
-        click_gain = 0.6
+            hits += _shower(rng, t, int(rng.integers(100, 301)), rng.uniform(0.3, 1.0), rng.uniform(0.4, 1.0), end)
+            t += rng.exponential(1.0 / (rng.uniform(1.5, 3.0) * ctx.p.density)) + 0.1
+        click_gain, grate = 1.5, 0.6
     elif _has(ctx, "drop", "insert", "slot", "fall"):
         # into a meter's vault: each coin lands on the coins already there, which damp its ring
         bank = _coin_bank(ctx, 8, 0.35, 2000, 4000)
@@ -195,6 +198,10 @@ def m_coins(ctx: Ctx) -> np.ndarray:
         click_gain = 0.4 if soft else 0.7
     clicks = _clicks(ctx, 6, (0.05, 0.3), 1500, 0.45 * ctx.sr)
     x = _collide(ctx, hits, bank, clicks, click_gain)
+    if grate:
+        env = np.convolve(np.abs(x), np.ones(int(0.02 * ctx.sr)) / (0.02 * ctx.sr), mode="same")
+        x = _norm(_highpass(x, 300, ctx.sr)) + grate * _norm(_bandpass(rng.standard_normal(ctx.n), 1500, 0.45 * ctx.sr,
+                                                                       ctx.sr) * env)
     x = _norm(_highpass(x, 400, ctx.sr))
     if soft:  # leather muffles the top of the ring
         x = _lowpass(x, 6000, ctx.sr)
