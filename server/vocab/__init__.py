@@ -54,6 +54,16 @@ SOUND_MODELS: tuple[str, ...] = (
     "clap", "wings", "tyre_squeal", "air_brake", "flap", "pop", "twang", "zipper", "bounce", "blast", "heartbeat",
     "breathing", "vibrate", "static", "feedback", "sewing", "pea_whistle", "racket", "bat_crack", "glove_catch",
     "punching_bag", "billiards", "crowd",
+    # animals
+    "chest_beat",
+    # friction
+    "slide", "zip_pull", "match_strike",
+    # motors
+    "transformer_hum", "fan", "idling_engine", "diesel_engine", "outboard", "winch", "wheels", "race_car", "traffic_hum", "small_engine",
+    # clatter
+    "coins", "grains", "rim_rub", "vessel_tap",
+    # textures
+    "creak_slip", "crumple", "leaf_rustle", "sand_trickle",
     # musical instruments through a General MIDI program or the GM drum kit
     "gm_instrument",
 )
