@@ -116,3 +116,57 @@ def test_deterministic_per_seed_and_fast(model, play):
     c, _ = synthesize(desc, 5.0, seed=5, model=model)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     assert took < 1.0  # 5 s at 48 kHz; a 6-source scene stays under its budget
+
+
+def test_grit_fractures_follow_the_speed_and_have_log_normal_sizes():
+    """Grains are met at ``rate x v``: none at rest, twice as many at twice the speed (the energy doubles, give
+    or take the log-normal sizes), and small grains radiate high."""
+    ctx = _ctx(4.0)
+    v = np.zeros(ctx.n)
+    v[ctx.n // 4: ctx.n // 2] = 1.0
+    v[ctx.n // 2:] = 2.0
+    x = friction._grit(ctx, v, rate_hz=100.0, sigma=1.0, grain_ms=2.0, lo_hz=1200.0)
+    q = ctx.n // 4
+    assert np.abs(x[:q - 200]).max() < 1e-9 * np.abs(x).max()
+    e1, e2 = np.mean(x[q:2 * q] ** 2), np.mean(x[2 * q:] ** 2)
+    assert 1.3 < e2 / e1 < 3.5
+    spec = np.abs(np.fft.rfft(x[q:])) ** 2
+    f = np.fft.rfftfreq(len(x[q:]), 1 / SR)
+    assert spec[f < 600].sum() < 0.05 * spec.sum()  # small grains radiate high
+
+
+def test_grit_scrape_bouts_and_strokes():
+    """A broom's sweeping: bouts of 2.5-4.5 s in which the speed reverses 1.2-2 times a second (envelope peak
+    at 1.2-4 Hz: each reversal is a dip); a sled's glide has no strokes, one long swell."""
+    x = render("grit_scrape", "broom", "sweeping the floor", seed=1)
+    env = 10 ** (envelope_db(x, 0.02) / 20)
+    env = env - env.mean()
+    spec = np.abs(np.fft.rfft(env * np.hanning(len(env))))
+    f = np.fft.rfftfreq(len(env), 0.02)
+    band = (f > 0.9) & (f < 10)
+    assert 1.2 <= f[band][np.argmax(spec[band])] <= 4.2
+    sled = envelope_db(render("grit_scrape", "sled", "runners hissing on snow", seed=1), 0.1)
+    assert np.mean(sled > np.percentile(sled, 90) - 20) > 0.5  # gliding most of the time
+
+
+def test_rumble_is_low_and_follows_the_speed():
+    ctx = _ctx(2.0)
+    v = np.concatenate([np.full(ctx.n // 2, 0.25), np.full(ctx.n - ctx.n // 2, 1.0)])
+    x = friction._rumble(ctx, v, 500.0)
+    assert _centroid(x) < 600
+    assert 20 * np.log10(np.std(x[ctx.n // 2 + 2000:]) / np.std(x[2000:ctx.n // 2])) == pytest.approx(12.0, abs=1.5)
+
+
+def test_chair_legs_judder_at_their_stick_slip_rate():
+    """A dragged chair's leg judders at 150-600 Hz: the excitation's strongest periodicity in a push lies there."""
+    x = render("leg_drag", "chair", "chair legs scraping the floor", seed=2)
+    from scipy import signal
+
+    _, t, z = signal.stft(x, SR, nperseg=4096)
+    frame = np.argmax((np.abs(z) ** 2).sum(axis=0))
+    env = np.abs(signal.hilbert(x[int(t[frame] * SR) - 2048:int(t[frame] * SR) + 2048]))
+    env = env - env.mean()
+    ac = np.correlate(env, env, "full")[len(env) - 1:]
+    lo, hi = int(SR / 700), int(SR / 120)
+    rate = SR / (lo + int(np.argmax(ac[lo:hi])))
+    assert 120 < rate < 750, rate

@@ -337,11 +337,131 @@ def m_match(ctx: Ctx) -> np.ndarray:
     return out
 
 
+# ----------------------------------------------------------------------------------------------
+# A chair dragged: legs juddering on the floor
+# ----------------------------------------------------------------------------------------------
+JUDDER_HZ = (150.0, 600.0)  # a leg's stick-slip rate: its bending stiffness against the chair's mass on it
+JUDDER_WANDER = 0.15  # how far the rate wanders with the load within a push
+JUDDER_T60 = 0.05  # the frame's modes (a wooden or tubular frame, well damped at its joints)
+JUDDER_GRIT = 0.3  # the feet's rasp over the grit against the judder
+
+
+def m_leg_drag(ctx: Ctx) -> np.ndarray:
+    """A chair (a table, a crate) dragged over a hard floor: each leg in contact judders — it bends until the
+    static friction lets go, slips, sticks again — at its own rate of 150-600 Hz (the leg's bending stiffness
+    against the mass it carries; rising ~20 % with the speed), regular enough to be heard as a groan or a
+    squawk, with cycle-to-cycle jitter of a few per cent; a leg drops out and catches again as the load
+    shifts. Each slip knocks the chair's frame (wooden bar modes, short) and the floor, and the feet rasp over
+    the grit (noise following the speed). Pushes of 0.3-1 s rise and fall in speed, with pauses between."""
+    sr, rng, p = ctx.sr, ctx.rng, ctx.p
+    v, _ = _strokes(ctx, (0.2, 0.5), (0.3, 1.0), (0.4, 1.2), (10.0, 10.0), (0.0, 0.0))
+    vn = v / max(float(v.max()), 1e-9)
+    t = np.arange(ctx.n) / sr
+    exc = np.zeros(ctx.n)
+    for _ in range(int(rng.integers(1, 3))):
+        f = rng.uniform(*JUDDER_HZ) * p.pitch
+        wander = np.clip(_slow_curve(ctx, t, 3.0, JUDDER_WANDER), 0.5, None)
+        rate = f * wander * (0.8 + 0.2 * vn) * (vn > 0.15)
+        rate = rate * (1 + 0.03 * rng.standard_normal(ctx.n))
+        catch = np.clip(_slow_curve(ctx, t, 4.0, 1.0), 0.0, None) > 0.6  # the leg drops out and catches
+        idx = np.flatnonzero(np.diff(np.floor(np.cumsum(rate) / sr), prepend=0.0) > 0)
+        idx = idx[catch[idx]]
+        np.add.at(exc, idx, vn[idx] * rng.uniform(0.7, 1.0, idx.size))
+    mat = ctx.material
+    frame = _modal_ir(ctx, mat.base_hz * p.pitch * np.asarray(mat.ratios) * 2.0,
+                      np.full(len(mat.ratios), JUDDER_T60), rng.uniform(0.5, 1.0, len(mat.ratios)), length=0.2)
+    body = _ring(ctx, exc, frame) + 0.5 * _ring(ctx, exc, _modes(ctx, 800, 5000, 12, 0.02))
+    grit = _bandpass(rng.standard_normal(ctx.n), 1000, 6000, sr) * vn**1.5
+    return _norm(_highpass(body, 100, sr)) + JUDDER_GRIT * _norm(grit)
+
+
+# ----------------------------------------------------------------------------------------------
+# Gritty scraping: a hard edge dragged over grit (a shovel, a pestle, sled runners, a chair's feet)
+# ----------------------------------------------------------------------------------------------
+GRIT_FRACTURES_HZ = 110.0  # grains crushed or flicked a second at full speed (a few grains per cm at ~0.3 m/s)
+GRIT_SIGMA = 1.5  # log-normal spread of grain sizes (sieve analyses of sand and gravel: sigma 1-2 in ln size)
+GRIT_GRAIN_MS = 2.7  # one grain's crack: a few ms (a brittle 1-3 mm grain fails in ~1 ms and rings briefly)
+GRIT_LO_HZ = 1200.0  # a small grain radiates little below ~1 kHz
+RUMBLE_HZ = 520.0  # the dragged body's rumble: friction noise of the big contact through its low modes
+RUMBLE = 0.31  # the rumble's share against the grit
+
+
+def _grit(ctx: Ctx, v: np.ndarray, rate_hz: float = GRIT_FRACTURES_HZ, sigma: float = GRIT_SIGMA,
+          grain_ms: float = GRIT_GRAIN_MS, lo_hz: float = GRIT_LO_HZ) -> np.ndarray:
+    """Grit crushed and flicked under a sliding edge: Poisson events at ``rate_hz`` x v (``v`` relative to the
+    gesture's nominal speed: more grains are met per second the faster it slides), log-normal sizes
+    (``sigma``, as grain sizes are), each a burst of ``grain_ms`` of broadband noise above ``lo_hz``."""
+    rng, sr = ctx.rng, ctx.sr
+    vn = np.clip(v, 0.0, None)
+    hits = np.flatnonzero(rng.random(ctx.n) < rate_hz * vn / sr)
+    imp = np.zeros(ctx.n)
+    imp[hits] = rng.lognormal(0.0, sigma, hits.size)
+    env = signal.oaconvolve(imp, np.hanning(max(int(grain_ms * 1e-3 * sr), 4)))[: ctx.n]
+    return env * _highpass(rng.standard_normal(ctx.n), lo_hz, sr)
+
+
+def _rumble(ctx: Ctx, v: np.ndarray, fc: float = RUMBLE_HZ) -> np.ndarray:
+    """The dragged body's rumble: broadband friction noise of the large contact, radiated by the body's low
+    modes (a third-order low-pass at ``fc``), its level following the speed (``v`` relative to nominal)."""
+    vn = np.clip(v, 0.0, None)
+    return _lowpass(ctx.rng.standard_normal(ctx.n), fc * ctx.p.pitch, ctx.sr, order=3) * vn
+
+
+def _push(ctx: Ctx, push_s: tuple[float, float], pause_s: tuple[float, float], wander: float = 0.5) -> np.ndarray:
+    """Speed of a long push or drag (normalised): pushes of ``push_s`` easing in and out, ``pause_s`` apart; the
+    speed wanders by ``wander`` (the hand, the load, the ground) at 1-3 Hz."""
+    rng, sr = ctx.rng, ctx.sr
+    v = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.3)
+    while t < ctx.seconds - 0.2:
+        d = min(rng.uniform(*push_s), ctx.seconds - 0.05 - t)
+        i0, m = int(t * sr), int(d * sr)
+        v[i0:i0 + m] = np.sin(np.pi * np.arange(m) / m) ** 0.6
+        t += d + rng.uniform(*pause_s)
+    wob = _lowpass(rng.standard_normal(ctx.n), 3.0, sr)
+    return np.clip(v * (1 + wander * wob / (np.std(wob) + 1e-12)), 0.0, None)
+
+
+GRIT_GESTURES: dict[str, tuple[tuple[str, ...], tuple[float, float], tuple[float, float], tuple[float, float]]] = {
+    # kind: (words that name it, working bout s, pause s, strokes a second within a bout); first match wins
+    "glide": (("sled", "runner", "sleigh", "toboggan", "ski"), (3.5, 6.5), (0.5, 1.1), (0.0, 0.0)),  # one glide
+    "dig": (("dig", "shovel", "spade"), (2.0, 4.0), (0.5, 1.0), (0.8, 1.4)),  # jabs into the gravel
+    "grind": (("grind", "pestle", "mortar", "millstone"), (2.5, 4.5), (0.3, 0.8), (1.2, 2.0)),  # circling
+    "sweep": (("sweep", "broom"), (2.5, 4.5), (0.3, 0.8), (1.2, 2.0)),  # sweeps of 0.25-0.4 s
+    "plane": (("plane", "shaving", "planing"), (2.5, 4.5), (0.3, 0.8), (0.7, 1.1)),  # strokes of ~0.5-0.7 s
+    "sharpen": (("sharpen", "pencil"), (2.0, 4.0), (0.4, 0.9), (1.2, 2.0)),  # half-turns of the pencil
+    "drag": ((), (1.5, 3.5), (0.5, 1.1), (0.0, 0.0)),  # a heavy thing dragged a metre or two
+}
+
+
+def grit_gesture(ctx: Ctx) -> str:
+    for kind, (stems, *_) in GRIT_GESTURES.items():
+        if stems and _has(ctx, *stems):
+            return kind
+    return "drag"
+
+
+def m_grit_scrape(ctx: Ctx) -> np.ndarray:
+    """A hard edge dragged over a gritty surface (a shovel over gravel, a pestle over crushed seeds, runners over
+    snow crust, a manhole cover over the road): the grains under the edge are crushed or flicked away — short
+    cracks of log-normal sizes at ~110 a second at full speed (:func:`_grit`) — over the rumble of the sliding
+    body (:func:`_rumble`), both following the speed of a long push that wanders with the hand and the load."""
+    _, push, pause, strokes = GRIT_GESTURES[grit_gesture(ctx)]
+    v = _push(ctx, push, pause)
+    if strokes[1] > 0:  # strokes within a bout: the speed passes through zero at each reversal
+        f = ctx.rng.uniform(*strokes) * ctx.p.density**0.3
+        t = np.arange(ctx.n) / ctx.sr
+        v = v * np.abs(np.sin(np.pi * f * t + ctx.rng.uniform(0, np.pi))) ** 0.5
+    return _norm(_grit(ctx, v)) + RUMBLE * _norm(_rumble(ctx, v))
+
+
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "slide": (("scrub", "bristles", "rubbing on paper", "writing on paper", "grinding a pencil", "grinding spices",
                "sweeping", "shaving wood", "runners"), m_slide),
     "zip_pull": (("zip pulled", "unzip", "zipped"), m_zip_pull),
     "match_strike": (("match", "struck on the box"), m_match),
+    "leg_drag": (("legs scraping", "dragged across", "chair legs"), m_leg_drag),
+    "grit_scrape": (("gravel", "grit", "scraping the ground"), m_grit_scrape),
 }
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
@@ -349,6 +469,8 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "slide": ("Scrape", "Rub", "Scratch", "Sanding", "Writing", "Toothbrush"),
     "zip_pull": ("Zipper (clothing)",),
     "match_strike": ("Scrape", "Fire"),
+    "leg_drag": ("Scrape", "Squeak", "Creak"),
+    "grit_scrape": ("Scrape", "Rub"),
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
