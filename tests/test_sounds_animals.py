@@ -241,9 +241,7 @@ def test_wingbeat_follows_the_species():
     bee, _ = fundamental("honeybee")
     mosquito, _ = fundamental("mosquito")
     bumble, _ = fundamental("bumblebee")
-    beetle, _ = fundamental("beetle")
     assert 190 <= bee <= 280, bee
-    assert 60 <= beetle <= 120, beetle
     assert 380 <= mosquito <= 650, mosquito
     assert 110 <= bumble <= 210, bumble
 

@@ -375,3 +375,25 @@ def test_a_water_bird_calls_in_runs_of_short_kyow_notes_at_700_1100_hz(seed):
         if track:
             tops.append(max(track))
     assert tops and all(600 < f < 1300 for f in tops), tops  # each note's peak pitch
+
+
+# ------------------------------------------------------------------------------------------------ wing clicks
+def click_rate(x: np.ndarray) -> float:
+    """Clicks per second: the strongest rate of the 1-7 kHz envelope between 80 and 300 Hz (from 3 s)."""
+    hi = signal.sosfiltfilt(signal.butter(4, [1000, 7000], btype="bandpass", fs=SR, output="sos"), x)
+    return modulation_hz(hi[: 3 * SR], 400, 80, 300)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_beetle_and_a_dragonfly_fly_as_dry_click_trains_at_their_stroke_reversal_rates(seed):
+    """A beetle's wings reverse twice per 70-110 Hz beat (140-220 clicks a second), a dragonfly's two pairs four
+    times per 25-45 Hz beat (100-180 a second); the clicks are broadband, well above the wingbeat."""
+    beetle, dragonfly = render("buzz", "beetle", "flying buzz", seed=seed), render("buzz", "dragonfly", "wings whirring", seed=seed)
+    assert 125 < click_rate(beetle) < 240, click_rate(beetle)
+    assert 90 < click_rate(dragonfly) < 195, click_rate(dragonfly)
+    for x in (beetle, dragonfly):
+        f, p = signal.welch(x, SR, nperseg=4096)
+        assert p[(f > 1000) & (f < 8000)].sum() > 0.8 * p.sum()  # dry clicks, not a low hum
+    bee = render("buzz", "honeybee", "buzzing", seed=seed)
+    f, p = signal.welch(bee, SR, nperseg=4096)
+    assert p[(f > 1000) & (f < 8000)].sum() < 0.5 * p.sum()  # a bee's buzz is its wingbeat's low harmonics
