@@ -152,10 +152,10 @@ def m_creak_slip(ctx: Ctx) -> np.ndarray:
 # Crumpling: crackling noise
 # ----------------------------------------------------------------------------------------------
 CRUMPLE_GESTURE_S = (0.4, 1.0)  # a squeeze of the hands
-CRUMPLE_GAP_S = (0.05, 0.3)  # between squeezes: the sheet rests, nearly silent
-CRUMPLE_CLICK_RATE = 500.0  # creases giving way per second at the squeeze's strongest
+CRUMPLE_GAP_S = (0.02, 0.1)  # between squeezes: the hands shift their grip, the sheet nearly silent
+CRUMPLE_CLICK_RATE = 2000.0  # creases giving way per second at the squeeze's strongest
 CRUMPLE_ENERGY_EXP = 1.5  # P(E) ~ E^-exp (Houle & Sethna 1996 ~1.3-1.6; Kramer & Lobkovsky 1996)
-CRUMPLE_ENERGY_MAX = 55.0  # the largest click against the smallest (a finite sheet)
+CRUMPLE_ENERGY_MAX = 300.0  # energy of the largest click against the smallest (a finite sheet)
 CRUMPLE_CLICK_MS = (3.0, 10.0)  # a crease buckling through: a few-ms transient
 SLIDE = 0.05  # the sheet sliding on itself: its hiss against the clicks (RMS ratio)
 SHEET_BAND = {"paper": (2500.0, 7500.0), "plastic": (3000.0, 12000.0)}  # the sheet's radiating band, Hz
@@ -202,12 +202,13 @@ def sheet_kind(ctx: Ctx) -> str:
 
 
 def m_crumple(ctx: Ctx) -> np.ndarray:
-    """A sheet crumpled in the hands: crackling noise. While a squeeze lasts (0.3-1 s, :func:`_gestures`),
-    creases give way one after another as clicks (up to ~500 per second at the squeeze's strongest, a Poisson
-    train following the force) whose energies follow a power law P(E) ~ E^-1.5 (Houle & Sethna 1996; Kramer &
-    Lobkovsky 1996): many faint ones, a few loud. Each click is a 3-10 ms broadband transient radiated through the
-    sheet's band (paper 2.5-7.5 kHz, thin plastic film 3-12 kHz); the sheet sliding on itself hisses under the squeeze,
-    and between squeezes it rests, nearly silent."""
+    """A sheet crumpled in the hands: crackling noise. While a squeeze lasts (0.4-1 s, :func:`_gestures`, with
+    brief rests of 20-100 ms between squeezes in which the sheet is nearly silent), creases give way one after
+    another as clicks, a Poisson train following the hands' force (up to ~2000 a second at the squeeze's
+    strongest), whose energies follow a power law P(E) ~ E^-1.5 over 2.5 decades (Houle & Sethna 1996; Kramer &
+    Lobkovsky 1996): very many faint ones, a few loud. Each click is a 3-10 ms broadband transient radiated
+    through the sheet's band (paper 2.5-7.5 kHz, thin plastic film 3-12 kHz); the sheet sliding on itself adds a
+    faint hiss under the squeeze."""
     rng, sr, p = ctx.rng, ctx.sr, ctx.p
     force = _gestures(ctx, CRUMPLE_GESTURE_S, CRUMPLE_GAP_S)
     lam = CRUMPLE_CLICK_RATE * p.density * (0.02 + 0.98 * force / force.max())
