@@ -804,6 +804,10 @@ def m_tap(ctx: Ctx) -> np.ndarray:
     the splashing of the jet (broadband noise with fast fluctuations); the basin colours it a little. Filling a
     vessel (a play method or name saying fill, tub, bath, bucket, bottle ...), the air column above the water
     shortens and its resonance rises (:func:`filling_resonance`)."""
+    if _has(ctx, "pour", "jug", "teapot", "pitcher", "decant"):
+        return _pour(ctx)
+    if _has(ctx, "plung"):
+        return _plunge(ctx)
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
     flow = np.clip(_slow_curve(ctx, t, 2.0, 0.15), 0.5, None)
@@ -837,6 +841,125 @@ def _filling(ctx: Ctx, x: np.ndarray) -> np.ndarray:
     _, y = signal.istft(z * gain, fs=ctx.sr, nperseg=nfft, noverlap=nfft - hop)
     y = y[: ctx.n]
     return np.pad(y, (0, ctx.n - y.size))
+
+
+def _air_column(ctx: Ctx, x: np.ndarray, fres: np.ndarray, q: float = 3.0, floor: float = 0.5) -> np.ndarray:
+    """``x`` heard through a quarter-wave air column closed by the water whose resonance is ``fres`` Hz (per
+    sample): a band of quality ``q`` at the fundamental and a weaker one at its third harmonic (a tube closed at
+    one end has only odd ones), over ``floor`` of the dry sound."""
+    nfft = 1024
+    hop = nfft // 4
+    f, tt, z = signal.stft(x, fs=ctx.sr, nperseg=nfft, noverlap=nfft - hop)
+    fr = np.interp(tt, np.arange(ctx.n) / ctx.sr, fres)[None, :]
+    ff = np.maximum(f[:, None], 1.0)
+    gain = floor + 1.0 / np.sqrt(1 + (q * (ff / fr - fr / ff)) ** 2)
+    gain += 0.4 / np.sqrt(1 + (q * (ff / (3 * fr) - 3 * fr / ff)) ** 2)
+    _, y = signal.istft(z * gain, fs=ctx.sr, nperseg=nfft, noverlap=nfft - hop)
+    return np.pad(y[: ctx.n], (0, max(ctx.n - y.size, 0)))
+
+
+def _chirp_bubbles(ctx: Ctx, env: np.ndarray, rate: float, r_lo: float, r_hi: float) -> np.ndarray:
+    """Bubbles one by one (each a Minnaert bubble rising in pitch as it nears the surface, :func:`_bubble`):
+    Poisson onsets at ``rate`` a second thinned by ``env`` (0..1 per sample), radii log-uniform in
+    [r_lo, r_hi] m. Sparse water (a pour, a plunger) needs each bubble's own chirp: the banded field of
+    :func:`_bubbles` is for dense streams."""
+    rng = ctx.rng
+    out = np.zeros(ctx.n)
+    times = rng.uniform(0, ctx.seconds, rng.poisson(max(rate, 0.0) * ctx.seconds))
+    times = times[rng.random(times.size) < env[np.minimum((times * ctx.sr).astype(int), ctx.n - 1)]]
+    for tt in times:
+        r = float(np.exp(rng.uniform(np.log(r_lo), np.log(r_hi))))
+        _place(ctx, out, _bubble(ctx, r), tt, rng.uniform(0.05, 0.4) * (r / r_hi) ** 0.3)
+    return out
+
+
+def pour_plan(ctx: Ctx) -> tuple[list[tuple[float, float]], np.ndarray]:
+    """The pours of :func:`_pour`: ``(start, duration)`` of each (2-3.5 s, one vessel each; the clip may cut the
+    last one short), and the air
+    column's resonance (Hz, per sample) above the liquid in the vessel being filled: a quarter-wave tube closed
+    by the liquid, f = c / 4L, its length falling linearly (a steady flow into a straight-sided glass or mug)
+    from 0.12-0.25 m (340-710 Hz) to 12-25 % of that (1.4-5.9 kHz) by the end of the pour."""
+    sr, rng = ctx.sr, ctx.rng
+    t = np.arange(ctx.n) / sr
+    segs, fills, s = [], [], rng.uniform(0.1, 0.4)
+    while s < ctx.seconds - 0.8:
+        d = rng.uniform(2.0, 3.5)
+        fills.append(d)
+        segs.append((s, min(d, ctx.seconds - s - 0.1)))  # the clip may end before the glass is full
+        s += d + rng.uniform(0.4, 0.8)
+    fres = np.zeros(ctx.n)
+    for (s0, _), d in zip(segs, fills, strict=True):
+        l0 = rng.uniform(0.12, 0.25)
+        l1 = l0 * rng.uniform(0.12, 0.25)
+        i0 = int(s0 * sr)
+        length = l0 + (l1 - l0) * np.clip((t[i0:] - s0) / d, 0, 1)
+        fres[i0:] = 343.0 / (4 * length)
+    if segs:
+        fres[: int(segs[0][0] * sr)] = fres[int(segs[0][0] * sr)]
+    return segs, fres
+
+
+def glug_rate(ctx: Ctx) -> float:
+    """Glugs a second of a vessel pouring through its one opening (air bubbling back in: 3-5 a second)."""
+    return ctx.rng.uniform(3.0, 5.0)
+
+
+def _pour(ctx: Ctx) -> np.ndarray:
+    """Liquid poured from a jug, a teapot or a bottle into a glass or a cup. The jug's one opening lets liquid
+    out and air back in by turns, so the stream surges 3-5 times a second (:func:`glug_rate`: each glug rises in
+    ~60 ms and falls in ~150 ms, the flow never quite stopping). Where the stream plunges into the liquid in the
+    glass it entrains air: bubbles of 0.8-5 mm (Minnaert 0.6-3.8 kHz, chirping up) and the splash of the
+    impact (0.5-9 kHz). All of it is heard through the air column above the rising liquid (:func:`pour_plan`):
+    a quarter-wave resonance climbing from a few hundred Hz to a few kHz as the glass fills, the pitch that
+    tells a listener how full it is. Two pours, one glass each, in a quiet kitchen."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    segs, fres = pour_plan(ctx)
+    flow = _segments_env(ctx, segs, 0.08, 0.15)
+    gt = np.cumsum(rng.uniform(0.7, 1.3, int(ctx.seconds * 8) + 2) / glug_rate(ctx)) + rng.uniform(0, 0.2)
+    gt = gt[gt < ctx.seconds]
+    k = np.arange(int(0.6 * sr)) / sr
+    surge = signal.oaconvolve(_impulses(ctx, gt, rng.uniform(0.6, 1.0, gt.size)),
+                              (1 - np.exp(-k / 0.06)) * np.exp(-k / 0.15))[: ctx.n]
+    flow = flow * (0.15 + 0.85 * surge / (surge.max() + 1e-12))
+    bubbles = _chirp_bubbles(ctx, np.clip(flow, 0, 1), 500 * p.density, 0.0008 / p.pitch, 0.005 / p.pitch)
+    splash = _bandpass(rng.standard_normal(ctx.n), 500, 9000, sr)
+    x = _air_column(ctx, (0.7 * _nz(bubbles) + _nz(splash)) * flow, fres)
+    return _room(ctx, x, 0.3, 0.2, -50.0)
+
+
+def plunge_rate(ctx: Ctx) -> float:
+    """Strokes a second of a plunger worked over a blocked drain."""
+    return ctx.rng.uniform(1.2, 2.0)
+
+
+def _plunge(ctx: Ctx) -> np.ndarray:
+    """A plunger worked over a blocked drain, 1.2-2 strokes a second (:func:`plunge_rate`), by hand so never quite
+    on the beat (+-0.12 s). The push squeezes the rubber cup: the water under it is forced out round the rim and
+    the trapped air through the water, a slosh (0.3-5 kHz, rising in ~60 ms, dying in ~250 ms) full of small
+    bubbles (1-6 mm) and 3-7 big ones (4-15 mm: Minnaert 200-750 Hz, the gurgle); the pull lifts the cup, the
+    water rushes back in (a slosh at 60 %) with a suction squelch (0.3-1.5 kHz, ~120 ms). Heard in a small tiled
+    room."""
+    sr, rng = ctx.sr, ctx.rng
+    per = 1 / plunge_rate(ctx)
+    starts = np.arange(rng.uniform(0.1, 0.4), ctx.seconds - 0.2, per)
+    starts = np.maximum(starts + 0.12 * rng.standard_normal(starts.size), 0.0)
+    k = np.arange(int(0.6 * sr)) / sr
+    shape = (1 - np.exp(-k / 0.06)) * np.exp(-k / 0.25)
+    m = int(0.12 * sr)
+    env, gulps, squelch = np.zeros(ctx.n), np.zeros(ctx.n), np.zeros(ctx.n)
+    for s0 in starts:
+        a = rng.uniform(0.6, 1.0)
+        _place(ctx, env, a * shape, s0, 1.0)  # push
+        _place(ctx, env, 0.6 * a * shape, s0 + per / 2, 1.0)  # pull
+        for _ in range(int(rng.integers(3, 8))):
+            r = float(np.exp(rng.uniform(np.log(0.004), np.log(0.015))))
+            _place(ctx, gulps, _bubble(ctx, r), s0 + rng.uniform(0.0, 0.2), rng.uniform(0.4, 1.0))
+        sq = _bandpass(rng.standard_normal(m), 300, 1500, sr) * np.sin(np.pi * np.arange(m) / m) ** 2
+        _place(ctx, squelch, sq, s0 + per / 2, a)
+    slosh = _bandpass(rng.standard_normal(ctx.n), 300, 5000, sr) * env
+    fine = _chirp_bubbles(ctx, np.clip(env, 0, 1), 800, 0.001, 0.006)
+    x = _nz(slosh) + 0.7 * _nz(fine) + _nz(gulps) + 0.3 * _nz(squelch)
+    return _room(ctx, x, 0.5, 0.3, -50.0)
 
 
 # ----------------------------------------------------------------------------------------------
