@@ -397,3 +397,17 @@ def test_a_beetle_and_a_dragonfly_fly_as_dry_click_trains_at_their_stroke_revers
     bee = render("buzz", "honeybee", "buzzing", seed=seed)
     f, p = signal.welch(bee, SR, nperseg=4096)
     assert p[(f > 1000) & (f < 8000)].sum() < 0.5 * p.sum()  # a bee's buzz is its wingbeat's low harmonics
+
+
+# ------------------------------------------------------------------------------------------------ whale
+@pytest.mark.parametrize("seed", [0, 1])
+def test_whale_song_is_units_of_about_a_second_at_300_500_hz_with_a_second_singer(seed):
+    x = render("howl", "whale", "whale song", seed=seed)
+    units = [(a, b) for a, b in calls(x, -15.0, 0.1) if b - a > 0.2]
+    assert len(units) >= 3, units  # a song of several units in 5 s, not one long moan
+    assert 0.4 < np.median([b - a for a, b in units]) < 2.2, units
+    track = [f for _, f, r in f0_track(x, 150, 900, min_level_db=-12.0) if r > 0.4]
+    assert len(track) >= 10 and 260 < np.median(track) < 600, np.median(track)
+    wolf = render("howl", "wolf", "howling at night", seed=seed)
+    wolves = [(a, b) for a, b in calls(wolf, -15.0, 0.1) if b - a > 0.2]
+    assert np.median([b - a for a, b in units]) < np.median([b - a for a, b in wolves])  # shorter than a howl
