@@ -57,6 +57,7 @@ CASES: dict[str, tuple[str, str, str, str]] = {
     "stridulate": ("cricket", "wings", "chirping", WILD),
     "hiss": ("snake", "scales", "hissing", WILD),
     "hoofbeats": ("horse", "hooves on ground", "hooves clopping on the road", LIVE),
+    "chest_beat": ("gorilla", "fur and voice", "chest beating", "Source-ambiguous sounds/Generic impact sounds"),
 }
 
 
