@@ -176,31 +176,46 @@ def _idle_rpm(ctx: Ctx, lo: float, hi: float, hunt: float = 0.02) -> np.ndarray:
 
 
 def m_idling_engine(ctx: Ctx) -> np.ndarray:
-    """A petrol car engine idling: a four-cylinder four-stroke (a "low rumble" or "heavy" timbre: a V6/V8)
-    at 650-850 rpm, so 22-28 firings a second (V8: 43-57), each blowdown ringing a 2.5-4 m exhaust with its
-    silencer (muffled above 500-900 Hz); lean idle combustion varies 8-15 % cycle to cycle (the lope),
-    the valve train ticks faintly, the intake gulps."""
+    """A petrol car engine idling. A plain one is a four-cylinder four-stroke at 650-850 rpm (22-28 firings
+    a second), each blowdown ringing a 2.5-4 m exhaust and its silencer (muffled above 500-900 Hz), lean
+    idle combustion varying 8-15 % cycle to cycle (the lope), the valve train ticking faintly, the intake
+    gulping. A low, deep or heavy timbre is a bigger engine: a V8 at 750-900 rpm (50-60 firings a
+    second) through longer twin pipes (3.9-5.4 m), its tappets and intake louder, a little combustion
+    clatter and the timing gears' whine."""
     p, rng = ctx.p, ctx.rng
-    cyl = 4 if p.pitch >= 0.7 else int(rng.choice([6, 8]))
-    rpm = _idle_rpm(ctx, 650, 850)
-    return _combustion(ctx, rpm, cyl, cov=rng.uniform(0.08, 0.15), pipe_m=rng.uniform(2.5, 4.0),
-                       reflection=rng.uniform(0.6, 0.8), muffler_hz=rng.uniform(500, 900) * (0.7 + 0.6 * p.brightness),
-                       clatter=0.05, valves=rng.uniform(0.03, 0.08), intake=0.1)
+    if p.pitch >= 0.9:
+        rpm = _idle_rpm(ctx, 650, 850)
+        return _combustion(ctx, rpm, 4, cov=rng.uniform(0.08, 0.15), pipe_m=rng.uniform(2.5, 4.0),
+                           reflection=rng.uniform(0.6, 0.8),
+                           muffler_hz=rng.uniform(500, 900) * (0.7 + 0.6 * p.brightness), clatter=0.05,
+                           valves=rng.uniform(0.03, 0.08), intake=0.1)
+    rpm = _idle_rpm(ctx, 750, 900)
+    return _combustion(ctx, rpm, 8, cov=rng.uniform(0.07, 0.1), pipe_m=rng.uniform(3.9, 5.4),
+                       reflection=rng.uniform(0.6, 0.8), muffler_hz=rng.uniform(670, 1200), clatter=0.17, valves=0.165,
+                       intake=0.39, gear_teeth=30, gear=0.075)
 
 
 def m_diesel_engine(ctx: Ctx) -> np.ndarray:
-    """A truck's or tractor's diesel: six cylinders (four in a tractor), 600-800 rpm at idle, so 30-40
-    firings a second; compression ignition makes each firing's pressure rise 3-5 times steeper than a
-    petrol engine's, and that knock rings through the block as the diesel's clatter (1-4 kHz, as loud as
-    the exhaust at idle); a long pipe (3-5 m) to a big silencer; the injection pump's and timing gears'
-    whine; the turbo's faint whistle."""
+    """A truck's, bus's or tractor's diesel. Idling or chugging (a play method saying so): six cylinders (four
+    in a tractor) at 600-800 rpm, 30-40 firings a second, combustion steady (4-8 % cycle to cycle), a long
+    pipe (3-5 m) to a big silencer; otherwise under way: six cylinders pulling at 1400-1800 rpm (70-90
+    firings a second), a 2.7-3.8 m pipe, the silencer passing more (1.1-1.9 kHz), the intake breathing
+    hard. Either way compression ignition makes each firing's pressure rise 3-5 times steeper than a
+    petrol engine's, and that knock rings through the block as the diesel's clatter (1-4 kHz); the valve
+    train ticks; the injection pump's and timing gears' whine."""
     p, rng = ctx.p, ctx.rng
-    cyl = 6 if rng.random() < 0.7 else 4
-    rpm = _idle_rpm(ctx, 600, 800, 0.015)
-    return _combustion(ctx, rpm, cyl, cov=rng.uniform(0.04, 0.08), pipe_m=rng.uniform(3.0, 5.0),
-                       reflection=rng.uniform(0.6, 0.8), muffler_hz=rng.uniform(600, 1200) * (0.7 + 0.6 * p.brightness),
-                       clatter=rng.uniform(0.5, 0.9), valves=0.05, intake=0.15, gear_teeth=int(rng.integers(40, 70)),
-                       gear=rng.uniform(0.02, 0.06))
+    if _has(ctx, "idl", "chug", "tick over", "ticking over"):
+        cyl = 6 if rng.random() < 0.7 else 4
+        rpm = _idle_rpm(ctx, 600, 800, 0.015)
+        return _combustion(ctx, rpm, cyl, cov=rng.uniform(0.04, 0.08), pipe_m=rng.uniform(3.0, 5.0),
+                           reflection=rng.uniform(0.6, 0.8), muffler_hz=rng.uniform(600, 1200) * (0.7 + 0.6 * p.brightness),
+                           clatter=rng.uniform(0.5, 0.9), valves=0.05, intake=0.15, gear_teeth=int(rng.integers(40, 70)),
+                           gear=rng.uniform(0.02, 0.06))
+    rpm = _idle_rpm(ctx, 1400, 1800, 0.015)
+    return _combustion(ctx, rpm, 6, cov=rng.uniform(0.04, 0.08), pipe_m=rng.uniform(2.7, 3.8),
+                       reflection=rng.uniform(0.6, 0.8), muffler_hz=rng.uniform(1100, 1900) * (0.7 + 0.6 * p.brightness),
+                       clatter=rng.uniform(0.6, 0.95), valves=0.14, intake=0.36, gear_teeth=int(rng.integers(40, 70)),
+                       gear=0.055)
 
 
 def m_small_engine(ctx: Ctx) -> np.ndarray:
