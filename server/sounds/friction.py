@@ -133,50 +133,48 @@ def _ring(ctx: Ctx, exc: np.ndarray, ir: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # A zip pulled
 # ----------------------------------------------------------------------------------------------
-ZIP_TOOTH_PITCH_MM = (1.2, 1.8)  # slider passes one tooth of alternating rows per ~1.5 mm (a #5 coil/moulded zip)
-ZIP_PULL_SPEED = (0.3, 0.9)  # m/s: peak speed of a hand pulling a zip (so 200-700 teeth a second)
-ZIP_JITTER = 0.2  # spread of a tooth's engagement time, in tooth periods
-PANEL = 0.3  # the fabric panel's share
+ZIP_TOOTH_PITCH_MM = (1.0, 1.5)  # slider passes one element of a #3-#5 coil or moulded zip per 1-1.5 mm
+ZIP_PULL_SPEED = (0.4, 0.8)  # m/s: peak speed of a hand pulling a zip (so ~270-800 teeth a second at the peak)
+ZIP_JITTER = 0.3  # spread of a tooth's engagement time, in tooth periods (moulding tolerance, slider wobble)
+ZIP_SIGMA = 1.8  # log-normal spread of the engagement forces: most teeth slip in quietly, a few snap
+ZIP_CLICK_MS = 1.0  # one engagement: a ~1 ms snap
+ZIP_RUMBLE = 0.2  # the tape and the bag's panel dragged through the slider, against the teeth
+
+
+def zip_teeth(ctx: Ctx, speed: np.ndarray, pitch_m: float, jitter: float = ZIP_JITTER) -> np.ndarray:
+    """Sample indices where the slider engages a tooth: one per ``pitch_m`` travelled at ``speed`` (m/s per
+    sample), each early or late by ``jitter`` of a tooth period."""
+    sr = ctx.sr
+    rate = np.clip(speed, 0.0, None) / pitch_m
+    idx = np.flatnonzero(np.diff(np.floor(np.cumsum(rate) / sr), prepend=0.0) > 0)
+    shift = jitter * ctx.rng.standard_normal(idx.size) * sr / np.maximum(rate[idx], 1.0)
+    return np.clip(idx + shift.astype(int), 0, speed.size - 1)
 
 
 def m_zip_pull(ctx: Ctx) -> np.ndarray:
-    """A zip pulled open or shut: the slider wedges one tooth after another into (or out of) mesh, each a tiny
-    hard click (a ~0.3 ms snap) at the tooth rate ``v / pitch`` — 200-700 a second at a pull of 0.3-0.9 m/s
-    over teeth ~1.5 mm apart — rising as the hand accelerates and falling as it slows, so the clicks fuse into
-    a buzz whose pitch glides with the pull. Each click rings the slider and the tape (2-6 kHz) and the bag's
-    fabric panel (0.3-1.5 kHz, damped); the tape rubs in the slider (a soft hiss following the speed). Pulls of
-    0.3-0.8 s (1.5-3 s round a suitcase or a tent door), one way then after a pause back, as in use."""
+    """A zip pulled open or shut: the slider wedges one tooth after another into (or out of) mesh, one each
+    1-1.5 mm travelled, so 270-800 a second at a pull of 0.4-0.8 m/s, rising as the hand accelerates and
+    falling as it slows. The engagement forces vary log-normally (most teeth slide in quietly, a misaligned one
+    snaps): each a ~1 ms snap radiated above ~1.2 kHz by the small slider and teeth, over the rumble of the tape
+    and the bag dragged through the slider (below ~500 Hz, following the speed). A bag's zip (0.4-0.6 m) takes
+    1.2-2.4 s, round a suitcase or a tent door 2.5-4 s; pulls one way and back after a short pause."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     long = _has(ctx, "round", "around", "suitcase", "tent")
     pitch = rng.uniform(*ZIP_TOOTH_PITCH_MM) * 1e-3
-    out = np.zeros(ctx.n)
-    t = rng.uniform(0.15, 0.5)
-    while t < ctx.seconds - 0.35:
-        d = min(rng.uniform(1.5, 3.0) if long else rng.uniform(0.35, 0.8), ctx.seconds - t - 0.05)
-        m = int(d * sr)
+    v = np.zeros(ctx.n)
+    t = rng.uniform(0.1, 0.4)
+    while t < ctx.seconds - 0.4:
+        d = min(rng.uniform(2.5, 4.0) if long else rng.uniform(1.2, 2.4), ctx.seconds - t - 0.05)
+        i0, m = int(t * sr), int(d * sr)
         u = np.arange(m) / m
-        speed = rng.uniform(*ZIP_PULL_SPEED) * p.density**0.3 * (0.15 + 0.85 * _bell(u, 0.5))
-        if long:  # corners: the hand slows and the slider drags
-            for c in rng.uniform(0.2, 0.8, 2):
-                speed *= 1 - 0.6 * np.exp(-((u - c) / 0.05) ** 2)
-        speed *= 1 + 0.08 * _lowpass(rng.standard_normal(m), 30.0, sr) / 0.05  # the hand's tremor, ~8 %
-        rate = np.clip(speed, 0.02, None) / pitch
-        clicks = np.flatnonzero(np.diff(np.floor(np.cumsum(rate) / sr)) > 0)
-        # teeth are moulded to ~0.1 mm and the slider wobbles: each engagement lands early or late
-        clicks = np.clip(clicks + (ZIP_JITTER * rng.standard_normal(clicks.size) * sr / rate[clicks]).astype(int),
-                         0, m - 1)
-        exc = np.zeros(m)
-        np.add.at(exc, clicks, rng.uniform(0.3, 1.0, clicks.size) * np.sqrt(speed[clicks] / speed.max()))
-        snap = _decay_burst(ctx, 0.02, 0.12, 0.8)
-        slider = _modes(ctx, 2000 * p.pitch, 6500, 8, 0.03, length=0.05)
-        panel = _modes(ctx, 300 * p.pitch, 1500, 10, 0.02, length=0.06)
-        x = _ring(ctx, exc, snap)
-        seg = _norm(_highpass(x, 1500, sr)) + 0.8 * _norm(_ring(ctx, exc, slider)) + PANEL * _norm(_highpass(_ring(ctx, exc, panel), 600, sr))
-        hiss = _bandpass(rng.standard_normal(m), 2000, 7000, sr) * (speed / speed.max()) ** 1.5
-        seg = seg + 0.3 * _norm(hiss)
-        _place(ctx, out, seg * np.minimum(u * d / 0.01, 1.0), t, rng.uniform(0.7, 1.0))
-        t += d + rng.uniform(0.5, 1.3)
-    return out
+        v[i0:i0 + m] = rng.uniform(*ZIP_PULL_SPEED) * p.density**0.3 * np.sin(np.pi * u) ** 0.6
+        t += d + rng.uniform(0.25, 0.55)
+    exc = np.zeros(ctx.n)
+    teeth = zip_teeth(ctx, v, pitch)
+    np.add.at(exc, teeth, rng.lognormal(0.0, ZIP_SIGMA, teeth.size))
+    snaps = _ring(ctx, exc, np.hanning(max(int(ZIP_CLICK_MS * 1e-3 * sr), 4))) * _highpass(
+        rng.standard_normal(ctx.n), 1200 * p.pitch, sr)
+    return _norm(snaps) + ZIP_RUMBLE * _norm(_rumble(ctx, v / max(float(v.max()), 1e-9), 500.0))
 
 
 # ----------------------------------------------------------------------------------------------
