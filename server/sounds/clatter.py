@@ -211,28 +211,53 @@ def m_coins(ctx: Ctx) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # Grains in a shell: pills in a bottle, a shaker
 # ----------------------------------------------------------------------------------------------
+PLATE_RATIOS = (1.0, 1.59, 2.14, 2.65, 2.92, 3.6, 4.07)  # a thin shell's or plate's lowest modes over its first
+
+
+def _grain_stream(ctx: Ctx, rate: float, walls: Sequence[np.ndarray], clicks: Sequence[np.ndarray],
+                  click_gain: float) -> np.ndarray:
+    """Many grains loose in a light shell shaken by hand: their impacts on the wall come as a Poisson stream
+    whose rate follows the shake -- ``rate`` a second on average, swinging 0.1-1.9 x with each stroke (2-5
+    strokes a second, the hand's pace wandering +-30 %), as the mass of grains is thrown from end to end."""
+    rng = ctx.rng
+    dt = 0.005
+    tt = np.arange(0.0, ctx.seconds, dt)
+    f = rng.uniform(2.0, 5.0) * max(ctx.p.density, 0.2) ** 0.3 * _slow_curve(ctx, tt, 1.0, 0.3)
+    m = np.clip(1 + 0.9 * np.sin(2 * np.pi * np.cumsum(f) * dt + rng.uniform(0, 2 * np.pi)), 0, None)
+    counts = rng.poisson(rate * m * dt)
+    hits = [(tt[k] + rng.uniform(0, dt), rng.uniform(0.2, 1.0) * min(m[k], 1.5))
+            for k in np.flatnonzero(counts) for _ in range(counts[k])]
+    return _collide(ctx, hits, walls, clicks, click_gain, pair=False)
+
+
 def m_grains(ctx: Ctx) -> np.ndarray:
     """Many light hard grains (pills, beads, rice, salt) shaken in a shell. A grain is too small to ring in the
-    audible band (a 10 mm pill's first mode is far above 10 kHz), so each impact is a contact click (0.05-0.3
-    ms) coloured by what it hits: the shell's wall modes -- a plastic bottle's from 0.9-1.8 kHz, low Q, t60
-    20-50 ms; a metal or glass shaker's from 1.5-3 kHz, t60 80-250 ms. The grains fly as a mass: at each turnaround of the shake
-    (two per cycle, 2-5 cycles a second by hand) they hit the end wall in a shower of 20-100 impacts over
-    15-50 ms, the leading grains hardest; in between a few stragglers and grains sliding along the wall."""
+    audible band (a 10 mm tablet's first mode is far above 10 kHz), so each impact is a contact click (0.05-0.5
+    ms) coloured by what it hits: the shell's wall modes.
+
+    * a metal or glass shaker: modes from 1.5-3 kHz ringing 80-250 ms; the grains fly as a mass, a shower of
+      20-100 impacts over 15-50 ms at each turnaround of the shake (two per cycle, 2-5 cycles a second, in
+      bouts), the leading grains hardest, a few stragglers between;
+    * a thin plastic bottle (pills): a lossy wall whose local modes ring only 10-35 ms at 4-10 kHz (a 3-4 cm
+      bottle with a 1 mm wall), the pills' impacts a dense stream (~400 a second) swelling and ebbing with
+      each stroke of the shake (:func:`_grain_stream`)."""
     rng = ctx.rng
     end = ctx.seconds - 0.01
     hard = _has(ctx, "metal", "glass", "steel", "tin", "ceramic") and not _has(ctx, "plastic")
-    if hard:
-        walls = _part_bank(ctx, rng.uniform(1500, 3000, 3), (1.0, 1.59, 2.14, 2.65, 2.92, 3.6),
-                           rng.uniform(0.08, 0.25, 3) * ctx.p.decay, damping_exp=0.4, points=3)
-    else:
-        walls = _part_bank(ctx, rng.uniform(900, 1800, 3), (1.0, 1.52, 2.3, 3.1, 3.9),
-                           rng.uniform(0.02, 0.05, 3) * ctx.p.decay, damping_exp=0.6, points=3)
+    if not hard:
+        f1 = np.exp(rng.uniform(np.log(4000), np.log(10000), 10)) * ctx.p.pitch ** 0.3
+        walls = _part_bank(ctx, f1, PLATE_RATIOS, rng.uniform(0.012, 0.035, 10) * ctx.p.decay, damping_exp=0.5,
+                           points=3)
+        x = _grain_stream(ctx, 400.0 * ctx.p.density, walls, _clicks(ctx, 6, (0.05, 0.5), 2000, 0.45 * ctx.sr), 0.3)
+        return _highpass(x, 100, ctx.sr)
+    walls = _part_bank(ctx, rng.uniform(1500, 3000, 3), (1.0, 1.59, 2.14, 2.65, 2.92, 3.6),
+                       rng.uniform(0.08, 0.25, 3) * ctx.p.decay, damping_exp=0.4, points=3)
     hits: list[tuple[float, float]] = []
     for t0 in _shake_times(ctx, (2.0, 5.0), 1 - ctx.p.roughness):
         hits += _shower(rng, t0, int(rng.integers(20, 101)), rng.uniform(0.015, 0.05), rng.uniform(0.6, 1.0), end)
         hits += [(t0 + rng.uniform(0.02, 0.15), rng.uniform(0.05, 0.2)) for _ in range(int(rng.integers(2, 8)))]
     clicks = _clicks(ctx, 8, (0.05, 0.3), 800, 0.45 * ctx.sr)
-    x = _collide(ctx, hits, walls, clicks, 1.5 if not hard else 0.8, pair=False)
+    x = _collide(ctx, hits, walls, clicks, 0.8, pair=False)
     return _highpass(x, 300, ctx.sr)
 
 
