@@ -1,5 +1,5 @@
 """Machines, tools, appliances and vehicles checked by their physics: a kettle whistle's rising pitch, a siren's
-sweep, a phone's ring cadence, a clock's 1 Hz beat, a helicopter's blade rate; every model deterministic,
+sweep, a phone's ring cadence, a clock's pendulum beat, a helicopter's blade rate; every model deterministic,
 finite and peak-normalised."""
 
 from __future__ import annotations
@@ -142,14 +142,21 @@ def test_phone_rings_in_the_british_cadence():
     assert np.all(np.abs(np.diff(strikes) / SR - 0.025) < 0.001), np.diff(strikes) / SR
 
 
-def test_clock_ticks_once_a_second():
-    for seed in (0, 1):
-        x = machines.m_clock(ctx_for("wall clock", "ticking", 8.0, seed))
+@pytest.mark.parametrize("name,play", [("wall clock", "ticking"), ("alarm clock", "ticking seconds"),
+                                       ("grandfather clock", "ticking")])
+def test_clock_ticks_at_its_pendulum_beat(name, play):
+    for seed in (0, 1, 2):
+        rate = machines.clock_beat_rate(ctx_for(name, play, 8.0, seed))
+        if name == "wall clock":  # a pendulum of 0.16-1 m: two beats per period 2 pi sqrt(L / g)
+            assert 1.0 / (np.pi * np.sqrt(1.0 / 9.81)) - 1e-9 <= rate <= 1.0 / (np.pi * np.sqrt(0.16 / 9.81))
+        else:  # a quartz movement steps once a second; a longcase clock's seconds pendulum (0.994 m) beats at 1 Hz
+            assert rate == pytest.approx(1.0, abs=0.002)
+        x = machines.m_clock(ctx_for(name, play, 8.0, seed))
         e = envelope(x, SR, ms=1.0)
-        peaks, _ = signal.find_peaks(e, height=0.3 * e.max(), distance=int(0.5 * SR))
+        peaks, _ = signal.find_peaks(e, height=0.3 * e.max(), distance=int(0.5 / rate * SR))
         intervals = np.diff(peaks) / SR
         assert len(peaks) >= 7
-        assert np.all(np.abs(intervals - 1.0) < 0.005), intervals
+        assert np.all(np.abs(intervals - 1.0 / rate) < 0.005), (intervals, rate)
         # tick and tock differ: alternate beats have different spectra (centroid)
         cents = []
         for p in peaks[:6]:

@@ -450,13 +450,22 @@ def m_typewriter(ctx: Ctx) -> np.ndarray:
 
 
 def clock_beat_rate(ctx: Ctx) -> float:
-    """Beats per second of a clock's escapement: 1 for a seconds pendulum, 5 for a timer's balance wheel."""
-    return 5.0 if _has(ctx, "timer") else 1.0
+    """Beats per second of a clock's escapement. A pendulum beats twice per period T = 2 pi sqrt(L / g): a
+    clock's pendulum is 0.16-1 m long (a mantel clock's to a longcase's seconds pendulum), so it ticks 1-2.5
+    times a second; a quartz movement (an alarm clock, a watch, "seconds") steps once a second; a spring-wound
+    timer's balance wheel beats 5 times a second."""
+    if _has(ctx, "timer"):
+        return 5.0
+    if _has(ctx, "alarm", "quartz", "watch", "second", "grandfather", "longcase"):
+        return 1.0 if not _has(ctx, "grandfather", "longcase") else 1 / (np.pi * np.sqrt(0.994 / 9.81))
+    length = ctx.rng.uniform(0.16, 1.0)
+    return float(1 / (np.pi * np.sqrt(length / 9.81)))
 
 
 def m_clock(ctx: Ctx) -> np.ndarray:
-    """Pendulum clock: a seconds pendulum (about 1 m long) lets the escape wheel advance once per second, so
-    it ticks at 1 Hz, alternately "tick" and "tock" (the two pallets differ a little); each beat is the wheel's
+    """Pendulum clock: the pendulum lets the escape wheel advance one tooth per swing, so it ticks 1-2.5 times a
+    second by its length (:func:`clock_beat_rate`; a seconds pendulum, about 1 m, ticks at 1 Hz), alternately
+    "tick" and "tock" (the two pallets differ a little); each beat is the wheel's
     tooth landing on a pallet and, 2-5 ms later, the drop, ringing small brass parts (2-6 kHz, ~30 ms) and the
     wooden case (0.3-1 kHz). A play method naming a chime or the hour plays the Westminster quarters on
     tuned rods (clamped-free bending modes 1 : 6.27 : 17.55), then strikes the hour on a low gong rod. A play
@@ -474,6 +483,7 @@ def m_clock(ctx: Ctx) -> np.ndarray:
     if _has(ctx, "crossing", "pedestrian", "traffic light", "traffic signal"):
         return _crossing_signal(ctx)
     timer = _has(ctx, "timer")  # a spring-wound timer: a balance wheel's lever escapement, 5 beats a second
+    beat_rate = clock_beat_rate(ctx)
     out = np.zeros(ctx.n)
     brass = replace(MATERIALS["metal"], t60=0.03, noise=0.2, contact_ms=0.1)
     case = replace(MATERIALS["wood"], t60=0.06)
@@ -491,7 +501,7 @@ def m_clock(ctx: Ctx) -> np.ndarray:
     t0 = rng.uniform(0.05, 0.6)
     rate_error = 1 + 2e-4 * rng.standard_normal()  # a clock is regular: a fraction of a second per day
     chime = _has(ctx, "chim", "hour", "strik", "bong")
-    for k, tt in enumerate(np.arange(t0, ctx.seconds, rate_error / clock_beat_rate(ctx))):
+    for k, tt in enumerate(np.arange(t0, ctx.seconds, rate_error / beat_rate)):
         _place(ctx, out, beats[k % 2], tt, (1.0 if k % 2 else 0.85) * (0.35 if chime else 1.0))
     if chime:
         rod = (1.0, 6.27, 17.55)
@@ -1474,7 +1484,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "shutter": ("Camera", "Single-lens reflex camera"),
     "flush": ("Toilet flush", "Water", "Gurgling", "Gush", "Liquid"),
     "tap": ("Water tap, faucet", "Sink (filling or washing)", "Bathtub (filling or washing)", "Fill (with liquid)",
-            "Water", "Pour", "Gush", "Trickle, dribble", "Liquid"),
+            "Water", "Pour", "Gush", "Trickle, dribble", "Liquid", "Gurgling", "Slosh", "Splash, splatter"),
     "siren": ("Siren", "Police car (siren)", "Ambulance (siren)", "Fire engine, fire truck (siren)",
               "Emergency vehicle", "Civil defense siren"),
     "car_horn": ("Vehicle horn, car horn, honking", "Toot", "Car", "Air horn, truck horn", "Foghorn"),
