@@ -97,17 +97,17 @@ def test_firing_rate_of_four_and_two_strokes():
     assert motors.firing_hz(600, 6) == pytest.approx(30.0)
 
 
-def _envelope_rate(x: np.ndarray, sr: int, lo: float, hi: float) -> tuple[float, float]:
-    """The loudness envelope's strongest periodicity between ``lo`` and ``hi`` Hz (autocorrelation at a
-    1 kHz envelope rate) and its correlation."""
-    env = signal.resample_poly(np.abs(x), 1, sr // 1000)
+def _envelope_rate(x: np.ndarray, sr: int, lo: float, hi: float, env_sr: int = 1000) -> tuple[float, float]:
+    """The loudness envelope's strongest periodicity between ``lo`` and ``hi`` Hz (autocorrelation at an
+    ``env_sr`` envelope rate) and its correlation."""
+    env = signal.resample_poly(np.abs(x), 1, sr // env_sr)
     env = env - env.mean()
     ac = np.correlate(env, env, "full")[len(env) - 1 :]
     ac /= ac[0]
     lags = np.arange(len(ac))
-    window = (lags >= int(1000 / hi)) & (lags <= int(1000 / lo))
+    window = (lags >= int(env_sr / hi)) & (lags <= int(env_sr / lo))
     lag = lags[window][np.argmax(ac[window])]
-    return 1000.0 / lag, float(ac[lag])
+    return env_sr / lag, float(ac[lag])
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -118,6 +118,26 @@ def test_idling_car_engine_pulses_at_its_firing_rate(seed):
     rate, corr = _envelope_rate(x, SR, 15, 70)
     assert 21 <= rate <= 29, (seed, rate)
     assert corr > 0.3, (seed, corr)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_low_idling_car_is_a_v8(seed):
+    """A low or deep timbre idles a V8 at 750-900 rpm: 50-60 firings a second."""
+    x = _render("idling_engine", "engine idling", seed, timbre=("low",))
+    rate, corr = _envelope_rate(x, SR, 30, 100, env_sr=4000)
+    assert 48 <= rate <= 62, (seed, rate)
+    assert corr > 0.2, (seed, corr)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_diesel_fires_faster_under_way_than_chugging(seed):
+    """A six-cylinder diesel pulling at 1400-1800 rpm fires 70-90 times a second; chugging at idle
+    (600-800 rpm, six or four cylinders) 20-40. (Searched above half the running rate: the cylinders'
+    unequal strengths also repeat once a turn, at half the firing rate.)"""
+    run, _ = _envelope_rate(_render("diesel_engine", "diesel engine rumbling", seed), SR, 55, 120, env_sr=4000)
+    chug, _ = _envelope_rate(_render("diesel_engine", "diesel engine chugging", seed), SR, 15, 50, env_sr=4000)
+    assert 67 <= run <= 93, (seed, run)
+    assert 19 <= chug <= 42, (seed, chug)
 
 
 @pytest.mark.parametrize("seed", range(3))
