@@ -105,6 +105,28 @@ def test_slips_come_at_the_loading_rate_with_the_asperities_spread():
     assert none.size == 0
 
 
+def test_a_squeak_is_a_short_gliding_tone_at_the_locked_slip_rate():
+    """Friction squeal: slips locked near a mode come 600-1400 times a second, so each squeak is a tone whose
+    fundamental (the slip rate) glides within 600-1400 Hz as the speed rises and falls (near the top mid-squeak);
+    squeaks last 0.15-0.35 s (a little less above the -20 dB line) and come once per wrist turn of a screw
+    (0.6-0.9 s)."""
+    from tests.helpers.analysis import f0_autocorr
+
+    x = _render("squeak_slip", "screwdriver", "steel shaft and handle", "screw squeaking in", seconds=8.0, seed=3)
+    squeaks = [(a, b) for a, b in calls(x, threshold_db=-20.0, gap_s=0.03) if b - a > 0.04]
+    assert len(squeaks) >= 6
+    lengths = np.array([b - a for a, b in squeaks])
+    assert 0.05 < np.median(lengths) < 0.35, lengths
+    starts = np.array([a for a, _ in squeaks])
+    assert 0.5 < np.median(np.diff(starts)) < 1.05, starts
+    f0s = []
+    for a, b in squeaks:
+        mid = int((a + b) / 2 * SR)
+        seg = x[mid - int(0.02 * SR): mid + int(0.02 * SR)]
+        f0s.append(f0_autocorr(seg, SR, fmin=300.0, fmax=2000.0))
+    assert 900 < np.median(f0s) < 1500, f0s  # mid-squeak, near the fastest: close to 1400 slips/s
+
+
 # ----------------------------------------------------------------------------------------------
 # Crumple
 # ----------------------------------------------------------------------------------------------

@@ -79,16 +79,17 @@ def creak_motion(ctx: Ctx) -> str:
     return "load"
 
 
-def _stroke_speed(ctx: Ctx, motion: Motion) -> np.ndarray:
+def _stroke_speed(ctx: Ctx, motion: Motion, dur_s: tuple[float, float] | None = None) -> np.ndarray:
     """Sliding speed at the joint (0..1 per sample): one minimum-jerk bell per creak, ``per_period`` creaks per
-    period, the period jittered a few per cent (a hand or a body keeps the rhythm loosely)."""
+    period, the period jittered a few per cent (a hand or a body keeps the rhythm loosely). Each bell lasts
+    ``motion.duty`` of its share of the period, or ``dur_s`` seconds when given."""
     rng, sr = ctx.rng, ctx.sr
     v = np.zeros(ctx.n)
     period = rng.uniform(*motion.period_s)
     share = period / motion.per_period
     t = rng.uniform(0.0, 0.5 * share)
     while t < ctx.seconds:
-        d = share * rng.uniform(*motion.duty)
+        d = share * rng.uniform(*motion.duty) if dur_s is None else rng.uniform(*dur_s)
         i0, m = int(t * sr), int(d * sr)
         m = min(m, ctx.n - i0)
         if m > 8:
@@ -98,11 +99,12 @@ def _stroke_speed(ctx: Ctx, motion: Motion) -> np.ndarray:
     return v
 
 
-def _slip_times(ctx: Ctx, rate: np.ndarray, onset: float) -> tuple[np.ndarray, np.ndarray]:
+def _slip_times(ctx: Ctx, rate: np.ndarray, onset: float, jitter: float = MU_JITTER
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Stick-slip: the joint sticks while the spring (the wood's compliance) loads at the sliding speed, and slips
     when the force reaches the static friction, dropping it by a step. The stick time is (static limit) / (loading
     rate): slips come at ``rate`` per second, each stick time and force step scaled by the asperity's own static
-    friction (jitter :data:`MU_JITTER`). Below ``onset`` slips per second the joint stays stuck."""
+    friction (``jitter``, :data:`MU_JITTER` for a creak). Below ``onset`` slips per second the joint stays stuck."""
     rng, sr = ctx.rng, ctx.sr
     times, amps = [], []
     t = 0.0
@@ -111,7 +113,7 @@ def _slip_times(ctx: Ctx, rate: np.ndarray, onset: float) -> tuple[np.ndarray, n
         if r < onset:
             t += 0.003
             continue
-        mu = max(0.2, 1.0 + MU_JITTER * rng.standard_normal())
+        mu = max(0.2, 1.0 + jitter * rng.standard_normal())
         times.append(t)
         amps.append(mu)
         t += mu / r
@@ -146,6 +148,34 @@ def m_creak_slip(ctx: Ctx) -> np.ndarray:
         ir = _modal_ir(ctx, f, t60s, a)
         out += signal.oaconvolve(_impulses(ctx, times, amps), ir)[: ctx.n]
     return _highpass(out, RADIATION_HP, sr)
+
+
+SQUEAK_SLIP_HZ = (600.0, 1400.0)  # slips per second from a squeak's start to its fastest (locked near a mode)
+SQUEAK_S = (0.15, 0.35)  # one squeak: the pivot turns under load for a fraction of a second
+SQUEAK_JITTER = 0.01  # locked to a mode, the slips are far more regular than a creak's
+SQUEAK_ONSET = 0.15  # below this share of the peak speed the pivot sticks
+SQUEAK_MODES = (1000.0, 6000.0, 16, 0.01)  # lo, hi Hz, count, T60 s: a chain link, a screw, a spring coil
+
+
+def m_squeak_slip(ctx: Ctx) -> np.ndarray:
+    """A squeak: stick-slip fast enough to lock near a mode of the small parts in contact (friction squeal,
+    Akay 2002). A chain link turning on its hook, a screw driven into wood or a spring coil rubbing its
+    neighbour slips 600-1400 times a second, the rate rising and falling with the sliding speed through the
+    squeak (0.15-0.35 s), nearly regular (±1 %), each slip ringing the part's modes (1-6 kHz, T60 ~10 ms): a
+    short, gliding, slightly rough tone. The motion sets the rhythm as for a creak (:data:`MOTIONS`): at both
+    ends of a swing's arc, once per wrist turn of a screw, per bounce of a sprung seat, once per rock."""
+    rng, sr, p = ctx.rng, ctx.sr, ctx.p
+    v = _stroke_speed(ctx, MOTIONS[creak_motion(ctx)], SQUEAK_S)
+    lo_hz, hi_hz = (f * p.pitch for f in SQUEAK_SLIP_HZ)
+    rate = np.where(v >= SQUEAK_ONSET, lo_hz + (hi_hz - lo_hz) * v, 0.0)
+    times, mu = _slip_times(ctx, rate, 1.0, SQUEAK_JITTER)
+    if times.size == 0:
+        times, mu = np.array([0.5 * ctx.seconds]), np.ones(1)
+    amps = mu * np.interp(times, np.arange(ctx.n) / sr, v)
+    lo, hi, count, t60 = SQUEAK_MODES
+    f = np.exp(rng.uniform(np.log(lo), np.log(min(hi, 0.45 * sr)), count))
+    ir = _modal_ir(ctx, f, t60 * p.decay * rng.uniform(0.5, 1.5, count), rng.uniform(0.3, 1.0, count))
+    return signal.oaconvolve(_impulses(ctx, times, amps), ir)[: ctx.n]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -272,6 +302,7 @@ def m_sand_trickle(ctx: Ctx) -> np.ndarray:
 
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "creak_slip": (("creak",), m_creak_slip),
+    "squeak_slip": (("squeak",), m_squeak_slip),
     "crumple": (("crumpl",), m_crumple),
     "leaf_rustle": (("rustl",), m_leaf_rustle),
     "sand_trickle": (("trickl",), m_sand_trickle),
@@ -280,6 +311,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
 AUDIOSET: dict[str, tuple[str, ...]] = {
     "creak_slip": ("Creak", "Squeak", "Wood"),
+    "squeak_slip": ("Squeak", "Creak"),
     "crumple": ("Crumpling, crinkling",),
     "leaf_rustle": ("Rustling leaves", "Rustle"),
     "sand_trickle": ("Rustle",),
