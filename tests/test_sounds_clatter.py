@@ -43,7 +43,7 @@ def envelope(x: np.ndarray, ms: float = 5.0, sr: int = SR) -> np.ndarray:
 def test_the_family_registers_its_models_with_ontology_classes():
     from server.sounds.tagger import ontology
 
-    assert set(clatter.MODELS) == set(clatter.AUDIOSET) == {"coins", "grains", "rim_rub", "vessel_tap"}
+    assert set(clatter.MODELS) == set(clatter.AUDIOSET) == {"coins", "grains", "links", "rim_rub", "vessel_tap"}
     names = ontology().byname
     assert all(c in names for cs in clatter.AUDIOSET.values() for c in cs)
     for name in clatter.MODELS:
@@ -159,6 +159,26 @@ def test_a_metal_shaker_rings_lower_and_longer_than_a_plastic_pill_bottle():
     assert 20 * np.log10(np.median(tails)) > -20
 
 
+def test_motion_streams_average_their_rate_and_swell_with_the_strokes():
+    """A chain's or a bottle's collisions: Poisson, ``rate`` a second on average (within 15 % over 20 s), their
+    count per 50 ms swinging with the motion's strokes (its spectrum peaks within the stroke band, widened by
+    the +-30 % wander)."""
+    ctx = ctx_for("chain", "links rattling", seconds=20.0, seed=2)
+    hits = clatter._motion_stream(ctx, 100.0, (0.7, 2.0))
+    t = np.array([h[0] for h in hits])
+    assert len(t) / 20.0 == pytest.approx(100.0, rel=0.15)
+    counts, _ = np.histogram(t, bins=np.arange(0, 20.0001, 0.05))
+    f, p = signal.periodogram(counts - counts.mean(), 20.0)
+    assert 0.45 <= f[np.argmax(p[f > 0.2]) + np.count_nonzero(f <= 0.2)] <= 2.7
+
+
+def test_mail_rings_ring_higher_than_a_chains_links():
+    chain = render("links", "chain", "links rattling", "steel links", seed=4)
+    mail = render("links", "chain mail", "rings jingling", "interlinked steel rings", seed=4)
+    assert band_share(chain, 2000, 24000) > 0.9 and band_share(mail, 3500, 24000) > 0.9
+    assert band_share(chain, 2000, 4000) > 2 * band_share(mail, 2000, 4000)
+
+
 def peak_hz(x: np.ndarray, lo: float, hi: float, sr: int = SR) -> float:
     f, p = signal.periodogram(x * np.hanning(len(x)), sr)
     band = (f >= lo) & (f < hi)
@@ -213,6 +233,7 @@ def test_a_tapped_vessel_rings_in_its_band_for_its_time(name, play, kind):
     ("coins", "coin box", "coins shaken", ""), ("coins", "slot machine", "coins pouring out", ""),
     ("coins", "parking meter", "coins dropping", ""), ("grains", "pill bottle", "shaken", "plastic"),
     ("rim_rub", "glass", "rim rubbed to sing", ""), ("vessel_tap", "bowl", "rim struck gently", ""),
+    ("links", "chain mail", "rings jingling", ""),
 ])
 def test_every_clatter_is_deterministic_finite_normalised_and_quick(model, name, play, material):
     render(model, name, play, material, seconds=1.0, seed=9)  # warm
