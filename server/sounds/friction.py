@@ -269,28 +269,12 @@ def m_slide(ctx: Ctx) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # Striking a light: a match, a flint lighter
 # ----------------------------------------------------------------------------------------------
-MATCH_SCRATCH_S = (0.10, 0.30)  # the head dragged over the striker (red phosphorus and powdered glass)
+MATCH_SCRATCH_S = (0.20, 0.45)  # a stroke of the head along the striker (red phosphorus and powdered glass)
+MATCH_GRIT_HZ = 300.0  # glass grains crushed a second at the stroke's top speed
 MATCH_FLARE_S = (0.15, 0.40)  # the head's potassium chlorate flares: a hissing burst
 FLARE_GAIN = 0.4  # the flare's level against the scratch (a soft whoosh, well under the scratch's clicks)
 MATCH_BURN_S = (1.2, 2.5)
 FLAME_GAIN = 0.12  # a match's flame is a faint roar, ~20 dB under the scratch  # then the splint burns with a small flame before it is shaken out
-
-
-def _scratch(ctx: Ctx, dur: float, v_peak: float, grit_m: float) -> np.ndarray:
-    """A short stroke of a hard grain over grit: ``v(t)`` rises and falls over ``dur``; every grit particle
-    (``grit_m`` apart) the head meets is a tiny impact (a 0.3 ms broadband click, heavy-tailed sizes), at
-    ``v / grit_m`` a second; the head's rubbing adds noise whose corner rides with the speed."""
-    sr, rng = ctx.sr, ctx.rng
-    m = max(int(dur * sr), 16)
-    u = np.arange(m) / m
-    v = v_peak * _bell(u, 0.6)
-    rate = v / grit_m
-    hits = np.flatnonzero(rng.random(m) < rate / sr)
-    exc = np.zeros(m)
-    exc[hits] = np.minimum(rng.pareto(2.0, hits.size) + 0.3, 8.0) * np.sqrt(v[hits] / v_peak)
-    clicks = _highpass(_ring(ctx, exc, _decay_burst(ctx, 0.02, 0.1, 0.6)), 1200, sr)
-    rub = _bandpass(rng.standard_normal(m), 800, 7000, sr) * (v / v_peak) ** 1.5
-    return _norm(clicks) + 0.6 * _norm(rub)
 
 
 def _flame(ctx: Ctx, m: int, size: float) -> np.ndarray:
@@ -305,22 +289,25 @@ def _flame(ctx: Ctx, m: int, size: float) -> np.ndarray:
 
 
 def m_match(ctx: Ctx) -> np.ndarray:
-    """A match struck on the box: a 0.1-0.3 s scratch of the head over the striker's powdered glass (grit
-    ~50-100 um apart at 0.5-1 m/s: thousands of tiny impacts a second), the head's flare — a 0.15-0.4 s
-    hissing burst, broadband, loudest at once and dying away — then the splint's small flame roaring softly
-    for 1-2.5 s until it is shaken out. A first stroke sometimes fails (no flare) and is struck again."""
+    """A match struck on the box: strokes of 0.2-0.45 s of the head over the striker's powdered glass — the
+    grit crushed under the head as short cracks of log-normal sizes at a rate following the stroke's speed
+    (:func:`_grit`), with the rub of the head (noise riding up with the speed) — often a stroke or two fails
+    before one catches; then the head's flare, a 0.15-0.4 s whoosh of the chlorate catching over ~30 ms, and the
+    splint's small flame roaring faintly for 1-2.5 s until it is shaken out."""
     sr, rng = ctx.sr, ctx.rng
     out = np.zeros(ctx.n)
-    t = rng.uniform(0.15, 0.5)
-    while t < ctx.seconds - 0.6:
-        if rng.random() < 0.35:  # a dud stroke first
+    t = rng.uniform(0.1, 0.3)
+    while t < ctx.seconds - 0.8:
+        for k in range(int(rng.integers(1, 4))):  # the last stroke lights it
             d = rng.uniform(*MATCH_SCRATCH_S)
-            _place(ctx, out, _scratch(ctx, d, rng.uniform(0.5, 1.0), rng.uniform(50e-6, 100e-6)), t,
-                   rng.uniform(0.5, 0.8))
-            t += d + rng.uniform(0.3, 0.6)
-        d = rng.uniform(*MATCH_SCRATCH_S)
-        _place(ctx, out, _scratch(ctx, d, rng.uniform(0.5, 1.0), rng.uniform(50e-6, 100e-6)), t, 0.8)
-        t += d * 0.8
+            m = int(d * sr)
+            sub = Ctx(sr, m, rng, ctx.p, ctx.material, ctx.surface, ctx.desc)
+            v = np.sin(np.pi * np.arange(m) / m) ** 0.6
+            stroke = _norm(_grit(sub, v, MATCH_GRIT_HZ)) + 0.3 * _norm(_rumble(sub, v, 900.0))
+            _place(ctx, out, stroke, t, rng.uniform(0.7, 1.0))
+            t += d + (rng.uniform(0.25, 0.6) if k < 2 else 0.0)
+            if rng.random() < 0.5:
+                break
         fl = rng.uniform(*MATCH_FLARE_S)
         m = int(fl * sr)
         flare = _bandpass(rng.standard_normal(m), 300, 5000, sr) * np.exp(-np.arange(m) / (0.4 * m))
@@ -476,7 +463,6 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
 from .synth import (  # noqa: E402
     Ctx,
     _bandpass,
-    _decay_burst,
     _highpass,
     _lowpass,
     _modal_ir,
