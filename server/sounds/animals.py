@@ -243,7 +243,7 @@ def m_howl(ctx: Ctx) -> np.ndarray:
     breaking between registers. A wolf's howl is lower and steadier; a pack (wolves, coyotes) howls in chorus
     at different pitches. A hyena's whoop is a shorter call gliding up; a whale sings (:func:`_whale_song`)."""
     if _has(ctx, "whale"):
-        return _whale_song(ctx)
+        return _at_rate(_whale_song, 2)(ctx)  # nothing above 6 kHz: at half the rate
     p, rng = ctx.p, ctx.rng
     whoop = _has(ctx, "whoop", "hyena")
     wild = whoop or _has(ctx, "wolf", "wolves", "coyote", "jackal", "pack", "fox")
