@@ -64,6 +64,14 @@ SOUND_MODELS: tuple[str, ...] = (
     "coins", "grains", "rim_rub", "vessel_tap",
     # textures
     "creak_slip", "crumple", "leaf_rustle", "sand_trickle",
+    # contacts
+    "door_slam", "button_click", "snip", "knock",
+    # friction
+    "leg_drag", "grit_scrape",
+    # clatter
+    "links",
+    # textures
+    "squeak_slip",
     # musical instruments through a General MIDI program or the GM drum kit
     "gm_instrument",
 )
