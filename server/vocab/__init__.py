@@ -59,7 +59,7 @@ SOUND_MODELS: tuple[str, ...] = (
     # friction
     "slide", "zip_pull", "match_strike",
     # motors
-    "transformer_hum", "fan", "idling_engine", "diesel_engine", "outboard", "winch", "wheels", "race_car", "traffic_hum", "small_engine",
+    "transformer_hum", "idling_engine", "diesel_engine", "outboard", "winch", "wheels", "race_car", "traffic_hum", "small_engine",
     # clatter
     "coins", "grains", "rim_rub", "vessel_tap",
     # textures
