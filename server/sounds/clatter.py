@@ -1,4 +1,5 @@
-"""Loose things knocking together: coins, chains, rings, pills in a bottle, a print head, shakers, tracks, each from its physics.
+"""Loose things knocking together (coins, a chain's links, mail's rings, pills in a bottle, grains in a shaker) and
+vessels struck or sung (a cup, a vase, a bowl, a wine glass), each from its physics.
 
 Each model here is registered into :data:`server.sounds.synth.MODEL_FUNCS` through :data:`MODELS`:
 ``name -> (keyword stems, render function)``; a render function takes a
@@ -8,10 +9,11 @@ lists, per model, the AudioSet classes it is meant to be heard as.
 What they share: many small hard parts collide, each collision a contact click (a metal-on-metal contact lasts
 tens of microseconds, so it is broadband) ringing both parts at their own modes, briefly; no two parts alike
 (a pile of coins of several sizes, a chain's links cast a little differently), and the collisions come in the
-showers the motion makes (a shake's turnaround, a bounce series, a track plate meeting a wheel). A bank of
+showers or streams the motion makes (a shake's turnaround, a bounce series, a body's stride). A bank of
 ringing parts is built once per take and each collision picks two parts and a strike point (other mode
 weights), so the take never turns into one pitched note repeated (which a listener, and the tagger, hears as a
-bell or a telephone).
+bell or a telephone). A vessel is one resonator instead: its bending modes in nearly degenerate pairs, struck
+(:func:`m_vessel_tap`) or driven by a rubbing finger's stick-slip (:func:`m_rim_rub`).
 """
 
 from __future__ import annotations
