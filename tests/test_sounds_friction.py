@@ -167,3 +167,22 @@ def test_chair_legs_judder_at_their_stick_slip_rate():
     lo, hi = int(SR / 700), int(SR / 120)
     rate = SR / (lo + int(np.argmax(ac[lo:hi])))
     assert 120 < rate < 750, rate
+
+
+@pytest.mark.parametrize("name,material,play,model", [
+    ("bag", "fabric", "zip pulled", "zip_pull"),
+    ("shovel", "steel", "digging gravel", "grit_scrape"),
+    ("pencil sharpener", "steel", "grinding a pencil", "grit_scrape"),
+    # what the friction family must not take from the core models
+    ("chair", "wood", "chair legs scraping the floor", "scrape"),
+    ("eraser", "rubber", "rubbing on paper", "scrape"),
+    ("broom", "bristles", "sweeping the floor", "scrape"),
+    ("match", "wood", "striking a match", "strike"),
+    ("person", "leather", "footsteps on gravel", "footsteps"),
+    ("crowd", "voices", "cheering the football match", "not friction"),
+])
+def test_stems_choose_only_what_the_family_does_better(name, material, play, model):
+    from server.sounds.synth import choose_model
+
+    chosen = choose_model(SourceDescription(name, material, play))[0]
+    assert chosen not in friction.MODELS if model == "not friction" else chosen == model
