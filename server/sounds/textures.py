@@ -239,15 +239,23 @@ def m_crumple(ctx: Ctx) -> np.ndarray:
     Lobkovsky 1996): very many faint ones, a few loud. Each click is a 3-10 ms broadband transient radiated
     through the sheet's band (paper 2.5-7.5 kHz, thin plastic film 3-12 kHz); the sheet sliding on itself adds a
     faint hiss under the squeeze."""
-    rng, sr, p = ctx.rng, ctx.sr, ctx.p
     force = _gestures(ctx, CRUMPLE_GESTURE_S, CRUMPLE_GAP_S)
-    lam = CRUMPLE_CLICK_RATE * p.density * (0.02 + 0.98 * force / force.max())
-    idx = np.nonzero(rng.poisson(lam / sr))[0]
-    energy = np.minimum((1.0 - rng.random(idx.size)) ** (-1.0 / (CRUMPLE_ENERGY_EXP - 1.0)), CRUMPLE_ENERGY_MAX)
-    amps = np.sqrt(energy) * np.sqrt(force[idx] + 0.05)
     lo, hi = SHEET_BAND[sheet_kind(ctx)]
-    lo, hi = lo * (0.8 + 0.4 * p.brightness), min(hi * (0.8 + 0.4 * p.brightness), 0.45 * sr)
-    clicks = _bandpass(_grains(ctx, idx, amps, CRUMPLE_CLICK_MS), lo, hi, sr)
+    return _contacts(ctx, force, CRUMPLE_CLICK_RATE, CRUMPLE_ENERGY_MAX, CRUMPLE_CLICK_MS, (lo, hi))
+
+
+def _contacts(ctx: Ctx, force: np.ndarray, rate: float, energy_max: float, ms: tuple[float, float],
+              band: tuple[float, float]) -> np.ndarray:
+    """Contact events driven by a force: a Poisson train at up to ``rate`` a second following ``force``, energies
+    P(E) ~ E^-:data:`CRUMPLE_ENERGY_EXP` capped at ``energy_max``, each a noise grain of ``ms`` through ``band``
+    (moved up or down by the brightness), plus the faint hiss of the surfaces sliding (:data:`SLIDE`)."""
+    rng, sr, p = ctx.rng, ctx.sr, ctx.p
+    lam = rate * p.density * (0.02 + 0.98 * force / force.max())
+    idx = np.nonzero(rng.poisson(lam / sr))[0]
+    energy = np.minimum((1.0 - rng.random(idx.size)) ** (-1.0 / (CRUMPLE_ENERGY_EXP - 1.0)), energy_max)
+    amps = np.sqrt(energy) * np.sqrt(force[idx] + 0.05)
+    lo, hi = band[0] * (0.8 + 0.4 * p.brightness), min(band[1] * (0.8 + 0.4 * p.brightness), 0.45 * sr)
+    clicks = _bandpass(_grains(ctx, idx, amps, ms), lo, hi, sr)
     slide = _bandpass(rng.standard_normal(ctx.n), 1000.0, min(6000.0, 0.45 * sr), sr) * force
     return clicks / (np.std(clicks) + 1e-12) + SLIDE * slide / (np.std(slide) + 1e-12)
 
@@ -255,25 +263,29 @@ def m_crumple(ctx: Ctx) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # Leaves and sand
 # ----------------------------------------------------------------------------------------------
-LEAF_BAND = (2000.0, 7000.0)  # leaf-on-leaf contacts radiate mostly 2-6 kHz (thin, light plates)
-LEAF_FLUTTER_HZ = (2.0, 10.0)  # leaves flap and touch in clusters a few times a second
-GUST_HZ = 0.5  # gusts swell and fade over seconds (0.1-1 Hz)
+LEAF_MOVE_S = (0.4, 1.0)  # a branch swaying through, a hand brushing the plant: one movement
+LEAF_REST_S = (0.02, 0.1)  # between movements
+LEAF_CONTACT_RATE = 2000.0  # leaf-on-leaf contacts per second at a movement's strongest (many leaves)
+LEAF_ENERGY_MAX = 10.0  # leaves slide onto each other rather than snap: a narrow spread of contact energies
+LEAF_CONTACT_MS = (8.0, 25.0)  # a leaf sliding across its neighbour: a soft-onset swish of 8-25 ms
+LEAF_BAND = (2500.0, 7500.0)  # thin, light blades radiate mostly in 2-6 kHz
+GUST_HZ = 0.5  # in a breeze the gusts swell and fade over seconds (0.1-1 Hz)
 GUST_DEPTH = 0.8
 
 
 def m_leaf_rustle(ctx: Ctx) -> np.ndarray:
-    """Leaves rustling: countless leaf-on-leaf contacts overlapping, so no single one stands out (soft onsets: a
-    leaf slides onto its neighbour rather than striking it), radiating in 2-7 kHz; their density flickers as
-    clusters of leaves flutter (2-10 Hz) and swells and fades with the gusts (0.1-1 Hz)."""
-    rng, sr, p = ctx.rng, ctx.sr, ctx.p
-    t = np.arange(ctx.n) / sr
-    flutter = _lowpass(np.abs(_bandpass(rng.standard_normal(ctx.n), LEAF_FLUTTER_HZ[0],
-                                        LEAF_FLUTTER_HZ[1] * p.density ** 0.5, sr)), 12.0, sr)
-    flutter = 0.2 + 0.8 * flutter / (flutter.mean() + 1e-12)
-    gust = np.clip(_slow_curve(ctx, t[::256], GUST_HZ, GUST_DEPTH), 0.05, None).repeat(256)[: ctx.n]
-    lo = LEAF_BAND[0] * (0.8 + 0.4 * p.brightness)
-    hiss = _bandpass(rng.standard_normal(ctx.n), lo, min(LEAF_BAND[1], 0.45 * sr), sr)
-    return hiss * flutter * gust
+    """Leaves rustling: many leaf-on-leaf contacts. While a branch sways through or a hand brushes the plant
+    (movements of 0.4-1 s with brief rests), leaves slide across their neighbours at up to ~2000 contacts a
+    second following the movement's force; each contact is a soft-onset swish of 8-25 ms radiated by the thin
+    blades in 2.5-7.5 kHz, with a narrow spread of energies (sliding, not snapping: a crumpled sheet's creases
+    span 2.5 decades, a leaf's contacts one). In a breeze (a play method saying breeze, wind or gust) the
+    movements swell and fade with the gusts (0.1-1 Hz)."""
+    sr = ctx.sr
+    force = _gestures(ctx, LEAF_MOVE_S, LEAF_REST_S)
+    if _has(ctx, "breez", "wind", "gust"):
+        t = np.arange(ctx.n) / sr
+        force = force * np.clip(_slow_curve(ctx, t[::256], GUST_HZ, GUST_DEPTH), 0.05, None).repeat(256)[: ctx.n]
+    return _contacts(ctx, force, LEAF_CONTACT_RATE, LEAF_ENERGY_MAX, LEAF_CONTACT_MS, LEAF_BAND)
 
 
 SAND_GRAINS_PER_S = 5000.0  # grains landing on the pile per second (a neck of ~1 mm passing ~0.1 g/s of sand)
@@ -324,7 +336,6 @@ from .synth import (  # noqa: E402
     _bandpass,
     _highpass,
     _impulses,
-    _lowpass,
     _modal_ir,
     _slow_curve,
 )
