@@ -142,6 +142,29 @@ def test_bench_slats_are_beams_and_crates_are_thin():
     assert c_fc > 1.5 * C.coincidence_hz(25) and b_fc < C.coincidence_hz(20)
 
 
+# ---- thuds -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name,play", [("barrel", "struck like a drum"), ("bucket", "drummed on upside down")])
+def test_thuds_come_one_or_two_at_a_time(name, play):
+    """Soft heavy blows: one, or two ~0.3-0.5 s apart, then a pause of 0.6-1.4 s."""
+    x = _render("thud", name, play, 8.0, seed=2)
+    on = _onsets(x, floor_db=-12.0, min_gap_ms=150.0)
+    groups = np.split(on, np.where(np.diff(on) >= 0.55)[0] + 1)
+    assert len(groups) >= 4 and all(1 <= len(g) <= 2 for g in groups)
+
+
+def test_a_thud_is_soft_damped_and_darker_than_a_knock():
+    ctx = _ctx(1.0, name="barrel", play="struck like a drum")
+    modes, corner, contact = C.thud_part(ctx)
+    assert 80 <= modes[0] <= 160 and corner == pytest.approx(180) and contact[0] >= 8.0
+    thud = C._wood_knock(ctx, modes, 0.35, 12.0, corner)
+    knock_modes, fc = C.knock_part(_ctx(1.0, name="table"))
+    knock = C._wood_knock(ctx, knock_modes, 0.15, 2.0, fc)
+    assert _band_rt60(np.pad(thud, (0, SR // 4)), 300, 3000) < 0.08  # dead within ~80 ms
+    # a 12 ms palm's force spectrum has its first null at 1.5 / 12 ms = 125 Hz: a low thump, an octave under
+    # a knuckle's 2 ms knock on a tabletop
+    assert _centroid(thud) < 150 and _centroid(thud) < 0.7 * _centroid(knock)
+
+
 # ---- clicks ------------------------------------------------------------------------------------
 def test_mouse_clicks_come_with_their_release():
     """A microswitch: a press and a quieter release 60-110 ms later, the clicks in 1.5-6 kHz."""

@@ -387,11 +387,58 @@ def m_knock(ctx: Ctx) -> np.ndarray:
     return _room(ctx, out, rng.uniform(0.4, 0.7), 0.35)
 
 
+# ----------------------------------------------------------------------------------------------
+# Thuds: soft heavy blows
+# ----------------------------------------------------------------------------------------------
+# The thing thumped: (stems, f11 range Hz of the struck part, corner Hz below which it radiates ~6 dB/octave
+# less, contact ms range of the blow). A body small beside the wavelength radiates inefficiently below
+# ka = 1 (f = c / 2πa); a plate below its coincidence frequency.
+THUD_PARTS: tuple[tuple[tuple[str, ...], tuple[float, float], float, tuple[float, float]], ...] = (
+    # a barrel's head: 25-35 mm staves of oak across ~0.55 m (f11 80-160 Hz), the cask radiating as a body
+    # of radius ~0.3 m (c / 2πa ≈ 180 Hz); a palm or fist, 8-15 ms
+    (("barrel", "cask", "keg", "drum"), (80.0, 160.0), 180.0, (8.0, 15.0)),
+    # an upturned pail: its bottom (0.25-0.3 m) on the trapped air, 70-130 Hz, radius ~0.15 m (≈360 Hz);
+    # a hand, 6-12 ms
+    (("bucket", "pail", "tub"), (70.0, 130.0), 360.0, (6.0, 12.0)),
+    # otherwise a wooden top or panel (f11 60-120 Hz, 25 mm: coincidence ~650 Hz) under a fist, 6-12 ms
+)
+THUD_ETA = (0.25, 0.5)  # held by a hand, standing on the ground, full of air: heavily damped
+
+
+def thud_part(ctx: Ctx) -> tuple[np.ndarray, float, tuple[float, float]]:
+    """The part thumped (:data:`THUD_PARTS`; a wooden body otherwise): its plate modes up to 5 kHz, its
+    radiation corner and the blow's contact time range."""
+    rng = ctx.rng
+    f11, corner, contact = (60.0, 120.0), coincidence_hz(25.0), (6.0, 12.0)
+    for stems, f, c, ms in THUD_PARTS:
+        if _has(ctx, *stems):
+            f11, corner, contact = f, c, ms
+            break
+    modes = _plate_modes(rng.uniform(*f11) * ctx.p.pitch, rng.uniform(0.5, 0.7), 5000, 40)
+    return modes, corner, contact
+
+
+def m_thud(ctx: Ctx) -> np.ndarray:
+    """Soft heavy blows (a barrel's head, an upturned bucket, a tabletop under a fist): each a palm or fist
+    contact of several ms (:func:`thud_part`) driving the part's plate
+    modes, heavily damped (:data:`THUD_ETA`), weighted by how well it radiates (:func:`_radiated`); one blow or
+    two (tap-tap) at a time at ~2-3.5 a second, then a pause of 0.6-1.4 s; in a room (RT60 0.4-0.7 s)."""
+    rng = ctx.rng
+    out = np.zeros(ctx.n)
+    modes, corner, contact = thud_part(ctx)
+    for burst in _bursts(ctx, rng.uniform(2.0, 3.5), (1, 2), (0.6, 1.4), jitter=0.08):
+        for i, t in enumerate(burst):
+            g = _wood_knock(ctx, modes, rng.uniform(*THUD_ETA), rng.uniform(*contact), corner)
+            _place(ctx, out, g, t, rng.uniform(0.75, 1.0) * (1.0 if i == 0 else 0.8))
+    return _room(ctx, out, rng.uniform(0.4, 0.7), 0.35)
+
+
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "door_slam": (("slammed", "swung shut", "door slam", "slamming"), m_door),
     "button_click": (("light switch", "mouse click", "button click", "button press"), m_button_click),
     "snip": (("snip", "scissor"), m_snip),
     "knock": (("slats knocked", "knocking on the top", "knuckles knocking on"), m_knock),
+    "thud": (("drummed on", "struck like a drum", "fist thumping"), m_thud),
 }
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
@@ -400,6 +447,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "button_click": ("Clicking", "Tick"),
     "snip": ("Clicking", "Scissors"),
     "knock": ("Knock", "Wood", "Tap"),
+    "thud": ("Thump, thud", "Thunk", "Knock"),
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
