@@ -411,3 +411,20 @@ def test_whale_song_is_units_of_about_a_second_at_300_500_hz_with_a_second_singe
     wolf = render("howl", "wolf", "howling at night", seed=seed)
     wolves = [(a, b) for a, b in calls(wolf, -15.0, 0.1) if b - a > 0.2]
     assert np.median([b - a for a, b in units]) < np.median([b - a for a, b in wolves])  # shorter than a howl
+
+
+# ------------------------------------------------------------------------------------------------ cicada
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cicada_tymbals_click_200_to_400_times_a_second_ringing_4_to_7_khz_unevenly(seed):
+    x = render("stridulate", "cicada", "clicking tymbals", seed=seed)
+    seg = x[SR: 3 * SR]
+    assert 180 < modulation_hz(seg, 1000, 150, 450) < 420  # tymbal clicks per second
+    f, p = signal.welch(seg, SR, nperseg=4096)
+    assert p[(f > 3500) & (f < 7500)].sum() > 0.7 * p.sum()  # the tymbals' ring
+    # the ribs buckle one after another: click-to-click intervals wander (a buzzer's are exact)
+    rate = modulation_hz(seg, 1000, 150, 450)
+    env = signal.sosfiltfilt(signal.butter(2, 1500, fs=SR, output="sos"), np.abs(signal.hilbert(seg)))
+    peaks, _ = signal.find_peaks(env, distance=int(0.7 * SR / rate))
+    gaps = np.diff(peaks) / SR
+    # +-0.5 ms on a 2.5-5 ms period: a spread of 5-15 % (a strictly periodic train measures under 3 %)
+    assert len(gaps) > 300 and 0.05 < gaps.std() / gaps.mean() < 0.2, (len(gaps), gaps.std() / gaps.mean())
