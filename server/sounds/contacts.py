@@ -351,16 +351,18 @@ def _wood_knock(ctx: Ctx, modes: np.ndarray, eta: float, contact_ms: float, fc: 
 
 def knock_part(ctx: Ctx) -> tuple[np.ndarray, float]:
     """The wooden part knocked, up to 5 kHz, and its coincidence frequency: a bench's slats (beams 1.2-1.8 m
-    on a frame, f_n = n² f1 with f1 15-30 Hz, two slats a little apart; 25-40 mm thick), a crate's side of
-    slats (a plate, f11 120-250 Hz; 10-15 mm), or a tabletop or panel (a plate, f11 60-120 Hz; 20-30 mm)."""
+    on a frame, f_n = n² f1 with f1 15-30 Hz, two slats a little apart; 25-40 mm thick), a crate's side (three
+    slats 0.3-0.5 m long, 12-20 mm thick, nailed to the same posts: f1 = (π/2) √(EI/ρA) / L² ≈ 120-250 Hz,
+    each up to 25 % apart), or a tabletop or panel (a plate, f11 60-120 Hz; 20-30 mm)."""
     rng, pitch = ctx.rng, ctx.p.pitch
     if _has(ctx, "bench"):
         f1 = rng.uniform(15, 30) * pitch
         f = np.concatenate([_beam_modes(f1, 5000), _beam_modes(f1 * rng.uniform(1.05, 1.2), 5000)])
         return np.sort(f[f > 60]), coincidence_hz(rng.uniform(25, 40))
     if _has(ctx, "crate", "box", "pallet", "slat"):
-        return (_plate_modes(rng.uniform(120, 250) * pitch, rng.uniform(0.5, 0.7), 5000, 40),
-                coincidence_hz(rng.uniform(10, 15)))
+        f1 = rng.uniform(120, 250) * pitch
+        f = np.concatenate([_beam_modes(f1 * rng.uniform(1.0, 1.25), 5000) for _ in range(3)])
+        return np.sort(f), coincidence_hz(rng.uniform(12, 20))
     return _plate_modes(rng.uniform(60, 120) * pitch, rng.uniform(0.5, 0.7), 5000, 40), coincidence_hz(rng.uniform(20, 30))
 
 
