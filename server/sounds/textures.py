@@ -1,11 +1,12 @@
-"""Textures of many tiny events: creaking, crumpling, rustling, trickling sand, each from its physics (stick-slip, crackling noise, leaf contacts, grain impacts).
+"""Textures of many tiny events: creaking, squeaking, crumpling, rustling, trickling sand, each from its physics
+(stick-slip, friction squeal, crackling noise, leaf contacts, grain impacts).
 
 Each model here is registered into :data:`server.sounds.synth.MODEL_FUNCS` through :data:`MODELS`:
 ``name -> (keyword stems, render function)``; a render function takes a
 :class:`server.sounds.synth.Ctx` and returns mono float audio of ``ctx.n`` samples. :data:`AUDIOSET`
 lists, per model, the AudioSet classes it is meant to be heard as.
 
-The keyword stems are a subset of the core models' (creak, crinkle, rustle), so a description that names no
+The keyword stems are a subset of the core models' (creak, crinkle, rustle, stream), so a description that names no
 model keeps landing on the core model (a tie goes to the core table); the vocabulary names these models.
 """
 
