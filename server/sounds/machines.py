@@ -813,7 +813,8 @@ def m_tap(ctx: Ctx) -> np.ndarray:
     stream of hundreds of small bubbles a second (1-5 mm radius, ringing 0.6-3 kHz as Minnaert bubbles) over
     the splashing of the jet (broadband noise with fast fluctuations); the basin colours it a little. Filling a
     vessel (a play method or name saying fill, tub, bath, bucket, bottle ...), the air column above the water
-    shortens and its resonance rises (:func:`filling_resonance`)."""
+    shortens and its resonance rises (:func:`filling_resonance`). Liquid poured from a jug, a teapot or a pitcher
+    ("pour") is :func:`_pour`; a plunger worked over a drain ("plung") is :func:`_plunge`."""
     if _has(ctx, "pour", "jug", "teapot", "pitcher", "decant"):
         return _pour(ctx)
     if _has(ctx, "plung"):
