@@ -428,3 +428,16 @@ def test_cicada_tymbals_click_200_to_400_times_a_second_ringing_4_to_7_khz_uneve
     gaps = np.diff(peaks) / SR
     # +-0.5 ms on a 2.5-5 ms period: a spread of 5-15 % (a strictly periodic train measures under 3 %)
     assert len(gaps) > 300 and 0.05 < gaps.std() / gaps.mean() < 0.2, (len(gaps), gaps.std() / gaps.mean())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_cat_at_bay_growls_between_its_hisses_a_snake_only_hisses(seed):
+    """The growl is a voice (periodic, f0 150-250 Hz) under the noise; a snake's hiss has none."""
+    def voiced(name):
+        x = render("hiss", name, "hissing", seed=seed)
+        low = signal.sosfiltfilt(signal.butter(4, 1000, fs=SR, output="sos"), x)  # the growl's harmonics
+        return [f for _, f, r in f0_track(low, 100, 400, min_level_db=-20.0) if r > 0.5]
+
+    cat = voiced("cat")
+    assert len(cat) >= 10 and 130 < np.median(cat) < 280, cat
+    assert len(voiced("snake")) < len(cat) / 3
