@@ -147,7 +147,7 @@ def test_bench_slats_are_beams_and_crates_are_thin():
 @pytest.mark.parametrize("name,play", [("barrel", "struck like a drum"), ("bucket", "drummed on upside down")])
 def test_thuds_come_one_or_two_at_a_time(name, play):
     """Soft heavy blows: one, or two ~0.3-0.5 s apart, then a pause of 0.6-1.4 s."""
-    x = _render("thud", name, play, 8.0, seed=2)
+    x = _render("knock", name, play, 8.0, seed=2)
     on = _onsets(x, floor_db=-12.0, min_gap_ms=150.0)
     groups = np.split(on, np.where(np.diff(on) >= 0.55)[0] + 1)
     assert len(groups) >= 4 and all(1 <= len(g) <= 2 for g in groups)

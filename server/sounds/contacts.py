@@ -375,7 +375,11 @@ def m_knock(ctx: Ctx) -> np.ndarray:
     the part's modes (:func:`knock_part`) with the loss factor of a jointed wooden structure (η 0.12-0.24,
     T60 = 2.2/(η f), at most 0.1 s), weighted by how well it radiates (:func:`_radiated`); knocks in
     groups of 2-4 at 4-7 a second, a group every 1-2 s; indoors (a table, a crate) in a room (RT60 0.4-0.7 s),
-    a bench outdoors: the ground's reflection 4 ms later and a faint scattered tail (trees, walls)."""
+    a bench outdoors: the ground's reflection 4 ms later and a faint scattered tail (trees, walls). A play
+    method that thumps, drums or pounds (a barrel struck like a drum, a bucket drummed on) gives soft heavy
+    blows instead (:func:`_thuds`)."""
+    if _has(ctx, "thump", "drum", "pound", "thud"):
+        return _thuds(ctx)
     rng, sr = ctx.rng, ctx.sr
     out = np.zeros(ctx.n)
     modes, fc = knock_part(ctx)
@@ -420,7 +424,7 @@ def thud_part(ctx: Ctx) -> tuple[np.ndarray, float, tuple[float, float]]:
     return modes, corner, contact
 
 
-def m_thud(ctx: Ctx) -> np.ndarray:
+def _thuds(ctx: Ctx) -> np.ndarray:
     """Soft heavy blows (a barrel's head, an upturned bucket, a tabletop under a fist): each a palm or fist
     contact of several ms (:func:`thud_part`) driving the part's plate
     modes, heavily damped (:data:`THUD_ETA`), weighted by how well it radiates (:func:`_radiated`); one blow or
@@ -439,8 +443,8 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "door_slam": (("slammed", "swung shut", "door slam", "slamming"), m_door),
     "button_click": (("light switch", "mouse click", "button click", "button press"), m_button_click),
     "snip": (("snip", "scissor"), m_snip),
-    "knock": (("slats knocked", "knocking on the top", "knuckles knocking on"), m_knock),
-    "thud": (("drummed on", "struck like a drum", "fist thumping"), m_thud),
+    "knock": (("slats knocked", "knocking on the top", "knuckles knocking on", "drummed on", "struck like a drum"),
+              m_knock),
 }
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
@@ -448,8 +452,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "door_slam": ("Door", "Slam", "Knock"),
     "button_click": ("Clicking", "Tick"),
     "snip": ("Clicking", "Scissors"),
-    "knock": ("Knock", "Wood", "Tap"),
-    "thud": ("Thump, thud", "Thunk", "Knock"),
+    "knock": ("Knock", "Wood", "Tap", "Thump, thud", "Thunk"),
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
