@@ -103,6 +103,7 @@ def test_match_scratch_then_flare_then_a_faint_flame():
 
 
 @pytest.mark.parametrize("model,play", [("zip_pull", "zip pulled"), ("slide", "writing on paper"),
+                                        ("fine_scratch", "writing on paper"), ("grit_scrape", "digging gravel"),
                                         ("match_strike", "struck on the box")])
 def test_deterministic_per_seed_and_fast(model, play):
     desc = SourceDescription("thing", "wood", play)
@@ -175,7 +176,10 @@ def test_chair_legs_judder_at_their_stick_slip_rate():
     ("pencil sharpener", "steel", "grinding a pencil", "grit_scrape"),
     # what the friction family must not take from the core models
     ("chair", "wood", "chair legs scraping the floor", "scrape"),
-    ("eraser", "rubber", "rubbing on paper", "scrape"),
+    ("eraser", "rubber", "rubbing on paper", "fine_scratch"),
+    ("pen", "plastic", "writing on paper", "fine_scratch"),
+    ("toothbrush", "nylon", "bristles scrubbing", "fine_scratch"),
+    ("person", "hands", "rubbing hands together", "scrape"),
     ("broom", "bristles", "sweeping the floor", "scrape"),
     ("match", "wood", "striking a match", "strike"),
     ("person", "leather", "footsteps on gravel", "footsteps"),
@@ -186,3 +190,29 @@ def test_stems_choose_only_what_the_family_does_better(name, material, play, mod
 
     chosen = choose_model(SourceDescription(name, material, play))[0]
     assert chosen not in friction.MODELS if model == "not friction" else chosen == model
+
+
+@pytest.mark.parametrize("play,lo,hi", [("writing on paper", 5.0, 10.5), ("bristles scrubbing", 7.0, 10.5),
+                                        ("rubbing on paper", 4.0, 8.5)])
+def test_fine_scratch_strokes_reverse_at_the_hands_rate(play, lo, hi):
+    """Handwriting's 5-10 letter strokes a second, a toothbrush's 7-10 reversals (3.5-5 cycles), an eraser's
+    4-8: the envelope's strongest modulation in 3-15 Hz lies in the gesture's range."""
+    x = render("fine_scratch", "thing", play, seed=3)
+    env = 10 ** (envelope_db(x, 0.005) / 20)
+    env = env - env.mean()
+    spec = np.abs(np.fft.rfft(env * np.hanning(len(env))))
+    f = np.fft.rfftfreq(len(env), 0.005)
+    band = (f > 3) & (f < 15)
+    assert lo <= f[band][np.argmax(spec[band])] <= hi
+
+
+def test_fine_scratch_radiates_high_with_a_faint_low_thump():
+    """Contacts this small radiate above ~4 kHz: most of the energy lies there, the 1-3 kHz band between the
+    ticks and the desk's thump (below ~800 Hz) is nearly empty."""
+    x = render("fine_scratch", "pen", "writing on paper", seed=1)
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / SR)
+    total = spec.sum()
+    assert spec[f > 3500].sum() > 0.6 * total
+    assert spec[(f > 1200) & (f < 2500)].sum() < 0.05 * total
+    assert 0.01 * total < spec[f < 800].sum() < 0.35 * total

@@ -440,15 +440,72 @@ def m_grit_scrape(ctx: Ctx) -> np.ndarray:
     return _norm(_grit(ctx, v)) + RUMBLE * _norm(_rumble(ctx, v))
 
 
+# ----------------------------------------------------------------------------------------------
+# Fine scratching: a pen's nib, an eraser, a toothbrush's bristles over a fine-grained surface
+# ----------------------------------------------------------------------------------------------
+FINE_GRAINS_HZ = 210.0  # fibres or grains the tip snaps over a second at full speed (audible ones)
+FINE_SIGMA = 1.9  # their log-normal size spread: most are faint, a few tick loudly
+FINE_GRAIN_MS = 0.9  # a tiny contact lets go in well under a millisecond
+FINE_LO_HZ = 4000.0  # such small contacts radiate only above ~4 kHz
+FINE_HISS = 1.0  # the rub of the tip over the surface's tooth (noise riding with v^1.5), against the ticks
+FINE_RUMBLE = 0.26  # the desk or the jaw under it, thumped by the strokes (low-passed at FINE_RUMBLE_HZ)
+FINE_RUMBLE_HZ = 800.0
+FINE_STROKE_DEPTH = 0.5  # how deep the speed dips at each reversal (|sin|^depth)
+
+FINE_GESTURES: dict[str, tuple[tuple[str, ...], tuple[float, float], tuple[float, float], tuple[float, float]]] = {
+    # kind: (words that name it, bout s, pause s, reversals a second within a bout); first match wins
+    # handwriting: lines of 2-4 s, pen lifts of 0.1-0.35 s, 5-10 letter strokes a second (Teulings & Maarse 1984:
+    # strokes of 100-200 ms)
+    "write": (("writ", "scribbl", "sign", "draw", "sketch", "pen ", "pencil on"), (2.0, 4.0), (0.1, 0.35),
+              (5.0, 10.0)),
+    # brushing teeth: 3.5-5 back-and-forth cycles a second (7-10 reversals), bouts of 2-4 s, moving on between
+    "scrub": (("scrub", "brush", "bristle"), (2.0, 4.0), (0.2, 0.5), (7.0, 10.0)),
+    # an eraser: 2-4 cycles a second over a smudge, bouts of 1-3 s, a look between
+    "rub": (("rub", "eras", "polish", "wip"), (1.0, 3.0), (0.2, 0.6), (4.0, 8.0)),
+}
+
+
+def fine_gesture(ctx: Ctx) -> str:
+    for kind, (stems, *_) in FINE_GESTURES.items():
+        if _has(ctx, *stems):
+            return kind
+    return "rub"
+
+
+def m_fine_scratch(ctx: Ctx) -> np.ndarray:
+    """A small hard tip dragged over a fine-grained surface — a pen's nib or a pencil over paper, an eraser's
+    crumbs over a page, a toothbrush's bristles over enamel. The tip snaps over fibres and grains at a rate
+    following its speed, each a sub-millisecond tick of log-normal size radiated only above ~4 kHz (a contact
+    that small radiates nothing lower), over the hiss of the tip rubbing the surface's tooth (rising as v^1.5),
+    and a faint low thump of the desk (or the jaw) under the strokes. The speed comes from the hand
+    (:data:`FINE_GESTURES`): bouts of strokes whose speed dips at every reversal, with lifts or pauses between."""
+    sr, rng, p = ctx.sr, ctx.rng, ctx.p
+    _, bout, pause, reversals = FINE_GESTURES[fine_gesture(ctx)]
+    v = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.3)
+    while t < ctx.seconds - 0.2:
+        d = min(rng.uniform(*bout), ctx.seconds - 0.05 - t)
+        i0, m = int(t * sr), int(d * sr)
+        v[i0:i0 + m] = np.sin(np.pi * np.arange(m) / m) ** 0.5
+        t += d + rng.uniform(*pause)
+    f = rng.uniform(*reversals) * p.density**0.3
+    v = v * np.abs(np.sin(np.pi * f * np.arange(ctx.n) / sr + rng.uniform(0, np.pi))) ** FINE_STROKE_DEPTH
+    ticks = _grit(ctx, v, FINE_GRAINS_HZ, FINE_SIGMA, FINE_GRAIN_MS, FINE_LO_HZ * p.pitch)
+    hiss = _highpass(rng.standard_normal(ctx.n), FINE_LO_HZ * p.pitch, sr) * v**1.5
+    return _norm(ticks) + FINE_HISS * _norm(hiss) + FINE_RUMBLE * _norm(_rumble(ctx, v, FINE_RUMBLE_HZ))
+
+
 # Keyword stems for free-text sources (the vocabulary names its model outright). A model the tagger has not yet
 # shown better than the core model it would displace only ties with it (the core model wins a tie): slide,
-# leg_drag and match_strike. zip_pull and grit_scrape win their own plays.
+# leg_drag and match_strike. zip_pull, grit_scrape and fine_scratch win their own plays.
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "slide": (("rubbing", "sweeping"), m_slide),
     "zip_pull": (("zip", "zipper", "zip pulled"), m_zip_pull),
     "match_strike": (("striking a match",), m_match),
     "leg_drag": (("legs scraping",), m_leg_drag),
     "grit_scrape": (("digging gravel", "grinding a pencil", "pencil sharpener"), m_grit_scrape),
+    "fine_scratch": (("writing", "writing on paper", "rubbing on paper", "eraser", "toothbrush", "bristles", "scrubbing"),
+                     m_fine_scratch),
 }
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
@@ -458,6 +515,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "match_strike": ("Scrape", "Fire"),
     "leg_drag": ("Scrape", "Squeak", "Creak"),
     "grit_scrape": ("Scrape", "Rub"),
+    "fine_scratch": ("Writing", "Scratch", "Rub", "Toothbrush"),
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
