@@ -72,6 +72,8 @@ SOUND_MODELS: tuple[str, ...] = (
     "links",
     # textures
     "squeak_slip",
+    # friction
+    "fine_scratch",
     # musical instruments through a General MIDI program or the GM drum kit
     "gm_instrument",
 )
