@@ -441,3 +441,16 @@ def test_a_cat_at_bay_growls_between_its_hisses_a_snake_only_hisses(seed):
     cat = voiced("cat")
     assert len(cat) >= 10 and 130 < np.median(cat) < 280, cat
     assert len(voiced("snake")) < len(cat) / 3
+
+
+# ------------------------------------------------------------------------------------------------ purr
+def test_a_low_soft_purr_stays_within_two_semitones_of_a_plain_purr():
+    """The laryngeal muscles' rhythm barely moves with timbre words: a 'low' purr is not an idling engine."""
+    from tests.test_sounds_animals import modulation_peak
+
+    def rate(words):
+        x, _ = synthesize(SourceDescription("cat", "fur", "purring", words), 5.0, seed=1, model="purr")
+        return modulation_peak(x.astype(np.float64), 10, 60)
+
+    low, plain = rate(("low", "soft", "purring")), rate(())
+    assert 20 <= low <= 30 and 1200 * np.log2(plain / low) < 200, (low, plain)

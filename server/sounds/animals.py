@@ -397,9 +397,11 @@ def m_purr(ctx: Ctx) -> np.ndarray:
     """Purring: the laryngeal muscles twitch the glottis open and shut 20-30 times a second (a 'voice' of
     ~ 25 Hz whose every cycle is a sharp pulse), on the exhale (1.5-2.2 s) and, a little quieter and faster,
     on the inhale (1-1.6 s), with breath noise in both; the low resonances of the tract (~ 250, 800,
-    1800 Hz) colour each pulse."""
-    p, rng, sr = ctx.p, ctx.rng, ctx.sr
-    rate = rng.uniform(22, 28) * float(np.clip(p.pitch, 0.8, 1.2))
+    1800 Hz) colour each pulse. The muscles' rhythm hardly changes with the cat: timbre words move it at most 3
+    semitones (a 'low, soft' purr at x0.8 of its rate, 18-22 Hz, was heard as a motorcycle in 2 of 3 clips on seeds
+    5-7; at x0.9, 0 of 3)."""
+    rng, sr = ctx.rng, ctx.sr
+    rate = rng.uniform(22, 28) * _pitch(ctx)
     f0 = np.full(ctx.n, rate)
     env = np.zeros(ctx.n)
     t, exhale = _start(ctx, 0.0, 0.3), True
