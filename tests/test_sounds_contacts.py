@@ -232,6 +232,20 @@ def test_door_rings_in_its_room():
         assert 0.2 < _band_rt60(x[i: i + int(0.55 * SR)], 400, 1000, drop_db=20.0) < 1.0
 
 
+def test_a_drawer_slides_before_it_thuds_shut():
+    """The runners rub for 0.3-0.6 s (about 14 dB under the thud) before the front thuds on the carcass; shut
+    every other stroke, so thuds come every 1.6-3.6 s."""
+    x = _render("door_slam", "cabinet", "drawer sliding shut", 8.0, seed=3)
+    on = _onsets(x, floor_db=-6.0, min_gap_ms=400.0)
+    assert on.size >= 2 and np.all((np.diff(on) > 1.3) & (np.diff(on) < 4.0))
+    hop = SR // 100
+    env = 20 * np.log10(np.sqrt(np.convolve(x ** 2, np.ones(hop) / hop, mode="same")) / np.abs(x).max() + 1e-12)
+    for t in on:
+        i = int(t * SR)
+        before = env[i - int(0.25 * SR): i - int(0.03 * SR)]
+        assert -30 < before.max() < -8
+
+
 # ---- every model ------------------------------------------------------------------------------
 @pytest.mark.parametrize("model", list(C.MODELS))
 def test_deterministic_finite_at_every_rate_and_fast(model):
