@@ -453,23 +453,44 @@ FINE_RUMBLE_HZ = 800.0
 FINE_STROKE_DEPTH = 0.5  # how deep the speed dips at each reversal (|sin|^depth)
 
 FINE_GESTURES: dict[str, tuple[tuple[str, ...], tuple[float, float], tuple[float, float], tuple[float, float]]] = {
-    # kind: (words that name it, bout s, pause s, reversals a second within a bout); first match wins
+    # kind: (words that name it, bout s, pause s, speed dips a second within a bout); first match wins
+    # a blade drawn from its scabbard (0.6-1 s, the arm sweeping up), sheathed again after a pause
+    "draw": (("scabbard", "sheath", "drawn from"), (0.6, 1.0), (0.5, 1.0), (0.0, 0.0)),
     # handwriting: lines of 2-4 s, pen lifts of 0.1-0.35 s, 5-10 letter strokes a second (Teulings & Maarse 1984:
     # strokes of 100-200 ms)
-    "write": (("writ", "scribbl", "sign", "draw", "sketch", "pen ", "pencil on"), (2.0, 4.0), (0.1, 0.35),
-              (5.0, 10.0)),
+    "write": (("writ", "scribbl", "sketch", "pen ", "pencil on"), (2.0, 4.0), (0.1, 0.35), (5.0, 10.0)),
     # brushing teeth: 3.5-5 back-and-forth cycles a second (7-10 reversals), bouts of 2-4 s, moving on between
-    "scrub": (("scrub", "brush", "bristle"), (2.0, 4.0), (0.2, 0.5), (7.0, 10.0)),
+    "scrub": (("scrub", "bristle", "toothbrush"), (2.0, 4.0), (0.2, 0.5), (7.0, 10.0)),
+    # a crank sharpener: the crank turned 2-4.5 times a second, its helical cutter's two flutes biting in turn
+    # (4-9 chip bursts a second), for 2-4 s
+    "sharpen": (("sharpen",), (2.0, 4.0), (0.4, 0.9), (4.0, 9.0)),
     # an eraser: 2-4 cycles a second over a smudge, bouts of 1-3 s, a look between
     "rub": (("rub", "eras", "polish", "wip"), (1.0, 3.0), (0.2, 0.6), (4.0, 8.0)),
+    # sled runners: one long glide that swells and eases, no strokes
+    "glide": (("sled", "runner", "sleigh", "toboggan", "ski"), (3.5, 6.5), (0.5, 1.1), (0.0, 0.0)),
+    # a broom: sweeps of 0.5-0.8 s, bouts of 2.5-4.5 s
+    "sweep": (("sweep", "broom"), (2.5, 4.5), (0.3, 0.8), (1.2, 2.0)),
+    # a shovel: jabs into the gravel about once a second
+    "dig": (("dig", "shovel", "spade"), (2.0, 4.0), (0.5, 1.0), (0.8, 1.4)),
+    # a pestle worked in small quick circles (2-3 a second), pressed down twice a circle: 4-6 pressure peaks
+    "grind": (("grind", "pestle", "mortar", "millstone"), (2.0, 4.0), (0.3, 0.8), (4.0, 6.0)),
+    # a hand plane: strokes of ~0.5-0.7 s
+    "plane": (("plane", "shaving", "planing"), (2.5, 4.5), (0.3, 0.8), (0.7, 1.1)),
+    # a match: a stroke of 0.25-0.45 s along the striker, struck again when it fails
+    "strike": (("match", "struck on the box"), (0.25, 0.45), (0.4, 0.9), (0.0, 0.0)),
+    # a lighter's flint wheel: a thumb's spin of 0.1-0.2 s, again and again until it lights
+    "wheel": (("flint", "lighter"), (0.1, 0.2), (0.4, 0.9), (0.0, 0.0)),
+    # a chair or a crate dragged a metre or two: the whole thing chatters, sticking and slipping 6-12 times a
+    # second (macro stick-slip of a pushed mass on its legs' compliance) (default)
+    "drag": ((), (1.5, 3.5), (0.5, 1.1), (6.0, 12.0)),
 }
 
 
 def fine_gesture(ctx: Ctx) -> str:
     for kind, (stems, *_) in FINE_GESTURES.items():
-        if _has(ctx, *stems):
+        if stems and _has(ctx, *stems):
             return kind
-    return "rub"
+    return "drag"
 
 
 def m_fine_scratch(ctx: Ctx) -> np.ndarray:
@@ -488,8 +509,9 @@ def m_fine_scratch(ctx: Ctx) -> np.ndarray:
         i0, m = int(t * sr), int(d * sr)
         v[i0:i0 + m] = np.sin(np.pi * np.arange(m) / m) ** 0.5
         t += d + rng.uniform(*pause)
-    f = rng.uniform(*reversals) * p.density**0.3
-    v = v * np.abs(np.sin(np.pi * f * np.arange(ctx.n) / sr + rng.uniform(0, np.pi))) ** FINE_STROKE_DEPTH
+    if reversals[1] > 0:
+        f = rng.uniform(*reversals) * p.density**0.3
+        v = v * np.abs(np.sin(np.pi * f * np.arange(ctx.n) / sr + rng.uniform(0, np.pi))) ** FINE_STROKE_DEPTH
     ticks = _grit(ctx, v, FINE_GRAINS_HZ, FINE_SIGMA, FINE_GRAIN_MS, FINE_LO_HZ * p.pitch)
     hiss = _highpass(rng.standard_normal(ctx.n), FINE_LO_HZ * p.pitch, sr) * v**1.5
     return _norm(ticks) + FINE_HISS * _norm(hiss) + FINE_RUMBLE * _norm(_rumble(ctx, v, FINE_RUMBLE_HZ))
