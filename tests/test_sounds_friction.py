@@ -173,7 +173,8 @@ def test_chair_legs_judder_at_their_stick_slip_rate():
 @pytest.mark.parametrize("name,material,play,model", [
     ("bag", "fabric", "zip pulled", "zip_pull"),
     ("shovel", "steel", "digging gravel", "grit_scrape"),
-    ("pencil sharpener", "steel", "grinding a pencil", "grit_scrape"),
+    ("pencil sharpener", "steel", "grinding a pencil", "fine_scratch"),
+    ("mortar and pestle", "stone", "grinding spices", "fine_scratch"),
     # what the friction family must not take from the core models
     ("chair", "wood", "chair legs scraping the floor", "scrape"),
     ("eraser", "rubber", "rubbing on paper", "fine_scratch"),

@@ -525,9 +525,9 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "zip_pull": (("zip", "zipper", "zip pulled"), m_zip_pull),
     "match_strike": (("striking a match",), m_match),
     "leg_drag": (("legs scraping",), m_leg_drag),
-    "grit_scrape": (("digging gravel", "grinding a pencil", "pencil sharpener"), m_grit_scrape),
-    "fine_scratch": (("writing", "writing on paper", "rubbing on paper", "eraser", "toothbrush", "bristles", "scrubbing"),
-                     m_fine_scratch),
+    "grit_scrape": (("digging gravel",), m_grit_scrape),
+    "fine_scratch": (("writing", "writing on paper", "rubbing on paper", "eraser", "toothbrush", "bristles", "scrubbing",
+                      "grinding a pencil", "pencil sharpener", "grinding spices", "pestle"), m_fine_scratch),
 }
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
