@@ -466,8 +466,9 @@ FINE_GESTURES: dict[str, tuple[tuple[str, ...], tuple[float, float], tuple[float
     "sharpen": (("sharpen",), (2.0, 4.0), (0.4, 0.9), (4.0, 9.0)),
     # an eraser: 2-4 cycles a second over a smudge, bouts of 1-3 s, a look between
     "rub": (("rub", "eras", "polish", "wip"), (1.0, 3.0), (0.2, 0.6), (4.0, 8.0)),
-    # sled runners: one long glide that swells and eases, no strokes
-    "glide": (("sled", "runner", "sleigh", "toboggan", "ski"), (3.5, 6.5), (0.5, 1.1), (0.0, 0.0)),
+    # sled runners: one long glide that swells and eases, the load rising over each ridge of the packed snow
+    # (ripples 0.3-0.8 m apart at 2-5 m/s: 4-10 a second)
+    "glide": (("sled", "runner", "sleigh", "toboggan", "ski"), (3.5, 6.5), (0.5, 1.1), (4.0, 10.0)),
     # a broom: sweeps of 0.5-0.8 s, bouts of 2.5-4.5 s
     "sweep": (("sweep", "broom"), (2.5, 4.5), (0.3, 0.8), (1.2, 2.0)),
     # a shovel: jabs into the gravel about once a second
