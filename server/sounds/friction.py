@@ -443,14 +443,26 @@ def m_grit_scrape(ctx: Ctx) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # Fine scratching: a pen's nib, an eraser, a toothbrush's bristles over a fine-grained surface
 # ----------------------------------------------------------------------------------------------
-FINE_GRAINS_HZ = 210.0  # fibres or grains the tip snaps over a second at full speed (audible ones)
-FINE_SIGMA = 1.9  # their log-normal size spread: most are faint, a few tick loudly
-FINE_GRAIN_MS = 0.9  # a tiny contact lets go in well under a millisecond
-FINE_LO_HZ = 4000.0  # such small contacts radiate only above ~4 kHz
-FINE_HISS = 1.0  # the rub of the tip over the surface's tooth (noise riding with v^1.5), against the ticks
-FINE_RUMBLE = 0.26  # the desk or the jaw under it, thumped by the strokes (low-passed at FINE_RUMBLE_HZ)
-FINE_RUMBLE_HZ = 800.0
-FINE_STROKE_DEPTH = 0.5  # how deep the speed dips at each reversal (|sin|^depth)
+@dataclass(frozen=True)
+class Tip:
+    """The contact's texture: what ticks, how small, how it hisses (SI units)."""
+
+    grains_hz: float  # fibres or grains the tip snaps over a second at full speed (the audible ones)
+    sigma: float  # their log-normal size spread: most are faint, a few tick loudly
+    grain_ms: float  # a tiny contact lets go in about a millisecond
+    lo_hz: float  # such small contacts radiate only above this
+    hiss: float  # the rub of the tip over the surface's tooth (noise riding with v^1.5), against the ticks
+    hiss_lo_hz: float
+    rumble: float  # the desk, the jaw or the floor under it, thumped by the strokes (low-passed at rumble_hz)
+    rumble_hz: float
+    depth: float  # how deep the speed dips at each reversal (|sin|^depth)
+
+
+FINE_TIP = Tip(210.0, 1.9, 0.9, 4000.0, 1.0, 4000.0, 0.26, 800.0, 0.5)  # a nib, eraser crumbs, bristle tips
+TIPS: dict[str, Tip] = {
+    # a broom's bristle tips flick over the floor's grit: a little coarser (from 2.5 kHz), a thinner floor thump
+    "sweep": Tip(200.0, 1.2, 1.5, 2500.0, 1.16, 5000.0, 0.12, 435.0, 0.7),
+}
 
 FINE_GESTURES: dict[str, tuple[tuple[str, ...], tuple[float, float], tuple[float, float], tuple[float, float]]] = {
     # kind: (words that name it, bout s, pause s, speed dips a second within a bout); first match wins
@@ -502,7 +514,8 @@ def m_fine_scratch(ctx: Ctx) -> np.ndarray:
     and a faint low thump of the desk (or the jaw) under the strokes. The speed comes from the hand
     (:data:`FINE_GESTURES`): bouts of strokes whose speed dips at every reversal, with lifts or pauses between."""
     sr, rng, p = ctx.sr, ctx.rng, ctx.p
-    _, bout, pause, reversals = FINE_GESTURES[fine_gesture(ctx)]
+    kind = fine_gesture(ctx)
+    _, bout, pause, reversals = FINE_GESTURES[kind]
     v = np.zeros(ctx.n)
     t = rng.uniform(0.05, 0.3)
     while t < ctx.seconds - 0.2:
@@ -510,12 +523,13 @@ def m_fine_scratch(ctx: Ctx) -> np.ndarray:
         i0, m = int(t * sr), int(d * sr)
         v[i0:i0 + m] = np.sin(np.pi * np.arange(m) / m) ** 0.5
         t += d + rng.uniform(*pause)
+    tip = TIPS.get(kind, FINE_TIP)
     if reversals[1] > 0:
         f = rng.uniform(*reversals) * p.density**0.3
-        v = v * np.abs(np.sin(np.pi * f * np.arange(ctx.n) / sr + rng.uniform(0, np.pi))) ** FINE_STROKE_DEPTH
-    ticks = _grit(ctx, v, FINE_GRAINS_HZ, FINE_SIGMA, FINE_GRAIN_MS, FINE_LO_HZ * p.pitch)
-    hiss = _highpass(rng.standard_normal(ctx.n), FINE_LO_HZ * p.pitch, sr) * v**1.5
-    return _norm(ticks) + FINE_HISS * _norm(hiss) + FINE_RUMBLE * _norm(_rumble(ctx, v, FINE_RUMBLE_HZ))
+        v = v * np.abs(np.sin(np.pi * f * np.arange(ctx.n) / sr + rng.uniform(0, np.pi))) ** tip.depth
+    ticks = _grit(ctx, v, tip.grains_hz, tip.sigma, tip.grain_ms, min(tip.lo_hz * p.pitch, 0.4 * sr))
+    hiss = _highpass(rng.standard_normal(ctx.n), min(tip.hiss_lo_hz * p.pitch, 0.4 * sr), sr) * v**1.5
+    return _norm(ticks) + tip.hiss * _norm(hiss) + tip.rumble * _norm(_rumble(ctx, v, tip.rumble_hz))
 
 
 # Keyword stems for free-text sources (the vocabulary names its model outright). A model the tagger has not yet
