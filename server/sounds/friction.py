@@ -462,6 +462,8 @@ FINE_TIP = Tip(210.0, 1.9, 0.9, 4000.0, 1.0, 4000.0, 0.26, 800.0, 0.5)  # a nib,
 TIPS: dict[str, Tip] = {
     # a broom's bristle tips flick over the floor's grit: a little coarser (from 2.5 kHz), a thinner floor thump
     "sweep": Tip(200.0, 1.2, 1.5, 2500.0, 1.16, 5000.0, 0.12, 435.0, 0.7),
+    # sled runners on packed snow: fewer, sparser crystal snaps (~50 a second) under the runner's hiss
+    "glide": Tip(53.0, 1.38, 0.9, 3570.0, 1.0, 4000.0, 0.18, 800.0, 0.57),
 }
 
 FINE_GESTURES: dict[str, tuple[tuple[str, ...], tuple[float, float], tuple[float, float], tuple[float, float]]] = {
