@@ -1,5 +1,6 @@
-"""Contact sounds the general struck-object model could not make: a door opened and swung shut, buttons and
-switches clicked, scissors snipping, knuckles knocking on wood, each from its physics.
+"""Contact sounds the general struck-object model could not make: a door opened and swung shut, a drawer slid
+shut, buttons and switches clicked, scissors snipping, knuckles knocking on wood, a barrel or a bucket thumped,
+each from its physics.
 
 Each model here is registered into :data:`server.sounds.synth.MODEL_FUNCS` through :data:`MODELS`:
 ``name -> (keyword stems, render function)``; a render function takes a
