@@ -554,7 +554,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "match_strike": ("Scrape", "Fire"),
     "leg_drag": ("Scrape", "Squeak", "Creak"),
     "grit_scrape": ("Scrape", "Rub"),
-    "fine_scratch": ("Writing", "Scratch", "Rub", "Toothbrush"),
+    "fine_scratch": ("Writing", "Scratch", "Rub", "Scrape", "Grind", "Toothbrush"),
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
