@@ -256,8 +256,6 @@ def m_slide(ctx: Ctx) -> np.ndarray:
     s = SLIDES[slide_kind(ctx)]
     p, sr = ctx.p, ctx.sr
     v, _ = _strokes(ctx, s.v_peak, s.stroke_s, s.gap_s, s.bout_s, s.pause_s)
-    if s.bout_s[0] >= 10.0:  # continuous work (sweeping, planing, gliding): no bouts
-        pass
     v = v * p.density**0.3
     exc = _slips(ctx, v, s.slip_hz, s.contacts, s.sigma)
     body = _ring(ctx, exc, _modes(ctx, s.modes_hz[0] * p.pitch, s.modes_hz[1] * p.pitch, 16, s.t60))
@@ -273,8 +271,8 @@ MATCH_SCRATCH_S = (0.20, 0.45)  # a stroke of the head along the striker (red ph
 MATCH_GRIT_HZ = 300.0  # glass grains crushed a second at the stroke's top speed
 MATCH_FLARE_S = (0.15, 0.40)  # the head's potassium chlorate flares: a hissing burst
 FLARE_GAIN = 0.4  # the flare's level against the scratch (a soft whoosh, well under the scratch's clicks)
-MATCH_BURN_S = (1.2, 2.5)
-FLAME_GAIN = 0.12  # a match's flame is a faint roar, ~20 dB under the scratch  # then the splint burns with a small flame before it is shaken out
+MATCH_BURN_S = (1.2, 2.5)  # then the splint burns with a small flame before it is shaken out
+FLAME_GAIN = 0.12  # a match's flame is a faint roar, ~20 dB under the scratch
 
 
 def _flame(ctx: Ctx, m: int, size: float) -> np.ndarray:
