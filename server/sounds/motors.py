@@ -15,7 +15,6 @@ exhaust pipe, the clatter, ticks and whine that ride on the firings.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -24,15 +23,6 @@ from scipy import signal
 
 SPEED_OF_SOUND = 343.0  # m/s in air
 EXHAUST_SOUND_SPEED = 500.0  # m/s in hot exhaust gas (~350-450 C)
-
-
-def _has(ctx: Ctx, *stems: str) -> bool:
-    """Does the play method or the name contain a word starting with one of ``stems``?"""
-    d = ctx.desc
-    if d is None:
-        return False
-    text = re.sub(r"[^a-z0-9 ]+", " ", f"{d.play_method} {d.name}".lower().replace("-", " "))
-    return any(re.search(r"\b" + re.escape(s), text) for s in stems)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -434,6 +424,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
 # register MODELS, so MODELS must exist before synth is imported from here.
 from ..audio.resample import resample  # noqa: E402
+from .actions import _has  # noqa: E402  (the play method's or the name's words)
 from .synth import (  # noqa: E402
     MATERIALS,
     Ctx,
