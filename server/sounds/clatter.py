@@ -67,9 +67,9 @@ def _part_bank(ctx: Ctx, f1s: Sequence[float], ratios: Sequence[float], t60s: Se
 
 
 def _clicks(ctx: Ctx, count: int, ms: tuple[float, float], lo: float, hi: float) -> list[np.ndarray]:
-    """Contact clicks: ``count`` band-limited noise bursts of ``ms`` (a hard contact is short and broadband)."""
-    return [_bandpass(_decay_burst(ctx, 0.0, ctx.rng.uniform(*ms) / 3, ms[1] * 2), lo, hi, ctx.sr)
-            for _ in range(count)]
+    """Contact clicks: ``count`` noise bursts in ``lo``-``hi`` Hz, each decaying over a contact time drawn from
+    ``ms`` (a time constant of a third of it), 2 x ``ms[1]`` long: a hard contact is short and broadband."""
+    return [_noise_burst(ctx, ms[1] * 2, lo, hi, decay_ms=ctx.rng.uniform(*ms) / 3) for _ in range(count)]
 
 
 def _collide(ctx: Ctx, hits: Sequence[tuple[float, float]], bank: Sequence[np.ndarray],
@@ -427,10 +427,10 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
 from .synth import (  # noqa: E402
     Ctx,
     _bandpass,
-    _decay_burst,
     _highpass,
     _lowpass,
     _modal_ir,
+    _noise_burst,
     _place,
     _slow_curve,
 )
