@@ -38,10 +38,11 @@ def _mains(ctx: Ctx) -> float:
 # ----------------------------------------------------------------------------------------------
 # Electrical hum: transformers, chokes, heating elements
 # ----------------------------------------------------------------------------------------------
-def _magnetostriction(ctx: Ctx, mains: float, saturation: float) -> np.ndarray:
+def _magnetostriction(ctx: Ctx, mains: float, saturation: float) -> tuple[np.ndarray, np.ndarray]:
     """The iron's strain under the flux ``B = sin(2 pi mains t)``: ~B^2, so at twice the mains frequency;
     ``saturation`` (0 linear .. 1 hard) flattens the flux into a square, and B^2 then dips sharply at each
-    zero crossing: a pulse train at 100/120 Hz whose even harmonics of the mains stay strong up to kHz."""
+    zero crossing: a pulse train at 100/120 Hz whose even harmonics of the mains stay strong up to kHz.
+    Returns the strain (zero mean) and the flux (unit peak), per sample."""
     t = np.arange(ctx.n) / ctx.sr
     wander = 1 + 0.0005 * (_slow_curve(ctx, t, 0.2, 1.0) - 1)
     b = np.sin(2 * np.pi * mains * np.cumsum(wander) / ctx.sr)
@@ -85,6 +86,8 @@ def m_transformer_hum(ctx: Ctx) -> np.ndarray:
 def firing_hz(rpm: float, cylinders: int, strokes: int = 4) -> float:
     """Firings a second: every cylinder fires once per cycle, two crank turns for a four-stroke and one
     for a two-stroke (cyl x rpm / 120 for a four-stroke)."""
+    if strokes not in (2, 4) or cylinders < 1:
+        raise ValueError(f"an engine has 1 or more cylinders and 2 or 4 strokes, not {cylinders} and {strokes}")
     return cylinders * rpm / 60.0 / (strokes / 2)
 
 
@@ -159,8 +162,9 @@ def _combustion(ctx: Ctx, rpm: np.ndarray, cylinders: int, *, strokes: int = 4, 
     return out
 
 
-def _idle_rpm(ctx: Ctx, lo: float, hi: float, hunt: float = 0.02) -> np.ndarray:
-    """An idling crank speed: the governor holds it near a set point in ``lo``-``hi`` rpm, hunting slowly."""
+def _steady_rpm(ctx: Ctx, lo: float, hi: float, hunt: float = 0.02) -> np.ndarray:
+    """A crank speed held steady (an idle, a governor, a throttle held open), per sample: near a set point
+    drawn from ``lo``-``hi`` rpm, hunting slowly (under 1 Hz) by at most ``hunt`` of it."""
     t = np.arange(ctx.n) / ctx.sr
     return ctx.rng.uniform(lo, hi) * _slow_curve(ctx, t, 0.7, hunt)
 
@@ -174,12 +178,12 @@ def m_idling_engine(ctx: Ctx) -> np.ndarray:
     clatter and the timing gears' whine."""
     p, rng = ctx.p, ctx.rng
     if p.pitch >= 0.9:
-        rpm = _idle_rpm(ctx, 650, 850)
+        rpm = _steady_rpm(ctx, 650, 850)
         return _combustion(ctx, rpm, 4, cov=rng.uniform(0.08, 0.15), pipe_m=rng.uniform(2.5, 4.0),
                            reflection=rng.uniform(0.6, 0.8),
                            muffler_hz=rng.uniform(500, 900) * (0.7 + 0.6 * p.brightness), clatter=0.05,
                            valves=rng.uniform(0.03, 0.08), intake=0.1)
-    rpm = _idle_rpm(ctx, 750, 900)
+    rpm = _steady_rpm(ctx, 750, 900)
     return _combustion(ctx, rpm, 8, cov=rng.uniform(0.07, 0.1), pipe_m=rng.uniform(3.9, 5.4),
                        reflection=rng.uniform(0.6, 0.8), muffler_hz=rng.uniform(670, 1200), clatter=0.17, valves=0.165,
                        intake=0.39, gear_teeth=30, gear=0.075)
@@ -196,12 +200,12 @@ def m_diesel_engine(ctx: Ctx) -> np.ndarray:
     p, rng = ctx.p, ctx.rng
     if _has(ctx, "idl", "chug", "tick over", "ticking over"):
         cyl = 6 if rng.random() < 0.7 else 4
-        rpm = _idle_rpm(ctx, 600, 800, 0.015)
+        rpm = _steady_rpm(ctx, 600, 800, 0.015)
         return _combustion(ctx, rpm, cyl, cov=rng.uniform(0.04, 0.08), pipe_m=rng.uniform(3.0, 5.0),
                            reflection=rng.uniform(0.6, 0.8), muffler_hz=rng.uniform(600, 1200) * (0.7 + 0.6 * p.brightness),
                            clatter=rng.uniform(0.5, 0.9), valves=0.05, intake=0.15, gear_teeth=int(rng.integers(40, 70)),
                            gear=rng.uniform(0.02, 0.06))
-    rpm = _idle_rpm(ctx, 1400, 1800, 0.015)
+    rpm = _steady_rpm(ctx, 1400, 1800, 0.015)
     return _combustion(ctx, rpm, 6, cov=rng.uniform(0.04, 0.08), pipe_m=rng.uniform(2.7, 3.8),
                        reflection=rng.uniform(0.6, 0.8), muffler_hz=rng.uniform(1100, 1900) * (0.7 + 0.6 * p.brightness),
                        clatter=rng.uniform(0.6, 0.95), valves=0.14, intake=0.36, gear_teeth=int(rng.integers(40, 70)),
@@ -216,7 +220,7 @@ def m_small_engine(ctx: Ctx) -> np.ndarray:
     cycle to cycle (15-25 %); the cooling fins ring and the valve train ticks loudly."""
     p, rng = ctx.p, ctx.rng
     two = _has(ctx, "two stroke", "strimmer", "chainsaw", "moped", "outboard", "trimmer")
-    rpm = _idle_rpm(ctx, 2800, 3300, 0.02) * p.pitch ** 0.2
+    rpm = _steady_rpm(ctx, 2800, 3300, 0.02) * p.pitch ** 0.2
     return _combustion(ctx, rpm, 1, strokes=2 if two else 4, cov=rng.uniform(0.15, 0.25),
                        pipe_m=rng.uniform(0.15, 0.3), reflection=rng.uniform(0.5, 0.7),
                        muffler_hz=rng.uniform(1500, 3000), clatter=rng.uniform(0.2, 0.4), valves=rng.uniform(0.1, 0.2),
@@ -232,7 +236,7 @@ def m_outboard(ctx: Ctx) -> np.ndarray:
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     t = np.arange(ctx.n) / sr
     cyl = int(rng.choice([3, 4]))
-    rpm = _idle_rpm(ctx, 4000, 5500, 0.03) * p.pitch ** 0.2
+    rpm = _steady_rpm(ctx, 4000, 5500, 0.03) * p.pitch ** 0.2
     eng = _combustion(ctx, rpm, cyl, cov=rng.uniform(0.2, 0.35), pipe_m=rng.uniform(0.6, 1.0),
                       reflection=rng.uniform(0.4, 0.6), muffler_hz=rng.uniform(700, 1200), clatter=0.15, valves=0.1,
                       intake=0.3, gear_teeth=int(rng.integers(12, 20)), gear=rng.uniform(0.05, 0.12))
@@ -252,7 +256,7 @@ def m_winch(ctx: Ctx) -> np.ndarray:
     noise, 1-3 kHz); the cable creaks onto the drum."""
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     t = np.arange(ctx.n) / sr
-    rpm = _idle_rpm(ctx, 1500, 1900, 0.03) * p.pitch ** 0.2
+    rpm = _steady_rpm(ctx, 1500, 1900, 0.03) * p.pitch ** 0.2
     eng = _combustion(ctx, rpm, 6, cov=rng.uniform(0.03, 0.06), pipe_m=rng.uniform(2.0, 3.5),
                       reflection=rng.uniform(0.6, 0.8), muffler_hz=rng.uniform(800, 1400), clatter=rng.uniform(0.4, 0.7),
                       valves=0.08, intake=0.2, gear_teeth=int(rng.integers(20, 40)), gear=rng.uniform(0.05, 0.15))
@@ -271,6 +275,9 @@ def pass_by(ctx: Ctx, src: np.ndarray, speed_m_s: float, closest_m: float, t_clo
     straight line at ``speed_m_s``, ``closest_m`` from the listener at ``t_closest`` s: each sample is heard
     r / c later (so the pitch is raised by c / (c - v cos) on approach and lowered going away: the Doppler
     drop) and its pressure falls as 1 / r (normalised to 1 at the closest point)."""
+    if closest_m <= 0 or not 0 <= speed_m_s < SPEED_OF_SOUND:
+        raise ValueError(f"a pass-by needs a closest distance above 0 m and a speed of 0-{SPEED_OF_SOUND:.0f} m/s, "
+                         f"not {closest_m} m and {speed_m_s} m/s")
     tau = np.arange(ctx.n) / ctx.sr  # emission times
     r = np.hypot(closest_m, speed_m_s * (tau - t_closest))
     heard_at = tau + r / SPEED_OF_SOUND
@@ -331,14 +338,14 @@ def m_traffic_hum(ctx: Ctx) -> np.ndarray:
     bed = np.zeros(ctx.n)
     for _ in range(int(rng.integers(4, 7))):
         diesel = rng.random() < 0.25
-        rpm = _idle_rpm(ctx, 1200, 1800, 0.05) if diesel else _idle_rpm(ctx, 1500, 2500, 0.08)
+        rpm = _steady_rpm(ctx, 1200, 1800, 0.05) if diesel else _steady_rpm(ctx, 1500, 2500, 0.08)
         eng = _combustion(ctx, rpm, 6 if diesel else 4, cov=0.05, pipe_m=rng.uniform(2.5, 4.5), reflection=0.7,
                           muffler_hz=rng.uniform(400, 800), clatter=0.5 if diesel else 0.0, valves=0.0, intake=0.0)
         bed += rng.uniform(0.3, 1.0) * _unit(eng) * _slow_curve(ctx, t, 0.3, 0.4)
     tyres = _bandpass(rng.standard_normal(ctx.n), 300, 1500, sr)
     out = _unit(bed) + rng.uniform(0.5, 0.9) * _unit(tyres) * _slow_curve(ctx, t, 0.3, 0.3)
     for _ in range(int(rng.integers(1, 3))):
-        rpm = _idle_rpm(ctx, 1800, 2800, 0.05)
+        rpm = _steady_rpm(ctx, 1800, 2800, 0.05)
         car = _unit(_combustion(ctx, rpm, 4, cov=0.05, pipe_m=3.0, reflection=0.7, muffler_hz=900, clatter=0.0,
                                 valves=0.0, intake=0.1)) + 0.8 * _unit(_bandpass(rng.standard_normal(ctx.n), 300, 2500, sr))
         out += rng.uniform(0.4, 0.8) * pass_by(ctx, car, rng.uniform(12, 20), rng.uniform(15, 40),
