@@ -37,7 +37,8 @@ def _has(ctx: Ctx, *stems: str) -> bool:
     return any(re.search(r"\b" + re.escape(s), text) for s in stems)
 
 
-def _norm(x: np.ndarray) -> np.ndarray:
+def _unit(x: np.ndarray) -> np.ndarray:
+    """``x`` scaled to unit RMS."""
     return x / (np.std(x) + 1e-12)
 
 
@@ -202,9 +203,9 @@ def m_coins(ctx: Ctx) -> np.ndarray:
     x = _collide(ctx, hits, bank, clicks, click_gain)
     if grate:
         env = np.convolve(np.abs(x), np.ones(int(0.02 * ctx.sr)) / (0.02 * ctx.sr), mode="same")
-        x = _norm(_highpass(x, 300, ctx.sr)) + grate * _norm(_bandpass(rng.standard_normal(ctx.n), 1500, 0.45 * ctx.sr,
+        x = _unit(_highpass(x, 300, ctx.sr)) + grate * _unit(_bandpass(rng.standard_normal(ctx.n), 1500, 0.45 * ctx.sr,
                                                                        ctx.sr) * env)
-    x = _norm(_highpass(x, 400, ctx.sr))
+    x = _unit(_highpass(x, 400, ctx.sr))
     if soft:  # leather muffles the top of the ring
         x = _lowpass(x, 6000, ctx.sr)
     return x
@@ -253,7 +254,10 @@ def m_links(ctx: Ctx) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # Grains in a shell: pills in a bottle, a shaker
 # ----------------------------------------------------------------------------------------------
-PLATE_RATIOS = (1.0, 1.59, 2.14, 2.65, 2.92, 3.6, 4.07)  # a thin shell's or plate's lowest modes over its first
+# A thin wall's local modes over its first, borrowed from an ideal circular membrane's (a subset of the Bessel
+# zero ratios j_mn / j_01 = 1, 1.59, 2.14, 2.65, 2.92, 3.60, 4.06; Fletcher & Rossing 1998 §3.5): dense and
+# inharmonic, as a bottle's or a tin's wall is (its exact plate or shell ratios depend on its curvature).
+PLATE_RATIOS = (1.0, 1.59, 2.14, 2.65, 2.92, 3.6, 4.07)
 
 
 def m_grains(ctx: Ctx) -> np.ndarray:
@@ -277,7 +281,7 @@ def m_grains(ctx: Ctx) -> np.ndarray:
         hits = _motion_stream(ctx, 400.0 * ctx.p.density, (2.0, 5.0))
         x = _collide(ctx, hits, walls, _clicks(ctx, 6, (0.05, 0.5), 2000, 0.45 * ctx.sr), 0.3, pair=False)
         return _highpass(x, 100, ctx.sr)
-    walls = _part_bank(ctx, rng.uniform(1500, 3000, 3), (1.0, 1.59, 2.14, 2.65, 2.92, 3.6),
+    walls = _part_bank(ctx, rng.uniform(1500, 3000, 3), PLATE_RATIOS[:6],
                        rng.uniform(0.08, 0.25, 3) * ctx.p.decay, damping_exp=0.4, points=3)
     hits: list[tuple[float, float]] = []
     for t0 in _shake_times(ctx, (2.0, 5.0), 1 - ctx.p.roughness):
@@ -331,7 +335,7 @@ def m_rim_rub(ctx: Ctx) -> np.ndarray:
     tone = (np.sin(phase) + 0.8 * np.sin(phase + 2 * np.pi * split * t)
             + 0.02 * np.sin(2 * phase) + 0.01 * np.sin(3 * phase))
     squeak = _bandpass(rng.standard_normal(ctx.n), 1000, 0.45 * sr, sr) * (drive > 0) * (0.5 + 0.5 * swell)
-    return amp * swell * tone + 0.005 * _norm(squeak)
+    return amp * swell * tone + 0.005 * _unit(squeak)
 
 
 # How each vessel is struck and rings: (first mode Hz, t60 of the first mode s, contact ms, taps in a run,
