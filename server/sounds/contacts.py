@@ -48,13 +48,6 @@ def _nz(x: np.ndarray) -> np.ndarray:
     return x / m if m > 1e-12 else x
 
 
-def _band(x: np.ndarray, lo: float, hi: float, sr: int, order: int = 2) -> np.ndarray:
-    """Band-pass that stays valid at any sample rate (edges clamped below Nyquist)."""
-    hi = min(hi, 0.45 * sr)
-    lo = min(max(lo, 10.0), 0.7 * hi)
-    return signal.sosfilt(signal.butter(order, [lo, hi], btype="band", fs=sr, output="sos"), x)
-
-
 # ----------------------------------------------------------------------------------------------
 # Building blocks
 # ----------------------------------------------------------------------------------------------
@@ -104,7 +97,7 @@ def _hit(ctx: Ctx, ir: np.ndarray, contact_ms: float) -> np.ndarray:
 def _crack(ctx: Ctx, ms: float, lo: float, hi: float, tau_ms: float | None = None) -> np.ndarray:
     """A band-limited noise burst of ``ms`` decaying with ``tau_ms``: the broadband snap of a hard contact, at
     unit peak."""
-    return _nz(_band(_decay_burst(ctx, 0.05, tau_ms or ms / 4, ms), lo, hi, ctx.sr))
+    return _nz(_bandpass(_decay_burst(ctx, 0.05, tau_ms or ms / 4, ms), lo, hi, ctx.sr))
 
 
 def _mix(*parts: tuple[np.ndarray, float, float], sr: int) -> np.ndarray:
@@ -130,7 +123,7 @@ def _room(ctx: Ctx, x: np.ndarray, rt60: float, wet: float) -> np.ndarray:
     for lo, hi, mult in bands:
         if lo >= 0.44 * sr:
             continue
-        nb = _band(rng.standard_normal(m), lo, hi, sr)
+        nb = _bandpass(rng.standard_normal(m), lo, hi, sr)
         ir += nb * np.exp(-6.91 * k / (rt60 * mult))
     ir *= np.minimum(k / 0.02, 1.0)  # the diffuse field builds up over ~20 ms
     for d in rng.uniform(0.003, 0.025, 5):  # early reflections
@@ -229,7 +222,7 @@ def _runners(ctx: Ctx, dur: float, closing: bool) -> np.ndarray:
     m = max(int(dur * sr), 2)
     u = np.linspace(0, 1, m)
     speed = np.minimum(u / 0.3, 1.0) if closing else np.sin(np.pi * u) ** 0.7
-    rub = _band(rng.standard_normal(m), 200, 3000, sr) * speed
+    rub = _bandpass(rng.standard_normal(m), 200, 3000, sr) * speed
     gt = np.cumsum(rng.exponential(1 / rng.uniform(30, 80), 400))
     idx = (gt[gt < dur] * sr).astype(int)
     grains = np.zeros(m)
@@ -323,7 +316,7 @@ def _handling(ctx: Ctx, band: tuple[float, float], db: float, peak: float) -> np
     while t < ctx.seconds:
         d = rng.uniform(0.15, 0.5)
         m = int(d * sr)
-        s = _band(rng.standard_normal(m), band[0], band[1], sr) * np.sin(np.pi * np.linspace(0, 1, m)) ** 2
+        s = _bandpass(rng.standard_normal(m), band[0], band[1], sr) * np.sin(np.pi * np.linspace(0, 1, m)) ** 2
         _place(ctx, out, s / (np.std(s) + 1e-12), t, rng.uniform(0.5, 1.0))
         t += d + rng.uniform(0.1, 0.6)
     return 10 ** (db / 20) * peak * out
@@ -355,7 +348,7 @@ def _shear(ctx: Ctx, dur: float) -> np.ndarray:
     sr, rng = ctx.sr, ctx.rng
     m = int(dur * sr)
     t = np.linspace(0, 1, m)
-    rub = _band(rng.standard_normal(m), 2000, 9000, sr) * (0.3 + 0.7 * t) * np.sin(np.pi * np.minimum(t * 1.1, 1)) ** 0.5
+    rub = _bandpass(rng.standard_normal(m), 2000, 9000, sr) * (0.3 + 0.7 * t) * np.sin(np.pi * np.minimum(t * 1.1, 1)) ** 0.5
     f = np.exp(rng.uniform(np.log(3000), np.log(7000), 4))
     ring = signal.oaconvolve(rub, _modes(ctx, f, rng.uniform(*SNIP_T60, 4), 0.0))[:m]
     return _nz(rub) + 0.5 * _nz(ring)
@@ -513,6 +506,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
 # register MODELS, so MODELS must exist before synth is imported from here.
 from .synth import (  # noqa: E402
     Ctx,
+    _bandpass,
     _decay_burst,
     _modal_ir,
     _place,
