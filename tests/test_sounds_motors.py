@@ -198,6 +198,11 @@ def test_pass_by_doppler_and_level():
     env = np.sqrt(np.convolve(y**2, np.ones(800) / 800, "same"))
     assert abs(t[np.argmax(env)] - (3.0 + 10.0 / c)) < 0.05
     assert 20 * np.log10(env.max() / env[int(0.5 * SR)]) > 15  # 1/r: 10 m vs ~125 m
+    # the car was already driving before the take began: what is heard in its first 0.3 s left it ~160-175 m down
+    # the road 0.45-0.5 s before (1/r: a sine's RMS of 0.707 x 10/167), not silence while the sound is on its way
+    r_far = np.hypot(10.0, 50.0 * (3.0 - (0.15 - 167.0 / c)))
+    lead_db = 20 * np.log10(np.sqrt(np.mean(y[: int(0.3 * SR)] ** 2)))
+    assert lead_db == pytest.approx(20 * np.log10(np.sqrt(0.5) * 10.0 / r_far), abs=1.0), lead_db
 
 
 def test_traffic_hum_is_dominated_below_a_kilohertz():

@@ -274,17 +274,21 @@ def pass_by(ctx: Ctx, src: np.ndarray, speed_m_s: float, closest_m: float, t_clo
     """``src`` (emitted at the source, per sample) heard from the roadside as the source drives past in a
     straight line at ``speed_m_s``, ``closest_m`` from the listener at ``t_closest`` s: each sample is heard
     r / c later (so the pitch is raised by c / (c - v cos) on approach and lowered going away: the Doppler
-    drop) and its pressure falls as 1 / r (normalised to 1 at the closest point)."""
+    drop) and its pressure falls as 1 / r (normalised to 1 at the closest point). The source was already
+    sounding before the take began: what reaches the listener in the first r / c seconds left it before t = 0,
+    and is read from ``src`` mirrored about its start (continuous, the same spectrum), not left silent."""
     if closest_m <= 0 or not 0 <= speed_m_s < SPEED_OF_SOUND:
         raise ValueError(f"a pass-by needs a closest distance above 0 m and a speed of 0-{SPEED_OF_SOUND:.0f} m/s, "
                          f"not {closest_m} m and {speed_m_s} m/s")
-    tau = np.arange(ctx.n) / ctx.sr  # emission times
+    # emitted up to r(0) / (c - v) before t = 0 is heard by t = 0: the emission times start that much earlier
+    lead = int(np.ceil(np.hypot(closest_m, speed_m_s * t_closest) / (SPEED_OF_SOUND - speed_m_s) * ctx.sr)) + 2
+    tau = np.arange(-lead, ctx.n) / ctx.sr  # emission times
     r = np.hypot(closest_m, speed_m_s * (tau - t_closest))
     heard_at = tau + r / SPEED_OF_SOUND
-    t = np.arange(ctx.n) / ctx.sr
+    t = tau[lead:]
     emitted = np.interp(t, heard_at, tau)  # invert: the emission time heard at t (heard_at is increasing)
     dist = np.interp(emitted, tau, r)
-    return np.interp(emitted, tau, src) * (closest_m / dist)
+    return np.interp(emitted, tau, np.pad(src, (lead, 0), mode="reflect")) * (closest_m / dist)
 
 
 def _shift_rpm(ctx: Ctx, lo: float, hi: float) -> np.ndarray:
