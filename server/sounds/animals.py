@@ -237,6 +237,26 @@ def m_bark(ctx: Ctx) -> np.ndarray:
     return out
 
 
+# a howl's (and a whale's moan's) 'ow' tract opening and closing over the call: F1 450-700 Hz and F2
+# 0.9-1.2 kHz move as the mouth opens and closes, F3 and F4 stay (centre Hz or its path, bandwidth Hz, gain)
+OW_FORMANTS = (((450, 650, 700, 450), 200, 1.0), ((1000, 1200, 1150, 900), 250, 0.8), (2600, 400, 0.5),
+               (3600, 600, 0.3))
+
+
+def _moan_contour(ctx: Ctx, m: int) -> np.ndarray:
+    """A moan's f0 over ``m`` samples, relative to its held pitch: from 0.7 it glides up over the first 10-25 %,
+    holds (0.95-1.1 at 60 %) and falls to 0.65 at the end."""
+    knee = ctx.rng.uniform(0.1, 0.25)
+    return _contour(m, ((0, 0.7), (knee, 1.0), (0.6, ctx.rng.uniform(0.95, 1.1)), (0.85, 0.95), (1, 0.65)))
+
+
+def _moan(ctx: Ctx, f0: np.ndarray, env: np.ndarray) -> np.ndarray:
+    """A breathy, slightly uneven voice of pitch ``f0`` and level ``env`` through :data:`OW_FORMANTS`, nothing
+    above 6 kHz: a howl's or a whale's moan."""
+    return _voice(ctx, f0, env, OW_FORMANTS, oq=0.45, jitter=0.03, shimmer=0.12, sub=0.1, noise=0.3, nfft=1024,
+                  lowpass=6000)
+
+
 def m_howl(ctx: Ctx) -> np.ndarray:
     """A long tonal howl (a dog's 1-2 s, a wolf's 1.5-3.5 s): f0 ~330-650 Hz rising over a glide, holding with
     slow vibrato and falling at the end; a breathy voice through an 'ow' tract that opens and closes, a dog's
@@ -255,8 +275,7 @@ def m_howl(ctx: Ctx) -> np.ndarray:
             dur = (rng.uniform(1.5, 3.5) if wild else rng.uniform(1.0, 2.0)) * (0.4 if whoop else 1.0)
             m = _secs(ctx, dur)
             f = rng.uniform(330, 480) * (1.0 if wild else 1.35) * p.pitch * (1 + 0.15 * v)
-            knee = rng.uniform(0.1, 0.25)
-            f0 = f * _contour(m, ((0, 0.7), (knee, 1.0), (0.6, rng.uniform(0.95, 1.1)), (0.85, 0.95), (1, 0.65)))
+            f0 = f * _moan_contour(ctx, m)
             if whoop:  # 'whoo-oop': a glide up
                 f0 = f * _contour(m, ((0, 0.55), (0.7, 1.15), (1, 1.25)))
             f0 *= _vib(m, ctx.sr, rng.uniform(4, 6), 0.012) * (1 + 0.02 * _smooth_noise(ctx, m, 3))
@@ -266,10 +285,7 @@ def m_howl(ctx: Ctx) -> np.ndarray:
                     a = int(rng.uniform(0.2, 0.8) * m)
                     f0[a:] *= rng.choice([0.8, 1.2])
                     env[a:a + int(0.04 * ctx.sr)] *= 0.2
-            form = (((450, 650, 700, 450), 200, 1.0), ((1000, 1200, 1150, 900), 250, 0.8), (2600, 400, 0.5),
-                    (3600, 600, 0.3))
-            call = _voice(ctx, f0, env, form, oq=0.45, jitter=0.03, shimmer=0.12, sub=0.1, noise=0.3, nfft=1024,
-                          lowpass=6000)
+            call = _moan(ctx, f0, env)
             _place(ctx, out, call, t, rng.uniform(0.7, 1.0) / (1 + 0.5 * v))
             t += dur + rng.uniform(0.6, 1.5)
     return out
@@ -292,16 +308,12 @@ def _whale_song(ctx: Ctx) -> np.ndarray:
             dur = rng.uniform(0.8, 1.8)
             m = _secs(ctx, dur)
             f = rng.uniform(330, 480) * _pitch(ctx) * (1 + 0.15 * v)
-            knee = rng.uniform(0.1, 0.25)
-            f0 = f * _contour(m, ((0, 0.7), (knee, 1.0), (0.6, rng.uniform(0.95, 1.1)), (0.85, 0.95), (1, 0.65)))
+            f0 = f * _moan_contour(ctx, m)
             rate = rng.uniform(4, 6) * (1 + 0.3 * _smooth_noise(ctx, m, 1.5))
             depth = 0.012 * np.clip(1 + 0.6 * _smooth_noise(ctx, m, 1), 0, None)
             f0 *= (1 + depth * np.sin(2 * np.pi * np.cumsum(rate) / ctx.sr)) * (1 + 0.02 * _smooth_noise(ctx, m, 3))
             env = _env(m, ctx.sr, 0.15, 0.4) * np.clip(1 + 0.3 * _smooth_noise(ctx, m, 6), 0.2, None)
-            form = (((450, 650, 700, 450), 200, 1.0), ((1000, 1200, 1150, 900), 250, 0.8), (2600, 400, 0.5),
-                    (3600, 600, 0.3))
-            call = _voice(ctx, f0, env, form, oq=0.45, jitter=0.03, shimmer=0.12, sub=0.1, noise=0.3, nfft=1024,
-                          lowpass=6000)
+            call = _moan(ctx, f0, env)
             _place(ctx, out, call, t, rng.uniform(0.7, 1.0) / (1 + 0.5 * v))
             t += dur + rng.uniform(0.3, 0.8)
     return out
@@ -1138,14 +1150,14 @@ def m_croak(ctx: Ctx) -> np.ndarray:
     return out
 
 
-_WINGBEAT = (  # (name stems, wingbeat Hz range): the buzz is the wingbeat and its harmonics
+# (name stems, wingbeat Hz range): the buzz is the wingbeat and its harmonics. Beetles and dragonflies click
+# instead (:data:`_CLICKERS`, matched first by :func:`m_buzz`, so "bee" never takes a beetle).
+_WINGBEAT = (
     (("mosquito", "gnat", "midge"), (400, 600)),
     (("bumble",), (130, 190)),
     (("hornet",), (100, 150)),
     (("wasp",), (150, 200)),
     (("flies", "fly ", "housefl", "blowfl", "bluebottle"), (170, 230)),
-    (("beetle", "cockchafer", "june bug"), (70, 110)),  # before "bee", which "beetle" starts with
-    (("dragonfly", "damselfl"), (25, 45)),
     (("bee", "honeybee"), (210, 260)),
 )
 
