@@ -153,6 +153,30 @@ def test_small_two_stroke_single_fires_every_turn(seed):
     assert corr > 0.3, (seed, corr)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_an_outboard_and_a_winch_fire_at_their_engines_rates(seed):
+    """An outboard's three or four cylinders at 4000-5500 rpm fire 100-183 times a second; a crane winch's loaded
+    six-cylinder diesel at 1500-1900 rpm 75-95 (searched above half the rate: unequal cylinders repeat once a
+    turn too)."""
+    boat, corr_boat = _envelope_rate(_render("outboard", "outboard motor running", seed, name="motorboat"), SR,
+                                     80, 220, env_sr=4000)
+    winch, corr_winch = _envelope_rate(_render("winch", "winch hauling", seed, name="crane"), SR, 55, 120,
+                                       env_sr=4000)
+    assert 95 <= boat <= 190 and corr_boat > 0.25, (seed, boat, corr_boat)
+    assert 72 <= winch <= 98 and corr_winch > 0.3, (seed, winch, corr_winch)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_race_car_swells_as_it_passes_and_fades_away(seed):
+    """At 40-70 m/s, closest (10-30 m) 1.8-3 s into a 5 s take: the level peaks then (plus the < 0.1 s the sound
+    takes to arrive), at least 8 dB over its level at 0.3 s (70+ m away) and at 4.85 s (90+ m away)."""
+    x = _render("race_car", "revving past", seed, name="race car", seconds=5.0)
+    env = np.sqrt(np.convolve(x**2, np.ones(SR // 10) / (SR // 10), "same"))
+    assert 1.75 <= np.argmax(env) / SR <= 3.15, seed
+    assert 20 * np.log10(env.max() / env[int(0.3 * SR)]) > 8, seed
+    assert 20 * np.log10(env.max() / env[int(4.85 * SR)]) > 8, seed
+
+
 def test_exhaust_pipe_resonates_at_odd_multiples_of_its_quarter_wave():
     """A pipe closed at the valve and open at the tailpipe: peaks at (2k+1) c / 4L; 2.5 m in 500 m/s gas:
     50, 150, 250, 350 Hz, with dips between at the even multiples."""
