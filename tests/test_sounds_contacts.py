@@ -155,15 +155,17 @@ def test_thuds_come_one_or_two_at_a_time(name, play):
 
 def test_a_thud_is_soft_damped_and_darker_than_a_knock():
     ctx = _ctx(1.0, name="barrel", play="struck like a drum")
-    modes, corner, contact = C.thud_part(ctx)
-    assert 80 <= modes[0] <= 160 and corner == pytest.approx(180) and contact[0] >= 8.0
+    modes, corner, _ = C.thud_part(ctx)
     thud = C._wood_knock(ctx, modes, 0.35, 12.0, corner)
-    knock_modes, fc = C.knock_part(_ctx(1.0, name="table"))
-    knock = C._wood_knock(ctx, knock_modes, 0.15, 2.0, fc)
     assert _band_rt60(np.pad(thud, (0, SR // 4)), 300, 3000) < 0.08  # dead within ~80 ms
-    # a 12 ms palm's force spectrum has its first null at 1.5 / 12 ms = 125 Hz: a low thump, an octave under
-    # a knuckle's 2 ms knock on a tabletop
-    assert _centroid(thud) < 150 and _centroid(thud) < 0.7 * _centroid(knock)
+    # a palm's 8-15 ms contact has its force spectrum's first null at 1.5 / contact = 100-190 Hz, a knuckle's
+    # 1-3 ms at 0.5-1.5 kHz: as rendered (in the room), a barrel's or a bucket's thump has its spectral
+    # centroid under 0.6 of a knuckle's knock on a tabletop
+    for seed in (0, 2):
+        knock = _centroid(_render("knock", "table", "knuckles knocking on the top", 5.0, seed=seed))
+        for name, play in (("barrel", "struck like a drum"), ("bucket", "drummed on upside down")):
+            thump = _centroid(_render("knock", name, play, 5.0, seed=seed))
+            assert thump < 0.6 * knock, (name, seed, thump, knock)
 
 
 # ---- clicks ------------------------------------------------------------------------------------
