@@ -401,7 +401,7 @@ def test_a_beetle_and_a_dragonfly_fly_as_dry_click_trains_at_their_stroke_revers
 
 # ------------------------------------------------------------------------------------------------ whale
 @pytest.mark.parametrize("seed", [0, 1])
-def test_whale_song_is_units_of_about_a_second_at_300_500_hz_with_a_second_singer(seed):
+def test_whale_song_is_units_of_about_a_second_at_300_500_hz(seed):
     x = render("howl", "whale", "whale song", seed=seed)
     units = [(a, b) for a, b in calls(x, -15.0, 0.1) if b - a > 0.2]
     assert len(units) >= 3, units  # a song of several units in 5 s, not one long moan
