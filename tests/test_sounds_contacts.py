@@ -188,6 +188,23 @@ def test_a_wall_switch_clicks_once_a_flick():
     assert on.size >= 5 and np.min(np.diff(on)) > 0.1  # no release click: one snap per flick
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_remotes_rubber_dome_releases_100_200_ms_later_about_7_db_softer(seed):
+    """A rubber-dome key: the dome buckles with a tick and the key bottoms; it springs back 100-200 ms later
+    with a softer tick (0.45 of the press, -6.9 dB), presses at 2-5 a second in bursts."""
+    assert C.click_kind(_ctx(name="remote control", play="buttons pressed")) == "dome"
+    x = _render("button_click", "remote control", "buttons pressed", 5.0, seed=seed)
+    on = _onsets(x, floor_db=-14.0, min_gap_ms=30.0)
+    hop = SR // 1000
+    env = np.sqrt(np.convolve(x ** 2, np.ones(hop) / hop, mode="same"))
+    level = np.array([20 * np.log10(env[int(t * SR) - hop: int(t * SR) + 2 * hop].max()) for t in on])
+    gaps, step = np.diff(on), np.diff(level)
+    paired = (gaps > 0.09) & (gaps < 0.22)
+    assert paired.sum() >= 0.4 * on.size, (on.size, paired.sum())
+    drops = step[paired & (step < 0)]  # press -> release (release -> next press rises)
+    assert drops.size >= 5 and -10.0 < np.median(drops) < -4.0, drops
+
+
 def test_clicks_are_30_db_over_the_hand_moving_the_mouse():
     """Between clicks the mouse glides on its pad: rubs ~30 dB under the clicks' peak (10 ms RMS), with true
     pauses between them."""
