@@ -120,6 +120,24 @@ def test_pool_ball_clicks_are_bright_and_short():
     assert bright >= on.size // 2
 
 
+def test_pool_ball_clicks_ring_as_long_as_the_resins_loss_allows():
+    # a mode at f of a material of loss factor eta rings for T60 = 2.2 / (eta f): phenolic resin (eta
+    # 0.01-0.02) at 3-8 kHz: 14-73 ms; measured on each click's ring (its spectral peak, the decay of the
+    # band around it between 5-10 ms and 15-20 ms after the contact)
+    for seed in range(8):
+        x = actions.ball_click(ctx_for("pool table", "balls clacking", 1.0, seed=seed))
+        f = np.fft.rfftfreq(x.size, 1 / SR)
+        fc = f[np.argmax(np.abs(np.fft.rfft(x)))]
+        assert actions.BALL_CLICK_HZ[0] - 100 <= fc <= actions.BALL_CLICK_HZ[1] + 100
+        y = signal.sosfilt(signal.butter(2, [fc / 1.1, fc * 1.1], btype="band", fs=SR, output="sos"), x)
+
+        def level(a: float, b: float, y=y) -> float:
+            return 10 * np.log10(np.mean(y[int(a * SR): int(b * SR)] ** 2))
+
+        t60 = 60 * 0.010 / (level(0.005, 0.010) - level(0.015, 0.020))
+        assert 2.2 / (actions.PHENOLIC_LOSS[1] * fc) * 0.8 <= t60 <= 2.2 / (actions.PHENOLIC_LOSS[0] * fc) * 1.25
+
+
 @pytest.mark.parametrize("model,name,play", [
     ("racket", "racket", "ball struck off the strings"), ("bat_crack", "baseball bat", "bat cracking a ball"),
     ("glove_catch", "baseball glove", "ball popping into the glove"), ("punching_bag", "punching bag", "punched"),

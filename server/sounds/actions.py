@@ -1017,35 +1017,48 @@ def m_punching_bag(ctx: Ctx) -> np.ndarray:
 # leather tip stays on the cue ball ~1 ms: a lower tock
 BALL_CLICK_HZ = (3000.0, 8000.0)
 CUE_CONTACT_MS = (0.8, 1.5)
+# loss factor of a hard thermoset (phenolic resin): a mode at f rings for T60 = 2.2 / (eta f), 14-73 ms at 3-8 kHz
+PHENOLIC_LOSS = (0.01, 0.02)
+# peaks relative to a ball-on-ball click: the soft leather tip (a 4x longer contact: a 4x smaller force
+# derivative) tocks ~20 dB under it, the rubber cushion's 5 ms give thuds ~26 dB under it
+TOCK_GAIN = 0.1
+CUSHION_GAIN = 0.05
+
+
+def ball_click(ctx: Ctx) -> np.ndarray:
+    """Two pool balls meeting, peak 1: a rigid ball radiates as it is accelerated, so the pressure follows
+    the force's derivative, a doublet of the 0.2-0.3 ms contact whose energy peaks near 1/contact (3-5 kHz),
+    plus a ring at 3-8 kHz (:data:`BALL_CLICK_HZ`, the click's bright colour) lasting as the resin's loss
+    allows (:data:`PHENOLIC_LOSS`: T60 = 2.2 / (eta f))."""
+    rng = ctx.rng
+    d = np.diff(_half_sine(ctx, rng.uniform(0.2, 0.3)), prepend=0.0, append=0.0)
+    fc = rng.uniform(*BALL_CLICK_HZ) * ctx.p.pitch
+    t60 = 2.2 / (rng.uniform(*PHENOLIC_LOSS) * fc)
+    ring = _modal_ir(ctx, np.array([fc, fc * 1.5]), np.array([t60, t60 / 1.5]), np.array([1.0, 0.5]), 0.08)
+    return _mix2(0.5 * d / np.abs(d).max(), ring / (np.abs(ring).max() + 1e-12))
 
 
 def m_billiards(ctx: Ctx) -> np.ndarray:
     """Pool balls in play. A shot: the cue's tock (its ~1 ms tip contact ringing the cue's wood at 1-2 kHz);
     the cue ball runs 0.3-1.2 m at 1-3 m/s (silently here) to clicks as it meets others (ball on ball for
-    0.2-0.3 ms: the force's derivative, with a brief ring at 3-8 kHz for the click's bright colour; the balls'
-    own modes lie far above hearing), 1-3 of them as the object ball runs on, and a thud on a rubber cushion
-    (a 5 ms contact: 200-400 Hz). A session opens on the break half the time (the rack scattered: 10-25
+    0.2-0.3 ms, :func:`ball_click`; the balls' own modes lie far above hearing), 1-3 of them as the object
+    ball runs on, and a thud on a rubber cushion (a 5 ms contact: 200-400 Hz); the cue's tock and the cushion's
+    thud sit 20 and 26 dB under a click (:data:`TOCK_GAIN`, :data:`CUSHION_GAIN`). A session opens on the break half the time (the rack scattered: 10-25
     clicks in ~0.6 s, cushion thuds over 1.5 s) and goes on shot by shot, 1.5-3 s of aiming apart. In a room
     (RT60 ~0.5 s)."""
-    p, rng = ctx.p, ctx.rng
+    rng = ctx.rng
     out = np.zeros(ctx.n)
 
     def click(t: float, g: float) -> None:
-        # a rigid ball radiates as it is accelerated: the pressure follows the force's derivative, a doublet
-        # of the contact's length whose energy peaks near 1/contact (3-5 kHz), plus a brief ring of its modes
-        d = np.diff(_half_sine(ctx, rng.uniform(0.2, 0.3)), prepend=0.0, append=0.0)
-        fc = rng.uniform(*BALL_CLICK_HZ) * p.pitch
-        ring = _modal_ir(ctx, np.array([fc, fc * 1.5]), np.array([0.012, 0.008]), np.array([1.0, 0.5]), 0.03)
-        x = _mix2(0.5 * d / np.abs(d).max(), ring / (np.abs(ring).max() + 1e-12))
-        _place(ctx, out, x, t, g)
+        _place(ctx, out, ball_click(ctx), t, g)
 
     def cushion(t: float, g: float) -> None:
-        _place(ctx, out, _impact(ctx, 5.0, [rng.uniform(200, 400)], [0.03], [1.0], 0.08), t, 0.1 * g)
+        _place(ctx, out, _impact(ctx, 5.0, [rng.uniform(200, 400)], [0.03], [1.0], 0.08), t, CUSHION_GAIN * g)
 
     def tock(t: float, g: float) -> None:
         x = _impact(ctx, rng.uniform(*CUE_CONTACT_MS), [rng.uniform(1000, 2000), rng.uniform(2500, 3500)],
                     [0.015, 0.01], [1.0, 0.4], 0.05)
-        _place(ctx, out, x, t, 0.3 * g)
+        _place(ctx, out, x, t, TOCK_GAIN * g)
 
     t = rng.uniform(0.1, 0.5)
     if rng.random() < 0.5:  # the break
