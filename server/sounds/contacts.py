@@ -94,10 +94,10 @@ def _hit(ctx: Ctx, ir: np.ndarray, contact_ms: float) -> np.ndarray:
     return _nz(signal.oaconvolve(ir, _pulse(ctx, contact_ms)))
 
 
-def _crack(ctx: Ctx, ms: float, lo: float, hi: float, tau_ms: float | None = None) -> np.ndarray:
-    """A band-limited noise burst of ``ms`` decaying with ``tau_ms``: the broadband snap of a hard contact, at
-    unit peak."""
-    return _nz(_bandpass(_decay_burst(ctx, 0.05, tau_ms or ms / 4, ms), lo, hi, ctx.sr))
+def _crack(ctx: Ctx, ms: float, lo: float, hi: float, tau_ms: float) -> np.ndarray:
+    """A band-limited (``lo``-``hi`` Hz) noise burst of ``ms`` rising over 0.05 ms and decaying with ``tau_ms``:
+    the broadband snap of a hard contact, at unit peak (synth's ``_noise_burst`` with an attack)."""
+    return _nz(_bandpass(_decay_burst(ctx, 0.05, tau_ms, ms), lo, hi, ctx.sr))
 
 
 def _mix(*parts: tuple[np.ndarray, float, float], sr: int) -> np.ndarray:
