@@ -1173,8 +1173,8 @@ def _wing_clicks(ctx: Ctx, lo: float, hi: float, per: int) -> np.ndarray:
     each stroke reversal the stiff, corrugated wing flips over and snaps, a short broadband click (~ 0.6 ms,
     1-7 kHz), so the sound is a dry click train at the reversal rate: a beetle's hind wings reverse twice per
     beat (70-110 Hz: 140-220 clicks a second), a dragonfly's fore and hind pairs beat out of phase (25-45 Hz,
-    four reversals per beat: 100-180 a second), the upstroke's snap weaker (0.7), every snap a little early or
-    late (up to 1 ms) and louder or softer. The wingbeat wobbles (5 %) and the insect flies past (level ~
+    four reversals per beat: 100-180 a second), the upstroke's snap weaker (0.7), every snap up to 1 ms late
+    and louder or softer. The wingbeat wobbles (5 %) and the insect flies past (level ~
     1/distance^1.8). The click train was picked with the AudioSet tagger on seeds 0-1 (in the Wild-animals
     branch 6 of 6 vocabulary clips of beetles and dragonflies; the glottis-like wingbeat pulse of the bee's
     buzz at these rates was heard as a cat's purr or a passing vehicle, 0 of 6; a wing whoosh under the clicks
