@@ -27,6 +27,7 @@ from server.sounds.synth import MATERIALS, MODEL_FUNCS, Ctx, Params, SourceDescr
 
 DOM, LIVE, WILD = ("Animal/Domestic animals, pets", "Animal/Livestock, farm animals, working animals",
                    "Animal/Wild animals")
+IMPACT = "Source-ambiguous sounds/Generic impact sounds"  # a chest beat is a thump (Thump, thud), no voice
 # model -> (name, material, play method, expected depth-2 branch); the exact class is the model's first AudioSet
 # class unless EXACT names the species' own
 CASES: dict[str, tuple[str, str, str, str]] = {
@@ -57,7 +58,7 @@ CASES: dict[str, tuple[str, str, str, str]] = {
     "stridulate": ("cricket", "wings", "chirping", WILD),
     "hiss": ("snake", "scales", "hissing", WILD),
     "hoofbeats": ("horse", "hooves on ground", "hooves clopping on the road", LIVE),
-    "chest_beat": ("gorilla", "fur and voice", "chest beating", "Source-ambiguous sounds/Generic impact sounds"),
+    "chest_beat": ("gorilla", "fur and voice", "chest beating", IMPACT),
 }
 
 
