@@ -183,6 +183,10 @@ def test_mouse_clicks_come_with_their_release():
 def test_a_wall_switch_clicks_once_a_flick():
     x = _render("button_click", "light switch", "flicked on and off", 5.0, seed=1)
     assert C.click_kind(_ctx(name="light switch", play="flicked on and off")) == "switch"
+    assert C.click_kind(_ctx(name="lamp", play="light turned on and off")) == "switch"
+    # 'lightly' is how a hand clicks, not a light: a mouse clicked lightly keeps its release click
+    assert C.click_kind(_ctx(name="computer mouse", play="clicked lightly")) == "mouse"
+    assert C.click_kind(_ctx(name="computer mouse", play="button pressed")) == "mouse"  # not a rubber dome
     on = _onsets(x, floor_db=-14.0, min_gap_ms=30.0)
     assert on.size >= 5 and np.min(np.diff(on)) > 0.1  # no release click: one snap per flick
 

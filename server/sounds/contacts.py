@@ -284,9 +284,12 @@ CLICK_KINDS: dict[str, dict] = {
 
 
 def click_kind(ctx: Ctx) -> str:
-    """Which button: a wall switch (switch, toggle, flick, rocker), a rubber-dome key (remote, dome, keypad,
-    calculator, rubber) or a microswitch (mouse and anything else)."""
-    if _has(ctx, "switch", "toggle", "flick", "rocker", "light"):
+    """Which button: a mouse's microswitch (a mouse, however it is pressed), a wall switch (switch, toggle,
+    flick, rocker, light; not 'lightly'), a rubber-dome key (remote, dome, keypad, calculator, rubber, press) or
+    a microswitch (anything else)."""
+    if _has(ctx, "mouse"):
+        return "mouse"
+    if _has(ctx, "switch", "toggle", "flick", "rocker") or (_has(ctx, "light") and not _has(ctx, "lightly")):
         return "switch"
     if _has(ctx, "remote", "dome", "keypad", "calculator", "rubber", "press"):
         return "dome"
