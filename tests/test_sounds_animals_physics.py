@@ -413,6 +413,20 @@ def test_whale_song_is_units_of_about_a_second_at_300_500_hz(seed):
     assert np.median([b - a for a, b in units]) < np.median([b - a for a, b in wolves])  # shorter than a howl
 
 
+def test_two_whales_sing_at_once_filling_each_others_pauses():
+    """A lone singer's units of 0.8-1.8 s with 0.3-0.8 s pauses leave about a third of the song quiet; a second
+    singer, on its own timing, fills most of those pauses (both quiet at once: ~ 0.3^2 of the time). Over six
+    songs, sound within 30 dB of the peak (50 ms RMS) fills over three quarters of the time (one singer:
+    ~ 0.65)."""
+    loud = []
+    for seed in range(6):
+        x = render("howl", "whale", "whale song", seed=seed)
+        hop = int(0.05 * SR)
+        env = np.sqrt(np.convolve(x ** 2, np.ones(hop) / hop, mode="same"))
+        loud.append(float((20 * np.log10(env / env.max() + 1e-12) > -30.0).mean()))
+    assert np.mean(loud) > 0.75, loud
+
+
 # ------------------------------------------------------------------------------------------------ cicada
 @pytest.mark.parametrize("seed", [0, 1])
 def test_cicada_tymbals_click_200_to_400_times_a_second_ringing_4_to_7_khz_unevenly(seed):
