@@ -129,9 +129,16 @@ def test_diesel_fires_faster_under_way_than_chugging(seed):
     (600-800 rpm, six or four cylinders) 20-40. (Searched above half the running rate: the cylinders'
     unequal strengths also repeat once a turn, at half the firing rate.)"""
     run, _ = _envelope_rate(_render("diesel_engine", "diesel engine rumbling", seed), SR, 55, 120, env_sr=4000)
-    chug, _ = _envelope_rate(_render("diesel_engine", "diesel engine chugging", seed), SR, 15, 50, env_sr=4000)
+    chugging = _render("diesel_engine", "diesel engine chugging", seed)
+    chug, _ = _envelope_rate(chugging, SR, 15, 50, env_sr=4000)
     assert 67 <= run <= 93, (seed, run)
     assert 19 <= chug <= 42, (seed, chug)
+    # and the firings (or their second harmonic) are a line in that band of the envelope's spectrum, 18 dB or more
+    # over its median at 10-200 Hz, not a subharmonic of a faster engine (twelve cylinders: ~10 dB)
+    env = signal.resample_poly(np.abs(chugging), 1, SR // 1000)
+    f, p = signal.periodogram(env - env.mean(), 1000)
+    line_db = 10 * np.log10(p[(f >= 15) & (f <= 50)].max() / np.median(p[(f >= 10) & (f <= 200)]))
+    assert line_db > 18, (seed, line_db)
 
 
 @pytest.mark.parametrize("seed", range(3))
