@@ -140,7 +140,9 @@ def _combustion(ctx: Ctx, rpm: np.ndarray, cylinders: int, *, strokes: int = 4, 
     pipe (:func:`_exhaust_ir`) and the muffler (a low-pass at ``muffler_hz``); the combustion's pressure
     rise through the block (``clatter``: sharp 1-4 kHz knocks, a diesel's chatter); the valve train's
     ticks (``valves``: each valve seating, twice a firing, 2-5 kHz); the intake's gulps (``intake``:
-    200-1500 Hz noise gated by the firings); gear whine (``gear``: teeth x crank rev/s)."""
+    200-1500 Hz noise gated by the firings); gear whine (``gear``: teeth x crank rev/s). ``clatter``, ``valves``,
+    ``intake`` and ``gear`` are RMS levels relative to the exhaust's (0 leaves the part out); ``pipe_m`` is the
+    exhaust's length in metres and ``reflection`` its open end's pressure reflection (0-1)."""
     sr, rng = ctx.sr, ctx.rng
     times, gains = _firings(ctx, rpm, cylinders, strokes, cov)
     imp = _impulses(ctx, np.clip(times, 0, ctx.seconds - 1e-3), gains)
@@ -382,28 +384,28 @@ def m_wheels(ctx: Ctx) -> np.ndarray:
     t = np.arange(ctx.n) / sr
     speed = rng.uniform(1.0, 1.5) * p.density ** 0.5 * _slow_curve(ctx, t, 0.5, 0.1)
     turn = speed / (np.pi * rng.uniform(0.04, 0.08))  # rev/s
-    oor = 1 + 0.33 * np.sin(2 * np.pi * np.cumsum(turn) / sr)
-    grains = _texture_grains(ctx, speed / rng.uniform(0.0011, 0.0022), oor)
+    out_of_round = 1 + 0.33 * np.sin(2 * np.pi * np.cumsum(turn) / sr)
+    grains = _texture_grains(ctx, speed / rng.uniform(0.0011, 0.0022), out_of_round)
     body = _dense_modes(ctx, 480, 1900, 10, (0.02, 0.09))
     rumble = _unit(signal.oaconvolve(grains, body)[: ctx.n]) + 0.44 * _unit(_bandpass(grains, 1000, 6000, sr))
     out = _unit(rumble)
     knock_ir = _dense_modes(ctx, 120, 900, 8, (0.03, 0.1))
     knock_ir /= np.abs(knock_ir).max() + 1e-12
-    pos, x = np.cumsum(speed) / sr, rng.uniform(0.0, 0.3)
-    while x < pos[-1]:
-        tj = float(np.searchsorted(pos, x)) / sr
+    pos, joint_m = np.cumsum(speed) / sr, rng.uniform(0.0, 0.3)  # distance rolled (m), the next joint's place
+    while joint_m < pos[-1]:
+        tj = float(np.searchsorted(pos, joint_m)) / sr
         for dt in (0.0, rng.uniform(0.002, 0.012)):
             _place(ctx, out, knock_ir, tj + dt, 0.07 * rng.uniform(0.5, 1.0))
         for _ in range(int(rng.integers(2, 6))):
             _place(ctx, out, _noise_burst(ctx, rng.uniform(2, 5), 1500, 6000), tj + rng.uniform(0.005, 0.06),
                    2.0 * rng.uniform(0.4, 1.0))
-        x += rng.uniform(0.22, 0.4)
-    times = np.flatnonzero(rng.random(ctx.n) < 10.0 / sr) / sr
-    rat = np.zeros(ctx.n)
+        joint_m += rng.uniform(0.22, 0.4)
+    times = np.flatnonzero(rng.random(ctx.n) < 10.0 / sr) / sr  # the frame's own rattles: Poisson, ~10 a second
+    frame_rattle = np.zeros(ctx.n)
     ring = _dense_modes(ctx, 2200, 8800, 8, (0.01, 0.05))
     for tr in times:
-        _place(ctx, rat, ring, tr, rng.uniform(0.3, 1.0))
-    return out + 0.6 * _unit(rat) * oor
+        _place(ctx, frame_rattle, ring, tr, rng.uniform(0.3, 1.0))
+    return out + 0.6 * _unit(frame_rattle) * out_of_round
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "transformer_hum": (("transformer", "electrical hum", "mains hum", "ballast"), m_transformer_hum),
     "idling_engine": (("idling", "idle"), m_idling_engine),
