@@ -47,10 +47,11 @@ def _unit(x: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 def _part_bank(ctx: Ctx, f1s: Sequence[float], ratios: Sequence[float], t60s: Sequence[float],
                damping_exp: float = 0.5, points: int = 3, detune: float = 0.02) -> list[np.ndarray]:
-    """Impulse responses of loose parts, ``points`` per part: part ``i`` has modes ``f1s[i] * ratios`` (each
-    detuned a little: no two parts are cast alike), the first ringing ``t60s[i]`` s, higher ones shorter as
-    ``(f/f1) ** -damping_exp``; each strike point weights the modes differently (a node there, an antinode
-    elsewhere)."""
+    """Impulse responses of loose parts, ``points`` per part: part ``i`` has modes ``f1s[i] * ratios`` Hz (each
+    detuned by ``detune``, a relative standard deviation: no two parts are cast alike), the first ringing
+    ``t60s[i]`` s, higher ones shorter as ``(f/f1) ** -damping_exp`` (never under 4 ms); each strike point
+    weights the modes differently (a node there, an antinode elsewhere). Modes above 0.45 x the sample rate
+    are dropped; a part left with none rings one mode at 0.4 x the sample rate instead."""
     r = np.asarray(ratios, float)
     out = []
     for f1, t60 in zip(f1s, t60s, strict=True):
