@@ -255,6 +255,19 @@ def test_a_tapped_vessel_rings_in_its_band_for_its_time(name, play, kind):
     assert t60_range[0] * 0.8 < t60 < t60_range[1] * 1.2
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_cup_is_tapped_in_runs(seed):
+    """A spoon taps a cup in runs of 2-5 taps 0.16-0.33 s apart, with 0.8-1.8 s pauses between runs: onsets (the
+    level rising 6 dB or more within 2 ms) 0.15-0.35 s apart within a run, 0.9-2.2 s between runs."""
+    x = render("vessel_tap", "cup", "tapped with a spoon", "ceramic", seconds=8.0, seed=seed)
+    e = 20 * np.log10(envelope(x, 2.0)[:: int(0.002 * SR)] + 1e-9)
+    onsets, _ = signal.find_peaks(np.diff(e), height=6, distance=40)
+    gaps = np.diff(onsets) * 0.002
+    within, between = gaps[gaps < 0.5], gaps[gaps >= 0.5]
+    assert np.all((within > 0.15) & (within < 0.35)), within
+    assert len(between) >= 2 and np.all((between > 0.9) & (between < 2.2)), between
+
+
 @pytest.mark.parametrize("model,name,play,material", [
     ("coins", "coin box", "coins shaken", ""), ("coins", "slot machine", "coins pouring out", ""),
     ("coins", "parking meter", "coins dropping", ""), ("grains", "pill bottle", "shaken", "plastic"),
