@@ -19,21 +19,11 @@ The building blocks follow the physics of sliding contact (Akay 2002, *Acoustics
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import signal
-
-
-def _has(ctx: Ctx, *stems: str) -> bool:
-    """Does the play method or the name contain a word starting with one of ``stems``?"""
-    d = ctx.desc
-    if d is None:
-        return False
-    text = re.sub(r"[^a-z0-9 ]+", " ", f"{d.play_method} {d.name}".lower().replace("-", " "))
-    return any(re.search(r"\b" + re.escape(s), text) for s in stems)
 
 
 def _norm(x: np.ndarray) -> np.ndarray:
@@ -557,6 +547,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
 # register MODELS, so MODELS must exist before synth is imported from here.
+from .actions import _has  # noqa: E402  (the play method's or the name's words)
 from .synth import (  # noqa: E402
     Ctx,
     _bandpass,
