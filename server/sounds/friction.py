@@ -315,6 +315,7 @@ def m_match(ctx: Ctx) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 JUDDER_HZ = (150.0, 600.0)  # a leg's stick-slip rate: its bending stiffness against the chair's mass on it
 JUDDER_WANDER = 0.15  # how far the rate wanders with the load within a push
+JUDDER_JITTER = 0.03  # cycle-to-cycle spread of the slip period (asperity to asperity)
 JUDDER_T60 = 0.05  # the frame's modes (a wooden or tubular frame, well damped at its joints)
 JUDDER_GRIT = 0.3  # the feet's rasp over the grit against the judder
 
@@ -334,10 +335,9 @@ def m_leg_drag(ctx: Ctx) -> np.ndarray:
     for _ in range(int(rng.integers(1, 3))):
         f = rng.uniform(*JUDDER_HZ) * p.pitch
         wander = np.clip(_slow_curve(ctx, t, 3.0, JUDDER_WANDER), 0.5, None)
-        rate = f * wander * (0.8 + 0.2 * vn) * (vn > 0.15)
-        rate = rate * (1 + 0.03 * rng.standard_normal(ctx.n))
+        slips = _pulse_train(ctx, f * wander * (0.8 + 0.2 * vn) * (vn > 0.15), JUDDER_JITTER)
         catch = np.clip(_slow_curve(ctx, t, 4.0, 1.0), 0.0, None) > 0.6  # the leg drops out and catches
-        idx = np.flatnonzero(np.diff(np.floor(np.cumsum(rate) / sr), prepend=0.0) > 0)
+        idx = np.flatnonzero(slips > 0)
         idx = idx[catch[idx]]
         np.add.at(exc, idx, vn[idx] * rng.uniform(0.7, 1.0, idx.size))
     mat = ctx.material
@@ -555,6 +555,7 @@ from .synth import (  # noqa: E402
     _lowpass,
     _modal_ir,
     _place,
+    _pulse_train,
     _shaped_noise,
     _slow_curve,
 )
