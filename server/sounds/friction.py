@@ -380,22 +380,38 @@ def _rumble(ctx: Ctx, v: np.ndarray, fc: float = RUMBLE_HZ) -> np.ndarray:
     return _lowpass(ctx.rng.standard_normal(ctx.n), fc * ctx.p.pitch, ctx.sr, order=3) * vn
 
 
-def _push(ctx: Ctx, push_s: tuple[float, float], pause_s: tuple[float, float], wander: float = 0.5) -> np.ndarray:
-    """Speed of a long push or drag (normalised): pushes of ``push_s`` easing in and out, ``pause_s`` apart; the
-    speed wanders by ``wander`` (the hand, the load, the ground) at 1-3 Hz."""
+def _bouts(ctx: Ctx, bout_s: tuple[float, float], pause_s: tuple[float, float], shape: float) -> np.ndarray:
+    """Speed (normalised to 1 at the top) of a hand working in bouts of ``bout_s`` seconds, ``pause_s`` apart:
+    each bout eases in and out as ``sin(pi u)^shape`` (``shape`` < 1 gives a flatter top: a steady working pace)."""
     rng, sr = ctx.rng, ctx.sr
     v = np.zeros(ctx.n)
     t = rng.uniform(0.05, 0.3)
     while t < ctx.seconds - 0.2:
-        d = min(rng.uniform(*push_s), ctx.seconds - 0.05 - t)
+        d = min(rng.uniform(*bout_s), ctx.seconds - 0.05 - t)
         i0, m = int(t * sr), int(d * sr)
-        v[i0:i0 + m] = np.sin(np.pi * np.arange(m) / m) ** 0.6
+        v[i0:i0 + m] = np.sin(np.pi * np.arange(m) / m) ** shape
         t += d + rng.uniform(*pause_s)
-    wob = _lowpass(rng.standard_normal(ctx.n), 3.0, sr)
+    return v
+
+
+def _reversals(ctx: Ctx, v: np.ndarray, per_s: tuple[float, float], depth: float) -> np.ndarray:
+    """``v`` dipping at each reversal of a back-and-forth stroke: ``per_s`` reversals a second (scaled by the
+    density as ``density^0.3``), the speed falling towards zero at each as ``|sin|^depth``."""
+    f = ctx.rng.uniform(*per_s) * ctx.p.density**0.3
+    return v * np.abs(np.sin(np.pi * f * np.arange(ctx.n) / ctx.sr + ctx.rng.uniform(0, np.pi))) ** depth
+
+
+def _push(ctx: Ctx, push_s: tuple[float, float], pause_s: tuple[float, float], wander: float = 0.5) -> np.ndarray:
+    """Speed of a long push or drag (normalised): pushes of ``push_s`` easing in and out, ``pause_s`` apart; the
+    speed wanders by ``wander`` (the hand, the load, the ground) at 1-3 Hz."""
+    v = _bouts(ctx, push_s, pause_s, 0.6)
+    wob = _lowpass(ctx.rng.standard_normal(ctx.n), 3.0, ctx.sr)
     return np.clip(v * (1 + wander * wob / (np.std(wob) + 1e-12)), 0.0, None)
 
 
-GRIT_GESTURES: dict[str, tuple[tuple[str, ...], tuple[float, float], tuple[float, float], tuple[float, float]]] = {
+# A gesture: (words that name it, bout s, pause s, reversals or strokes a second within a bout; (0, 0): none)
+Gesture = tuple[tuple[str, ...], tuple[float, float], tuple[float, float], tuple[float, float]]
+GRIT_GESTURES: dict[str, Gesture] = {
     # kind: (words that name it, working bout s, pause s, strokes a second within a bout); first match wins
     "glide": (("sled", "runner", "sleigh", "toboggan", "ski"), (3.5, 6.5), (0.5, 1.1), (0.0, 0.0)),  # one glide
     "dig": (("dig", "shovel", "spade"), (2.0, 4.0), (0.5, 1.0), (0.8, 1.4)),  # jabs into the gravel
@@ -407,11 +423,17 @@ GRIT_GESTURES: dict[str, tuple[tuple[str, ...], tuple[float, float], tuple[float
 }
 
 
-def grit_gesture(ctx: Ctx) -> str:
-    for kind, (stems, *_) in GRIT_GESTURES.items():
+def _gesture(ctx: Ctx, table: dict[str, Gesture]) -> str:
+    """The first kind in ``table`` whose words the play method or the name contains; "drag" otherwise."""
+    for kind, (stems, *_) in table.items():
         if stems and _has(ctx, *stems):
             return kind
     return "drag"
+
+
+def grit_gesture(ctx: Ctx) -> str:
+    """The gesture (a key of :data:`GRIT_GESTURES`) the play method or the name describes."""
+    return _gesture(ctx, GRIT_GESTURES)
 
 
 def m_grit_scrape(ctx: Ctx) -> np.ndarray:
@@ -422,9 +444,7 @@ def m_grit_scrape(ctx: Ctx) -> np.ndarray:
     _, push, pause, strokes = GRIT_GESTURES[grit_gesture(ctx)]
     v = _push(ctx, push, pause)
     if strokes[1] > 0:  # strokes within a bout: the speed passes through zero at each reversal
-        f = ctx.rng.uniform(*strokes) * ctx.p.density**0.3
-        t = np.arange(ctx.n) / ctx.sr
-        v = v * np.abs(np.sin(np.pi * f * t + ctx.rng.uniform(0, np.pi))) ** 0.5
+        v = _reversals(ctx, v, strokes, 0.5)
     return _norm(_grit(ctx, v)) + RUMBLE * _norm(_rumble(ctx, v))
 
 
@@ -454,7 +474,7 @@ TIPS: dict[str, Tip] = {
     "glide": Tip(53.0, 1.38, 0.9, 3570.0, 1.0, 4000.0, 0.18, 800.0, 0.57),
 }
 
-FINE_GESTURES: dict[str, tuple[tuple[str, ...], tuple[float, float], tuple[float, float], tuple[float, float]]] = {
+FINE_GESTURES: dict[str, Gesture] = {
     # kind: (words that name it, bout s, pause s, speed dips a second within a bout); first match wins
     # a blade drawn from its scabbard (0.6-1 s, the arm sweeping up), sheathed again after a pause
     "draw": (("scabbard", "sheath", "drawn from"), (0.6, 1.0), (0.5, 1.0), (0.0, 0.0)),
@@ -490,10 +510,8 @@ FINE_GESTURES: dict[str, tuple[tuple[str, ...], tuple[float, float], tuple[float
 
 
 def fine_gesture(ctx: Ctx) -> str:
-    for kind, (stems, *_) in FINE_GESTURES.items():
-        if stems and _has(ctx, *stems):
-            return kind
-    return "drag"
+    """The gesture (a key of :data:`FINE_GESTURES`) the play method or the name describes."""
+    return _gesture(ctx, FINE_GESTURES)
 
 
 def m_fine_scratch(ctx: Ctx) -> np.ndarray:
@@ -506,17 +524,10 @@ def m_fine_scratch(ctx: Ctx) -> np.ndarray:
     sr, rng, p = ctx.sr, ctx.rng, ctx.p
     kind = fine_gesture(ctx)
     _, bout, pause, reversals = FINE_GESTURES[kind]
-    v = np.zeros(ctx.n)
-    t = rng.uniform(0.05, 0.3)
-    while t < ctx.seconds - 0.2:
-        d = min(rng.uniform(*bout), ctx.seconds - 0.05 - t)
-        i0, m = int(t * sr), int(d * sr)
-        v[i0:i0 + m] = np.sin(np.pi * np.arange(m) / m) ** 0.5
-        t += d + rng.uniform(*pause)
+    v = _bouts(ctx, bout, pause, 0.5)
     tip = TIPS.get(kind, FINE_TIP)
     if reversals[1] > 0:
-        f = rng.uniform(*reversals) * p.density**0.3
-        v = v * np.abs(np.sin(np.pi * f * np.arange(ctx.n) / sr + rng.uniform(0, np.pi))) ** tip.depth
+        v = _reversals(ctx, v, reversals, tip.depth)
     ticks = _grit(ctx, v, tip.grains_hz, tip.sigma, tip.grain_ms, min(tip.lo_hz * p.pitch, 0.4 * sr))
     hiss = _highpass(rng.standard_normal(ctx.n), min(tip.hiss_lo_hz * p.pitch, 0.4 * sr), sr) * v**1.5
     return _norm(ticks) + tip.hiss * _norm(hiss) + tip.rumble * _norm(_rumble(ctx, v, tip.rumble_hz))
