@@ -12,21 +12,11 @@ model keeps landing on the core model (a tie goes to the core table); the vocabu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import signal
-
-
-def _has(ctx: Ctx, *stems: str) -> bool:
-    """Does the play method or the name contain a word starting with one of ``stems``?"""
-    d = ctx.desc
-    if d is None:
-        return False
-    text = re.sub(r"[^a-z0-9 ]+", " ", f"{d.play_method} {d.name}".lower().replace("-", " "))
-    return any(re.search(r"\b" + re.escape(s), text) for s in stems)
 
 
 def _metallic(ctx: Ctx) -> bool:
@@ -331,7 +321,9 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
-# register MODELS, so MODELS must exist before synth is imported from here.
+# register MODELS, so MODELS must exist before synth is imported from here. The play-method word test is the
+# actions family's (synth imports actions first).
+from .actions import _has  # noqa: E402
 from .synth import (  # noqa: E402
     Ctx,
     _bandpass,
