@@ -449,17 +449,28 @@ def m_typewriter(ctx: Ctx) -> np.ndarray:
     return out
 
 
+G = 9.81  # m/s^2
+CLOCK_PENDULUM_M = (0.16, 1.0)  # a mantel clock's pendulum to a wall regulator's
+SECONDS_PENDULUM_M = 0.994  # a longcase clock's: one beat a second at g = 9.81 m/s^2
+
+
+def pendulum_beat_rate(length_m: float) -> float:
+    """Beats per second of a pendulum of ``length_m`` m: two per period T = 2 pi sqrt(L / g)."""
+    return float(1 / (np.pi * np.sqrt(length_m / G)))
+
+
 def clock_beat_rate(ctx: Ctx) -> float:
-    """Beats per second of a clock's escapement. A pendulum beats twice per period T = 2 pi sqrt(L / g): a
-    clock's pendulum is 0.16-1 m long (a mantel clock's to a longcase's seconds pendulum), so it ticks 1-2.5
-    times a second; a quartz movement (an alarm clock, a watch, "seconds") steps once a second; a spring-wound
+    """Beats per second of a clock's escapement. A pendulum clock's pendulum is 0.16-1 m long, so it ticks
+    1-2.5 times a second (:func:`pendulum_beat_rate`); a longcase (grandfather) clock's seconds pendulum beats
+    once a second; a quartz movement (an alarm clock, a watch, "seconds") steps once a second; a spring-wound
     timer's balance wheel beats 5 times a second."""
     if _has(ctx, "timer"):
         return 5.0
-    if _has(ctx, "alarm", "quartz", "watch", "second", "grandfather", "longcase"):
-        return 1.0 if not _has(ctx, "grandfather", "longcase") else 1 / (np.pi * np.sqrt(0.994 / 9.81))
-    length = ctx.rng.uniform(0.16, 1.0)
-    return float(1 / (np.pi * np.sqrt(length / 9.81)))
+    if _has(ctx, "grandfather", "longcase"):
+        return pendulum_beat_rate(SECONDS_PENDULUM_M)
+    if _has(ctx, "alarm", "quartz", "watch", "second"):
+        return 1.0
+    return pendulum_beat_rate(ctx.rng.uniform(*CLOCK_PENDULUM_M))
 
 
 def m_clock(ctx: Ctx) -> np.ndarray:
@@ -886,8 +897,7 @@ def _chirp_bubbles(ctx: Ctx, env: np.ndarray, rate: float, r_lo: float, r_hi: fl
 
 def pour_plan(ctx: Ctx) -> tuple[list[tuple[float, float]], np.ndarray]:
     """The pours of :func:`_pour`: ``(start, duration)`` of each (2-3.5 s, one vessel each; the clip may cut the
-    last one short), and the air
-    column's resonance (Hz, per sample) above the liquid in the vessel being filled: a quarter-wave tube closed
+    last one short), and the air column's resonance (Hz, per sample) above the liquid in the vessel being filled: a quarter-wave tube closed
     by the liquid, f = c / 4L, its length falling linearly (a steady flow into a straight-sided glass or mug)
     from 0.12-0.25 m (340-710 Hz) to 12-25 % of that (1.4-5.9 kHz) by the end of the pour."""
     sr, rng = ctx.sr, ctx.rng
