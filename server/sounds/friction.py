@@ -20,36 +20,34 @@ The building blocks follow the physics of sliding contact (Akay 2002, *Acoustics
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import signal
 
 
-def _norm(x: np.ndarray) -> np.ndarray:
+def _unit(x: np.ndarray) -> np.ndarray:
+    """``x`` scaled to unit RMS (each part is mixed by its RMS share)."""
     return x / (np.std(x) + 1e-12)
 
 
 # ----------------------------------------------------------------------------------------------
 # Building blocks
 # ----------------------------------------------------------------------------------------------
-def _bell(u: np.ndarray, shape: float = 1.0) -> np.ndarray:
+def _bell(u: np.ndarray, shape: float) -> np.ndarray:
     """A stroke's speed over its normalised time ``u`` in [0, 1]: accelerates, peaks, slows (a minimum-jerk
     reach is close to ``sin(pi u)^2``; ``shape`` < 1 gives a flatter top)."""
     return np.clip(np.sin(np.pi * np.clip(u, 0.0, 1.0)), 0.0, None) ** (2.0 * shape)
 
 
 def _strokes(ctx: Ctx, v_peak: tuple[float, float], stroke_s: tuple[float, float], gap_s: tuple[float, float],
-             bout_s: tuple[float, float], pause_s: tuple[float, float], start: float | None = None,
-             ) -> tuple[np.ndarray, list[tuple[float, float]]]:
+             bout_s: tuple[float, float], pause_s: tuple[float, float]) -> np.ndarray:
     """Sliding speed (m/s, per sample) of a hand making strokes: each stroke lasts ``stroke_s`` and peaks at
     ``v_peak``; strokes follow each other after ``gap_s`` (a reversal: the speed passes through zero) in bouts of
-    ``bout_s`` separated by ``pause_s`` (the hand lifts, looks, moves on). Returns the speed and the strokes'
-    (start, end) times."""
+    ``bout_s`` separated by ``pause_s`` (the hand lifts, looks, moves on)."""
     rng, sr = ctx.rng, ctx.sr
     v = np.zeros(ctx.n)
-    strokes = []
-    t = rng.uniform(0.05, 0.35) if start is None else start
+    t = rng.uniform(0.05, 0.35)
     while t < ctx.seconds - 0.15:
         bout_end = t + rng.uniform(*bout_s)
         while t < min(bout_end, ctx.seconds - 0.1):
@@ -58,14 +56,12 @@ def _strokes(ctx: Ctx, v_peak: tuple[float, float], stroke_s: tuple[float, float
             if m < 8:
                 break
             v[i0:i0 + m] = np.maximum(v[i0:i0 + m], rng.uniform(*v_peak) * _bell(np.arange(m) / m, 0.7))
-            strokes.append((t, t + d))
             t += d + rng.uniform(*gap_s)
         t += rng.uniform(*pause_s)
-    return v, strokes
+    return v
 
 
-def _slips(ctx: Ctx, v: np.ndarray, slip_hz: tuple[float, float], contacts: int, sigma: float = 0.3
-           ) -> np.ndarray:
+def _slips(ctx: Ctx, v: np.ndarray, slip_hz: tuple[float, float], contacts: int, sigma: float) -> np.ndarray:
     """Stick-slip excitation of ``contacts`` contact points (bristle tufts, a plane's edge, a leg). Each sticks
     and slips at its contact's own natural rate in ``slip_hz`` (set by the contact stiffness and the moving
     mass, so nearly independent of the speed, rising a little with it: Akay 2002), wandering with the load;
@@ -90,8 +86,8 @@ def _slips(ctx: Ctx, v: np.ndarray, slip_hz: tuple[float, float], contacts: int,
     return exc
 
 
-def _surface(ctx: Ctx, v: np.ndarray, lam_m: float, patch_m: float, lo_hz: float, beta: float = 1.0) -> np.ndarray:
-    """Rough-surface contact noise: the height profile (power falling as ``k^-beta`` above the wavenumber
+def _surface(ctx: Ctx, v: np.ndarray, lam_m: float, patch_m: float, lo_hz: float) -> np.ndarray:
+    """Rough-surface contact noise: the height profile (power falling as ``k^-1`` above the wavenumber
     ``1/lam_m``) read at the speed ``v``: at a time its spectrum has its corner at ``v/lam_m`` Hz and is
     smoothed above ``v/patch_m`` Hz by the contact patch; level grows as ``v^1.5``. The object radiates little
     below ``lo_hz``."""
@@ -100,23 +96,24 @@ def _surface(ctx: Ctx, v: np.ndarray, lam_m: float, patch_m: float, lo_hz: float
     def env(f: np.ndarray, times: np.ndarray) -> np.ndarray:
         vv = np.interp(times, np.arange(ctx.n) / ctx.sr, v)[None, :] + 1e-4 * vmax
         ff = f[:, None] + 1.0
-        mag = (vv / vmax) ** 1.5 * (1 + (ff * lam_m / vv) ** 2) ** (-beta / 2)
+        mag = (vv / vmax) ** 1.5 * (1 + (ff * lam_m / vv) ** 2) ** -0.5
         mag = mag / (1 + (ff * patch_m / vv) ** 4)
         return mag / (1 + (lo_hz / ff) ** 4)
 
     return _shaped_noise(ctx, env, nfft=512)
 
 
-def _modes(ctx: Ctx, lo: float, hi: float, count: int, t60: float, length: float = 0.25) -> np.ndarray:
-    """Impulse response of a small object: ``count`` modes log-uniform in [lo, hi] Hz, T60 ``t60`` at ``lo``
-    shortening as f^-0.5 (damping grows with frequency)."""
+def _modes(ctx: Ctx, lo: float, hi: float, count: int, t60: float) -> np.ndarray:
+    """Impulse response (0.25 s) of a small object: ``count`` modes log-uniform in [lo, hi] Hz, T60 ``t60`` s at
+    ``lo`` shortening as f^-0.5 (damping grows with frequency)."""
     f = np.exp(ctx.rng.uniform(np.log(lo), np.log(min(hi, 0.45 * ctx.sr)), count))
     t60s = np.maximum(t60 * ctx.p.decay * (f / lo) ** -0.5, 0.004)
     amps = ctx.rng.uniform(0.5, 1.0, count) * (f / lo) ** (-0.3 + 0.4 * ctx.p.brightness)
-    return _modal_ir(ctx, f, t60s, amps, length=length)
+    return _modal_ir(ctx, f, t60s, amps, length=0.25)
 
 
-def _ring(ctx: Ctx, exc: np.ndarray, ir: np.ndarray) -> np.ndarray:
+def _ring(exc: np.ndarray, ir: np.ndarray) -> np.ndarray:
+    """The excitation ``exc`` ringing the impulse response ``ir``, cut to the excitation's length."""
     return signal.oaconvolve(exc, ir)[: exc.size]
 
 
@@ -162,9 +159,9 @@ def m_zip_pull(ctx: Ctx) -> np.ndarray:
     exc = np.zeros(ctx.n)
     teeth = zip_teeth(ctx, v, pitch)
     np.add.at(exc, teeth, rng.lognormal(0.0, ZIP_SIGMA, teeth.size))
-    snaps = _ring(ctx, exc, np.hanning(max(int(ZIP_CLICK_MS * 1e-3 * sr), 4))) * _highpass(
+    snaps = _ring(exc, np.hanning(max(int(ZIP_CLICK_MS * 1e-3 * sr), 4))) * _highpass(
         rng.standard_normal(ctx.n), 1200 * p.pitch, sr)
-    return _norm(snaps) + ZIP_RUMBLE * _norm(_rumble(ctx, v / max(float(v.max()), 1e-9), 500.0))
+    return _unit(snaps) + ZIP_RUMBLE * _unit(_rumble(ctx, v / max(float(v.max()), 1e-9), 500.0))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -245,13 +242,13 @@ def m_slide(ctx: Ctx) -> np.ndarray:
     plane shaves, a sled glides: only their numbers differ."""
     s = SLIDES[slide_kind(ctx)]
     p, sr = ctx.p, ctx.sr
-    v, _ = _strokes(ctx, s.v_peak, s.stroke_s, s.gap_s, s.bout_s, s.pause_s)
+    v = _strokes(ctx, s.v_peak, s.stroke_s, s.gap_s, s.bout_s, s.pause_s)
     v = v * p.density**0.3
     exc = _slips(ctx, v, s.slip_hz, s.contacts, s.sigma)
-    body = _ring(ctx, exc, _modes(ctx, s.modes_hz[0] * p.pitch, s.modes_hz[1] * p.pitch, 16, s.t60))
+    body = _ring(exc, _modes(ctx, s.modes_hz[0] * p.pitch, s.modes_hz[1] * p.pitch, 16, s.t60))
     body = _highpass(body, s.lo_hz, sr)
     rough = _surface(ctx, v, s.lam_m, s.patch_m, s.lo_hz)
-    return _norm(body) + s.noise * _norm(rough)
+    return _unit(body) + s.noise * _unit(rough)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -265,15 +262,16 @@ MATCH_BURN_S = (1.2, 2.5)  # then the splint burns with a small flame before it 
 FLAME_GAIN = 0.12  # a match's flame is a faint roar, ~20 dB under the scratch
 
 
-def _flame(ctx: Ctx, m: int, size: float) -> np.ndarray:
-    """A small flame: buoyant turbulent combustion roars below ~1 kHz (corner falling with the flame's size),
+def _flame(ctx: Ctx, m: int) -> np.ndarray:
+    """``m`` samples of a match's small flame: buoyant turbulent combustion roars below ~600 Hz (a larger flame's
+    corner is lower),
     flickering at 10-15 Hz (the puffing of a small flame, Cetegen & Ahmed 1993)."""
     sr, rng = ctx.sr, ctx.rng
-    roar = _lowpass(rng.standard_normal(m), 600.0 / size, sr, order=3) + 0.3 * _bandpass(rng.standard_normal(m),
+    roar = _lowpass(rng.standard_normal(m), 600.0, sr, order=3) + 0.3 * _bandpass(rng.standard_normal(m),
                                                                                           600, 3000, sr)
     t = np.arange(m) / sr
     puff = 1 + 0.4 * np.sin(2 * np.pi * rng.uniform(10, 15) * t + rng.uniform(0, 6.28))
-    return _norm(roar) * puff
+    return _unit(roar) * puff
 
 
 def m_match(ctx: Ctx) -> np.ndarray:
@@ -289,9 +287,9 @@ def m_match(ctx: Ctx) -> np.ndarray:
         for k in range(int(rng.integers(1, 4))):  # the last stroke lights it
             d = rng.uniform(*MATCH_SCRATCH_S)
             m = int(d * sr)
-            sub = Ctx(sr, m, rng, ctx.p, ctx.material, ctx.surface, ctx.desc)
+            sub = replace(ctx, n=m)  # the stroke alone
             v = np.sin(np.pi * np.arange(m) / m) ** 0.6
-            stroke = _norm(_grit(sub, v, MATCH_GRIT_HZ)) + 0.3 * _norm(_rumble(sub, v, 900.0))
+            stroke = _unit(_grit(sub, v, MATCH_GRIT_HZ)) + 0.3 * _unit(_rumble(sub, v, 900.0))
             _place(ctx, out, stroke, t, rng.uniform(0.7, 1.0))
             t += d + (rng.uniform(0.25, 0.6) if k < 2 else 0.0)
             if rng.random() < 0.5:
@@ -300,12 +298,12 @@ def m_match(ctx: Ctx) -> np.ndarray:
         m = int(fl * sr)
         flare = _bandpass(rng.standard_normal(m), 300, 5000, sr) * np.exp(-np.arange(m) / (0.4 * m))
         flare *= np.minimum(np.arange(m) / (0.03 * sr), 1.0)  # the chlorate catches over ~30 ms: a whoosh
-        _place(ctx, out, _norm(flare), t, FLARE_GAIN)
+        _place(ctx, out, _unit(flare), t, FLARE_GAIN)
         burn = min(rng.uniform(*MATCH_BURN_S), ctx.seconds - t)
         m = int(burn * sr)
         if m > 16:
             fade = np.minimum(np.arange(m) / (0.1 * sr), 1.0) * np.minimum((m - np.arange(m)) / (0.15 * sr), 1.0)
-            _place(ctx, out, _flame(ctx, m, 1.0) * fade, t + 0.05, FLAME_GAIN)
+            _place(ctx, out, _flame(ctx, m) * fade, t + 0.05, FLAME_GAIN)
         t += burn + rng.uniform(0.4, 0.9)
     return out
 
@@ -328,7 +326,7 @@ def m_leg_drag(ctx: Ctx) -> np.ndarray:
     shifts. Each slip knocks the chair's frame (wooden bar modes, short) and the floor, and the feet rasp over
     the grit (noise following the speed). Pushes of 0.3-1 s rise and fall in speed, with pauses between."""
     sr, rng, p = ctx.sr, ctx.rng, ctx.p
-    v, _ = _strokes(ctx, (0.2, 0.5), (0.3, 1.0), (0.4, 1.2), (10.0, 10.0), (0.0, 0.0))
+    v = _strokes(ctx, (0.2, 0.5), (0.3, 1.0), (0.4, 1.2), (10.0, 10.0), (0.0, 0.0))
     vn = v / max(float(v.max()), 1e-9)
     t = np.arange(ctx.n) / sr
     exc = np.zeros(ctx.n)
@@ -343,9 +341,9 @@ def m_leg_drag(ctx: Ctx) -> np.ndarray:
     mat = ctx.material
     frame = _modal_ir(ctx, mat.base_hz * p.pitch * np.asarray(mat.ratios) * 2.0,
                       np.full(len(mat.ratios), JUDDER_T60), rng.uniform(0.5, 1.0, len(mat.ratios)), length=0.2)
-    body = _ring(ctx, exc, frame) + 0.5 * _ring(ctx, exc, _modes(ctx, 800, 5000, 12, 0.02))
+    body = _ring(exc, frame) + 0.5 * _ring(exc, _modes(ctx, 800, 5000, 12, 0.02))
     grit = _bandpass(rng.standard_normal(ctx.n), 1000, 6000, sr) * vn**1.5
-    return _norm(_highpass(body, 100, sr)) + JUDDER_GRIT * _norm(grit)
+    return _unit(_highpass(body, 100, sr)) + JUDDER_GRIT * _unit(grit)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -401,12 +399,15 @@ def _reversals(ctx: Ctx, v: np.ndarray, per_s: tuple[float, float], depth: float
     return v * np.abs(np.sin(np.pi * f * np.arange(ctx.n) / ctx.sr + ctx.rng.uniform(0, np.pi))) ** depth
 
 
-def _push(ctx: Ctx, push_s: tuple[float, float], pause_s: tuple[float, float], wander: float = 0.5) -> np.ndarray:
+PUSH_WANDER = 0.5  # a push's speed wanders by +-50 % (RMS) with the hand, the load and the ground, below ~3 Hz
+
+
+def _push(ctx: Ctx, push_s: tuple[float, float], pause_s: tuple[float, float]) -> np.ndarray:
     """Speed of a long push or drag (normalised): pushes of ``push_s`` easing in and out, ``pause_s`` apart; the
-    speed wanders by ``wander`` (the hand, the load, the ground) at 1-3 Hz."""
+    speed wanders by :data:`PUSH_WANDER` (the hand, the load, the ground) below ~3 Hz."""
     v = _bouts(ctx, push_s, pause_s, 0.6)
     wob = _lowpass(ctx.rng.standard_normal(ctx.n), 3.0, ctx.sr)
-    return np.clip(v * (1 + wander * wob / (np.std(wob) + 1e-12)), 0.0, None)
+    return np.clip(v * (1 + PUSH_WANDER * wob / (np.std(wob) + 1e-12)), 0.0, None)
 
 
 # A gesture: (words that name it, bout s, pause s, reversals or strokes a second within a bout; (0, 0): none)
@@ -445,7 +446,7 @@ def m_grit_scrape(ctx: Ctx) -> np.ndarray:
     v = _push(ctx, push, pause)
     if strokes[1] > 0:  # strokes within a bout: the speed passes through zero at each reversal
         v = _reversals(ctx, v, strokes, 0.5)
-    return _norm(_grit(ctx, v)) + RUMBLE * _norm(_rumble(ctx, v))
+    return _unit(_grit(ctx, v)) + RUMBLE * _unit(_rumble(ctx, v))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -530,7 +531,7 @@ def m_fine_scratch(ctx: Ctx) -> np.ndarray:
         v = _reversals(ctx, v, reversals, tip.depth)
     ticks = _grit(ctx, v, tip.grains_hz, tip.sigma, tip.grain_ms, min(tip.lo_hz * p.pitch, 0.4 * sr))
     hiss = _highpass(rng.standard_normal(ctx.n), min(tip.hiss_lo_hz * p.pitch, 0.4 * sr), sr) * v**1.5
-    return _norm(ticks) + tip.hiss * _norm(hiss) + tip.rumble * _norm(_rumble(ctx, v, tip.rumble_hz))
+    return _unit(ticks) + tip.hiss * _unit(hiss) + tip.rumble * _unit(_rumble(ctx, v, tip.rumble_hz))
 
 
 # Keyword stems for free-text sources (the vocabulary names its model outright). A model the tagger has not yet
