@@ -68,7 +68,7 @@ def test_the_family_registers_its_models_with_their_classes():
     assert set(actions.MODELS) == set(actions.AUDIOSET) == {
         "clap", "wings", "tyre_squeal", "air_brake", "flap", "pop", "twang", "zipper", "bounce", "blast", "heartbeat",
         "breathing", "vibrate", "static", "feedback", "sewing", "racket", "bat_crack", "glove_catch", "punching_bag",
-        "billiards", "crowd"}
+        "billiards", "crowd", "open_wind"}
     assert all(MODEL_FUNCS[m] is actions.MODELS[m][1] for m in actions.MODELS)
 
 
@@ -463,3 +463,36 @@ def test_the_wind_that_flaps_the_cloth_is_heard_louder_than_its_flutter():
     for name, play in (("flag", "flag flapping"), ("sailboat", "sails flapping")):
         x = actions.m_flap(ctx_for(name, play, 6.0, 1))
         assert 0.6 < band_fraction(x, SR, 0, 400) < 0.85  # the microphone's wind noise, over the cloth
+
+
+def test_open_wind_is_microphone_turbulence_swelling_with_gusts_under_a_fluttering_rustle():
+    for seed in range(3):
+        x = actions.m_open_wind(ctx_for("wind", "wind blowing across open space", 8.0, seed))
+        # the eddies at the capsule carry most of the energy, under WIND_TURBULENCE_HZ
+        assert band_fraction(x, SR, 0, actions.WIND_TURBULENCE_HZ) > 0.6
+        # the rustle is there, in its own band, well under the turbulence
+        assert 0.01 < band_fraction(x, SR, *actions.FOLIAGE_BAND_HZ) < 0.4
+        # gusts and lulls: the level (0.25 s windows) swings by a gust factor of 2 or more ...
+        frames = x[: x.size // (SR // 4) * (SR // 4)].reshape(-1, SR // 4)
+        rms = np.sqrt((frames**2).mean(axis=1))
+        assert rms.max() / rms.min() > 2.0
+        # ... but swells, never bursts: no 50 ms frame more than 6 dB over the one before
+        fr = x[: x.size // (SR // 20) * (SR // 20)].reshape(-1, SR // 20)
+        db = 10 * np.log10((fr**2).mean(axis=1))
+        assert np.diff(db).max() < 6.0
+        # the leaves flutter: the rustle band's envelope is modulated at a few to ~30 Hz
+        rustle = signal.sosfilt(signal.butter(4, [1000, 3000], btype="band", fs=SR, output="sos"), x)
+        assert 2.0 <= modulation_peak(rustle, SR, 2.0, 40.0) <= 35.0
+
+
+def test_open_wind_is_deterministic_per_seed_and_fast():
+    import time
+    d = SourceDescription("wind", "moving air", "wind blowing across open space")
+    t0 = time.perf_counter()
+    a, choice = synthesize(d, 5.0, seed=3, model="open_wind")
+    took = time.perf_counter() - t0
+    b, _ = synthesize(d, 5.0, seed=3, model="open_wind")
+    c, _ = synthesize(d, 5.0, seed=4, model="open_wind")
+    assert choice.model == "open_wind" and np.isfinite(a).all()
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert took < 1.0

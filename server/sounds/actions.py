@@ -1199,6 +1199,34 @@ def m_crowd(ctx: Ctx) -> np.ndarray:
     return _in_room(ctx, out, rng.uniform(1.5, 2.5) if big else rng.uniform(0.6, 1.2), 0.5)
 
 
+# ----------------------------------------------------------------------------------------------
+# Wind heard in the open
+# ----------------------------------------------------------------------------------------------
+WIND_TURBULENCE_HZ = 400.0  # wind noise on a microphone: eddies of the flow at the capsule, energy under ~400 Hz
+GUST_KNOTS_PER_S = 0.4  # the gust curve's knots: swells of ~2.5 s
+GUST_DEPTH = 0.8  # open country: gusts reach 1.5-2 times the mean speed, lulls nearly calm (gust factor ~1.8)
+FOLIAGE_FLUTTER_HZ = (6.0, 18.0)  # leaves and grass blades flutter at 6-18 Hz in a fresh breeze
+FOLIAGE_BAND_HZ = (300.0, 3000.0)  # the rustle of fluttering leaves and grass
+FOLIAGE_SHARE = 1 / 3  # the rustle's peak against the turbulence's: wind noise dominates a microphone outdoors
+
+
+def m_open_wind(ctx: Ctx) -> np.ndarray:
+    """Wind across open country as a microphone there hears it: the flow's eddies at the capsule are wind noise,
+    energy under ~400 Hz (:data:`WIND_TURBULENCE_HZ`) whose level follows the wind speed, so it swells and
+    lulls with the gusts (:data:`GUST_KNOTS_PER_S`, :data:`GUST_DEPTH`: gust factor ~1.8, lulls nearly calm);
+    over it the rustle of leaves and grass (:data:`FOLIAGE_BAND_HZ`) fluttering at 6-18 Hz, faster and louder
+    in the gusts (:data:`FOLIAGE_FLUTTER_HZ`), a third of the turbulence's peak (:data:`FOLIAGE_SHARE`).
+    The same texture is the wind under :func:`m_flap`'s cloth."""
+    p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    t = np.arange(ctx.n) / sr
+    gust = np.clip(_slow_curve(ctx, t, GUST_KNOTS_PER_S, GUST_DEPTH), 0.3, None)
+    rate = rng.uniform(*FOLIAGE_FLUTTER_HZ) * gust
+    rustle = _bandpass(rng.standard_normal(ctx.n), FOLIAGE_BAND_HZ[0], FOLIAGE_BAND_HZ[1] * p.pitch ** 0.5, sr)
+    rustle *= (0.6 + 0.4 * np.sin(2 * np.pi * np.cumsum(rate) / sr)) * gust
+    wind = _lowpass(rng.standard_normal(ctx.n), WIND_TURBULENCE_HZ, sr) * gust
+    return wind / (np.abs(wind).max() + 1e-12) + FOLIAGE_SHARE * rustle / (np.abs(rustle).max() + 1e-12)
+
+
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "clap": (("clap", "hand clap", "applau", "ovation", "handclap"), m_clap),
     "wings": (("wing", "wingbeat", "take off"), m_wings),
@@ -1222,6 +1250,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "glove_catch": (("baseball glove", "mitt", "into the glove"), m_glove),
     "punching_bag": (("punching bag", "heavy bag", "punch bag"), m_punching_bag),
     "billiards": (("pool table", "billiard", "snooker", "cue ball", "balls clacking"), m_billiards),
+    "open_wind": (("wind across open", "wind blowing across", "open wind"), m_open_wind),
     "crowd": (("crowd", "chatter", "audience murmur", "customers chatting", "hubbub", "cheering crowd", "stadium"),
               m_crowd),
 }
@@ -1249,6 +1278,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "glove_catch": ("Slap, smack", "Thump, thud"),
     "punching_bag": ("Thump, thud", "Slap, smack"),
     "billiards": ("Clicking", "Chink, clink"),
+    "open_wind": ("Wind", "Wind noise (microphone)", "Rustling leaves"),
     "crowd": ("Crowd", "Chatter", "Hubbub, speech noise, speech babble", "Laughter", "Cheering", "Speech",
               "Inside, public space"),
 }
