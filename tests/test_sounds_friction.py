@@ -37,6 +37,75 @@ def test_zip_teeth_engage_once_per_tooth_pitch():
     assert 200 <= lo and hi <= 800
 
 
+def _snaps_highpassed_db(x: np.ndarray, i0: int, n: int, window_ms: float) -> np.ndarray:
+    """The snaps' energy envelope (dB) in ``x[i0:i0 + n]``: the tape's rumble removed (high-pass 2 kHz), the
+    energy smoothed over a Hann window of ``window_ms``."""
+    from scipy import signal
+
+    sos = signal.butter(4, 2000, "high", fs=SR, output="sos")
+    e = signal.sosfilt(sos, x[i0 - 2000:i0 + n])[2000:] ** 2
+    h = np.hanning(int(window_ms * 1e-3 * SR))
+    return 10 * np.log10(np.convolve(e, h / h.sum(), "same") + 1e-12)
+
+
+def _zip_with_its_speed(seed: int, monkeypatch) -> tuple[np.ndarray, np.ndarray, float]:
+    """A bag's zip pulled, with the slider's speed (m/s per sample) and the tooth pitch (m) the model drew."""
+    seen = {}
+    engage = friction.zip_teeth
+
+    def spy(ctx, speed, pitch_m, *args, **kwargs):
+        seen["v"], seen["pitch"] = speed.copy(), pitch_m
+        return engage(ctx, speed, pitch_m, *args, **kwargs)
+
+    monkeypatch.setattr(friction, "zip_teeth", spy)
+    x = render("zip_pull", "bag", "zip pulled", seed=seed)
+    return x, seen["v"], seen["pitch"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_zip_snaps_come_at_the_tooth_rate_of_the_pull(seed, monkeypatch):
+    """The snaps heard are the teeth engaging: in windows of 150 ms while the slider moves (above 30 % of its top
+    speed), the onsets counted in the audio (envelope peaks 6 dB proud, 0.4 ms apart at least) come at
+    speed / tooth pitch (300-700 a second here; energy smoothed over one 1 ms snap): the median count is 65-125 % of it (a count is nearly a lower
+    bound: at the top speed teeth come 1.4-2 ms apart, +-0.3 period, and some 1 ms snaps merge), and it follows
+    the speed as the hand accelerates and slows (correlation > 0.7 across the windows)."""
+    from scipy import signal
+
+    x, v, pitch = _zip_with_its_speed(seed, monkeypatch)
+    n = int(0.15 * SR)
+    teeth_hz, heard_hz = [], []
+    for i0 in range(2000, len(x) - n, n):
+        if v[i0:i0 + n].min() >= 0.3 * v.max():
+            peaks, _ = signal.find_peaks(_snaps_highpassed_db(x, i0, n, 1.0), distance=int(0.0004 * SR), prominence=6)
+            teeth_hz.append(v[i0:i0 + n].mean() / pitch)
+            heard_hz.append(peaks.size / (n / SR))
+    teeth_hz, heard_hz = np.asarray(teeth_hz), np.asarray(heard_hz)
+    assert teeth_hz.size >= 6
+    assert 0.65 < np.median(heard_hz / teeth_hz) < 1.25, np.round(heard_hz / teeth_hz, 2)
+    assert np.corrcoef(teeth_hz, heard_hz)[0, 1] > 0.7
+
+
+@pytest.mark.xfail(strict=True, reason="ZIP_JITTER (0.3 of a tooth period) hides the tooth rate's periodicity; "
+                   "0.05 restores it but lowers the tagger's branch figures: for the lead")
+@pytest.mark.parametrize("seed", [0, 1])
+def test_zip_buzz_is_heard_at_the_tooth_rate(seed, monkeypatch):
+    """A real zip buzzes at its tooth rate (its teeth are spaced to a few per cent): near the top of each pull
+    (speed within 30 % of its peak) the snaps' compressed envelope (energy over 0.5 ms) repeats at speed / tooth pitch, within 100
+    cents in 8 of 10 windows of 150 ms."""
+    x, v, pitch = _zip_with_its_speed(seed, monkeypatch)
+    n = int(0.15 * SR)
+    f = np.fft.rfftfreq(n, 1 / SR)
+    band = (f > 150) & (f < 1500)
+    cents = []
+    for i0 in range(2000, len(x) - n, n):
+        if v[i0:i0 + n].min() >= 0.7 * v.max():
+            e = 10 ** (_snaps_highpassed_db(x, i0, n, 0.5) / 40)  # energy^0.25: the loud snaps do not hide the rest
+            spec = np.abs(np.fft.rfft((e - e.mean()) * np.hanning(n)))
+            cents.append(1200 * np.log2(f[band][np.argmax(spec[band])] / (v[i0:i0 + n].mean() / pitch)))
+    assert len(cents) >= 4
+    assert np.mean(np.abs(cents) < 100) >= 0.8, np.round(cents)
+
+
 def test_zip_pulls_are_separate_gestures():
     """A bag's pulls of 1.2-2.4 s with pauses of 0.25-0.55 s: two to four pulls in 5 s, the level dropping 25 dB
     or more between them; the snaps are bright (above the 1.2 kHz the slider radiates)."""
