@@ -60,6 +60,12 @@ def test_a_creak_is_a_train_of_separate_slips_at_tens_per_second():
     gaps = np.diff(ticks)
     gaps = gaps[gaps < 0.1]
     assert 0.05 < gaps.std() / gaps.mean() < 0.8  # irregular slips, not a metronome
+    # each asperity's own static friction sets its stick time: successive slip gaps differ by ~10 % even where
+    # the speed barely changes (a clean, uniform joint: ~3 %; a Poisson train: 50 %)
+    a, b = np.diff(ticks)[:-1], np.diff(ticks)[1:]
+    near = (a < 0.1) & (b < 0.1)
+    local = float(np.median(np.abs(b[near] - a[near]) / (a[near] + b[near])))
+    assert 0.06 < local < 0.3, local
 
 
 def test_a_rocking_chair_creaks_once_per_rock_and_a_swing_at_both_ends_of_its_arc():
@@ -96,11 +102,12 @@ def test_the_motion_comes_from_the_play_method_or_the_name():
 
 def test_slips_come_at_the_loading_rate_with_the_asperities_spread():
     """A joint loaded at a constant speed slips at the asked rate on average (stick time = static limit /
-    loading rate, the limit spread by MU_JITTER), and not at all below the onset."""
+    loading rate, the limit spread from asperity to asperity), and not at all below the onset."""
     ctx = Ctx(SR, 4 * SR, np.random.default_rng(3), Params(), MATERIALS["wood"])
-    times, mu = textures._slip_times(ctx, np.full(ctx.n, 40.0), onset=10.0)
+    times, _ = textures._slip_times(ctx, np.full(ctx.n, 40.0), onset=10.0)
     assert len(times) / 4.0 == pytest.approx(40.0, rel=0.1)
-    assert np.std(np.diff(times)) / np.mean(np.diff(times)) == pytest.approx(textures.MU_JITTER, rel=0.3)
+    cv = np.std(np.diff(times)) / np.mean(np.diff(times))
+    assert 0.1 < cv < 0.5, cv  # irregular, far from a Poisson train's 1
     none, _ = textures._slip_times(ctx, np.full(ctx.n, 5.0), onset=10.0)
     assert none.size == 0
 
@@ -182,8 +189,9 @@ def test_leaves_rustle_in_the_2_to_7_khz_band_and_swell_with_gusts():
     x = _render("leaf_rustle", "leaves", "foliage", "leaves rustling in the breeze", seconds=10.0, seed=0)
     assert _band_share(x, 1600, 8000) > 0.85
     assert 2500 < _centroid(x) < 6000
+    # gusts: the 0.5 s level swings by more than 11 dB over seconds (the movements alone, in still air: < 9 dB)
     half = envelope_db(x, 0.5)
-    assert half.max() - np.percentile(half, 10) > 6.0  # gusts: the level swings by more than 6 dB over seconds
+    assert half.max() - np.percentile(half, 10) > 11.0
 
 
 def test_leaves_slide_softly_where_a_crumpled_sheet_snaps():
