@@ -74,6 +74,8 @@ SOUND_MODELS: tuple[str, ...] = (
     "squeak_slip",
     # friction
     "fine_scratch",
+    # actions
+    "open_wind",
     # musical instruments through a General MIDI program or the GM drum kit
     "gm_instrument",
 )
