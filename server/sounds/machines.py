@@ -83,6 +83,13 @@ def _osc(ctx: Ctx, freq: np.ndarray | float, amps: tuple[float, ...] | np.ndarra
     return tab[i] * (1 - frac) + tab[i + 1] * frac
 
 
+def _swell(sr: int, rise_s: float, fall_s: float, length_s: float) -> np.ndarray:
+    """A surge's envelope, ``length_s`` long: (1 - exp(-t / rise_s)) exp(-t / fall_s), the rise and the fall
+    time constants in s (a splash, a glug, a slosh, a steam exhaust's puff)."""
+    k = np.arange(int(length_s * sr)) / sr
+    return (1 - np.exp(-k / rise_s)) * np.exp(-k / fall_s)
+
+
 def _segments_env(ctx: Ctx, segs: list[tuple[float, float]], attack: float, release: float,
                   gains: list[float] | None = None) -> np.ndarray:
     """Envelope that is on during each ``(start, duration)`` with raised-cosine attack and release."""
@@ -283,9 +290,8 @@ def m_washing_machine(ctx: Ctx) -> np.ndarray:
     f_drum = rng.uniform(45, 55) / 60
     drops = np.arange(rng.uniform(0.1, 0.4), ctx.seconds, 1 / (3 * f_drum))
     drops = np.maximum(drops + 0.12 * rng.standard_normal(drops.size), 0.0)  # laundry does not fall on the beat
-    k = np.arange(int(0.8 * sr)) / sr
     slosh = signal.oaconvolve(_impulses(ctx, drops, rng.uniform(0.5, 1.0, drops.size)),
-                              (1 - np.exp(-k / 0.2)) * np.exp(-k / 0.3))[: ctx.n]  # the cloth lands, splashing
+                              _swell(sr, 0.2, 0.3, 0.8))[: ctx.n]  # the cloth lands, splashing
     m_th = int(0.08 * sr)
     src = _bandpass(rng.standard_normal(m_th * drops.size), 60, 400, sr).reshape(drops.size, m_th)
     src *= np.exp(-np.arange(m_th) / sr / 0.02)  # wet cloth: a dull thud, no ring
@@ -938,9 +944,7 @@ def _pour(ctx: Ctx) -> np.ndarray:
     flow = _segments_env(ctx, segs, 0.08, 0.15)
     gt = np.cumsum(rng.uniform(0.7, 1.3, int(ctx.seconds * 8) + 2) / glug_rate(ctx)) + rng.uniform(0, 0.2)
     gt = gt[gt < ctx.seconds]
-    k = np.arange(int(0.6 * sr)) / sr
-    surge = signal.oaconvolve(_impulses(ctx, gt, rng.uniform(0.6, 1.0, gt.size)),
-                              (1 - np.exp(-k / 0.06)) * np.exp(-k / 0.15))[: ctx.n]
+    surge = signal.oaconvolve(_impulses(ctx, gt, rng.uniform(0.6, 1.0, gt.size)), _swell(sr, 0.06, 0.15, 0.6))[: ctx.n]
     flow = flow * (0.15 + 0.85 * surge / (surge.max() + 1e-12))
     bubbles = _chirp_bubbles(ctx, np.clip(flow, 0, 1), 500 * p.density, 0.0008 / p.pitch, 0.005 / p.pitch)
     splash = _bandpass(rng.standard_normal(ctx.n), 500, 9000, sr)
@@ -964,8 +968,7 @@ def _plunge(ctx: Ctx) -> np.ndarray:
     per = 1 / plunge_rate(ctx)
     starts = np.arange(rng.uniform(0.1, 0.4), ctx.seconds - 0.2, per)
     starts = np.maximum(starts + 0.12 * rng.standard_normal(starts.size), 0.0)
-    k = np.arange(int(0.6 * sr)) / sr
-    shape = (1 - np.exp(-k / 0.06)) * np.exp(-k / 0.25)
+    shape = _swell(sr, 0.06, 0.25, 0.6)
     m = int(0.12 * sr)
     env, gulps, squelch = np.zeros(ctx.n), np.zeros(ctx.n), np.zeros(ctx.n)
     for s0 in starts:
@@ -1302,10 +1305,7 @@ def _chuffs(ctx: Ctx) -> np.ndarray:
     beats = np.floor(np.cumsum(chuff_rate(ctx, wheel_d, speed)) / sr)
     ev = np.flatnonzero(np.diff(beats, prepend=0.0) > 0)
     amps = np.where(np.arange(ev.size) % 2 == 0, 1.0, 0.6) * rng.uniform(0.8, 1.0, ev.size)
-    m = int(0.25 * sr)
-    k = np.arange(m) / sr
-    shape = (1 - np.exp(-k / 0.03)) * np.exp(-k / 0.1)
-    env = signal.oaconvolve(_impulses(ctx, ev / sr, amps), shape)[: ctx.n]
+    env = signal.oaconvolve(_impulses(ctx, ev / sr, amps), _swell(sr, 0.03, 0.1, 0.25))[: ctx.n]
     return _bandpass(rng.standard_normal(ctx.n), 400, 7000, sr) * env
 
 
