@@ -25,16 +25,13 @@ def _ctx(seconds: float = 2.0, seed: int = 0, sr: int = SR) -> Ctx:
 
 def test_zip_teeth_engage_once_per_tooth_pitch():
     """The slider engages one tooth per pitch travelled: 0.5 m/s over 1.25 mm teeth is 400 a second, and the
-    jitter moves each tooth in time without adding or losing any; a pull at the model's speeds gives the
-    200-800 teeth a second of a real zip."""
+    jitter moves each tooth in time without adding or losing any (what the audio makes of them:
+    test_zip_snaps_come_at_the_tooth_rate_of_the_pull)."""
     ctx = _ctx(1.0)
     teeth = friction.zip_teeth(ctx, np.full(ctx.n, 0.5), 1.25e-3)
     assert abs(teeth.size - 400) <= 1
     gaps = np.diff(np.sort(teeth)) / SR
     assert np.median(gaps) == pytest.approx(1 / 400, rel=0.1)
-    lo = friction.ZIP_PULL_SPEED[0] / (friction.ZIP_TOOTH_PITCH_MM[1] * 1e-3)
-    hi = friction.ZIP_PULL_SPEED[1] / (friction.ZIP_TOOTH_PITCH_MM[0] * 1e-3)
-    assert 200 <= lo and hi <= 800
 
 
 def _snaps_highpassed_db(x: np.ndarray, i0: int, n: int, window_ms: float) -> np.ndarray:
@@ -173,8 +170,10 @@ def test_match_scratch_then_flare_then_a_faint_flame():
 
 @pytest.mark.parametrize("model,play", [("zip_pull", "zip pulled"), ("slide", "writing on paper"),
                                         ("fine_scratch", "writing on paper"), ("grit_scrape", "digging gravel"),
-                                        ("match_strike", "struck on the box")])
+                                        ("match_strike", "struck on the box"),
+                                        ("leg_drag", "chair legs scraping the floor")])
 def test_deterministic_per_seed_and_fast(model, play):
+    """The same seed renders the same samples, another seed others; 5 s at 48 kHz take under a second."""
     desc = SourceDescription("thing", "wood", play)
     t0 = time.perf_counter()
     a, _ = synthesize(desc, 5.0, seed=4, model=model)
@@ -217,6 +216,8 @@ def test_grit_scrape_bouts_and_strokes():
 
 
 def test_rumble_is_low_and_follows_the_speed():
+    """The dragged body's rumble sits below ~600 Hz (centroid) and its level follows the speed: four times the
+    speed is 12 dB louder."""
     ctx = _ctx(2.0)
     v = np.concatenate([np.full(ctx.n // 2, 0.25), np.full(ctx.n - ctx.n // 2, 1.0)])
     x = friction._rumble(ctx, v, 500.0)
@@ -224,19 +225,34 @@ def test_rumble_is_low_and_follows_the_speed():
     assert 20 * np.log10(np.std(x[ctx.n // 2 + 2000:]) / np.std(x[2000:ctx.n // 2])) == pytest.approx(12.0, abs=1.5)
 
 
-def test_chair_legs_judder_at_their_stick_slip_rate():
-    """A dragged chair's leg judders at 150-600 Hz: the excitation's strongest periodicity in a push lies there."""
-    x = render("leg_drag", "chair", "chair legs scraping the floor", seed=2)
+def test_chair_legs_judder_at_their_stick_slip_rate(monkeypatch):
+    """A dragged chair's leg judders at its own stick-slip rate (150-600 Hz, drawn per leg): in the 0.2 s where
+    the legs slide longest, the strongest periodicity of the audio's envelope (60-1500 Hz) is a leg's slip rate
+    within 150 cents, in 6 of 10 seeds (a second leg, or one that drops out, can hide it in the others)."""
     from scipy import signal
 
-    _, t, z = signal.stft(x, SR, nperseg=4096)
-    frame = np.argmax((np.abs(z) ** 2).sum(axis=0))
-    env = np.abs(signal.hilbert(x[int(t[frame] * SR) - 2048:int(t[frame] * SR) + 2048]))
-    env = env - env.mean()
-    ac = np.correlate(env, env, "full")[len(env) - 1:]
-    lo, hi = int(SR / 700), int(SR / 120)
-    rate = SR / (lo + int(np.argmax(ac[lo:hi])))
-    assert 120 < rate < 750, rate
+    rates: list[np.ndarray] = []
+    slips = friction._pulse_train
+
+    def spy(ctx, rate, jitter):
+        rates.append(rate.copy())
+        return slips(ctx, rate, jitter)
+
+    monkeypatch.setattr(friction, "_pulse_train", spy)
+    n = int(0.2 * SR)
+    f = np.fft.rfftfreq(n, 1 / SR)
+    band = (f > 60) & (f < 1500)
+    hits = 0
+    for seed in range(10):
+        rates.clear()
+        x = render("leg_drag", "chair", "chair legs scraping the floor", seed=seed)
+        i0 = int(np.argmax(np.convolve(rates[0] > 0, np.ones(n), "valid")))
+        hp = signal.sosfilt(signal.butter(4, 100, "high", fs=SR, output="sos"), x[i0:i0 + n])
+        env = np.abs(signal.hilbert(hp)) ** 0.5
+        heard = f[band][np.argmax(np.abs(np.fft.rfft((env - env.mean()) * np.hanning(n)))[band])]
+        legs = [np.median(r[i0:i0 + n][r[i0:i0 + n] > 0]) for r in rates if (r[i0:i0 + n] > 0).any()]
+        hits += any(abs(1200 * np.log2(heard / leg)) < 150 for leg in legs)
+    assert hits >= 6, hits
 
 
 @pytest.mark.parametrize("name,material,play,model", [
