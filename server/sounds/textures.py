@@ -199,12 +199,16 @@ def _gestures(ctx: Ctx, length_s: tuple[float, float], gap_s: tuple[float, float
     return force
 
 
-def _grains(ctx: Ctx, idx: np.ndarray, amps: np.ndarray, ms: tuple[float, float], kinds: int = 6) -> np.ndarray:
-    """Noise grains (Hann-windowed, lengths log-spread over ``ms``) at sample ``idx`` with ``amps``."""
+GRAIN_LENGTHS = 6  # grain lengths log-spaced over a contact's range: one convolution each, whatever the count
+
+
+def _grains(ctx: Ctx, idx: np.ndarray, amps: np.ndarray, ms: tuple[float, float]) -> np.ndarray:
+    """Noise grains (Hann-windowed, :data:`GRAIN_LENGTHS` lengths log-spread over ``ms``) at sample ``idx`` with
+    ``amps``."""
     rng, sr = ctx.rng, ctx.sr
     env = np.zeros(ctx.n)
-    which = rng.integers(0, kinds, idx.size)
-    for k, length in enumerate(np.exp(np.linspace(np.log(ms[0]), np.log(ms[1]), kinds))):
+    which = rng.integers(0, GRAIN_LENGTHS, idx.size)
+    for k, length in enumerate(np.exp(np.linspace(np.log(ms[0]), np.log(ms[1]), GRAIN_LENGTHS))):
         sel = which == k
         if not sel.any():
             continue
@@ -280,13 +284,14 @@ def m_leaf_rustle(ctx: Ctx) -> np.ndarray:
 
 
 SAND_GRAINS_PER_S = 5000.0  # grains landing on the pile per second (a neck of ~1 mm passing ~0.1 g/s of sand)
-SAND_HP = 2000.0  # a 0.1-0.3 mm grain's impact is a ~0.1 ms tick: its energy is high in the band
+SAND_TICK_S = 1.5e-4  # a 0.1-0.3 mm grain's impact on the pile: a tick of ~0.15 ms
+SAND_HP = 2000.0  # so its energy is high in the band: little below ~2 kHz
 SAND_SLUMP_PER_S = 0.5  # the pile's slope slumps now and then: a brief burst of extra impacts
 
 
 def m_sand_trickle(ctx: Ctx) -> np.ndarray:
     """Sand trickling (an hourglass): a thin, steady stream of tiny grain impacts on the pile, thousands a
-    second, each a ~0.1 ms tick (so only its high band is heard, above ~2 kHz); the flow flickers a little
+    second, each a ~0.15 ms tick (so only its high band is heard, above ~2 kHz); the flow flickers a little
     as the neck jams and frees, and the pile's slope slumps now and then (a brief burst of extra impacts)."""
     rng, sr, p = ctx.rng, ctx.sr, ctx.p
     t = np.arange(ctx.n) / sr
@@ -298,7 +303,7 @@ def m_sand_trickle(ctx: Ctx) -> np.ndarray:
         slump[m] += np.sin(np.pi * (t[m] - s) / d) * rng.uniform(0.5, 1.0)
     lam = SAND_GRAINS_PER_S * p.density * (flow + 1.5 * slump)
     hits = rng.poisson(lam / sr) * rng.lognormal(0.0, 0.5, ctx.n) * rng.choice([-1.0, 1.0], ctx.n)
-    tick = max(int(1.5e-4 * sr), 1)
+    tick = max(int(SAND_TICK_S * sr), 1)
     x = signal.oaconvolve(hits, np.hanning(tick + 2)[1:-1])[: ctx.n] if tick > 1 else hits
     return _bandpass(x, SAND_HP * (0.8 + 0.4 * p.brightness), min(7500.0, 0.45 * sr), sr)
 
