@@ -19,6 +19,15 @@ def _centroid(x: np.ndarray, sr: int = SR) -> float:
     return float((f * spec).sum() / (spec.sum() + 1e-20))
 
 
+def _modulation_peak_hz(x: np.ndarray, hop_s: float, lo: float, hi: float) -> float:
+    """The strongest modulation rate (Hz) in ``lo``-``hi`` of the envelope (amplitude, in ``hop_s`` frames)."""
+    env = 10 ** (envelope_db(x, hop_s) / 20)
+    spec = np.abs(np.fft.rfft((env - env.mean()) * np.hanning(len(env))))
+    f = np.fft.rfftfreq(len(env), hop_s)
+    band = (f > lo) & (f < hi)
+    return float(f[band][np.argmax(spec[band])])
+
+
 def _ctx(seconds: float = 2.0, seed: int = 0, sr: int = SR) -> Ctx:
     return Ctx(sr, int(seconds * sr), np.random.default_rng(seed), Params(), MATERIALS["wood"])
 
@@ -144,13 +153,7 @@ def test_stick_slip_rate_is_the_contacts_own():
 def test_strokes_come_in_the_gestures_rhythm(play, lo, hi):
     """A toothbrush's strokes (one direction each, 0.10-0.15 s, so 7-10 a second) and a broom's sweeps
     (0.4-0.8 s, then lifted 0.25-0.5 s: ~1-1.5 a second) set the envelope's strongest modulation rate."""
-    x = render("slide", "thing", play, seed=2)
-    env = 10 ** (envelope_db(x, 0.01) / 20)
-    env = env - env.mean()
-    spec = np.abs(np.fft.rfft(env * np.hanning(len(env))))
-    f = np.fft.rfftfreq(len(env), 0.01)
-    band = (f > 0.5) & (f < 20)
-    peak = f[band][np.argmax(spec[band])]
+    peak = _modulation_peak_hz(render("slide", "thing", play, seed=2), 0.01, 0.5, 20.0)
     assert lo <= peak <= hi, peak
 
 
@@ -204,13 +207,8 @@ def test_grit_fractures_follow_the_speed_and_have_log_normal_sizes():
 def test_grit_scrape_bouts_and_strokes():
     """A broom's sweeping: bouts of 2.5-4.5 s in which the speed reverses 1.2-2 times a second (envelope peak
     at 1.2-4 Hz: each reversal is a dip); a sled's glide has no strokes, one long swell."""
-    x = render("grit_scrape", "broom", "sweeping the floor", seed=1)
-    env = 10 ** (envelope_db(x, 0.02) / 20)
-    env = env - env.mean()
-    spec = np.abs(np.fft.rfft(env * np.hanning(len(env))))
-    f = np.fft.rfftfreq(len(env), 0.02)
-    band = (f > 0.9) & (f < 10)
-    assert 1.2 <= f[band][np.argmax(spec[band])] <= 4.2
+    peak = _modulation_peak_hz(render("grit_scrape", "broom", "sweeping the floor", seed=1), 0.02, 0.9, 10.0)
+    assert 1.2 <= peak <= 4.2, peak
     sled = envelope_db(render("grit_scrape", "sled", "runners hissing on snow", seed=1), 0.1)
     assert np.mean(sled > np.percentile(sled, 90) - 20) > 0.5  # gliding most of the time
 
@@ -283,13 +281,8 @@ def test_stems_choose_only_what_the_family_does_better(name, material, play, mod
 def test_fine_scratch_strokes_reverse_at_the_hands_rate(play, lo, hi):
     """Handwriting's 5-10 letter strokes a second, a toothbrush's 7-10 reversals (3.5-5 cycles), an eraser's
     4-8: the envelope's strongest modulation in 3-15 Hz lies in the gesture's range."""
-    x = render("fine_scratch", "thing", play, seed=3)
-    env = 10 ** (envelope_db(x, 0.005) / 20)
-    env = env - env.mean()
-    spec = np.abs(np.fft.rfft(env * np.hanning(len(env))))
-    f = np.fft.rfftfreq(len(env), 0.005)
-    band = (f > 3) & (f < 15)
-    assert lo <= f[band][np.argmax(spec[band])] <= hi
+    peak = _modulation_peak_hz(render("fine_scratch", "thing", play, seed=3), 0.005, 3.0, 15.0)
+    assert lo <= peak <= hi, peak
 
 
 def test_fine_scratch_radiates_high_with_a_faint_low_thump():
