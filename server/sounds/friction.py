@@ -130,6 +130,11 @@ ZIP_JITTER = 0.3
 ZIP_SIGMA = 1.8  # log-normal spread of the engagement forces: most teeth slip in quietly, a few snap
 ZIP_CLICK_MS = 1.0  # one engagement: a ~1 ms snap
 ZIP_RUMBLE = 0.2  # the tape and the bag's panel dragged through the slider, against the teeth
+ZIP_SNAP_HZ = 1200.0  # the slider and a tooth (a few mm) radiate their snap only above ~1.2 kHz
+ZIP_RUMBLE_HZ = 500.0  # the tape and the bag's panel: large and limp, they rumble below ~500 Hz
+ZIP_PULL_S = (1.2, 2.4)  # one pull along a bag's zip (0.4-0.6 m)
+ZIP_LONG_PULL_S = (2.5, 4.0)  # round a suitcase or up a tent door (1-1.5 m, slowing at the corners)
+ZIP_PAUSE_S = (0.25, 0.55)  # the hand turns round before pulling back
 
 
 def zip_teeth(ctx: Ctx, speed: np.ndarray, pitch_m: float, jitter: float = ZIP_JITTER) -> np.ndarray:
@@ -147,26 +152,27 @@ def m_zip_pull(ctx: Ctx) -> np.ndarray:
     1-1.5 mm travelled, so 270-800 a second at a pull of 0.4-0.8 m/s, rising as the hand accelerates and
     falling as it slows (each early or late by :data:`ZIP_JITTER` of a period: the rasp's density follows the
     speed, but it has no pitch at the tooth rate). The engagement forces vary log-normally (most teeth slide in
-    quietly, a misaligned one snaps): each a ~1 ms snap radiated above ~1.2 kHz by the small slider and teeth, over the rumble of the tape
-    and the bag dragged through the slider (below ~500 Hz, following the speed). A bag's zip (0.4-0.6 m) takes
-    1.2-2.4 s, round a suitcase or a tent door 2.5-4 s; pulls one way and back after a short pause."""
+    quietly, a misaligned one snaps): each a ~1 ms snap radiated above ~1.2 kHz by the small slider and teeth,
+    over the rumble of the tape and the bag dragged through the slider (below ~500 Hz, following the speed). A
+    bag's zip (0.4-0.6 m) takes 1.2-2.4 s, round a suitcase or a tent door 2.5-4 s; pulls one way and back after
+    a pause of 0.25-0.55 s."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     long = _has(ctx, "round", "around", "suitcase", "tent")
     pitch = rng.uniform(*ZIP_TOOTH_PITCH_MM) * 1e-3
     v = np.zeros(ctx.n)
     t = rng.uniform(0.1, 0.4)
     while t < ctx.seconds - 0.4:
-        d = min(rng.uniform(2.5, 4.0) if long else rng.uniform(1.2, 2.4), ctx.seconds - t - 0.05)
+        d = min(rng.uniform(*(ZIP_LONG_PULL_S if long else ZIP_PULL_S)), ctx.seconds - t - 0.05)
         i0, m = int(t * sr), int(d * sr)
         u = np.arange(m) / m
         v[i0:i0 + m] = rng.uniform(*ZIP_PULL_SPEED) * p.density**0.3 * np.sin(np.pi * u) ** 0.6
-        t += d + rng.uniform(0.25, 0.55)
+        t += d + rng.uniform(*ZIP_PAUSE_S)
     exc = np.zeros(ctx.n)
     teeth = zip_teeth(ctx, v, pitch)
     np.add.at(exc, teeth, rng.lognormal(0.0, ZIP_SIGMA, teeth.size))
     snaps = _ring(exc, np.hanning(max(int(ZIP_CLICK_MS * 1e-3 * sr), 4))) * _highpass(
-        rng.standard_normal(ctx.n), 1200 * p.pitch, sr)
-    return _unit(snaps) + ZIP_RUMBLE * _unit(_rumble(ctx, v / max(float(v.max()), 1e-9), 500.0))
+        rng.standard_normal(ctx.n), ZIP_SNAP_HZ * p.pitch, sr)
+    return _unit(snaps) + ZIP_RUMBLE * _unit(_rumble(ctx, v / max(float(v.max()), 1e-9), ZIP_RUMBLE_HZ))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -321,6 +327,9 @@ JUDDER_WANDER = 0.15  # how far the rate wanders with the load within a push
 JUDDER_JITTER = 0.03  # cycle-to-cycle spread of the slip period (asperity to asperity)
 JUDDER_T60 = 0.05  # the frame's modes (a wooden or tubular frame, well damped at its joints)
 JUDDER_GRIT = 0.3  # the feet's rasp over the grit against the judder
+LEG_PUSH_SPEED = (0.2, 0.5)  # m/s: a chair pushed or pulled by hand
+LEG_PUSH_S = (0.3, 1.0)  # one push: the chair moved a few cm to ~25 cm
+LEG_PAUSE_S = (0.4, 1.2)  # the hands shift their grip between pushes
 
 
 def m_leg_drag(ctx: Ctx) -> np.ndarray:
@@ -331,7 +340,7 @@ def m_leg_drag(ctx: Ctx) -> np.ndarray:
     shifts. Each slip knocks the chair's frame (wooden bar modes, short) and the floor, and the feet rasp over
     the grit (noise following the speed). Pushes of 0.3-1 s rise and fall in speed, with pauses between."""
     sr, rng, p = ctx.sr, ctx.rng, ctx.p
-    v = _strokes(ctx, (0.2, 0.5), (0.3, 1.0), (0.4, 1.2), (10.0, 10.0), (0.0, 0.0))
+    v = _strokes(ctx, LEG_PUSH_SPEED, LEG_PUSH_S, LEG_PAUSE_S, (10.0, 10.0), (0.0, 0.0))  # one bout: the clip
     vn = v / max(float(v.max()), 1e-9)
     t = np.arange(ctx.n) / sr
     exc = np.zeros(ctx.n)
@@ -466,9 +475,9 @@ class Tip:
     grain_ms: float  # a tiny contact lets go in about a millisecond
     lo_hz: float  # such small contacts radiate only above this
     hiss: float  # the rub of the tip over the surface's tooth (noise riding with v^1.5), against the ticks
-    hiss_lo_hz: float
+    hiss_lo_hz: float  # the hiss is radiated above this (the tip's contact is as small as a tick's)
     rumble: float  # the desk, the jaw or the floor under it, thumped by the strokes (low-passed at rumble_hz)
-    rumble_hz: float
+    rumble_hz: float  # the thump's low-pass corner: the desk's, the jaw's or the floor's low modes
     depth: float  # how deep the speed dips at each reversal (|sin|^depth)
 
 
