@@ -1498,7 +1498,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
             "Water", "Pour", "Gush", "Trickle, dribble", "Liquid", "Gurgling", "Slosh", "Splash, splatter"),
     "siren": ("Siren", "Police car (siren)", "Ambulance (siren)", "Fire engine, fire truck (siren)",
               "Emergency vehicle", "Civil defense siren"),
-    "car_horn": ("Vehicle horn, car horn, honking", "Toot", "Car", "Air horn, truck horn", "Foghorn"),
+    "car_horn": ("Vehicle horn, car horn, honking", "Toot", "Car", "Air horn, truck horn", "Foghorn", "Ship"),
     "train": ("Train", "Train horn", "Train whistle", "Steam whistle", "Steam", "Rail transport",
               "Railroad car, train wagon",
               "Clickety-clack", "Train wheels squealing", "Air horn, truck horn"),
