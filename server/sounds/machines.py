@@ -1488,7 +1488,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "saw": ("Sawing", "Power tool", "Chainsaw", "Tools", "Wood"),
     "hammer": ("Hammer", "Tools"),
     "drill": ("Drill", "Power tool", "Dental drill, dentist's drill", "Tools"),
-    "typewriter": ("Typewriter", "Typing"),
+    "typewriter": ("Typewriter", "Typing", "Computer keyboard"),  # a computer keyboard is its own typing branch
     "clock": ("Clock", "Tick", "Tick-tock", "Chime", "Ratchet, pawl", "Mechanisms", "Clicking"),
     "phone_ring": ("Telephone bell ringing", "Telephone", "Ringtone", "Alarm clock", "Beep, bleep", "Alarm"),
     "doorbell": ("Doorbell", "Ding-dong", "Ding", "Chime"),
