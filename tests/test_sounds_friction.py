@@ -91,8 +91,6 @@ def test_zip_snaps_come_at_the_tooth_rate_of_the_pull(seed, monkeypatch):
     assert np.corrcoef(teeth_hz, heard_hz)[0, 1] > 0.7
 
 
-@pytest.mark.xfail(strict=True, reason="ZIP_JITTER (0.3 of a tooth period) hides the tooth rate's periodicity; "
-                   "0.05 restores it but lowers the tagger's branch figures: for the lead")
 @pytest.mark.parametrize("seed", [0, 1])
 def test_zip_buzz_is_heard_at_the_tooth_rate(seed, monkeypatch):
     """A real zip buzzes at its tooth rate (its teeth are spaced to a few per cent): near the top of each pull
