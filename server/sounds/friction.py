@@ -1,4 +1,5 @@
-"""Friction and deformation: scraping, creaking, squeaking, crumpling, rustling, each from its physics (stick-slip, contact noise, crackling).
+"""Friction: a tip scratching over fibres and grains, an edge over grit, a zip's teeth, a chair's legs juddering, a
+match struck, each from the physics of sliding contact (creaks, squeaks and crumpling are in textures.py).
 
 Each model here is registered into :data:`server.sounds.synth.MODEL_FUNCS` through :data:`MODELS`:
 ``name -> (keyword stems, render function)``; a render function takes a
@@ -59,48 +60,6 @@ def _strokes(ctx: Ctx, v_peak: tuple[float, float], stroke_s: tuple[float, float
             t += d + rng.uniform(*gap_s)
         t += rng.uniform(*pause_s)
     return v
-
-
-def _slips(ctx: Ctx, v: np.ndarray, slip_hz: tuple[float, float], contacts: int, sigma: float) -> np.ndarray:
-    """Stick-slip excitation of ``contacts`` contact points (bristle tufts, a plane's edge, a leg). Each sticks
-    and slips at its contact's own natural rate in ``slip_hz`` (set by the contact stiffness and the moving
-    mass, so nearly independent of the speed, rising a little with it: Akay 2002), wandering with the load;
-    at low speed slips are skipped (the spring does not reach the static limit). A slip's force step grows
-    with the speed and has a heavy-tailed size (asperities of every height)."""
-    rng, sr = ctx.rng, ctx.sr
-    vn = v / max(float(v.max()), 1e-9)
-    exc = np.zeros(ctx.n)
-    t = np.arange(ctx.n) / sr
-    for _ in range(contacts):
-        f = rng.uniform(*slip_hz) * ctx.p.pitch
-        load = np.clip(_slow_curve(ctx, t, 2.0, 0.15), 0.3, None)
-        phase = np.cumsum(f * load * (0.8 + 0.2 * vn) * (vn > 0.02)) / sr
-        steps = rng.lognormal(0.0, sigma, int(phase[-1] * 1.3) + 10)
-        thr = np.cumsum(steps)
-        m = int(np.searchsorted(thr, phase[-1]))
-        idx = np.minimum(np.searchsorted(phase, thr[:m]), ctx.n - 1)
-        keep = rng.random(idx.size) < np.clip(2 * vn[idx], 0, 1)
-        idx = idx[keep]
-        amps = vn[idx] * steps[:m][keep] * np.minimum(rng.pareto(1.5, idx.size) + 0.2, 20)
-        np.add.at(exc, idx, amps)
-    return exc
-
-
-def _surface(ctx: Ctx, v: np.ndarray, lam_m: float, patch_m: float, lo_hz: float) -> np.ndarray:
-    """Rough-surface contact noise: the height profile (power falling as ``k^-1`` above the wavenumber
-    ``1/lam_m``) read at the speed ``v``: at a time its spectrum has its corner at ``v/lam_m`` Hz and is
-    smoothed above ``v/patch_m`` Hz by the contact patch; level grows as ``v^1.5``. The object radiates little
-    below ``lo_hz``."""
-    vmax = max(float(v.max()), 1e-9)
-
-    def env(f: np.ndarray, times: np.ndarray) -> np.ndarray:
-        vv = np.interp(times, np.arange(ctx.n) / ctx.sr, v)[None, :] + 1e-4 * vmax
-        ff = f[:, None] + 1.0
-        mag = (vv / vmax) ** 1.5 * (1 + (ff * lam_m / vv) ** 2) ** -0.5
-        mag = mag / (1 + (ff * patch_m / vv) ** 4)
-        return mag / (1 + (lo_hz / ff) ** 4)
-
-    return _shaped_noise(ctx, env, nfft=512)
 
 
 def _modes(ctx: Ctx, lo: float, hi: float, count: int, t60: float) -> np.ndarray:
@@ -173,93 +132,6 @@ def m_zip_pull(ctx: Ctx) -> np.ndarray:
     snaps = _ring(exc, np.hanning(max(int(ZIP_CLICK_MS * 1e-3 * sr), 4))) * _highpass(
         rng.standard_normal(ctx.n), ZIP_SNAP_HZ * p.pitch, sr)
     return _unit(snaps) + ZIP_RUMBLE * _unit(_rumble(ctx, v / max(float(v.max()), 1e-9), ZIP_RUMBLE_HZ))
-
-
-# ----------------------------------------------------------------------------------------------
-# Sliding: one engine (stick-slip + surface noise through the object's modes), gestures per use
-# ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Slide:
-    """What slides on what, and how the hand moves it (SI units)."""
-
-    v_peak: tuple[float, float]  # m/s, a stroke's top speed
-    stroke_s: tuple[float, float]  # one stroke (one direction of a back-and-forth)
-    gap_s: tuple[float, float]  # between strokes (a reversal, or the tool lifted and brought back)
-    bout_s: tuple[float, float]  # strokes come in bouts ...
-    pause_s: tuple[float, float]  # ... separated by pauses
-    slip_hz: tuple[float, float]  # the contact's stick-slip rate
-    contacts: int  # contact points slipping on their own
-    sigma: float  # spread (log-normal) of the slip intervals: 0.2 even, 1 very uneven (grains, chips)
-    modes_hz: tuple[float, float]  # the object's radiating modes
-    t60: float  # their decay at the low end, s
-    lam_m: float  # surface profile correlation length (noise corner at v / lam)
-    patch_m: float  # contact patch (smooths above v / patch)
-    noise: float  # share of the surface noise against the ringing slips
-    lo_hz: float  # below this the object hardly radiates
-
-
-SLIDES: dict[str, Slide] = {
-    # toothbrush: 3-5 strokes/s of ~1-2 cm (Ganss et al. 2009 measured 3.5-5 Hz), bristle tips catching on
-    # enamel every ~50 um; plastic head and handle, the mouth damps
-    "scrub": Slide((0.08, 0.15), (0.10, 0.15), (0.0, 0.02), (1.2, 2.5), (0.3, 0.7), (1000, 3000), 3, 0.5, (1500, 6000),
-                   0.05, 30e-6, 5e-6, 0.6, 800),
-    # an eraser: rubber on paper, strokes of 2-3 cm at 2-4 a second; Schallamach waves detach every ~0.3 mm;
-    # the sheet on the desk rings faintly
-    "rub": Slide((0.10, 0.25), (0.12, 0.22), (0.0, 0.03), (0.8, 2.0), (0.3, 0.9), (300, 900), 2, 0.4, (250, 2500),
-                 0.03, 200e-6, 50e-6, 0.4, 200),
-    # a pen writing: letter strokes of 50-150 ms at 2-8 cm/s, words of 0.4-1 s, pen lifts between;
-    # paper fibres every 20-40 um; the barrel and the desk ring
-    "write": Slide((0.02, 0.08), (0.05, 0.15), (0.0, 0.04), (0.4, 1.0), (0.15, 0.45), (600, 2500), 1, 0.5, (1200, 6000),
-                   0.02, 40e-6, 10e-6, 0.4, 600),
-    # a pencil turned in a blade sharpener: half-turns of 0.3-0.6 s, the blade cutting a chip that breaks
-    # every ~0.2 mm of wood; a steel blade in a small housing
-    "sharpen": Slide((0.02, 0.05), (0.3, 0.6), (0.05, 0.2), (1.5, 3.0), (0.4, 0.9), (200, 600), 1, 0.8, (1500, 6500),
-                     0.03, 100e-6, 20e-6, 0.3, 700),
-    # a pestle circling a stone mortar at 1-2 turns a second (radius 3-5 cm), crushing seeds: uneven slips
-    # of grains ~1 mm apart; a thick stone bowl
-    "grind": Slide((0.2, 0.5), (0.4, 0.8), (0.0, 0.05), (2.0, 4.0), (0.3, 0.8), (200, 600), 2, 0.9, (700, 4000),
-                   0.04, 500e-6, 200e-6, 0.3, 250),
-    # a broom: sweeps of 0.4-0.8 s at 1-2 m/s, the broom lifted and brought back between; thousands of
-    # bristle tips flicking over grit ~0.5 mm apart
-    "sweep": Slide((0.8, 1.6), (0.4, 0.8), (0.25, 0.5), (10.0, 10.0), (0.0, 0.0), (1000, 4000), 4, 0.6, (1500, 7000),
-                   0.01, 300e-6, 100e-6, 0.8, 700),
-    # a hand plane: strokes of 0.5-0.9 s at 0.3-0.6 m/s, lifted back 0.4-0.8 s; the iron cuts a shaving
-    # that kinks every ~0.3 mm; steel sole and a wooden body
-    "plane": Slide((0.3, 0.6), (0.5, 0.9), (0.4, 0.8), (10.0, 10.0), (0.0, 0.0), (600, 2500), 2, 0.6, (400, 5000),
-                   0.04, 100e-6, 30e-6, 0.5, 300),
-    # sled runners on snow: a long glide at 2-6 m/s swelling and easing, crushing snow grains ~1-2 mm across;
-    # a wooden deck on runners
-    "glide": Slide((2.0, 5.0), (1.5, 3.0), (0.1, 0.4), (10.0, 10.0), (0.0, 0.0), (1000, 3000), 2, 0.7, (150, 1500),
-                   0.05, 1e-3, 300e-6, 0.8, 150),
-}
-
-
-def slide_kind(ctx: Ctx) -> str:
-    """The kind of sliding the play method and the name describe (first match wins)."""
-    for kind, stems in (("scrub", ("scrub", "brush", "bristle")), ("write", ("writ", "pen ", "scribbl", "pencil on")),
-                        ("sharpen", ("sharpen",)), ("grind", ("grind", "pestle", "mortar")),
-                        ("sweep", ("sweep", "broom")), ("plane", ("plane", "shaving", "planing")),
-                        ("glide", ("sled", "runner", "ski", "sleigh", "toboggan")), ("rub", ("rub", "eras"))):
-        if _has(ctx, *stems):
-            return kind
-    return "rub"
-
-
-def m_slide(ctx: Ctx) -> np.ndarray:
-    """Sliding friction in a gesture (:data:`SLIDES`): the hand's strokes give the speed ``v(t)``; the contact
-    sticks and slips once per asperity spacing (``v / spacing`` slips a second, sizes log-normal), every slip
-    ringing the object's short modes; the rough surfaces rub as noise whose spectrum rides up with ``v``
-    (:func:`_surface`). A toothbrush scrubs, an eraser rubs, a pen writes, a pestle grinds, a broom sweeps, a
-    plane shaves, a sled glides: only their numbers differ."""
-    s = SLIDES[slide_kind(ctx)]
-    p, sr = ctx.p, ctx.sr
-    v = _strokes(ctx, s.v_peak, s.stroke_s, s.gap_s, s.bout_s, s.pause_s)
-    v = v * p.density**0.3
-    exc = _slips(ctx, v, s.slip_hz, s.contacts, s.sigma)
-    body = _ring(exc, _modes(ctx, s.modes_hz[0] * p.pitch, s.modes_hz[1] * p.pitch, 16, s.t60))
-    body = _highpass(body, s.lo_hz, sr)
-    rough = _surface(ctx, v, s.lam_m, s.patch_m, s.lo_hz)
-    return _unit(body) + s.noise * _unit(rough)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -549,10 +421,9 @@ def m_fine_scratch(ctx: Ctx) -> np.ndarray:
 
 
 # Keyword stems for free-text sources (the vocabulary names its model outright). A model the tagger has not yet
-# shown better than the core model it would displace only ties with it (the core model wins a tie): slide,
-# leg_drag and match_strike. zip_pull, grit_scrape and fine_scratch win their own plays.
+# shown better than the core model it would displace only ties with it (the core model wins a tie): leg_drag
+# and match_strike. zip_pull, grit_scrape and fine_scratch win their own plays.
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
-    "slide": (("rubbing", "sweeping"), m_slide),
     "zip_pull": (("zip", "zipper", "zip pulled"), m_zip_pull),
     "match_strike": (("striking a match",), m_match),
     "leg_drag": (("legs scraping",), m_leg_drag),
@@ -563,7 +434,6 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
 AUDIOSET: dict[str, tuple[str, ...]] = {
-    "slide": ("Scrape", "Rub", "Scratch", "Sanding", "Writing", "Toothbrush"),
     "zip_pull": ("Zipper (clothing)",),
     "match_strike": ("Scrape", "Fire"),
     "leg_drag": ("Scrape", "Squeak", "Creak"),
@@ -582,6 +452,5 @@ from .synth import (  # noqa: E402
     _modal_ir,
     _place,
     _pulse_train,
-    _shaped_noise,
     _slow_curve,
 )

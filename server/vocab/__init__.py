@@ -57,7 +57,7 @@ SOUND_MODELS: tuple[str, ...] = (
     # animals
     "chest_beat",
     # friction
-    "slide", "zip_pull", "match_strike",
+    "zip_pull", "match_strike",
     # motors
     "transformer_hum", "idling_engine", "diesel_engine", "outboard", "winch", "wheels", "race_car", "traffic_hum", "small_engine",
     # clatter
