@@ -264,22 +264,25 @@ def _drawer(ctx: Ctx) -> np.ndarray:
 # Clicks: switches, buttons, scissors
 # ----------------------------------------------------------------------------------------------
 # Kinds of button by the thing: (shell modes lo-hi Hz, shell T60 range s, contact ms, release level,
-# press-to-release gap range s, burst rate per s, burst size, pause range s)
+# press-to-release gap range s, burst rate per s, burst size, pause range s, the hand's rub band Hz and the
+# peak of its stick-slip ticks in dB under the clicks' peak: a close microphone hears a hand on plastic ~15 dB
+# under the snap, its 10 ms RMS ~40 dB under)
 CLICK_KINDS: dict[str, dict] = {
     # a mouse's microswitch: a snap-action leaf spring under the button: sharp press and release ~60-110 ms
     # apart, the switch's tiny parts ringing at 1.5-6 kHz for a few ms; single and double clicks, a few a
     # second, the mouse glided on its pad between them (PTFE feet: a 0.5-6 kHz rub)
     "mouse": dict(band=(1500, 6000), t60=(0.003, 0.01), body=(700, 1600), contact=0.1, release=0.7,
-                  gap=(0.06, 0.11), rate=3.0, size=(1, 4), pause=(0.15, 0.6), rub=(500, 6000), rub_db=-30.0),
+                  gap=(0.06, 0.11), rate=3.0, size=(1, 4), pause=(0.15, 0.6), rub=(500, 6000), rub_db=-16.0),
     # a wall switch's rocker: an over-centre spring snaps it, the rocker hits its stop, the plate and the
-    # wall box ring lower (1.2-4 kHz, body 400-900 Hz); one click per flick, on and off 0.2-0.6 s apart
+    # wall box ring lower (1.2-4 kHz, body 400-900 Hz); one click per flick, on and off 0.2-0.6 s apart, the
+    # fingertip on the plate and the rocker between them
     "switch": dict(band=(1200, 4000), t60=(0.003, 0.012), body=(400, 900), contact=0.12, release=0.0,
-                   gap=(0.0, 0.0), rate=2.5, size=(2, 4), pause=(0.3, 0.8), rub=(300, 4000), rub_db=-36.0),
+                   gap=(0.0, 0.0), rate=2.5, size=(2, 4), pause=(0.3, 0.8), rub=(300, 4000), rub_db=-16.0),
     # a remote's rubber dome: the dome buckles with a muffled tick and the key bottoms on the board, the
     # release softer ~100-200 ms later; presses at 2-5/s in bursts (zapping channels), the thumb sliding
     # over the rubber keys between them
     "dome": dict(band=(1500, 6000), t60=(0.003, 0.01), body=(500, 1100), contact=0.15, release=0.45,
-                 gap=(0.1, 0.2), rate=3.5, size=(2, 6), pause=(0.3, 0.9), rub=(500, 6000), rub_db=-28.0),
+                 gap=(0.1, 0.2), rate=3.5, size=(2, 6), pause=(0.3, 0.9), rub=(500, 6000), rub_db=-14.0),
 }
 
 
@@ -312,34 +315,59 @@ def _click(ctx: Ctx, kind: dict, level: float = 1.0) -> np.ndarray:
 
 
 def _handling(ctx: Ctx, band: tuple[float, float], db: float, peak: float) -> np.ndarray:
-    """The hand moving the thing between actions (a mouse glided on its pad, a thumb over rubber keys): rubs
-    of 0.15-0.5 s in ``band``, swelling and fading with the hand's speed, ``db`` under ``peak``."""
+    """The hand moving the thing between actions (a mouse glided on its pad, a thumb over rubber keys): strokes
+    of 0.15-0.5 s, each a dense train of stick-slip micro-contacts (:data:`GRAIN_RATE` a second, Poisson) of
+    tiny ticks in ``band``, their rate and level swelling and fading with the hand's speed, the whole ``db``
+    under ``peak``: a dry scratchy rustle, not a smooth hiss."""
     rng, sr = ctx.rng, ctx.sr
     out = np.zeros(ctx.n)
     t = rng.uniform(0.0, 0.5)
     while t < ctx.seconds:
         d = rng.uniform(0.15, 0.5)
         m = int(d * sr)
-        s = _bandpass(rng.standard_normal(m), band[0], band[1], sr) * np.sin(np.pi * np.linspace(0, 1, m)) ** 2
-        _place(ctx, out, s / (np.std(s) + 1e-12), t, rng.uniform(0.5, 1.0))
+        speed = np.sin(np.pi * np.linspace(0, 1, m)) ** 2
+        k = rng.poisson(rng.uniform(*GRAIN_RATE) * d)
+        idx = np.sort(rng.integers(0, m, k))
+        imp = np.zeros(m)
+        keep = rng.random(k) < speed[idx]  # a faster hand slips more often
+        imp[idx[keep]] = rng.uniform(0.2, 1.0, int(keep.sum())) * speed[idx[keep]] * rng.choice((-1, 1),
+                                                                                                 int(keep.sum()))
+        s = _bandpass(imp, band[0], band[1], sr)
+        _place(ctx, out, s / (np.abs(s).max() + 1e-12), t, rng.uniform(0.5, 1.0))
         t += d + rng.uniform(0.1, 0.6)
     return 10 ** (db / 20) * peak * out
 
 
+RATTLE_N = (1, 4)  # loose parts that tick after a click
+GRAIN_RATE = (150.0, 600.0)  # stick-slip events a second of a plastic foot or a thumb over a surface
+
+
+def _rattle(ctx: Ctx, kind: dict) -> np.ndarray:
+    """The plastic body answering a click: its loose parts (the button's play, the battery in its bay, the
+    shell's clips) ticking once to three times 3-25 ms after the snap, 12-24 dB under it."""
+    rng = ctx.rng
+    parts = [(_click(ctx, kind), 1.0, 0.0)]
+    for _ in range(int(rng.integers(*RATTLE_N))):
+        parts.append((_click(ctx, kind), 10 ** (-rng.uniform(12, 24) / 20), rng.uniform(0.003, 0.025)))
+    return _mix(*parts, sr=ctx.sr)
+
+
 def m_button_click(ctx: Ctx) -> np.ndarray:
-    """Buttons and switches clicked by a person (:data:`CLICK_KINDS`, :func:`click_kind`): each press a fresh
-    click (:func:`_click`), its release (a microswitch's or a dome's) 40-200 ms later and quieter, a rocker
-    switch one click a flick; in bursts of a few at 2.5-3.5 a second, as a hand clicks, zaps or flicks; the
-    hand moving the thing between clicks (:func:`_handling`)."""
+    """Buttons and switches clicked by a person, as a close microphone on the desk hears them
+    (:data:`CLICK_KINDS`, :func:`click_kind`): each press a fresh click with the plastic body's rattle
+    (:func:`_rattle`), its release (a microswitch's or a dome's) 40-200 ms later and quieter, a rocker switch
+    one click a flick; in bursts of a few at 2.5-3.5 a second, as a hand clicks, zaps or flicks; the hand moving
+    the thing between clicks (:func:`_handling`). No room: the microphone is close, and a click's tail in a room
+    is heard as a handclap."""
     rng = ctx.rng
     kind = CLICK_KINDS[click_kind(ctx)]
     out = np.zeros(ctx.n)
     for burst in _bursts(ctx, kind["rate"] * ctx.p.density, kind["size"], kind["pause"]):
         for t in burst:
             a = rng.uniform(0.6, 1.0)
-            _place(ctx, out, _click(ctx, kind), t, a)
+            _place(ctx, out, _rattle(ctx, kind), t, a)
             if kind["release"]:
-                _place(ctx, out, _click(ctx, kind), t + rng.uniform(*kind["gap"]), a * kind["release"])
+                _place(ctx, out, _rattle(ctx, kind), t + rng.uniform(*kind["gap"]), a * kind["release"])
     return out + _handling(ctx, kind["rub"], kind["rub_db"], float(np.abs(out).max()))
 
 
