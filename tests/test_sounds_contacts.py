@@ -331,3 +331,66 @@ def test_no_older_bench_case_is_taken():
     for case in bench_sounds.builtin_cases():
         model, _ = choose_model(SourceDescription(case.name, case.material, case.play_method, tuple(case.timbre)))
         assert model not in C.MODELS, case.name
+
+
+# ---- chopping ----------------------------------------------------------------------------------
+def test_chop_chooses_the_axe_for_wood_and_the_knife_otherwise():
+    """An axe's blows are 1.5-3 s apart, a knife's strokes several a second: the same 5 s hold 1-3 blows and
+    many strokes."""
+    x = _render("chop", "knife", "chopping on a board", 5.0, seed=0)
+    y = _render("chop", "axe", "chopping wood", 5.0, seed=0)
+    assert _onsets(x, floor_db=-12.0, min_gap_ms=120.0).size >= 8
+    assert 1 <= _onsets(y, floor_db=-6.0, min_gap_ms=1000.0).size <= 3
+
+
+def test_food_tears_as_a_train_of_micro_fractures_thinning_out():
+    """The blade through a carrot: a Poisson train of fracture ticks (peaked samples, excess kurtosis far over
+    a Gaussian's 0), broadband in its band, denser at the start than at the end."""
+    from scipy import stats
+    ctx = _ctx(seed=3)
+    f = C._fracture(ctx, 0.03, 3000.0, (1000, 8000))
+    assert f.size == int(0.03 * SR) and np.abs(f).max() == pytest.approx(1.0)
+    long = C._fracture(ctx, 0.5, 3000.0, (1000, 8000))
+    assert stats.kurtosis(long) > 5
+    assert 1500 < _centroid(long) < 7000
+    half = long.size // 2
+    assert np.sum(long[:half] ** 2) > 3 * np.sum(long[half:] ** 2)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_knife_chops_at_an_uneven_two_to_six_a_second(seed):
+    """Strokes at 2-6 a second in runs, each gap drawn on its own (a cook is not a metronome: the gaps'
+    spread is over 15 % of their mean)."""
+    x = _render("chop", "knife", "chopping on a board", 6.0, seed=seed)
+    on = _onsets(x, floor_db=-12.0, min_gap_ms=120.0)
+    gaps = np.diff(on)
+    inside = gaps[gaps < 0.55]
+    assert inside.size >= 6, on
+    assert 2.0 <= np.median(1 / inside) <= 6.5
+    assert np.std(inside) / np.mean(inside) > 0.15
+
+
+def test_the_board_tock_is_dead_and_follows_the_crunch():
+    """A board lying on a counter, struck by the edge: its modes (f11 250-450 Hz) die with η 0.3-0.5, so the
+    tock's T60 is under ~60 ms even at its lowest mode; the crunch (10-30 ms, 1-8 kHz) comes first, brighter."""
+    ctx = _ctx(seed=1)
+    modes, fc = C.board_modes(ctx)
+    assert 240 < modes[0] < 470 and 500 < fc < 1500
+    t60 = C._t60_loss(modes, C.KNIFE_ETA[0], hi=0.08)
+    assert t60.max() < 0.03
+    crunch = C._fracture(ctx, 0.02, 3000.0, (1000, 8000))
+    ir = C._modes(ctx, modes, t60, -1.0)
+    tock = C._radiated(ctx, C._hit(ctx, ir, 0.4), fc)
+    assert _centroid(crunch) > _centroid(tock) + 500
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_an_axe_falls_every_one_and_a_half_to_three_seconds_after_its_swing(seed):
+    """One blow every 1.5-3 s; the swing's whoosh rises into it (air noise ~ speed^6), ~20 dB under."""
+    x = _render("chop", "axe", "chopping wood", 8.0, seed=seed)
+    on = _onsets(x, floor_db=-6.0, min_gap_ms=1000.0)
+    assert on.size >= 2 and np.all((np.diff(on) > 1.4) & (np.diff(on) < 3.1)), on
+    sw = C._swing(_ctx(seed=seed), 0.3)
+    q = sw.size // 4
+    rms = [np.sqrt(np.mean(sw[i * q:(i + 1) * q] ** 2)) for i in range(4)]
+    assert np.all(np.diff(rms) > 0), rms
