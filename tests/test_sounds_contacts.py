@@ -394,3 +394,39 @@ def test_an_axe_falls_every_one_and_a_half_to_three_seconds_after_its_swing(seed
     q = sw.size // 4
     rms = [np.sqrt(np.mean(sw[i * q:(i + 1) * q] ** 2)) for i in range(4)]
     assert np.all(np.diff(rms) > 0), rms
+
+
+# ---- clunks ------------------------------------------------------------------------------------
+def test_clunk_kinds_by_the_thing():
+    assert C.clunk_kind(_ctx(name="toaster", play="toast popping up")) == "toaster"
+    assert C.clunk_kind(_ctx(name="turnstile", play="arms clunking round")) == "turnstile"
+    assert C.clunk_kind(_ctx(name="mousetrap", play="trap snapping shut")) == "snap"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_trap_snaps_shut_after_its_catch_clicks(seed):
+    """Each use: the catch's click 30-100 ms before the bar hits its base, 10-17 dB under it; uses 1.2-2 s
+    apart; the clunk's low modes (f11 300-600 Hz) damped by the base (η 0.2-0.4): its energy is gone within
+    ~0.1 s of dry sound."""
+    x = _render("clunk", "mousetrap", "trap snapping shut", 6.0, seed=seed)
+    big = _onsets(x, floor_db=-6.0, min_gap_ms=800.0)
+    assert big.size >= 2 and np.all((np.diff(big) > 1.2) & (np.diff(big) < 2.2)), big
+    hop = SR // 1000
+    env = np.sqrt(np.convolve(x ** 2, np.ones(hop) / hop, mode="same"))
+    for t in big:
+        i = int(t * SR)
+        pre = env[i - int(0.105 * SR): i - int(0.02 * SR)]
+        assert -22 < 20 * np.log10(pre.max() / env[i - hop: i + 2 * hop].max()) < -6
+
+
+def test_a_clunk_is_damped_not_a_ringing_plate():
+    """A part stopped by its buffer: the lowest mode's T60 = 2.2/(η f) at most 0.11 s for η ≥ 0.2 at f ≥ 100
+    Hz, so 100-200 ms after a clunk the clip is 30 dB under it (the room's tail aside)."""
+    for k in C.CLUNK_KINDS.values():
+        assert k["eta"][0] >= 0.2 and 2.2 / (k["eta"][0] * k["f11"][0]) < 0.111
+    ctx = _ctx(seed=2, name="toaster", play="toast popping up")
+    modes = C._plate_modes(200.0, 0.6, 6000, 30)
+    ir = C._modes(ctx, modes, C._t60_loss(modes, 0.3, hi=0.4), -2.0)
+    g = np.concatenate([C._hit(ctx, ir, 1.0), np.zeros(int(0.2 * SR))])  # the modes' response may end sooner
+    e = lambda a, b: np.sqrt(np.mean(g[int(a * SR): int(b * SR)] ** 2))  # noqa: E731
+    assert 20 * np.log10(e(0.1, 0.2) / e(0.0, 0.01) + 1e-12) < -30

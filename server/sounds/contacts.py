@@ -629,6 +629,64 @@ def m_chop(ctx: Ctx) -> np.ndarray:
     return _knife_chops(ctx)
 
 
+# ----------------------------------------------------------------------------------------------
+# Clunks: a mechanism thrown against its stop
+# ----------------------------------------------------------------------------------------------
+# By the thing: first mode range (Hz) of the part that hits its stop, its loss factor as mounted (a part
+# stopped by a plastic or rubber buffer, held in a frame, pressed on a base: η 0.2-0.4, a clunk, not the ring
+# of a free steel plate), contact ms range, what runs before the clunk, and the time between uses (s)
+CLUNK_KINDS: dict[str, dict] = {
+    # a toaster's carriage thrown up by its spring onto the top stop: the thin sheet-steel shell (0.4-0.6 mm,
+    # f11 150-300 Hz) shakes briefly; the lever's latch releasing with a click just before
+    "toaster": dict(f11=(150, 300), eta=(0.2, 0.4), contact=(0.8, 1.5), before="latch", every=(2.0, 3.0)),
+    # a turnstile's arms indexed round by a person pushing through: the pawl ticks over the ratchet for
+    # 0.3-0.6 s, then the hub's cam drops into its detent against a damped stop (a heavy steel hub, f11
+    # 100-200 Hz), one passer every 1-2 s
+    "turnstile": dict(f11=(100, 200), eta=(0.2, 0.4), contact=(1.5, 3.0), before="ratchet", every=(1.0, 2.0)),
+    # a latch or a spring-loaded bar snapping shut (a mousetrap's bow onto its pine base, a stapler, a
+    # hasp): a light part, f11 300-600 Hz, the catch's tick just before
+    "snap": dict(f11=(300, 600), eta=(0.2, 0.4), contact=(0.3, 0.8), before="latch", every=(1.2, 2.0)),
+}
+
+
+def clunk_kind(ctx: Ctx) -> str:
+    """Which mechanism: a toaster (toast, toaster, pop), a turnstile (turnstile, gate, arms, round) or a
+    spring-loaded snap (anything else)."""
+    if _has(ctx, "toast", "pop"):
+        return "toaster"
+    if _has(ctx, "turnstile", "arms", "round"):
+        return "turnstile"
+    return "snap"
+
+
+def m_clunk(ctx: Ctx) -> np.ndarray:
+    """A mechanism thrown against its stop (:data:`CLUNK_KINDS`, :func:`clunk_kind`): the steel part's plate
+    modes (up to 6 kHz, T60 = 2.2/(η f), η 0.2-0.4) driven by a contact of 0.3-3 ms, with the metal-on-metal crack
+    (2-7 kHz), after what runs before it (a latch's click, or a ratchet's pawl ticking 8-15 times a second);
+    once every 1-3 s as a person uses it; in a room (RT60 0.4-0.7 s)."""
+    rng, sr = ctx.rng, ctx.sr
+    kind = CLUNK_KINDS[clunk_kind(ctx)]
+    tick = dict(band=(2000, 7000), t60=(0.003, 0.01), body=(600, 1500), contact=0.1)
+    out = np.zeros(ctx.n)
+    t, end = rng.uniform(0.2, 0.6), ctx.seconds - 0.2
+    while t < end:
+        if kind["before"] == "ratchet":
+            lead = rng.uniform(0.3, 0.6)
+            n = int(lead * rng.uniform(8, 15))
+            for k in range(n):
+                _place(ctx, out, _click(ctx, tick), t + k * lead / n, rng.uniform(0.08, 0.15))
+        else:
+            lead = rng.uniform(0.03, 0.1)
+            _place(ctx, out, _click(ctx, tick), t, rng.uniform(0.15, 0.3))
+        modes = _plate_modes(rng.uniform(*kind["f11"]) * ctx.p.pitch, rng.uniform(0.5, 0.8), 6000, 30)
+        ir = _modes(ctx, modes, _t60_loss(modes, rng.uniform(*kind["eta"]), hi=0.4), -2.0)
+        g = _mix((_hit(ctx, ir, rng.uniform(*kind["contact"])), 1.0, 0.0),
+                 (_crack(ctx, 4.0, 2000, 7000, 0.8), 0.3, 0.0), sr=sr)
+        _place(ctx, out, _nz(g), t + lead, rng.uniform(0.8, 1.0))
+        t += lead + rng.uniform(*kind["every"])
+    return _room(ctx, out, rng.uniform(0.4, 0.7), 0.3)
+
+
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "door_slam": (("slammed", "swung shut", "door slam", "slamming", "drawer"), m_door),
     "button_click": (("light switch", "mouse click", "button click", "button press"), m_button_click),
@@ -636,6 +694,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "knock": (("slats knocked", "knocking on the top", "knuckles knocking on", "drummed on", "struck like a drum"),
               m_knock),
     "chop": (("chopping on", "chopping wood", "chopped", "splitting log"), m_chop),
+    "clunk": (("popping up", "clunking", "snapping shut"), m_clunk),
 }
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
@@ -645,6 +704,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "snip": ("Clicking", "Scissors"),
     "knock": ("Knock", "Wood", "Tap", "Thump, thud", "Thunk"),
     "chop": ("Chop", "Chopping (food)", "Wood", "Crack", "Splinter"),
+    "clunk": ("Clunk", "Whack, thwack", "Thunk", "Clicking"),
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
