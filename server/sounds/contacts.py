@@ -432,7 +432,8 @@ def knock_part(ctx: Ctx) -> tuple[np.ndarray, float]:
     """The wooden part knocked, up to 5 kHz, and its coincidence frequency: a bench's slats (beams 1.2-1.8 m
     on a frame, f_n = n² f1 with f1 15-30 Hz, two slats a little apart; 25-40 mm thick), a crate's side (three
     slats 0.3-0.5 m long, 12-20 mm thick, nailed to the same posts: f1 = (π/2) √(EI/ρA) / L² ≈ 120-250 Hz,
-    each up to 25 % apart), or a tabletop or panel (a plate, f11 60-120 Hz; 20-30 mm)."""
+    each up to 25 % apart, and the box they are nailed into ringing along through its posts: its sides as one
+    plate, f11 80-150 Hz, :data:`CRATE_BOX_F11`), or a tabletop or panel (a plate, f11 60-120 Hz; 20-30 mm)."""
     rng, pitch = ctx.rng, ctx.p.pitch
     if _has(ctx, "bench"):
         f1 = rng.uniform(15, 30) * pitch
@@ -440,7 +441,8 @@ def knock_part(ctx: Ctx) -> tuple[np.ndarray, float]:
         return np.sort(f[f > 60]), coincidence_hz(rng.uniform(25, 40))
     if _has(ctx, "crate", "box", "pallet", "slat"):
         f1 = rng.uniform(120, 250) * pitch
-        f = np.concatenate([_beam_modes(f1 * rng.uniform(1.0, 1.25), 5000) for _ in range(3)])
+        f = np.concatenate([_beam_modes(f1 * rng.uniform(1.0, 1.25), 5000) for _ in range(3)]
+                           + [_plate_modes(rng.uniform(*CRATE_BOX_F11) * pitch, rng.uniform(0.5, 0.8), 5000, 30)])
         return np.sort(f), coincidence_hz(rng.uniform(12, 20))
     return _plate_modes(rng.uniform(60, 120) * pitch, rng.uniform(0.5, 0.7), 5000, 40), coincidence_hz(rng.uniform(20, 30))
 
@@ -451,11 +453,14 @@ OUTDOOR_WET = 0.15
 # loss factor of a jointed, nailed or screwed wooden structure (solid wood alone 0.01-0.05): a knock on a
 # table, a bench or a crate dies in tens of ms, not the ring of a free plank
 KNOCK_ETA = (0.12, 0.24)
+# a crate: rough-sawn slats nailed at both ends, the box usually loaded: more damped still
+CRATE_ETA = (0.2, 0.4)
+CRATE_BOX_F11 = (80.0, 150.0)  # a crate's sides (~0.5 × 0.4 m of 12-20 mm slats on posts) as one plate
 
 
 def m_knock(ctx: Ctx) -> np.ndarray:
     """Knuckles knocking on wood (a tabletop, a bench's slats, a crate): each knock a 1-3 ms contact driving
-    the part's modes (:func:`knock_part`) with the loss factor of a jointed wooden structure (η 0.12-0.24,
+    the part's modes (:func:`knock_part`) with the loss factor of a jointed wooden structure (η 0.12-0.24, a crate 0.2-0.4,
     T60 = 2.2/(η f), at most 0.1 s), weighted by how well it radiates (:func:`_radiated`); knocks in
     groups of 2-4 at 4-7 a second, a group every 1-2 s; indoors (a table, a crate) in a room (RT60 0.4-0.7 s),
     a bench outdoors: the ground's reflection 4 ms later and a faint scattered tail (trees, walls). A play
@@ -466,9 +471,10 @@ def m_knock(ctx: Ctx) -> np.ndarray:
     rng, sr = ctx.rng, ctx.sr
     out = np.zeros(ctx.n)
     modes, fc = knock_part(ctx)
+    eta = CRATE_ETA if _has(ctx, "crate", "box", "pallet") and not _has(ctx, "bench") else KNOCK_ETA
     for burst in _bursts(ctx, rng.uniform(4.0, 7.0), (2, 4), (0.6, 1.4), jitter=0.08):
         for i, t in enumerate(burst):
-            g = _wood_knock(ctx, modes, rng.uniform(*KNOCK_ETA), rng.uniform(1.0, 3.0), fc)
+            g = _wood_knock(ctx, modes, rng.uniform(*eta), rng.uniform(1.0, 3.0), fc)
             _place(ctx, out, g, t, rng.uniform(0.75, 1.0) * (1.0 if i == 0 else 0.9))
     if _has(ctx, "bench", "outdoor", "park"):  # outdoors: the ground's reflection, faint scattering around
         out = out + 0.3 * np.concatenate([np.zeros(int(0.004 * sr)), out])[: ctx.n]
