@@ -1,6 +1,7 @@
 """Contact sounds the general struck-object model could not make: a door opened and swung shut, a drawer slid
 shut, buttons and switches clicked, scissors snipping, knuckles knocking on wood, a barrel or a bucket thumped,
-each from its physics.
+a knife chopping on a board or an axe splitting logs, a mechanism clunking against its stop (a mousetrap, a
+toaster, a turnstile), each from its physics.
 
 Each model here is registered into :data:`server.sounds.synth.MODEL_FUNCS` through :data:`MODELS`:
 ``name -> (keyword stems, render function)``; a render function takes a
