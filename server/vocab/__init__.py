@@ -76,6 +76,8 @@ SOUND_MODELS: tuple[str, ...] = (
     "fine_scratch",
     # actions
     "open_wind",
+    # contacts
+    "chop", "clunk",
     # musical instruments through a General MIDI program or the GM drum kit
     "gm_instrument",
 )
