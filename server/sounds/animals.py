@@ -20,7 +20,6 @@ model can make.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -32,14 +31,6 @@ from ..audio.resample import resample
 # ----------------------------------------------------------------------------------------------
 # Building blocks
 # ----------------------------------------------------------------------------------------------
-
-
-def _has(ctx: Ctx, *stems: str) -> bool:
-    """Whether the source's name or play method has a word starting with one of ``stems``."""
-    if ctx.desc is None:
-        return False
-    text = _norm(f"{ctx.desc.name} {ctx.desc.play_method}")
-    return any(re.search(r"\b" + re.escape(s), text) for s in stems)
 
 
 def _contour(m: int, knots: Sequence[tuple[float, float]]) -> np.ndarray:
@@ -1542,4 +1533,4 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
 
 # The synthesiser's building blocks, imported last: synth.py registers this module's MODELS when it is imported,
 # so whichever of the two is imported first, MODELS and AUDIOSET exist by the time synth.py reads them.
-from .synth import Ctx, _bandpass, _highpass, _lowpass, _norm, _place, _slow_curve  # noqa: E402
+from .synth import Ctx, _bandpass, _has, _highpass, _lowpass, _place, _slow_curve  # noqa: E402

@@ -18,7 +18,6 @@ bell or a telephone). A vessel is one resonator instead: its bending modes in ne
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -26,15 +25,6 @@ import numpy as np
 # Mode ratios of a thin free disc (a coin): (2,0), (0,1), (3,0), (1,1), (4,0), (2,1), (5,0) of a free circular
 # plate with Poisson's ratio ~0.3 (Leissa 1969, *Vibration of plates*, table 2.1; Fletcher & Rossing 1998 §3.6).
 DISC_RATIOS = (1.0, 1.73, 2.33, 2.91, 3.91, 4.11, 5.24)
-
-
-def _has(ctx: Ctx, *stems: str) -> bool:
-    """Does the play method, the name or the material contain a word starting with one of ``stems``?"""
-    d = ctx.desc
-    if d is None:
-        return False
-    text = re.sub(r"[^a-z0-9 ]+", " ", f"{d.play_method} {d.name} {d.material}".lower().replace("-", " "))
-    return any(re.search(r"\b" + re.escape(s), text) for s in stems)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -170,10 +160,10 @@ def m_coins(ctx: Ctx) -> np.ndarray:
       50-200 ms, damped by the pile and, in a purse or wallet, by the leather (which also muffles the top)."""
     rng = ctx.rng
     end = ctx.seconds - 0.01
-    soft = _has(ctx, "wallet", "purse", "pocket", "leather", "bag", "pouch")
+    soft = _has(ctx, "wallet", "purse", "pocket", "leather", "bag", "pouch", material=True)
     hits: list[tuple[float, float]] = []
     grate = 0.0
-    if _has(ctx, "pour", "pay", "spill", "cascad", "stream"):
+    if _has(ctx, "pour", "pay", "spill", "cascad", "stream", material=True):
         # a machine pays out large coins or tokens (30-40 mm: first mode 1.2-3.5 kHz) in spurts onto the heap in
         # its tray: each spurt a cascade of 100-300 collisions over 0.3-1 s as the coins tumble over each other,
         # damped by the heap, and sliding (a grating noise that follows the collisions)
@@ -183,7 +173,7 @@ def m_coins(ctx: Ctx) -> np.ndarray:
             hits += _shower(rng, t, int(rng.integers(100, 301)), rng.uniform(0.3, 1.0), rng.uniform(0.4, 1.0), end)
             t += rng.exponential(1.0 / (rng.uniform(1.5, 3.0) * ctx.p.density)) + 0.1
         click_gain, grate = 1.5, 0.6
-    elif _has(ctx, "drop", "insert", "slot", "fall"):
+    elif _has(ctx, "drop", "insert", "slot", "fall", material=True):
         # into a meter's vault: each coin lands on the coins already there, which damp its ring
         bank = _coin_bank(ctx, 8, 0.35, 2000, 4000)
         t = rng.uniform(0.05, 0.4)
@@ -242,7 +232,7 @@ def m_links(ctx: Ctx) -> np.ndarray:
     Moved by a hand or a body (0.7-2 strokes a second), the links meet ~100 times a second on average, swelling
     with each stroke, each collision a hard steel contact (a broadband click) ringing the two links that meet."""
     rng = ctx.rng
-    mail = _has(ctx, "mail", "rings", "chainmail", "hauberk")
+    mail = _has(ctx, "mail", "rings", "chainmail", "hauberk", material=True)
     f_lo, f_hi = (4000.0, 10000.0) if mail else (2500.0, 6000.0)
     f1 = np.exp(rng.uniform(np.log(f_lo), np.log(f_hi), 10)) * ctx.p.pitch ** 0.3
     bank = _part_bank(ctx, f1, RING_RATIOS, rng.uniform(0.03, 0.1, 10) * ctx.p.decay, damping_exp=0.5, points=2,
@@ -274,7 +264,7 @@ def m_grains(ctx: Ctx) -> np.ndarray:
       each stroke of the shake (:func:`_motion_stream`)."""
     rng = ctx.rng
     end = ctx.seconds - 0.01
-    hard = _has(ctx, "metal", "glass", "steel", "tin", "ceramic") and not _has(ctx, "plastic")
+    hard = _has(ctx, "metal", "glass", "steel", "tin", "ceramic", material=True) and not _has(ctx, "plastic", material=True)
     if not hard:
         f1 = np.exp(rng.uniform(np.log(4000), np.log(10000), 10)) * ctx.p.pitch ** 0.3
         walls = _part_bank(ctx, f1, PLATE_RATIOS, rng.uniform(0.012, 0.035, 10) * ctx.p.decay, damping_exp=0.5,
@@ -353,9 +343,9 @@ VESSELS: dict[str, tuple[tuple[float, float], tuple[float, float], float, tuple[
 
 def vessel_kind(ctx: Ctx) -> str:
     """cup, vase or bowl, from the name and the play method (a cup when nothing says otherwise)."""
-    if _has(ctx, "bowl", "rim struck", "singing"):
+    if _has(ctx, "bowl", "rim struck", "singing", material=True):
         return "bowl"
-    if _has(ctx, "vase", "fingernail", "flick", "urn"):
+    if _has(ctx, "vase", "fingernail", "flick", "urn", material=True):
         return "vase"
     return "cup"
 
@@ -432,6 +422,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
 from .synth import (  # noqa: E402
     Ctx,
     _bandpass,
+    _has,
     _highpass,
     _lowpass,
     _modal_ir,

@@ -27,20 +27,10 @@ Common physics:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import numpy as np
 from scipy import signal
-
-
-def _has(ctx: Ctx, *stems: str) -> bool:
-    """Does the play method or the name contain a word starting with one of ``stems``?"""
-    d = ctx.desc
-    if d is None:
-        return False
-    text = re.sub(r"[^a-z0-9 ]+", " ", f"{d.play_method} {d.name}".lower().replace("-", " "))
-    return any(re.search(r"\b" + re.escape(s), text) for s in stems)
 
 
 def _nz(x: np.ndarray) -> np.ndarray:
@@ -720,6 +710,7 @@ from .synth import (  # noqa: E402
     Ctx,
     _bandpass,
     _decay_burst,
+    _has,
     _modal_ir,
     _place,
 )

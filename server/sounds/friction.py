@@ -443,10 +443,10 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
 # register MODELS, so MODELS must exist before synth is imported from here.
-from .actions import _has  # noqa: E402  (the play method's or the name's words)
 from .synth import (  # noqa: E402
     Ctx,
     _bandpass,
+    _has,
     _highpass,
     _lowpass,
     _modal_ir,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from functools import lru_cache
 
 import numpy as np
 from scipy import signal
@@ -40,20 +39,6 @@ def _mix(*xs: np.ndarray) -> np.ndarray:
     for x in xs:
         out[: x.size] += x
     return out
-
-
-@lru_cache(maxsize=1024)
-def _word_start(stem: str) -> re.Pattern:
-    return re.compile(r"\b" + re.escape(stem))
-
-
-def _has(ctx: Ctx, *stems: str) -> bool:
-    """Does the play method or the name contain a word starting with one of ``stems``?"""
-    d = ctx.desc
-    if d is None:
-        return False
-    text = re.sub(r"[^a-z0-9 ]+", " ", f"{d.play_method} {d.name}".lower().replace("-", " "))
-    return any(_word_start(s).search(text) for s in stems)
 
 
 def _table(amps: tuple[float, ...] | np.ndarray, phases: np.ndarray | None = None) -> np.ndarray:
@@ -1517,6 +1502,7 @@ from .synth import (  # noqa: E402
     Ctx,
     _bandpass,
     _bubble,
+    _has,
     _impulses,
     _lowpass,
     _modal_ir,

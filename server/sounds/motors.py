@@ -437,13 +437,13 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
 # register MODELS, so MODELS must exist before synth is imported from here.
 from ..audio.resample import resample  # noqa: E402
-from .actions import _has  # noqa: E402  (the play method's or the name's words)
 from .synth import (  # noqa: E402
     MATERIALS,
     Ctx,
     _bandpass,
     _dense_modes,
     _event_times,
+    _has,
     _impulses,
     _lowpass,
     _modal_ir,

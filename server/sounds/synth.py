@@ -277,6 +277,17 @@ def _stem_hits(text: str, stem: str) -> int:
     return 1 if _stem_re(stem).search(text) else 0
 
 
+def _has(ctx: Ctx, *stems: str, material: bool = False) -> bool:
+    """Does the play method or the source's name (with ``material``, its material too) have a word starting with
+    one of ``stems``? How a model picks its variant from the vocabulary's words. A stem ending in a space is a
+    whole word ("fly " is not "flying"), at the end of the text too."""
+    d = ctx.desc
+    if d is None:
+        return False
+    text = _norm(f"{d.play_method} {d.name} {d.material}" if material else f"{d.play_method} {d.name}") + " "
+    return any(_stem_re(s).search(text) for s in stems)
+
+
 def choose_model(desc: SourceDescription) -> tuple[str, dict[str, float]]:
     """Score every model by keyword stems in the description's fields; the best wins."""
     fields = {"play_method": _norm(desc.play_method), "name": _norm(desc.name), "material": _norm(desc.material)}

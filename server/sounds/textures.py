@@ -328,10 +328,10 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
 # register MODELS, so MODELS must exist before synth is imported from here. The play-method word test is the
 # actions family's (synth imports actions first).
-from .actions import _has  # noqa: E402
 from .synth import (  # noqa: E402
     Ctx,
     _bandpass,
+    _has,
     _highpass,
     _impulses,
     _modal_ir,
