@@ -317,6 +317,25 @@ def test_a_heartbeat_is_lub_dub_at_60_to_85_beats_a_minute():
     assert np.all((60 / beats > 55) & (60 / beats < 90))
 
 
+def test_a_heart_sound_is_a_struck_ringing_not_a_swell_and_the_gaps_are_quiet():
+    """A valve's closure rings the heart wall: the sound peaks within its first ~30 ms and decays; between the
+    beats a stethoscope hears only a faint rustle, at least 35 dB under the beats (no wind-like rumble)."""
+    x = actions.m_heartbeat(ctx_for("stethoscope", "heartbeat heard", 6.0, 3))
+    e = envelope(x, SR, 5.0)
+    ts = onsets(x, SR, -15.0, 0.15)
+    for t in ts[:6]:
+        i = int(t * SR)
+        seg = e[max(0, i - int(0.02 * SR)): i + int(0.12 * SR)]
+        rise = (np.argmax(seg) - min(i, int(0.02 * SR))) / SR
+        assert rise < 0.035
+        assert seg[-1] < 0.35 * seg.max()
+    pairs = zip(ts[1::2], ts[2::2], strict=False)  # an S2 and the next S1
+    gaps = [e[int((a + 0.2) * SR): int((b - 0.05) * SR)] for a, b in pairs if b - a > 0.3]
+    assert gaps
+    quiet = np.median(np.concatenate(gaps))
+    assert 20 * np.log10(quiet / e.max() + 1e-12) < -35
+
+
 def test_breaths_come_12_to_20_a_minute_and_a_puff_is_short():
     x = actions.m_breathing(ctx_for("person", "slow breathing", 20.0, 2))
     e = envelope(x, SR, 50.0)[:: SR // 100]  # 100 frames a second

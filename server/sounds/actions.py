@@ -627,10 +627,12 @@ def m_heartbeat(ctx: Ctx) -> np.ndarray:
     def valve(f: float, dur: float) -> np.ndarray:
         m = int(dur * sr)
         tt = np.arange(m) / sr
-        env = np.sin(np.pi * tt / dur) ** 2
+        # a valve's closure sets the blood column and the heart wall ringing: a fast rise (~10 ms) and a damped
+        # decay over the sound's length, not a swell; only a little turbulent noise rides on it
+        env = (1 - np.exp(-tt / 0.01)) * np.exp(-tt / (dur / 3.5))
         x = np.sin(2 * np.pi * f * tt) + 0.5 * np.sin(2 * np.pi * 2.1 * f * tt) + 0.3 * np.sin(2 * np.pi * 3.3 * f * tt)
         noise = _bandpass(rng.standard_normal(m), 40, 300, sr)
-        return (x + 0.4 * noise / (np.std(noise) + 1e-12)) * env
+        return (x + 0.1 * noise / (np.std(noise) + 1e-12)) * env
 
     s1, s2 = valve(rng.uniform(40, 70) * p.pitch, 0.12), valve(rng.uniform(60, 100) * p.pitch, 0.08)
     t = rng.uniform(0.05, 0.4)
@@ -640,7 +642,7 @@ def m_heartbeat(ctx: Ctx) -> np.ndarray:
         _place(ctx, out, s2, t + 0.1 + 0.2 * period, 0.7)
         t += period
     floor = _bandpass(rng.standard_normal(ctx.n), 30, 600, sr)
-    return _bandpass(out, 20, 600, sr) + 0.02 * floor / (np.std(floor) + 1e-12)
+    return _bandpass(out, 20, 600, sr) + 0.005 * floor / (np.std(floor) + 1e-12)
 
 
 def helmholtz_hz(volume_m3: float, port_area_m2: float, neck_m: float) -> float:
