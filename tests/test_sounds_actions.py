@@ -515,3 +515,13 @@ def test_open_wind_is_deterministic_per_seed_and_fast():
     assert choice.model == "open_wind" and np.isfinite(a).all()
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     assert took < 1.0
+
+
+def test_raised_voices_stand_a_lombard_step_over_a_crowds_babble():
+    """Talkers in babble raise their voices over it (the Lombard effect, ~3.5 dB): the crowd's loudest moments
+    (98th percentile of a 50 ms envelope) stand 5-12 dB over its median, never a lone speaker far above it."""
+    assert 20 * np.log10(actions.LOMBARD_GAIN) == pytest.approx(3.5, abs=0.01)
+    for seed in (1, 2, 3):
+        x = actions.m_crowd(ctx_for("crowd", "crowd murmur and chatter", 8.0, seed))
+        e = envelope(x, SR, 50.0)[SR // 2:]
+        assert 5.0 < 20 * np.log10(np.percentile(e, 98) / np.median(e)) < 12.0

@@ -1091,6 +1091,9 @@ def m_billiards(ctx: Ctx) -> np.ndarray:
 LAUGH_SYLLABLES_HZ = (4.0, 6.0)  # "ha" syllables a second in a laugh bout (Bachorowski et al. 2001: ~4.7 Hz)
 LAUGH_F0_HZ = (200.0, 500.0)  # laughter's voiced f0, well above the same talker's speech
 CHEER_VOICES = (30, 61)  # voices in one cheer of a stadium or hall crowd
+# talkers in a crowd's babble raise their voices over it (the Lombard effect, ~3.5 dB): the raised voices
+# popping out stand that much over the babble's level
+LOMBARD_GAIN = 10 ** (3.5 / 20)
 CALLS_PER_S = (3.0, 7.0)  # raised voices popping out of the babble of a crowd of dozens (sparse to dense)
 
 
@@ -1178,7 +1181,9 @@ def m_crowd(ctx: Ctx) -> np.ndarray:
     while t < ctx.seconds - 0.3:
         _place(ctx, calls, _call(ctx, int(rng.uniform(0.3, 0.8) * sr)), t, rng.uniform(0.2, 1.0))
         t += rng.exponential(1 / rate)
-    out = babble + calls / (np.std(calls) + 1e-12)
+    big = _has(ctx, "cheer", "stadium", "roar", "fans", "arena", "goal")
+    # a conversing crowd's talkers raise their voices over its babble; in a stadium the roar swamps them
+    out = babble + (1.0 if big else LOMBARD_GAIN) * calls / (np.std(calls) + 1e-12)
     if _has(ctx, "laugh"):  # people laughing: bouts every ~1.5 s, now and then several together
         laughs = np.zeros(ctx.n)
         t = rng.exponential(1.5)
@@ -1188,7 +1193,6 @@ def m_crowd(ctx: Ctx) -> np.ndarray:
                 _place(ctx, laughs, _laugh(ctx, m), t + 0.15 * k * rng.random(), rng.uniform(0.3, 0.8))
             t += rng.exponential(1.5)
         out = out + 0.5 * laughs / (np.std(laughs) + 1e-12)
-    big = _has(ctx, "cheer", "stadium", "roar", "fans", "arena", "goal")
     if big:  # the crowd roars: every 2-4 s dozens of voices shout at once, swelling within ~0.3 s
         cheers = np.zeros(ctx.n)
         t = rng.uniform(0.2, 1.5)
