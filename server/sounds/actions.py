@@ -9,21 +9,11 @@ lists, per model, the AudioSet classes it is meant to be heard as.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
 from scipy import signal
-
-
-def _has(ctx: Ctx, *stems: str) -> bool:
-    """Does the play method or the name contain a word starting with one of ``stems``?"""
-    d = ctx.desc
-    if d is None:
-        return False
-    text = re.sub(r"[^a-z0-9 ]+", " ", f"{d.play_method} {d.name}".lower().replace("-", " "))
-    return any(re.search(r"\b" + re.escape(s), text) for s in stems)
 
 
 def _resonator(x: np.ndarray, fc: float, q: float, sr: int) -> np.ndarray:
@@ -1300,6 +1290,7 @@ from .synth import (  # noqa: E402
     _bandpass,
     _bubble,
     _decay_burst,
+    _has,
     _highpass,
     _impulses,
     _lowpass,
