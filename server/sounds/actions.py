@@ -280,7 +280,8 @@ def m_flap(ctx: Ctx) -> np.ndarray:
     flutter = _bandpass(rng.standard_normal(ctx.n), 300, 3000 * p.pitch ** 0.5, sr)
     flutter *= (0.6 + 0.4 * np.sin(2 * np.pi * np.cumsum(rate_t * 2) / sr)) * gust
     wind = _lowpass(rng.standard_normal(ctx.n), 400, sr) * gust
-    peak = np.abs(out).max() + 1e-12
+    # the cloth's flutter and the wind sit under the snaps' peak; in a lull with no snap at all they are the sound
+    peak = np.abs(out).max() + 1e-12 if out.any() else 1.0
     return 0.4 * out + peak * (0.3 * flutter / (np.abs(flutter).max() + 1e-12) + 0.6 * wind / (np.abs(wind).max() + 1e-12))
 
 
