@@ -27,11 +27,6 @@ import numpy as np
 DISC_RATIOS = (1.0, 1.73, 2.33, 2.91, 3.91, 4.11, 5.24)
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    """``x`` scaled to unit RMS."""
-    return x / (np.std(x) + 1e-12)
-
-
 # ----------------------------------------------------------------------------------------------
 # Parts and collisions
 # ----------------------------------------------------------------------------------------------
@@ -429,4 +424,5 @@ from .synth import (  # noqa: E402
     _noise_burst,
     _place,
     _slow_curve,
+    _unit,
 )

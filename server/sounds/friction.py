@@ -27,11 +27,6 @@ import numpy as np
 from scipy import signal
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    """``x`` scaled to unit RMS (each part is mixed by its RMS share)."""
-    return x / (np.std(x) + 1e-12)
-
-
 # ----------------------------------------------------------------------------------------------
 # Building blocks
 # ----------------------------------------------------------------------------------------------
@@ -453,4 +448,5 @@ from .synth import (  # noqa: E402
     _place,
     _pulse_train,
     _slow_curve,
+    _unit,
 )

@@ -28,11 +28,6 @@ from ..audio.resample import resample
 _TABLE_N = 2048
 
 
-def _nz(x: np.ndarray) -> np.ndarray:
-    """Unit-RMS copy (silence stays silence)."""
-    return x / (np.std(x) + 1e-12)
-
-
 def _mix(*xs: np.ndarray) -> np.ndarray:
     """Sum of arrays of different lengths (zero-padded to the longest)."""
     out = np.zeros(max(x.size for x in xs))
@@ -175,7 +170,7 @@ def _room(ctx: Ctx, x: np.ndarray, rt60: float = 0.5, wet: float = 0.5, floor_db
     tail = signal.oaconvolve(x, ir)[: ctx.n]
     y = x + wet * tail * np.std(x) / (np.std(tail) + 1e-12)
     floor = _lowpass(ctx.rng.standard_normal(ctx.n), 1500, ctx.sr)
-    return y + 10 ** (floor_db / 20) * np.abs(y).max() * _nz(floor)
+    return y + 10 ** (floor_db / 20) * np.abs(y).max() * _unit(floor)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -202,7 +197,7 @@ def m_vacuum(ctx: Ctx) -> np.ndarray:
     motor = _osc(ctx, rpm, [1 / k ** 1.5 for k in range(1, 16)])
     whine = _osc(ctx, rpm * blades, (1.0, 0.3))
     air = _bandpass(rng.standard_normal(ctx.n), 500, 6000 * (0.8 + 0.4 * p.brightness), sr) * (1 - 0.3 * block)
-    return _nz(air) + 0.45 * _nz(motor) + 0.5 * _nz(whine)
+    return _unit(air) + 0.45 * _unit(motor) + 0.5 * _unit(whine)
 
 
 def hair_dryer_rates(ctx: Ctx) -> tuple[float, int]:
@@ -224,7 +219,7 @@ def m_hair_dryer(ctx: Ctx) -> np.ndarray:
     jet = _bandpass(rng.standard_normal(ctx.n), 600, 5000 * (0.8 + 0.4 * p.brightness), sr)
     tone = _osc(ctx, rot * blades, (1.0, 0.5, 0.3, 0.2))
     motor = _osc(ctx, rot, [1 / k for k in range(1, 20)]) * (1 + 0.3 * np.sin(2 * np.pi * 100 * t))
-    return (_nz(jet) + 0.7 * _nz(tone) + 0.1 * _nz(motor)) * sway
+    return (_unit(jet) + 0.7 * _unit(tone) + 0.1 * _unit(motor)) * sway
 
 
 def m_blender(ctx: Ctx) -> np.ndarray:
@@ -248,7 +243,7 @@ def m_blender(ctx: Ctx) -> np.ndarray:
     knock = _strike_ir(ctx, replace(MATERIALS["glass"], t60=0.08), rng.uniform(900, 1400))
     for tk in rng.uniform(0, ctx.seconds, int(rng.integers(15, 40) * ctx.seconds / 5)):
         _place(ctx, chunks, knock, tk, rng.uniform(0.2, 1.0))
-    x = (_nz(fan) + 0.45 * _nz(motor) + 0.6 * _nz(churn) + 0.2 * _nz(chunks)) * on
+    x = (_unit(fan) + 0.45 * _unit(motor) + 0.6 * _unit(churn) + 0.2 * _unit(chunks)) * on
     return _room(ctx, x, rng.uniform(0.5, 0.7), 0.4, -60.0)  # a kitchen
 
 
@@ -271,7 +266,7 @@ def m_washing_machine(ctx: Ctx) -> np.ndarray:
         cabinet = _osc(ctx, f_drum, (1.0, 0.5, 0.3, 0.2))
         whine = _osc(ctx, f_drum * rng.uniform(9, 12), [1 / k for k in range(1, 8)])
         spray = _bandpass(rng.standard_normal(ctx.n), 1000, 8000, sr) * (1 + 0.3 * np.sin(ph))
-        return _nz(shake) + 0.7 * _nz(cabinet) + 0.3 * _nz(whine) + 0.4 * _nz(spray)
+        return _unit(shake) + 0.7 * _unit(cabinet) + 0.3 * _unit(whine) + 0.4 * _unit(spray)
     f_drum = rng.uniform(45, 55) / 60
     drops = np.arange(rng.uniform(0.1, 0.4), ctx.seconds, 1 / (3 * f_drum))
     drops = np.maximum(drops + 0.12 * rng.standard_normal(drops.size), 0.0)  # laundry does not fall on the beat
@@ -287,7 +282,7 @@ def m_washing_machine(ctx: Ctx) -> np.ndarray:
     swish = _bandpass(rng.standard_normal(ctx.n), 300, 2500, sr) * (0.6 + 0.4 * np.sin(2 * np.pi * f_drum * t))
     splash = _bubbles(ctx, 800, 0.001, 0.006, np.clip(slosh, 0, 1))
     motor = _bandpass(rng.standard_normal(ctx.n), 80, 600, sr) * (1 + 0.3 * np.sin(2 * np.pi * 100 * t))
-    x = _nz(water) + 0.7 * _nz(splash) + 0.3 * _nz(swish) + 0.2 * _nz(thuds) + 0.2 * _nz(motor)
+    x = _unit(water) + 0.7 * _unit(splash) + 0.3 * _unit(swish) + 0.2 * _unit(thuds) + 0.2 * _unit(motor)
     return _room(ctx, x, 0.4, 0.3, -60.0)  # a laundry room
 
 
@@ -309,7 +304,7 @@ def _dishwasher(ctx: Ctx) -> np.ndarray:
     sump = np.clip(_slow_curve(ctx, t, 3.0, 0.6), 0.1, None)
     slosh = _bubbles(ctx, 400, 0.001, 0.006, np.clip(sump - 0.3, 0, 1))
     pump = _osc(ctx, 50.0, (1.0, 0.5, 0.3, 0.2, 0.1))
-    x = _nz(spray) + 0.3 * _nz(slosh) + 0.2 * _nz(pump)
+    x = _unit(spray) + 0.3 * _unit(slosh) + 0.2 * _unit(pump)
     return _room(ctx, x, 0.4, 0.3, -60.0)
 
 
@@ -339,13 +334,13 @@ def m_kettle(ctx: Ctx) -> np.ndarray:
     amp = np.clip((t - t_on) / 0.6, 0, 1) ** 2 * (0.5 + 0.5 * rise) * flutter
     tone = _osc(ctx, f, (1.0, 0.08, 0.03)) + 0.8 * _osc(ctx, f + rng.uniform(15, 25), (1.0,))
     breath = _bandpass(rng.standard_normal(ctx.n), 0.85 * f1, 1.15 * f1, sr, order=1)
-    whistle = amp * (tone + 0.3 * _nz(breath))
+    whistle = amp * (tone + 0.3 * _unit(breath))
     heat = np.clip(t / ctx.seconds + 0.4, 0, 1)
     collapse = _bandpass(rng.standard_normal(ctx.n), 100, 1200, sr) * (1 + 0.8 * np.abs(_bandpass(
         rng.standard_normal(ctx.n), 5, 40, sr)))
     rolling = _bubbles(ctx, 300, 0.002, 0.008, heat)
-    boil = 0.6 * _nz(collapse) * heat + _nz(rolling)
-    return 0.12 * _nz(boil) + _nz(whistle)
+    boil = 0.6 * _unit(collapse) * heat + _unit(rolling)
+    return 0.12 * _unit(boil) + _unit(whistle)
 
 
 _COMPUTER_WORDS = ("computer", "laptop", "keyboard", "notebook", "pc")
@@ -543,7 +538,7 @@ def _crossing_signal(ctx: Ctx) -> np.ndarray:
     for tt in np.arange(rng.uniform(0.05, 0.3), ctx.seconds, 1 / rate):
         _place(ctx, out, tick, tt, 1.0)
     out /= np.abs(out).max() + 1e-12
-    return out + 0.03 * _nz(_lowpass(rng.standard_normal(ctx.n), 800, sr))
+    return out + 0.03 * _unit(_lowpass(rng.standard_normal(ctx.n), 800, sr))
 
 
 def rotary_dial_rate(ctx: Ctx) -> float:
@@ -798,7 +793,7 @@ def m_flush(ctx: Ctx) -> np.ndarray:
     flow = rush_env * surge
     bubbles = _bubbles(ctx, 700, 0.0008, 0.005, np.clip(flow - 0.3, 0, 1))
     splash = _bandpass(rng.standard_normal(ctx.n), 150, 8000, sr)
-    water = (_nz(bubbles) + 0.7 * _nz(splash)) * flow
+    water = (_unit(bubbles) + 0.7 * _unit(splash)) * flow
     modes = rng.uniform(200, 2500, 12)
     bowl_ir = _modal_ir(ctx, modes, rng.uniform(0.1, 0.4, 12), rng.uniform(0.3, 1, 12), length=0.5)
     bowl = signal.oaconvolve(_bandpass(rng.standard_normal(ctx.n), 100, 4000, sr) * flow, bowl_ir)[: ctx.n]
@@ -806,7 +801,7 @@ def m_flush(ctx: Ctx) -> np.ndarray:
     for k in range(int(rng.integers(3, 6))):
         _place(ctx, gulp, _bubble(ctx, rng.uniform(0.012, 0.025)), t0 + dur + 0.12 * k + rng.uniform(0, 0.05), 1.0)
     valve = _bandpass(rng.standard_normal(ctx.n), 2000, 6000, sr) * np.clip((t - t0 - 0.5) / 0.3, 0, 1)
-    x = water + 0.5 * _nz(bowl) + 0.6 * _nz(valve) + 0.4 * _nz(gulp)
+    x = water + 0.5 * _unit(bowl) + 0.6 * _unit(valve) + 0.4 * _unit(gulp)
     return _room(ctx, x, 0.5, 0.3, -60.0)
 
 
@@ -828,7 +823,7 @@ def m_tap(ctx: Ctx) -> np.ndarray:
     splash = _bandpass(rng.standard_normal(ctx.n), 500, 8000 + 4000 * p.brightness, sr)
     splash *= 1 + 0.6 * np.abs(_bandpass(rng.standard_normal(ctx.n), 8, 60, sr)) / 0.1 * 0.1
     basin = _bandpass(rng.standard_normal(ctx.n), 150, 600, sr)
-    x = (_nz(bubbles) + 0.7 * _nz(splash) + 0.2 * _nz(basin)) * flow
+    x = (_unit(bubbles) + 0.7 * _unit(splash) + 0.2 * _unit(basin)) * flow
     if _has(ctx, "fill", "tub", "bath", "bucket", "jug", "bottle", "pot"):
         x = _filling(ctx, x)
     return x
@@ -933,7 +928,7 @@ def _pour(ctx: Ctx) -> np.ndarray:
     flow = flow * (0.15 + 0.85 * surge / (surge.max() + 1e-12))
     bubbles = _chirp_bubbles(ctx, np.clip(flow, 0, 1), 500 * p.density, 0.0008 / p.pitch, 0.005 / p.pitch)
     splash = _bandpass(rng.standard_normal(ctx.n), 500, 9000, sr)
-    x = _air_column(ctx, (0.7 * _nz(bubbles) + _nz(splash)) * flow, fres)
+    x = _air_column(ctx, (0.7 * _unit(bubbles) + _unit(splash)) * flow, fres)
     return _room(ctx, x, 0.3, 0.2, -50.0)
 
 
@@ -967,7 +962,7 @@ def _plunge(ctx: Ctx) -> np.ndarray:
         _place(ctx, squelch, sq, s0 + per / 2, a)
     slosh = _bandpass(rng.standard_normal(ctx.n), 300, 5000, sr) * env
     fine = _chirp_bubbles(ctx, np.clip(env, 0, 1), 800, 0.001, 0.006)
-    x = _nz(slosh) + 0.7 * _nz(fine) + _nz(gulps) + 0.3 * _nz(squelch)
+    x = _unit(slosh) + 0.7 * _unit(fine) + _unit(gulps) + 0.3 * _unit(squelch)
     return _room(ctx, x, 0.5, 0.3, -50.0)
 
 
@@ -994,7 +989,7 @@ def m_saw(ctx: Ctx) -> np.ndarray:
         whine = _osc(ctx, rpm * teeth, (1.0, 0.5, 0.25))
         roar = _bandpass(rng.standard_normal(ctx.n), 400, 9000, sr) * cut * (1 + 0.5 * np.abs(_bandpass(
             rng.standard_normal(ctx.n), 5, 30, sr)) / 0.05)
-        return _nz(motor) + 0.6 * _nz(whine) * (0.4 + cut) + 1.0 * _nz(roar)
+        return _unit(motor) + 0.6 * _unit(whine) * (0.4 + cut) + 1.0 * _unit(roar)
     period = rng.uniform(0.8, 1.1) / p.density ** 0.5  # one push and one pull
     ph = (t + rng.uniform(0, period)) / period
     push = (ph % 1.0) < 0.5
@@ -1008,7 +1003,7 @@ def m_saw(ctx: Ctx) -> np.ndarray:
     teeth = signal.oaconvolve(bites, blade + 0.7 * board)[: ctx.n]
     rasp = _bandpass(rng.standard_normal(ctx.n), 1500, 9000, sr) * speed * np.where(push, 1.0, 0.5)
     rasp *= 1 + 0.5 * np.sin(2 * np.pi * np.cumsum(rate) / sr)
-    return _nz(teeth) + 1.1 * _nz(rasp)
+    return _unit(teeth) + 1.1 * _unit(rasp)
 
 
 def chainsaw_rpm(ctx: Ctx) -> float:
@@ -1030,7 +1025,7 @@ def _chainsaw(ctx: Ctx) -> np.ndarray:
     f = full * (0.3 + 0.7 * throttle) * (1 - 0.1 * cut) * _slow_curve(ctx, t, 8.0, 0.015)
     engine = _osc(ctx, f, [1 / k ** 0.5 for k in range(1, 40)], fmax=8000)
     chain = _bandpass(rng.standard_normal(ctx.n), 1000, 8000, sr) * (0.3 + cut)
-    return _nz(engine) * (0.5 + 0.5 * throttle) + _nz(chain)
+    return _unit(engine) * (0.5 + 0.5 * throttle) + _unit(chain)
 
 
 def m_hammer(ctx: Ctx) -> np.ndarray:
@@ -1091,7 +1086,7 @@ def m_drill(ctx: Ctx) -> np.ndarray:
     chatter = _bandpass(rng.standard_normal(ctx.n), 1500, 8000, sr) * bite * (1 + 0.7 * np.sin(
         2 * np.pi * np.cumsum(chuck) / sr))
     mesh = _osc(ctx, rpm * drill_pinion_teeth(ctx), (1.0, 0.3))  # the gearbox's first stage
-    return (_nz(fan) + 0.2 * _nz(motor) + 0.3 * _nz(mesh)) * on + 0.6 * _nz(chatter)
+    return (_unit(fan) + 0.2 * _unit(motor) + 0.3 * _unit(mesh)) * on + 0.6 * _unit(chatter)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1143,7 +1138,7 @@ def m_siren(ctx: Ctx) -> np.ndarray:
     f = siren_frequency(ctx, mode, rng.uniform(0, SIREN_MODES[mode][2]))
     if mode == "wind":
         x = _osc(ctx, f, [1 / k for k in range(1, 12)])  # rotor chopping the air: a sawtooth-like pulse
-        x += 0.2 * _nz(_bandpass(rng.standard_normal(ctx.n), 300, 3000, sr))
+        x += 0.2 * _unit(_bandpass(rng.standard_normal(ctx.n), 300, 3000, sr))
     else:
         x = _osc(ctx, f, [(1.0 / k if k % 2 else 0.15 / k) for k in range(1, 16)], fmax=8000)
     x = _bandpass(x, 350, 5000 + 2000 * p.brightness, sr)
@@ -1205,12 +1200,12 @@ def m_car_horn(ctx: Ctx) -> np.ndarray:
     x = _osc(ctx, f_lo * wob, np.abs(duty))
     if f_hi:
         x = x + 0.9 * _osc(ctx, f_hi * wob, np.abs(duty))
-    x = np.tanh(2.0 * _nz(x))
+    x = np.tanh(2.0 * _unit(x))
     lo_cut = {"car": 300, "air": 180, "fog": 60}[kind]
     x = _bandpass(x, lo_cut, 6000, sr) * env
     if kind == "fog":  # the rush of air through the horn, and the harbour's long echo
         air = _bandpass(rng.standard_normal(ctx.n), 200, 3000, sr) * env
-        x = _room(ctx, _nz(x) + 0.3 * _nz(air), 2.5, 0.8, -50.0)
+        x = _room(ctx, _unit(x) + 0.3 * _unit(air), 2.5, 0.8, -50.0)
     return x
 
 
@@ -1247,9 +1242,9 @@ def m_train(ctx: Ctx) -> np.ndarray:
         clicks = np.zeros(ctx.n)
         for h in hits:
             _place(ctx, clicks, steel, h, rng.uniform(0.6, 1.0))
-        out += _nz(rumble) + 0.8 * _nz(clicks)
+        out += _unit(rumble) + 0.8 * _unit(clicks)
     if _has(ctx, "steam", "chuff", "puff") and not horn_only:
-        out += 0.8 * _nz(_chuffs(ctx))
+        out += 0.8 * _unit(_chuffs(ctx))
     if not rails_only and not _has(ctx, "chuff", "puff"):
         steam = _has(ctx, "steam")
         if steam:  # a chime whistle: a few bells (pipes) blown by steam, each a hole tone beating with its twin
@@ -1267,9 +1262,9 @@ def m_train(ctx: Ctx) -> np.ndarray:
             s += d + 0.3
         env = _segments_env(ctx, segs, 0.08, 0.15)
         horn = sum(_osc(ctx, f * (1 + 0.003 * np.sin(2 * np.pi * 5 * t)), amps, fmax=8000) for f in notes)
-        breath = _nz(_bandpass(rng.standard_normal(ctx.n), 500, 4000, sr))
-        horn = (_nz(horn) + 0.5 * breath) if steam else (np.tanh(1.5 * _nz(horn)) + 0.1 * breath)
-        out += (1.6 if horn_only else 1.2) * _nz(_bandpass(horn, 200, 6000, sr)) * env
+        breath = _unit(_bandpass(rng.standard_normal(ctx.n), 500, 4000, sr))
+        horn = (_unit(horn) + 0.5 * breath) if steam else (np.tanh(1.5 * _unit(horn)) + 0.1 * breath)
+        out += (1.6 if horn_only else 1.2) * _unit(_bandpass(horn, 200, 6000, sr)) * env
     return out
 
 
@@ -1313,7 +1308,7 @@ def m_aircraft(ctx: Ctx) -> np.ndarray:
         buzz = _osc(ctx, bpf, [1 / k ** 0.7 for k in range(1, 60)], fmax=7000)
         eng = _osc(ctx, bpf * rng.uniform(1.4, 1.6), [1 / k for k in range(1, 20)], fmax=5000)
         noise = _bandpass(rng.standard_normal(ctx.n), 100, 3000, sr)
-        x = _nz(buzz) + 0.4 * _nz(eng) + 1.2 * _nz(noise)  # the blades shed turbulence: broadband as loud as the tones
+        x = _unit(buzz) + 0.4 * _unit(eng) + 1.2 * _unit(noise)  # the blades shed turbulence: broadband as loud as the tones
     else:
         jet = _bandpass(rng.standard_normal(ctx.n), 80, 1500 + 2000 * p.brightness, sr)
         jet += 0.3 * _bandpass(rng.standard_normal(ctx.n), 1500, 8000, sr)
@@ -1321,7 +1316,7 @@ def m_aircraft(ctx: Ctx) -> np.ndarray:
         blades = int(rng.integers(20, 30))
         whine = _osc(ctx, shaft * blades, (1.0, 0.3), fmax=12000)
         buzzsaw = _osc(ctx, shaft, [rng.uniform(0.2, 1.0) / k ** 0.5 for k in range(1, 40)], fmax=6000)
-        x = _nz(jet) + 0.25 * _nz(whine) * near + 0.15 * _nz(buzzsaw)
+        x = _unit(jet) + 0.25 * _unit(whine) * near + 0.15 * _unit(buzzsaw)
     # ground reflection: path difference 2 h_mic sin(elevation) / c, h_mic ~1.5 m
     elev = height / np.sqrt((speed * (t - t_c)) ** 2 + height**2)
     delay = 2 * 1.5 * elev / 343.0 * sr
@@ -1355,7 +1350,7 @@ def m_helicopter(ctx: Ctx) -> np.ndarray:
     tail_buzz = _osc(ctx, tail * dop, [1 / k for k in range(1, 15)], fmax=4000)
     turbine = _osc(ctx, rng.uniform(5000, 7000) * dop, (1.0,))
     broad = _bandpass(rng.standard_normal(ctx.n), 100, 4000, sr)
-    x = _nz(slap) + 0.6 * _nz(thump) + 0.3 * _nz(tail_buzz) + 0.05 * _nz(turbine) + 0.3 * _nz(broad)
+    x = _unit(slap) + 0.6 * _unit(thump) + 0.3 * _unit(tail_buzz) + 0.05 * _unit(turbine) + 0.3 * _unit(broad)
     return x * near
 
 
@@ -1396,7 +1391,7 @@ def m_motorcycle(ctx: Ctx) -> np.ndarray:
     x = _lowpass(signal.oaconvolve(imp, signal.fftconvolve(pulse, pipe)[:m])[: ctx.n], 3000, sr)
     env = signal.oaconvolve(imp, np.exp(-tt / 0.005))[: ctx.n]
     rasp = _bandpass(rng.standard_normal(ctx.n), 800, 5000, sr) * env
-    return (_nz(x) + 0.15 * _nz(rasp)) * (0.3 + 0.7 * near)
+    return (_unit(x) + 0.15 * _unit(rasp)) * (0.3 + 0.7 * near)
 
 
 def bicycle_bell_rates(ctx: Ctx) -> tuple[float, float]:
@@ -1509,4 +1504,5 @@ from .synth import (  # noqa: E402
     _place,
     _slow_curve,
     _strike_ir,
+    _unit,
 )

@@ -25,11 +25,6 @@ SPEED_OF_SOUND = 343.0  # m/s in air
 EXHAUST_SOUND_SPEED = 500.0  # m/s in hot exhaust gas (~350-450 C)
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    """``x`` scaled to unit RMS."""
-    return x / (np.std(x) + 1e-12)
-
-
 def _mains(ctx: Ctx) -> float:
     """The supply frequency: 50 Hz (Europe, Asia, Africa) or 60 Hz (the Americas)."""
     return 50.0 if ctx.rng.random() < 0.5 else 60.0
@@ -451,4 +446,5 @@ from .synth import (  # noqa: E402
     _place,
     _pulse_train,
     _slow_curve,
+    _unit,
 )

@@ -277,6 +277,11 @@ def _stem_hits(text: str, stem: str) -> int:
     return 1 if _stem_re(stem).search(text) else 0
 
 
+def _unit(x: np.ndarray) -> np.ndarray:
+    """``x`` scaled to unit RMS (silence stays silence): how a model mixes its parts by their RMS shares."""
+    return x / (np.std(x) + 1e-12)
+
+
 def _has(ctx: Ctx, *stems: str, material: bool = False) -> bool:
     """Does the play method or the source's name (with ``material``, its material too) have a word starting with
     one of ``stems``? How a model picks its variant from the vocabulary's words. A stem ending in a space is a
