@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from server.sounds.synth import SourceDescription, impact_kind, synthesize
+from tests.helpers.analysis import centroid_hz
 
 SR = 48000
 
@@ -14,12 +15,6 @@ def _render(cls: str, seed: int = 0, name: str = "thing") -> np.ndarray:
     audio, choice = synthesize(desc, 4.0, seed=seed, sample_rate=SR)
     assert choice.model == "strike"
     return audio.astype(np.float64)
-
-
-def _centroid(x: np.ndarray) -> float:
-    spec = np.abs(np.fft.rfft(x)) ** 2
-    f = np.fft.rfftfreq(len(x), 1 / SR)
-    return float((f * spec).sum() / spec.sum())
 
 
 def _ring_ms(x: np.ndarray) -> float:
@@ -53,8 +48,8 @@ def test_play_method_words_choose_recipe_without_classes():
 
 def test_click_is_short_and_bright_thud_is_dark():
     click, thud = _render("Clicking"), _render("Thump, thud")
-    assert _centroid(click) > 2500  # a latch: kHz
-    assert _centroid(thud) < 600  # a soft heavy blow: low hundreds of Hz
+    assert centroid_hz(click, SR) > 2500  # a latch: kHz
+    assert centroid_hz(thud, SR) < 600  # a soft heavy blow: low hundreds of Hz
     assert _ring_ms(click) < 40
     assert _ring_ms(thud) < 400
 
@@ -68,7 +63,7 @@ def test_clang_rings_far_longer_than_clunk_and_click():
 
 def test_clink_is_high_and_short():
     x = _render("Chink, clink")
-    assert _centroid(x) > 2500
+    assert centroid_hz(x, SR) > 2500
     assert _ring_ms(x) < 400
 
 
@@ -102,7 +97,7 @@ def test_computer_keyboard_is_not_a_typewriter():
     onsets = int(np.sum((env[1:] > 0.25 * env.max()) & (env[:-1] <= 0.25 * env.max())))
     assert 20 <= onsets <= 8 * 12  # 2.5-12 keys a second
     assert _ring_ms(x) < 80  # no bell
-    assert _centroid(x) > 1000
+    assert centroid_hz(x, SR) > 1000
 
 
 def test_rustle_flickers_smoothly_without_crackles():
@@ -118,4 +113,4 @@ def test_rustle_flickers_smoothly_without_crackles():
     loud = level > level.max() - 30
     jumps = np.diff(level)[loud[1:] & loud[:-1]]
     assert np.percentile(jumps, 99.5) < 8.0
-    assert _centroid(x) > 1500
+    assert centroid_hz(x, SR) > 1500

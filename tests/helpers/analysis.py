@@ -112,6 +112,20 @@ def f0_autocorr(x: np.ndarray, sr: int, fmin: float = 25.0, fmax: float = 4200.0
     return sr / (k + shift)
 
 
+def centroid_hz(x: np.ndarray, sr: int) -> float:
+    """Spectral centroid (Hz) of ``x``'s power spectrum (no window)."""
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / sr)
+    return float((f * spec).sum() / spec.sum())
+
+
+def band_share(x: np.ndarray, sr: int, lo: float, hi: float) -> float:
+    """Share of ``x``'s power between ``lo`` (inclusive) and ``hi`` (exclusive) Hz."""
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / sr)
+    return float(spec[(f >= lo) & (f < hi)].sum() / spec.sum())
+
+
 def peak_hz(x: np.ndarray, sr: int, lo: float, hi: float, pad: int = 1) -> float:
     """The strongest spectral peak of ``x`` between ``lo`` and ``hi`` Hz (Hann window, zero-padded ``pad`` times),
     interpolated by a parabola on the log magnitude."""
