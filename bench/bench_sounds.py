@@ -137,7 +137,7 @@ FAMILIES = {"server.sounds.synth": "everyday", "server.sounds.animals": "animals
             "server.sounds.machines": "machines", "server.sounds.instruments": "instruments",
             "server.sounds.actions": "actions", "server.sounds.contacts": "contacts",
             "server.sounds.friction": "friction", "server.sounds.motors": "motors", "server.sounds.clatter": "clatter",
-            "server.sounds.textures": "textures"}
+            "server.sounds.textures": "textures", "server.sounds.rotors": "rotors"}
 
 
 @dataclass(frozen=True)

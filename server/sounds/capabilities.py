@@ -7,7 +7,8 @@ can be checked against it (every variant's ``sound_model`` must be able to make 
 * The model families publish their own table as ``AUDIOSET = {model: (class, ...)}`` in
   :mod:`server.sounds.animals`, :mod:`server.sounds.machines`, :mod:`server.sounds.instruments` and
   :mod:`server.sounds.actions`, :mod:`server.sounds.contacts`, :mod:`server.sounds.friction`,
-  :mod:`server.sounds.motors`, :mod:`server.sounds.clatter` and :mod:`server.sounds.textures`;
+  :mod:`server.sounds.motors`, :mod:`server.sounds.clatter`, :mod:`server.sounds.textures` and
+  :mod:`server.sounds.rotors`;
   they are merged here (a family without one yet contributes nothing).
 
 :func:`can_make` closes a model's classes upwards through the AudioSet ontology: a model that makes *Bark*
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 FAMILY_MODULES = ("server.sounds.animals", "server.sounds.machines", "server.sounds.instruments", "server.sounds.actions",
                   "server.sounds.contacts", "server.sounds.friction", "server.sounds.motors", "server.sounds.clatter",
-                  "server.sounds.textures")
+                  "server.sounds.textures", "server.sounds.rotors")
 
 # model -> AudioSet classes it renders (names exactly as in the ontology)
 CORE: dict[str, tuple[str, ...]] = {

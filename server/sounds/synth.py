@@ -1665,10 +1665,11 @@ from . import friction as _friction  # noqa: E402
 from . import instruments as _instruments  # noqa: E402
 from . import machines as _machines  # noqa: E402
 from . import motors as _motors  # noqa: E402
+from . import rotors as _rotors  # noqa: E402
 from . import textures as _textures  # noqa: E402
 
 for _family in (_animals, _machines, _instruments, _actions, _contacts, _friction, _motors, _clatter,
-                _textures):
+                _textures, _rotors):
     for _name, (_stems, _func) in _family.MODELS.items():
         if _name in MODEL_FUNCS:  # pragma: no cover - a clash between families
             raise RuntimeError(f"sound model {_name!r} is defined twice")
