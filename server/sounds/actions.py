@@ -494,6 +494,13 @@ def cavity_modes(radius_m: float) -> np.ndarray:
     return np.asarray(SPHERE_KA) * SPEED_OF_SOUND / (2 * np.pi * radius_m)
 
 
+FLOOR_MODES_HZ = 500.0  # a sprung hardwood floor's dense modes (boards on joists) lie under ~500 Hz
+FLOOR_T60_S = 0.08  # and are damped within ~80 ms
+DRIBBLE_HZ = (1.5, 2.2)  # bounces a second of a ball bounced by hand (a dribble)
+HAND_SHARE = 0.7  # of a clip of a ball bounced on the ground, the part it is bounced by hand before being let go
+GYM_WET = 0.5  # a sports hall's reverberant field against the bounces (RT60 ~1 s)
+
+
 def _ball_hit(ctx: Ctx, small: bool, speed: float) -> np.ndarray:
     """One impact of a ball at relative ``speed`` (1 = the first, hardest), each a little different (where it
     lands, how it spins)."""
@@ -517,10 +524,12 @@ def _ball_hit(ctx: Ctx, small: bool, speed: float) -> np.ndarray:
             * np.exp(-6.91 * tt * (k + 1) / t60)
     ring *= np.minimum(tt / 0.003, 1.0)
     # the force on the floor: a half sine over the contact (~10 ms, shorter for a harder impact) ringing the
-    # sprung hardwood floor
+    # sprung hardwood floor, whose boards, joists and battens have modes packed densely under ~500 Hz (no one
+    # of them stands out: a dull thud, not a drum's tuned head)
     contact = rng.uniform(0.008, 0.012) * speed ** -0.2
     pulse = np.where(tt < contact, np.sin(np.pi * tt / contact), 0.0)
-    floor = _strike_ir(ctx, replace(MATERIALS["wood"], t60=0.08), rng.uniform(90, 160))
+    k = np.arange(int(0.15 * sr)) / sr
+    floor = _lowpass(rng.standard_normal(k.size) * np.exp(-6.91 * k / FLOOR_T60_S), FLOOR_MODES_HZ, sr)
     thud = signal.oaconvolve(pulse, floor)[:m]
     slap = _bandpass(_decay_burst(ctx, 0.5, 3.0, 30.0), 300, 3000, sr)  # the pebbled rubber slapping the floor
     hit = 0.15 * ring / (np.abs(ring).max() + 1e-12) + thud / (np.abs(thud).max() + 1e-12)
@@ -534,8 +543,11 @@ def m_bounce(ctx: Ctx) -> np.ndarray:
     geometrically (:func:`bounce_times`) and each impact is ``e`` times softer; it comes to rest, is picked up
     and dropped again. A basketball's impact (a ~10 ms contact, so the force pulse is a thud under ~150 Hz
     ringing the sprung hardwood floor) slaps its pebbled rubber on the floor (0.3-3 kHz) and sets its air cavity
-    ringing (:func:`cavity_modes`: the faint "ping" at ~950 Hz and ~1.5 kHz, T60 0.1-0.2 s), in a hall
-    (RT60 ~1 s); a play method saying dribble bounces it at 1.5-2.2 a second first. A small hard ball on a table
+    ringing (:func:`cavity_modes`: the faint "ping" at ~950 Hz and ~1.5 kHz, T60 0.1-0.2 s), in a sports hall
+    (RT60 ~1 s, :data:`GYM_WET`); the floor's dense board modes under ~500 Hz (:data:`FLOOR_MODES_HZ`) make the
+    thud dull. A ball bounced on the ground (unless the play method says dropped) is bounced by hand at
+    1.5-2.2 a second (:data:`DRIBBLE_HZ`) for most of the clip (:data:`HAND_SHARE`), then let go to bounce
+    out. A small hard ball on a table
     ("small", "table", "ping", "pong", "marble", "golf"): a ~1 ms contact ticks the thin shell and rings the
     table top's wooden modes, in a room."""
     rng = ctx.rng
@@ -544,9 +556,9 @@ def m_bounce(ctx: Ctx) -> np.ndarray:
     out = np.zeros(ctx.n)
     t = rng.uniform(0.1, 0.3)
     times: list[float] = []
-    if _has(ctx, "dribbl"):
-        rate = rng.uniform(1.5, 2.2)
-        while t < 0.55 * ctx.seconds:
+    if not small and not _has(ctx, "drop"):  # bounced by hand, then let go to bounce out
+        rate = rng.uniform(*DRIBBLE_HZ)
+        while t < HAND_SHARE * ctx.seconds:
             times.append(t)
             t += 1 / rate * (1 + 0.05 * rng.standard_normal())
     amps = [float(a) for a in rng.uniform(0.8, 1.0, len(times))]
@@ -558,7 +570,7 @@ def m_bounce(ctx: Ctx) -> np.ndarray:
         t = (bt[-1] if bt.size else t) + rng.uniform(0.5, 1.0)
     for ti, a in zip(times, amps, strict=True):
         _place(ctx, out, _ball_hit(ctx, small, a), ti, a)
-    return _floor(ctx, _in_room(ctx, out, 0.4 if small else 1.0, 0.2 if small else 0.3))
+    return _floor(ctx, _in_room(ctx, out, 0.4 if small else 1.0, 0.2 if small else GYM_WET))
 
 
 # ----------------------------------------------------------------------------------------------
