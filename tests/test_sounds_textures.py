@@ -1,6 +1,6 @@
 """The textures family (server/sounds/textures.py) checked by its physics: a creak's separate slips and its
 rhythm per rock or per swing, crumpling's heavy-tailed clicks in squeezes with quiet rests, leaves' band and
-gusts, sand's steady high-band stream; determinism and speed."""
+gusts, sand's avalanches of high-band grain slips; determinism and speed."""
 
 from __future__ import annotations
 
@@ -194,15 +194,19 @@ def test_leaves_slide_softly_where_a_crumpled_sheet_snaps():
         assert _tail_ratio(leaves) < 0.75 * _tail_ratio(paper)
 
 
-def test_sand_is_a_steady_stream_of_tiny_high_band_impacts():
+def test_sand_slides_down_the_pile_in_avalanches_of_high_band_grain_slips():
     x = _render("sand_trickle", "hourglass", "glass bulbs and sand", "sand trickling", seconds=8.0, seed=0)
-    assert band_share(x, SR, 1600, 24000) > 0.9
-    half = envelope_db(x, 0.5)
-    assert np.std(half) < 3.0  # steady: its 0.5 s levels stay within a few dB
-    # thousands of grains a second: the 1 ms frames are almost never empty
-    hop = int(0.001 * SR)
-    e = np.sqrt((x[: len(x) // hop * hop].reshape(-1, hop) ** 2).mean(axis=1))
-    assert np.mean(e > e.max() * 0.01) > 0.95
+    assert band_share(x, SR, 1600, 24000) > 0.9  # 0.1-0.5 mm grains radiate only high up
+    assert 3000 < centroid_hz(x, SR) < 6500
+    # avalanches of 0.4-1 s, the apex recharged within 20-100 ms: the 20 ms level dips 8 dB or more ~1-2 times a
+    # second, and between avalanches (only the stream's landings) it falls more than 20 dB under its median
+    e = envelope_db(x, 0.02)
+    dips, _ = signal.find_peaks(-e, prominence=8.0)
+    assert 0.8 < len(dips) / 8.0 < 2.5
+    assert np.percentile(e, 5) < np.median(e) - 20.0
+    # alike grains: their slips' 2 ms energies have a far lighter tail than a crumpled sheet's creases
+    paper = _render("crumple", "paper", "paper", "crumpled", seconds=8.0, seed=0)
+    assert _tail_ratio(x) < 0.7 * _tail_ratio(paper)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -283,29 +283,27 @@ def m_leaf_rustle(ctx: Ctx) -> np.ndarray:
     return _contacts(ctx, force, LEAF_CONTACT_RATE, LEAF_ENERGY_MAX, LEAF_CONTACT_MS, LEAF_BAND)
 
 
-SAND_GRAINS_PER_S = 5000.0  # grains landing on the pile per second (a neck of ~1 mm passing ~0.1 g/s of sand)
-SAND_TICK_S = 1.5e-4  # a 0.1-0.3 mm grain's impact on the pile: a tick of ~0.15 ms
-SAND_HP = 2000.0  # so its energy is high in the band: little below ~2 kHz
-SAND_SLUMP_PER_S = 0.5  # the pile's slope slumps now and then: a brief burst of extra impacts
+# An hourglass's lower bulb: the stream lands on the apex of a small cone (2-4 cm), which steepens past the angle of
+# repose and lets go: the grains slide down the flank in avalanches (Jaeger, Liu & Nagel 1989: a slowly fed heap
+# relaxes in discrete avalanches). The sound is the grains sliding over the layer beneath, not the stream's landing.
+SAND_AVALANCHE_S = (0.4, 1.0)  # one avalanche: the flank (2-4 cm) run down at ~5-10 cm/s
+SAND_RECHARGE_S = (0.02, 0.1)  # the stream steepens the apex again within a fraction of a second (~0.5 g/s fed)
+SAND_CONTACT_RATE = 4000.0  # grain-cluster slips a second at an avalanche's strongest (thousands of grains)
+SAND_ENERGY_MAX = 3.0  # sieved grains are alike: their slips' energies spread far less than a crease's or a leaf's
+SAND_CONTACT_MS = (8.0, 25.0)  # a cluster of grains sliding over the layer beneath: a soft-onset swish
+SAND_BAND = (2000.0, 7500.0)  # 0.1-0.5 mm grains radiate only high up (the glass bulb adds little below 2 kHz)
 
 
 def m_sand_trickle(ctx: Ctx) -> np.ndarray:
-    """Sand trickling (an hourglass): a thin, steady stream of tiny grain impacts on the pile, thousands a
-    second, each a ~0.15 ms tick (so only its high band is heard, above ~2 kHz); the flow flickers a little
-    as the neck jams and frees, and the pile's slope slumps now and then (a brief burst of extra impacts)."""
-    rng, sr, p = ctx.rng, ctx.sr, ctx.p
-    t = np.arange(ctx.n) / sr
-    flow = np.clip(_slow_curve(ctx, t[::64], 3.0, 0.3), 0.2, None).repeat(64)[: ctx.n]
-    slump = np.zeros(ctx.n)
-    for s in rng.uniform(0.0, ctx.seconds, rng.poisson(SAND_SLUMP_PER_S * ctx.seconds)):
-        d = rng.uniform(0.1, 0.4)
-        m = (t >= s) & (t < s + d)
-        slump[m] += np.sin(np.pi * (t[m] - s) / d) * rng.uniform(0.5, 1.0)
-    lam = SAND_GRAINS_PER_S * p.density * (flow + 1.5 * slump)
-    hits = rng.poisson(lam / sr) * rng.lognormal(0.0, 0.5, ctx.n) * rng.choice([-1.0, 1.0], ctx.n)
-    tick = max(int(SAND_TICK_S * sr), 1)
-    x = signal.oaconvolve(hits, np.hanning(tick + 2)[1:-1])[: ctx.n] if tick > 1 else hits
-    return _bandpass(x, SAND_HP * (0.8 + 0.4 * p.brightness), min(7500.0, 0.45 * sr), sr)
+    """Sand trickling in an hourglass: the stream lands on the apex of the lower pile, which steepens past the
+    angle of repose and lets go, the grains sliding down its flank in avalanches of 0.4-1 s (the flank run down at
+    ~5-10 cm/s) that follow each other after 20-100 ms (the stream recharges the apex). While an avalanche runs,
+    clusters of grains slip over the layer beneath at up to ~4000 a second following its strength, each a
+    soft-onset swish of 8-25 ms radiated above ~2 kHz, their energies spread narrowly (the grains are alike: a
+    crease's energies span 2.5 decades, a grain cluster's half of one); between avalanches only the stream's
+    landings (2 % of the rate) are heard."""
+    force = _gestures(ctx, SAND_AVALANCHE_S, SAND_RECHARGE_S)
+    return _contacts(ctx, force, SAND_CONTACT_RATE, SAND_ENERGY_MAX, SAND_CONTACT_MS, SAND_BAND)
 
 
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
