@@ -791,19 +791,34 @@ def m_feedback(ctx: Ctx) -> np.ndarray:
     return out
 
 
+# a sewing machine's parts that click once a turn of the main shaft, at their phase of the turn: the needle bar
+# at the bottom of its stroke and the rotary hook catching the thread half a turn later (steel, Hz range, gain)
+SEWING_PARTS: tuple[tuple[float, tuple[float, float], float], ...] = (
+    (0.0, (2500.0, 4000.0), 1.0), (0.5, (3000.0, 6000.0), 0.6))
+SEWING_KNOCK = 0.5  # the cast body's knock at each stitch, against the needle bar's click (-6 dB)
+SEWING_RATTLE = (6, 0.15)  # loose parts (bobbin case, feed dog, thread guides) clicking through each turn: count, gain
+SEWING_MOTOR = 0.05  # the motor's brush noise against the clicks' peak (-26 dB): a whir, not an engine's hum
+
+
 def m_sewing(ctx: Ctx) -> np.ndarray:
-    """A sewing machine: its motor (a small universal motor, 100-200 turns a second through a belt) whirs,
-    and each turn of the main shaft makes a stitch, 10-17 a second at speed (600-1000 stitches a minute):
-    the needle bar hits the bottom of its stroke and the take-up lever and the bobbin hook click (steel
-    parts ringing at 2-6 kHz a few ms apart) over a knock of the cast body. The seamstress stitches in runs
-    of 1-3 s, the pedal bringing the machine up to speed and down."""
+    """A sewing machine: each turn of the main shaft makes a stitch, 10-17 a second at full speed (600-1000
+    stitches a minute). In a turn the needle bar clicks at the bottom of its stroke and the rotary hook half a
+    turn later (:data:`SEWING_PARTS`: small steel parts ringing at 2.5-6 kHz for ~20 ms), over a knock of the
+    cast body (:data:`SEWING_KNOCK`); loose parts (the bobbin case, the feed dog, the thread guides) click
+    softly at random through the turn (:data:`SEWING_RATTLE`). Its small universal motor (9-12 turns to each
+    stitch, through the belt) whirs: brush noise on the commutator (1-5 kHz) swelling once a turn, well under
+    the clatter (:data:`SEWING_MOTOR`). The seamstress stitches in runs of 1-3 s, her foot on the pedal bringing
+    the machine up to speed, wandering between about two thirds and full speed, and down again."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     steel = replace(MATERIALS["metal"], t60=0.02, noise=0.3, contact_ms=0.1)
     body = replace(MATERIALS["metal"], t60=0.04)
-    tick = _strike_ir(ctx, steel, rng.uniform(2500, 4000) * p.pitch)
+    parts = []
+    for phase, (f_lo, f_hi), g in SEWING_PARTS:
+        tick = _strike_ir(ctx, steel, rng.uniform(f_lo, f_hi) * p.pitch)
+        parts.append((phase, g * tick / (np.abs(tick).max() + 1e-12)))
     knock = _strike_ir(ctx, body, rng.uniform(300, 600))
-    stitch = _mix2(knock / (np.abs(knock).max() + 1e-12),
-                   np.concatenate([np.zeros(int(0.006 * sr)), 0.6 * tick / (np.abs(tick).max() + 1e-12)]))
+    knock = SEWING_KNOCK * knock / (np.abs(knock).max() + 1e-12)
+    n_rattle, g_rattle = SEWING_RATTLE
     out = np.zeros(ctx.n)
     whir = np.zeros(ctx.n)
     t = rng.uniform(0.1, 0.4)
@@ -812,15 +827,24 @@ def m_sewing(ctx: Ctx) -> np.ndarray:
         top = rng.uniform(10, 17)
         k = np.arange(int(d * sr)) / sr
         speed = top * np.clip(k / 0.25, 0, 1) * np.clip((d - k) / 0.2, 0, 1)  # stitches per second
+        foot = np.clip(_slow_curve(replace(ctx, n=k.size), k, 1.5, 0.3), 0.3, 1.0)  # the pedal
+        speed = speed * foot / foot.max()
         turns = np.cumsum(speed) / sr
+        for phase, tick in parts:
+            for i in np.flatnonzero(np.diff(np.floor(turns + phase)) > 0):
+                _place(ctx, out, tick, t + i / sr, 0.6 + 0.4 * speed[i] / top)
         for i in np.flatnonzero(np.diff(np.floor(turns)) > 0):
-            _place(ctx, out, stitch, t + i / sr, 0.6 + 0.4 * speed[i] / top)
-        mot = speed * rng.uniform(9, 12)  # motor turns per second (belt reduction)
-        ph = np.cumsum(mot) / sr
-        hum = (np.sin(2 * np.pi * ph) + 0.5 * np.sin(4 * np.pi * ph) + 0.3 * np.sin(6 * np.pi * ph)) * (speed / top)
-        whir[int(t * sr):int(t * sr) + hum.size] += hum[: ctx.n - int(t * sr)]
+            _place(ctx, out, knock, t + i / sr, 0.6 + 0.4 * speed[i] / top)
+            for _ in range(n_rattle):
+                tick = parts[int(rng.integers(len(parts)))][1]
+                _place(ctx, out, tick, t + i / sr + rng.uniform(0, 1 / max(speed[i], 5)), g_rattle * rng.uniform(0.3, 1.0))
+        turn = np.cumsum(speed * rng.uniform(9, 12)) / sr  # the motor's turns
+        brush = _bandpass(rng.standard_normal(k.size), 1000, 5000, sr) * (1 + 0.5 * np.sin(2 * np.pi * turn))
+        brush *= speed / top
+        i0 = int(t * sr)
+        whir[i0:i0 + brush.size] += brush[: ctx.n - i0]
         t += d + rng.uniform(0.4, 1.2)
-    out = out + 0.1 * whir * np.abs(out).max() / (np.abs(whir).max() + 1e-12)
+    out = out + SEWING_MOTOR * whir * np.abs(out).max() / (np.abs(whir).max() + 1e-12)
     return _floor(ctx, _in_room(ctx, out, 0.3, 0.15))  # in a sewing room
 
 
