@@ -299,3 +299,26 @@ def test_timer_ticks_five_times_a_second():
         f, pxx = signal.welch(x, fs=SR, nperseg=4096)
         smooth = np.convolve(pxx, np.ones(9) / 9, "same")
         assert 1400 < f[f > 300][np.argmax(smooth[f > 300])] < 3500
+
+
+def test_computer_keyboard_clicks_high_in_words_over_a_quiet_room():
+    for seed in (0, 1):
+        strokes = machines.keyboard_strokes(ctx_for("computer keyboard", "typing", 5.0, seed=seed))
+        x = machines.m_typewriter(ctx_for("computer keyboard", "typing", 5.0, seed=seed))
+        # a typist's rate inside a word: 6-9 keys a second, never machine-regular
+        gaps = np.array([b[0] - a[0] for a, b in zip(strokes[:-1], strokes[1:], strict=True) if not a[1]])
+        assert 1 / 9 * 0.8 < np.median(gaps) < 1 / 6 * 1.2
+        assert np.std(gaps) / np.mean(gaps) > 0.2
+        # every keystroke's bottoming out stands > 20 dB above the room within 25 ms of the press
+        e = envelope(x, SR, 1.0)
+        floor = np.percentile(e, 5)
+        for t, _ in strokes:
+            i = int(t * SR)
+            if i + int(0.025 * SR) < x.size:
+                assert 20 * np.log10(e[i:i + int(0.025 * SR)].max() / floor) > 20
+        # a keycap's clicks lie high: most of the energy at 1.5-8.5 kHz, little below 600 Hz
+        assert band_share(x, SR, 1500, 8500) > 0.8
+        assert band_share(x, SR, 20, 600) < 0.05
+        # the room is heard between the words (35-60 dB under the peak), never digital silence
+        quiet = np.percentile(envelope(x, SR, 50.0), 2)
+        assert -60 < 20 * np.log10(quiet / np.abs(x).max()) < -35
