@@ -1645,8 +1645,58 @@ def m_murmur(ctx: Ctx) -> np.ndarray:
     return out + min(0.6 * p.density, 1.0) * bed / (np.std(bed) + 1e-12)
 
 
+_BURNER_WORDS = ("burner", "blowtorch", "torch", "gas", "furnace", "bunsen")
+
+
+def fire_kind(desc: SourceDescription | None) -> str:
+    """``burner`` (a gas flame: a stove's burner, a blowtorch, a furnace) or ``wood`` (logs, a candle's wick,
+    food sizzling: the crackle model), from the play method (a stove's pan sizzling is not its burner)."""
+    if desc is not None and any(_stem_hits(_norm(desc.play_method), w) for w in _BURNER_WORDS):
+        return "burner"
+    return "wood"
+
+
+def _burner(ctx: Ctx) -> np.ndarray:
+    """A gas flame roaring: turbulent combustion noise, low-frequency heavy (below ~400 Hz), puffing at the
+    flame's flicker rate (~10 Hz, a buoyant flame's puffing frequency for a burner a few cm across) and
+    wandering slowly; the jet's hiss of gas at 2-8 kHz; and the flame's sputter — dust, droplets and residue
+    flashing in it — as sharp clicks (noise bursts decaying in 1-3 ms, 1-10 kHz), ~30 a second alone and ~4 a
+    second in bursts of 2-10 within a few tens of ms, their sizes heavy-tailed (Pareto, alpha 1.5, capped at
+    30x). No wood: none of a log fire's loud pops."""
+    sr, rng, n = ctx.sr, ctx.rng, ctx.n
+    dur = ctx.seconds
+    times = list(rng.uniform(0, dur, int(30 * ctx.p.density * dur)))
+    for c in rng.uniform(0, dur, int(4 * ctx.p.density * dur)):
+        k = int(rng.integers(2, 11))
+        times += list(c + rng.exponential(0.03, k).cumsum() * 0.5)
+    times = np.asarray([t for t in times if t < dur - 0.01])
+    amps = np.minimum((rng.pareto(1.5, times.size) + 1) * 0.1, 3.0) * rng.choice([-1, 1], times.size)
+    clicks = np.zeros(n)
+    shape = rng.integers(0, 6, times.size)  # six decay times, each click one of them
+    for g in range(6):
+        sel = shape == g
+        if not sel.any():
+            continue
+        tau = rng.uniform(1.0, 3.0) * 1e-3
+        m = int(6 * tau * sr) + 2
+        ir = rng.standard_normal(m) * np.exp(-np.arange(m) / sr / tau)
+        clicks += signal.fftconvolve(_impulses(ctx, times[sel], amps[sel]), ir)[:n]
+    clicks = _bandpass(clicks, 1000, 10000, sr)
+    t = np.arange(n) / sr
+    roar = _lowpass(rng.standard_normal(n), 400, sr, order=3)
+    flicker = _bandpass(rng.standard_normal(n), 5.0, 15.0, sr)
+    roar *= (np.clip(1 + 0.8 * flicker / (np.abs(flicker).max() + 1e-12), 0.1, None)
+             * np.clip(_slow_curve(ctx, t, 0.5, 0.3), 0.3, None))
+    hiss = _bandpass(rng.standard_normal(n), 2000, 8000, sr) * np.clip(_slow_curve(ctx, t, 1.0, 0.5), 0.1, None)
+    return (clicks / (np.std(clicks) + 1e-12) + 0.5 * roar / (np.std(roar) + 1e-12)
+            + 0.6 * hiss / (np.std(hiss) + 1e-12))
+
+
 def m_fire(ctx: Ctx) -> np.ndarray:
-    """Fire: a low roar under crackles (sharp grains with heavy-tailed sizes) and a few loud pops."""
+    """Fire, by kind (:func:`fire_kind`): a gas flame (:func:`_burner`), or a wood fire — a low roar under
+    crackles (sharp grains with heavy-tailed sizes) and a few loud pops."""
+    if fire_kind(ctx.desc) == "burner":
+        return _burner(ctx)
     p = ctx.p
     roar = _lowpass(ctx.rng.standard_normal(ctx.n), 300 + 600 * p.brightness, ctx.sr, order=3)
     roar *= np.clip(_slow_curve(ctx, np.arange(ctx.n) / ctx.sr, 2.0, 0.5), 0.1, None)
