@@ -83,8 +83,8 @@ def test_tiger_roars_higher_than_a_bear():
 def test_hippo_honks_in_a_run_after_a_wheeze():
     x = render("roar", "hippopotamus", "grunting honks", seed=0)
     honks = [(a, b) for a, b in calls(x, -20.0, 0.05) if b - a > 0.08]
-    assert len(honks) >= 4, honks
-    assert all(b - a < 0.6 for a, b in honks), honks  # short honks, not a roar
+    assert len(honks) >= 4, honks  # the wheeze and a run of honks in 5 s
+    assert all(b - a < 1.2 for a, b in honks), honks  # honks of 0.6-1.1 s (stop 24), shorter than a 1.4-1.9 s roar
 
 
 # ------------------------------------------------------------------------------------------------ moo

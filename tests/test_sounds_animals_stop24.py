@@ -76,3 +76,25 @@ def test_an_ostrich_booms_two_short_then_one_long_a_muffled_roar_under_1_khz_wit
     f, p = signal.welch(seg, SR, nperseg=8192)
     assert p[f > 125].sum() / p.sum() > 0.4
     assert p[f > 1500].sum() / p.sum() < 0.05
+
+
+# ------------------------------------------------------------------------------------------------ hippo
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_hippo_wheezes_then_honks_low_and_muffled_with_its_mouth_shut(seed):
+    """A wheeze (breath noise, no pitch) peaking some 10 dB under the honks, then 2-4 honks of 0.4-1.1 s at f0 80-170 Hz;
+    calling with the mouth shut, the honks keep under 5 % of their energy above 1.5 kHz."""
+    x = render("roar", "hippopotamus", "grunting honks", seed=seed)
+    parts = [(a, b) for a, b in calls(x, -30.0, 0.04) if b - a > 0.25]
+    assert len(parts) >= 3, parts
+    segs = [x[int(a * SR): int(b * SR)] for a, b in parts]
+    peak = np.array([np.abs(s).max() for s in segs])
+    wheeze, honks = segs[0], segs[1:]
+    assert 20 * np.log10(peak[1:].max() / peak[0]) > 6  # the wheeze is quieter than the loudest honk
+    f, p = signal.welch(wheeze, SR, nperseg=4096)
+    assert p[f > 1000].sum() / p.sum() > 0.2  # the wheeze is breath noise, not muffled
+    loud = [h for h, q in zip(honks, peak[1:], strict=True) if q > 0.5 * peak.max()]
+    assert loud and all(0.35 < len(h) / SR < 1.3 for h in loud), [len(h) / SR for h in loud]
+    for h in loud:
+        assert 75 < _pitch_hz(h, 60, 300) < 175
+        f, p = signal.welch(h, SR, nperseg=4096)
+        assert p[f > 1500].sum() / p.sum() < 0.05

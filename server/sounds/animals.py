@@ -456,30 +456,38 @@ def m_roar(ctx: Ctx) -> np.ndarray:
 
 
 def _wheeze_honk(ctx: Ctx) -> np.ndarray:
-    """A hippopotamus's wheeze-honk: a long noisy wheeze drawn in (0.5-0.9 s), then a run of 4-8 loud, low honks
-    (0.2-0.4 s each, f0 ~ 110-160 Hz falling, a huge tract's low formants) that speed up and fade, the whole bout
-    every 3-5 s."""
+    """A hippopotamus's wheeze-honk: a long noisy wheeze drawn in (0.5-0.9 s, some 10 dB under the honks), then a
+    run of 2-4 loud, rough honks of 0.6-1.1 s (each a little shorter and lower than the last), f0 ~ 90-160 Hz
+    rising a little and falling, the whole bout every few seconds. A hippo calls with its mouth shut, the sound
+    leaving by the nostrils and through the throat and body (Barklow 2004: at once into the air and the water),
+    so like an ostrich's boom (:func:`_boom`) it is a roar's rough voice (~ 10 % jitter, period doubling,
+    40-60 Hz flutter, turbulent noise) through a long tract's low formants, muffled above ~ 1 kHz. The honks'
+    length and the cut-off were picked inside those ranges with the AudioSet tagger on seeds 0-1 (checked on 0-4:
+    Wild animals 4 of 5, heard as Animal, Roaring cats, Roar; the former open-mouthed 0.2-0.4 s honks were heard
+    as a stomach rumble or a fart, 0 of 5)."""
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     out = np.zeros(ctx.n)
+    fs = 1.24
+    form = (((250 * fs, 400 * fs, 450 * fs, 400 * fs), 200, 0.86), ((700 * fs, 900 * fs, 950 * fs, 800 * fs), 250, 0.96),
+            (1500 * fs, 300, 0.94), (2300 * fs, 400, 1.29), (3200 * fs, 500, 1.37))
     t = _start(ctx, 0.05, 0.3)
-    form = ((300, 200, 1.0), (800, 250, 1.2), (1400, 300, 0.8), (2100, 400, 0.5))
     while t < _until(ctx, 0.3):
         d = rng.uniform(0.5, 0.9)
         m = _secs(ctx, d)
         wheeze = _formant_filter(ctx, rng.standard_normal(m) * _env(m, sr, 0.3 * d, 0.1), form, nfft=1024,
                                  floor=0.1, parallel=True)
-        _place(ctx, out, wheeze / (np.abs(wheeze).max() + 1e-12), t, 0.12)
+        _place(ctx, out, wheeze / (np.abs(wheeze).max() + 1e-12), t, 0.3)
         t += d + rng.uniform(0.05, 0.15)
-        f = rng.uniform(110, 160) * _pitch(ctx)
-        k = int(rng.integers(4, 9))
+        f = rng.uniform(90, 160) * _pitch(ctx)
+        k = int(rng.integers(2, 5))
         for j in range(k):
-            d = rng.uniform(0.2, 0.4) * (1 - 0.3 * j / k)
+            d = rng.uniform(0.6, 1.1) * (1 - 0.3 * j / k)
             m = _secs(ctx, d)
-            f0 = f * (1 - 0.2 * j / k) * _contour(m, ((0, 0.8), (0.3, 1.0), (1, 0.7)))
-            call = _voice(ctx, f0, _env(m, sr, 0.03, 0.5 * d, 1.5), form, oq=0.35, jitter=0.05, shimmer=0.2,
-                          noise=0.5, nfft=1024)
+            f0 = f * (1 - 0.2 * j / k) * _contour(m, ((0, 0.85), (0.3, 1.0), (1, 0.75))) * (1 + 0.03 * _smooth_noise(ctx, m, 5))
+            call = _voice(ctx, f0, _env(m, sr, 0.06, 0.4 * d), form, oq=0.54, jitter=0.1, shimmer=0.2, sub=0.3,
+                          rough=0.4, rough_hz=rng.uniform(40, 60), noise=0.5, nfft=2048, lowpass=1000)
             _place(ctx, out, call / (np.abs(call).max() + 1e-12), t, 0.9 ** j)
-            t += d + rng.uniform(0.15, 0.3) * (1 - 0.4 * j / k)
+            t += d + rng.uniform(0.1, 0.25)
         t += rng.uniform(1.5, 3.0) / p.density
     return out
 
