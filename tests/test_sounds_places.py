@@ -73,3 +73,26 @@ def test_burner_is_deterministic_and_quick():
     assert np.array_equal(a, _fire("stove", "burner flame roaring", seed=4))
     assert not np.array_equal(a, _fire("stove", "burner flame roaring", seed=5))
     assert np.isfinite(a).all() and np.abs(a).max() == pytest.approx(10 ** (-1 / 20), rel=1e-3)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_crickets_carrier_falls_within_each_pulse(seed):
+    """Each pulse is one closing stroke of the wings, the scraper slowing down the file: the carrier falls by 6 %
+    from the pulse's start to its end, so between the early and the late part of its loud middle (0.3 -> 0.7 of
+    the pulse) it is 1-4 % lower, in every pulse (a steady carrier was heard as an electronic beep)."""
+    x, choice = synthesize(SourceDescription("cricket", "wings", "chirping", ("sparse",), model="insects"), 4.0,
+                           seed=seed, sample_rate=SR)
+    assert choice.model == "insects"
+    a = signal.hilbert(_band(x.astype(np.float64), 2500.0, 9000.0))
+    env = np.abs(a)[1:]
+    inst = np.diff(np.unwrap(np.angle(a))) * SR / (2 * np.pi)
+    edges = np.flatnonzero(np.diff((env > 0.3 * env.max()).astype(int)))
+    falls = []
+    for s0, e0 in zip(edges[::2] + 1, edges[1::2] + 1, strict=False):
+        m = e0 - s0
+        if m < 100:
+            continue
+        falls.append(np.median(inst[e0 - m // 3:e0 - m // 10]) / np.median(inst[s0 + m // 10:s0 + m // 3]) - 1)
+    assert len(falls) > 10
+    assert -0.04 < np.median(falls) < -0.01, np.median(falls)
+    assert np.percentile(falls, 90) < 0, falls

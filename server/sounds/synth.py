@@ -1331,7 +1331,10 @@ def m_chirp(ctx: Ctx) -> np.ndarray:
 
 
 def m_insects(ctx: Ctx) -> np.ndarray:
-    """Crickets: several insects, each a carrier (~4.5 kHz) gated into pulses (~30/s) grouped in chirps."""
+    """Crickets: several insects, each a carrier (~4.5 kHz) gated into pulses (~30/s: one closing stroke of the
+    wings each) grouped in chirps. Within each pulse the carrier falls by 6 %: the scraper runs down the file
+    more slowly as the stroke ends, so each tooth impact rings the harp a little later (the downward sweep
+    within a syllable of field crickets; a steady carrier was heard as an electronic beep)."""
     p = ctx.p
     t = np.arange(ctx.n) / ctx.sr
     out = np.zeros(ctx.n)
@@ -1343,7 +1346,8 @@ def m_insects(ctx: Ctx) -> np.ndarray:
         phase = (t + ctx.rng.uniform(0, chirp_period)) % chirp_period
         pulse_idx = phase * pulse_rate
         gate = (pulse_idx < pulses_per_chirp) * np.sin(np.pi * (pulse_idx % 1.0)) ** 2
-        carrier = np.sin(2 * np.pi * fc * t + ctx.rng.uniform(0, 6)) + 0.2 * np.sin(4 * np.pi * fc * t)
+        ph = 2 * np.pi * np.cumsum(fc * (1 - 0.06 * (pulse_idx % 1.0))) / ctx.sr + ctx.rng.uniform(0, 6)
+        carrier = np.sin(ph) + 0.2 * np.sin(2 * ph)
         out += carrier * gate * ctx.rng.uniform(0.3, 1.0) / (1 + k * 0.3)
     return out
 
