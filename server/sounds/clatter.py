@@ -326,8 +326,9 @@ def m_rim_rub(ctx: Ctx) -> np.ndarray:
 
 # How each vessel is struck and rings: (first mode Hz, t60 of the first mode s, contact ms, taps in a run,
 # pause between runs s). A cup tapped with a spoon: a metal-on-ceramic contact, the cup's modes from 1-3 kHz
-# ringing 0.3-1 s, 2-5 taps a run; a vase flicked with a fingernail: a softer contact, a larger vessel
-# (0.5-1.5 kHz) ringing 0.5-1.5 s; a bowl's rim struck gently (a finger, a soft mallet): a long contact, a wide
+# ringing 0.3-1 s, 2-5 taps a run; a vase flicked with a fingernail: 1-3 taps a run (its modes and their
+# decay come from its wall and glaze instead, :func:`vase_modes`; the first two fields are what a thin vessel
+# of its size would do); a bowl's rim struck gently (a finger, a soft mallet): a long contact, a wide
 # bowl's low modes (250-700 Hz) ringing 2-6 s, as a singing bowl does.
 VESSELS: dict[str, tuple[tuple[float, float], tuple[float, float], float, tuple[int, int], tuple[float, float]]] = {
     "cup": ((1000, 3000), (0.3, 1.0), 0.1, (2, 5), (0.8, 1.8)),
@@ -375,18 +376,80 @@ def vessel_modes(ctx: Ctx, kind: str) -> tuple[np.ndarray, np.ndarray, float]:
     return f1 * r, t60 * r ** -0.8, float(rng.uniform(0.5, 3.0))
 
 
+# A glazed ceramic vase (stoneware or porcelain, walls 4-7 mm) is not a bell: besides the (n, 0) bending modes
+# of a cup (:data:`CUP_RATIOS`) a thick, shaped wall has families of (n, 1) modes (a node round the waist,
+# ~1.3-1.6 x above each) and (n, 2) modes (~2.0-2.6 x), and the glaze and the fired body damp every mode alike
+# in loss factor (0.004-0.015), so T60 = 2.2 / (eta f): a few tenths of a second at 1-2 kHz, the higher modes
+# shorter; a fingernail (hard keratin) touches the glaze for 0.05-0.15 ms, so it drives every mode in band and
+# clicks as loudly as the ring's onset.
+CERAMIC_ETA = (0.004, 0.015)
+VASE_FAMILIES = ((1.3, 1.6), (2.0, 2.6))  # (n, 1) and (n, 2) modes over each (n, 0)
+VASE_WALL_MM = (4.0, 7.0)
+VASE_NECK_CM = (4.0, 6.0)  # the radius where a fingernail taps it: the neck or the rim
+CERAMIC_E, CERAMIC_RHO, CERAMIC_NU = 65e9, 2400.0, 0.22  # fired stoneware / porcelain: Pa, kg/m³, Poisson
+NAIL_MS = (0.05, 0.15)
+NAIL_CLICK = 1.0  # the nail's click, of the ring's peak
+NAIL_CLICK_MS = (0.3, 1.0)
+VASE_RADIATION = 1.0  # the shell's radiation rising with frequency below coincidence: mode weights ∝ (f/f1)^this
+
+
+def ring_mode_hz(h: float, radius: float, n: int = 2) -> float:
+    """The (n, 0) bending mode (Hz) of a thin ring or a long open cylinder of wall ``h`` and ``radius`` (m) in
+    fired ceramic: f = (1/2π) (h/R²) √(E/12ρ(1-ν²)) n(n²-1)/√(n²+1) (Fletcher & Rossing 1998, §2.17); a
+    vase's neck of 4-6 cm with 4-7 mm walls: 0.7-2.9 kHz."""
+    c = np.sqrt(CERAMIC_E / (12 * CERAMIC_RHO * (1 - CERAMIC_NU ** 2)))
+    return float(h / radius ** 2 * c * n * (n * n - 1) / np.sqrt(n * n + 1) / (2 * np.pi))
+
+
+def vase_modes(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, float]:
+    """A glazed ceramic vase's modes (Hz, ascending): the (n, 0) series at :data:`CUP_RATIOS` over the (2, 0)
+    mode of its neck (:func:`ring_mode_hz`, walls :data:`VASE_WALL_MM`, radius :data:`VASE_NECK_CM`) and the
+    (n, 1), (n, 2) families above it (:data:`VASE_FAMILIES`), detuned ~2 %, each mode's T60 = 2.2 / (η f)
+    with one η per vase (:data:`CERAMIC_ETA`), and the split of its mode pairs (1-6 Hz: a thrown pot is less
+    round than a glass)."""
+    rng = ctx.rng
+    f1 = ring_mode_hz(rng.uniform(*VASE_WALL_MM) * 1e-3, rng.uniform(*VASE_NECK_CM) * 1e-2) * ctx.p.pitch
+    r0 = np.asarray(CUP_RATIOS)
+    r = np.concatenate([r0] + [r0 * rng.uniform(*fam, r0.size) for fam in VASE_FAMILIES])
+    r = r * (1 + 0.02 * rng.standard_normal(r.size))
+    f = np.sort(f1 * r)
+    f = f[f < 0.45 * ctx.sr]
+    eta = rng.uniform(*CERAMIC_ETA)
+    return f, np.clip(2.2 / (eta * f) * ctx.p.decay, 0.01, 2.0), float(rng.uniform(1.0, 6.0))
+
+
+def _nail_tap(ctx: Ctx, freqs: np.ndarray, decays: np.ndarray, split: float) -> np.ndarray:
+    """A fingernail's tap on a glazed vessel: the contact (:data:`NAIL_MS`) drives every mode in band (a short
+    contact's force spectrum is flat to ~1/contact), each radiated more the higher it is
+    (:data:`VASE_RADIATION`), at a random strike point (random weights), each mode a pair ``split`` Hz apart;
+    with the nail's own click (a :data:`NAIL_CLICK_MS` noise burst at 2-10 kHz, :data:`NAIL_CLICK` of the
+    ring's peak)."""
+    rng, sr = ctx.rng, ctx.sr
+    w = rng.uniform(0.3, 1.0, freqs.size) * (freqs / freqs[0]) ** VASE_RADIATION
+    ring = _modal_ir(ctx, freqs, decays, w) + _modal_ir(ctx, freqs + split, decays, w * rng.uniform(0.3, 1.0))
+    n = max(int(rng.uniform(*NAIL_MS) * 1e-3 * sr), 2)
+    pulse = np.sin(np.pi * np.arange(n) / n)
+    hit = np.convolve(ring, pulse / pulse.sum())
+    click = _noise_burst(ctx, rng.uniform(*NAIL_CLICK_MS), 2000, min(10000, 0.45 * sr))
+    hit[:click.size] += NAIL_CLICK * click * np.abs(hit).max() / (np.abs(click).max() + 1e-12)
+    return hit
+
+
 def m_vessel_tap(ctx: Ctx) -> np.ndarray:
     """A cup, vase or bowl tapped (:data:`VESSELS`): the striker's contact, then the vessel's bending modes
-    (1 : 2.42 : 4.39 : 6.9) ringing, in runs of taps 0.16-0.33 s apart."""
+    (1 : 2.42 : 4.39 : 6.9) ringing (a glazed ceramic vase: :func:`vase_modes`, struck by a fingernail,
+    :func:`_nail_tap`), in runs of taps 0.16-0.33 s apart."""
     kind = vessel_kind(ctx)
     _, _, contact_ms, per_run, gap = VESSELS[kind]
-    freqs, decays, split = vessel_modes(ctx, kind)
+    vase = kind == "vase"
+    freqs, decays, split = vase_modes(ctx) if vase else vessel_modes(ctx, kind)
     rng = ctx.rng
     out = np.zeros(ctx.n)
     t = rng.uniform(0.05, 0.3)
     while t < ctx.seconds - 0.05:
         for k in range(int(rng.integers(per_run[0], per_run[1] + 1))):
-            _place(ctx, out, _vessel_hit(ctx, freqs, decays, split, contact_ms), t, rng.uniform(0.6, 1.0) * 0.85 ** k)
+            g = _nail_tap(ctx, freqs, decays, split) if vase else _vessel_hit(ctx, freqs, decays, split, contact_ms)
+            _place(ctx, out, g, t, rng.uniform(0.6, 1.0) * 0.85 ** k)
             t += rng.uniform(0.16, 0.33)
         t += rng.uniform(*gap)
     return out
