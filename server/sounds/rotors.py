@@ -6,13 +6,93 @@ Each model here is registered into :data:`server.sounds.synth.MODEL_FUNCS` throu
 ``name -> (keyword stems, render function)``; a render function takes a
 :class:`server.sounds.synth.Ctx` and returns mono float audio of ``ctx.n`` samples. :data:`AUDIOSET`
 lists, per model, the AudioSet classes it is meant to be heard as.
+
+What an engine has and these machines have not: firing pulses. A fan's air is chopped by its blades, but
+the chopping only modulates a steady broadband rush, and a rush with a low tone in it is what a car's
+cabin sounds like too; what tells a listener that the thing is a small machine close by is its mechanism:
+the gear train that swings an oscillating fan's head (or a projector's mechanism off the fan motor) ticks
+a few times a second, tooth by tooth, high and quiet over the air.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {}
+import numpy as np
+from scipy import signal
+
+
+def _mains(ctx: Ctx) -> float:
+    """The supply frequency: 50 Hz (Europe, Asia, Africa) or 60 Hz (the Americas)."""
+    return 50.0 if ctx.rng.random() < 0.5 else 60.0
+
+
+def gear_mesh_hz(shaft_rev_s: float, pinion_teeth: int, wheel_teeth: int, worm_starts: int = 1) -> float:
+    """Tooth meshes a second in the second stage of a worm reduction: the motor shaft's worm (``worm_starts``
+    threads) turns a ``wheel_teeth`` worm wheel, whose ``pinion_teeth`` pinion meshes with the next gear:
+    ``shaft_rev_s x worm_starts / wheel_teeth x pinion_teeth``."""
+    if not shaft_rev_s > 0 or min(pinion_teeth, wheel_teeth, worm_starts) < 1:
+        raise ValueError(f"a gear train needs a positive shaft speed and at least one tooth and thread, not "
+                         f"{shaft_rev_s} rev/s, {pinion_teeth}/{wheel_teeth} teeth, {worm_starts} starts")
+    return shaft_rev_s * worm_starts / wheel_teeth * pinion_teeth
+
+
+def _tooth_ticks(ctx: Ctx, rate: np.ndarray, lo: float = 3000.0, hi: float = 7500.0) -> np.ndarray:
+    """A gear train's tooth impacts at ``rate`` per second (per sample): each tooth taking up the backlash is
+    a hard contact, a 1 ms broadband click, that rings the small steel gear and its bracket (6 modes in
+    ``lo``-``hi`` Hz, 10-30 ms); no two teeth strike alike (the spacing and the load wander)."""
+    pulses = _pulse_train(ctx, rate, 0.05) * ctx.rng.uniform(0.5, 1.0, ctx.n)
+    freqs = np.exp(ctx.rng.uniform(np.log(lo), np.log(hi), 6))
+    ir = _modal_ir(ctx, freqs, ctx.rng.uniform(0.01, 0.03, 6), ctx.rng.uniform(0.3, 1.0, 6))
+    m = min(int(1e-3 * ctx.sr), len(ir))  # the contact itself: 1 ms of broadband noise
+    ir[:m] += np.abs(ir).max() * ctx.rng.standard_normal(m) * np.exp(-np.arange(m) / (m / 3))
+    return signal.oaconvolve(pulses, ir)[: ctx.n]
+
+
+def m_desk_fan(ctx: Ctx) -> np.ndarray:
+    """A fan whose motor also drives a gear train, heard close: an oscillating desk or pedestal fan (or a
+    slide or film projector, whose one motor turns the cooling fan and, through a worm, the mechanism).
+    The shaded-pole motor turns the rotor at 13-25 rev/s (800-1500 rpm) and hums at twice the mains
+    frequency; each of the 3-5 blades chops the airflow as it passes the motor's struts, so the broadband
+    turbulence (corner 350-900 Hz, falling above) is amplitude-modulated at the blade-pass frequency
+    (blades x rev/s, 40-125 Hz) and radiates a tone there. A single-start worm on the motor shaft turns a
+    25-40 tooth worm wheel whose 8-12 tooth pinion meshes with the crank gear (:func:`gear_mesh_hz`: 3-12
+    tooth meshes a second, so the crank turns once in 6-17 s, the fan's sweep), each mesh a tick
+    (:func:`_tooth_ticks`, ~9 dB under the air); as the head sweeps, the air on the listener swells and
+    fades by 15 %."""
+    p, rng, sr = ctx.p, ctx.rng, ctx.sr
+    t = np.arange(ctx.n) / sr
+    rev = rng.uniform(13, 25) * p.pitch ** 0.5 * _slow_curve(ctx, t, 1.0, 0.015)
+    blades = int(rng.integers(3, 6))
+    bpf_phase = 2 * np.pi * blades * np.cumsum(rev) / sr
+    corner = rng.uniform(350, 900) * (0.7 + 0.6 * p.brightness)
+    air = _unit(_lowpass(rng.standard_normal(ctx.n), corner, sr)) * (1 + rng.uniform(0.3, 0.6) * np.sin(bpf_phase))
+    tone = np.sin(bpf_phase) + 0.4 * np.sin(2 * bpf_phase + 1.0)
+    mains = _mains(ctx)
+    motor = np.sin(4 * np.pi * mains * t) + 0.3 * np.sin(8 * np.pi * mains * t)
+    mesh = gear_mesh_hz(1.0, int(rng.integers(8, 13)), int(rng.integers(25, 41)))
+    ticks = _tooth_ticks(ctx, rev * mesh)
+    sweep = 1 + 0.15 * np.sin(2 * np.pi * t / rng.uniform(6, 17) + rng.uniform(0, 2 * np.pi))
+    whoosh = air * rng.uniform(1.0, 1.4) + 0.15 * _unit(tone) + rng.uniform(0.2, 0.5) * _unit(motor)
+    return whoosh * sweep + 0.35 * _unit(ticks)
+
+
+MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
+    "desk_fan": (("desk fan", "electric fan", "pedestal fan", "oscillating fan"), m_desk_fan),
+}
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
-AUDIOSET: dict[str, tuple[str, ...]] = {}
+AUDIOSET: dict[str, tuple[str, ...]] = {
+    "desk_fan": ("Mechanical fan", "Whir", "Mechanisms", "Gears"),
+}
+
+# The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
+# register MODELS, so MODELS must exist before synth is imported from here.
+from .synth import (  # noqa: E402
+    Ctx,
+    _lowpass,
+    _modal_ir,
+    _pulse_train,
+    _slow_curve,
+    _unit,
+)
