@@ -1042,9 +1042,10 @@ def m_punching_bag(ctx: Ctx) -> np.ndarray:
     return _in_room(ctx, out, 0.8, 0.2)  # a gym
 
 
-# phenolic resin balls (57 mm, 170 g) touch for ~0.2-0.3 ms: a click whose energy lies at 3-8 kHz; the cue's
-# leather tip stays on the cue ball ~1 ms: a lower tock
-BALL_CLICK_HZ = (3000.0, 8000.0)
+# phenolic resin balls (57 mm, 170 g) touch for ~0.2-0.3 ms: a click whose energy lies near 1/contact, 3.3-5 kHz
+# (the balls' own lowest modes, ~16 kHz for a 57 mm resin sphere, lie above it); the cue's leather tip stays on
+# the cue ball ~1 ms: a lower tock
+BALL_CONTACT_MS = (0.2, 0.3)
 CUE_CONTACT_MS = (0.8, 1.5)
 # loss factor of a hard thermoset (phenolic resin): a mode at f rings for T60 = 2.2 / (eta f), 14-73 ms at 3-8 kHz
 PHENOLIC_LOSS = (0.01, 0.02)
@@ -1056,12 +1057,13 @@ CUSHION_GAIN = 0.05
 
 def ball_click(ctx: Ctx) -> np.ndarray:
     """Two pool balls meeting, peak 1: a rigid ball radiates as it is accelerated, so the pressure follows
-    the force's derivative, a doublet of the 0.2-0.3 ms contact whose energy peaks near 1/contact (3-5 kHz),
-    plus a ring at 3-8 kHz (:data:`BALL_CLICK_HZ`, the click's bright colour) lasting as the resin's loss
-    allows (:data:`PHENOLIC_LOSS`: T60 = 2.2 / (eta f))."""
+    the force's derivative, a doublet of the 0.2-0.3 ms contact (:data:`BALL_CONTACT_MS`) whose energy peaks
+    near 1/contact (3.3-5 kHz), and the two balls and the air between them ring on at that frequency (the
+    click's bright colour) as long as the resin's loss allows (:data:`PHENOLIC_LOSS`: T60 = 2.2 / (eta f))."""
     rng = ctx.rng
-    d = np.diff(_half_sine(ctx, rng.uniform(0.2, 0.3)), prepend=0.0, append=0.0)
-    fc = rng.uniform(*BALL_CLICK_HZ) * ctx.p.pitch
+    contact_ms = rng.uniform(*BALL_CONTACT_MS)
+    d = np.diff(_half_sine(ctx, contact_ms), prepend=0.0, append=0.0)
+    fc = 1e3 / contact_ms * ctx.p.pitch
     t60 = 2.2 / (rng.uniform(*PHENOLIC_LOSS) * fc)
     ring = _modal_ir(ctx, np.array([fc, fc * 1.5]), np.array([t60, t60 / 1.5]), np.array([1.0, 0.5]), 0.08)
     return _mix2(0.5 * d / np.abs(d).max(), ring / (np.abs(ring).max() + 1e-12))
