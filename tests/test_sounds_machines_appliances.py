@@ -4,7 +4,7 @@ dryer's fan blade-pass tone over its jet noise, ... (the models of issue 12's ho
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
+from scipy import signal, stats
 
 from server.sounds import machines
 from tests.test_sounds_machines import SR, ctx_for, envelope, on_segments, peak_track
@@ -322,3 +322,29 @@ def test_computer_keyboard_clicks_high_in_words_over_a_quiet_room():
         # the room is heard between the words (35-60 dB under the peak), never digital silence
         quiet = np.percentile(envelope(x, SR, 50.0), 2)
         assert -60 < 20 * np.log10(quiet / np.abs(x).max()) < -35
+
+
+def test_printer_carriage_whines_at_its_step_rate_and_rattles_while_it_moves():
+    for seed in (0, 1):
+        speed, feed, stops, f_step = machines.printer_plan(ctx_for("printer", "print head shuttling", 5.0, seed))
+        x = machines.m_printer(ctx_for("printer", "print head shuttling", 5.0, seed))
+        assert 1200 <= f_step <= 2400
+        # passes of 0.5-0.8 s, one after another
+        gaps = np.diff(stops)
+        assert (gaps > 0.5).all() and (gaps < 0.8 + 0.08 + 0.23 + 1e-6).all()
+        # at full speed the motor's whine sits at its step rate (within 30 cents)
+        t, freq, _ = peak_track(x, SR, 0.85 * f_step, 1.15 * f_step)
+        full = speed[np.minimum((t * SR).astype(int), speed.size - 1)] == 1.0
+        assert full.sum() > 20
+        assert abs(1200 * np.log2(np.median(freq[full]) / f_step)) < 30
+        # the bushings rattle: below the whine (0.5 kHz to 0.8 of the step rate) the sound comes in grains while
+        # the carriage moves, far from steady noise (kurtosis 3)
+        sos = signal.butter(4, [500, 0.8 * f_step], "bandpass", fs=SR, output="sos")
+        band = signal.sosfilt(sos, x)
+        assert stats.kurtosis(band[speed == 1.0], fisher=False) > 4.5
+        e = envelope(band, SR, 5.0)
+        moving = e[speed == 1.0]
+        # and nothing moves before the first pass: the room is > 15 dB under the moving carriage
+        still = e[: max(int(np.argmax(speed > 0)) - int(0.05 * SR), 1)]
+        if still.size > 0.05 * SR:
+            assert 20 * np.log10(np.median(moving) / np.median(still)) > 15

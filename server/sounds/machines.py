@@ -453,6 +453,57 @@ def m_typewriter(ctx: Ctx) -> np.ndarray:
     return out
 
 
+PRINT_PASS_S = (0.5, 0.8)  # an inkjet head's pass across a page (~0.2 m at 0.25-0.4 m/s)
+CARRIAGE_STEP_HZ = (1200.0, 2400.0)  # its motor's step (commutation) rate at full speed
+
+
+def printer_plan(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, list[float], float]:
+    """An inkjet's print run, per sample: the carriage's speed (0-1 of full: ramping up over the first 12 % of each
+    pass, down over the last), the paper-feed motor's on/off, the times (s) the carriage stops at a side, and its
+    motor's step rate (Hz) at full speed. Passes last :data:`PRINT_PASS_S`, reversing after 30-80 ms; after
+    half of them the paper advances one swath (0.08-0.2 s) before the next pass."""
+    sr, rng = ctx.sr, ctx.rng
+    t = np.arange(ctx.n) / sr
+    speed, feed, stops = np.zeros(ctx.n), np.zeros(ctx.n), []
+    dur = rng.uniform(*PRINT_PASS_S)
+    s = rng.uniform(0.1, 0.4)
+    while s < ctx.seconds:
+        i0, i1 = int(s * sr), min(int((s + dur) * sr), ctx.n)
+        u = (t[i0:i1] - s) / dur
+        speed[i0:i1] = np.clip(np.minimum(u, 1 - u) / 0.12, 0, 1)
+        stops.append(s + dur)
+        s += dur + rng.uniform(0.03, 0.08)
+        if rng.random() < 0.5:
+            d = rng.uniform(0.08, 0.2)
+            feed[int(s * sr):min(int((s + d) * sr), ctx.n)] = 1.0
+            s += d + 0.03
+    return speed, feed, stops, float(rng.uniform(*CARRIAGE_STEP_HZ) * ctx.p.pitch)
+
+
+def m_printer(ctx: Ctx) -> np.ndarray:
+    """Inkjet printer printing: the print head's carriage shuttles across the page on a guide rod, pulled by a
+    belt from a small motor (:func:`printer_plan`). Its motor whines at its step rate (1.2-2.4 kHz at full
+    speed, harmonics to the 5th), following the carriage's speed up and down each pass and wavering ~2 % as the
+    servo hunts; the carriage's bushings rattle on the rod while it moves (0.5-6 kHz noise in random grains at
+    20-200 Hz, up to several times its mean level); it stops at each side with a soft knock (0.3-3 kHz, ~5 ms).
+    Between passes the paper-feed motor buzzes briefly (a 300-600 Hz step tone and its harmonics). Heard on a
+    desk in a small room."""
+    sr, rng = ctx.sr, ctx.rng
+    speed, feed, stops, f_step = printer_plan(ctx)
+    servo = _bandpass(rng.standard_normal(ctx.n), 5, 60, sr)
+    whine = _osc(ctx, f_step * np.maximum(speed, 0.05) * (1 + 0.018 * servo / (servo.std() + 1e-12)),
+                 (1.0, 0.4, 0.3, 0.15, 0.1))
+    grains = np.abs(_bandpass(rng.standard_normal(ctx.n), 20, 200, sr))
+    rattle = _bandpass(rng.standard_normal(ctx.n), 500, 6000, sr) * (1 + 6.4 * grains / (grains.std() + 1e-12))
+    feeder = _osc(ctx, rng.uniform(300, 600), (1.0, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1))
+    x = (0.5 * _unit(whine) + _unit(rattle)) * speed + 0.6 * _unit(feeder) * feed
+    m = int(0.04 * sr)
+    for ts in stops:
+        knock = _bandpass(rng.standard_normal(m) * np.exp(-np.arange(m) / sr / 0.005), 300, 3000, sr)
+        _place(ctx, x, 0.5 * knock / (np.abs(knock).max() + 1e-12), ts, 1.0)
+    return _room(ctx, x, 0.3, 0.2, -50.0)
+
+
 G = 9.81  # m/s^2
 CLOCK_PENDULUM_M = (0.16, 1.0)  # a mantel clock's pendulum to a wall regulator's
 SECONDS_PENDULUM_M = 0.994  # a longcase clock's: one beat a second at g = 9.81 m/s^2
@@ -1456,6 +1507,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "drill": (("drill", "drilling", "screwdriver", "power tool"), m_drill),
     "typewriter": (("typewriter", "typing", "typist"), m_typewriter),
     "clock": (("clock", "tick tock", "ticking", "pendulum", "grandfather"), m_clock),
+    "printer": (("printer", "inkjet", "print head"), m_printer),
     "phone_ring": (("phone", "telephon", "smartphone", "cellphone", "ringtone", "ring"), m_phone_ring),
     "doorbell": (("doorbell", "door bell", "ding dong", "door chime"), m_doorbell),
     "shutter": (("camera", "shutter", "photograph", "snapshot", "slr"), m_shutter),
@@ -1488,6 +1540,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "drill": ("Drill", "Power tool", "Dental drill, dentist's drill", "Tools"),
     "typewriter": ("Typewriter", "Typing", "Computer keyboard"),  # a computer keyboard is its own typing branch
     "clock": ("Clock", "Tick", "Tick-tock", "Chime", "Ratchet, pawl", "Mechanisms", "Clicking"),
+    "printer": ("Printer", "Mechanisms", "Clatter", "Whir"),
     "phone_ring": ("Telephone bell ringing", "Telephone", "Ringtone", "Alarm clock", "Beep, bleep", "Alarm"),
     "doorbell": ("Doorbell", "Ding-dong", "Ding", "Chime"),
     "shutter": ("Camera", "Single-lens reflex camera"),
