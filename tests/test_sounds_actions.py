@@ -118,6 +118,26 @@ def test_an_audience_is_a_dense_patter_of_many_clappers():
     assert band_fraction(many, SR, 600, 8000) > 0.8
 
 
+def test_an_audiences_applause_is_100_to_200_clappers_at_2_to_6_claps_a_second(monkeypatch):
+    calls = []
+    real = actions._clap_times
+
+    def counted(ctx, rate, sd, runs):
+        t = real(ctx, rate, sd, runs)
+        calls.append((rate, t.size))
+        return t
+
+    monkeypatch.setattr(actions, "_clap_times", counted)
+    for seed in range(3):
+        calls.clear()
+        actions.m_clap(ctx_for("audience", "applause", 5.0, seed))
+        assert 100 <= len(calls) <= 200  # a hall's stalls within earshot: no single clap stands out as a pop
+        rates = np.array([r for r, _ in calls])
+        assert rates.min() >= 2.0 and rates.max() <= 6.0
+        claps = sum(n for _, n in calls) / 5.0
+        assert 300 <= claps <= 1000  # claps a second, summed with no common beat
+
+
 @pytest.mark.parametrize("name,lo,hi", [("songbird", 11.0, 16.0), ("pigeon", 5.0, 8.0), ("heron", 2.0, 3.5),
                                         ("hummingbird", 40.0, 80.0)])
 def test_wings_beat_at_the_species_rate(name, lo, hi):

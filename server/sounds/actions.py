@@ -25,6 +25,11 @@ def _resonator(x: np.ndarray, fc: float, q: float, sr: int) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # Hands
 # ----------------------------------------------------------------------------------------------
+# clappers heard in an audience's applause: a theatre's or a hall's stalls, 100-200 people within earshot (fewer,
+# and single claps stand out of the patter as pops: firecrackers)
+AUDIENCE_CLAPPERS = (100, 201)
+
+
 def _clap_times(ctx: Ctx, rate: float, sd: float, runs: bool) -> np.ndarray:
     """Onsets (s) of one clapper: nearly periodic at ``rate`` Hz (inter-onset spread ``sd`` of the period); in
     ``runs`` of 4-12 claps with pauses when one person claps, continuous in an audience."""
@@ -46,7 +51,7 @@ def m_clap(ctx: Ctx) -> np.ndarray:
     by the cavity between the hands: a resonance at 0.8-2.5 kHz (cupped hands low, flat palms high) of
     quality 2-6 (Repp 1987, *The sound of two hands clapping*). One person claps at 3.5-5 Hz with an inter-clap
     spread of ~3 % (Repp's 250 ms mean period), in runs; an audience (a play method or name saying applause,
-    audience, crowd, ovation) is 20-60 clappers, each with its own hands and its own rate (2-6 Hz, Néda et al.
+    audience, crowd, ovation) is 100-200 clappers (:data:`AUDIENCE_CLAPPERS`), each with its own hands and its own rate (2-6 Hz, Néda et al.
     2000), summed with no common beat (a Poisson-like patter), swelling in over ~0.5 s, in a hall's
     reverberation."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
@@ -63,7 +68,7 @@ def m_clap(ctx: Ctx) -> np.ndarray:
             _place(ctx, out, g, t, float(rng.uniform(0.8, 1.0)))
         return _in_room(ctx, out, 0.5, 0.4)
     n_groups = 10
-    people = int(rng.integers(40, 101))
+    people = int(rng.integers(*AUDIENCE_CLAPPERS))
     group = rng.integers(0, n_groups, people)
     fcs = np.exp(rng.uniform(np.log(800), np.log(2500), n_groups)) * p.pitch ** 0.3
     for g_i in range(n_groups):
