@@ -98,3 +98,18 @@ def test_a_hippo_wheezes_then_honks_low_and_muffled_with_its_mouth_shut(seed):
         assert 75 < _pitch_hz(h, 60, 300) < 175
         f, p = signal.welch(h, SR, nperseg=4096)
         assert p[f > 1500].sum() / p.sum() < 0.05
+
+
+# ------------------------------------------------------------------------------------------------ pig
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_pig_grunts_low_and_short_in_runs_through_its_snout(seed):
+    """Runs of short grunts (median 0.12-0.35 s, at least 6 in 5 s) at f0 70-115 Hz (not the 200-300 Hz of a
+    dog-like bark), radiated from the nostrils: under 8 % of the energy above 2.5 kHz."""
+    x = render("oink", "pig", "oinking grunts", seed=seed)
+    grunts = [(a, b) for a, b in calls(x, -20.0, 0.05) if b - a > 0.08]
+    assert len(grunts) >= 6, grunts
+    assert 0.12 < float(np.median([b - a for a, b in grunts])) < 0.35, grunts
+    segs = [x[int(a * SR): int(b * SR)] for a, b in grunts]
+    assert 70 < float(np.median([_pitch_hz(s, 60, 300, frame_s=0.05) for s in segs if len(s) > 0.1 * SR])) < 115
+    f, p = signal.welch(np.concatenate(segs), SR, nperseg=8192)
+    assert p[f > 2500].sum() / p.sum() < 0.08
