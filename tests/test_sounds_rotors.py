@@ -110,3 +110,27 @@ def test_desk_fan_ticks_sit_under_the_air():
     """The ticks are quiet next to the rush: under 15 % of the power is above 2.5 kHz."""
     for seed in range(3):
         assert band_share(_render("desk_fan", "blades whirring", seed), SR, 2500, 8000) < 0.15
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_compressor_hums_at_twice_the_mains_with_the_refrigerant_hissing_10_to_14_db_under(seed):
+    """The motor's magnetostriction line (100 or 120 Hz) is the strongest below 400 Hz; the refrigerant's
+    hiss holds 2-6 kHz, 10-14 dB under the rest (each part has unit RMS before the 0.2-0.3 mix: up to 2 dB
+    more for the hum's own share of that band and the filters' skirts)."""
+    x = _render("compressor_hum", "compressor humming", seed, timbre=("low", "humming", "steady"))
+    f, pxx = signal.welch(x, SR, nperseg=SR)
+    low = (f > 80) & (f < 400)
+    assert f[low][np.argmax(pxx[low])] in (100.0, 120.0)
+    hiss = pxx[(f >= 2000) & (f < 6000)].sum()
+    rest = pxx[f < 2000].sum() + pxx[f >= 6000].sum()
+    assert -15.0 < 10 * np.log10(hiss / rest) < -8.0
+
+
+def test_compressor_refrigerant_gurgles_rather_than_hissing_steadily():
+    """The hiss's level wanders (liquid and vapour slugs): its 2-6 kHz loudness over 50 ms frames varies by
+    well over what a steady noise's does (a steady band noise: ~5 %)."""
+    x = _render("compressor_hum", "compressor humming", 0)
+    sos = signal.butter(4, [2500, 5500], "bandpass", fs=SR, output="sos")
+    frames = signal.sosfiltfilt(sos, x)[: 5 * SR].reshape(100, -1)
+    level = np.sqrt((frames**2).mean(axis=1))
+    assert level.std() / level.mean() > 0.12

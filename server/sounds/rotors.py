@@ -17,6 +17,7 @@ a few times a second, tooth by tooth, high and quiet over the air.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 from scipy import signal
@@ -77,22 +78,39 @@ def m_desk_fan(ctx: Ctx) -> np.ndarray:
     return whoosh * sweep + 0.35 * _unit(ticks)
 
 
+def m_compressor_hum(ctx: Ctx) -> np.ndarray:
+    """A refrigeration compressor running (a vending machine's, a fridge's, a chiller's): the hermetic
+    motor-compressor hums on the mains (:func:`server.sounds.synth.m_hum`: magnetostriction at twice the
+    mains frequency, the piston's once-per-turn knock through the shell); the refrigerant forced through the
+    capillary tube into the evaporator hisses, broadband in 2-6 kHz, ~10-14 dB under the hum, and gurgles:
+    its level wanders by a third a few times a second as liquid and vapour slugs pass."""
+    rng, sr = ctx.rng, ctx.sr
+    t = np.arange(ctx.n) / sr
+    hum = _unit(m_hum(replace(ctx, desc=None)))  # no description: the mains hum, not a fan or a whir
+    hiss = _unit(_bandpass(rng.standard_normal(ctx.n), 2000, 6000, sr)) * _slow_curve(ctx, t, 3.0, 0.33)
+    return hum + rng.uniform(0.2, 0.3) * hiss
+
+
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "desk_fan": (("desk fan", "electric fan", "pedestal fan", "oscillating fan"), m_desk_fan),
+    "compressor_hum": (("compressor", "refrigerat", "chiller"), m_compressor_hum),
 }
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
 AUDIOSET: dict[str, tuple[str, ...]] = {
     "desk_fan": ("Mechanical fan", "Whir", "Mechanisms", "Gears"),
+    "compressor_hum": ("Hum", "Mains hum", "Hiss", "Mechanisms"),
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
 # register MODELS, so MODELS must exist before synth is imported from here.
 from .synth import (  # noqa: E402
     Ctx,
+    _bandpass,
     _lowpass,
     _modal_ir,
     _pulse_train,
     _slow_curve,
     _unit,
+    m_hum,
 )
