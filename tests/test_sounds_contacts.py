@@ -446,3 +446,56 @@ def test_a_crate_is_more_damped_than_a_table():
         g = np.pad(C._wood_knock(_ctx(1.0, seed=4), modes, eta, 2.0, fc), (0, SR // 4))
         rt.append(_band_rt60(g, 150, 1500))
     assert rt[1] < 0.7 * rt[0], rt
+
+
+# ---- banknotes counted -------------------------------------------------------------------------
+def _note_onsets(x: np.ndarray) -> np.ndarray:
+    """Onsets of the paper flicks: a 1 ms envelope of the signal above 1.5 kHz (the motor left out) peaking
+    12 dB or more over the level 8 ms before."""
+    hp = signal.sosfilt(signal.butter(4, 1500, "high", fs=SR, output="sos"), x)
+    return _onsets(hp, floor_db=-20.0, min_gap_ms=25.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_note_counter_feeds_fifteen_to_twenty_five_notes_a_second_in_batches(seed):
+    """A counting machine's rollers take the notes one by one at 15-25 a second (900-1500 a minute), the pace
+    wavering a little (gap spread 4-25 % of the mean), in batches of 20-60 with 0.5-1.5 s pauses between."""
+    x = _render("note_counter", "cash machine", "notes counted out", 8.0, seed=seed)
+    on = _note_onsets(x)
+    gaps = np.diff(on)
+    cut = np.flatnonzero(gaps > 0.3)
+    for batch in np.split(gaps, cut):  # each batch at its own pace
+        inside = batch[batch < 0.3]
+        if inside.size < 15:  # a batch cut short by the clip's end
+            continue
+        assert 14.0 <= 1 / np.median(inside) <= 26.0
+        assert 0.04 < np.std(inside) / np.mean(inside) < 0.25
+    pauses = gaps[cut]
+    assert pauses.size >= 1 and np.all((pauses > 0.45) & (pauses < 1.7)), pauses
+
+
+def test_a_note_flick_is_paper_high_and_brief():
+    """A note's flick: most of its energy above 2 kHz (stiff paper snapping), over within ~20 ms."""
+    ctx = _ctx(seed=4)
+    g = C._flick(ctx)
+    f, p = signal.welch(np.pad(g, (0, 2048)), SR, nperseg=1024)
+    assert p[f >= 1800].sum() > 0.8 * p.sum()
+    e = np.cumsum(g ** 2) / np.sum(g ** 2)
+    assert np.argmax(e > 0.99) / SR < 0.02
+
+
+def test_the_counters_motor_whines_forty_db_under_the_flicks():
+    """The feed motor (its shaft at 50-90 Hz, harmonics as 1/k) runs only through a batch: below 300 Hz, where
+    the flicks have almost nothing, the level in a batch is 30-50 dB under the flicks' peak, and 10 dB or more
+    lower again in the pauses."""
+    x = _render("note_counter", "cash machine", "notes counted out", 8.0, seed=3)
+    low = signal.sosfiltfilt(signal.butter(4, 300, "low", fs=SR, output="sos"), x)
+    on = _note_onsets(x)
+    gaps = np.diff(on)
+    k = int(np.argmax(gaps > 0.3))
+    batch = low[int(on[max(k - 10, 0)] * SR):int(on[k] * SR)]
+    pause = low[int((on[k] + 0.25) * SR):int((on[k + 1] - 0.15) * SR)]
+    rms = lambda y: np.sqrt(np.mean(y ** 2))  # noqa: E731
+    level = 20 * np.log10(rms(batch) / np.abs(x).max())
+    assert -55 < level < -28
+    assert 20 * np.log10(rms(pause) / rms(batch)) < -10
