@@ -348,3 +348,23 @@ def test_printer_carriage_whines_at_its_step_rate_and_rattles_while_it_moves():
         still = e[: max(int(np.argmax(speed > 0)) - int(0.05 * SR), 1)]
         if still.size > 0.05 * SR:
             assert 20 * np.log10(np.median(moving) / np.median(still)) > 15
+
+
+def test_hand_saw_strokes_back_and_forth_the_push_cutting_louder():
+    for seed in (0, 1):
+        x = machines.m_saw(ctx_for("saw", "sawing wood", 6.0, seed=seed))
+        e = envelope(x, SR, 20.0)[:: int(0.01 * SR)]  # 10 ms frames
+        e = e - e.mean()
+        ac = np.correlate(e, e, "full")[e.size - 1:]
+        lags = np.arange(ac.size) * 0.01
+        sel = (lags > 0.6) & (lags < 1.4)
+        period = lags[sel][np.argmax(ac[sel])]
+        assert 0.78 <= period <= 1.12, period  # one push and one pull take 0.8-1.1 s
+        # the half-strokes alternate loud (the push cuts) and soft (the pull)
+        halves = [np.sqrt(np.mean(x[int(t * SR):int((t + period / 2) * SR)] ** 2))
+                  for t in np.arange(0.0, 6.0 - period / 2, period / 2)]
+        ratios = np.array(halves[:-1]) / np.array(halves[1:])
+        assert np.median(np.abs(20 * np.log10(ratios))) > 2.0
+        # sawdust and teeth: most of the sound is above 1 kHz
+        assert band_share(x, SR, 1000, 12000) > 0.8
+        np.testing.assert_array_equal(x, machines.m_saw(ctx_for("saw", "sawing wood", 6.0, seed=seed)))

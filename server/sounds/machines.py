@@ -1041,7 +1041,7 @@ def _plunge(ctx: Ctx) -> np.ndarray:
 def m_saw(ctx: Ctx) -> np.ndarray:
     """Hand saw through wood: strokes back and forth (~1 s each way); the speed follows each stroke's arc
     and the teeth (2.5-4 mm apart) bite at speed / tooth pitch, up to ~150-250 per second on the push, each
-    bite a small click of tearing fibres. The clicks ring the blade (steel modes at 2-6 kHz) and the board
+    bite a small click of tearing fibres, at random times (many teeth cut at once, each at its own depth). The clicks ring the blade (steel modes at 2-6 kHz) and the board
     (wood modes, a few hundred Hz); sawdust makes a rasping noise following the speed. The push cuts and is
     louder than the pull. "power"/"circular"/"electric" gives a circular saw: a motor at ~5000 rpm, its
     whine dropping when the blade bites into the board and the cutting roar; a chainsaw is :func:`_chainsaw`."""
@@ -1065,13 +1065,15 @@ def m_saw(ctx: Ctx) -> np.ndarray:
     speed = np.abs(np.sin(2 * np.pi * ph)) ** 0.8 * rng.uniform(0.4, 0.6)  # m/s
     pitch_m = rng.uniform(0.0025, 0.004)
     rate = speed / pitch_m
-    bites = np.diff(np.floor(np.cumsum(rate * (1 + 0.15 * rng.standard_normal(ctx.n))) / sr), prepend=0.0)
+    # 7-15 teeth are in the kerf at once, each biting at its own depth, so the bites are not in step: a Poisson
+    # train at the tooth-passing rate (in lockstep they buzz at a pitch, an engine's)
+    bites = (rng.random(ctx.n) < rate / sr).astype(float)
     bites *= (np.where(push, 1.0, 0.4) * rng.uniform(0.3, 1.0, ctx.n))
     blade = _modal_ir(ctx, rng.uniform(2000, 6000, 6) * p.pitch, np.full(6, 0.05), rng.uniform(0.3, 1.0, 6), length=0.06)
     board = _modal_ir(ctx, rng.uniform(150, 700, 4), np.full(4, 0.05), rng.uniform(0.5, 1.0, 4), length=0.06)
-    teeth = signal.oaconvolve(bites, blade + 0.7 * board)[: ctx.n]
+    teeth = signal.oaconvolve(bites, blade + 0.4 * board)[: ctx.n]
     rasp = _bandpass(rng.standard_normal(ctx.n), 1500, 9000, sr) * speed * np.where(push, 1.0, 0.5)
-    rasp *= 1 + 0.5 * np.sin(2 * np.pi * np.cumsum(rate) / sr)
+    rasp *= 1 + 0.8 * np.sin(2 * np.pi * np.cumsum(rate) / sr)  # each tooth scrapes, then lets go
     return _unit(teeth) + 1.1 * _unit(rasp)
 
 
