@@ -461,15 +461,17 @@ def _wheeze_honk(ctx: Ctx) -> np.ndarray:
     rising a little and falling, the whole bout every few seconds. A hippo calls with its mouth shut, the sound
     leaving by the nostrils and through the throat and body (Barklow 2004: at once into the air and the water),
     so like an ostrich's boom (:func:`_boom`) it is a roar's rough voice (~ 10 % jitter, period doubling,
-    40-60 Hz flutter, turbulent noise) through a long tract's low formants, muffled above ~ 1 kHz. The honks'
-    length and the cut-off were picked inside those ranges with the AudioSet tagger on seeds 0-1 (checked on 0-4:
-    Wild animals 4 of 5, heard as Animal, Roaring cats, Roar; the former open-mouthed 0.2-0.4 s honks were heard
-    as a stomach rumble or a fart, 0 of 5)."""
+    40-60 Hz flutter, turbulent noise) through the low formants of a long, wide tract, whose walls damp them
+    little (100-250 Hz wide), muffled above ~ 1 kHz. The honks' length, the bandwidths and the cut-off were
+    picked inside those ranges with the AudioSet tagger on seeds 0-1, then one at a time on seeds 0-4 and 8-14
+    (Wild animals 12 of 12, Roar in the top five 12 of 12, heard as Animal, Roaring cats, Roar; with formants
+    twice as wide 10 of 12 and 0 of 3 held out, heard as a fart; the former open-mouthed 0.2-0.4 s honks were
+    heard as a stomach rumble or a fart, 0 of 5)."""
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     out = np.zeros(ctx.n)
     fs = 1.24
-    form = (((250 * fs, 400 * fs, 450 * fs, 400 * fs), 200, 0.86), ((700 * fs, 900 * fs, 950 * fs, 800 * fs), 250, 0.96),
-            (1500 * fs, 300, 0.94), (2300 * fs, 400, 1.29), (3200 * fs, 500, 1.37))
+    form = (((250 * fs, 400 * fs, 450 * fs, 400 * fs), 100, 0.86), ((700 * fs, 900 * fs, 950 * fs, 800 * fs), 125, 0.96),
+            (1500 * fs, 150, 0.94), (2300 * fs, 200, 1.29), (3200 * fs, 250, 1.37))
     t = _start(ctx, 0.05, 0.3)
     while t < _until(ctx, 0.3):
         d = rng.uniform(0.5, 0.9)
