@@ -138,6 +138,29 @@ def test_an_audiences_applause_is_100_to_200_clappers_at_2_to_6_claps_a_second(m
         assert 300 <= claps <= 1000  # claps a second, summed with no common beat
 
 
+def test_a_hovering_hummingbird_chips_short_notes_sweeping_down():
+    ctx = ctx_for("hummingbird", "wings humming", 6.0, 2)
+    x = actions.hummingbird_chips(ctx)
+    ts = onsets(x, SR, -20.0, 0.05)
+    assert 3 <= len(ts) <= 6.0 / 0.5 * 3
+    for t in ts[:4]:
+        seg = x[int(t * SR): int((t + 0.05) * SR)]
+        on = np.flatnonzero(np.abs(seg) > 0.05 * np.abs(seg).max())
+        dur_ms = (on[-1] - on[0]) / SR * 1e3
+        assert 10 <= dur_ms <= 45  # 20-40 ms notes (their raised-cosine ends under 5 % of the peak)
+
+        def peak_hz(a, b, seg=seg, on=on):
+            part = seg[on[0] + int(a * on.size): on[0] + int(b * on.size)]
+            f = np.fft.rfftfreq(2048, 1 / SR)
+            return f[np.argmax(np.abs(np.fft.rfft(part, 2048)))]
+        assert peak_hz(0.0, 0.3) > peak_hz(0.7, 1.0)  # sweeping down
+        assert 4500 <= peak_hz(0.0, 0.3) <= 7200 and 2800 <= peak_hz(0.7, 1.0) <= 4800
+    for seed in range(3):  # the chips stand out of the wings' hum and whoosh in their band
+        hum = actions.m_wings(ctx_for("hummingbird", "wings humming", 6.0, seed))
+        e = envelope(signal.sosfilt(signal.butter(4, [3000, 7500], "band", fs=SR, output="sos"), hum), SR, 10.0)
+        assert 20 * np.log10(np.percentile(e, 99.5) / np.median(e)) > 12
+
+
 @pytest.mark.parametrize("name,lo,hi", [("songbird", 11.0, 16.0), ("pigeon", 5.0, 8.0), ("heron", 2.0, 3.5),
                                         ("hummingbird", 40.0, 80.0)])
 def test_wings_beat_at_the_species_rate(name, lo, hi):

@@ -138,7 +138,8 @@ def m_wings(ctx: Ctx) -> np.ndarray:
     bigger wings) under a raised-cosine envelope of ~60 % of the beat, the upstroke a weaker one, and the
     feathers rustle (sparse clicks at 2-8 kHz) at each stroke's turn; the beat runs at the species' wingbeat
     rate (:data:`WINGBEAT_HZ`) in bouts of flight of 0.6-2 s with glides between. An owl's fringed feathers
-    make almost no noise above ~1 kHz. A hummingbird's 40-80 Hz beat fuses into a hum at the beat rate."""
+    make almost no noise above ~1 kHz. A hummingbird's 40-80 Hz beat fuses into a hum at the beat rate, and
+    as it hovers and feeds it chips (:func:`hummingbird_chips`)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     lo_hz, hi_hz = wingbeat_hz(ctx)
     rate = rng.uniform(lo_hz, hi_hz)
@@ -171,7 +172,34 @@ def m_wings(ctx: Ctx) -> np.ndarray:
     if rate >= 30:  # the beat itself is heard as a tone (and its first harmonics)
         hum = np.sin(2 * np.pi * phase) + 0.5 * np.sin(4 * np.pi * phase) + 0.25 * np.sin(6 * np.pi * phase)
         out = out + 1.5 * hum
-    return out * bout
+    out = out * bout
+    if rate >= 30:  # a hummingbird hovering and feeding chips now and then, about as loud as its hum
+        out = out + np.abs(out).max() * hummingbird_chips(ctx)
+    return out
+
+CHIP_HZ = ((5000.0, 7000.0), (3000.0, 4000.0))  # a hummingbird's chip note sweeps down from 5-7 kHz to 3-4 kHz
+CHIP_MS = (20.0, 40.0)
+
+
+def hummingbird_chips(ctx: Ctx) -> np.ndarray:
+    """A hovering hummingbird's chip calls, peak ~1: short notes (:data:`CHIP_MS`) sweeping down
+    (:data:`CHIP_HZ`, with a weak second harmonic), in groups of 1-3 some 0.1 s apart, a group every 0.5-2 s
+    (the "chip" or "tchew" notes of ruby-throated and Anna's hummingbirds at a feeder)."""
+    sr, rng = ctx.sr, ctx.rng
+    chips = np.zeros(ctx.n)
+    tc = rng.uniform(0.1, 0.6)
+    while tc < ctx.seconds - 0.1:
+        for _ in range(int(rng.integers(1, 4))):
+            d = rng.uniform(*CHIP_MS) * 1e-3
+            m = int(d * sr)
+            tt = np.arange(m) / sr
+            f = np.linspace(rng.uniform(*CHIP_HZ[0]), rng.uniform(*CHIP_HZ[1]), m)
+            ph = 2 * np.pi * np.cumsum(np.minimum(f, 0.45 * sr)) / sr
+            c = (np.sin(ph) + 0.2 * np.sin(2 * ph)) * np.sin(np.pi * tt / d) ** 2
+            _place(ctx, chips, c, tc, rng.uniform(0.5, 1.0))
+            tc += rng.uniform(0.08, 0.15)
+        tc += rng.uniform(0.4, 1.5)
+    return chips
 
 
 # ----------------------------------------------------------------------------------------------
