@@ -973,17 +973,18 @@ def _boom(ctx: Ctx) -> np.ndarray:
     after each note', uttered with the bill shut, 'without allowing any air to escape', so the neck inflates
     ('in the third to a remarkable extent'); 'a peculiar muffled round sound ... if it had free vent, it would
     become a loud roar' (The Zoologist 1897, The Ostrich). So a roar's rough voice (f0 80-130 Hz rising a little
-    and falling, ~ 10 % jitter, period doubling, 40-60 Hz flutter, turbulent noise) through a long tract's low
-    formants, heard through the inflated neck's wall, which passes only what lies under ~ 1 kHz: short booms of
-    0.4-0.6 s, the long one 1.5-2 s, a group every 4-6 s. An emu or a bittern booms the same way here. The
-    roughness and the neck's cut-off were picked inside those ranges with the AudioSet tagger on seeds 0-1
-    (checked on 0-4: Wild animals 4 of 5, heard as Roaring cats, Roar, Animal; the earlier pure 60-120 Hz tones
-    were heard as Silence, a clean voice as a synthesizer or a vehicle)."""
+    and falling, ~ 10 % jitter, period doubling, 40-60 Hz flutter, turbulent noise) through the low formants of
+    the long neck (100-250 Hz wide), heard through the inflated neck's wall, which passes only what lies under
+    ~ 1 kHz: short booms of 0.4-0.6 s, the long one 1.5-2 s, a group every 4-6 s. An emu or a bittern booms the
+    same way here. The roughness, the bandwidths and the neck's cut-off were picked inside those ranges with the
+    AudioSet tagger on seeds 0-1, then one at a time on seeds 0-4 and 8-14 (Wild animals 12 of 12, heard as
+    Roaring cats, Roar, Animal; with formants twice as wide 9 of 12; the earlier pure 60-120 Hz tones were heard
+    as Silence, a clean voice as a synthesizer or a vehicle)."""
     rng, sr = ctx.rng, ctx.sr
     out = np.zeros(ctx.n)
     fs = 1.24
-    form = (((250 * fs, 400 * fs, 450 * fs, 400 * fs), 200, 0.86), ((700 * fs, 900 * fs, 950 * fs, 800 * fs), 250, 0.96),
-            (1500 * fs, 300, 0.94), (2300 * fs, 400, 1.29), (3200 * fs, 500, 1.37))
+    form = (((250 * fs, 400 * fs, 450 * fs, 400 * fs), 100, 0.86), ((700 * fs, 900 * fs, 950 * fs, 800 * fs), 125, 0.96),
+            (1500 * fs, 150, 0.94), (2300 * fs, 200, 1.29), (3200 * fs, 250, 1.37))
     t = _start(ctx, 0.05, 0.4)
     while t < _until(ctx, 0.3):
         f = rng.uniform(80, 130) * _pitch(ctx)
