@@ -98,7 +98,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
 AUDIOSET: dict[str, tuple[str, ...]] = {
-    "desk_fan": ("Mechanical fan", "Whir", "Mechanisms", "Gears"),
+    "desk_fan": ("Mechanical fan", "Whir", "Hum", "Mechanisms", "Gears"),
     "compressor_hum": ("Hum", "Mains hum", "Hiss", "Mechanisms"),
 }
 
