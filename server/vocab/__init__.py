@@ -78,6 +78,12 @@ SOUND_MODELS: tuple[str, ...] = (
     "open_wind",
     # contacts
     "chop", "clunk",
+    # machines
+    "printer",
+    # contacts
+    "note_counter",
+    # rotors
+    "desk_fan", "compressor_hum",
     # musical instruments through a General MIDI program or the GM drum kit
     "gm_instrument",
 )
