@@ -34,7 +34,8 @@ def _flicker_db(x: np.ndarray) -> float:
 @pytest.mark.parametrize("name,play,kind", [
     ("stove", "burner flame roaring", "burner"), ("blowtorch", "gas torch hissing", "burner"),
     ("stove", "pan sizzling", "wood"), ("pot", "sizzling on the hob", "wood"), ("fireplace", "flames roaring", "wood"),
-    ("candle", "flame flickering", "wood"),
+    ("candle", "flame flickering", "wood"), ("lighter", "flame hissing", "burner"), ("lighter", "flint wheel", "burner"),
+    ("camping stove", "pan sizzling", "wood"),
 ])
 def test_fire_kind_from_the_play_method(name, play, kind):
     assert fire_kind(SourceDescription(name, "", play)) == kind

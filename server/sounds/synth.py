@@ -1650,12 +1650,18 @@ def m_murmur(ctx: Ctx) -> np.ndarray:
 
 
 _BURNER_WORDS = ("burner", "blowtorch", "torch", "gas", "furnace", "bunsen")
+_GAS_FLAMES = ("lighter", "blowtorch", "bunsen", "gas burner", "camping stove")  # things whose only flame is gas
 
 
 def fire_kind(desc: SourceDescription | None) -> str:
-    """``burner`` (a gas flame: a stove's burner, a blowtorch, a furnace) or ``wood`` (logs, a candle's wick,
-    food sizzling: the crackle model), from the play method (a stove's pan sizzling is not its burner)."""
-    if desc is not None and any(_stem_hits(_norm(desc.play_method), w) for w in _BURNER_WORDS):
+    """``burner`` (a gas flame: a stove's burner, a blowtorch, a lighter, a furnace) or ``wood`` (logs, a candle's
+    wick, food sizzling: the crackle model), from the play method, or from the name of a thing whose only flame
+    is gas (a kitchen stove's name alone says nothing: its pan sizzling is not its burner)."""
+    if desc is None:
+        return "wood"
+    if any(_stem_hits(_norm(desc.play_method), w) for w in _BURNER_WORDS):
+        return "burner"
+    if any(_stem_hits(_norm(desc.name), w) for w in _GAS_FLAMES) and not _stem_hits(_norm(desc.play_method), "sizzl"):
         return "burner"
     return "wood"
 
