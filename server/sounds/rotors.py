@@ -59,7 +59,7 @@ def m_desk_fan(ctx: Ctx) -> np.ndarray:
     (blades x rev/s, 40-125 Hz) and radiates a tone there. A single-start worm on the motor shaft turns a
     25-40 tooth worm wheel whose 8-12 tooth pinion meshes with the crank gear (:func:`gear_mesh_hz`: 3-12
     tooth meshes a second, so the crank turns once in 6-17 s, the fan's sweep), each mesh a tick
-    (:func:`_tooth_ticks`, ~9 dB under the air); as the head sweeps, the air on the listener swells and
+    (:func:`_tooth_ticks`, 10-13 dB under the air); as the head sweeps, the air on the listener swells and
     fades by 15 %."""
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     t = np.arange(ctx.n) / sr
