@@ -368,3 +368,21 @@ def test_hand_saw_strokes_back_and_forth_the_push_cutting_louder():
         # sawdust and teeth: most of the sound is above 1 kHz
         assert band_share(x, SR, 1000, 12000) > 0.8
         np.testing.assert_array_equal(x, machines.m_saw(ctx_for("saw", "sawing wood", 6.0, seed=seed)))
+
+
+def test_typewriter_slaps_in_words_high_and_dry_over_a_quiet_room():
+    for seed in (0, 1):
+        x = machines.m_typewriter(ctx_for("typewriter", "keys striking", 6.0, seed=seed))
+        # the typebars' slaps: 5 ms envelope peaks within 12 dB of the loudest, at least 50 ms apart
+        e = envelope(x, SR, 5.0)
+        peaks, _ = signal.find_peaks(e, height=e.max() * 10 ** (-12 / 20), distance=int(0.05 * SR))
+        rate = peaks.size / 6.0
+        assert 3.0 < rate < 9.0, rate  # 6-9 a second inside a word, with pauses between words
+        gaps = np.diff(peaks) / SR
+        assert np.std(gaps) / np.mean(gaps) > 0.3  # words and pauses, not a machine's beat
+        # steel typebars on a rubber platen: most of it above 1 kHz, little below 500 Hz
+        assert band_share(x, SR, 1000, 12000) > 0.65
+        assert band_share(x, SR, 20, 500) < 0.05
+        quiet = np.percentile(envelope(x, SR, 50.0), 2)
+        assert -60 < 20 * np.log10(quiet / np.abs(x).max()) < -30  # the room, never digital silence
+        np.testing.assert_array_equal(x, machines.m_typewriter(ctx_for("typewriter", "keys striking", 6.0, seed=seed)))

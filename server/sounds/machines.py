@@ -411,46 +411,50 @@ def _keyboard_typing(ctx: Ctx) -> np.ndarray:
 
 
 def m_typewriter(ctx: Ctx) -> np.ndarray:
-    """Mechanical typewriter (a computer keyboard is :func:`_keyboard_typing`): keys struck in word bursts (6-9 per second, a pause between words); each stroke
-    is the typebar slamming the platen (a hard, bright clack ringing small steel parts at 2-6 kHz over the
-    rubber platen's thud) followed ~30 ms later by the escapement letting the carriage advance one space (a
-    lighter click). The space bar gives only the escapement click. At the end of a line the margin bell rings
-    and the carriage return zips the ratchet and lands with a thump."""
+    """Mechanical typewriter (a computer keyboard is :func:`_keyboard_typing`), typed steadily in words of 2-8
+    letters at :data:`KEYS_PER_S`, a pause of 0.15-0.35 s after each (as :func:`keyboard_strokes`). Each stroke: the key lever going down (a light click, ~14 dB under the slap), the
+    typebar slapping the platen 5-20 ms later (the loudest: a hard broadband snap from ~1.2 kHz, 2 ms, with the
+    small steel parts ringing at 2-3.5 kHz under it), and, as the key is let go 70-130 ms after the press, the
+    escapement letting the carriage step one space (a sharp click, ~8 dB under the slap). The space bar only
+    steps the carriage. At the end of a 55-70 character line the margin bell rings, the carriage return's ratchet
+    zips and the carriage lands with a thump. Heard close, in a small quiet room (RT60 0.2 s)."""
     if _is_computer_keyboard(ctx):
         return _keyboard_typing(ctx)
     p, rng = ctx.p, ctx.rng
-    clack = _strike_ir(ctx, replace(MATERIALS["metal"], t60=0.03, noise=0.5), rng.uniform(1800, 2600) * p.pitch)
-    thud = _strike_ir(ctx, replace(MATERIALS["wood"], t60=0.05), rng.uniform(180, 260))
-    esc = _strike_ir(ctx, replace(MATERIALS["metal"], t60=0.015, noise=0.3), rng.uniform(3500, 5000))
-    clack /= np.abs(clack).max() + 1e-12
-    thud /= np.abs(thud).max() + 1e-12
-    esc /= np.abs(esc).max() + 1e-12
+    steel = replace(MATERIALS["metal"], t60=0.02, noise=0.5, contact_ms=0.1)
+
+    def slap() -> np.ndarray:
+        snap = _key_click(ctx, 1200.0 * p.pitch, 8000, 0.002)
+        ring = _strike_ir(ctx, steel, rng.uniform(2000, 3500) * p.pitch)
+        x = _mix(snap, 0.2 * ring / (np.abs(ring).max() + 1e-12))
+        return x / (np.abs(x).max() + 1e-12)
+
     out = np.zeros(ctx.n)
-    line_len = int(rng.integers(28, 45))
-    col = int(rng.integers(0, line_len // 2))
+    line_len = int(rng.integers(55, 71))
+    col = int(rng.integers(0, line_len))
     t = rng.uniform(0.05, 0.3)
     while t < ctx.seconds - 0.05:
-        word = int(rng.integers(2, 9))
-        for _ in range(word):
+        rate = rng.uniform(*KEYS_PER_S) * p.density
+        for _ in range(int(rng.integers(2, 9))):  # a word
             a = rng.uniform(0.6, 1.0)
-            _place(ctx, out, clack, t, a)
-            _place(ctx, out, thud, t, 0.6 * a)
-            _place(ctx, out, esc, t + rng.uniform(0.025, 0.04), 0.35)
+            _place(ctx, out, _key_click(ctx, 2000, 8000, 0.002), t, 0.2 * a)  # the key lever
+            th = t + rng.uniform(0.005, 0.02)
+            _place(ctx, out, slap(), th, a)  # the typebar on the platen
+            _place(ctx, out, _key_click(ctx, 2500, 8000, 0.0015), th + rng.uniform(0.07, 0.13), 0.4 * a)  # escapement
             col += 1
-            t += rng.gamma(6.0, 1 / (6.0 * rng.uniform(6, 9) * p.density))
-        _place(ctx, out, esc, t, 0.5)  # space bar
+            t += rng.gamma(5.0, 1 / (5.0 * rate))
+        _place(ctx, out, _key_click(ctx, 2500, 8000, 0.0015), t, 0.4)  # the space bar steps the carriage
         col += 1
-        t += rng.uniform(0.2, 0.45)
+        t += rng.uniform(0.15, 0.35)
         if col >= line_len and t < ctx.seconds - 1.0:  # margin bell, carriage return
             bell = _strike_ir(ctx, MATERIALS["bell"], rng.uniform(1900, 2300), decay_mult=0.15)
             _place(ctx, out, bell, t, 0.5)
             tr = t + 0.35
             for k in range(int(rng.integers(10, 16))):
-                _place(ctx, out, esc, tr + k * 0.018, 0.3)
-            _place(ctx, out, thud, tr + 0.3, 1.0)
-            _place(ctx, out, clack, tr + 0.3, 0.4)
+                _place(ctx, out, _key_click(ctx, 2500, 8000, 0.0015), tr + k * 0.018, 0.3)
+            _place(ctx, out, _key_click(ctx, 300, 3000, 0.006), tr + 0.3, 0.8)
             t, col = tr + rng.uniform(0.6, 0.9), 0
-    return out
+    return _room(ctx, out, 0.2, 0.2, -45.0)
 
 
 PRINT_PASS_S = (0.5, 0.8)  # an inkjet head's pass across a page (~0.2 m at 0.25-0.4 m/s)
