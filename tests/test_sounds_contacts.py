@@ -238,12 +238,12 @@ def test_the_hand_on_plastic_is_stick_slip_ticks_not_a_hiss(seed):
 
 
 def test_a_click_rattles_the_plastic_body_3_to_25_ms_later():
-    """The loose parts of the body (button play, the battery, the shell's clips) tick once to three times
+    """The loose parts of the body (a rocker's play, the battery, the shell's clips) tick once to three times
     3-25 ms after the snap, 12-24 dB under it."""
     for seed in range(6):
         ctx = _ctx(seed=seed)
         pre = 0.005  # silence before the snap, so that its onset is a local maximum
-        r = np.concatenate([np.zeros(int(pre * SR)), C._rattle(ctx, C.CLICK_KINDS["mouse"])])
+        r = np.concatenate([np.zeros(int(pre * SR)), C._rattle(ctx, C.CLICK_KINDS["dome"])])
         on = _onsets(r, floor_db=-30.0, min_gap_ms=2.0) - pre
         assert abs(on[0]) < 0.002
         late = on[1:]
@@ -253,6 +253,18 @@ def test_a_click_rattles_the_plastic_body_3_to_25_ms_later():
         i0 = int(pre * SR)
         later = env[i0 + int(0.004 * SR):].max() / env[i0: i0 + int(0.002 * SR)].max()
         assert -30 < 20 * np.log10(later) < -6
+
+
+def test_a_mouse_click_is_the_snap_alone():
+    """A mouse's shell is tight on its microswitch: nothing ticks after the snap, whose ring only dies away
+    (one onset down to -40 dB), where a remote's batteries and clips tick again 3-25 ms later."""
+    pre = 0.005
+    for seed in range(6):
+        r = np.concatenate([np.zeros(int(pre * SR)), C._rattle(_ctx(seed=seed), C.CLICK_KINDS["mouse"]),
+                            np.zeros(int(0.03 * SR))])
+        assert _onsets(r, floor_db=-40.0, min_gap_ms=2.0).size == 1
+        d = np.concatenate([np.zeros(int(pre * SR)), C._rattle(_ctx(seed=seed), C.CLICK_KINDS["dome"])])
+        assert _onsets(d, floor_db=-30.0, min_gap_ms=2.0).size >= 2
 
 
 def test_scissors_shear_between_the_clicks():

@@ -261,9 +261,11 @@ def _drawer(ctx: Ctx) -> np.ndarray:
 CLICK_KINDS: dict[str, dict] = {
     # a mouse's microswitch: a snap-action leaf spring under the button: sharp press and release ~60-110 ms
     # apart, the switch's tiny parts ringing at 1.5-6 kHz for a few ms; single and double clicks, a few a
-    # second, the mouse glided on its pad between them (PTFE feet: a 0.5-6 kHz rub)
+    # second, the mouse glided on its pad between them (PTFE feet: a 0.5-6 kHz rub); its shell is tight, with
+    # nothing loose to rattle after the snap
     "mouse": dict(band=(1500, 6000), t60=(0.003, 0.01), body=(700, 1600), contact=0.1, release=0.7,
-                  gap=(0.06, 0.11), rate=3.0, size=(1, 4), pause=(0.15, 0.6), rub=(500, 6000), rub_db=-16.0),
+                  gap=(0.06, 0.11), rate=3.0, size=(1, 4), pause=(0.15, 0.6), rub=(500, 6000), rub_db=-16.0,
+                  rattle=(0, 1)),
     # a wall switch's rocker: an over-centre spring snaps it, the rocker hits its stop, the plate and the
     # wall box ring lower (1.2-4 kHz, body 400-900 Hz); one click per flick, on and off 0.2-0.6 s apart, the
     # fingertip on the plate and the rocker between them
@@ -334,11 +336,12 @@ GRAIN_RATE = (150.0, 600.0)  # stick-slip events a second of a plastic foot or a
 
 
 def _rattle(ctx: Ctx, kind: dict) -> np.ndarray:
-    """The plastic body answering a click: its loose parts (the button's play, the battery in its bay, the
-    shell's clips) ticking once to three times 3-25 ms after the snap, 12-24 dB under it."""
+    """The body answering a click: its loose parts (a rocker's play in its plate, a remote's batteries in their
+    bay, the shell's clips) ticking once to three times 3-25 ms after the snap, 12-24 dB under it; a kind with
+    ``rattle`` (0, 1) (a mouse: a tight shell on a microswitch, nothing loose) is the click alone."""
     rng = ctx.rng
     parts = [(_click(ctx, kind), 1.0, 0.0)]
-    for _ in range(int(rng.integers(*RATTLE_N))):
+    for _ in range(int(rng.integers(*kind.get("rattle", RATTLE_N)))):
         parts.append((_click(ctx, kind), 10 ** (-rng.uniform(12, 24) / 20), rng.uniform(0.003, 0.025)))
     return _mix(*parts, sr=ctx.sr)
 
