@@ -166,6 +166,16 @@ def test_dishwasher_spray_swells_twice_a_spray_arm_turn():
         fw, pw = signal.welch(x, fs=SR, nperseg=32768)
         near = (fw > 40) & (fw < 60)
         assert abs(fw[near][np.argmax(pw[near])] - 50) < 1.5
+        # the jets break into drops that splatter: the spray's 2-7 kHz band comes in bursts (10-80 a second),
+        # far from a steady hiss (kurtosis 3), and its 5 ms level swings > 10 dB within every half second
+        sos = signal.butter(4, [2000, 7000], "bandpass", fs=SR, output="sos")
+        spray = signal.sosfilt(sos, x)
+        assert stats.kurtosis(spray, fisher=False) > 5.5
+        e = 20 * np.log10(envelope(spray, SR, 5.0) + 1e-12)
+        half = int(0.5 * SR)
+        swings = [np.percentile(e[i:i + half], 95) - np.percentile(e[i:i + half], 5)
+                  for i in range(0, e.size - half, half)]
+        assert min(swings) > 10
 
 
 def test_crossing_signal_ticks_rapidly_over_the_street():

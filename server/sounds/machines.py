@@ -293,14 +293,17 @@ def dishwasher_arm_rate(ctx: Ctx) -> float:
 
 def _dishwasher(ctx: Ctx) -> np.ndarray:
     """Dishwasher: the circulation pump (an induction motor humming at the mains' 50 Hz and its harmonics)
-    drives water through spray arms that the jets' reaction turns 0.5-1 times a second; the jets hiss onto the
-    dishes and the steel tub (noise 1-8 kHz), swelling (by half again) twice a
-    turn as the arm's two ends sweep past the door; the water running back sloshes into the sump (bubbles,
+    drives water through spray arms that the jets' reaction turns 0.5-1 times a second; the jets break into drops
+    that splatter onto the dishes and the steel tub (noise 1-8 kHz, its level jumping irregularly 10-80 times a
+    second, up to several times its mean), swelling (by half again) twice a turn as the arm's two ends sweep past
+    the door; the water running back sloshes into the sump (bubbles,
     1-6 mm). Heard in a kitchen."""
     sr, rng = ctx.sr, ctx.rng
     t = np.arange(ctx.n) / sr
     ph = 2 * np.pi * dishwasher_arm_rate(ctx) * t + rng.uniform(0, 2 * np.pi)
     spray = _bandpass(rng.standard_normal(ctx.n), 1000, 8000, sr) * (1 + 0.5 * np.cos(2 * ph))
+    splatter = np.abs(_bandpass(rng.standard_normal(ctx.n), 10, 80, sr))
+    spray *= 1 + 1.2 * splatter / (splatter.std() + 1e-12)  # the jets break into drops splattering the dishes
     sump = np.clip(_slow_curve(ctx, t, 3.0, 0.6), 0.1, None)
     slosh = _bubbles(ctx, 400, 0.001, 0.006, np.clip(sump - 0.3, 0, 1))
     pump = _osc(ctx, 50.0, (1.0, 0.5, 0.3, 0.2, 0.1))
