@@ -21,7 +21,7 @@ from tests.helpers.sounds import calls, envelope_db, render
 SR = 48000
 ONTOLOGY = Path(__file__).resolve().parent.parent / "server" / "sounds" / "data" / "audioset_ontology.json"
 REQUIRED = ("bark howl growl whine meow purr roar moo bleat neigh snort oink elephant crow cluck quack honk gobble "
-            "hoot caw songbird squawk croak buzz stridulate hiss hoofbeats chest_beat").split()
+            "hoot caw songbird squawk croak buzz stridulate hiss hoofbeats chest_beat foot_thump").split()
 
 
 def f0_autocorr(x: np.ndarray, fmin: float, fmax: float) -> float:

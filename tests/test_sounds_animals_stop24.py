@@ -133,3 +133,21 @@ def test_a_lions_roar_rings_narrow_formants_with_a_deep_valley_between_f1_and_f2
     x = render("roar", "lion", "roaring", seed=seed)
     assert _valley_db(x, (300, 600), (650, 900)) > 11
     assert _valley_db(x, (1050, 1250), (650, 900)) > 4.5
+
+
+# ------------------------------------------------------------------------------------------------ foot thump
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_rabbit_thumps_its_hind_feet_in_bouts_of_two_or_three_dull_thumps(seed):
+    """Bouts of 2-3 thumps 0.2-0.45 s apart, bouts over 0.6 s apart; each thump short (under 0.2 s at -20 dB,
+    the room's tail included) and dull (over 95 % of the energy under 2 kHz)."""
+    x = render("foot_thump", "rabbit", "hind foot thumping", seed=seed)
+    thumps = calls(x, -20.0, 0.05)
+    assert len(thumps) >= 5 and all(b - a < 0.2 for a, b in thumps), thumps
+    onsets = np.array([a for a, _ in thumps])
+    gaps = np.diff(onsets)
+    inside = gaps[gaps < 0.6]
+    assert inside.size and 0.2 <= inside.min() and inside.max() < 0.45, gaps
+    bouts = np.split(onsets, np.flatnonzero(gaps >= 0.6) + 1)
+    assert 2 <= np.median([len(b) for b in bouts[:-1] or bouts]) <= 3, bouts
+    f, p = signal.welch(x, SR, nperseg=4096)
+    assert p[f < 2000].sum() / p.sum() > 0.95
