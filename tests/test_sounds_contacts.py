@@ -511,3 +511,36 @@ def test_the_counters_motor_whines_forty_db_under_the_flicks():
     level = 20 * np.log10(rms(batch) / np.abs(x).max())
     assert -55 < level < -28
     assert 20 * np.log10(rms(pause) / rms(batch)) < -10
+
+
+# ---- a microphone tapped -----------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_tapped_capsule_thumps_at_its_suspension_resonance(seed):
+    """The diaphragm on its suspension: a heavy thump whose spectrum peaks at 80-200 Hz and holds 80 % of its
+    energy under 400 Hz, dying as a low-Q resonance does (envelope time constant Q / π f0, a few ms)."""
+    ctx = _ctx(seed=seed)
+    g = C._capsule_thump(ctx)
+    f, p = signal.welch(np.pad(g, (0, SR)), SR, nperseg=SR // 4)
+    assert 75 <= f[np.argmax(p)] <= 210
+    assert p[f < 400].sum() > 0.8 * p.sum()
+    e = np.cumsum(g ** 2) / np.sum(g ** 2)
+    assert np.argmax(e > 0.99) / SR < 0.06  # Q ≤ 3 at ≥ 80 Hz: τ ≤ 12 ms, 99 % of the energy well within 60 ms
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_microphone_is_tapped_once_the_hall_has_answered(seed):
+    """One tap at a time, the next after the hall's tail (RT60 0.8-1.5 s) and 0.2-1 s more: onsets 1-2.5 s
+    apart; each tap's fingertip on the grille heard over the capsule's thump (its peak above 1.5 kHz 0-25 dB under
+    the thump's below 400 Hz, by the median over the taps); the PA passes nothing much under 50 Hz."""
+    x = _render("mic_tap", "microphone", "tapped to test", 8.0, seed=seed)
+    on = _onsets(x, floor_db=-6.0, min_gap_ms=600.0)
+    assert on.size >= 3 and np.all((np.diff(on) > 0.95) & (np.diff(on) < 2.6)), on
+    hp = signal.sosfiltfilt(signal.butter(4, 1500, "high", fs=SR, output="sos"), x)
+    lp = signal.sosfiltfilt(signal.butter(4, 400, "low", fs=SR, output="sos"), x)
+    ratio = []
+    for t in on:
+        w = slice(int((t - 0.005) * SR), int((t + 0.03) * SR))
+        ratio.append(20 * np.log10(np.abs(hp[w]).max() / np.abs(lp[w]).max()))
+    assert min(ratio) > -35 and -25 < np.median(ratio) < 0, ratio  # the click's modes fall partly under 1.5 kHz
+    f, p = signal.welch(x, SR, nperseg=8192)
+    assert p[f < 50].sum() < 0.05 * p.sum()

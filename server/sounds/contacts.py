@@ -1,7 +1,7 @@
 """Contact sounds the general struck-object model could not make: a door opened and swung shut, a drawer slid
 shut, buttons and switches clicked, scissors snipping, knuckles knocking on wood, a barrel or a bucket thumped,
 a knife chopping on a board or an axe splitting logs, a mechanism clunking against its stop (a mousetrap, a
-toaster, a turnstile), banknotes counted by a machine, each from its physics.
+toaster, a turnstile), banknotes counted by a machine, a microphone tapped to test it, each from its physics.
 
 Each model here is registered into :data:`server.sounds.synth.MODEL_FUNCS` through :data:`MODELS`:
 ``name -> (keyword stems, render function)``; a render function takes a
@@ -747,6 +747,55 @@ def m_note_counter(ctx: Ctx) -> np.ndarray:
     return _room(ctx, out, rng.uniform(0.2, 0.4), 0.2)
 
 
+# ----------------------------------------------------------------------------------------------
+# A microphone tapped to test it
+# ----------------------------------------------------------------------------------------------
+# A dynamic capsule's diaphragm and coil (a few hundred mg) on their suspension resonate at ~80-200 Hz with a
+# low Q (1-3: damped by the air behind the diaphragm); a tap on the body shakes the capsule and the diaphragm
+# lags: handling noise, a heavy thump at that resonance far louder than the tap's sound in the room
+MIC_RESONANCE_HZ = (80.0, 200.0)
+MIC_Q = (1.0, 3.0)
+MIC_TAP_MS = (3.0, 8.0)  # a fingertip on the grille or the body
+# the fingertip on the steel mesh 1-2 cm from the diaphragm, heard through the air: as loud as the thump
+MIC_GRILLE_DB = (-6.0, 0.0)
+MIC_HALL_RT60 = (0.8, 1.5)  # a hall or a function room
+MIC_LISTEN_S = (0.2, 1.0)  # one tap, the hall's answer dying away (its RT60), a moment more, the next tap
+MIC_WET = 0.4  # the hall's tail, ~4 dB under the PA's direct sound
+
+
+def _capsule_thump(ctx: Ctx) -> np.ndarray:
+    """The capsule's response to a tap on the microphone's body: the diaphragm on its suspension, a second-order
+    resonance (:data:`MIC_RESONANCE_HZ`, :data:`MIC_Q`) driven by the fingertip's half-sine force
+    (:data:`MIC_TAP_MS`), heard as the coil's velocity, at unit peak."""
+    rng, sr = ctx.rng, ctx.sr
+    f0, q = rng.uniform(*MIC_RESONANCE_HZ) * ctx.p.pitch ** 0.3, rng.uniform(*MIC_Q)
+    t = np.arange(int(0.25 * sr)) / sr
+    # the diaphragm's displacement against the shaken housing rings as a damped sine; a moving coil's voltage
+    # follows its velocity, the displacement's derivative (no DC: a band-pass round f0)
+    ir = np.gradient(np.exp(-np.pi * f0 * t / q) * np.sin(2 * np.pi * f0 * t))
+    return _nz(signal.oaconvolve(ir, _pulse(ctx, rng.uniform(*MIC_TAP_MS))))
+
+
+def m_mic_tap(ctx: Ctx) -> np.ndarray:
+    """A microphone tapped to test it, heard through the PA: one tap at a time, the tester listening to the
+    hall's answer die away before the next (the hall's RT60, :data:`MIC_HALL_RT60`, and 0.2-1 s more,
+    :data:`MIC_LISTEN_S`), each tap the capsule's thump (:func:`_capsule_thump`) with the fingertip's click on
+    the grille (:data:`MIC_GRILLE_DB`); the PA's loudspeakers pass 60 Hz-12 kHz and the hall answers
+    (:data:`MIC_WET`)."""
+    rng, sr = ctx.rng, ctx.sr
+    grille = dict(band=(1500, 5000), t60=(0.003, 0.01), body=(600, 1200), contact=0.3)
+    rt60 = rng.uniform(*MIC_HALL_RT60)
+    out = np.zeros(ctx.n)
+    t = rng.uniform(0.1, 0.5)
+    while t < ctx.seconds - 0.15:
+        a = rng.uniform(0.7, 1.0)
+        _place(ctx, out, _capsule_thump(ctx), t, a)
+        _place(ctx, out, _click(ctx, grille), t, a * 10 ** (rng.uniform(*MIC_GRILLE_DB) / 20))
+        t += rt60 + rng.uniform(*MIC_LISTEN_S)
+    sos = signal.butter(2, [60.0, min(12000.0, 0.45 * sr)], btype="band", fs=sr, output="sos")
+    return _room(ctx, signal.sosfilt(sos, out), rt60, MIC_WET)
+
+
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "door_slam": (("slammed", "swung shut", "door slam", "slamming", "drawer"), m_door),
     "button_click": (("light switch", "mouse click", "button click", "button press"), m_button_click),
@@ -756,6 +805,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "chop": (("chopping on", "chopping wood", "chopped", "splitting log"), m_chop),
     "clunk": (("popping up", "clunking", "snapping shut"), m_clunk),
     "note_counter": (("notes counted", "counting notes", "banknotes", "note counter"), m_note_counter),
+    "mic_tap": (("tapped to test", "mic tap", "microphone tapped"), m_mic_tap),
 }
 
 # model -> AudioSet classes (display names exactly as in the ontology) it is meant to be heard as
@@ -767,6 +817,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "chop": ("Chop", "Chopping (food)", "Wood", "Crack", "Splinter"),
     "clunk": ("Clunk", "Whack, thwack", "Thunk", "Clicking"),
     "note_counter": ("Cash register", "Mechanisms", "Clatter", "Clicking"),
+    "mic_tap": ("Thump, thud", "Tap", "Microphone"),
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
