@@ -1,6 +1,6 @@
 """The textures family (server/sounds/textures.py) checked by its physics: a creak's separate slips and its
 rhythm per rock or per swing, crumpling's heavy-tailed clicks in squeezes with quiet rests, leaves' band and
-gusts, sand's avalanches of high-band grain slips; determinism and speed."""
+gusts, a swinging chain's squeaks and knocks, sand's avalanches of high-band grain slips; determinism and speed."""
 
 from __future__ import annotations
 
@@ -121,6 +121,31 @@ def test_a_squeak_is_a_short_gliding_tone_at_the_locked_slip_rate():
         seg = x[mid - int(0.02 * SR): mid + int(0.02 * SR)]
         f0s.append(f0_autocorr(seg, SR, fmin=300.0, fmax=2000.0))
     assert 900 < np.median(f0s) < 1500, f0s  # mid-squeak, near the fastest: close to 1400 slips/s
+
+
+def test_a_swinging_chain_squeaks_at_both_ends_of_its_arc_and_its_links_knock_between():
+    """A swing's chain: the link on the hook squeaks twice per period (2.5-3 s: every 1.25-1.5 s), as
+    squeak_slip does, and the links below knock as they pivot through the half swing, so between the squeaks
+    the high band (> 2.5 kHz) holds tens of sharp knocks a second, where squeak_slip's is silent."""
+    def squeaks_and_knocks(model: str) -> tuple[float, float]:
+        x = _render(model, "swing", "seat on chains", "chains creaking as it swings", seconds=12.0, seed=1)
+        low = signal.sosfilt(signal.butter(4, 2000, "low", fs=SR, output="sos"), x)
+        high = signal.sosfilt(signal.butter(4, 2500, "high", fs=SR, output="sos"), x)
+        squeaks = [(a, b) for a, b in calls(low, threshold_db=-20.0, gap_s=0.03) if b - a > 0.04]
+        period = float(np.median(np.diff([a for a, _ in squeaks])))
+        hop = int(0.001 * SR)  # 1 ms frames: a knock is a peak 4x the median level, 3 ms apart at least
+        e = np.sqrt((high[: len(high) // hop * hop].reshape(-1, hop) ** 2).mean(axis=1))
+        peaks, _ = signal.find_peaks(e, height=4 * np.median(e) + 1e-12, distance=3)
+        between = np.ones(e.size, bool)
+        for a, b in squeaks:
+            between[max(int((a - 0.05) * 1000), 0): int((b + 0.05) * 1000)] = False
+        return period, np.count_nonzero(between[peaks]) / (between.sum() / 1000)
+
+    period, knocks = squeaks_and_knocks("chain_squeak")
+    assert 0.85 * 1.25 < period < 1.15 * 1.5, period
+    assert 10 < knocks < 100, knocks
+    _, alone = squeaks_and_knocks("squeak_slip")
+    assert alone < 2, alone
 
 
 # ----------------------------------------------------------------------------------------------

@@ -155,8 +155,12 @@ def m_squeak_slip(ctx: Ctx) -> np.ndarray:
     squeak (0.15-0.35 s), nearly regular (±1 %), each slip ringing the part's modes (1-6 kHz, T60 ~10 ms): a
     short, gliding, slightly rough tone. The motion sets the rhythm as for a creak (:data:`MOTIONS`): at both
     ends of a swing's arc, once per wrist turn of a screw, per bounce of a sprung seat, once per rock."""
+    return _squeal(ctx, _stroke_speed(ctx, MOTIONS[creak_motion(ctx)], SQUEAK_S))
+
+
+def _squeal(ctx: Ctx, v: np.ndarray) -> np.ndarray:
+    """The squeak of :func:`m_squeak_slip` for a sliding speed ``v`` (0..1 per sample)."""
     rng, sr, p = ctx.rng, ctx.sr, ctx.p
-    v = _stroke_speed(ctx, MOTIONS[creak_motion(ctx)], SQUEAK_S)
     lo_hz, hi_hz = (f * p.pitch for f in SQUEAK_SLIP_HZ)
     rate = np.where(v >= SQUEAK_ONSET, lo_hz + (hi_hz - lo_hz) * v, 0.0)
     times, mu = _slip_times(ctx, rate, 1.0, SQUEAK_JITTER)
@@ -167,6 +171,39 @@ def m_squeak_slip(ctx: Ctx) -> np.ndarray:
     f = np.exp(rng.uniform(np.log(lo), np.log(min(hi, 0.45 * sr)), count))
     ir = _modal_ir(ctx, f, t60 * p.decay * rng.uniform(0.5, 1.5, count), rng.uniform(0.3, 1.0, count))
     return signal.oaconvolve(_impulses(ctx, times, amps), ir)[: ctx.n]
+
+
+# A hanging chain (a swing's, a punching bag's): the link on the hook squeaks while it turns, and the links below
+# pivot on one another through the whole half swing, knocking as they turn (the thin steel rings of a chain:
+# RING_RATIOS from 2.5-6 kHz, ringing 30-100 ms, as in clatter's links).
+LINK_KNOCK_RATE = 100.0  # link-on-link knocks a second at the swing's fastest (as for links moved by a hand)
+LINK_SWING_S = 0.6  # the links turn through most of a half swing: the squeak's speed smoothed over ~0.6 s
+LINK_LEVEL = 0.6  # the knocks' RMS against the squeak's (~4 dB under: the squeak is the louder, picked on seeds 0-3)
+CHAIN_LINK_HZ = (2500.0, 6000.0)  # a chain link's first in-plane mode (15-30 mm radius, 5-8 mm wire)
+LINK_GRID_S = 0.005  # the knocks' Poisson stream is drawn on a 5 ms grid
+
+
+def m_chain_squeak(ctx: Ctx) -> np.ndarray:
+    """A chain swinging on its hook: the top link squeaks as it turns on the hook (:func:`m_squeak_slip`'s
+    friction squeal, in the motion's rhythm: at both ends of a swing's arc) and the links below pivot on one
+    another through the half swing, knocking as they turn: a Poisson stream of up to ~100 knocks a second
+    following the swing's speed (the squeak's speed smoothed over ~0.6 s), each a hard steel click ringing the
+    two thin rings that meet (first mode 2.5-6 kHz, T60 30-100 ms)."""
+    rng, sr, p = ctx.rng, ctx.sr, ctx.p
+    v = _stroke_speed(ctx, MOTIONS[creak_motion(ctx)], SQUEAK_S)
+    squeak = _squeal(ctx, v)
+    w = max(int(LINK_SWING_S * sr), 3)
+    swing = signal.oaconvolve(v, np.hanning(w))[w // 2: w // 2 + ctx.n]
+    swing = np.clip(swing / (swing.max() + 1e-12), 0.0, 1.0)
+    f1 = np.exp(rng.uniform(np.log(CHAIN_LINK_HZ[0]), np.log(CHAIN_LINK_HZ[1]), 10))
+    bank = _part_bank(ctx, f1, RING_RATIOS, rng.uniform(0.03, 0.1, 10) * p.decay, damping_exp=0.5, points=2,
+                      detune=0.03)
+    step = max(int(LINK_GRID_S * sr), 1)
+    counts = rng.poisson(LINK_KNOCK_RATE * swing[::step] * step / sr)
+    hits = [((k + rng.uniform(0.0, 1.0)) * step / sr, rng.uniform(0.2, 1.0) * swing[k * step])
+            for k in np.flatnonzero(counts) for _ in range(counts[k])]
+    links = _highpass(_collide(ctx, hits, bank, _clicks(ctx, 6, (0.05, 0.3), 1500, 0.45 * sr), 0.5), 200, sr)
+    return squeak / (np.std(squeak) + 1e-12) + LINK_LEVEL * links / (np.std(links) + 1e-12)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -309,6 +346,7 @@ def m_sand_trickle(ctx: Ctx) -> np.ndarray:
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "creak_slip": (("creak",), m_creak_slip),
     "squeak_slip": (("squeak",), m_squeak_slip),
+    "chain_squeak": (("chain squeak",), m_chain_squeak),
     "crumple": (("crumpl",), m_crumple),
     "leaf_rustle": (("rustl",), m_leaf_rustle),
     "sand_trickle": (("trickl",), m_sand_trickle),
@@ -318,6 +356,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
 AUDIOSET: dict[str, tuple[str, ...]] = {
     "creak_slip": ("Creak", "Squeak", "Wood"),
     "squeak_slip": ("Squeak", "Creak"),
+    "chain_squeak": ("Squeak", "Creak", "Clatter"),
     "crumple": ("Crumpling, crinkling",),
     "leaf_rustle": ("Rustling leaves", "Rustle"),
     "sand_trickle": ("Rustle",),
@@ -326,6 +365,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
 # register MODELS, so MODELS must exist before synth is imported from here. The play-method word test is the
 # actions family's (synth imports actions first).
+from .clatter import RING_RATIOS, _clicks, _collide, _part_bank  # noqa: E402
 from .synth import (  # noqa: E402
     Ctx,
     _bandpass,
