@@ -481,6 +481,20 @@ def test_a_dribbled_ball_bounces_1_5_to_2_2_times_a_second():
     assert len(gaps) >= 3 and 1.4 <= 1 / np.median(gaps) <= 2.3
 
 
+def test_a_masks_exhalation_flap_flutters_at_25_to_50_hz_and_a_divers_regulator_does_not():
+    def flutter_db(x):  # envelope modulation at 25-50 Hz over that at 60-120 Hz
+        e = signal.decimate(envelope(x, SR, 2.0) - envelope(x, SR, 2.0).mean(), 10)
+        f, p = signal.welch(e, fs=SR / 10, nperseg=4096)
+        return 10 * np.log10(p[(f >= 25) & (f <= 50)].mean() / p[(f >= 60) & (f <= 120)].mean())
+
+    for seed in range(3):
+        mask = actions.m_breathing(ctx_for("breathing mask", "breathing through the valves", 8.0, seed))
+        assert flutter_db(mask) > 10
+        assert 25 <= modulation_peak(mask, SR, 15, 80) <= 50
+        diver = actions.m_breathing(ctx_for("scuba diver", "regulator breathing", 8.0, seed))
+        assert flutter_db(diver) < 5  # under water the exhaust valve bubbles instead
+
+
 def test_a_masks_cavity_resonates_at_its_helmholtz_frequency():
     # 0.5 l venting through a 1.5 cm2 port 1.5 cm long: c/(2 pi) sqrt(A / (V (L + 1.7 r)))
     r = np.sqrt(1.5e-4 / np.pi)

@@ -688,6 +688,12 @@ def helmholtz_hz(volume_m3: float, port_area_m2: float, neck_m: float) -> float:
     return float(SPEED_OF_SOUND / (2 * np.pi) * np.sqrt(port_area_m2 / (volume_m3 * (neck_m + 1.7 * r))))
 
 
+# a mask's exhalation valve: a rubber flap over the port, lifted by the outflow, flutters against its seat (as a
+# snorer's soft palate does) at 25-50 Hz, modulating the exhaled air's noise by about half
+MASK_FLAP_HZ = (25.0, 50.0)
+MASK_FLAP_DEPTH = 0.5
+
+
 def m_breathing(ctx: Ctx) -> np.ndarray:
     """Breathing: air rushing through the mouth and nose is turbulent noise shaped by the vocal tract (broad
     resonances near 500, 1500 and 2500 Hz), 12-20 breaths a minute, the inhalation (~40 % of the cycle) softer
@@ -695,8 +701,10 @@ def m_breathing(ctx: Ctx) -> np.ndarray:
     diver) the breath also fills the mask's or mouthpiece's dead space, a cavity of 0.3-0.6 l venting through a
     valve port of 1-2 cm2: a Helmholtz resonance (:func:`helmholtz_hz`, 130-310 Hz) that gives the breath its
     hollow, close "Darth Vader" colour, and each inhalation opens the demand valve, a fainter hiss of air
-    (2-8 kHz, ~20 dB under the breath); a diver's exhalation bubbles out of the exhaust valve (Minnaert bubbles
-    of 2-8 mm). Blowing out a candle or a puff (blow, puff, candle) is one short forced exhalation (0.2-0.4 s)
+    (2-8 kHz, ~20 dB under the breath); a mask's exhalation valve, a rubber flap lifted by the outflow, flutters
+    on its seat at 25-50 Hz (:data:`MASK_FLAP_HZ`), modulating the exhaled noise by half
+    (:data:`MASK_FLAP_DEPTH`); a diver's exhalation bubbles out of the exhaust valve under water instead
+    (Minnaert bubbles of 2-8 mm). Blowing out a candle or a puff (blow, puff, candle) is one short forced exhalation (0.2-0.4 s)
     every few seconds, each after a quick breath in through the mouth (0.4-0.7 s, ~12 dB softer)."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
     puff = _has(ctx, "blow", "puff", "candle")
@@ -738,7 +746,11 @@ def m_breathing(ctx: Ctx) -> np.ndarray:
         if diver:
             for bt in t + inh + np.sort(rng.uniform(0, exh, int(rng.integers(25, 50)))):
                 _place(ctx, out, _bubble(ctx, rng.uniform(0.002, 0.008), rng.uniform(0.5, 1.5)), float(bt), 0.2)
-        _place(ctx, out, airflow(exh, 0.2), t + inh, 1.0)
+        ex = airflow(exh, 0.2)
+        if valve and not diver:  # the mask's exhalation flap flutters in the outflow
+            tt = np.arange(ex.size) / sr
+            ex = ex * (1 + MASK_FLAP_DEPTH * np.sin(2 * np.pi * rng.uniform(*MASK_FLAP_HZ) * tt))
+        _place(ctx, out, ex, t + inh, 1.0)
         t += period * (1 + 0.05 * rng.standard_normal())
     return out
 
