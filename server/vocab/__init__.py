@@ -84,6 +84,12 @@ SOUND_MODELS: tuple[str, ...] = (
     "note_counter",
     # rotors
     "desk_fan", "compressor_hum",
+    # animals
+    "foot_thump",
+    # contacts
+    "mic_tap",
+    # textures
+    "chain_squeak",
     # musical instruments through a General MIDI program or the GM drum kit
     "gm_instrument",
 )
