@@ -185,6 +185,17 @@ def test_motion_streams_average_their_rate_and_swell_with_the_strokes():
     assert 0.45 <= f[np.argmax(p[f > 0.2]) + np.count_nonzero(f <= 0.2)] <= 2.7
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_mail_rests_between_the_strokes_that_shake_it(seed):
+    """The rings' collision rate swings with each stroke past zero (:data:`clatter.LINK_DEPTH` > 1: a fifth of
+    each stroke with the rings hanging still), so over a quarter of the 10 ms frames lie 30 dB or more under the
+    loudest tenth (a rate swinging by 0.9 of its mean leaves ~a fifth)."""
+    assert 1.1 < clatter.LINK_DEPTH < 1.6
+    x = render("links", "chain mail", "rings jingling", "interlinked steel rings", seconds=8.0, seed=seed)
+    e = 20 * np.log10(envelope(x, 20.0)[:: int(0.01 * SR)] + 1e-9)
+    assert np.mean(e < np.percentile(e, 90) - 30) > 0.25
+
+
 def test_mail_rings_ring_higher_than_a_chains_links():
     chain = render("links", "chain", "links rattling", "steel links", seed=4)
     mail = render("links", "chain mail", "rings jingling", "interlinked steel rings", seed=4)

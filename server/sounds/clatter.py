@@ -202,6 +202,9 @@ def m_coins(ctx: Ctx) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # In-plane bending modes of a thin ring (a chain link, a mail ring): n(n^2-1)/sqrt(n^2+1), n = 2..5, over n = 2.
 RING_RATIOS = (1.0, 2.83, 5.42, 8.76)
+# how far the links' collision rate swings with each stroke of the motion: over 1, the rate is clipped at zero
+# for part of each stroke (~a fifth of it at 1.3): between strokes the links hang still and the mail is silent
+LINK_DEPTH = 1.3
 
 
 def _motion_stream(ctx: Ctx, rate: float, strokes: tuple[float, float], depth: float = 0.9
@@ -225,14 +228,15 @@ def m_links(ctx: Ctx) -> np.ndarray:
     2.5-6 kHz for a chain's links (15-30 mm radius, 5-8 mm wire), 4-10 kHz as the lowest in band for mail's
     small rings (their true first modes lie higher still); held by their neighbours they ring only 30-100 ms.
     Moved by a hand or a body (0.7-2 strokes a second), the links meet ~100 times a second on average, swelling
-    with each stroke, each collision a hard steel contact (a broadband click) ringing the two links that meet."""
+    with each stroke and resting between strokes (:data:`LINK_DEPTH`), each collision a hard steel contact (a
+    broadband click) ringing the two links that meet."""
     rng = ctx.rng
     mail = _has(ctx, "mail", "rings", "chainmail", "hauberk", material=True)
     f_lo, f_hi = (4000.0, 10000.0) if mail else (2500.0, 6000.0)
     f1 = np.exp(rng.uniform(np.log(f_lo), np.log(f_hi), 10)) * ctx.p.pitch ** 0.3
     bank = _part_bank(ctx, f1, RING_RATIOS, rng.uniform(0.03, 0.1, 10) * ctx.p.decay, damping_exp=0.5, points=2,
                       detune=0.03)
-    hits = _motion_stream(ctx, 100.0, (0.7, 2.0))
+    hits = _motion_stream(ctx, 100.0, (0.7, 2.0), depth=LINK_DEPTH)
     x = _collide(ctx, hits, bank, _clicks(ctx, 6, (0.05, 0.3), 1500, 0.45 * ctx.sr), 0.5)
     return _highpass(x, 200, ctx.sr)
 
