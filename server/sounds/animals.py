@@ -1174,7 +1174,10 @@ def _raptor_cry(ctx: Ctx) -> np.ndarray:
 def m_croak(ctx: Ctx) -> np.ndarray:
     """Frogs: a croak is a train of pulses (vocal-cord slaps, 40-120 a second) each ringing the vocal sac
     and body at the dominant carrier (a small frog's ~ 1-2.5 kHz, a bullfrog's low ~ 150-300 Hz with a
-    second band ~ 1 kHz), 0.15-0.6 s long, repeated about once a second; a pond is a chorus of several."""
+    second band ~ 1 kHz), 0.15-0.6 s long, repeated about once a second; a pond is a chorus of several. The sac
+    does not ring the same way twice: each pulse rings one of four carrier sets a few per cent apart (its
+    tension and fill change from slap to slap). Identical pulses were heard as a buzzer or a telephone (seeds
+    0-4 and 8-11 in the Wild animals branch 7 of 9; 9 of 9 with the varied ringing)."""
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     bull = _has(ctx, "bullfrog", "toad", "deep", "large")
     frogs = int(rng.integers(3, 6)) if _has(ctx, "frogs", "chorus", "pond", "toads") else int(rng.integers(1, 3))
@@ -1185,25 +1188,25 @@ def m_croak(ctx: Ctx) -> np.ndarray:
                    ((rng.uniform(900, 1500), 0.004, 1.0), (rng.uniform(2000, 2800), 0.002, 0.4))
         m = int(0.03 * sr)
         kk = np.arange(m) / sr
-        kern = sum(a * np.sin(2 * np.pi * f * _pitch(ctx) * kk) * np.exp(-kk / tau) for f, tau, a in carriers)
-        times, amps = [], []
+        kerns = [sum(a * np.sin(2 * np.pi * f * _pitch(ctx) * (1 + 0.06 * rng.standard_normal()) * kk) * np.exp(-kk / tau)
+                     for f, tau, a in carriers) for _ in range(4)]
+        imps = [np.zeros(ctx.n) for _ in kerns]
         t = _start(ctx, 0.05, 1.0)
         period = rng.uniform(0.7, 1.5) / p.density
         while t < _until(ctx, 0.05):
             dur = rng.uniform(0.4, 0.7) if bull else rng.uniform(0.15, 0.45)
             npulse = max(int(dur * pulse_rate), 3)
             tt = t + (np.arange(npulse) + 0.05 * rng.standard_normal(npulse)) / pulse_rate
-            shape = np.sin(np.pi * (np.arange(npulse) + 0.5) / npulse) ** 0.5
-            times.append(tt)
-            amps.append(shape * rng.uniform(0.7, 1.0, npulse))
+            aa = np.sin(np.pi * (np.arange(npulse) + 0.5) / npulse) ** 0.5 * rng.uniform(0.7, 1.0, npulse)
+            which = rng.integers(0, len(kerns), npulse)
+            keep = tt < ctx.seconds
+            for j, imp in enumerate(imps):
+                sel = keep & (which == j)
+                np.add.at(imp, (tt[sel] * sr).astype(int), aa[sel])
             t += dur + period * rng.uniform(0.6, 1.4)
-        if not times:
+        x = sum(signal.fftconvolve(imp, kern)[: ctx.n] for imp, kern in zip(imps, kerns, strict=True))
+        if not np.any(x):
             continue
-        tt, aa = np.concatenate(times), np.concatenate(amps)
-        keep = tt < ctx.seconds
-        imp = np.zeros(ctx.n)
-        np.add.at(imp, (tt[keep] * sr).astype(int), aa[keep])
-        x = signal.fftconvolve(imp, kern)[: ctx.n]
         out += x / (np.abs(x).max() + 1e-12) * rng.uniform(0.4, 1.0) / (1 + 0.3 * k)
     return out
 
