@@ -1,6 +1,6 @@
 """The textures family (server/sounds/textures.py) checked by its physics: a creak's separate slips and its
 rhythm per rock or per swing, crumpling's heavy-tailed clicks in squeezes with quiet rests, leaves' band and
-gusts, a swinging chain's squeaks and knocks, sand's avalanches of high-band grain slips; determinism and speed."""
+gusts, a swinging chain's squeaks and knocks, a sprung seat's coil ringing, sand's avalanches of high-band grain slips; determinism and speed."""
 
 from __future__ import annotations
 
@@ -146,6 +146,23 @@ def test_a_swinging_chain_squeaks_at_both_ends_of_its_arc_and_its_links_knock_be
     assert 10 < knocks < 100, knocks
     _, alone = squeaks_and_knocks("squeak_slip")
     assert alone < 2, alone
+
+
+def test_a_sprung_seat_rings_its_coil_at_each_bounce_under_the_squeak():
+    """A couch bounced on: squeak_slip's squeal plus, at each landing (0.7-1.1 s apart), the coil's surge modes:
+    a peak at 150-350 Hz holding a fifth or more of the energy, where the squeal alone (1-6 kHz) has none."""
+    def low_band(model: str) -> tuple[float, float, float]:
+        x = _render(model, "couch", "upholstered frame and springs", "springs creaking", seconds=10.0, seed=1)
+        low = signal.sosfilt(signal.butter(4, 600, "low", fs=SR, output="sos"), x)
+        f, pxx = signal.welch(low, SR, nperseg=8192)
+        sel = (f > 80) & (f < 600)
+        rings = [a for a, _ in calls(low, threshold_db=-20.0, gap_s=0.1)]
+        return band_share(x, SR, 100, 600), float(f[sel][np.argmax(pxx[sel])]), float(np.median(np.diff(rings)))
+
+    share, peak, gap = low_band("spring_squeak")
+    assert share > 0.2 and 150 * 0.97 < peak < 350 * 1.03, (share, peak)
+    assert 0.7 * 0.9 < gap < 1.1 * 1.1, gap
+    assert low_band("squeak_slip")[0] < 0.01
 
 
 # ----------------------------------------------------------------------------------------------

@@ -173,6 +173,33 @@ def _squeal(ctx: Ctx, v: np.ndarray) -> np.ndarray:
     return signal.oaconvolve(_impulses(ctx, times, amps), ir)[: ctx.n]
 
 
+# A sprung seat (a couch, a mattress, an old armchair): the load bounces on coil springs; the coils rub their
+# neighbours and the frame (squeak_slip's squeal) and, each time the load lands, the coil under it rings at its surge
+# modes: fixed-fixed, f_n = n (1/2) sqrt(k / m_coil): k 1-3 kN/m and 20-50 g of wire give ~100-350 Hz; the coil's
+# ends make the overtones a few per cent sharp of harmonic; the upholstery damps it within about a tenth of a second.
+COIL_SURGE_HZ = (150.0, 350.0)  # a seat coil's first surge mode (picked within 100-350 Hz on seeds 0-3)
+COIL_OVERTONES = (1.0, 2.05, 3.1)  # n = 1, 2, 3, a little stretched by the coil's closed ends
+COIL_AMPS = (1.0, 0.5, 0.3)
+COIL_T60_S = 0.1  # steel wire ringing inside the padding, which damps it (picked within 0.1-0.4 s on seeds 0-3)
+COIL_LEVEL = 0.6  # the coil's ring against the squeak (RMS; picked on seeds 0-3)
+BOUNCE_ONSET = 0.05  # a bounce starts when the seat's speed rises past this share of its peak
+
+
+def m_spring_squeak(ctx: Ctx) -> np.ndarray:
+    """A sprung seat bounced on: each bounce (per :data:`MOTIONS`' spring rhythm, 0.7-1.1 s) the coils rub
+    their neighbours and the frame — :func:`m_squeak_slip`'s friction squeal — and the coil the load lands on
+    rings at its surge modes (150-350 Hz and its near-harmonic overtones, T60 ~0.1 s in the padding), struck
+    at the bounce's start, ~4 dB under the squeak (RMS)."""
+    rng, sr = ctx.rng, ctx.sr
+    v = _stroke_speed(ctx, MOTIONS[creak_motion(ctx)], SQUEAK_S)
+    squeak = _squeal(ctx, v)
+    landings = np.flatnonzero((v[1:] > BOUNCE_ONSET) & (v[:-1] <= BOUNCE_ONSET)) / sr
+    f = rng.uniform(*COIL_SURGE_HZ, len(COIL_OVERTONES)) * np.asarray(COIL_OVERTONES) * ctx.p.pitch
+    ir = _modal_ir(ctx, f, np.full(f.size, COIL_T60_S * ctx.p.decay), np.asarray(COIL_AMPS))
+    coil = signal.oaconvolve(_impulses(ctx, landings, rng.uniform(0.5, 1.0, landings.size)), ir)[: ctx.n]
+    return squeak / (np.std(squeak) + 1e-12) + COIL_LEVEL * coil / (np.std(coil) + 1e-12)
+
+
 # A hanging chain (a swing's, a punching bag's): the link on the hook squeaks while it turns, and the links below
 # pivot on one another through the whole half swing, knocking as they turn (the thin steel rings of a chain:
 # RING_RATIOS from 2.5-6 kHz, ringing 30-100 ms, as in clatter's links).
@@ -347,6 +374,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "creak_slip": (("creak",), m_creak_slip),
     "squeak_slip": (("squeak",), m_squeak_slip),
     "chain_squeak": (("chain squeak",), m_chain_squeak),
+    "spring_squeak": (("spring squeak",), m_spring_squeak),
     "crumple": (("crumpl",), m_crumple),
     "leaf_rustle": (("rustl",), m_leaf_rustle),
     "sand_trickle": (("trickl",), m_sand_trickle),
@@ -357,6 +385,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "creak_slip": ("Creak", "Squeak", "Wood"),
     "squeak_slip": ("Squeak", "Creak"),
     "chain_squeak": ("Squeak", "Creak", "Clatter"),
+    "spring_squeak": ("Squeak", "Creak", "Boing"),
     "crumple": ("Crumpling, crinkling",),
     "leaf_rustle": ("Rustling leaves", "Rustle"),
     "sand_trickle": ("Rustle",),
