@@ -370,18 +370,20 @@ def m_wheels(ctx: Ctx) -> np.ndarray:
     """A trolley's small hard wheels (castors 4-8 cm across) pushed over paving at walking pace (1-1.5 m/s,
     so 5-10 wheel turns a second) with a loose wire or sheet-metal body. The stone texture (1-2 mm grit)
     makes a dense train of tiny impacts (:func:`_texture_grains`) that the hard wheel passes to the body,
-    whose damped shell modes (480 Hz - 1.9 kHz) colour it, and a share goes straight through bright
-    (1-6 kHz); a wheel is never round, so the rumble swells once a turn; at each joint between paving
-    stones (irregular, 0.22-0.4 m apart: setts and small slabs) the wheels drop in and knock the edge, two
-    wheels a few ms apart, and the loose parts rattle for up to 60 ms after (2-5 short metal clicks,
-    1.5-6 kHz, louder than the knock); between joints the frame rattles on its own ~10 times a second."""
+    whose shell modes (480 Hz - 1.9 kHz) colour it, damped within 10-45 ms by the load in it, and a share
+    goes straight through bright (1-6 kHz); a wheel is never round, so the rumble swells once a turn; at
+    each joint between paving stones (irregular, 0.22-0.4 m apart: setts and small slabs) the wheels drop
+    in and knock the edge, two wheels a few ms apart, and the loose parts rattle for up to 60 ms after (2-5
+    short metal clicks, 1.5-6 kHz, louder than the knock); between joints the frame's loose wires and
+    handle rattle on their own ~10 times a second, each a dry click (a wire on a wire: 2.2-8.8 kHz modes
+    dying in 4-20 ms, not a ring), together as loud as the rolling itself."""
     p, rng, sr = ctx.p, ctx.rng, ctx.sr
     t = np.arange(ctx.n) / sr
     speed = rng.uniform(1.0, 1.5) * p.density ** 0.5 * _slow_curve(ctx, t, 0.5, 0.1)
     turn = speed / (np.pi * rng.uniform(0.04, 0.08))  # rev/s
     out_of_round = 1 + 0.33 * np.sin(2 * np.pi * np.cumsum(turn) / sr)
     grains = _texture_grains(ctx, speed / rng.uniform(0.0011, 0.0022), out_of_round)
-    body = _dense_modes(ctx, 480, 1900, 10, (0.02, 0.09))
+    body = _dense_modes(ctx, 480, 1900, 10, (0.01, 0.045))
     rumble = _unit(signal.oaconvolve(grains, body)[: ctx.n]) + 0.44 * _unit(_bandpass(grains, 1000, 6000, sr))
     out = _unit(rumble)
     knock_ir = _dense_modes(ctx, 120, 900, 8, (0.03, 0.1))
@@ -397,10 +399,10 @@ def m_wheels(ctx: Ctx) -> np.ndarray:
         joint_m += rng.uniform(0.22, 0.4)
     times = np.flatnonzero(rng.random(ctx.n) < 10.0 / sr) / sr  # the frame's own rattles: Poisson, ~10 a second
     frame_rattle = np.zeros(ctx.n)
-    ring = _dense_modes(ctx, 2200, 8800, 8, (0.01, 0.05))
+    ring = _dense_modes(ctx, 2200, 8800, 8, (0.004, 0.02))
     for tr in times:
         _place(ctx, frame_rattle, ring, tr, rng.uniform(0.3, 1.0))
-    return out + 0.6 * _unit(frame_rattle) * out_of_round
+    return out + 1.2 * _unit(frame_rattle) * out_of_round
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "transformer_hum": (("transformer", "electrical hum", "mains hum", "ballast"), m_transformer_hum),
     "idling_engine": (("idling", "idle"), m_idling_engine),
