@@ -396,3 +396,18 @@ def test_typewriter_slaps_in_words_high_and_dry_over_a_quiet_room():
         quiet = np.percentile(envelope(x, SR, 50.0), 2)
         assert -60 < 20 * np.log10(quiet / np.abs(x).max()) < -30  # the room, never digital silence
         np.testing.assert_array_equal(x, machines.m_typewriter(ctx_for("typewriter", "keys striking", 6.0, seed=seed)))
+
+
+def test_a_reels_line_running_out_clicks_unevenly_a_hand_crank_steadily():
+    def spacing_spread(name: str, play: str, seed: int) -> float:
+        x = machines.m_clock(ctx_for(name, play, 6.0, seed=seed))
+        e = envelope(x, SR, 1.0)
+        peaks, _ = signal.find_peaks(e, height=0.2 * e.max(), distance=int(0.012 * SR))
+        gaps = np.diff(peaks) / SR
+        gaps = gaps[gaps < 0.1]  # within a stroke or a run (20-40 clicks a second), not across the pauses
+        # neighbouring gaps, so that the stroke's slow rise and fall of speed does not count
+        return float(np.median(np.abs(np.diff(gaps)) / gaps[1:]))
+
+    for seed in (0, 1):
+        assert spacing_spread("fishing reel", "line whizzing out", seed) > 0.2
+        assert spacing_spread("fishing reel", "handle cranked", seed) < 0.12

@@ -655,8 +655,12 @@ def _rotary_dial(ctx: Ctx) -> np.ndarray:
 def _ratchet(ctx: Ctx) -> np.ndarray:
     """A ratchet turned by hand (winding a clock, a crank, a dial, a turnstile): strokes of 0.4-1 s with pauses,
     during which the pawl drops off tooth after tooth, 20-40 times a second (teeth x turning speed, rising and
-    falling within the stroke); each drop is a steel click ringing the wheel and pawl (lowest modes 1.5-3 kHz)."""
+    falling within the stroke); each drop is a steel click ringing the wheel and pawl (lowest modes 1.5-3 kHz).
+    A fishing reel's line running out turns the spool in jerks instead, its clicks ~30 % uneven in spacing."""
     p, sr, rng = ctx.p, ctx.sr, ctx.rng
+    # a hand on a crank turns it steadily (5 % from click to click); a reel's spool turned by the line running out
+    # jerks as the drag slips and its light pawl bounces on the teeth (30 %)
+    jitter = 0.3 if _has(ctx, "line", "whizz", "spool", "drag", "running out") else 0.05
     clicks = _steel_clicks(ctx, 1500, 3000)
     out = np.zeros(ctx.n)
     t = rng.uniform(0.1, 0.3)
@@ -667,7 +671,7 @@ def _ratchet(ctx: Ctx) -> np.ndarray:
         while tk < min(t + dur, ctx.seconds - 0.05):
             u = (tk - t) / dur
             _place(ctx, out, clicks[int(rng.integers(4))], tk, rng.uniform(0.6, 1.0))
-            tk += 1 / (rate * (0.6 + 0.4 * np.sin(np.pi * u)) + 1e-9) * (1 + 0.05 * rng.standard_normal())
+            tk += 1 / (rate * (0.6 + 0.4 * np.sin(np.pi * u)) + 1e-9) * max(1 + jitter * rng.standard_normal(), 0.3)
         t += dur + rng.uniform(0.2, 0.6)
     # small steel parts: nothing below ~2 kHz radiates (heard at a low rate with a body, it was a frog's croak)
     return _room(ctx, _bandpass(out, 2000, 16000, sr), 0.3, 0.0, -40.0)
