@@ -90,6 +90,10 @@ SOUND_MODELS: tuple[str, ...] = (
     "mic_tap",
     # textures
     "chain_squeak",
+    # motors
+    "tracks",
+    # textures
+    "spring_squeak", "screw_drive",
     # musical instruments through a General MIDI program or the GM drum kit
     "gm_instrument",
 )
