@@ -137,7 +137,7 @@ def test_match_scratch_then_flare_then_a_faint_flame():
 
 
 @pytest.mark.parametrize("model,play", [("zip_pull", "zip pulled"), ("fine_scratch", "writing on paper"), ("grit_scrape", "digging gravel"),
-                                        ("match_strike", "struck on the box"),
+                                        ("match_strike", "struck on the box"), ("plane_stroke", "shaving wood"),
                                         ("leg_drag", "chair legs scraping the floor")])
 def test_deterministic_per_seed_and_fast(model, play):
     """The same seed renders the same samples, another seed others; 5 s at 48 kHz take under a second."""
@@ -222,6 +222,7 @@ def test_chair_legs_judder_at_their_stick_slip_rate(monkeypatch):
     ("shovel", "steel", "digging gravel", "grit_scrape"),
     ("pencil sharpener", "steel", "grinding a pencil", "fine_scratch"),
     ("mortar and pestle", "stone", "grinding spices", "fine_scratch"),
+    ("wood plane", "steel blade in a wooden body", "shaving wood", "plane_stroke"),  # not the aircraft its name says
     # what the friction family must not take from the core models
     ("chair", "wood", "chair legs scraping the floor", "scrape"),
     ("eraser", "rubber", "rubbing on paper", "fine_scratch"),
@@ -259,3 +260,40 @@ def test_fine_scratch_radiates_high_with_a_faint_low_thump():
     assert spec[f > 3500].sum() > 0.6 * total
     assert spec[(f > 1200) & (f < 2500)].sum() < 0.05 * total
     assert 0.01 * total < spec[f < 800].sum() < 0.35 * total
+
+
+def _plane_with_its_speed(seed: int, monkeypatch) -> tuple[np.ndarray, np.ndarray]:
+    """A wood plane worked along a board (8 s), with the speed (1 at a cut's top) its contacts slipped at."""
+    seen = {}
+    slip = friction._stick_slip
+
+    def spy(ctx, vn, *args, **kwargs):
+        seen["v"] = vn.copy()
+        return slip(ctx, vn, *args, **kwargs)
+
+    monkeypatch.setattr(friction, "_stick_slip", spy)
+    return render("plane_stroke", "wood plane", "shaving wood", seconds=8.0, seed=seed), seen["v"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_plane_cuts_loud_and_is_drawn_back_softly(seed, monkeypatch):
+    """The forward cut (speed near its top) is 10-30 dB louder than the return drag at a quarter of the load
+    (frames of 50 ms, medians), and the return is heard (above the idle turns); the strokes alternate, loud and
+    soft; the wedged iron radiates above 400 Hz (> 99 % of the energy)."""
+    x, v = _plane_with_its_speed(seed, monkeypatch)
+    hop = int(0.05 * SR)
+    n = len(x) // hop
+    level = 20 * np.log10(np.sqrt((x[: n * hop].reshape(n, hop) ** 2).mean(axis=1)) + 1e-12)
+    speed = v[: n * hop].reshape(n, hop).mean(axis=1)
+    cut, back = np.median(level[speed > 0.6]), np.median(level[(speed > 0.08) & (speed < 0.25)])
+    assert 10.0 < cut - back < 30.0, (cut, back)
+    assert back > np.median(level[speed == 0]) + 20.0
+    # strokes (runs of motion between the turns' standstills) alternate loud cut, soft return, loud cut ...
+    moving = np.concatenate([[0], (v > 0).astype(int), [0]])
+    runs = zip(np.flatnonzero(np.diff(moving) == 1), np.flatnonzero(np.diff(moving) == -1), strict=True)
+    strokes = [np.median(level[a // hop: b // hop]) for a, b in runs if b - a > 4 * hop]
+    steps = np.sign(np.diff(strokes))
+    assert len(strokes) >= 8 and np.mean(steps[1:] != steps[:-1]) >= 0.8, strokes
+    f = np.fft.rfftfreq(len(x), 1 / SR)
+    power = np.abs(np.fft.rfft(x)) ** 2
+    assert power[f > 400].sum() / power.sum() > 0.99

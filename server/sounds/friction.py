@@ -228,6 +228,87 @@ def m_leg_drag(ctx: Ctx) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------
+# A hand plane: the iron cutting a shaving on the forward stroke, the sole dragged back
+# ----------------------------------------------------------------------------------------------
+PLANE_CUT_S = (0.4, 0.8)  # a forward stroke: 0.3-0.5 m of board at ~0.5-1 m/s
+PLANE_RETURN_S = (0.4, 0.7)  # the plane drawn back along the board, iron clear of the cut
+PLANE_TURN_S = (0.05, 0.15)  # the hands turn the stroke round
+PLANE_RETURN_LOAD = 0.25  # dragged back under its own weight: a quarter of the cutting stroke's speed x load
+PLANE_CATCH_HZ = 8.0  # the iron catches on the grain and the push pulses: the speed wanders below ~8 Hz
+PLANE_CATCH_DEPTH = 1.0  # ... by as much as itself (clipped at a fifth: the stroke never stops mid-board)
+PLANE_CONTACTS = 3  # the iron's edge, the sole's toe and its heel each stick and slip on the board
+PLANE_SLIP_HZ = (600.0, 2500.0)  # slips a second at each contact (its stiffness against the plane's mass)
+PLANE_SLIP_SPREAD = 0.3  # log-normal spread of a slip's force step (the grain's asperities)
+PLANE_MODES = 16  # the iron and the body it is wedged in: dense modes from 1.3 to 20 x the metal's base
+PLANE_T60 = 0.04  # the wedged iron and the wooden body damp each other: the lowest mode rings ~40 ms
+PLANE_CLICK = 0.3  # the slips' own clicks above 2 kHz, against the ringing body
+PLANE_RUB = 0.2  # the sole's rub on the board (noise riding up as v^1.5)
+
+
+def _plane_speed(ctx: Ctx) -> np.ndarray:
+    """Speed (1 at a cutting stroke's top) of a plane worked along a board: a forward cut of 0.4-0.8 s, the turn,
+    the return drag of 0.4-0.7 s at :data:`PLANE_RETURN_LOAD`, the turn, ...; the iron catching on the grain
+    makes the speed pulse below ~8 Hz."""
+    rng, sr = ctx.rng, ctx.sr
+    v = np.zeros(ctx.n)
+    t = rng.uniform(0.05, 0.3)
+    while t < ctx.seconds - 0.2:
+        for level, span in ((1.0, PLANE_CUT_S), (PLANE_RETURN_LOAD, PLANE_RETURN_S)):
+            d = min(rng.uniform(*span), ctx.seconds - 0.05 - t)
+            if d <= 0.05:
+                break
+            i0, m = int(t * sr), int(d * sr)
+            v[i0:i0 + m] = level * np.clip(np.sin(np.pi * np.arange(m) / m), 0.0, None) ** 0.5
+            t += d + rng.uniform(*PLANE_TURN_S)
+    tt = np.arange(ctx.n) / sr
+    catch = _slow_curve(ctx, tt[::240], PLANE_CATCH_HZ, PLANE_CATCH_DEPTH).repeat(240)[: ctx.n]
+    return v * np.clip(catch, 0.2, None)
+
+
+def _stick_slip(ctx: Ctx, vn: np.ndarray, rate_hz: tuple[float, float], contacts: int, spread: float) -> np.ndarray:
+    """Force steps of ``contacts`` contacts sticking and slipping, each at its own rate in ``rate_hz`` (wandering
+    +-15 % with the load, a little faster as it slides faster), a slip each time the stored force reaches the
+    next asperity's static limit (log-normal ``spread``), skipped when the speed ``vn`` (0..1) is low; a step's
+    size grows with the speed, heavy-tailed (Pareto 1.5): the excitation as impulses per sample."""
+    sr = ctx.sr
+    t = np.arange(ctx.n) / sr
+    exc = np.zeros(ctx.n)
+    for _ in range(contacts):
+        f_slip = ctx.rng.uniform(*rate_hz) * ctx.p.pitch
+        load = np.clip(_slow_curve(ctx, t, 2.0, 0.15), 0.3, None)
+        phase = np.cumsum(f_slip * load * (0.8 + 0.2 * vn) * (vn > 0.02)) / sr
+        steps = ctx.rng.lognormal(0.0, spread, int(phase[-1] * 1.3) + 10)
+        thr = np.cumsum(steps)
+        m = int(np.searchsorted(thr, phase[-1]))
+        idx = np.minimum(np.searchsorted(phase, thr[:m]), ctx.n - 1)
+        keep = ctx.rng.random(idx.size) < np.clip(2 * vn[idx], 0.0, 1.0)
+        idx = idx[keep]
+        amps = vn[idx] * steps[:m][keep] * np.minimum(ctx.rng.pareto(1.5, idx.size) + 0.2, 20.0)
+        np.add.at(exc, idx, amps)
+    return exc
+
+
+def m_plane_stroke(ctx: Ctx) -> np.ndarray:
+    """A hand plane shaving a board: on the forward stroke (0.4-0.8 s) the iron's edge and the sole's toe and heel
+    each stick and slip on the wood at 600-2500 slips a second (heavy-tailed steps, :func:`_stick_slip`), ringing
+    the iron wedged in the body (dense modes from 1.3 to 20 x the metal's 520 Hz, the lowest ~40 ms, higher ones
+    shorter) and clicking above 2 kHz, over the sole's rub; the plane is drawn back along the board at a quarter of
+    the load (0.4-0.7 s), and the iron catching on the grain makes the push pulse below ~8 Hz."""
+    sr, rng, p = ctx.sr, ctx.rng, ctx.p
+    v = _plane_speed(ctx)
+    exc = _stick_slip(ctx, v, PLANE_SLIP_HZ, PLANE_CONTACTS, PLANE_SLIP_SPREAD)
+    ratios = np.sort(np.exp(rng.uniform(np.log(1.3), np.log(20.0), PLANE_MODES)))
+    t60 = np.clip(PLANE_T60 * p.decay * (ratios / ratios[0]) ** -0.5, 0.01, None)
+    base = MATERIALS["metal"].base_hz * p.pitch
+    ir = _modal_ir(ctx, base * ratios * rng.uniform(0.95, 1.05, PLANE_MODES), t60,
+                   ratios ** -0.3 * rng.uniform(0.5, 1.0, PLANE_MODES), length=0.3)
+    body = _highpass(signal.oaconvolve(exc, ir)[: ctx.n], 400.0, sr)
+    click = _highpass(exc, 2000.0, sr)
+    rub = _bandpass(rng.standard_normal(ctx.n), 400.0, 7000.0, sr) * v ** 1.5
+    return _unit(body) + PLANE_CLICK * _unit(click) + PLANE_RUB * _unit(rub)
+
+
+# ----------------------------------------------------------------------------------------------
 # Gritty scraping: a hard edge dragged over grit (a shovel, a pestle, sled runners, a chair's feet)
 # ----------------------------------------------------------------------------------------------
 GRIT_FRACTURES_HZ = 110.0  # grains crushed or flicked a second at full speed (a few grains per cm at ~0.3 m/s)
@@ -423,6 +504,7 @@ MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "match_strike": (("striking a match",), m_match),
     "leg_drag": (("legs scraping",), m_leg_drag),
     "grit_scrape": (("digging gravel",), m_grit_scrape),
+    "plane_stroke": (("shaving wood", "planing wood", "wood plane"), m_plane_stroke),
     "fine_scratch": (("writing", "writing on paper", "rubbing on paper", "eraser", "toothbrush", "bristles", "scrubbing",
                       "grinding a pencil", "pencil sharpener", "grinding spices", "pestle"), m_fine_scratch),
 }
@@ -433,12 +515,14 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
     "match_strike": ("Scrape", "Fire"),
     "leg_drag": ("Scrape", "Squeak", "Creak"),
     "grit_scrape": ("Scrape", "Rub"),
+    "plane_stroke": ("Sanding", "Scrape", "Tools", "Wood"),
     "fine_scratch": ("Writing", "Scratch", "Rub", "Scrape", "Grind", "Toothbrush"),
 }
 
 # The synthesiser's building blocks, imported last: server.sounds.synth imports this module at its end to
 # register MODELS, so MODELS must exist before synth is imported from here.
 from .synth import (  # noqa: E402
+    MATERIALS,
     Ctx,
     _bandpass,
     _has,
