@@ -277,14 +277,15 @@ def test_trolley_rattles_in_high_bursts_over_a_continuous_rumble(seed):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_trolley_wires_rattle_as_loud_as_the_rolling(seed):
+def test_trolley_wires_rattle_over_the_rolling(seed):
     """A loaded trolley's shell is damped (its modes die in 10-45 ms), and what carries is the basket's loose wires
-    clicking on each other (2.2-8.8 kHz, dry 4-20 ms clicks): the 3-7.5 kHz band is 0.5-8 dB over the rolling
-    rumble's 300 Hz-1.2 kHz band (the undamped shell with the wires half as loud was 1-3 dB under it)."""
+    clicking on each other (2.2-8.8 kHz, dry 4-20 ms clicks, ~3 times the rolling roar's RMS): the 3-7.5 kHz band
+    is 5-15 dB over the rolling rumble's 300 Hz-1.2 kHz band (the undamped shell with the wires a fifth as loud
+    was 1-3 dB under it)."""
     x = _render("wheels", "wheels rattling", seed, name="trolley")
     band = {k: signal.sosfiltfilt(signal.butter(4, k, "band", fs=SR, output="sos"), x) for k in ((3000, 7500), (300, 1200))}
     db = 10 * np.log10(np.mean(band[(3000, 7500)] ** 2) / np.mean(band[(300, 1200)] ** 2))
-    assert 0.5 < db < 8, (seed, db)
+    assert 5 < db < 15, (seed, db)
 
 
 # ----------------------------------------------------------------------------------------------
