@@ -1392,18 +1392,18 @@ def m_room(ctx: Ctx) -> np.ndarray:
 
 
 def m_footsteps(ctx: Ctx) -> np.ndarray:
-    """A walker passing on hard paving: 1.75-2.15 steps/s (adults at 1.2-1.6 m/s) with natural timing spread
-    and a left/right difference in step length and force. Each step is a heel strike (a ~1 ms contact) and, 60-120 ms later,
+    """A walker passing on hard paving: ~1.7-2 steps/s with natural timing spread and a left/right
+    difference in step length and force. Each step is a heel strike (a ~1 ms contact) and, 60-120 ms later,
     the sole rolling down onto the toe; shoe and paving are too heavily damped to ring as tones, so each
     contact radiates a noisy transient (a bright 1.5-8 kHz click of a few ms over a 150-1200 Hz knock of
     ~10 ms) and the body's weight lands as a low thump; grit crunches under the sole after each contact
-    and in most steps the sole scuffs as it lifts. The level swells and fades as the walker passes
-    (1 / distance), over a quiet outdoor noise floor ~45 dB under the steps. A surface named in the play method changes the
+    and sometimes the sole scuffs as it lifts. The level swells and fades as the walker passes
+    (1 / distance), over a quiet outdoor noise floor. A surface named in the play method changes the
     contact: floorboards (wood) knock lower and ring longer, soft ground (grass, earth, snow, carpet) has
     no click, a dull knock and more crunch."""
     p = ctx.p
     sr, rng = ctx.sr, ctx.rng
-    cadence = rng.uniform(1.75, 2.15) * p.density ** 0.5
+    cadence = rng.uniform(1.7, 2.0) * p.density ** 0.5
     limp = rng.uniform(-0.04, 0.04)  # left and right steps differ a little in length
     times, t = [], rng.uniform(0.05, 0.4)
     while t < ctx.seconds - 0.05:
@@ -1416,10 +1416,10 @@ def m_footsteps(ctx: Ctx) -> np.ndarray:
     side_gain = rng.uniform(0.8, 0.95)
     for i, t in enumerate(times):
         _place(ctx, out, _footfall(ctx), t, level[i] * rng.uniform(0.85, 1.0) * (side_gain if i % 2 else 1.0))
-    # quiet outdoor noise floor (far traffic and air), ~45 dB under the steps
+    # quiet outdoor noise floor (far traffic and air), ~42 dB under the steps
     floor = _lowpass(rng.standard_normal(ctx.n), 600, sr) + 0.15 * _highpass(rng.standard_normal(ctx.n), 2000, sr)
     floor *= np.clip(_slow_curve(ctx, np.arange(ctx.n) / sr, 0.3, 0.4), 0.3, None)
-    return out + 10 ** (-45 / 20) * np.abs(out).max() * floor / (np.std(floor) + 1e-12)
+    return out + 10 ** (-42 / 20) * np.abs(out).max() * floor / (np.std(floor) + 1e-12)
 
 
 def _footfall(ctx: Ctx) -> np.ndarray:
@@ -1459,14 +1459,14 @@ def _footfall(ctx: Ctx) -> np.ndarray:
               np.minimum(rng.pareto(1.5, gn) + 0.1, 8) * rng.choice([-1, 1], gn))
     grit = _highpass(grit, 1500 if soft else 3000, sr)
     scuff = np.zeros(n)
-    if rng.random() < 0.65:  # the sole often scuffs as the foot rolls off
+    if rng.random() < 0.35:  # the sole scuffs as the foot rolls off
         i0 = int((roll + rng.uniform(0.05, 0.12)) * sr)
         m = min(int(rng.uniform(0.05, 0.12) * sr), n - i0)
         scuff[i0:i0 + m] = _bandpass(rng.standard_normal(m), 1500, 7000, sr) * np.hanning(m)
-    s = click / (np.abs(click).max() + 1e-12) + 0.8 * thump / (np.abs(thump).max() + 1e-12)
-    s += 1.9 * (0.4 if soft else 0.05 if wood else 0.15 + 0.1 * p.roughness) * grit / (np.abs(grit).max() + 1e-12)
-    s += 0.13 * scuff / (np.abs(scuff).max() + 1e-12)
-    return s * np.exp(-np.arange(n) / sr / 0.18)
+    s = click / (np.abs(click).max() + 1e-12) + thump / (np.abs(thump).max() + 1e-12)
+    s += (0.4 if soft else 0.05 if wood else 0.15 + 0.1 * p.roughness) * grit / (np.abs(grit).max() + 1e-12)
+    s += 0.06 * scuff / (np.abs(scuff).max() + 1e-12)
+    return s * np.exp(-np.arange(n) / sr / 0.2)
 
 
 def m_rolling(ctx: Ctx) -> np.ndarray:
