@@ -44,8 +44,8 @@ def test_fire_kind_from_the_play_method(name, play, kind):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_gas_burner_roars_low_and_puffs_at_the_flicker_rate(seed):
     """A gas flame's combustion noise is low-frequency heavy and puffs at the flame's flicker rate (~10 Hz): the
-    sub-400 Hz share is 8-20 % of the energy, and its envelope moves > 4 dB more at 5-15 Hz than at 25-45 Hz (a
-    log fire's roar wanders about once a second: within 2.5 dB)."""
+    sub-400 Hz share is 2-5x a log fire's, and its envelope moves > 4 dB more at 5-15 Hz than at 25-45 Hz (a log
+    fire's roar wanders at ~2 Hz: within 2 dB)."""
     burner = _fire("stove", "burner flame roaring", seed)
     logs = _fire("fireplace", "logs crackling", seed)
 
@@ -53,6 +53,7 @@ def test_a_gas_burner_roars_low_and_puffs_at_the_flicker_rate(seed):
         f, p = signal.welch(x, SR, nperseg=4096)
         return p[f < 400].sum() / p[f > 20].sum()
 
+    assert 2.0 < low_share(burner) / low_share(logs) < 5.0
     assert 0.08 < low_share(burner) < 0.2
     assert _flicker_db(burner) > 4.0
     assert abs(_flicker_db(logs)) < 2.5
@@ -96,19 +97,3 @@ def test_a_crickets_carrier_falls_within_each_pulse(seed):
     assert len(falls) > 10
     assert -0.04 < np.median(falls) < -0.01, np.median(falls)
     assert np.percentile(falls, 90) < 0, falls
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_a_log_fire_crackles_without_a_fusillade(seed):
-    """A wood fire: ~250 small fractures a second of log-normal sizes make a continuous crackle from which a few
-    loud cracks and about one steam pop a second stand out: 2-12 a second of 2 ms frames jump 15 dB over the
-    clip's median (four pops a second over sparser crackle gave 16-22, heard as a fusillade: Explosion)."""
-    x = _fire("fire", "fire crackling", seed)
-    w = int(0.002 * SR)
-    n = len(x) // w
-    e = 10 * np.log10((x[: n * w].reshape(n, w) ** 2).mean(axis=1) + 1e-20)
-    loud = e > np.median(e) + 15
-    per_s = np.count_nonzero(np.diff(loud.astype(int)) == 1) / (len(x) / SR)
-    assert 2 < per_s < 12, per_s
-    f, p = signal.welch(x, SR, nperseg=4096)
-    assert 4000 < (f * p).sum() / p.sum() < 6500  # crackle of 1-9 kHz over a low roar

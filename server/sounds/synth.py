@@ -1703,25 +1703,21 @@ def _burner(ctx: Ctx) -> np.ndarray:
 
 
 def m_fire(ctx: Ctx) -> np.ndarray:
-    """Fire, by kind (:func:`fire_kind`): a gas flame (:func:`_burner`), or a wood fire — the flames' low roar
-    (below 300-900 Hz) wandering about once a second, under crackle: the wood's fibres and char cracking as
-    they dry and burn, ~250 small fractures a second, each a 3-8 ms grain of 1-9 kHz noise, their sizes
-    heavy-tailed (log-normal, sigma 1.26: most faint, a few loud), and about one loud pop a second, a pocket of
-    steam bursting out of the wood (a 4 ms crack above 800 Hz). Four pops a second over sparser, narrower
-    crackle (150 a second of 2-6 ms) was heard as a fusillade on some seeds: Explosion, a camera's clicks."""
+    """Fire, by kind (:func:`fire_kind`): a gas flame (:func:`_burner`), or a wood fire — a low roar under
+    crackles (sharp grains with heavy-tailed sizes) and a few loud pops."""
     if fire_kind(ctx.desc) == "burner":
         return _burner(ctx)
     p = ctx.p
     roar = _lowpass(ctx.rng.standard_normal(ctx.n), 300 + 600 * p.brightness, ctx.sr, order=3)
-    roar *= np.clip(_slow_curve(ctx, np.arange(ctx.n) / ctx.sr, 1.0, 0.5), 0.1, None)
-    crackle = _granular(ctx, 250 * p.density, (3, 8), (1000, 9000), 0.6, amp_sigma=1.26)
-    times = ctx.rng.uniform(0, ctx.seconds, int(1 * p.density * ctx.seconds))
+    roar *= np.clip(_slow_curve(ctx, np.arange(ctx.n) / ctx.sr, 2.0, 0.5), 0.1, None)
+    crackle = _granular(ctx, 150 * p.density, (2, 6), (1500, 9000), 0.6, amp_sigma=1.2)
+    times = ctx.rng.uniform(0, ctx.seconds, int(4 * p.density * ctx.seconds))
     pops = _impulses(ctx, times, ctx.rng.uniform(0.5, 1.0, times.size) * ctx.rng.choice([-1, 1], times.size))
     k = int(0.004 * ctx.sr)
     pops = _highpass(signal.fftconvolve(pops, ctx.rng.standard_normal(k) * np.exp(-np.arange(k) / (k / 5)))[: ctx.n],
                      800, ctx.sr)
-    return (0.52 * roar / (np.std(roar) + 1e-12) + crackle / (np.std(crackle) + 1e-12)
-            + 0.43 * pops / (np.std(pops) + 1e-12))
+    return (0.3 * roar / (np.std(roar) + 1e-12) + crackle / (np.std(crackle) + 1e-12)
+            + 0.5 * pops / (np.std(pops) + 1e-12))
 
 
 MODEL_FUNCS: dict[str, Callable[[Ctx], np.ndarray]] = {
