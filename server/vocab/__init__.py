@@ -94,6 +94,8 @@ SOUND_MODELS: tuple[str, ...] = (
     "tracks",
     # textures
     "spring_squeak", "screw_drive",
+    # friction
+    "plane_stroke",
     # musical instruments through a General MIDI program or the GM drum kit
     "gm_instrument",
 )
