@@ -39,65 +39,37 @@ VOCABULARY_FILE = Path(__file__).with_name("vocabulary.json")
 
 # The builtin sound models a play method may name (server/sounds implements them).
 SOUND_MODELS: tuple[str, ...] = (
-    # struck, scraped, natural and ambience models
+    # struck, scraped, natural and ambience models (server/sounds/synth.py)
     "strike", "bell", "rattle", "scrape", "creak", "rustle", "crinkle", "drops", "stream", "surf", "rain", "wind",
     "engine", "hum", "chirp", "insects", "room", "footsteps", "rolling", "murmur", "fire",
-    # animals
+    # animal calls (server/sounds/animals.py)
     "bark", "howl", "growl", "whine", "meow", "purr", "roar", "moo", "bleat", "neigh", "snort", "oink", "elephant",
-    "crow", "cluck", "quack", "honk", "gobble", "hoot", "caw", "songbird", "squawk", "croak", "buzz", "stridulate",
-    "hiss", "hoofbeats",
-    # machines
+    "chest_beat", "foot_thump", "crow", "cluck", "quack", "honk", "gobble", "hoot", "caw", "songbird", "squawk",
+    "croak", "buzz", "stridulate", "hiss", "hoofbeats",
+    # machines, tools, appliances and vehicles (server/sounds/machines.py)
     "vacuum", "washing_machine", "kettle", "blender", "hair_dryer", "saw", "hammer", "drill", "typewriter", "clock",
-    "phone_ring", "doorbell", "shutter", "flush", "tap", "siren", "car_horn", "train", "aircraft", "helicopter",
-    "motorcycle", "bicycle_bell",
-    # actions of people and things
+    "printer", "phone_ring", "doorbell", "shutter", "flush", "tap", "siren", "car_horn", "train", "aircraft",
+    "helicopter", "motorcycle", "bicycle_bell",
+    # musical instruments (a General MIDI program, the GM drum kit) and whistles (server/sounds/instruments.py)
+    "gm_instrument", "pea_whistle",
+    # actions of people and things (server/sounds/actions.py)
     "clap", "wings", "tyre_squeal", "air_brake", "flap", "pop", "twang", "zipper", "bounce", "blast", "heartbeat",
-    "breathing", "vibrate", "static", "feedback", "sewing", "pea_whistle", "racket", "bat_crack", "glove_catch",
-    "punching_bag", "billiards", "crowd",
-    # animals
-    "chest_beat",
-    # friction
-    "zip_pull", "match_strike",
-    # motors
-    "transformer_hum", "idling_engine", "diesel_engine", "outboard", "winch", "wheels", "race_car", "traffic_hum", "small_engine",
-    # clatter
-    "coins", "grains", "rim_rub", "vessel_tap",
-    # textures
-    "creak_slip", "crumple", "leaf_rustle", "sand_trickle",
-    # contacts
-    "door_slam", "button_click", "snip", "knock",
-    # friction
-    "leg_drag", "grit_scrape",
-    # clatter
-    "links",
-    # textures
-    "squeak_slip",
-    # friction
-    "fine_scratch",
-    # actions
-    "open_wind",
-    # contacts
-    "chop", "clunk",
-    # machines
-    "printer",
-    # contacts
-    "note_counter",
-    # rotors
+    "breathing", "vibrate", "static", "feedback", "sewing", "racket", "bat_crack", "glove_catch", "punching_bag",
+    "billiards", "open_wind", "crowd",
+    # contact sounds (server/sounds/contacts.py)
+    "door_slam", "button_click", "snip", "knock", "chop", "clunk", "note_counter", "mic_tap",
+    # friction (server/sounds/friction.py)
+    "zip_pull", "match_strike", "leg_drag", "grit_scrape", "plane_stroke", "fine_scratch",
+    # motors and engines (server/sounds/motors.py)
+    "transformer_hum", "idling_engine", "diesel_engine", "outboard", "winch", "wheels", "race_car", "traffic_hum",
+    "tracks", "small_engine",
+    # loose things knocking together, struck and sung vessels (server/sounds/clatter.py)
+    "coins", "links", "grains", "rim_rub", "vessel_tap",
+    # textures of many tiny events (server/sounds/textures.py)
+    "creak_slip", "squeak_slip", "chain_squeak", "spring_squeak", "screw_drive", "crumple", "leaf_rustle",
+    "sand_trickle",
+    # spinning machinery (server/sounds/rotors.py)
     "desk_fan", "compressor_hum",
-    # animals
-    "foot_thump",
-    # contacts
-    "mic_tap",
-    # textures
-    "chain_squeak",
-    # motors
-    "tracks",
-    # textures
-    "spring_squeak", "screw_drive",
-    # friction
-    "plane_stroke",
-    # musical instruments through a General MIDI program or the GM drum kit
-    "gm_instrument",
 )
 GROUPS: tuple[str, ...] = (
     "animals", "people", "instruments", "vehicles", "household", "tools", "sports", "ambience",
