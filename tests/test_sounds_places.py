@@ -97,3 +97,36 @@ def test_a_crickets_carrier_falls_within_each_pulse(seed):
     assert len(falls) > 10
     assert -0.04 < np.median(falls) < -0.01, np.median(falls)
     assert np.percentile(falls, 90) < 0, falls
+
+
+def test_walkers_step_at_adult_cadences():
+    """Adults walking at 1.2-1.6 m/s take 1.75-2.15 steps a second (each walker its own pace): the median heel
+    strike interval of each of six walkers within that band, and not all at one pace."""
+    rates = []
+    for seed in range(6):
+        x, choice = synthesize(SourceDescription("person", "", "footsteps"), 6.0, seed=seed, sample_rate=SR)
+        assert choice.model == "footsteps"
+        env = np.abs(x)[: len(x) // 48 * 48].reshape(-1, 48).max(axis=1)  # 1 ms peaks
+        steps, _ = signal.find_peaks(env, height=0.12 * env.max(), distance=300)
+        rates.append(1 / np.median(np.diff(steps) / 1000.0))
+    assert all(1.65 < r < 2.25 for r in rates), rates  # the band, with the steps' natural spread
+    assert max(rates) - min(rates) > 0.1, rates
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_grit_under_a_sole_crunches_rather_than_crackles(seed):
+    """Grit crushed under the heel and sole is a dense burst of even grains (tens a step) ticking at 1.5-3 kHz,
+    not a few sparse heavy-tailed spikes (a fire's crackle): most 1 ms slots of the loaded ~40-140 ms hold a
+    grain, the loudest grain is within a few times the median one, and the energy sits in 1.5-3 kHz."""
+    from server.sounds.synth import MATERIALS, Ctx, Params, _grit_crunch
+
+    rng = np.random.default_rng(seed)
+    ctx = Ctx(SR, int(0.35 * SR), rng, Params(), MATERIALS["stone"])
+    x = _grit_crunch(ctx, ctx.n, 0.1, soft=False)
+    env = np.abs(x)[: len(x) // 48 * 48].reshape(-1, 48).max(axis=1)  # 1 ms peaks
+    active = env > 0.05 * env.max()
+    assert 30 < active.sum() < 200, active.sum()  # ms of crunch: heel 30-60 ms, sole 40-80 ms (with ring)
+    assert env[active].max() / np.median(env[active]) < 8  # even grains, no lone crackle
+    f, p = signal.welch(x, SR, nperseg=2048)
+    band = p[(f >= 1400) & (f <= 3200)].sum() / p.sum()
+    assert band > 0.7, band
