@@ -175,9 +175,9 @@ def _squeal(ctx: Ctx, v: np.ndarray) -> np.ndarray:
 
 # A sprung seat (a couch, a mattress, an old armchair): the load bounces on coil springs; the coils rub their
 # neighbours and the frame (squeak_slip's squeal) and, each time the load lands, the coil under it rings at its surge
-# modes: fixed-fixed, f_n = n (1/2) sqrt(k / m_coil): k 1-3 kN/m and 20-50 g of wire give ~100-350 Hz; the coil's
+# modes: fixed-fixed, f_n = n (1/2) sqrt(k / m_coil): k 2-8 kN/m and 10-25 g of wire give ~140-450 Hz; the coil's
 # ends make the overtones a few per cent sharp of harmonic; the upholstery damps it within about a tenth of a second.
-COIL_SURGE_HZ = (150.0, 350.0)  # a seat coil's first surge mode (picked within 100-350 Hz on seeds 0-3)
+COIL_SURGE_HZ = (150.0, 350.0)  # a seat coil's first surge mode (picked within 140-450 Hz on seeds 0-3)
 COIL_OVERTONES = (1.0, 2.05, 3.1)  # n = 1, 2, 3, a little stretched by the coil's closed ends
 COIL_AMPS = (1.0, 0.5, 0.3)
 COIL_T60_S = 0.1  # steel wire ringing inside the padding, which damps it (picked within 0.1-0.4 s on seeds 0-3)
