@@ -1050,9 +1050,10 @@ def _plunge(ctx: Ctx) -> np.ndarray:
 # Tools
 # ----------------------------------------------------------------------------------------------
 def m_saw(ctx: Ctx) -> np.ndarray:
-    """Hand saw through wood: strokes back and forth (~1 s each way); the speed follows each stroke's arc
-    and the teeth (2.5-4 mm apart) bite at speed / tooth pitch, up to ~150-250 per second on the push, each
-    bite a small click of tearing fibres, at random times (many teeth cut at once, each at its own depth). The clicks ring the blade (steel modes at 2-6 kHz) and the board
+    """Hand saw through wood: strokes back and forth (a push and a pull in 0.8-1.1 s); the speed follows each
+    stroke's arc and the teeth (2.5-4 mm apart) bite at speed / tooth pitch, up to ~150-250 per second on the
+    push, each bite a small click of tearing fibres, at random times (many teeth cut at once, each at its own
+    depth). The clicks ring the blade (steel modes at 2-6 kHz) and the board
     (wood modes, a few hundred Hz); sawdust makes a rasping noise following the speed. The push cuts and is
     louder than the pull. "power"/"circular"/"electric" gives a circular saw: a motor at ~5000 rpm, its
     whine dropping when the blade bites into the board and the cutting roar; a chainsaw is :func:`_chainsaw`."""
