@@ -52,6 +52,25 @@ def render(model: str, name: str, play: str, seconds: float = 5.0, seed: int = 0
     return x.astype(np.float64)
 
 
+def voiced_f0(x: np.ndarray, fmin: float, fmax: float, frame_s: float = 0.04, voiced: float | None = 0.3) -> float:
+    """Median f0 (Hz) of ``x`` (at :data:`SR`) over its loud frames (RMS over 0.3 x the loudest), each from its
+    autocorrelation peak between 1/fmax and 1/fmin; with ``voiced``, only frames whose peak reaches that share of
+    the frame's energy count (``None``: every loud frame, for rough voices such as a boom or a grunt)."""
+    n = int(frame_s * SR)
+    frames = x[: len(x) // n * n].reshape(-1, n)
+    level = np.sqrt((frames ** 2).mean(axis=1))
+    out = []
+    for fr in frames[level > 0.3 * level.max()]:
+        fr = fr - fr.mean()
+        ac = np.correlate(fr, fr, "full")[n - 1:]
+        lo, hi = int(SR / fmax), int(SR / fmin)
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if voiced is None or ac[lag] > voiced * ac[0]:
+            out.append(SR / lag)
+    assert out, "no voiced frames"
+    return float(np.median(out))
+
+
 def envelope_db(x: np.ndarray, hop_s: float = 0.01) -> np.ndarray:
     """RMS level in dB (re the loudest frame) in frames of ``hop_s`` at :data:`SR`."""
     hop = int(hop_s * SR)
