@@ -489,23 +489,35 @@ def _slow_curve(ctx: Ctx, times: np.ndarray, rate_hz: float, depth: float) -> np
     return 1.0 + depth * curve / max(np.abs(curve).max(), 1e-9)
 
 
+@functools.lru_cache(maxsize=1024)
+def _butter_design(order: int, edges: float | tuple[float, float], btype: str, sr: int) -> np.ndarray:
+    sos = signal.butter(order, list(edges) if isinstance(edges, tuple) else edges, btype=btype, fs=sr,
+                        output="sos")
+    sos.flags.writeable = False
+    return sos
+
+
+def _butter(order: int, edges: float | tuple[float, float], btype: str, sr: int) -> np.ndarray:
+    """A Butterworth filter's second-order sections, designed once per (order, edges, type, rate): models that
+    filter hundreds of grains through the same band (a track's links, a fire's crackle) design it once. A copy
+    of the cached design: scipy's sosfilt takes a writable array."""
+    return _butter_design(order, edges, btype, sr).copy()
+
+
 def _bandpass(x: np.ndarray, lo: float, hi: float, sr: int, order: int = 2) -> np.ndarray:
     lo = max(lo, 10.0)
     hi = min(hi, 0.45 * sr)
     if hi <= lo * 1.05:
         hi = lo * 1.1
-    sos = signal.butter(order, [lo, hi], btype="band", fs=sr, output="sos")
-    return signal.sosfilt(sos, x)
+    return signal.sosfilt(_butter(order, (float(lo), float(hi)), "band", sr), x)
 
 
 def _lowpass(x: np.ndarray, fc: float, sr: int, order: int = 2) -> np.ndarray:
-    sos = signal.butter(order, min(fc, 0.45 * sr), btype="low", fs=sr, output="sos")
-    return signal.sosfilt(sos, x)
+    return signal.sosfilt(_butter(order, float(min(fc, 0.45 * sr)), "low", sr), x)
 
 
 def _highpass(x: np.ndarray, fc: float, sr: int, order: int = 2) -> np.ndarray:
-    sos = signal.butter(order, max(fc, 10.0), btype="high", fs=sr, output="sos")
-    return signal.sosfilt(sos, x)
+    return signal.sosfilt(_butter(order, float(max(fc, 10.0)), "high", sr), x)
 
 
 def _bubble(ctx: Ctx, radius_m: float, gain: float = 1.0) -> np.ndarray:
