@@ -25,11 +25,6 @@ SPEED_OF_SOUND = 343.0  # m/s in air
 EXHAUST_SOUND_SPEED = 500.0  # m/s in hot exhaust gas (~350-450 C)
 
 
-def _mains(ctx: Ctx) -> float:
-    """The supply frequency: 50 Hz (Europe, Asia, Africa) or 60 Hz (the Americas)."""
-    return 50.0 if ctx.rng.random() < 0.5 else 60.0
-
-
 # ----------------------------------------------------------------------------------------------
 # Electrical hum: transformers, chokes, heating elements
 # ----------------------------------------------------------------------------------------------
@@ -528,6 +523,7 @@ from .synth import (  # noqa: E402
     _has,
     _impulses,
     _lowpass,
+    _mains,
     _modal_ir,
     _noise_burst,
     _place,

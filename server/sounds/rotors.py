@@ -23,11 +23,6 @@ import numpy as np
 from scipy import signal
 
 
-def _mains(ctx: Ctx) -> float:
-    """The supply frequency: 50 Hz (Europe, Asia, Africa) or 60 Hz (the Americas)."""
-    return 50.0 if ctx.rng.random() < 0.5 else 60.0
-
-
 def gear_mesh_hz(shaft_rev_s: float, pinion_teeth: int, wheel_teeth: int, worm_starts: int = 1) -> float:
     """Tooth meshes a second in the second stage of a worm reduction: the motor shaft's worm (``worm_starts``
     threads) turns a ``wheel_teeth`` worm wheel, whose ``pinion_teeth`` pinion meshes with the next gear:
@@ -61,16 +56,9 @@ def m_desk_fan(ctx: Ctx) -> np.ndarray:
     tooth meshes a second, so the crank turns once in 6-17 s, the fan's sweep), each mesh a tick
     (:func:`_tooth_ticks`, 10-13 dB under the air); as the head sweeps, the air on the listener swells and
     fades by 15 %."""
-    p, rng, sr = ctx.p, ctx.rng, ctx.sr
-    t = np.arange(ctx.n) / sr
-    rev = rng.uniform(13, 25) * p.pitch ** 0.5 * _slow_curve(ctx, t, 1.0, 0.015)
-    blades = int(rng.integers(3, 6))
-    bpf_phase = 2 * np.pi * blades * np.cumsum(rev) / sr
-    corner = rng.uniform(350, 900) * (0.7 + 0.6 * p.brightness)
-    air = _unit(_lowpass(rng.standard_normal(ctx.n), corner, sr)) * (1 + rng.uniform(0.3, 0.6) * np.sin(bpf_phase))
-    tone = np.sin(bpf_phase) + 0.4 * np.sin(2 * bpf_phase + 1.0)
-    mains = _mains(ctx)
-    motor = np.sin(4 * np.pi * mains * t) + 0.3 * np.sin(8 * np.pi * mains * t)
+    rng = ctx.rng
+    t = np.arange(ctx.n) / ctx.sr
+    air, tone, motor, rev = _fan_parts(ctx, (3, 6))
     mesh = gear_mesh_hz(1.0, int(rng.integers(8, 13)), int(rng.integers(25, 41)))
     ticks = _tooth_ticks(ctx, rev * mesh)
     sweep = 1 + 0.15 * np.sin(2 * np.pi * t / rng.uniform(6, 17) + rng.uniform(0, 2 * np.pi))
@@ -107,7 +95,7 @@ AUDIOSET: dict[str, tuple[str, ...]] = {
 from .synth import (  # noqa: E402
     Ctx,
     _bandpass,
-    _lowpass,
+    _fan_parts,
     _modal_ir,
     _pulse_train,
     _slow_curve,

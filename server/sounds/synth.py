@@ -282,6 +282,11 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / (np.std(x) + 1e-12)
 
 
+def _mains(ctx: Ctx) -> float:
+    """The supply frequency a mains-powered thing hums on: 50 Hz (Europe, Asia, Africa) or 60 Hz (the Americas)."""
+    return 50.0 if ctx.rng.random() < 0.5 else 60.0
+
+
 def _has(ctx: Ctx, *stems: str, material: bool = False) -> bool:
     """Does the play method or the source's name (with ``material``, its material too) have a word starting with
     one of ``stems``? How a model picks its variant from the vocabulary's words. A stem ending in a space is a
@@ -1262,26 +1267,34 @@ def _whir(ctx: Ctx) -> np.ndarray:
     ph = 2 * np.pi * np.cumsum(f) / ctx.sr
     whine = np.sin(ph) + ctx.rng.uniform(0.1, 0.7) * np.sin(2 * ph + 0.5)
     air = _lowpass(ctx.rng.standard_normal(ctx.n), ctx.rng.uniform(450, 900), ctx.sr)
-    hum = np.sin(2 * np.pi * 2 * (50.0 if ctx.rng.random() < 0.5 else 60.0) * t)
+    hum = np.sin(2 * np.pi * 2 * _mains(ctx) * t)
     return 0.8 * whine / np.std(whine) + 0.8 * air / (np.std(air) + 1e-12) + 0.3 * hum / np.std(hum)
 
 
-def _fan(ctx: Ctx) -> np.ndarray:
-    """A ventilator (desk fan, projector or cooling fan): the rotor turns at 13-25 rev/s (800-1500 rpm), and
-    each of its 4-6 blades chops the airflow as it passes the struts, so the broadband turbulence (corner
-    350-900 Hz, falling above) is amplitude-modulated at the blade-pass frequency (blades x rev/s, 55-150 Hz)
-    and radiates a tone there; the motor under it hums at twice the mains frequency."""
+def _fan_parts(ctx: Ctx, blades: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A ventilator's sound, in parts to mix: the rotor turns at 13-25 rev/s (800-1500 rpm) and each of its
+    ``blades`` (a range, upper bound excluded) chops the airflow as it passes the struts, so the broadband
+    turbulence (corner 350-900 Hz, falling above) is amplitude-modulated at the blade-pass frequency (blades x
+    rev/s) and radiates a tone there; the motor under it hums at twice the mains frequency. Returns the air
+    (unit RMS before the chopping), the blade-pass tone, the motor's hum and the rotor's rev/s per sample."""
     p = ctx.p
     t = np.arange(ctx.n) / ctx.sr
     rev = ctx.rng.uniform(13, 25) * p.pitch ** 0.5 * _slow_curve(ctx, t, 1.0, 0.015)
-    blades = int(ctx.rng.integers(4, 7))
-    bpf_phase = 2 * np.pi * blades * np.cumsum(rev) / ctx.sr
+    n_blades = int(ctx.rng.integers(*blades))
+    bpf_phase = 2 * np.pi * n_blades * np.cumsum(rev) / ctx.sr
     corner = ctx.rng.uniform(350, 900) * (0.7 + 0.6 * p.brightness)
-    air = _lowpass(ctx.rng.standard_normal(ctx.n), corner, ctx.sr)
-    air = air / (np.std(air) + 1e-12) * (1 + ctx.rng.uniform(0.3, 0.6) * np.sin(bpf_phase))
+    air = _unit(_lowpass(ctx.rng.standard_normal(ctx.n), corner, ctx.sr))
+    air = air * (1 + ctx.rng.uniform(0.3, 0.6) * np.sin(bpf_phase))
     tone = np.sin(bpf_phase) + 0.4 * np.sin(2 * bpf_phase + 1.0)
-    mains = 50.0 if ctx.rng.random() < 0.5 else 60.0
+    mains = _mains(ctx)
     motor = np.sin(4 * np.pi * mains * t) + 0.3 * np.sin(8 * np.pi * mains * t)
+    return air, tone, motor, rev
+
+
+def _fan(ctx: Ctx) -> np.ndarray:
+    """A ventilator (desk fan, projector or cooling fan) of 4-6 blades (:func:`_fan_parts`: a blade-pass of
+    55-150 Hz): the chopped air, its tone and the motor's hum."""
+    air, tone, motor, _ = _fan_parts(ctx, (4, 7))
     return (air * ctx.rng.uniform(1.0, 1.4) + 0.15 * tone / (np.std(tone) + 1e-12)
             + ctx.rng.uniform(0.2, 0.5) * motor / (np.std(motor) + 1e-12))
 
@@ -1301,7 +1314,7 @@ def m_hum(ctx: Ctx) -> np.ndarray:
 
     p = ctx.p
     t = np.arange(ctx.n) / ctx.sr
-    mains = 50.0 if ctx.rng.random() < 0.5 else 60.0
+    mains = _mains(ctx)
     wander = 1 + 0.001 * (_slow_curve(ctx, t, 0.2, 1.0) - 1)
     phase = 2 * np.pi * mains * np.cumsum(wander) / ctx.sr
     b = np.sin(phase)  # flux
@@ -1395,7 +1408,7 @@ def m_room(ctx: Ctx) -> np.ndarray:
     wobble = 1 + 0.003 * (_slow_curve(ctx, t, 0.5, 1.0) - 1)
     ph = 2 * np.pi * bpf * np.cumsum(wobble) / sr
     fan = np.sin(ph) + 0.4 * np.sin(2 * ph + 1) + 0.2 * np.sin(3 * ph + 2)
-    mains = 50.0 if ctx.rng.random() < 0.5 else 60.0
+    mains = _mains(ctx)
     hum = sum(np.sin(2 * np.pi * mains * k * t + ctx.rng.uniform(0, 6)) / k for k in (2, 4, 6))
     traffic = _lowpass(ctx.rng.standard_normal(ctx.n), 150, sr, order=4)
     traffic *= np.clip(_slow_curve(ctx, t, 0.15, 0.8), 0.2, None)
