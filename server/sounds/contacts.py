@@ -410,8 +410,7 @@ def coincidence_hz(thickness_mm: float, c_long: float = 4000.0) -> float:
 
 def _radiated(ctx: Ctx, x: np.ndarray, fc: float) -> np.ndarray:
     """What a plate radiates of its vibration ``x``: a first-order high-pass at the coincidence frequency."""
-    sos = signal.butter(1, min(fc, 0.4 * ctx.sr), btype="high", fs=ctx.sr, output="sos")
-    return signal.sosfilt(sos, x)
+    return _highpass(x, min(fc, 0.4 * ctx.sr), ctx.sr, order=1)
 
 
 def _wood_knock(ctx: Ctx, modes: np.ndarray, eta: float, contact_ms: float, fc: float) -> np.ndarray:
@@ -792,8 +791,7 @@ def m_mic_tap(ctx: Ctx) -> np.ndarray:
         _place(ctx, out, _capsule_thump(ctx), t, a)
         _place(ctx, out, _click(ctx, grille), t, a * 10 ** (rng.uniform(*MIC_GRILLE_DB) / 20))
         t += rt60 + rng.uniform(*MIC_LISTEN_S)
-    sos = signal.butter(2, [60.0, min(12000.0, 0.45 * sr)], btype="band", fs=sr, output="sos")
-    return _room(ctx, signal.sosfilt(sos, out), rt60, MIC_WET)
+    return _room(ctx, _bandpass(out, 60.0, 12000.0, sr), rt60, MIC_WET)  # the PA's loudspeakers
 
 
 MODELS: dict[str, tuple[tuple[str, ...], Callable]] = {
@@ -827,6 +825,7 @@ from .synth import (  # noqa: E402
     _bandpass,
     _decay_burst,
     _has,
+    _highpass,
     _modal_ir,
     _place,
 )
